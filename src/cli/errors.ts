@@ -1,0 +1,20 @@
+// Exit codes scripts can rely on: 0 ok, 1 operation failed, 2 bad spec or usage, 10 update available.
+export const EXIT = { ok: 0, failed: 1, usage: 2, updateAvailable: 10 } as const
+
+/** An expected failure: printed as "xoa: <message>" plus the next thing to try, without a stack trace. */
+export class XoaError extends Error {
+  readonly exitCode: number
+  readonly hint?: string
+  constructor(message: string, opts: { exitCode?: number; hint?: string } = {}) {
+    super(message)
+    this.name = 'XoaError'
+    this.exitCode = opts.exitCode ?? EXIT.failed
+    this.hint = opts.hint
+  }
+}
+
+export class UsageError extends XoaError {
+  constructor(message: string, hint?: string) {
+    super(message, { exitCode: EXIT.usage, hint })
+  }
+}

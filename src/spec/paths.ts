@@ -1,0 +1,28 @@
+// Paths derived from the spec that several parts agree on. One place, so the builder, the units and
+// the bootstrap never disagree about where a release or a secret lives.
+import { join } from 'node:path'
+import type { Spec } from './schema.ts'
+
+export function statePaths(spec: Spec) {
+  const s = spec.xo.stateDir
+  return {
+    state: s,
+    releases: join(s, 'releases'),
+    current: join(s, 'current'),
+    previous: join(s, 'previous'),
+    /** Node of the current release: <current>/node is a symlink to the runtime it was built with. */
+    currentNode: join(s, 'current', 'node', 'bin', 'node'),
+    /** xo-server entry point of the current release. */
+    currentServer: join(s, 'current', 'xo', 'packages', 'xo-server', 'dist', 'cli.mjs'),
+    runtimes: join(s, 'runtimes'),
+    cache: join(s, 'cache'),
+    mirror: join(s, 'cache', 'xen-orchestra.git'),
+    secrets: join(s, 'secrets'),
+    /** Generated web admin password when webAdmin.passwordFile is not set. */
+    adminPasswordFile: spec.webAdmin.passwordFile ?? join(s, 'secrets', 'admin-password'),
+    /** XDG_CONFIG_HOME of xo-server, so nothing goes to a home directory. */
+    serverConfigHome: join(s, 'home', '.config'),
+    logs: join(s, 'logs'),
+    backups: join(s, 'backups'),
+  }
+}
