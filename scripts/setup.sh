@@ -10,12 +10,13 @@ dev=0
 [ "$(id -u)" = 0 ] || { echo "setup.sh: run as root (sudo)" >&2; exit 2; }
 
 export DEBIAN_FRONTEND=noninteractive
-read_list() { grep -v '^\s*#' "$1" | tr -s ' \n' ' '; }
-pkgs="$(read_list scripts/packages-runtime.txt)"
-[ $dev = 1 ] && pkgs="$pkgs $(read_list scripts/packages-test.txt)"
+# The packages XO needs at runtime are installed by `xoa apply` (src/plan/packages.ts); the test suite's own
+# list is scripts/packages-test.txt.
 apt-get update -qq
-# shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
+if [ $dev = 1 ]; then
+  # shellcheck disable=SC2046
+  apt-get install -y -qq --no-install-recommends $(grep -v '^\s*#' scripts/packages-test.txt) >/dev/null
+fi
 
 # xoa needs Node >= 20; Debian 12 ships 18. Bring Node 22 from the npm registry's node-linux-* package
 # (through npm, so the machine's registry and proxy settings apply) into /opt/xoa/node, unless Node >= 20 is here.

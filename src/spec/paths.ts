@@ -23,6 +23,8 @@ export function statePaths(spec: Spec) {
     /** XDG_CONFIG_HOME of xo-server, so nothing goes to a home directory. */
     serverConfigHome: join(s, 'home', '.config'),
     logs: join(s, 'logs'),
+    /** Directory put first on xo-server's PATH; holds the `sudo` shim that talks to the mount broker. */
+    shimDir: join(s, 'bin'),
     backups: join(s, 'backups'),
   }
 }
