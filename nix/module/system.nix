@@ -71,7 +71,8 @@ in
         networking.firewall.allowedTCPPorts = lib.mkIf cfg.firewall.enable cfg.firewall.ports;
       }
 
-      (lib.mkIf cfg.admin.enable {
+      # Guarded so a clash with the service account reaches the assertion that names the option.
+      (lib.mkIf (cfg.admin.enable && cfg.admin.user != cfg.service.user) {
         users.users.${cfg.admin.user} = {
           isNormalUser = true;
           description = "Xen Orchestra SSH admin";

@@ -1,0 +1,36 @@
+// CI: every .nix file in the repository parses (Debian's nix-bin), and the JSON Schema the module generates
+// its options from is the one the CLI prints today.
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { test } from 'node:test'
+import { REPO, xoa } from '../helpers.ts'
+
+function nixFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    if (['node_modules', '.git', 'dist', 'tmp'].includes(e.name)) return []
+    const p = join(dir, e.name)
+    if (e.isDirectory()) return nixFiles(p)
+    return e.name.endsWith('.nix') ? [p] : []
+  })
+}
+
+test('every .nix file parses with nix-instantiate --parse', () => {
+  const files = nixFiles(REPO)
+  for (const must of ['flake.nix', 'nix/module/default.nix', 'hosts/xoa/default.nix', 'hosts/xoa/vars.nix'])
+    assert.ok(files.includes(join(REPO, must)), `${must} missing`)
+  for (const f of files) {
+    const r = spawnSync('nix-instantiate', ['--parse', f], { encoding: 'utf8' })
+    assert.equal(r.status, 0, `${relative(REPO, f)}: ${r.stderr}`)
+  }
+})
+
+test('nix/spec-schema.json is the current `xoa schema` (regenerate: node dist/xoa.mjs schema > nix/spec-schema.json)', () => {
+  const live = xoa(['schema'])
+  assert.equal(live.status, 0, live.stderr)
+  assert.deepEqual(
+    JSON.parse(readFileSync(join(REPO, 'nix', 'spec-schema.json'), 'utf8')),
+    JSON.parse(live.stdout),
+  )
+})
