@@ -1,0 +1,123 @@
+// The root side of the broker: a Unix socket only the service group can open; one request per connection.
+import { chmod, chown, lstat, mkdir, unlink } from 'node:fs/promises'
+import { createServer, type Server, type Socket } from 'node:net'
+import { dirname } from 'node:path'
+import { type Executor, runPlan } from './exec.ts'
+import { PinRefused, pinAll } from './pin.ts'
+import { decide } from './policy.ts'
+import {
+  type BrokerReply,
+  describeRequest,
+  MAX_REQUEST_BYTES,
+  parseRequest,
+  READ_TIMEOUT_MS,
+} from './protocol.ts'
+import type { PolicyContext } from './types.ts'
+
+export interface DaemonOptions {
+  ctx: PolicyContext
+  /** Socket path for standalone mode; ignored under systemd socket activation. */
+  socketPath: string
+  /** Group that may connect (socket mode 0660, root:group). */
+  gid: number
+  executor?: Executor
+  log?: (line: string) => void
+  /** Environment to read LISTEN_FDS/LISTEN_PID from. */
+  env?: NodeJS.ProcessEnv
+}
+
+/** Handle one request text end to end; exported so tests can drive it without a socket. */
+export async function handle(text: string, opts: DaemonOptions): Promise<BrokerReply> {
+  const log = opts.log ?? ((l) => process.stderr.write(`${l}\n`))
+  const parsed = parseRequest(text)
+  if (!parsed.ok) return refused(parsed.reason, log, '<malformed>')
+  const what = describeRequest(parsed.request)
+  const decision = decide(parsed.request, opts.ctx)
+  if (!decision.allow) return refused(decision.reason, log, what)
+  let pinned: Awaited<ReturnType<typeof pinAll>>
+  try {
+    pinned = await pinAll(decision.exec.pins, opts.ctx.mountsDir)
+  } catch (e) {
+    if (e instanceof PinRefused) return refused(e.message, log, what)
+    throw e
+  }
+  try {
+    const reply = await (opts.executor ?? runPlan)(decision.exec, pinned.fds)
+    log(`allowed: ${what} -> ${decision.exec.file} exit ${reply.code}`)
+    return reply
+  } finally {
+    await pinned.release()
+  }
+}
+
+function refused(reason: string, log: (l: string) => void, what: string): BrokerReply {
+  log(`refused: ${what}: ${reason}`)
+  return { code: 1, stdout: '', stderr: `xoa-mountd: refused: ${reason}\n`, refused: reason }
+}
+
+function serveConnection(sock: Socket, opts: DaemonOptions): void {
+  const chunks: Buffer[] = []
+  let size = 0
+  let done = false
+  const reply = (r: BrokerReply) => {
+    if (done) return
+    done = true
+    sock.setTimeout(0)
+    sock.end(`${JSON.stringify(r)}\n`)
+  }
+  const fail = (reason: string) =>
+    reply(refused(reason, opts.log ?? ((l) => process.stderr.write(`${l}\n`)), '<connection>'))
+  sock.setTimeout(READ_TIMEOUT_MS, () => {
+    fail(`no complete request within ${READ_TIMEOUT_MS} ms`)
+    sock.destroySoon()
+  })
+  sock.on('error', () => {})
+  const finish = () => {
+    if (done) return
+    const text = Buffer.concat(chunks).toString('utf8').split('\n')[0]!
+    sock.setTimeout(0)
+    handle(text, opts).then(reply, (e) =>
+      reply({ code: 1, stdout: '', stderr: `xoa-mountd: ${(e as Error).message}\n` }),
+    )
+  }
+  sock.on('data', (chunk: Buffer) => {
+    if (done) return
+    size += chunk.length
+    if (size > MAX_REQUEST_BYTES) {
+      fail(`request larger than ${MAX_REQUEST_BYTES} bytes`)
+      sock.pause()
+      return
+    }
+    chunks.push(chunk)
+    if (chunk.includes(10)) {
+      sock.pause()
+      finish()
+    }
+  })
+  sock.on('end', finish)
+}
+
+/** Start listening; resolves once the socket accepts connections. */
+export async function startDaemon(opts: DaemonOptions): Promise<Server> {
+  const server = createServer({ allowHalfOpen: true }, (sock) => serveConnection(sock, opts))
+  const env = opts.env ?? process.env
+  if (env.LISTEN_PID === String(process.pid) && Number(env.LISTEN_FDS) >= 1) {
+    // systemd socket activation: the socket (0660 root:group) is fd 3.
+    await new Promise<void>((res, rej) => server.once('error', rej).listen({ fd: 3 }, res))
+    return server
+  }
+  await mkdir(dirname(opts.socketPath), { recursive: true, mode: 0o755 })
+  try {
+    if ((await lstat(opts.socketPath)).isSocket()) await unlink(opts.socketPath)
+  } catch {}
+  // Created with no access for anyone but root, then handed to the group: never briefly world-writable.
+  const old = process.umask(0o177)
+  try {
+    await new Promise<void>((res, rej) => server.once('error', rej).listen(opts.socketPath, res))
+  } finally {
+    process.umask(old)
+  }
+  await chown(opts.socketPath, 0, opts.gid)
+  await chmod(opts.socketPath, 0o660)
+  return server
+}
