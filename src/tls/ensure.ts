@@ -120,7 +120,14 @@ async function serviceOwner(spec: Spec): Promise<FileOwner> {
 
 /** xoa's own key must stay 0600 and owned by the service account; fixing it does not touch the contents. */
 async function ensureKeyOwnership(key: string, owner: FileOwner): Promise<void> {
-  const fh = await open(key, constants.O_RDONLY | constants.O_NOFOLLOW)
+  // O_NOFOLLOW: a link planted in place of the key must not make root chown whatever it points at.
+  const fh = await open(key, constants.O_RDONLY | constants.O_NOFOLLOW).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'ELOOP') throw e
+    throw new TlsSetupError(
+      `xo.ssl.key (${key}) is a symlink; xoa keeps the key of its own certificate as a regular file`,
+      `replace the link with the key file itself, or remove ${key} and the certificate and run \`xoa cert\``,
+    )
+  })
   try {
     const st = await fh.stat()
     if (st.uid !== owner.uid || st.gid !== owner.gid) await fh.chown(owner.uid, owner.gid)
