@@ -1,0 +1,73 @@
+// `xoa plan`: what apply would change, one line per resource (+ create, ~ change, = unchanged, ! skipped).
+import { readFileSync, statSync } from 'node:fs'
+import type { Command } from 'commander'
+import { planChanges } from '../plan/apply.ts'
+import { desired, installedSpecPath, laterProvided } from '../plan/desired.ts'
+import { changeLine, changesJson, planSummary } from '../plan/format.ts'
+import { detectHost, type Host } from '../plan/host.ts'
+import type { Resource } from '../plan/resources.ts'
+import { DEFAULT_RENDER_ENV, type RenderEnv } from '../render/types.ts'
+import type { Spec } from '../spec/schema.ts'
+import { UsageError } from './errors.ts'
+import { dim, green, printJson, red, say, yellow } from './output.ts'
+import { readSpec, specPathOf, withSpecOption } from './spec-option.ts'
+
+export interface TargetOpts {
+  spec?: string
+  root?: string
+  json?: boolean
+}
+
+export interface Target {
+  spec: Spec
+  host: Host
+  env: RenderEnv
+  resources: Resource[]
+  providedLater: string[]
+}
+
+/** Spec (validated first: a bad spec stops everything before the host is touched), host and resources. */
+export function loadTarget(opts: TargetOpts): Target {
+  const spec = readSpec(opts)
+  const path = specPathOf(opts)
+  const source = { path, text: readFileSync(path, 'utf8') }
+  if (opts.root !== undefined && !statSync(opts.root, { throwIfNoEntry: false })?.isDirectory())
+    throw new UsageError(`--root ${opts.root}: not a directory`, `mkdir -p ${opts.root}`)
+  const host = detectHost(opts.root ?? '/')
+  const env = { ...DEFAULT_RENDER_ENV, specPath: installedSpecPath(source) }
+  return { spec, host, env, resources: desired(spec, env, source), providedLater: laterProvided(spec, env) }
+}
+
+export function withTargetOptions(cmd: Command): Command {
+  return withSpecOption(cmd)
+    .option(
+      '--root <dir>',
+      'work on a prefix instead of this host: every path under DIR, users in DIR/etc/passwd',
+    )
+    .option('--json', 'machine-readable output')
+}
+
+export function colourLine(line: string): string {
+  const c = line[0]
+  return c === '+'
+    ? green(line)
+    : c === '~'
+      ? yellow(line)
+      : c === 'x'
+        ? red(line)
+        : c === '=' || c === '!'
+          ? dim(line)
+          : line
+}
+
+export function register(program: Command): void {
+  withTargetOptions(program.command('plan'))
+    .description('show what `xoa apply` would change: one line per resource with + ~ = !, then a summary')
+    .action(async (opts: TargetOpts) => {
+      const t = loadTarget(opts)
+      const changes = await planChanges(t.host, t.resources)
+      if (opts.json) return printJson(changesJson(changes))
+      for (const c of changes) say(colourLine(changeLine(c)))
+      say(planSummary(changes))
+    })
+}

@@ -1,0 +1,170 @@
+// Converging the host: observe, diff, validate every file of the run, then change only what differs.
+// Validation happens before the first write, so a bad file leaves the host exactly as it was.
+import { execa } from 'execa'
+import { XoaError } from '../cli/errors.ts'
+import { type Accounts, gidOf, readAccounts, uidOf } from './accounts.ts'
+import { ensureDir, type Ownership, setOwnership, symlinkAtomic, writeFileAtomic } from './atomic.ts'
+import { type Change, diff } from './diff.ts'
+import { type Host, onHost } from './host.ts'
+import { observe } from './observe.ts'
+import { KIND_ORDER, type Resource } from './resources.ts'
+import { runUnitSteps } from './units.ts'
+import { type Candidate, validateCandidate } from './validate.ts'
+
+export interface ApplyOptions {
+  /** Executables provided later by the build or setup (see laterProvided): absent is fine when verifying units. */
+  providedLater: string[]
+  /** Told about each change as it is made. */
+  onChange?: (c: Change) => void
+}
+
+export async function planChanges(host: Host, resources: Resource[]): Promise<Change[]> {
+  return diff(resources, await observe(host, resources), host)
+}
+
+export async function apply(host: Host, resources: Resource[], opts: ApplyOptions): Promise<Change[]> {
+  const ordered = [...resources].sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind))
+  const changes = await planChanges(host, ordered)
+  const conflicts = changes.filter((c) => c.action === 'conflict')
+  if (conflicts.length)
+    throw new XoaError(
+      `nothing was changed: ${conflicts.map((c) => `${c.id}: ${c.details.join(', ')}`).join('; ')}`,
+      { hint: 'move the conflicting path away, then run `xoa apply` again' },
+    )
+  const pending = changes.filter((c) => c.action === 'create' || c.action === 'change')
+  const secrets = new Map<string, string>()
+  for (const c of pending)
+    if (c.resource.kind === 'secret' && c.action === 'create')
+      secrets.set(c.resource.path, c.resource.generate())
+  await validateAll(pending, ordered, secrets, opts)
+
+  await installPackages(host, pending)
+  for (const c of pending) {
+    if (c.resource.kind === 'group' || c.resource.kind === 'user') {
+      await runAccountStep(host, c)
+      opts.onChange?.(c)
+    }
+  }
+  const accounts = readAccounts(host.root)
+  for (const c of pending) {
+    const r = c.resource
+    if (r.kind === 'dir') ensureDir(onHost(host, r.path), ownership(accounts, c, r.owner, r.group, r.mode))
+    else if (r.kind === 'file') {
+      const own = ownership(accounts, c, r.file.owner, r.file.group, r.file.mode)
+      if (c.action === 'create' || c.details.some((d) => d.startsWith('content')))
+        writeFileAtomic(onHost(host, r.file.path), r.file.content, own)
+      else setOwnership(onHost(host, r.file.path), own)
+    } else if (r.kind === 'secret') {
+      const own = ownership(accounts, c, r.owner, r.group, r.mode)
+      const generated = secrets.get(r.path)
+      if (generated !== undefined) writeFileAtomic(onHost(host, r.path), generated, own)
+      else setOwnership(onHost(host, r.path), own)
+    } else if (r.kind === 'symlink') symlinkAtomic(onHost(host, r.path), r.target)
+    else continue
+    opts.onChange?.(c)
+  }
+  await runUnitSteps(host, pending, opts.onChange)
+  for (const c of pending) if (c.resource.kind === 'package') opts.onChange?.(c)
+  return changes
+}
+
+/** Every file this run writes passes its validator, or nothing is written at all. */
+async function validateAll(
+  pending: Change[],
+  all: Resource[],
+  secrets: Map<string, string>,
+  opts: ApplyOptions,
+): Promise<void> {
+  const units: Candidate[] = all.flatMap((r) =>
+    r.kind === 'file' && r.file.validate === 'systemd-unit' ? [r.file] : [],
+  )
+  const failures: string[] = []
+  for (const c of pending) {
+    const r = c.resource
+    let cand: Candidate | undefined
+    if (r.kind === 'file' && (c.action === 'create' || c.details.some((d) => d.startsWith('content'))))
+      cand = r.file
+    if (r.kind === 'secret' && secrets.has(r.path))
+      cand = { path: r.path, content: secrets.get(r.path) ?? '', validate: r.validate }
+    if (!cand) continue
+    const problem = await validateCandidate(cand, { units, providedLater: opts.providedLater })
+    if (problem) failures.push(`${cand.path}: ${problem}`)
+  }
+  if (failures.length)
+    throw new XoaError(`validation failed, nothing was installed:\n  ${failures.join('\n  ')}`, {
+      hint: 'fix the spec (or report a bug if the file is xoa-generated), then run `xoa plan`',
+    })
+}
+
+function ownership(accounts: Accounts, c: Change, owner: string, group: string, mode: number): Ownership {
+  const uid = uidOf(accounts, owner)
+  const gid = gidOf(accounts, group)
+  if (uid === undefined || gid === undefined)
+    throw new XoaError(`${c.id}: ${uid === undefined ? `user ${owner}` : `group ${group}`} does not exist`, {
+      hint: 'declare the account in the spec, or create it, then run `xoa apply` again',
+    })
+  return { uid, gid, mode }
+}
+
+function rootArgs(host: Host): string[] {
+  return host.live ? [] : ['--root', host.root]
+}
+
+async function run(c: Change, cmd: string, args: string[]): Promise<void> {
+  const r = await execa(cmd, args, { reject: false, all: true, env: { LC_ALL: 'C' } })
+  if (r.exitCode !== 0)
+    throw new XoaError(`${c.id}: ${cmd} failed (exit ${r.exitCode}): ${(r.all ?? '').trim()}`, {
+      hint: 'fix the cause above, then run `xoa apply` again (what already changed stays changed)',
+    })
+}
+
+async function runAccountStep(host: Host, c: Change): Promise<void> {
+  const r = c.resource
+  if (r.kind === 'group') {
+    await run(c, 'groupadd', [...rootArgs(host), ...(r.system ? ['--system'] : []), r.name])
+    return
+  }
+  if (r.kind !== 'user') return
+  const common = ['--gid', r.group, '--groups', r.groups.join(','), '--shell', r.shell]
+  if (c.action === 'create') {
+    // No --password: useradd leaves "!" in shadow, so the account has no password that can ever match.
+    await run(c, 'useradd', [
+      ...rootArgs(host),
+      ...(r.system ? ['--system'] : []),
+      ...common,
+      '--home-dir',
+      r.home,
+      r.createHome ? '--create-home' : '--no-create-home',
+      '--comment',
+      r.comment,
+      r.name,
+    ])
+  } else {
+    await run(c, 'usermod', [...rootArgs(host), ...common, '--home', r.home, '--lock', r.name])
+  }
+}
+
+async function installPackages(host: Host, pending: Change[]): Promise<void> {
+  const names = pending.flatMap((c) => (c.resource.kind === 'package' ? [c.resource.name] : []))
+  if (names.length === 0 || !host.live) return
+  const env = { DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' }
+  const install = () =>
+    execa('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...names], {
+      reject: false,
+      all: true,
+      env,
+    })
+  let r = await install()
+  if (r.exitCode !== 0) {
+    // Stale package lists are the usual cause on a fresh machine.
+    await execa('apt-get', ['update', '-q'], { reject: false, env })
+    r = await install()
+  }
+  if (r.exitCode !== 0)
+    throw new XoaError(
+      `packages ${names.join(' ')}: apt-get install failed:\n${(r.all ?? '').trim().split('\n').slice(-5).join('\n')}`,
+      {
+        hint: `run \`apt-get install ${names.join(' ')}\` yourself to see why, then \`xoa apply\` again`,
+      },
+    )
+}

@@ -1,0 +1,218 @@
+// Spec → the ordered list of resources a host running xoa must have. Pure: secrets are generator functions,
+// called by apply only when the file is absent. Later steps (certificates, bootstrap) add their resources here.
+import { randomBytes } from 'node:crypto'
+import { basename, dirname } from 'node:path'
+import { renderAll } from '../render/index.ts'
+import { REDIS_ACCOUNT } from '../render/redis.ts'
+import type { RenderEnv, RenderedFile } from '../render/types.ts'
+import { XO_CONFIG_DIR } from '../render/types.ts'
+import { renderXoServerSecrets, XO_SERVER_SECRETS } from '../render/xo-server-config.ts'
+import { statePaths } from '../spec/paths.ts'
+import type { Spec } from '../spec/schema.ts'
+import { RUNTIME_PACKAGES } from './packages.ts'
+import type { DirResource, Resource, SecretResource, UnitResource } from './resources.ts'
+
+export const NOLOGIN = '/usr/sbin/nologin'
+export const XOA_CONFIG_DIR = '/etc/xoa'
+const UNIT_DIR = '/etc/systemd/system'
+
+/** The spec file as given, installed where the units read it. */
+export interface SpecSource {
+  path: string
+  text: string
+}
+
+export function desired(spec: Spec, env: RenderEnv, specSource?: SpecSource): Resource[] {
+  const files = [...renderAll(spec, env), ...(specSource ? [installedSpec(specSource)] : [])]
+  return [
+    ...RUNTIME_PACKAGES.map((name): Resource => ({ kind: 'package', name })),
+    ...groups(spec),
+    ...users(spec),
+    ...dirs(spec),
+    ...[...files]
+      .sort((a, b) => a.path.localeCompare(b.path))
+      .map((file): Resource => ({ kind: 'file', file })),
+    ...secrets(spec),
+    ...units(files),
+  ]
+}
+
+/** Where apply installs the spec; the rendered units pass this path to xoa. */
+export function installedSpecPath(source: SpecSource): string {
+  return `${XOA_CONFIG_DIR}/${source.path.endsWith('.json') ? 'xoa.json' : 'xoa.toml'}`
+}
+
+function installedSpec(source: SpecSource): RenderedFile {
+  const json = source.path.endsWith('.json')
+  // The spec holds no secret by design (passwords live in files it names), so it may be world-readable.
+  return {
+    path: installedSpecPath(source),
+    content: source.text,
+    mode: 0o644,
+    owner: 'root',
+    group: 'root',
+    validate: json ? undefined : 'toml',
+  }
+}
+
+function groups(spec: Spec): Resource[] {
+  const g = (name: string, system = true): Resource => ({ kind: 'group', name, system })
+  return dedupe([
+    g(spec.service.group),
+    g(REDIS_ACCOUNT),
+    ...(spec.admin.enable ? [g(spec.admin.user, false), g('sudo'), g('systemd-journal')] : []),
+  ])
+}
+
+function users(spec: Spec): Resource[] {
+  const out: Resource[] = [
+    {
+      kind: 'user',
+      name: spec.service.user,
+      system: true,
+      group: spec.service.group,
+      // The Redis socket is group redis-xo, mode 660 (also for `xoa up`, which has no SupplementaryGroups=).
+      groups: [REDIS_ACCOUNT],
+      home: spec.xo.stateDir,
+      createHome: false,
+      shell: NOLOGIN,
+      comment: 'Xen Orchestra',
+    },
+    {
+      kind: 'user',
+      name: REDIS_ACCOUNT,
+      system: true,
+      group: REDIS_ACCOUNT,
+      groups: [],
+      home: spec.redis.dir,
+      createHome: false,
+      shell: NOLOGIN,
+      comment: 'Redis for Xen Orchestra',
+    },
+  ]
+  if (spec.admin.enable)
+    out.push({
+      kind: 'user',
+      name: spec.admin.user,
+      system: false,
+      group: spec.admin.user,
+      groups: ['sudo', 'systemd-journal'],
+      home: adminHome(spec),
+      createHome: true,
+      shell: '/bin/bash',
+      comment: 'Xen Orchestra admin (SSH keys only)',
+    })
+  return out
+}
+
+export function adminHome(spec: Spec): string {
+  return `/home/${spec.admin.user}`
+}
+
+function dirs(spec: Spec): Resource[] {
+  const p = statePaths(spec)
+  const svc = spec.service.user
+  const grp = spec.service.group
+  const d = (path: string, owner: string, group: string, mode: number): DirResource => ({
+    kind: 'dir',
+    path,
+    owner,
+    group,
+    mode,
+  })
+  const list: DirResource[] = [
+    // Root-owned where xo-server only reads (releases, runtimes, the sudo shim): the service account must
+    // never be able to change code that root runs.
+    d(p.state, 'root', grp, 0o750),
+    d(p.releases, 'root', grp, 0o750),
+    d(p.runtimes, 'root', grp, 0o750),
+    d(p.shimDir, 'root', grp, 0o750),
+    d(p.logs, 'root', grp, 0o750),
+    d(p.cache, 'root', 'root', 0o700),
+    d(p.secrets, 'root', 'root', 0o700),
+    d(p.backups, 'root', 'root', 0o700),
+    d(dirname(p.serverConfigHome), svc, grp, 0o750),
+    d(p.serverConfigHome, svc, grp, 0o750),
+    d(spec.xo.dataDir, svc, grp, 0o750),
+    d(spec.xo.tempDir, svc, grp, 0o750),
+    d(spec.xo.mountsDir, svc, grp, 0o750),
+    d(XO_CONFIG_DIR, 'root', grp, 0o750),
+    d(XOA_CONFIG_DIR, 'root', 'root', 0o755),
+    // Same mode as StateDirectoryMode= in redis-xo.service, or systemd and apply would fight over it.
+    d(spec.redis.dir, REDIS_ACCOUNT, REDIS_ACCOUNT, 0o700),
+  ]
+  if (spec.xo.ssl.enable) list.push(d(spec.xo.ssl.dir, 'root', grp, 0o750))
+  if (spec.admin.enable) {
+    const a = spec.admin.user
+    list.push(d(adminHome(spec), a, a, 0o750), d(`${adminHome(spec)}/.ssh`, a, a, 0o700))
+  }
+  // Parents before children; the first declaration of a path wins.
+  return dedupe(list).sort((a, b) =>
+    a.kind === 'dir' && b.kind === 'dir' ? a.path.localeCompare(b.path) : 0,
+  )
+}
+
+function secrets(spec: Spec): SecretResource[] {
+  const probe = renderXoServerSecrets('x'.repeat(16), spec)
+  const out: SecretResource[] = [
+    {
+      kind: 'secret',
+      path: probe.path,
+      owner: probe.owner,
+      group: probe.group,
+      mode: probe.mode,
+      validate: probe.validate,
+      description: 'xo-server session secret',
+      generate: () => renderXoServerSecrets(randomBytes(32).toString('base64url'), spec).content,
+    },
+  ]
+  if (spec.webAdmin.passwordFile === undefined)
+    out.push({
+      kind: 'secret',
+      path: statePaths(spec).adminPasswordFile,
+      owner: 'root',
+      group: 'root',
+      mode: 0o600,
+      description: `password of ${spec.webAdmin.email}`,
+      // No trailing newline: the bootstrap feeds the file as is to recover-account-cli on stdin.
+      generate: () => randomBytes(18).toString('base64url'),
+    })
+  return out
+}
+
+function units(files: RenderedFile[]): UnitResource[] {
+  const unitFiles = files.filter(
+    (f) => dirname(f.path) === UNIT_DIR && /\.(service|socket|timer|path)$/.test(f.path),
+  )
+  return unitFiles.map((f) => {
+    const name = basename(f.path)
+    const installable = /^\[Install\]/m.test(f.content)
+    const inputs = files
+      .filter((o) => o.path === f.path || dirname(o.path) === `${UNIT_DIR}/${name}.d` || configOf(name, o))
+      .map((o) => o.path)
+    if (name === 'xo-server.service') inputs.push(XO_SERVER_SECRETS)
+    return { kind: 'unit', name, enable: installable, start: installable, inputs }
+  })
+}
+
+/** Config files a unit reads at start: a change restarts it. */
+function configOf(unit: string, f: RenderedFile): boolean {
+  if (unit === 'xo-server.service') return dirname(f.path) === XO_CONFIG_DIR
+  if (unit === `${REDIS_ACCOUNT}.service`) return f.validate === 'redis'
+  return false
+}
+
+/** Executables the build or setup provide after apply: unit verification must not insist they exist yet. */
+export function laterProvided(spec: Spec, env: RenderEnv): string[] {
+  return [spec.xo.stateDir, ...env.xoaCommand.slice(0, 1)]
+}
+
+function dedupe<T extends Resource>(list: T[]): T[] {
+  const seen = new Set<string>()
+  return list.filter((r) => {
+    const k = `${r.kind} ${'path' in r ? r.path : 'name' in r ? r.name : ''}`
+    if (seen.has(k)) return false
+    seen.add(k)
+    return true
+  })
+}

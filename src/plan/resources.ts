@@ -1,0 +1,119 @@
+// What apply converges: a typed list of resources, each with its desired state. A plan is just this list
+// compared with the host; nothing here does I/O.
+import type { RenderedFile, Validator } from '../render/types.ts'
+
+export interface GroupResource {
+  kind: 'group'
+  name: string
+  system: boolean
+}
+
+export interface UserResource {
+  kind: 'user'
+  name: string
+  system: boolean
+  /** Primary group (declared as a group resource before the user). */
+  group: string
+  /** Supplementary groups, exactly: others are removed by apply. */
+  groups: string[]
+  home: string
+  /** Create the home directory (and copy skel) when the account is created. */
+  createHome: boolean
+  shell: string
+  comment: string
+}
+
+export interface DirResource {
+  kind: 'dir'
+  path: string
+  owner: string
+  group: string
+  mode: number
+}
+
+export interface FileResource {
+  kind: 'file'
+  file: RenderedFile
+}
+
+/** A file created once when absent and never rewritten or printed (only its owner and mode are kept right). */
+export interface SecretResource {
+  kind: 'secret'
+  path: string
+  owner: string
+  group: string
+  mode: number
+  description: string
+  validate?: Validator
+  /** Called by apply only when the file is absent; the result is written and forgotten. */
+  generate(): string
+}
+
+export interface SymlinkResource {
+  kind: 'symlink'
+  path: string
+  target: string
+}
+
+/** A Debian package; installed on a live host only. */
+export interface PackageResource {
+  kind: 'package'
+  name: string
+}
+
+export interface UnitResource {
+  kind: 'unit'
+  /** Full unit name, e.g. "xo-server.service". */
+  name: string
+  enable: boolean
+  /** Start it when it is not running (live systemd host only). */
+  start: boolean
+  /** Files whose change restarts the unit when it is running (its unit file, drop-ins, configs). */
+  inputs: string[]
+}
+
+export type Resource =
+  | GroupResource
+  | UserResource
+  | DirResource
+  | FileResource
+  | SecretResource
+  | SymlinkResource
+  | PackageResource
+  | UnitResource
+
+export type ResourceKind = Resource['kind']
+
+/** The order apply walks: what a later kind needs exists before it (groups before users before dirs…). */
+export const KIND_ORDER: ResourceKind[] = [
+  'package',
+  'group',
+  'user',
+  'dir',
+  'file',
+  'secret',
+  'symlink',
+  'unit',
+]
+
+/** The name a resource is shown and addressed by: its path, or its account/package/unit name. */
+export function resourceName(r: Resource): string {
+  switch (r.kind) {
+    case 'file':
+      return r.file.path
+    case 'dir':
+    case 'secret':
+    case 'symlink':
+      return r.path
+    default:
+      return r.name
+  }
+}
+
+export function resourceId(r: Resource): string {
+  return `${r.kind} ${resourceName(r)}`
+}
+
+export function octal(mode: number): string {
+  return `0${(mode & 0o7777).toString(8).padStart(3, '0')}`
+}
