@@ -59,6 +59,7 @@ function serveConnection(sock: Socket, opts: DaemonOptions): void {
   const chunks: Buffer[] = []
   let size = 0
   let done = false
+  let started = false
   const reply = (r: BrokerReply) => {
     if (done) return
     done = true
@@ -72,8 +73,10 @@ function serveConnection(sock: Socket, opts: DaemonOptions): void {
     sock.destroySoon()
   })
   sock.on('error', () => {})
+  // Called on the first newline and again on 'end': the request must run once only.
   const finish = () => {
-    if (done) return
+    if (done || started) return
+    started = true
     const text = Buffer.concat(chunks).toString('utf8').split('\n')[0]!
     sock.setTimeout(0)
     handle(text, opts).then(reply, (e) =>
@@ -81,7 +84,7 @@ function serveConnection(sock: Socket, opts: DaemonOptions): void {
     )
   }
   sock.on('data', (chunk: Buffer) => {
-    if (done) return
+    if (done || started) return
     size += chunk.length
     if (size > MAX_REQUEST_BYTES) {
       fail(`request larger than ${MAX_REQUEST_BYTES} bytes`)
