@@ -1,5 +1,6 @@
 // The artefact registry: every file xoa renders, by name. `xoa render <name>` and the plan both read it.
 import type { Spec } from '../spec/schema.ts'
+import { brokerArtefacts } from './broker.ts'
 import type { RenderedFile, RenderEnv } from './types.ts'
 
 export interface Artefact {
@@ -11,7 +12,7 @@ export interface Artefact {
 }
 
 /** Filled by the renderers (one file per artefact under src/render/). */
-export const artefacts: Artefact[] = []
+export const artefacts: Artefact[] = [...brokerArtefacts]
 
 export function renderAll(spec: Spec, env: RenderEnv): RenderedFile[] {
   return artefacts.flatMap((a) => a.render(spec, env))
