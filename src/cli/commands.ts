@@ -6,8 +6,9 @@ import * as build from './build.ts'
 import * as cert from './cert.ts'
 import * as plan from './plan.ts'
 import * as releases from './releases.ts'
+import * as render from './render.ts'
 import * as rollback from './rollback.ts'
 import * as schema from './schema.ts'
 import * as validate from './validate.ts'
 
-export const commands: { register(program: Command): void }[] = [validate, schema, cert, build, releases, rollback, plan, apply, broker]
+export const commands: { register(program: Command): void }[] = [validate, schema, cert, build, releases, rollback, plan, apply, broker, render]

@@ -1,7 +1,13 @@
 // The artefact registry: every file xoa renders, by name. `xoa render <name>` and the plan both read it.
 import type { Spec } from '../spec/schema.ts'
 import { brokerArtefacts } from './broker.ts'
-import type { RenderedFile, RenderEnv } from './types.ts'
+import { redisConfigArtefact, redisUnitArtefact } from './redis.ts'
+import { authorizedKeysArtefact, sshdArtefact } from './sshd.ts'
+import { adminSudoersArtefact, mountSudoersArtefact } from './sudoers.ts'
+import type { RenderEnv, RenderedFile } from './types.ts'
+import { xoServerConfigArtefact } from './xo-server-config.ts'
+import { xoServerUnitArtefact } from './xo-server-unit.ts'
+import { bootstrapUnitArtefact, buildUnitArtefact, updateUnitsArtefact } from './xoa-units.ts'
 
 export interface Artefact {
   /** Name used on the command line, e.g. "config.toml", "xo-server.service". */
@@ -11,8 +17,21 @@ export interface Artefact {
   render(spec: Spec, env: RenderEnv): RenderedFile[]
 }
 
-/** Filled by the renderers (one file per artefact under src/render/). */
-export const artefacts: Artefact[] = [...brokerArtefacts]
+/** One entry per artefact (one file per renderer under src/render/); the order is the order of `render all`. */
+export const artefacts: Artefact[] = [
+  xoServerConfigArtefact,
+  redisConfigArtefact,
+  redisUnitArtefact,
+  bootstrapUnitArtefact,
+  buildUnitArtefact,
+  xoServerUnitArtefact,
+  updateUnitsArtefact,
+  adminSudoersArtefact,
+  mountSudoersArtefact,
+  sshdArtefact,
+  authorizedKeysArtefact,
+  ...brokerArtefacts,
+]
 
 export function renderAll(spec: Spec, env: RenderEnv): RenderedFile[] {
   return artefacts.flatMap((a) => a.render(spec, env))

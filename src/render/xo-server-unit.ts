@@ -1,0 +1,155 @@
+// xo-server.service and its environment file: the current release, as the service account, hardened.
+import { dirname } from 'node:path'
+import { statePaths } from '../spec/paths.ts'
+import type { Spec } from '../spec/schema.ts'
+import { hardening } from './hardening.ts'
+import type { Artefact } from './index.ts'
+import { REDIS_ACCOUNT, unitFileMeta } from './redis.ts'
+import { envAssignment, execLine, formatUnit, quoteWord, type UnitLine } from './systemd.ts'
+import type { RenderedFile } from './types.ts'
+
+export const XO_SERVER_ENV_FILE = '/etc/xoa/xo-server.env'
+const SYSTEM_PATH = '/usr/local/bin:/usr/bin:/bin'
+
+/** Ports below 1024 need CAP_NET_BIND_SERVICE; the ports xo-server binds per the spec. */
+export function privilegedPorts(spec: Spec): number[] {
+  const ports = [spec.xo.port, ...(spec.xo.ssl.enable ? [spec.xo.httpsPort] : [])]
+  return ports.filter((p) => p < 1024)
+}
+
+function mountLines(spec: Spec): UnitLine[] {
+  if (spec.mounts.mode !== 'sudo') {
+    return [
+      {
+        comment:
+          "Mounts are made by the broker in the host namespace and reach this service through systemd's\n" +
+          'default slave mount propagation (mountsDir is in ReadWritePaths; PrivateMounts is deliberately unset).',
+      },
+    ]
+  }
+  return [
+    {
+      comment:
+        'mounts.mode = "sudo" (seed-compatible): xo-server runs the setuid sudo, which needs privileges to gain\n' +
+        '(NoNewPrivileges=no, full bounding set), the mount system calls and /dev/fuse for vhdimount.\n' +
+        'This gives the service account root through `sudo mount`; mounts.mode = "broker" avoids all of it.',
+    },
+    ['NoNewPrivileges', false],
+    ['SystemCallFilter', '@mount'],
+    ['PrivateDevices', false],
+    ['DevicePolicy', 'closed'],
+    ['DeviceAllow', '/dev/fuse rw'],
+  ]
+}
+
+export function renderXoServerUnit(spec: Spec): RenderedFile {
+  const p = statePaths(spec)
+  const broker = spec.mounts.mode === 'broker'
+  const sudo = spec.mounts.mode === 'sudo'
+  const lowPorts = privilegedPorts(spec)
+  // xo-server resolves relative plugin and UI paths from its package directory, as upstream runs it.
+  const workDir = dirname(dirname(p.currentServer))
+  const home = dirname(p.serverConfigHome)
+  const hard = hardening({
+    readWritePaths: [spec.xo.dataDir, spec.xo.tempDir, spec.xo.mountsDir, p.serverConfigHome, p.logs],
+    // AF_NETLINK: os.networkInterfaces() (getifaddrs) needs it; without it Node throws.
+    addressFamilies: ['AF_UNIX', 'AF_INET', 'AF_INET6', 'AF_NETLINK'],
+    capabilities: lowPorts.length > 0 ? ['CAP_NET_BIND_SERVICE'] : [],
+    capabilityReason:
+      `Port(s) ${lowPorts.join(', ')} < 1024: exactly CAP_NET_BIND_SERVICE, nothing else. ` +
+      'Ports >= 1024 need no capability.',
+    jit: true,
+  })
+  // In sudo mode the bounding set must stay full and ~@privileged must go: sudo is a setuid root program.
+  const relaxed = sudo
+    ? hard.filter(
+        (l) =>
+          !(
+            Array.isArray(l) &&
+            (['NoNewPrivileges', 'CapabilityBoundingSet', 'AmbientCapabilities', 'PrivateDevices'].includes(
+              l[0],
+            ) ||
+              (l[0] === 'SystemCallFilter' && String(l[1]).startsWith('~')))
+          ),
+      )
+    : hard
+  const content = formatUnit([
+    [
+      'Unit',
+      [
+        ['Description', 'Xen Orchestra server (xo-server, current release)'],
+        ['Documentation', 'https://docs.xen-orchestra.com/'],
+        {
+          comment:
+            'Without bootstrap (dirs, certificate, declared admin) xo-server would create admin@admin.net.',
+        },
+        ['Requires', `${REDIS_ACCOUNT}.service xo-bootstrap.service`],
+        ['Wants', `network-online.target xo-build.service${broker ? ' xoa-mountd.socket' : ''}`],
+        [
+          'After',
+          `network-online.target ${REDIS_ACCOUNT}.service xo-build.service xo-bootstrap.service${broker ? ' xoa-mountd.socket' : ''}`,
+        ],
+      ],
+    ],
+    [
+      'Service',
+      [
+        ['Type', 'simple'],
+        ['User', spec.service.user],
+        ['Group', spec.service.group],
+        { comment: 'The Redis socket is reachable by the redis-xo group only.' },
+        ['SupplementaryGroups', REDIS_ACCOUNT],
+        ['WorkingDirectory', quoteWord(workDir)],
+        ['ExecStart', execLine([p.currentNode, p.currentServer])],
+        ...(broker
+          ? [
+              {
+                comment: "The shim dir comes first: xo-server's `sudo` is the mount broker's client.",
+              } as const,
+            ]
+          : []),
+        ['Environment', envAssignment('PATH', broker ? `${p.shimDir}:${SYSTEM_PATH}` : SYSTEM_PATH)],
+        ['Environment', envAssignment('HOME', home)],
+        ['Environment', envAssignment('XDG_CONFIG_HOME', p.serverConfigHome)],
+        ['Environment', envAssignment('TMPDIR', spec.xo.tempDir)],
+        ['Environment', envAssignment('NODE_ENV', 'production')],
+        { comment: 'xo.extraServerEnv, kept out of this world-readable file.' },
+        ['EnvironmentFile', quoteWord(XO_SERVER_ENV_FILE)],
+        ['Restart', 'on-failure'],
+        ['RestartSec', 5],
+        ['SyslogIdentifier', 'xo-server'],
+        ...relaxed,
+        ...mountLines(spec),
+      ],
+    ],
+    ['Install', [['WantedBy', 'multi-user.target']]],
+  ])
+  return { path: '/etc/systemd/system/xo-server.service', content, ...unitFileMeta }
+}
+
+/** systemd's EnvironmentFile syntax: double quotes, with \ " ` $ escaped. */
+function envFileValue(v: string): string {
+  return `"${v.replace(/[\\"`$]/g, (c) => `\\${c}`)}"`
+}
+
+export function renderXoServerEnv(spec: Spec): RenderedFile {
+  const lines = Object.entries(spec.xo.extraServerEnv)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${envFileValue(v)}`)
+  return {
+    path: XO_SERVER_ENV_FILE,
+    content: ['# Managed by xoa: xo.extraServerEnv for xo-server.service.', ...lines, ''].join('\n'),
+    // systemd (root) reads it before dropping privileges: nobody else needs to, and values may be secrets.
+    mode: 0o600,
+    owner: 'root',
+    group: 'root',
+    secret: true,
+  }
+}
+
+export const xoServerUnitArtefact: Artefact = {
+  name: 'xo-server.service',
+  description:
+    'hardened systemd unit of xo-server (current release, service account) and its environment file',
+  render: (spec) => [renderXoServerUnit(spec), renderXoServerEnv(spec)],
+}

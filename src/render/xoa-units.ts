@@ -1,0 +1,159 @@
+// The units that run xoa itself: xo-bootstrap (dirs, certificate, admin), xo-build (build when the build key
+// changed) and, when updates.schedule is set, xoa-update.service + .timer.
+import { dirname } from 'node:path'
+import { statePaths } from '../spec/paths.ts'
+import type { Spec } from '../spec/schema.ts'
+import { hardening } from './hardening.ts'
+import type { Artefact } from './index.ts'
+import { REDIS_ACCOUNT, unitFileMeta } from './redis.ts'
+import { envAssignment, execLine, formatUnit } from './systemd.ts'
+import type { RenderEnv, RenderedFile } from './types.ts'
+
+const UNIT_DIR = '/etc/systemd/system'
+
+const xoaExec = (env: RenderEnv, command: string) =>
+  execLine([...env.xoaCommand, command, '--spec', env.specPath])
+
+export function renderBootstrapUnit(_spec: Spec, env: RenderEnv): RenderedFile {
+  const content = formatUnit([
+    [
+      'Unit',
+      [
+        ['Description', 'Xen Orchestra bootstrap: directories, certificate, declared admin (xoa bootstrap)'],
+        {
+          comment:
+            "The admin is created with the release's recover-account-cli, in Redis, before xo-server starts.",
+        },
+        ['Requires', `${REDIS_ACCOUNT}.service`],
+        ['Wants', 'xo-build.service'],
+        ['After', `${REDIS_ACCOUNT}.service xo-build.service`],
+      ],
+    ],
+    [
+      'Service',
+      [
+        ['Type', 'oneshot'],
+        ['RemainAfterExit', true],
+        ['ExecStart', xoaExec(env, 'bootstrap')],
+        {
+          comment:
+            'Root: it creates directories and the key for the service account and reads the admin password.',
+        },
+        ...hardening({
+          root: true,
+          // It creates the directories the spec names (data, temp, mounts, state, certificate) wherever they are,
+          // so only /usr and /boot are read-only; /etc must stay writable for xo.ssl.dir (often /etc/ssl/xo).
+          protectSystem: 'yes',
+          readWritePaths: [],
+          // Redis' socket; the network for the certificate's names (os.networkInterfaces needs AF_NETLINK).
+          addressFamilies: ['AF_UNIX', 'AF_INET', 'AF_INET6', 'AF_NETLINK'],
+          jit: true,
+        }),
+      ],
+    ],
+  ])
+  return { path: `${UNIT_DIR}/xo-bootstrap.service`, content, ...unitFileMeta }
+}
+
+export function renderBuildUnit(spec: Spec, env: RenderEnv): RenderedFile {
+  const p = statePaths(spec)
+  const content = formatUnit([
+    [
+      'Unit',
+      [
+        ['Description', 'Xen Orchestra build (xoa build; a no-op when the build key is unchanged)'],
+        ['Wants', 'network-online.target'],
+        ['After', 'network-online.target'],
+      ],
+    ],
+    [
+      'Service',
+      [
+        ['Type', 'oneshot'],
+        { comment: 'Not root: yarn runs the install scripts of ~2700 npm packages.' },
+        ['User', spec.service.user],
+        ['Group', spec.service.group],
+        ['ExecStart', xoaExec(env, 'build')],
+        ['Environment', envAssignment('HOME', dirname(p.serverConfigHome))],
+        { comment: 'A cold build takes minutes; an unchanged build key returns at once.' },
+        ['TimeoutStartSec', '2h'],
+        ...hardening({
+          // Releases, caches, runtimes and the current/previous symlinks all live in the state dir.
+          readWritePaths: [spec.xo.stateDir],
+          // AF_NETLINK: Node's os.networkInterfaces(); the network: git and the npm registry.
+          addressFamilies: ['AF_UNIX', 'AF_INET', 'AF_INET6', 'AF_NETLINK'],
+          jit: true,
+        }),
+      ],
+    ],
+  ])
+  return { path: `${UNIT_DIR}/xo-build.service`, content, ...unitFileMeta }
+}
+
+/** xoa-update.service + .timer; nothing when updates.schedule is unset. */
+export function renderUpdateUnits(spec: Spec, env: RenderEnv): RenderedFile[] {
+  const schedule = spec.updates.schedule
+  if (schedule === undefined) return []
+  const service = formatUnit([
+    [
+      'Unit',
+      [
+        ['Description', `Xen Orchestra scheduled upgrade (channel ${spec.updates.channel})`],
+        ['Wants', 'network-online.target'],
+        ['After', 'network-online.target'],
+      ],
+    ],
+    [
+      'Service',
+      [
+        ['Type', 'oneshot'],
+        {
+          comment: 'Root: it switches releases and restarts xo-server (health-gated, rolls back on failure).',
+        },
+        ['ExecStart', xoaExec(env, 'upgrade')],
+        ['TimeoutStartSec', '3h'],
+        ...hardening({
+          root: true,
+          protectSystem: 'yes',
+          readWritePaths: [],
+          addressFamilies: ['AF_UNIX', 'AF_INET', 'AF_INET6', 'AF_NETLINK'],
+          jit: true,
+        }),
+      ],
+    ],
+  ])
+  const timer = formatUnit([
+    ['Unit', [['Description', `Xen Orchestra scheduled upgrade (${schedule})`]]],
+    [
+      'Timer',
+      [
+        ['OnCalendar', schedule],
+        { comment: 'A run missed while the machine was off happens at the next boot.' },
+        ['Persistent', true],
+      ],
+    ],
+    ['Install', [['WantedBy', 'timers.target']]],
+  ])
+  return [
+    { path: `${UNIT_DIR}/xoa-update.service`, content: service, ...unitFileMeta },
+    { path: `${UNIT_DIR}/xoa-update.timer`, content: timer, ...unitFileMeta },
+  ]
+}
+
+export const bootstrapUnitArtefact: Artefact = {
+  name: 'xo-bootstrap.service',
+  description: 'oneshot unit: directories, certificate, declared admin before xo-server starts',
+  render: (spec, env) => [renderBootstrapUnit(spec, env)],
+}
+
+export const buildUnitArtefact: Artefact = {
+  name: 'xo-build.service',
+  description: 'oneshot unit: xoa build as the service account (no-op when the build key is unchanged)',
+  render: (spec, env) => [renderBuildUnit(spec, env)],
+}
+
+export const updateUnitsArtefact: Artefact = {
+  name: 'xoa-update.timer',
+  description: 'scheduled `xoa upgrade` (service + timer), only when updates.schedule is set',
+  render: renderUpdateUnits,
+}
