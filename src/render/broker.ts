@@ -52,7 +52,7 @@ WantedBy=sockets.target
   return { path: `${UNIT_DIR}/xoa-mountd.socket`, content, ...unitMeta }
 }
 
-export function renderMountdService(spec: Spec, env: RenderEnv): RenderedFile {
+export function renderMountdService(_spec: Spec, env: RenderEnv): RenderedFile {
   const exec = [...env.xoaCommand, 'broker', 'serve', '--spec', env.specPath].map(unitWord).join(' ')
   const content = `${HEADER}
 [Unit]
