@@ -22,66 +22,90 @@ let
     ${xoa} render config.toml ${spec} --out $out
   '';
 
-  # One sandbox for every unit; each relaxation below says why.
-  hardening = {
-    NoNewPrivileges = true;
-    CapabilityBoundingSet = "";
-    AmbientCapabilities = "";
-    PrivateTmp = true;
-    PrivateDevices = true;
-    ProtectSystem = "strict";
-    ProtectHome = true;
-    ProtectKernelTunables = true;
-    ProtectKernelModules = true;
-    ProtectKernelLogs = true;
-    ProtectControlGroups = true;
-    ProtectClock = true;
-    ProtectHostname = true;
-    ProtectProc = "invisible";
-    RestrictNamespaces = true;
-    RestrictRealtime = true;
-    RestrictSUIDSGID = true;
-    LockPersonality = true;
-    RemoveIPC = true;
-    # Node resolves interface addresses through netlink.
-    RestrictAddressFamilies = [
-      "AF_UNIX"
-      "AF_INET"
-      "AF_INET6"
-      "AF_NETLINK"
-    ];
-    SystemCallArchitectures = "native";
-    SystemCallFilter = [
-      "@system-service"
-      "~@privileged"
-    ];
-    UMask = "0027";
-  };
+  # The sandbox of every unit, as src/render/hardening.ts writes it for Debian (test/nix/module.test.ts compares
+  # xo-server's with the rendered unit). `root` keeps root's capabilities for the bootstrap, which creates files
+  # for other accounts; `caps` are the only capabilities granted otherwise.
+  hardening =
+    {
+      readWritePaths,
+      caps ? [ ],
+      root ? false,
+      protectSystem ? "strict",
+    }:
+    {
+      NoNewPrivileges = true;
+      ProtectSystem = protectSystem;
+      PrivateTmp = true;
+      PrivateDevices = true;
+      ProtectHome = true;
+      ProtectKernelTunables = true;
+      ProtectKernelModules = true;
+      ProtectKernelLogs = true;
+      ProtectControlGroups = true;
+      ProtectClock = true;
+      ProtectHostname = true;
+      ProtectProc = "invisible";
+      RestrictNamespaces = true;
+      RestrictRealtime = true;
+      RestrictSUIDSGID = true;
+      LockPersonality = true;
+      SystemCallArchitectures = "native";
+      SystemCallFilter = [ "@system-service" ] ++ lib.optional (!root) "~@privileged @resources";
+      # A refused system call fails with EPERM instead of killing the process.
+      SystemCallErrorNumber = "EPERM";
+      # AF_NETLINK: Node's os.networkInterfaces() (getifaddrs) needs it.
+      RestrictAddressFamilies = "AF_UNIX AF_INET AF_INET6 AF_NETLINK";
+      # MemoryDenyWriteExecute stays unset: V8's JIT needs writable+executable memory.
+      UMask = "0027";
+    }
+    // lib.optionalAttrs (readWritePaths != [ ]) { ReadWritePaths = readWritePaths; }
+    // lib.optionalAttrs (!root) {
+      RemoveIPC = true;
+      CapabilityBoundingSet = lib.concatStringsSep " " caps;
+      AmbientCapabilities = lib.concatStringsSep " " caps;
+    };
 
-  # Seed-compatible sudo mode: sudo is setuid and mount needs CAP_SYS_ADMIN in the host's mount namespace,
-  # so none of the sandbox that stops privilege gain or hides mounts can stay. The broker mode avoids this.
+  serverConfigHome = "${cfg.stateDir}/home/.config";
+  logs = "${cfg.stateDir}/logs";
+
+  # Seed-compatible sudo mode: xo-server runs the setuid sudo, which needs privileges to gain (full bounding set,
+  # NoNewPrivileges off), the mount system calls and /dev/fuse for vhdimount. This is what the broker avoids.
   serverSandbox =
+    let
+      h = hardening {
+        readWritePaths = [
+          cfg.dataDir
+          cfg.tempDir
+          cfg.mountsDir
+          serverConfigHome
+          logs
+        ];
+        # Binding a port below 1024 is the one capability xo-server keeps, and only when it listens there.
+        caps = lib.optional (lowPorts != [ ]) "CAP_NET_BIND_SERVICE";
+      };
+    in
     if sudoMode then
-      lib.removeAttrs hardening [
+      lib.removeAttrs h [
         "CapabilityBoundingSet"
-        "SystemCallFilter"
+        "AmbientCapabilities"
         "PrivateDevices"
-        "PrivateTmp"
-        "ProtectHome"
-        "RestrictNamespaces"
       ]
       // {
         NoNewPrivileges = false;
-        RestrictSUIDSGID = false;
-        ProtectSystem = "full";
+        SystemCallFilter = [
+          "@system-service"
+          "@mount"
+        ];
+        PrivateDevices = false;
+        DevicePolicy = "closed";
+        DeviceAllow = "/dev/fuse rw";
+      }
+      // lib.optionalAttrs (lowPorts != [ ]) {
+        # Unlike the Debian unit, the bind capability stays: without it xo-server cannot listen on 80/443.
+        AmbientCapabilities = "CAP_NET_BIND_SERVICE";
       }
     else
-      hardening;
-
-  # Binding a port below 1024 is the one capability xo-server keeps, and only when it listens there.
-  serverCaps =
-    lib.optionalAttrs (lowPorts != [ ]) { AmbientCapabilities = [ "CAP_NET_BIND_SERVICE" ]; }
-    // lib.optionalAttrs (lowPorts != [ ] && !sudoMode) { CapabilityBoundingSet = [ "CAP_NET_BIND_SERVICE" ]; };
+      h;
 
   asService = {
     User = cfg.service.user;
@@ -100,6 +124,8 @@ in
       "d ${cfg.ssl.dir} 0755 ${cfg.service.user} ${cfg.service.group} - -"
       "d ${cfg.stateDir}/secrets 0700 ${cfg.service.user} ${cfg.service.group} - -"
       "d ${cfg.stateDir}/home 0700 ${cfg.service.user} ${cfg.service.group} - -"
+      "d ${serverConfigHome} 0700 ${cfg.service.user} ${cfg.service.group} - -"
+      "d ${logs} 0750 ${cfg.service.user} ${cfg.service.group} - -"
     ];
 
     # Builds the pinned source into <stateDir>/releases; the build key makes an unchanged pin a no-op, so this
@@ -122,24 +148,25 @@ in
         # Prebuilt Node binaries from the registry do not run on NixOS: build with the one from nixpkgs.
         XOA_NODE = "${pkgs.nodejs_22}/bin/node";
       };
-      serviceConfig = hardening // {
+      # Not root: yarn runs the install scripts of ~2700 npm packages.
+      serviceConfig = hardening { readWritePaths = [ cfg.stateDir ]; } // {
         Type = "oneshot";
         RemainAfterExit = true;
         ExecStart = "${xoa} build ${spec}";
         User = cfg.service.user;
         Group = cfg.service.group;
-        ReadWritePaths = [ cfg.stateDir ];
         TimeoutStartSec = "2h";
-        # The build runs node-gyp and V8's JIT like any Node program.
-        MemoryDenyWriteExecute = false;
       };
     };
 
     # Certificate and the declared web admin, before xo-server first listens: admin@admin.net never exists.
+    # `xoa bootstrap` ensures the certificate (what `xoa cert` does) and runs upstream's recover-account-cli as
+    # the service account. Root, as on Debian: it creates the key and directories for the service account.
     systemd.services.xo-bootstrap = {
-      description = "Xen Orchestra bootstrap: certificate and declared admin";
+      description = "Xen Orchestra bootstrap: directories, certificate, declared admin";
       wantedBy = [ "multi-user.target" ];
       before = [ "xo-server.service" ];
+      wants = lib.optional (cfg.package == null) "xo-build.service";
       after = [
         "redis-xo.service"
         "xo-build.service"
@@ -147,20 +174,18 @@ in
       ];
       requires = [ "redis-xo.service" ];
       path = [ pkgs.openssl ];
-      environment.HOME = "${cfg.stateDir}/home";
-      serviceConfig = hardening // asService // {
-        Type = "oneshot";
-        RemainAfterExit = true;
-        ExecStart = [
-          "${xoa} cert ${spec}"
-          "${xoa} bootstrap ${spec}"
-        ];
-        ReadWritePaths = [
-          cfg.ssl.dir
-          cfg.stateDir
-          cfg.dataDir
-        ];
-      };
+      serviceConfig =
+        hardening {
+          readWritePaths = [ ];
+          root = true;
+          # It writes the directories and the certificate wherever the spec puts them; /etc/ssl/xo included.
+          protectSystem = "true";
+        }
+        // {
+          Type = "oneshot";
+          RemainAfterExit = true;
+          ExecStart = "${xoa} bootstrap ${spec}";
+        };
     };
 
     systemd.services.xo-server = {
@@ -200,30 +225,24 @@ in
           pkgs.openssl
           cfg.libvhdiPackage
         ];
+      # Values here land in the Nix store like every option: put secrets in an EnvironmentFile instead.
       environment = cfg.extraServerEnv // {
         NODE_ENV = "production";
         HOME = "${cfg.stateDir}/home";
-        XDG_CONFIG_HOME = "${cfg.stateDir}/home/.config";
+        XDG_CONFIG_HOME = serverConfigHome;
+        TMPDIR = cfg.tempDir;
       };
       serviceConfig =
         serverSandbox
         // asService
         // {
+          Type = "simple";
           ExecStart = "${current}/node/bin/node ${serverDir}/dist/cli.mjs";
           WorkingDirectory = serverDir;
           Restart = "on-failure";
-          RestartSec = "5s";
-          ReadWritePaths = [
-            cfg.dataDir
-            cfg.tempDir
-            cfg.mountsDir
-            "${cfg.stateDir}/home"
-          ];
-          ReadOnlyPaths = [ cfg.ssl.dir ];
-          # V8's JIT needs writable and executable pages.
-          MemoryDenyWriteExecute = false;
-        }
-        // serverCaps;
+          RestartSec = 5;
+          SyslogIdentifier = "xo-server";
+        };
     };
 
     # The least-privilege mount broker: root, socket-activated, reachable only by the service group.
@@ -258,7 +277,7 @@ in
       };
     };
 
-    systemd.services.xoa-upgrade = lib.mkIf (cfg.updates.schedule != null) {
+    systemd.services.xoa-update = lib.mkIf (cfg.updates.schedule != null) {
       description = "Scheduled Xen Orchestra upgrade (backup, build, health-gated switch)";
       wants = [ "network-online.target" ];
       after = [ "network-online.target" ];
@@ -267,7 +286,7 @@ in
         ExecStart = "${xoa} upgrade ${spec}";
       };
     };
-    systemd.timers.xoa-upgrade = lib.mkIf (cfg.updates.schedule != null) {
+    systemd.timers.xoa-update = lib.mkIf (cfg.updates.schedule != null) {
       wantedBy = [ "timers.target" ];
       timerConfig = {
         OnCalendar = cfg.updates.schedule;

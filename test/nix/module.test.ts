@@ -33,6 +33,29 @@ function validate(dir: string, specText: string) {
   return xoa(['validate', '--spec', file, '--json'])
 }
 
+/** The [Service] section of a unit file: key → its values split into words (repeated keys concatenated). */
+function serviceSection(unit: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {}
+  const body = unit.split('[Service]')[1]!.split(/^\[/m)[0]!
+  for (const line of body.split('\n')) {
+    const m = /^(\w+)=(.*)$/.exec(line)
+    if (m) out[m[1]!] = [...(out[m[1]!] ?? []), ...words(m[2]!)]
+  }
+  return out
+}
+
+/** The same view of a NixOS serviceConfig (lists become repeated keys; booleans yes/no). */
+function nixServiceSection(sc: Record<string, unknown>): Record<string, string[]> {
+  const out: Record<string, string[]> = {}
+  for (const [k, v] of Object.entries(sc)) {
+    const vals = Array.isArray(v) ? v : [v]
+    out[k] = vals.flatMap((x) => words(typeof x === 'boolean' ? (x ? 'yes' : 'no') : String(x)))
+  }
+  return out
+}
+
+const words = (s: string) => s.split(/\s+/).filter((w) => w !== '')
+
 describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
   test('every spec field has an option under xoa.xo with the same default and a description', (t) => {
     const dir = tempDir(t)
@@ -113,6 +136,7 @@ describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
     const sc = e.services['xo-server'].serviceConfig
     assert.equal(sc.CapabilityBoundingSet, '')
     assert.equal(sc.AmbientCapabilities, '')
+    assert.equal(e.services['xo-server'].environment.TMPDIR, '/var/lib/xo/tmp')
   })
 
   test('a spec the CLI rejects is rejected: the JSON carries the bad value to `xoa validate`', (t) => {
@@ -136,14 +160,15 @@ describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
     assert.equal(sc.NoNewPrivileges, true)
     assert.equal(sc.ProtectSystem, 'strict')
     assert.equal(sc.RestrictSUIDSGID, true)
-    assert.deepEqual(sc.SystemCallFilter, ['@system-service', '~@privileged'])
+    assert.deepEqual(sc.SystemCallFilter, ['@system-service', '~@privileged @resources'])
     // Ports 80/443: the bind capability and nothing else.
-    assert.deepEqual(sc.CapabilityBoundingSet, ['CAP_NET_BIND_SERVICE'])
+    assert.equal(sc.CapabilityBoundingSet, 'CAP_NET_BIND_SERVICE')
     assert.deepEqual(sc.ReadWritePaths, [
       '/var/lib/xo/data',
       '/var/lib/xo/tmp',
       '/var/lib/xo/mounts',
-      '/var/lib/xo/home',
+      '/var/lib/xo/home/.config',
+      '/var/lib/xo/logs',
     ])
     assert.equal(
       sc.ExecStart,
@@ -157,9 +182,10 @@ describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
     assert.equal(build.User, 'xo')
     assert.equal(build.Type, 'oneshot')
     const boot = e.services['xo-bootstrap'].serviceConfig
-    assert.equal(boot.User, 'xo', 'the bootstrap runs XO code: not as root')
-    assert.match(boot.ExecStart[0], /xoa cert --spec /)
-    assert.match(boot.ExecStart[1], /xoa bootstrap --spec /)
+    // Root as on Debian (it creates the key for the service account); the certificate is part of bootstrap.
+    assert.equal(boot.User, undefined)
+    assert.match(boot.ExecStart, /xoa bootstrap --spec /)
+    assert.equal(boot.NoNewPrivileges, true)
     const sock = e.sockets['xoa-mountd'].socketConfig
     assert.deepEqual(
       [sock.ListenStream, sock.SocketUser, sock.SocketGroup, sock.SocketMode],
@@ -168,6 +194,27 @@ describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
     assert.match(e.services['xoa-mountd'].serviceConfig.ExecStart, /xoa broker serve --spec /)
     assert.deepEqual(e.timers, {}, 'no scheduled upgrades unless updates.schedule is set')
   })
+
+  const sandboxCases = [
+    ['broker', 'port = 8080; httpsPort = 8443;'],
+    ['broker', ''],
+    ['sudo', 'port = 8080; httpsPort = 8443;'],
+    ['none', ''],
+  ] as const
+  for (const [mode, ports] of sandboxCases) {
+    test(`xo-server's sandbox is the one xoa renders for Debian (mounts.mode = ${mode} ${ports})`, async (t) => {
+      const dir = tempDir(t)
+      const e = evalModule(dir, `mounts.mode = "${mode}"; ${ports}`)
+      const { renderXoServerUnit } = await import('../../src/render/xo-server-unit.ts')
+      const { validateSpec } = await import('../../src/spec/load.ts')
+      const rendered = serviceSection(renderXoServerUnit(validateSpec(e.spec)).content)
+      const nix = nixServiceSection(e.services['xo-server'].serviceConfig)
+      for (const key of new Set([...Object.keys(rendered), ...Object.keys(nix)])) {
+        if (['Environment', 'EnvironmentFile'].includes(key)) continue
+        assert.deepEqual(nix[key], rendered[key], `${key} differs from the rendered xo-server.service`)
+      }
+    })
+  }
 
   test('accounts: xo is a system user without a shell or privileges; xoa is key-only with sudo', (t) => {
     const e = evalModule(tempDir(t))
@@ -266,6 +313,7 @@ describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
     assert.ok(srv.path.includes('/run/wrappers'), 'real sudo on PATH in sudo mode')
     assert.equal(srv.serviceConfig.NoNewPrivileges, false)
     assert.equal(srv.serviceConfig.CapabilityBoundingSet, undefined)
+    assert.equal(srv.serviceConfig.DeviceAllow, '/dev/fuse rw')
   })
 
   test('mounts.mode = "none": neither broker nor sudo rules', (t) => {
@@ -300,8 +348,8 @@ describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
 
   test('updates.schedule: a timer running xoa upgrade', (t) => {
     const e = evalModule(tempDir(t), 'updates.schedule = "Sun 03:00";')
-    assert.equal(e.timers['xoa-upgrade'].timerConfig.OnCalendar, 'Sun 03:00')
-    assert.match(e.services['xoa-upgrade'].serviceConfig.ExecStart, /xoa upgrade --spec /)
+    assert.equal(e.timers['xoa-update'].timerConfig.OnCalendar, 'Sun 03:00')
+    assert.match(e.services['xoa-update'].serviceConfig.ExecStart, /xoa upgrade --spec /)
   })
 
   test('reverse proxy: nginx with ACME proxies websockets to XO on loopback; XO trusts forwarded headers', (t) => {
