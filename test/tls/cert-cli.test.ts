@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { validateSpec } from '../../src/spec/load.ts'
@@ -227,4 +228,19 @@ test('xoa cert --help describes the command', () => {
   assert.equal(r.status, 0)
   assert.match(r.stdout, /--check/)
   assert.match(r.stdout, /never replaces/)
+})
+
+test("without xo.hostname the certificate carries the machine's host name", (t) => {
+  const sb = sandbox(t)
+  sb.write({})
+  const r = xoa(['cert', '--spec', sb.spec, '--json'])
+  assert.equal(r.status, 0, r.stderr)
+  const name = hostname().toLowerCase()
+  assert.equal(JSON.parse(r.stdout).certificate.commonName, name)
+  const text = openssl(['x509', '-noout', '-text', '-in', sb.cert])
+  assert.ok(text.includes(`Subject: CN = ${name}`))
+  assert.ok(
+    text.includes(`DNS:${name}, DNS:localhost, IP Address:127.0.0.1`),
+    'no SAN for the 0.0.0.0 wildcard',
+  )
 })
