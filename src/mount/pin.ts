@@ -42,8 +42,10 @@ export async function pinAll(pins: Pin[], mountsDir: string): Promise<Pinned> {
   return { fds, release }
 }
 
-function why(e: unknown, what: string): PinRefused {
-  const code = (e as NodeJS.ErrnoException).code
+/** The refusal for a failed open; O_DIRECTORY|O_NOFOLLOW on a symlink says ENOTDIR, so lstat tells which. */
+async function why(e: unknown, what: string, path: string): Promise<PinRefused> {
+  let code = (e as NodeJS.ErrnoException).code
+  if (code === 'ENOTDIR' && (await lstat(path).catch(() => undefined))?.isSymbolicLink()) code = 'ELOOP'
   const text: Record<string, string> = {
     ELOOP: `${what} is a symlink`,
     ENOTDIR: `${what} is not a directory`,
@@ -59,7 +61,7 @@ async function openMountsDir(mountsDir: string): Promise<FileHandle> {
   try {
     h = await open(mountsDir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
   } catch (e) {
-    throw why(e, `mounts directory ${mountsDir}`)
+    throw await why(e, `mounts directory ${mountsDir}`, mountsDir)
   }
   const real = await readlink(procFd(h.fd))
   if (real !== mountsDir) {
@@ -80,16 +82,17 @@ async function pinMountPoint(mountsDir: string, name: string): Promise<FileHandl
     try {
       h = await open(child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
     } catch (e) {
-      throw why(e, `mount point ${path}`)
+      throw await why(e, `mount point ${path}`, child)
     }
     try {
       const [st, parent, l, real] = await Promise.all([
         h.stat(),
         dir.stat(),
-        lstat(child),
+        lstat(child).catch(() => undefined),
         readlink(procFd(h.fd)),
       ])
-      if (st.dev !== l.dev || st.ino !== l.ino)
+      // Gone or replaced since the open: the attacker is racing us; refuse rather than guess.
+      if (l === undefined || st.dev !== l.dev || st.ino !== l.ino)
         throw new PinRefused(`mount point ${path} changed while checked`)
       if (real !== path) throw new PinRefused(`mount point ${path} resolves to ${real}`)
       if (st.dev !== parent.dev) throw new PinRefused(`${path} is already a mount point`)
@@ -136,7 +139,7 @@ async function pinImage(path: string): Promise<FileHandle> {
     // O_NONBLOCK: opening a FIFO planted as "image" must not hang the broker; fstat refuses it next.
     h = await open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
   } catch (e) {
-    throw why(e, `image ${path}`)
+    throw await why(e, `image ${path}`, path)
   }
   try {
     const st = await h.stat()
