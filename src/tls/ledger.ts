@@ -1,7 +1,8 @@
 // The record of every certificate xoa generated, by SHA-256 fingerprint. A certificate whose fingerprint is not
 // here is the user's, and xoa never replaces it. Not a secret, but kept with the other state xoa owns.
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { mkdir } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import { writeFileAtomic } from './files.ts'
@@ -50,5 +51,7 @@ export async function recordGenerated(file: string, entry: LedgerEntry): Promise
     -KEEP,
   )
   const doc: LedgerFile = { version: 1, generated }
+  // Only the secrets directory itself is private; a state dir made here must stay traversable for the service.
+  await mkdir(dirname(dirname(file)), { recursive: true, mode: 0o755 })
   await writeFileAtomic(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o644, dirMode: 0o700 })
 }

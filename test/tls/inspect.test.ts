@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
+import { statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { generateSelfSigned } from '../../src/tls/generate.ts'
@@ -68,4 +68,17 @@ test('the ledger keeps distinct fingerprints, and a corrupt ledger is an error r
   )
   writeFileSync(f, '{"something":"else"}')
   assert.throws(() => readLedger(f), /not an xoa certificate ledger/)
+})
+
+test('recording the first certificate makes the state dir 0755 and only secrets/ private', async (t) => {
+  const state = join(tempDir(t), 'state')
+  await recordGenerated(join(state, 'secrets', 'tls-generated.json'), {
+    fingerprint: 'A',
+    cert: '/c',
+    commonName: 'x',
+    notAfter: '',
+    generatedAt: '',
+  })
+  assert.equal(statSync(state).mode & 0o777, 0o755)
+  assert.equal(statSync(join(state, 'secrets')).mode & 0o777, 0o700)
 })
