@@ -1,0 +1,54 @@
+// Stopping and starting what writes to Redis and the data dir while a backup or restore runs.
+// Small on purpose so `xoa up` (its own supervisor) and `xoa upgrade` can pass their own.
+import { existsSync } from 'node:fs'
+import { execa } from 'execa'
+import { XoaError } from '../cli/errors.ts'
+
+export interface ServiceControl {
+  /** Shown to the user, e.g. "systemd unit xo-server". */
+  readonly name: string
+  /** False when this control cannot start anything (no-op): restore then skips the health check. */
+  readonly manages: boolean
+  isActive(): Promise<boolean>
+  stop(): Promise<void>
+  start(): Promise<void>
+}
+
+export const XO_SERVER_UNIT = 'xo-server.service'
+
+/** For foreground runs and tests: nothing to stop, nothing started, so nothing to health-check. */
+export const noServiceControl: ServiceControl = {
+  name: 'none (xo-server is not under systemd)',
+  manages: false,
+  isActive: async () => false,
+  stop: async () => {},
+  start: async () => {},
+}
+
+export function systemdServiceControl(unit = XO_SERVER_UNIT): ServiceControl {
+  const run = async (verb: string) => {
+    const r = await execa('systemctl', [verb, unit], { reject: false })
+    if (r.exitCode !== 0)
+      throw new XoaError(
+        `systemctl ${verb} ${unit} failed: ${String(r.stderr).trim() || `exit ${r.exitCode}`}`,
+        {
+          hint: `journalctl -u ${unit} -n 50`,
+        },
+      )
+  }
+  return {
+    name: `systemd unit ${unit}`,
+    manages: true,
+    isActive: async () =>
+      (await execa('systemctl', ['is-active', '--quiet', unit], { reject: false })).exitCode === 0,
+    stop: () => run('stop'),
+    start: () => run('start'),
+  }
+}
+
+/** systemd when it is PID 1 and the xo-server unit is installed; otherwise the no-op control. */
+export async function detectServiceControl(): Promise<ServiceControl> {
+  if (!existsSync('/run/systemd/system')) return noServiceControl
+  const r = await execa('systemctl', ['cat', XO_SERVER_UNIT], { reject: false })
+  return r.exitCode === 0 ? systemdServiceControl() : noServiceControl
+}

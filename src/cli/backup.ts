@@ -1,0 +1,46 @@
+import type { Command } from 'commander'
+import { createBackup } from '../backup/backup.ts'
+import { detectServiceControl } from '../backup/services.ts'
+import { dim, green, printJson, say, warn } from './output.ts'
+import { readSpec, type SpecOpts, withSpecOption } from './spec-option.ts'
+
+interface Opts extends SpecOpts {
+  out?: string
+  json?: boolean
+  live?: boolean
+}
+
+const CONSISTENCY = {
+  'service-stopped': 'xo-server was stopped for the snapshot: Redis and the data dir are of one instant',
+  'service-not-running':
+    'xo-server was not running under systemd: Redis and the data dir are of one instant if it was not running at all',
+  live: 'taken live (--live): the data dir is as of the copy, Redis as of its atomic snapshot',
+} as const
+
+export function register(program: Command): void {
+  withSpecOption(program.command('backup'))
+    .description('write one 0600 archive of Redis, /etc/xo-server, the secrets, the pin and the data dir')
+    .option('-o, --out <file>', 'archive path (default: <stateDir>/backups/xoa-backup-<UTC time>.tar.gz)')
+    .option('--live', 'do not stop xo-server; the data dir is then copied while it runs')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      '\nRetention keeps updates.keepBackups archives in the default directory.\nRestore with: xoa restore FILE',
+    )
+    .action(async (opts: Opts) => {
+      const spec = readSpec(opts)
+      const r = await createBackup(spec, {
+        services: await detectServiceControl(),
+        out: opts.out,
+        live: opts.live,
+      })
+      if (opts.json) return printJson(r)
+      say(`${green('backup written')}: ${r.archive} (${r.bytes} bytes, mode 0600)`)
+      say(`  redis: ${r.keys} keys, one atomic snapshot; files: ${r.files}`)
+      say(`  ${CONSISTENCY[r.consistency.files]}`)
+      if (r.release)
+        say(`  release: ${r.release.version || '?'} ${r.release.rev.slice(0, 10)} (${r.release.id})`)
+      for (const f of r.removed) say(dim(`  removed (retention, keep ${spec.updates.keepBackups}): ${f}`))
+      for (const s of r.skipped) warn(`  skipped (not a file, directory or symlink): ${s}`)
+    })
+}
