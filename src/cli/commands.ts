@@ -4,6 +4,8 @@ import * as apply from './apply.ts'
 import * as broker from './broker.ts'
 import * as build from './build.ts'
 import * as cert from './cert.ts'
+import * as init from './init.ts'
+import * as install from './install.ts'
 import * as plan from './plan.ts'
 import * as releases from './releases.ts'
 import * as render from './render.ts'
@@ -11,4 +13,4 @@ import * as rollback from './rollback.ts'
 import * as schema from './schema.ts'
 import * as validate from './validate.ts'
 
-export const commands: { register(program: Command): void }[] = [validate, schema, cert, build, releases, rollback, plan, apply, broker, render]
+export const commands: { register(program: Command): void }[] = [validate, schema, cert, build, releases, rollback, plan, apply, broker, render, init, install]
