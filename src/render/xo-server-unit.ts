@@ -5,7 +5,7 @@ import type { Spec } from '../spec/schema.ts'
 import { hardening } from './hardening.ts'
 import type { Artefact } from './index.ts'
 import { REDIS_ACCOUNT, unitFileMeta } from './redis.ts'
-import { envAssignment, execLine, formatUnit, quoteWord, type UnitLine } from './systemd.ts'
+import { envAssignment, escapeSpecifiers, execLine, formatUnit, quoteWord, type UnitLine } from './systemd.ts'
 import type { RenderedFile } from './types.ts'
 
 export const XO_SERVER_ENV_FILE = '/etc/xoa/xo-server.env'
@@ -99,7 +99,8 @@ export function renderXoServerUnit(spec: Spec): RenderedFile {
         ['Group', spec.service.group],
         { comment: 'The Redis socket is reachable by the redis-xo group only.' },
         ['SupplementaryGroups', REDIS_ACCOUNT],
-        ['WorkingDirectory', quoteWord(workDir)],
+        // WorkingDirectory takes the rest of the line as the path: no quotes, only specifiers escaped.
+        ['WorkingDirectory', escapeSpecifiers(workDir)],
         ['ExecStart', execLine([p.currentNode, p.currentServer])],
         ...(broker
           ? [
