@@ -20,6 +20,13 @@ function unitWord(s: string): string {
   return w !== '' && !/[\s"'\\;]/.test(w) ? w : `"${w.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`
 }
 
+/** ListenStream= takes the rest of the line as the path, unquoted; only specifiers need escaping. */
+function listenPath(p: string): string {
+  if (/[\n\r\0]/.test(p))
+    throw new Error(`socket path must not contain a newline or NUL: ${JSON.stringify(p)}`)
+  return p.replaceAll('%', '%%')
+}
+
 export function renderSudoShim(spec: Spec, env: RenderEnv): RenderedFile {
   const cmd = [...env.xoaCommand, 'broker', 'sudo', '--socket', spec.mounts.brokerSocket, '--'].map(shWord)
   const content = [
@@ -38,7 +45,7 @@ export function renderMountdSocket(spec: Spec): RenderedFile {
 Description=xoa mount broker socket (only group ${spec.service.group} may connect)
 
 [Socket]
-ListenStream=${unitWord(spec.mounts.brokerSocket)}
+ListenStream=${listenPath(spec.mounts.brokerSocket)}
 # The permission gate: root:${spec.service.group} 0660, so only the service account's group can send a request.
 SocketUser=root
 SocketGroup=${spec.service.group}
