@@ -51,8 +51,7 @@ export async function apply(host: Host, resources: Resource[], opts: ApplyOption
     if (r.kind === 'dir') ensureDir(onHost(host, r.path), ownership(accounts, c, r.owner, r.group, r.mode))
     else if (r.kind === 'file') {
       const own = ownership(accounts, c, r.file.owner, r.file.group, r.file.mode)
-      if (c.action === 'create' || c.details.some((d) => d.startsWith('content')))
-        writeFileAtomic(onHost(host, r.file.path), r.file.content, own)
+      if (c.rewrite) writeFileAtomic(onHost(host, r.file.path), r.file.content, own)
       else setOwnership(onHost(host, r.file.path), own)
     } else if (r.kind === 'secret') {
       const own = ownership(accounts, c, r.owner, r.group, r.mode)
@@ -82,8 +81,7 @@ async function validateAll(
   for (const c of pending) {
     const r = c.resource
     let cand: Candidate | undefined
-    if (r.kind === 'file' && (c.action === 'create' || c.details.some((d) => d.startsWith('content'))))
-      cand = r.file
+    if (r.kind === 'file' && c.rewrite) cand = r.file
     if (r.kind === 'secret' && secrets.has(r.path))
       cand = { path: r.path, content: secrets.get(r.path) ?? '', validate: r.validate }
     if (!cand) continue

@@ -13,7 +13,13 @@ export interface Change {
   resource: Resource
   action: Action
   details: string[]
+  /** file: the content must be (re)written, not just its owner or mode fixed. */
+  rewrite?: boolean
+  /** unit: the systemctl steps to run, in order. */
+  steps?: UnitStep[]
 }
+
+export type UnitStep = 'enable' | 'restart' | 'start'
 
 type Ctx = Pick<Host, 'live' | 'systemd'>
 
@@ -75,9 +81,10 @@ function diffOne(r: Resource, o: Observed | undefined): Change {
       const s = o.kind === 'path' ? o.state : undefined
       const content =
         s?.type === 'file' && s.content !== undefined && s.content !== f.content
-          ? [f.secret ? 'content (secret)' : `content (${lineDelta(s.content, f.content)})`]
+          ? [f.secret ? 'content (secret, not shown)' : `content ${lineDelta(s.content, f.content)}`]
           : []
-      return diffPath(r, o, 'file', f.owner, f.group, f.mode, content)
+      const c = diffPath(r, o, 'file', f.owner, f.group, f.mode, content)
+      return { ...c, rewrite: c.action === 'create' || content.length > 0 }
     }
     case 'secret':
       return diffPath(r, o, 'file', r.owner, r.group, r.mode, [], [`generate ${r.description}`])
@@ -129,14 +136,23 @@ function diffUnit(
 ): Change {
   if (o.skip) return { ...c, action: 'skip', details: [o.skip] }
   const d: string[] = []
+  const steps: UnitStep[] = []
   const create = r.enable && !o.enabled
-  if (create) d.push('enable')
+  if (create) {
+    d.push('enable')
+    steps.push('enable')
+  }
   if (host.live && host.systemd) {
     const inputs = r.inputs.filter((p) => touched.has(p))
-    if (o.active && inputs.length) d.push(`restart: ${inputs.join(', ')} changed`)
-    else if (!o.active && r.start) d.push('start')
+    if (o.active && inputs.length) {
+      d.push(`restart: ${inputs.join(', ')} changed`)
+      steps.push('restart')
+    } else if (!o.active && r.start) {
+      d.push('start')
+      steps.push('start')
+    }
   }
-  return { ...c, action: create ? 'create' : d.length ? 'change' : 'ok', details: d }
+  return { ...c, action: create ? 'create' : d.length ? 'change' : 'ok', details: d, steps }
 }
 
 /** "+2 −1 lines": a multiset count, enough to say how big a change is without printing it. */

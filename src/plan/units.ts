@@ -27,9 +27,7 @@ export async function runUnitSteps(
   for (const c of units) {
     if (c.resource.kind !== 'unit') continue
     const name = c.resource.name
-    if (c.details.includes('enable')) await systemctl(c, host, ['enable', name])
-    if (c.details.some((d) => d.startsWith('restart'))) await systemctl(c, host, ['restart', name])
-    if (c.details.includes('start')) await systemctl(c, host, ['start', name])
+    for (const step of c.steps ?? []) await systemctl(c, host, [step, name])
     onChange?.(c)
   }
 }
