@@ -102,7 +102,8 @@ test('a custom xoa command and a spec path with spaces land quoted in ExecStart 
 })
 
 const HARDENED: Record<string, () => Spec> = {
-  'default (ports 80/443: CAP_NET_BIND_SERVICE)': () => spec(),
+  // A schedule, so the update unit is scored too.
+  'default (ports 80/443: CAP_NET_BIND_SERVICE)': () => spec({ updates: { schedule: 'daily' } }),
   'ports 8080/8443 (no capability)': () => spec({ xo: { port: 8080, httpsPort: 8443 } }),
   'mounts.mode none': () => spec({ mounts: { mode: 'none' } }),
 }
