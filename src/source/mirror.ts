@@ -17,11 +17,16 @@ export class GitMirror {
     const r = await execa('git', args, {
       cwd: opts.cwd,
       input: opts.input,
-      // No prompt for credentials, no pager, and no user or system config that could rewrite URLs.
+      // Never wait for a credential prompt or a pager.
       env: { GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat' },
       stripFinalNewline: true,
       maxBuffer: 512 * 1024 * 1024,
+      reject: false,
     })
+    if (r.exitCode !== 0) {
+      const why = String(r.stderr).trim().split('\n').at(-1) ?? ''
+      throw new Error(`git ${args.filter((a) => !a.startsWith('-') && a !== this.dir)[0]} failed: ${why}`)
+    }
     return r.stdout
   }
 
@@ -57,8 +62,9 @@ export class GitMirror {
       '+refs/heads/*:refs/heads/*',
       '+refs/tags/*:refs/tags/*',
     ])
+    // A commit no branch or tag reaches (a PR head): ask for it by id; servers may refuse, resolve() then says so.
     if (rev && /^[0-9a-f]{40}$/.test(rev) && !(await this.hasCommit(rev)))
-      await this.gitDir(['fetch', '--quiet', 'origin', rev])
+      await this.gitDir(['fetch', '--quiet', 'origin', rev]).catch((e) => this.log(String(e.message)))
   }
 
   async hasCommit(rev: string): Promise<boolean> {

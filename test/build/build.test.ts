@@ -1,0 +1,168 @@
+// `xoa build` end to end on the generated fixture monorepo, with real git, npm-provisioned Node and yarn.
+import assert from 'node:assert/strict'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { newRevision } from '../fixtures/monorepo.ts'
+import { xoa } from '../helpers.ts'
+import { fixtureSetup, runtimeEnv } from './helpers.ts'
+
+const env = runtimeEnv
+const linkOf = (state: string, name: string) => readlinkSync(join(state, name)).replace(/^releases\//, '')
+
+test('first build makes a complete current release; an unchanged key then runs no git and no npm', (t) => {
+  const f = fixtureSetup(t)
+  const r = xoa(['build', '--spec', f.spec], { env })
+  assert.equal(r.status, 0, r.stderr + r.stdout)
+  assert.match(r.stdout, /^log: .*build-.*\.log$/m)
+  assert.match(r.stdout, /^install done \(\d+\.\ds\)$/m)
+  const id = linkOf(f.state, 'current')
+  assert.match(r.stdout, new RegExp(`built ${id} .*now current`))
+  const rel = join(f.state, 'releases', id)
+  const m = JSON.parse(readFileSync(join(rel, 'manifest.json'), 'utf8'))
+  assert.equal(m.rev, f.rev)
+  assert.equal(m.version, '1.0.0')
+  assert.ok(id.startsWith(`1.0.0-${f.rev.slice(0, 10)}-${m.buildKey.slice(0, 12)}`))
+  assert.match(m.node, /^22\./)
+  assert.ok(m.sizeBytes > 0 && m.durationMs > 0)
+  // The layout other parts run: <current>/node/bin/node <current>/xo/packages/xo-server/dist/cli.mjs.
+  assert.ok(existsSync(join(f.state, 'current', 'node', 'bin', 'node')))
+  assert.ok(existsSync(join(rel, 'xo', '.git')))
+  assert.equal(
+    readFileSync(join(rel, 'xo/packages/xo-server/dist/rev.txt'), 'utf8').trim(),
+    f.rev.slice(0, 7),
+  )
+  assert.ok(existsSync(join(rel, 'xo/packages/xo-server/dist/recover-account-cli.mjs')))
+  assert.ok(!existsSync(join(rel, 'xo/docs/dist')), 'docs are off by default')
+  assert.ok(!existsSync(join(f.state, 'previous')))
+
+  // No-op: the source is gone and git/npm on PATH record any call; the build must still say up to date.
+  renameSync(f.src, `${f.src}.gone`)
+  const shims = join(f.dir, 'shims')
+  const calls = join(f.dir, 'calls')
+  mkdirSync(shims)
+  for (const tool of ['git', 'npm', 'yarn']) {
+    writeFileSync(join(shims, tool), `#!/bin/sh\necho ${tool} "$@" >> ${calls}\nexit 1\n`)
+    chmodSync(join(shims, tool), 0o755)
+  }
+  const again = xoa(['build', '--spec', f.spec], { env: { ...env, PATH: `${shims}:${process.env.PATH}` } })
+  assert.equal(again.status, 0, again.stderr)
+  assert.equal(again.stdout.trim(), `up to date: ${id}`)
+  assert.ok(
+    !existsSync(calls),
+    `no tool may run on a no-op build, ran: ${existsSync(calls) && readFileSync(calls, 'utf8')}`,
+  )
+
+  // --json events: one object per line.
+  const j = xoa(['build', '--spec', f.spec, '--json'], { env })
+  assert.equal(j.status, 0, j.stderr)
+  const events = j.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+  assert.deepEqual(events, [{ event: 'up-to-date', release: id, switched: false }])
+
+  const list = xoa(['releases', '--spec', f.spec, '--json'])
+  assert.equal(list.status, 0, list.stderr)
+  const rels = JSON.parse(list.stdout)
+  assert.equal(rels.length, 1)
+  assert.equal(rels[0].id, id)
+  assert.equal(rels[0].current, true)
+})
+
+test('new revisions: previous is set, --json events, rollback with and without an ID, retention', (t) => {
+  const f = fixtureSetup(t)
+  f.writeSpec({ build: { keep: 1 } })
+  assert.equal(xoa(['build', '--spec', f.spec], { env }).status, 0)
+  const first = linkOf(f.state, 'current')
+
+  const rev2 = newRevision(f.src, { stamp: 'two' }, 'feat: release 1.1.0')
+  const r2 = xoa(['build', '--spec', f.spec, '--json', '--rev', rev2], { env })
+  assert.equal(r2.status, 0, r2.stderr)
+  const events = r2.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+  const steps = events.filter((e) => e.event === 'step' && e.status === 'done').map((e) => e.step)
+  assert.deepEqual(steps, ['fetch', 'inspect', 'runtime', 'checkout', 'install', 'build', 'finish'])
+  assert.equal(events[0].event, 'start')
+  const built = events.at(-1)
+  assert.equal(built.event, 'built')
+  assert.equal(built.switched, true)
+  assert.ok(built.release.startsWith(`1.1.0-${rev2.slice(0, 10)}-`))
+  assert.equal(linkOf(f.state, 'current'), built.release)
+  assert.equal(linkOf(f.state, 'previous'), first)
+
+  // Rollback without an ID swaps current and previous.
+  const rb = xoa(['rollback', '--spec', f.spec])
+  assert.equal(rb.status, 0, rb.stderr)
+  assert.equal(linkOf(f.state, 'current'), first)
+  assert.equal(linkOf(f.state, 'previous'), built.release)
+
+  // --no-switch builds without touching current.
+  const rev3 = newRevision(f.src, { stamp: 'three' })
+  const r3 = xoa(['build', '--spec', f.spec, '--rev', rev3, '--no-switch', '--json'], { env })
+  assert.equal(r3.status, 0, r3.stderr)
+  const third = JSON.parse(r3.stdout.trim().split('\n').at(-1)!).release
+  assert.ok(third.startsWith(`1.1.0-dev-${rev3.slice(0, 10)}`))
+  assert.equal(linkOf(f.state, 'current'), first)
+
+  // Rollback with an ID (here: forward to the unswitched build).
+  const rb2 = xoa(['rollback', '--spec', f.spec, third, '--json'])
+  assert.equal(rb2.status, 0, rb2.stderr)
+  assert.deepEqual(JSON.parse(rb2.stdout), { from: first, to: third })
+  assert.equal(linkOf(f.state, 'previous'), first)
+  const bad = xoa(['rollback', '--spec', f.spec, 'no-such-release'])
+  assert.equal(bad.status, 1)
+  assert.match(bad.stderr, /no complete release no-such-release[\s\S]*next: run `xoa releases`/)
+
+  // keep = 1: after a fourth build, current + previous + one other remain; the oldest non-current goes.
+  const rev4 = newRevision(f.src, { stamp: 'four' })
+  const r4 = xoa(['build', '--spec', f.spec, '--rev', rev4], { env })
+  assert.equal(r4.status, 0, r4.stderr)
+  const ids = readdirSync(join(f.state, 'releases')).filter((n) => !n.startsWith('.'))
+  assert.equal(ids.length, 3, ids.join(' '))
+  assert.ok(ids.includes(linkOf(f.state, 'current')) && ids.includes(linkOf(f.state, 'previous')))
+  assert.equal(linkOf(f.state, 'previous'), third)
+  assert.deepEqual(
+    ids.sort(),
+    [first, built.release, third, linkOf(f.state, 'current')].filter((i) => i !== first).sort(),
+  )
+  assert.match(r4.stdout, new RegExp(`removed ${first}`))
+})
+
+test('a failing build exits 1, names the step, shows the log tail, and leaves current untouched', (t) => {
+  const f = fixtureSetup(t)
+  assert.equal(xoa(['build', '--spec', f.spec], { env }).status, 0)
+  const good = linkOf(f.state, 'current')
+  const bad = newRevision(f.src, { fail: true })
+  const r = xoa(['build', '--spec', f.spec, '--rev', bad], { env })
+  assert.equal(r.status, 1)
+  assert.match(r.stderr, /build failed at step "build": exit code 1/)
+  assert.match(r.stderr, /error: fixture build failure \(as asked\)/)
+  assert.match(
+    r.stderr,
+    /next: the current release is untouched; .*full log: .*\.log; then run `xoa build` again/,
+  )
+  assert.equal(linkOf(f.state, 'current'), good)
+  assert.ok(!existsSync(join(f.state, 'previous')))
+  assert.deepEqual(
+    readdirSync(join(f.state, 'releases')).filter((n) => n !== '.lock'),
+    [good],
+  )
+  const log = /full log: (\S+\.log)/.exec(r.stderr)![1]!
+  assert.match(readFileSync(log, 'utf8'), /<== build FAILED/)
+
+  const unknown = xoa(['build', '--spec', f.spec, '--rev', 'f'.repeat(40)], { env })
+  assert.equal(unknown.status, 1)
+  assert.match(unknown.stderr, /has no commit f{40}[\s\S]*next: check source\.rev/)
+})
