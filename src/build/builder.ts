@@ -1,6 +1,6 @@
 // `xoa build`: from the spec's source to a complete release in the store, and by default made current.
 // The no-op path (key unchanged, release present) reads a few small files and runs nothing: no git, no network.
-import { existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { XoaError } from '../cli/errors.ts'
@@ -126,7 +126,19 @@ export async function build(spec: Spec, opts: BuildOptions, progress: Progress):
       lock.release()
       return upToDate(paths, id, opts.switch)
     }
-    const manifest = await buildRelease(spec, paths, { url, info, pin, runtime, key, id }, mirror, progress)
+    const tmp = join(paths.releases, `.tmp-${id}-${process.pid}`)
+    const manifest = await buildRelease(
+      spec,
+      paths,
+      tmp,
+      { url, info, pin, runtime, key, id },
+      mirror,
+      progress,
+    ).catch((e) => {
+      // The log keeps what happened; a half-built tree is of no use.
+      rmSync(tmp, { recursive: true, force: true })
+      throw e
+    })
 
     let switched = false
     if (opts.switch) switched = switchTo(paths, id).from !== id
@@ -150,12 +162,12 @@ interface Plan {
 async function buildRelease(
   spec: Spec,
   paths: StatePaths,
+  tmp: string,
   plan: Plan,
   mirror: GitMirror,
   progress: Progress,
 ): Promise<Manifest> {
   const startedAt = new Date()
-  const tmp = join(paths.releases, `.tmp-${plan.id}-${process.pid}`)
   const xo = join(tmp, 'xo')
   mkdirSync(tmp, { recursive: true })
   const res = chooseResources(availableMemoryMb(), cpuCount(), spec.build)
