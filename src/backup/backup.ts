@@ -62,6 +62,7 @@ export async function createBackup(spec: Spec, opts: BackupOptions): Promise<Bac
   const now = opts.now ?? new Date()
   const target = opts.out ? resolve(opts.out) : join(paths.backups, archiveName(now))
   const dir = dirname(target)
+  mkdirSync(dirname(dir), { recursive: true }) // the state dir's own mode is apply's business
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const staging = mkdtempSync(join(dir, '.xoa-backup-staging-'))
   try {

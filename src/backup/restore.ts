@@ -2,7 +2,7 @@
 // then stop xo-server, restore Redis in one all-or-nothing script, put the files back atomically, start
 // xo-server and check its health. Nothing on the host changes until verification has passed.
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { XoaError } from '../cli/errors.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
@@ -41,6 +41,7 @@ export async function verifyBackup(spec: Spec, file: string): Promise<VerifiedBa
     })
   }
   const work = statePaths(spec).backups
+  mkdirSync(dirname(work), { recursive: true })
   mkdirSync(work, { recursive: true, mode: 0o700 })
   const staging = mkdtempSync(join(work, '.xoa-restore-staging-'))
   const dispose = () => rmSync(staging, { recursive: true, force: true })
