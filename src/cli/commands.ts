@@ -1,6 +1,7 @@
 // The command table: one file per command, each exporting register(program).
 import type { Command } from 'commander'
 import * as apply from './apply.ts'
+import * as backup from './backup.ts'
 import * as broker from './broker.ts'
 import * as build from './build.ts'
 import * as cert from './cert.ts'
@@ -9,8 +10,9 @@ import * as install from './install.ts'
 import * as plan from './plan.ts'
 import * as releases from './releases.ts'
 import * as render from './render.ts'
+import * as restore from './restore.ts'
 import * as rollback from './rollback.ts'
 import * as schema from './schema.ts'
 import * as validate from './validate.ts'
 
-export const commands: { register(program: Command): void }[] = [validate, schema, cert, build, releases, rollback, plan, apply, broker, render, init, install]
+export const commands: { register(program: Command): void }[] = [validate, schema, cert, build, releases, rollback, plan, apply, broker, render, backup, restore, init, install]
