@@ -8,6 +8,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -69,7 +70,10 @@ test('apply --root installs the example spec; validators pass; a second apply ch
   verifySshd(t, join(root, 'etc', 'ssh', 'sshd_config.d', 'xoa.conf'))
 
   // Enabled offline, the way `systemctl --root` does it.
-  assert.ok(statSync(join(root, 'etc/systemd/system/multi-user.target.wants/xo-server.service')))
+  assert.equal(
+    readlinkSync(join(root, 'etc/systemd/system/multi-user.target.wants/xo-server.service')),
+    '/etc/systemd/system/xo-server.service',
+  )
 
   const second = applyJson(root)
   assert.equal(
