@@ -8,11 +8,13 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
+  realpathSync,
   rmSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { REPO } from '../helpers.ts'
 import { type ExecResult, findContainerInit, type RunOptions, run, sleep } from './proc.ts'
 import { cacheRoot, debianMirror, ensureRootfs, rootfsKey } from './rootfs.ts'
@@ -24,6 +26,7 @@ export { ensureRootfs } from './rootfs.ts'
 export const XOA_SRC = '/opt/xoa-src'
 export const CONTAINER_NODE = '/opt/node/bin/node'
 export const CONTAINER_XOA = `${XOA_SRC}/dist/xoa.mjs`
+export const CONTAINER_NPM = '/opt/node/lib/node_modules/npm'
 
 const CONTAINER_ENV = {
   PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
@@ -101,15 +104,13 @@ export async function bootContainer(opts: BootOptions = {}): Promise<Container> 
   const root = join(work, 'root')
   mkdirSync(root)
   const layer = makeRoot(rootfs, work, root)
-  // The host's Node, bound read-only, on the container's PATH: `node /opt/xoa-src/dist/xoa.mjs …` just works.
-  mkdirSync(join(root, 'usr', 'local', 'bin'), { recursive: true })
-  if (!existsSync(join(root, 'usr', 'local', 'bin', 'node'))) {
-    symlinkSync(CONTAINER_NODE, join(root, 'usr', 'local', 'bin', 'node'))
-  }
+  const npm = hostNpm()
+  installTools(root, npm !== undefined)
   const machine = `xoa-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
   const binds: Bind[] = [
     { host: REPO, container: XOA_SRC, readOnly: true },
     { host: process.execPath, container: CONTAINER_NODE, readOnly: true },
+    ...(npm ? [{ host: npm, container: CONTAINER_NPM, readOnly: true }] : []),
     ...(opts.binds ?? []),
   ]
   const args = [
@@ -283,4 +284,28 @@ function makeRoot(rootfs: string, work: string, root: string): 'overlay' | 'copy
   const c = spawnSync('cp', ['-a', '--reflink=auto', `${rootfs}/.`, root], { encoding: 'utf8' })
   if (c.status !== 0) throw new Error(`cannot make a container root: overlay and cp both failed: ${c.stderr}`)
   return 'copy'
+}
+
+/**
+ * The host's Node (and npm, which `xoa build` uses to provision runtimes) bound read-only, and `xoa` installed
+ * the way scripts/setup.sh installs it, at /usr/local/bin/xoa: the units apply writes call it there.
+ * Wrappers rather than symlinks, so the bundle's file mode in the checkout does not matter.
+ */
+function installTools(root: string, withNpm: boolean): void {
+  const bin = join(root, 'usr', 'local', 'bin')
+  mkdirSync(bin, { recursive: true })
+  if (!existsSync(join(bin, 'node'))) symlinkSync(CONTAINER_NODE, join(bin, 'node'))
+  const wrapper = (name: string, script: string) =>
+    writeFileSync(join(bin, name), `#!/bin/sh\nexec ${CONTAINER_NODE} ${script} "$@"\n`, { mode: 0o755 })
+  wrapper('xoa', CONTAINER_XOA)
+  if (withNpm) wrapper('npm', `${CONTAINER_NPM}/bin/npm-cli.js`)
+}
+
+/** The host's npm package dir (…/node_modules/npm), when npm is installed next to Node. */
+function hostNpm(): string | undefined {
+  const r = spawnSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' })
+  if (r.status !== 0) return undefined
+  const cli = realpathSync(r.stdout.trim()) // …/node_modules/npm/bin/npm-cli.js
+  const dir = dirname(dirname(cli))
+  return existsSync(join(dir, 'package.json')) ? dir : undefined
 }
