@@ -29,7 +29,7 @@ import {
   type SectionRoot,
   specHash,
 } from './format.ts'
-import { restoredDirs } from './locations.ts'
+import { assertBackupsOutsideData, restoredDirs } from './locations.ts'
 import { keyCount, saveRedis, serializeSnapshot } from './redis-snapshot.ts'
 import type { ServiceControl } from './services.ts'
 
@@ -62,6 +62,7 @@ export async function createBackup(spec: Spec, opts: BackupOptions): Promise<Bac
   const now = opts.now ?? new Date()
   const target = opts.out ? resolve(opts.out) : join(paths.backups, archiveName(now))
   const dir = dirname(target)
+  assertBackupsOutsideData(spec, dir)
   mkdirSync(dirname(dir), { recursive: true }) // the state dir's own mode is apply's business
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const staging = mkdtempSync(join(dir, '.xoa-backup-staging-'))

@@ -16,7 +16,7 @@ import {
   REDIS_FILE,
   specHash,
 } from './format.ts'
-import { restoredDirs } from './locations.ts'
+import { assertBackupsOutsideData, restoredDirs } from './locations.ts'
 import { parseSnapshot, probeRedis, type RedisSnapshot, restoreRedis } from './redis-snapshot.ts'
 import type { ServiceControl } from './services.ts'
 
@@ -41,6 +41,7 @@ export async function verifyBackup(spec: Spec, file: string): Promise<VerifiedBa
     })
   }
   const work = statePaths(spec).backups
+  assertBackupsOutsideData(spec, work)
   mkdirSync(dirname(work), { recursive: true })
   mkdirSync(work, { recursive: true, mode: 0o700 })
   const staging = mkdtempSync(join(work, '.xoa-restore-staging-'))

@@ -15,7 +15,7 @@ import {
 import { join, relative } from 'node:path'
 import { test } from 'node:test'
 import { gunzipSync, gzipSync } from 'node:zlib'
-import { XOA_BIN, xoa } from '../helpers.ts'
+import { tempDir, XOA_BIN, xoa } from '../helpers.ts'
 import { makeHost, type TestHost } from './fixture.ts'
 import { fingerprint, withDb } from './redis-server.ts'
 
@@ -226,4 +226,17 @@ test('backup --out writes there, 0600, and refuses to overwrite', async (t) => {
   const again = xoa(['backup', '--spec', h.specFile, '--out', out], { env: h.env })
   assert.equal(again.status, 1)
   assert.match(again.stderr, /already exists/)
+})
+
+test('backups inside the data dir are refused: the next backup would swallow them, a restore delete them', (t) => {
+  const dir = tempDir(t)
+  const spec = join(dir, 'xoa.json')
+  writeFileSync(
+    spec,
+    JSON.stringify({ xo: { dataDir: join(dir, 'data'), stateDir: join(dir, 'data', 'xoa') } }),
+  )
+  const r = xoa(['backup', '--spec', spec])
+  assert.equal(r.status, 2)
+  assert.match(r.stderr, /inside xo\.dataDir/)
+  assert.ok(!existsSync(join(dir, 'data')), 'nothing was created')
 })
