@@ -1,6 +1,6 @@
 // The apply engine with the real validators: a file that fails validation installs nothing of its run.
 import assert from 'node:assert/strict'
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { XoaError } from '../../src/cli/errors.ts'
@@ -132,4 +132,53 @@ test('files are written with their owner and mode; symlinks are created and re-p
     ['ok ', 'ok ', 'change target releases/one → releases/two'],
   )
   assert.equal(readlinkSync(join(root, 'var/lib/demo/current')), 'releases/two')
+})
+
+test('an existing service account with a shell and a password is converged: nologin, locked, exact groups', async (t) => {
+  const root = makeTargetRoot(tempDir(t))
+  const etc = (f: string) => join(root, 'etc', f)
+  writeFileSync(etc('passwd'), `${readFileSync(etc('passwd'), 'utf8')}xo:x:990:990::/home/xo:/bin/bash\n`)
+  writeFileSync(
+    etc('group'),
+    `${readFileSync(etc('group'), 'utf8')}xo:x:990:\nsudo:x:27:xo\nredis-xo:x:991:\n`,
+  )
+  writeFileSync(
+    etc('shadow'),
+    `${readFileSync(etc('shadow'), 'utf8')}xo:$6$salt$c2VjcmV0aGFzaA:19000:0:99999:7:::\n`,
+  )
+  writeFileSync(etc('gshadow'), `${readFileSync(etc('gshadow'), 'utf8')}xo:!::\nsudo:*::xo\nredis-xo:!::\n`)
+  const res: Resource[] = [
+    { kind: 'group', name: 'xo', system: true },
+    { kind: 'group', name: 'redis-xo', system: true },
+    {
+      kind: 'user',
+      name: 'xo',
+      system: true,
+      group: 'xo',
+      groups: ['redis-xo'],
+      home: '/var/lib/xo',
+      createHome: false,
+      shell: '/usr/sbin/nologin',
+      comment: 'Xen Orchestra',
+    },
+  ]
+  const first = await apply(detectHost(root), res, { providedLater: [] })
+  assert.deepEqual(first[2]?.details, [
+    'home /home/xo → /var/lib/xo',
+    'shell /bin/bash → /usr/sbin/nologin',
+    'groups sudo → redis-xo',
+    'lock password',
+  ])
+  assert.match(
+    readFileSync(etc('passwd'), 'utf8'),
+    /^xo:x:990:990:[^:]*:\/var\/lib\/xo:\/usr\/sbin\/nologin$/m,
+  )
+  assert.match(readFileSync(etc('shadow'), 'utf8'), /^xo:!/m)
+  assert.match(readFileSync(etc('group'), 'utf8'), /^sudo:x:27:$/m)
+  assert.match(readFileSync(etc('group'), 'utf8'), /^redis-xo:x:991:xo$/m)
+  const second = await apply(detectHost(root), res, { providedLater: [] })
+  assert.deepEqual(
+    second.map((c) => c.action),
+    ['ok', 'ok', 'ok'],
+  )
 })
