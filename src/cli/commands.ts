@@ -3,6 +3,7 @@ import type { Command } from 'commander'
 import * as apply from './apply.ts'
 import * as backup from './backup.ts'
 import * as broker from './broker.ts'
+import * as bootstrap from './bootstrap.ts'
 import * as build from './build.ts'
 import * as cert from './cert.ts'
 import * as init from './init.ts'
@@ -13,6 +14,7 @@ import * as render from './render.ts'
 import * as restore from './restore.ts'
 import * as rollback from './rollback.ts'
 import * as schema from './schema.ts'
+import * as up from './up.ts'
 import * as validate from './validate.ts'
 
-export const commands: { register(program: Command): void }[] = [validate, schema, cert, build, releases, rollback, plan, apply, broker, render, backup, restore, init, install]
+export const commands: { register(program: Command): void }[] = [validate, schema, cert, build, releases, rollback, plan, apply, broker, render, backup, restore, bootstrap, up, init, install]

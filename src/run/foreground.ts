@@ -1,0 +1,73 @@
+// The files and directories `xoa up` needs, kept under the state dir so a container needs one volume:
+// xo-server's config (XDG_CONFIG_HOME/xo-server/config.toml + config.z-secrets.toml) and redis-xo.conf.
+import { randomBytes } from 'node:crypto'
+import { chownSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { renderRedisConfig } from '../render/redis.ts'
+import { renderXoServerConfig, renderXoServerSecrets } from '../render/xo-server-config.ts'
+import { statePaths } from '../spec/paths.ts'
+import type { Spec } from '../spec/schema.ts'
+
+export interface Account {
+  uid?: number
+  gid?: number
+}
+
+export interface ForegroundFiles {
+  configDir: string
+  redisConfig: string
+}
+
+function ensureDir(path: string, mode: number, owner: Account): void {
+  mkdirSync(path, { recursive: true, mode })
+  if (owner.uid !== undefined) chownSync(path, owner.uid, owner.gid ?? owner.uid)
+}
+
+function writeAtomic(path: string, content: string, mode: number, owner: Account): void {
+  const tmp = join(dirname(path), `.${process.pid}.tmp`)
+  writeFileSync(tmp, content, { mode })
+  if (owner.uid !== undefined) chownSync(tmp, owner.uid, owner.gid ?? owner.uid)
+  renameSync(tmp, path)
+}
+
+function readIfPresent(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
+/** Create the directories and write the configuration; the session secret is generated once and kept. */
+export function prepareForeground(spec: Spec, owner: Account): ForegroundFiles {
+  const p = statePaths(spec)
+  ensureDir(spec.xo.stateDir, 0o755, {})
+  for (const d of [
+    spec.xo.dataDir,
+    spec.xo.tempDir,
+    spec.xo.mountsDir,
+    spec.redis.dir,
+    dirname(spec.redis.socket),
+  ])
+    ensureDir(d, 0o750, owner)
+  ensureDir(dirname(p.serverConfigHome), 0o750, owner)
+  const configDir = join(p.serverConfigHome, 'xo-server')
+  ensureDir(p.serverConfigHome, 0o700, owner)
+  ensureDir(configDir, 0o700, owner)
+  ensureDir(p.secrets, 0o700, {})
+
+  writeAtomic(join(configDir, 'config.toml'), renderXoServerConfig(spec).content, 0o640, owner)
+  const secrets = join(configDir, 'config.z-secrets.toml')
+  if (readIfPresent(secrets) === undefined)
+    writeAtomic(
+      secrets,
+      renderXoServerSecrets(randomBytes(32).toString('base64url'), spec).content,
+      0o600,
+      owner,
+    )
+
+  const redisConfig = join(spec.xo.stateDir, 'up', 'redis-xo.conf')
+  ensureDir(dirname(redisConfig), 0o755, {})
+  writeAtomic(redisConfig, renderRedisConfig(spec).content, 0o644, {})
+  return { configDir, redisConfig }
+}

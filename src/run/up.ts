@@ -1,0 +1,169 @@
+// `xoa up`: everything in the foreground, for containers and for trying XO out. Build (no-op when up to date),
+// config, a dedicated Redis, the mount broker, the declared admin, then xo-server from the current release,
+// gated on health: a new release that is not healthy in time is rolled back and the previous one serves.
+import { existsSync } from 'node:fs'
+import { currentId, previousId } from '../build/store.ts'
+import { XoaError } from '../cli/errors.ts'
+import { statePaths } from '../spec/paths.ts'
+import type { Spec } from '../spec/schema.ts'
+import { readOrCreateAdminPassword } from './admin.ts'
+import { bootstrap, runAsServiceAccount } from './bootstrap.ts'
+import { prepareForeground } from './foreground.ts'
+import { switchWithHealthGate } from './gate.ts'
+import { localEndpoint, waitHealthy } from './health.ts'
+import { pingRedis } from './redis.ts'
+import { serverEnvironment } from './server-env.ts'
+import { onStopSignal, type Supervised, startChild, stopAll } from './supervisor.ts'
+
+export interface UpOptions {
+  specPath: string
+  /** Build (or find) this release before starting; returns its id. Undefined = serve `current` as it is. */
+  build?: () => Promise<string>
+  healthTimeoutMs: number
+  log: (line: string) => void
+  /** Resolves when up should stop (signals by default); tests pass their own. */
+  stopWhen?: Promise<unknown>
+}
+
+export interface UpState {
+  url: string
+  release: string
+  rolledBackFrom?: string
+  stop(): Promise<void>
+  /** Resolves with xo-server's exit code when it dies on its own. */
+  serverExited: Promise<number | null>
+}
+
+async function waitFor(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await cond()) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new XoaError(`${what} did not come up within ${timeoutMs / 1000} s`)
+}
+
+/** Start everything; resolve once XO is healthy (or throw, having stopped what it started). */
+export async function up(spec: Spec, opts: UpOptions): Promise<UpState> {
+  const p = statePaths(spec)
+  const owner = await runAsServiceAccount(spec)
+  const candidate = opts.build ? await opts.build() : undefined
+  if (!existsSync(p.current) && !candidate)
+    throw new XoaError('no release is built yet', { hint: 'xoa build' })
+  const files = prepareForeground(spec, owner)
+  const children: Supervised[] = []
+  const log = opts.log
+  let server: Supervised | undefined
+  try {
+    const redis = startChild(
+      {
+        name: 'redis-xo',
+        command: 'redis-server',
+        args: [files.redisConfig, '--supervised', 'no'],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+        ...owner,
+      },
+      log,
+    )
+    children.push(redis)
+    await waitFor(async () => redis.running() && (await pingRedis(spec.redis.socket)), 30_000, 'Redis')
+
+    if (spec.mounts.mode === 'broker' && process.getuid?.() === 0) {
+      const self = [...process.execArgv, process.argv[1]!]
+      children.push(
+        startChild(
+          {
+            name: 'mountd',
+            command: process.execPath,
+            args: [...self, 'broker', 'serve', '--spec', opts.specPath],
+            env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+          },
+          log,
+        ),
+      )
+    }
+
+    // The first release ever: make it current before bootstrap, which runs that release's tools.
+    const hadCurrent = currentId(p)
+    if (!hadCurrent && candidate) (await import('../build/store.ts')).switchTo(p, candidate)
+    const boot = await bootstrap(spec)
+    if (boot.admin.created)
+      log(`xoa | created the web admin ${boot.admin.email} (password in ${boot.admin.passwordFile})`)
+    const admin = { email: spec.webAdmin.email, password: readOrCreateAdminPassword(spec).password }
+
+    const control = {
+      async restart() {
+        if (server) await server.stop()
+        server = startChild(
+          {
+            name: 'xo-server',
+            command: p.currentNode,
+            args: [p.currentServer],
+            env: serverEnvironment(spec),
+            cwd: spec.xo.stateDir,
+            ...owner,
+          },
+          log,
+        )
+      },
+      running: () => server?.running() ?? false,
+    }
+    const check = { endpoint: () => localEndpoint(spec), admin, timeoutMs: opts.healthTimeoutMs }
+    let rolledBackFrom: string | undefined
+    if (candidate && hadCurrent && candidate !== hadCurrent) {
+      const gate = await switchWithHealthGate(p, candidate, control, check)
+      if (!gate.switched) {
+        rolledBackFrom = candidate
+        log(`xoa | release ${candidate} was not healthy (${gate.health.reason}); back on ${gate.from}`)
+        if (!gate.restored?.healthy)
+          throw new XoaError(
+            `the previous release is not healthy either: ${gate.restored?.reason ?? 'no previous'}`,
+          )
+      }
+    } else {
+      await control.restart()
+      const health = await waitHealthy(check.endpoint(), admin, {
+        timeoutMs: check.timeoutMs,
+        stillRunning: control.running,
+      })
+      if (!health.healthy) {
+        const prev = previousId(p)
+        throw new XoaError(`xo-server is not healthy: ${health.reason}`, {
+          hint: prev ? `xoa rollback (to ${prev}), then xoa up again` : 'xoa logs; xoa doctor',
+        })
+      }
+    }
+    if (server) children.push(server)
+    const running = server!
+    return {
+      url: check.endpoint().url,
+      release: currentId(p) ?? '?',
+      rolledBackFrom,
+      serverExited: running.exited,
+      stop: () => stopAll(children.includes(running) ? children : [...children, running]),
+    }
+  } catch (e) {
+    if (server && !children.includes(server)) children.push(server)
+    await stopAll(children)
+    throw e
+  }
+}
+
+/** `xoa up` in the foreground until a signal: returns the exit code. */
+export async function upUntilStopped(spec: Spec, opts: UpOptions): Promise<number> {
+  const signals = onStopSignal()
+  try {
+    const state = await up(spec, opts)
+    opts.log(`xoa | Xen Orchestra is up at ${state.url} (release ${state.release}); Ctrl-C stops it`)
+    const why = await Promise.race([
+      (opts.stopWhen ?? signals.signalled).then(() => 'stop' as const),
+      state.serverExited.then((code) => code),
+    ])
+    await state.stop()
+    if (why === 'stop') return 0
+    opts.log(`xoa | xo-server exited on its own (code ${why}); stopped everything`)
+    return 1
+  } finally {
+    signals.dispose()
+  }
+}
