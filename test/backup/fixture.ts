@@ -18,9 +18,7 @@ export interface TestHost {
 
 export async function makeHost(t: { after(fn: () => unknown): void }, keepBackups = 5): Promise<TestHost> {
   const dir = tempDir(t, 'xoa-backup-')
-  const redisDir = join(dir, 'redis')
-  mkdirSync(redisDir)
-  const socket = await startRedis(t, redisDir)
+  const { socket, dir: redisDir } = await startRedis(t)
   const state = join(dir, 'state')
   const h: TestHost = {
     dir,

@@ -1,44 +1,55 @@
 // A real redis-server on a Unix socket in a temp dir, and a fingerprint of everything it holds.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createClient, RESP_TYPES } from 'redis'
 
-export async function startRedis(t: { after(fn: () => unknown): void }, dir: string): Promise<string> {
+/** Start redis-server in its own temp dir; stopped (SHUTDOWN NOSAVE) and removed when the test ends. */
+export async function startRedis(t: {
+  after(fn: () => unknown): void
+}): Promise<{ socket: string; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'xoa-backup-redis-'))
   const socket = join(dir, 'redis.sock')
   const pidfile = join(dir, 'redis.pid')
-  const r = spawnSync(
-    'redis-server',
-    [
-      '--port',
-      '0',
-      '--unixsocket',
-      socket,
-      '--dir',
-      dir,
-      '--appendonly',
-      'yes',
-      '--daemonize',
-      'yes',
-      '--pidfile',
-      pidfile,
-    ],
-    { encoding: 'utf8' },
-  )
-  if (r.status !== 0) throw new Error(`redis-server failed: ${r.stderr}${r.stdout}`)
-  t.after(() => {
+  const args = [
+    '--port',
+    '0',
+    '--unixsocket',
+    socket,
+    '--dir',
+    dir,
+    '--appendonly',
+    'yes',
+    '--daemonize',
+    'yes',
+  ]
+  const r = spawnSync('redis-server', [...args, '--pidfile', pidfile], { encoding: 'utf8' })
+  if (r.status !== 0) {
+    rmSync(dir, { recursive: true, force: true })
+    throw new Error(`redis-server failed: ${r.stderr}${r.stdout}`)
+  }
+  for (let i = 0; i < 200 && !(existsSync(socket) && existsSync(pidfile)); i++) await sleep(25)
+  if (!existsSync(pidfile)) throw new Error('redis-server did not start')
+  const pid = Number(readFileSync(pidfile, 'utf8'))
+  t.after(async () => {
     spawnSync('redis-cli', ['-s', socket, 'shutdown', 'nosave'])
-    if (existsSync(pidfile)) {
-      try {
-        process.kill(Number(readFileSync(pidfile, 'utf8')), 'SIGTERM')
-      } catch {}
-    }
+    for (let i = 0; i < 200 && alive(pid); i++) await sleep(25)
+    if (alive(pid)) process.kill(pid, 'SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
   })
-  for (let i = 0; i < 200 && !existsSync(socket); i++) await sleep(25)
-  if (!existsSync(socket)) throw new Error('redis-server did not create its socket')
-  return socket
+  return { socket, dir }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
 }
 
 export async function withDb<T>(

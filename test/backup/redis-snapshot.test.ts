@@ -1,7 +1,5 @@
 // The Redis half on its own, against a real redis-server.
 import assert from 'node:assert/strict'
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import { test } from 'node:test'
 import {
   parseSnapshot,
@@ -10,15 +8,10 @@ import {
   saveRedis,
   serializeSnapshot,
 } from '../../src/backup/redis-snapshot.ts'
-import { tempDir } from '../helpers.ts'
 import { fillRedis } from './fixture.ts'
 import { fingerprint, startRedis, withDb } from './redis-server.ts'
 
-async function redis(t: Parameters<typeof tempDir>[0] & { after(fn: () => unknown): void }) {
-  const dir = join(tempDir(t), 'redis')
-  mkdirSync(dir)
-  return startRedis(t, dir)
-}
+const redis = async (t: { after(fn: () => unknown): void }) => (await startRedis(t)).socket
 
 test('a snapshot survives serialisation and restores every key, value and expiry exactly', async (t) => {
   const socket = await redis(t)
