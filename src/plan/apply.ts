@@ -9,7 +9,7 @@ import { type Host, onHost } from './host.ts'
 import { observe } from './observe.ts'
 import { KIND_ORDER, type Resource } from './resources.ts'
 import { runUnitSteps } from './units.ts'
-import { type Candidate, validateCandidate } from './validate.ts'
+import { type Candidate, validateCandidates } from './validate.ts'
 
 export interface ApplyOptions {
   /** Executables provided later by the build or setup (see laterProvided): absent is fine when verifying units. */
@@ -77,17 +77,15 @@ async function validateAll(
   const units: Candidate[] = all.flatMap((r) =>
     r.kind === 'file' && r.file.validate === 'systemd-unit' ? [r.file] : [],
   )
-  const failures: string[] = []
+  const cands: Candidate[] = []
   for (const c of pending) {
     const r = c.resource
-    let cand: Candidate | undefined
-    if (r.kind === 'file' && c.rewrite) cand = r.file
+    if (r.kind === 'file' && c.rewrite) cands.push(r.file)
     if (r.kind === 'secret' && secrets.has(r.path))
-      cand = { path: r.path, content: secrets.get(r.path) ?? '', validate: r.validate }
-    if (!cand) continue
-    const problem = await validateCandidate(cand, { units, providedLater: opts.providedLater })
-    if (problem) failures.push(`${cand.path}: ${problem}`)
+      cands.push({ path: r.path, content: secrets.get(r.path) ?? '', validate: r.validate })
   }
+  const problems = await validateCandidates(cands, { units, providedLater: opts.providedLater })
+  const failures = [...problems].map(([path, problem]) => `${path}: ${problem}`)
   if (failures.length)
     throw new XoaError(`validation failed, nothing was installed:\n  ${failures.join('\n  ')}`, {
       hint: 'fix the spec (or report a bug if the file is xoa-generated), then run `xoa plan`',

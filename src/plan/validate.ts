@@ -94,20 +94,29 @@ async function checkSshd(dir: string, content: string): Promise<string | undefin
 }
 
 async function checkUnit(dir: string, c: Candidate, ctx: ValidationContext): Promise<string | undefined> {
-  // Lay the plan's units out as systemd would find them, with this candidate's content, and verify it.
+  return verifyUnits(dir, [c], ctx)
+}
+
+/** Lay the plan's units out as systemd would find them, with the candidates' content, and verify those. */
+async function verifyUnits(
+  dir: string,
+  cands: Candidate[],
+  ctx: ValidationContext,
+): Promise<string | undefined> {
   const place = (p: string) =>
     /\.d$/.test(basename(dirname(p))) ? join(dir, basename(dirname(p)), basename(p)) : join(dir, basename(p))
-  for (const u of ctx.units) {
-    if (u.path === c.path) continue
+  const byPath = new Map([...ctx.units, ...cands].map((u) => [u.path, u]))
+  for (const u of byPath.values()) {
     mkdirSync(dirname(place(u.path)), { recursive: true })
     writeFileSync(place(u.path), u.content)
   }
-  mkdirSync(dirname(place(c.path)), { recursive: true })
-  writeFileSync(place(c.path), c.content)
-  const dropIn = /\.d$/.test(basename(dirname(c.path)))
   // A drop-in is verified through the unit it extends.
-  const target = dropIn ? join(dir, basename(dirname(c.path)).replace(/\.d$/, '')) : place(c.path)
-  const r = await execa('systemd-analyze', ['verify', '--man=no', '--generators=no', target], {
+  const targets = cands.map((c) =>
+    /\.d$/.test(basename(dirname(c.path)))
+      ? join(dir, basename(dirname(c.path)).replace(/\.d$/, ''))
+      : place(c.path),
+  )
+  const r = await execa('systemd-analyze', ['verify', '--man=no', '--generators=no', ...new Set(targets)], {
     reject: false,
     all: true,
   })
@@ -117,11 +126,37 @@ async function checkUnit(dir: string, c: Candidate, ctx: ValidationContext): Pro
     .filter((l) => !isProvidedLater(l, ctx.providedLater))
   // Warnings (unknown keys…) exit 0 but still mean a unit we got wrong: only noise from other units is ignored.
   const problems = ours.filter(
-    (l) =>
-      l.includes(dir) || ctx.units.some((u) => l.includes(basename(u.path))) || l.includes(basename(c.path)),
+    (l) => l.includes(dir) || [...byPath.keys()].some((p) => l.includes(basename(p))),
   )
   if (problems.length === 0 && (r.exitCode === 0 || ours.length === 0)) return undefined
   return `systemd-analyze verify: ${clean((problems.length ? problems : ours).join('\n'), dir)}`
+}
+
+/**
+ * Several candidates at once: units are verified together in one systemd-analyze run (the slow part), and only
+ * when that fails one by one, to name the failing file. Returns the problems by path.
+ */
+export async function validateCandidates(
+  cands: Candidate[],
+  ctx: ValidationContext,
+): Promise<Map<string, string>> {
+  const problems = new Map<string, string>()
+  const units = cands.filter((c) => c.validate === 'systemd-unit')
+  let unitsOk = units.length === 0
+  if (!unitsOk) {
+    const dir = mkdtempSync(join(tmpdir(), 'xoa-validate-'))
+    try {
+      unitsOk = (await verifyUnits(dir, units, ctx)) === undefined
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+  for (const c of cands) {
+    if (c.validate === 'systemd-unit' && unitsOk) continue
+    const problem = await validateCandidate(c, ctx)
+    if (problem) problems.set(c.path, problem)
+  }
+  return problems
 }
 
 function isProvidedLater(line: string, prefixes: string[]): boolean {

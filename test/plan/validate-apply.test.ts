@@ -7,6 +7,7 @@ import { XoaError } from '../../src/cli/errors.ts'
 import { apply } from '../../src/plan/apply.ts'
 import { detectHost } from '../../src/plan/host.ts'
 import type { Resource } from '../../src/plan/resources.ts'
+import { validateCandidates } from '../../src/plan/validate.ts'
 import type { RenderedFile, Validator } from '../../src/render/types.ts'
 import { tempDir } from '../helpers.ts'
 import { makeTargetRoot } from './target-root.ts'
@@ -181,4 +182,24 @@ test('an existing service account with a shell and a password is converged: nolo
     second.map((c) => c.action),
     ['ok', 'ok', 'ok'],
   )
+})
+
+test('units validated together: one bad unit among good ones is the one named', async () => {
+  const units = [
+    { path: '/etc/systemd/system/a.service', content: UNIT_OK, validate: 'systemd-unit' as const },
+    {
+      path: '/etc/systemd/system/b.service',
+      content: UNIT_OK.replace('[Unit]', '[Unit]\nRequires=a.service'),
+      validate: 'systemd-unit' as const,
+    },
+    {
+      path: '/etc/systemd/system/c.service',
+      content: UNIT_OK.replace('ExecStart=', 'ExecStart=relative/'),
+      validate: 'systemd-unit' as const,
+    },
+  ]
+  const ctx = { units, providedLater: [] }
+  assert.deepEqual([...(await validateCandidates(units.slice(0, 2), ctx)).keys()], [])
+  const problems = await validateCandidates(units, ctx)
+  assert.deepEqual([...problems.keys()], ['/etc/systemd/system/c.service'])
 })
