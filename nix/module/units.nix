@@ -85,9 +85,9 @@ let
       };
     in
     if sudoMode then
+      # AmbientCapabilities stays as hardened: xo-server still needs the bind capability for 80/443.
       lib.removeAttrs h [
         "CapabilityBoundingSet"
-        "AmbientCapabilities"
         "PrivateDevices"
       ]
       // {
@@ -99,10 +99,6 @@ let
         PrivateDevices = false;
         DevicePolicy = "closed";
         DeviceAllow = "/dev/fuse rw";
-      }
-      // lib.optionalAttrs (lowPorts != [ ]) {
-        # Unlike the Debian unit, the bind capability stays: without it xo-server cannot listen on 80/443.
-        AmbientCapabilities = "CAP_NET_BIND_SERVICE";
       }
     else
       h;

@@ -66,9 +66,8 @@ export function renderXoServerUnit(spec: Spec): RenderedFile {
         (l) =>
           !(
             Array.isArray(l) &&
-            (['NoNewPrivileges', 'CapabilityBoundingSet', 'AmbientCapabilities', 'PrivateDevices'].includes(
-              l[0],
-            ) ||
+            // AmbientCapabilities stays: xo-server still needs CAP_NET_BIND_SERVICE for ports < 1024.
+            (['NoNewPrivileges', 'CapabilityBoundingSet', 'PrivateDevices'].includes(l[0]) ||
               (l[0] === 'SystemCallFilter' && String(l[1]).startsWith('~')))
           ),
       )
