@@ -71,9 +71,11 @@ describe('xoa apply on a real systemd (nspawn)', { skip: nspawnSkipReason() }, (
 
   after(async () => {
     await c?.destroy()
+    if (!('skip' in source)) source.dispose?.()
   })
 
-  const apply = () => c.exec([...XOA, 'apply', '--spec', '/etc/xoa/xoa.toml'], { timeoutMs: 45 * 60_000 })
+  const apply = () =>
+    c.exec([...XOA, 'apply', '--spec', '/etc/xoa/xoa.toml', '--yes'], { timeoutMs: 45 * 60_000 })
 
   test('xoa apply converges a fresh Debian 12', { skip: waitsFor('apply') }, async (t) => {
     t.diagnostic('skip' in source ? '' : `source: ${source.label}`)
