@@ -2,6 +2,7 @@
 import { dirname } from 'node:path'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
+import { serverBaseEnvironment } from '../spec/server-env.ts'
 import { hardening } from './hardening.ts'
 import type { Artefact } from './index.ts'
 import { REDIS_ACCOUNT, unitFileMeta } from './redis.ts'
@@ -9,7 +10,6 @@ import { envAssignment, escapeSpecifiers, execLine, formatUnit, quoteWord, type 
 import type { RenderedFile } from './types.ts'
 
 export const XO_SERVER_ENV_FILE = '/etc/xoa/xo-server.env'
-const SYSTEM_PATH = '/usr/local/bin:/usr/bin:/bin'
 
 /** Ports below 1024 need CAP_NET_BIND_SERVICE; the ports xo-server binds per the spec. */
 export function privilegedPorts(spec: Spec): number[] {
@@ -108,11 +108,9 @@ export function renderXoServerUnit(spec: Spec): RenderedFile {
               } as const,
             ]
           : []),
-        ['Environment', envAssignment('PATH', broker ? `${p.shimDir}:${SYSTEM_PATH}` : SYSTEM_PATH)],
-        ['Environment', envAssignment('HOME', home)],
-        ['Environment', envAssignment('XDG_CONFIG_HOME', p.serverConfigHome)],
-        ['Environment', envAssignment('TMPDIR', spec.xo.tempDir)],
-        ['Environment', envAssignment('NODE_ENV', 'production')],
+        ...Object.entries(serverBaseEnvironment(spec)).map(
+          ([k, v]) => ['Environment', envAssignment(k, v)] as const,
+        ),
         { comment: 'xo.extraServerEnv, kept out of this world-readable file.' },
         ['EnvironmentFile', quoteWord(XO_SERVER_ENV_FILE)],
         ['Restart', 'on-failure'],

@@ -4,11 +4,11 @@ import { existsSync, realpathSync } from 'node:fs'
 import { XoaError } from '../cli/errors.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
+import { serverEnvironment } from '../spec/server-env.ts'
 import { type CertReport, ensureCertificate } from '../tls/ensure.ts'
 import { lookupOwner } from '../tls/files.ts'
 import { type AdminOutcome, ensureWebAdmin } from './admin.ts'
 import { pingRedis } from './redis.ts'
-import { serverEnvironment } from './server-env.ts'
 
 export interface BootstrapReport {
   certificate: CertReport
