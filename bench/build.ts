@@ -7,8 +7,20 @@
 // XO_SOURCE_REV2=<newer commit> (both must install with --frozen-lockfile against your registry).
 // XOA_RUNTIME_CACHE shares the provisioned Node with the tests. XOA_BENCH_SKIP=cgroup,bare skips parts.
 import { spawn, spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
+
+const cpus = availableParallelism()
+
 import { join, resolve } from 'node:path'
 import { buildCommand } from '../src/build/script.ts'
 import { createFixture, newRevision } from '../test/fixtures/monorepo.ts'
@@ -96,7 +108,7 @@ function treeRss(root: number): number[] {
 }
 function readDir(d: string): string[] {
   try {
-    return spawnSync('ls', [d], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
+    return readdirSync(d)
   } catch {
     return []
   }
@@ -131,6 +143,11 @@ const yarnBin = join(runtimes, `yarn-${manifest.yarn}`, 'bin')
 rmSync(join(work, 'warmup'), { recursive: true, force: true })
 
 const results: Record<string, string> = {}
+/** Print each figure as soon as it is known: a long real-XO run is still useful when stopped early. */
+const record = (k: string, v: string) => {
+  results[k] = v
+  console.log(`  ${k.padEnd(46)} ${v}`)
+}
 
 let bare: Timed | undefined
 if (!skip.has('bare')) {
@@ -151,29 +168,30 @@ if (!skip.has('bare')) {
   console.log(`bare: ${script}`)
   const r = must(await timed('sh', ['-c', script], { cwd: dir, env: bareEnv }), 'bare build')
   bare = { ...r, ms: Date.now() - t0 }
-  results['bare clone+install+build'] = s(bare.ms)
+  record('bare clone+install+build', s(bare.ms))
 }
 
 const cold = must(await xoa(specFor('a', rev1)), 'cold xoa build')
-results['cold xoa build'] = s(cold.ms)
-if (bare) results['ratio cold xoa / bare (target ≤ 1.05)'] = (cold.ms / bare.ms).toFixed(3)
-results['peak RSS, whole build tree'] =
-  `${Math.round(cold.peakTreeMb)} MB (largest process ${Math.round(cold.peakProcMb)} MB)`
+record('cold xoa build', s(cold.ms))
+if (bare) record('ratio cold xoa / bare (target ≤ 1.05)', (cold.ms / bare.ms).toFixed(3))
+record(
+  'peak RSS, whole build tree',
+  `${Math.round(cold.peakTreeMb)} MB (largest process ${Math.round(cold.peakProcMb)} MB)`,
+)
 
 const noops = [] as number[]
 for (let i = 0; i < 3; i++) noops.push(must(await xoa(join(work, 'a.json')), 'no-op').ms)
-results['no-op xoa build, median of 3 (target ≤ 1 s)'] = s(noops.sort((a, b) => a - b)[1]!)
+record('no-op xoa build, median of 3 (target ≤ 1 s)', s(noops.sort((a, b) => a - b)[1]!))
 
 const warm = must(await xoa(join(work, 'a.json'), '--rev', rev2), 'update build, warm caches')
 const coldUpdate = must(await xoa(specFor('b', rev2)), 'update build, cold caches')
-results['update build warm'] = s(warm.ms)
-results['update build cold'] = s(coldUpdate.ms)
-results['ratio warm / cold update (target ≤ 0.5)'] = (warm.ms / coldUpdate.ms).toFixed(3)
+record('update build warm', s(warm.ms))
+record('update build cold', s(coldUpdate.ms))
+record('ratio warm / cold update (target ≤ 0.5)', (warm.ms / coldUpdate.ms).toFixed(3))
 
 if (!skip.has('cgroup')) {
   const cg = `/sys/fs/cgroup/memory/xoa-bench-${process.pid}`
-  if (!existsSync('/sys/fs/cgroup/memory'))
-    results['2 GiB cgroup'] = 'skipped: no cgroup v1 memory controller'
+  if (!existsSync('/sys/fs/cgroup/memory')) record('2 GiB cgroup', 'skipped: no cgroup v1 memory controller')
   else {
     mkdirSync(cg)
     writeFileSync(join(cg, 'memory.limit_in_bytes'), String(2 * 1024 ** 3))
@@ -199,14 +217,19 @@ if (!skip.has('cgroup')) {
     const m = JSON.parse(
       spawnSync('node', [XOA, 'releases', '--spec', spec, '--json'], { encoding: 'utf8', env }).stdout,
     )[0]
-    results['2 GiB cgroup build'] =
+    record(
+      '2 GiB cgroup build',
       r.status === 0
         ? `ok in ${s(r.ms)}, ${m.jobs} task(s), heap ${m.heapMb} MB, cgroup max usage ${Math.round(max)} MB, failcnt ${fails}`
-        : `FAILED (exit ${r.status}):\n${r.out.split('\n').slice(-20).join('\n')}`
+        : `FAILED (exit ${r.status}):\n${r.out.split('\n').slice(-20).join('\n')}`,
+    )
+    if (r.status !== 0) process.exitCode = 1
     spawnSync('rmdir', [cg])
   }
 }
 
-console.log('\nresults')
+console.log(
+  `\nresults (load average ${readText('/proc/loadavg').split(' ').slice(0, 3).join(' ')}, ${cpus} CPUs)`,
+)
 for (const [k, v] of Object.entries(results)) console.log(`  ${k.padEnd(46)} ${v}`)
 if (!process.env.XOA_BENCH_KEEP) rmSync(work, { recursive: true, force: true })

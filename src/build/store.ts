@@ -170,8 +170,11 @@ export function lockStore(paths: StatePaths): Lock {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         linkSync(mine, lock) // atomic: fails if someone holds the lock
+        let held = true
         return {
           release() {
+            if (!held) return
+            held = false
             if (Number(readFileSync(lock, 'utf8')) === process.pid) unlinkSync(lock)
           },
         }

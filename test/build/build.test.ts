@@ -8,6 +8,7 @@ import {
   readFileSync,
   readlinkSync,
   renameSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs'
 import { join } from 'node:path'
@@ -70,6 +71,14 @@ test('first build makes a complete current release; an unchanged key then runs n
     .split('\n')
     .map((l) => JSON.parse(l))
   assert.deepEqual(events, [{ event: 'up-to-date', release: id, switched: false }])
+
+  // Without the cached facts about the commit, the mirror answers (no fetch: the source is gone) and the
+  // existing release is found again.
+  rmSync(join(f.state, 'cache', 'revs'), { recursive: true })
+  const recheck = xoa(['build', '--spec', f.spec], { env })
+  assert.equal(recheck.status, 0, recheck.stderr)
+  assert.match(recheck.stdout, new RegExp(`^up to date: ${id}$`, 'm'))
+  assert.doesNotMatch(recheck.stdout, /checkout|install/)
 
   const list = xoa(['releases', '--spec', f.spec, '--json'])
   assert.equal(list.status, 0, list.stderr)
