@@ -6,6 +6,19 @@ import { execa } from 'execa'
 
 export type LogFn = (line: string) => void
 
+export interface CommitInfo {
+  rev: string
+  /** Committer date, YYYY-MM-DD. */
+  date: string
+  subject: string
+}
+
+const COMMIT_FORMAT = '%H %cs %s'
+
+function parseCommitLine(line: string): CommitInfo {
+  return { rev: line.slice(0, 40), date: line.slice(41, 51), subject: line.slice(52) }
+}
+
 export class GitMirror {
   constructor(
     readonly dir: string,
@@ -129,6 +142,38 @@ export class GitMirror {
       .split('\n')
       .filter(Boolean)
       .map((l) => ({ rev: l.slice(0, 40), subject: l.slice(41) }))
+  }
+
+  /** Commits reachable from `revs` whose subject matches an extended regexp, newest first. */
+  async logMatching(revs: string[], grep: string): Promise<CommitInfo[]> {
+    const text = await this.gitDir([
+      'log',
+      '-E',
+      `--grep=${grep}`,
+      `--format=${COMMIT_FORMAT}`,
+      ...revs,
+      '--',
+    ])
+    return text.split('\n').filter(Boolean).map(parseCommitLine)
+  }
+
+  /** Commits in `to` not in `from`, newest first, with their dates. */
+  async logRange(from: string, to: string): Promise<CommitInfo[]> {
+    const text = await this.gitDir(['log', `--format=${COMMIT_FORMAT}`, `${from}..${to}`, '--'])
+    return text.split('\n').filter(Boolean).map(parseCommitLine)
+  }
+
+  /** Id, committer date (YYYY-MM-DD) and subject of one commit. */
+  async commitInfo(rev: string): Promise<CommitInfo> {
+    return parseCommitLine(await this.gitDir(['log', '-1', `--format=${COMMIT_FORMAT}`, rev, '--']))
+  }
+
+  /** Is `ancestor` reachable from `rev` (or equal to it)? */
+  async isAncestor(ancestor: string, rev: string): Promise<boolean> {
+    return this.gitDir(['merge-base', '--is-ancestor', ancestor, rev]).then(
+      () => true,
+      () => false,
+    )
   }
 
   /**
