@@ -1,0 +1,91 @@
+// Is xo-server running, since when, under what? systemd's view when systemd runs the host; otherwise the
+// process holding its ports (how `xoa up` in a container is seen). Also tells who else holds those ports.
+import { existsSync } from 'node:fs'
+import { execa } from 'execa'
+import { type Listener, serverListeners } from '../run/ports.ts'
+import type { Spec } from '../spec/schema.ts'
+import { exists, type HostView } from './host.ts'
+import { type ProcessInfo, portHolders, processStartedAt } from './procfs.ts'
+
+export const SERVER_UNIT_FILE = '/etc/systemd/system/xo-server.service'
+
+export interface UnitState {
+  activeState: string
+  since?: string
+  mainPid?: number
+  unitFileState?: string
+}
+
+/** Parse `systemctl show -p … --timestamp=unix` (Key=Value lines; timestamps as "@<seconds>"). */
+export function parseShow(text: string): UnitState {
+  const kv = new Map(
+    text
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const),
+  )
+  const ts = /^@(\d+)/.exec(kv.get('ActiveEnterTimestamp') ?? '')?.[1]
+  const pid = Number(kv.get('MainPID'))
+  return {
+    activeState: kv.get('ActiveState') || 'unknown',
+    since: ts && ts !== '0' ? new Date(Number(ts) * 1000).toISOString() : undefined,
+    mainPid: pid > 0 ? pid : undefined,
+    unitFileState: kv.get('UnitFileState') || undefined,
+  }
+}
+
+/** systemd is PID 1 of the host we look at (never true under a --root prefix). */
+export function systemdRunning(host: HostView): boolean {
+  return host.live && existsSync('/run/systemd/system')
+}
+
+export async function unitState(unit: string): Promise<UnitState | undefined> {
+  const r = await execa(
+    'systemctl',
+    ['show', unit, '--timestamp=unix', '-p', 'ActiveState,ActiveEnterTimestamp,MainPID,UnitFileState'],
+    { reject: false },
+  )
+  return r.exitCode === 0 ? parseShow(r.stdout) : undefined
+}
+
+export interface PortUse {
+  listener: Listener
+  holders: ProcessInfo[]
+}
+
+export interface ServerFacts {
+  /** "systemd" when xoa apply installed the unit (the host's mode), else "foreground" (`xoa up`). */
+  mode: 'systemd' | 'foreground'
+  /** systemd's view; undefined when systemd does not run here. */
+  unit?: UnitState
+  ports: PortUse[]
+  running: boolean
+  pid?: number
+  since?: string
+}
+
+export const isXoServer = (p: ProcessInfo) => /xo-server\/dist\/cli\.mjs/.test(p.command)
+
+export async function observeServer(spec: Spec, host: HostView): Promise<ServerFacts> {
+  const mode = exists(host, SERVER_UNIT_FILE) ? 'systemd' : 'foreground'
+  const unit = systemdRunning(host) ? await unitState('xo-server') : undefined
+  // Ports are the live machine's: with a --root prefix they still say whether something listens here.
+  const ports = serverListeners(spec).map((listener) => ({ listener, holders: portHolders(listener.port) }))
+  const server = ports.flatMap((p) => p.holders).find(isXoServer)
+  if (unit)
+    return {
+      mode,
+      unit,
+      ports,
+      running: unit.activeState === 'active',
+      pid: unit.mainPid,
+      since: unit.since,
+    }
+  return {
+    mode,
+    ports,
+    running: server !== undefined,
+    pid: server?.pid,
+    since: server ? processStartedAt(server.pid)?.toISOString() : undefined,
+  }
+}

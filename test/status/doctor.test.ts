@@ -1,0 +1,196 @@
+// `xoa doctor --root` against a healthy temp host, then against the same host with one thing broken: that check
+// fails, says the fix, and the exit status is 1. Real Redis, real certificates, real listeners, real files.
+import assert from 'node:assert/strict'
+import { appendFileSync, chmodSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { test } from 'node:test'
+import { type DoctorJson, healthyHost } from './host.ts'
+
+const DAY = 86_400_000
+
+function only(report: DoctorJson, check: string) {
+  return report.findings.filter((f) => f.check === check)
+}
+
+function assertFails(
+  run: { status: number; report: DoctorJson; stdout: string },
+  check: string,
+  finding: RegExp,
+  fix: RegExp,
+) {
+  assert.equal(run.status, 1, run.stdout)
+  assert.equal(run.report.ok, false)
+  const f = only(run.report, check).find((x) => x.level === 'fail' && finding.test(x.finding))
+  assert.ok(f, `no failing ${check} finding matching ${finding} in:\n${run.stdout}`)
+  assert.match(f.fix ?? '', fix)
+}
+
+test('a healthy host: every check ok (health skipped: no systemd under --root), exit 0', async (t) => {
+  const h = await healthyHost(t)
+  const run = h.doctor()
+  assert.equal(run.status, 0, run.stdout)
+  const notOk = run.report.findings.filter((f) => f.level !== 'ok')
+  assert.deepEqual(
+    notOk.map((f) => `${f.check}:${f.level}`),
+    ['health:skip'],
+    run.stdout,
+  )
+  for (const c of [
+    'spec',
+    'release',
+    'config',
+    'permissions',
+    'mount-path',
+    'redis',
+    'users',
+    'certificate',
+    'ports',
+    'fuse',
+    'vhdimount',
+    'broker',
+    'sshd',
+  ])
+    assert.ok(only(run.report, c).length > 0, `check ${c} reported nothing`)
+})
+
+test('missing release → release fails, fix: xoa build', async (t) => {
+  const h = await healthyHost(t)
+  unlinkSync(h.at('/var/lib/xo/current'))
+  assertFails(h.doctor(), 'release', /no current release/, /^xoa build --spec /)
+})
+
+test('an incomplete release (no cli.mjs) → release fails', async (t) => {
+  const h = await healthyHost(t)
+  rmSync(h.at('/var/lib/xo/current/xo/packages/xo-server/dist/cli.mjs'))
+  assertFails(h.doctor(), 'release', /lacks xo\/packages\/xo-server\/dist\/cli\.mjs/, /xoa build/)
+})
+
+test('config drift → config fails, fix: xoa apply; a config that is not TOML too', async (t) => {
+  const h = await healthyHost(t)
+  appendFileSync(h.at('/etc/xo-server/config.toml'), '\n[authentication]\ndefaultTokenValidity = "1 year"\n')
+  assertFails(h.doctor(), 'config', /differs from what the spec renders/, /^xoa apply --spec /)
+  writeFileSync(h.at('/etc/xo-server/config.toml'), '[http\n')
+  assertFails(h.doctor(), 'config', /is not valid TOML/, /^xoa apply/)
+})
+
+test('Redis down → redis fails with the restart; users are skipped', async (t) => {
+  const h = await healthyHost(t)
+  h.stopRedis()
+  const run = h.doctor()
+  assertFails(run, 'redis', /does not answer/, /systemctl restart redis-xo/)
+  assert.equal(only(run.report, 'users')[0]?.level, 'skip')
+})
+
+test('eviction policy wrong, AOF off → redis fails twice, fix: xoa apply && restart redis-xo', async (t) => {
+  const h = await healthyHost(t)
+  await h.redis((c) => c.configSet('maxmemory-policy', 'allkeys-lru'))
+  assertFails(h.doctor(), 'redis', /maxmemory-policy is allkeys-lru/, /xoa apply.*systemctl restart redis-xo/)
+  await h.redis((c) => c.configSet('appendonly', 'no'))
+  const run = h.doctor()
+  assertFails(run, 'redis', /AOF is off/, /systemctl restart redis-xo/)
+  assert.equal(only(run.report, 'redis').filter((f) => f.level === 'fail').length, 2)
+})
+
+test('admin@admin.net present → users fails with how to remove it; no users at all → xoa bootstrap', async (t) => {
+  const h = await healthyHost(t)
+  await h.redis(async (c) => {
+    await c.hSet('xo:user:u2', { email: 'admin@admin.net', permission: 'admin' })
+    await c.sAdd('xo:user_ids', 'u2')
+  })
+  assertFails(h.doctor(), 'users', /admin@admin\.net exists/, /delete admin@admin\.net/)
+  await h.redis((c) => c.del(['xo:user_ids', 'xo:user:u1', 'xo:user:u2']))
+  assertFails(h.doctor(), 'users', /no XO user/, /^xoa bootstrap/)
+})
+
+test('world-readable key, open secrets → permissions fails with the chmod', async (t) => {
+  const h = await healthyHost(t)
+  chmodSync(h.at(h.spec.xo.ssl.key), 0o644)
+  assertFails(
+    h.doctor(),
+    'permissions',
+    /private key .* readable by every user \(0644\)/,
+    /^chmod 600 \/etc\/ssl\/xo\/key\.pem$/,
+  )
+  chmodSync(h.at(h.spec.xo.ssl.key), 0o600)
+  chmodSync(h.at('/var/lib/xo/secrets'), 0o755)
+  chmodSync(h.at('/etc/xo-server/config.z-secrets.toml'), 0o644)
+  const run = h.doctor()
+  assertFails(
+    run,
+    'permissions',
+    /\/var\/lib\/xo\/secrets is open to others/,
+    /^chmod 700 \/var\/lib\/xo\/secrets$/,
+  )
+  assertFails(run, 'permissions', /config\.z-secrets\.toml .* readable by every user/, /chmod o-rwx/)
+})
+
+test('data dir owned by root and world-writable → permissions fails with chown and chmod', async (t) => {
+  const h = await healthyHost(t)
+  const d = h.at(h.spec.xo.dataDir)
+  rmSync(d, { recursive: true })
+  mkdirSync(d, { mode: 0o777 })
+  chmodSync(d, 0o777)
+  const run = h.doctor()
+  assertFails(run, 'permissions', /not owned by xo/, /^chown xo:xo \/var\/lib\/xo\/data$/)
+  assertFails(run, 'permissions', /world-writable \(0777\)/, /^chmod o-rwx /)
+})
+
+test('mountsDir a symlink → mount-path fails, fix: remove it and apply', async (t) => {
+  const h = await healthyHost(t)
+  const m = h.at(h.spec.xo.mountsDir)
+  rmSync(m, { recursive: true })
+  symlinkSync('/etc', m)
+  assertFails(h.doctor(), 'mount-path', /is a symlink/, /^rm \/var\/lib\/xo\/mounts && xoa apply/)
+})
+
+test('expiring certificate → warn with xoa cert (exit 0); expired → fail (exit 1); wrong key → fail', async (t) => {
+  const h = await healthyHost(t)
+  await h.writeCert({ validDays: 10 })
+  let run = h.doctor()
+  assert.equal(run.status, 0, run.stdout)
+  const w = only(run.report, 'certificate')[0]!
+  assert.equal(w.level, 'warn')
+  assert.match(w.finding, /self-signed by xoa\) expires in (9|10) days/)
+  assert.match(w.fix ?? '', /^xoa cert --spec /)
+
+  await h.writeCert({ now: new Date(Date.now() - 3 * DAY), validDays: 1 })
+  assertFails(h.doctor(), 'certificate', /expired on/, /^xoa cert/)
+
+  const key = h.at(h.spec.xo.ssl.key)
+  const { generateSelfSigned } = await import('../../src/tls/generate.ts')
+  const other = await generateSelfSigned({ names: { commonName: 'x', dns: [], ips: [] } })
+  await h.writeCert({})
+  writeFileSync(key, other.keyPem)
+  run = h.doctor()
+  assertFails(run, 'certificate', /is not the key of/, /xoa cert/)
+})
+
+test('a port taken by another listener → ports fails and names the process', async (t) => {
+  const h = await healthyHost(t)
+  const squatter = createServer()
+  await new Promise<void>((r) => squatter.listen(h.spec.xo.httpsPort, '127.0.0.1', r))
+  t.after(() => squatter.close())
+  assertFails(
+    h.doctor(),
+    'ports',
+    new RegExp(`port ${h.spec.xo.httpsPort} \\(xo.httpsPort\\) is held by pid ${process.pid} `),
+    new RegExp(`stop pid ${process.pid}, or set xo.httpsPort`),
+  )
+})
+
+test('broker socket with the wrong mode, sshd drop-in missing → fail with their fixes', async (t) => {
+  const h = await healthyHost(t)
+  chmodSync(h.at(h.spec.mounts.brokerSocket), 0o666)
+  rmSync(h.at('/etc/ssh/sshd_config.d/xoa.conf'))
+  const run = h.doctor()
+  assertFails(run, 'broker', /mode 0666, not 0660/, /systemctl restart xoa-mountd\.socket/)
+  assertFails(run, 'sshd', /xoa\.conf is missing/, /^xoa apply/)
+})
+
+test('an invalid spec → one spec failure naming the field, exit 1', async (t) => {
+  const h = await healthyHost(t)
+  writeFileSync(h.specFile, JSON.stringify({ xo: { port: 'eighty' } }))
+  const run = h.doctor()
+  assertFails(run, 'spec', /xo\.port/, /xoa validate/)
+  assert.equal(run.report.findings.length, 1)
+})
