@@ -1,6 +1,7 @@
 // Reading the host's current state for each resource. Only reads: nothing here changes the host.
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs'
 import { execa } from 'execa'
+import { XoaError } from '../cli/errors.ts'
 import {
   type Accounts,
   groupName,
@@ -50,8 +51,10 @@ export function observePath(
   try {
     st = lstatSync(p)
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR')
-      return undefined
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
+    if (code === 'EACCES')
+      throw new XoaError(`cannot inspect ${p}: permission denied`, { hint: 'run it as root: sudo xoa plan' })
     throw e
   }
   const type = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other'
@@ -60,8 +63,18 @@ export function observePath(
     mode: st.mode & 0o7777,
     owner: userName(accounts, st.uid),
     group: groupName(accounts, st.gid),
-    content: type === 'file' && withContent ? readFileSync(p, 'utf8') : undefined,
+    content: type === 'file' && withContent ? readContent(p) : undefined,
     target: type === 'symlink' ? readlinkSync(p) : undefined,
+  }
+}
+
+function readContent(p: string): string {
+  try {
+    return readFileSync(p, 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EACCES')
+      throw new XoaError(`cannot read ${p}: permission denied`, { hint: 'run it as root: sudo xoa plan' })
+    throw e
   }
 }
 

@@ -179,10 +179,37 @@ export const SpecSchema = z
         if (d !== o && isInside(s.xo[d], s.xo[o]))
           issue(['xo', d], `must not be inside or equal to xo.${o} (${s.xo[o]})`)
       }
-      if (['/', '/etc', '/usr', '/bin', '/boot', '/proc', '/sys', '/dev', '/run'].includes(s.xo[d]))
-        issue(['xo', d], 'must not be a system directory')
+      // The service account owns these: never the state dir (root-owned code and secrets) or a part of it
+      // xoa reserves, and nothing under system trees.
+      if (isInside(s.xo.stateDir, s.xo[d]))
+        issue(
+          ['xo', d],
+          `must not be or contain xo.stateDir (${s.xo.stateDir}): the service account would own it`,
+        )
+      const reserved = STATE_RESERVED.find((r) => isInside(s.xo[d], `${s.xo.stateDir}/${r}`))
+      if (reserved) issue(['xo', d], `must not be inside ${s.xo.stateDir}/${reserved}, which xoa reserves`)
+      const tree = SYSTEM_TREES.find((t) => isInside(s.xo[d], t))
+      if (tree) issue(['xo', d], `must not be inside the system directory ${tree}`)
     }
-    if (s.xo.stateDir === '/') issue(['xo', 'stateDir'], 'must not be /')
+    // apply chowns and chmods every directory below: none may be, or hold, a directory the system shares.
+    const owned: [(string | number)[], string][] = [
+      [['xo', 'stateDir'], s.xo.stateDir],
+      ...dirs.map((d): [string[], string] => [['xo', d], s.xo[d]]),
+      [['xo', 'ssl', 'dir'], s.xo.ssl.dir],
+      [['redis', 'dir'], s.redis.dir],
+    ]
+    for (const [path, dir] of owned) {
+      const sys = SYSTEM_DIRS.find((p) => isInside(p, dir))
+      if (sys) issue(path, sys === dir ? 'must not be a system directory' : `must not be a parent of ${sys}`)
+      else if (SHARED_DIRS.includes(dir))
+        issue(path, 'must not be a directory the system shares (xoa changes its owner and mode)')
+    }
+    if (PRIVILEGED_GROUPS.includes(s.service.group))
+      issue(['service', 'group'], `must not be ${s.service.group}: membership grants privileges`)
+    if (s.service.user === 'redis-xo' || s.service.group === 'redis-xo')
+      issue(['service', 'user'], 'redis-xo is the account of the dedicated Redis')
+    if (s.admin.enable && s.admin.user === 'redis-xo')
+      issue(['admin', 'user'], 'redis-xo is the account of the dedicated Redis')
     if (s.xo.ssl.enable && s.xo.ssl.key === s.xo.ssl.cert)
       issue(['xo', 'ssl', 'cert'], 'must differ from xo.ssl.key')
     const seen = new Set<number>()
@@ -191,6 +218,78 @@ export const SpecSchema = z
       seen.add(p)
     })
   })
+
+/** Directories apply must never own, nor own a parent of (that would hand them over too). */
+const SYSTEM_DIRS = [
+  '/bin',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/home',
+  '/lib',
+  '/lib64',
+  '/media',
+  '/mnt',
+  '/opt',
+  '/proc',
+  '/root',
+  '/run',
+  '/sbin',
+  '/srv',
+  '/sys',
+  '/tmp',
+  '/usr',
+  '/var/cache',
+  '/var/lib/apt',
+  '/var/lib/dpkg',
+  '/var/log',
+  '/var/mail',
+  '/var/spool',
+  '/var/tmp',
+]
+/** Shared directories a spec might name by mistake; xoa's own dirs live below them. */
+const SHARED_DIRS = [
+  '/etc/ssl',
+  '/etc/ssl/certs',
+  '/etc/ssl/private',
+  '/etc/ssh',
+  '/etc/sudoers.d',
+  '/etc/systemd',
+  '/etc/systemd/system',
+  '/etc/xoa',
+  '/usr/local',
+  '/var/lib/redis',
+  '/var/lib/systemd',
+  '/var/lib/private',
+]
+/** Nothing the service account writes belongs under these. */
+const SYSTEM_TREES = ['/bin', '/boot', '/dev', '/etc', '/lib', '/lib64', '/proc', '/sbin', '/sys', '/usr']
+/** Subdirectories of xo.stateDir that xoa manages (see statePaths). */
+const STATE_RESERVED = [
+  'releases',
+  'runtimes',
+  'cache',
+  'secrets',
+  'bin',
+  'logs',
+  'backups',
+  'current',
+  'previous',
+]
+const PRIVILEGED_GROUPS = [
+  'root',
+  'sudo',
+  'wheel',
+  'adm',
+  'admin',
+  'disk',
+  'shadow',
+  'systemd-journal',
+  'docker',
+  'lxd',
+  'staff',
+  'kvm',
+]
 
 /** Is `child` equal to or below `parent` (both absolute, normalised)? */
 export function isInside(child: string, parent: string): boolean {

@@ -77,6 +77,16 @@ export const BAD_SPECS: [string, string][] = [
   ['xo.dataDir', '[xo]\ndataDir = "/etc"'],
   ['xo.ssl.cert', '[xo.ssl]\nkey = "/etc/ssl/xo/x.pem"\ncert = "/etc/ssl/xo/x.pem"'],
   ['xo.stateDir', '[xo]\nstateDir = "/"'],
+  // directories apply would hand over: system trees, shared dirs, the state dir, privileged groups
+  ['xo.dataDir', '[xo]\ndataDir = "/var"'],
+  ['xo.ssl.dir', '[xo.ssl]\ndir = "/etc/ssl"'],
+  ['redis.dir', '[redis]\ndir = "/var/lib"'],
+  ['xo.stateDir', '[xo]\nstateDir = "/usr"'],
+  ['xo.dataDir', '[xo]\ndataDir = "/var/lib/xo"'],
+  ['xo.mountsDir', '[xo]\nmountsDir = "/var/lib/xo/releases/mnt"'],
+  ['xo.tempDir', '[xo]\ntempDir = "/etc/xo-tmp"'],
+  ['service.group', '[service]\ngroup = "sudo"'],
+  ['admin.user', '[admin]\nuser = "redis-xo"'],
   // unknown keys (with and without a close match)
   ['xo.httpPort', '[xo]\nhttpPort = 8080'],
   ['xo.ssl.certificate', '[xo.ssl]\ncertificate = "/etc/ssl/xo/c.pem"'],
