@@ -115,6 +115,11 @@ export function createUpstream(dir: string, opts: FixtureOptions = {}): Upstream
   return { dir, revs, add }
 }
 
+/** The committer date (YYYY-MM-DD) of a fixture commit, as xoa prints it. */
+export function commitDate(dir: string, rev: string): string {
+  return execFileSync('git', ['log', '-1', '--format=%cs', rev], { cwd: dir, encoding: 'utf8' }).trim()
+}
+
 /** A pin file (as shipped: two-space JSON, final newline) naming one of the upstream's commits. */
 export function writePinFile(file: string, url: string, rev: string, version: string, date: string): void {
   writeFileSync(file, `${JSON.stringify({ url, rev, version, date, channel: 'latest' }, null, 2)}\n`)
