@@ -8,6 +8,7 @@ import { GitMirror } from '../source/mirror.ts'
 import { findPinFile, type Pin, readPin, sourceRef } from '../source/pin.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
+import { type BuildAccount, buildAccount, handTo, sealRelease } from './account.ts'
 import { BUILDER_VERSION, buildKey, releaseId } from './key.ts'
 import type { Progress } from './progress.ts'
 import { availableMemoryMb, chooseResources, cpuCount } from './resources.ts'
@@ -175,6 +176,11 @@ async function buildRelease(
 
   await progress.step('checkout', () => mirror.checkout(plan.info.rev, xo, plan.url), plan.info.rev)
   symlinkSync(plan.runtime.nodeDir, join(tmp, 'node'))
+  const account = await buildAccount(spec)
+  const caches = ['yarn', 'turbo', 'home'].map((d) => join(paths.cache, d))
+  for (const d of caches) mkdirSync(d, { recursive: true })
+  await handTo(account, [xo, ...caches])
+  if (account) progress.log(`install and build run as ${spec.service.user}, not root`)
 
   const env = {
     PATH: [
@@ -184,6 +190,7 @@ async function buildRelease(
     ]
       .concat(process.env.PATH ?? '/usr/bin:/bin')
       .join(':'),
+    HOME: join(paths.cache, 'home'),
     HUSKY: '0',
     YARN_CACHE_FOLDER: join(paths.cache, 'yarn'),
     TURBO_CACHE_DIR: join(paths.cache, 'turbo'),
@@ -194,7 +201,7 @@ async function buildRelease(
     CI: '1',
   }
   const run = (name: string, file: string, args: string[], detail?: string) =>
-    progress.step(name, () => runLogged(file, args, xo, env, progress), detail)
+    progress.step(name, () => runLogged(file, args, xo, env, progress, account), detail)
 
   const yarn = join(plan.runtime.yarnDir, 'bin', 'yarn.js')
   const node = join(plan.runtime.nodeDir, 'bin', 'node')
@@ -213,6 +220,7 @@ async function buildRelease(
   await run('build', '/bin/sh', ['-c', command], `${res.jobs} task(s), heap ${res.heapMb} MB`)
 
   return progress.step('finish', async () => {
+    await sealRelease(account, tmp)
     const du = await execa('du', ['-sb', tmp])
     const endedAt = new Date()
     const manifest: Manifest = {
@@ -245,9 +253,19 @@ async function runLogged(
   cwd: string,
   env: Record<string, string>,
   progress: Progress,
+  account?: BuildAccount,
 ): Promise<void> {
   progress.log(`$ ${[file, ...args].join(' ')}`)
-  const child = execa(file, args, { cwd, env, all: true, buffer: false, reject: false, stdin: 'ignore' })
+  const child = execa(file, args, {
+    cwd,
+    env,
+    all: true,
+    buffer: false,
+    reject: false,
+    stdin: 'ignore',
+    uid: account?.uid,
+    gid: account?.gid,
+  })
   for await (const line of child.iterable({ from: 'all' })) progress.log(String(line))
   const r = await child
   if (r.exitCode !== 0)

@@ -70,9 +70,11 @@ export function renderBuildUnit(spec: Spec, env: RenderEnv): RenderedFile {
       'Service',
       [
         ['Type', 'oneshot'],
-        { comment: 'Not root: yarn runs the install scripts of ~2700 npm packages.' },
-        ['User', spec.service.user],
-        ['Group', spec.service.group],
+        {
+          comment:
+            'Root for git, the release store and its symlinks; xoa runs yarn (the install scripts of ~2700 ' +
+            `npm packages) as ${spec.service.user}, never as root, then hands the release to root, read-only.`,
+        },
         ['ExecStart', xoaExec(env, 'build')],
         ['Environment', envAssignment('HOME', dirname(p.serverConfigHome))],
         { comment: 'A cold build takes minutes; an unchanged build key returns at once.' },
@@ -82,6 +84,8 @@ export function renderBuildUnit(spec: Spec, env: RenderEnv): RenderedFile {
           readWritePaths: [spec.xo.stateDir],
           // AF_NETLINK: Node's os.networkInterfaces(); the network: git and the npm registry.
           addressFamilies: ['AF_UNIX', 'AF_INET', 'AF_INET6', 'AF_NETLINK'],
+          // It changes owners (chown) and drops to the service account (setuid) for the yarn steps.
+          root: true,
           jit: true,
         }),
       ],

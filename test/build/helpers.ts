@@ -1,5 +1,5 @@
 // A fixture source and a spec whose state dir is a temp dir; one Node runtime shared by every test run.
-import { writeFileSync } from 'node:fs'
+import { chmodSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createFixture } from '../fixtures/monorepo.ts'
@@ -21,6 +21,8 @@ export interface FixtureSetup {
 
 export function fixtureSetup(t: { after(fn: () => void): void }): FixtureSetup {
   const dir = tempDir(t, 'xoa-build-')
+  // As root, builds run as the service account (nobody here): it must reach the checkout and the caches.
+  chmodSync(dir, 0o755)
   const src = join(dir, 'src')
   const state = join(dir, 'state')
   const spec = join(dir, 'spec.json')
@@ -32,6 +34,7 @@ export function fixtureSetup(t: { after(fn: () => void): void }): FixtureSetup {
         xo: { stateDir: state },
         source: { url: src, rev, ...extra.source },
         build: extra.build ?? {},
+        service: { user: 'nobody', group: 'nogroup' },
       }),
     )
   writeSpec()

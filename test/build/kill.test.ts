@@ -1,7 +1,7 @@
 // kill -9 in the middle of a build: the lock refuses a second build meanwhile, and the next build cleans up.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { existsSync, readdirSync, readlinkSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -13,7 +13,11 @@ test('kill -9 during a build: current untouched, second build refused meanwhile,
   const f = fixtureSetup(t)
   assert.equal(xoa(['build', '--spec', f.spec], { env: runtimeEnv }).status, 0)
   const good = readlinkSync(join(f.state, 'current'))
-  const marker = join(f.dir, 'hanging')
+  // The build runs as the service account (nobody) when we are root: give it a place it may write to.
+  const markers = join(f.dir, 'markers')
+  mkdirSync(markers, { mode: 0o777 })
+  chmodSync(markers, 0o777)
+  const marker = join(markers, 'hanging')
   const hang = newRevision(f.src, { hangMarker: marker })
 
   // Its own process group, so the kill takes the whole build tree like a power cut or a cgroup kill would.
