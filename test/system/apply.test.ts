@@ -21,7 +21,7 @@ function availableCommands(): Set<string> {
 }
 
 const commands = availableCommands()
-const source = systemTestSource()
+const source = await systemTestSource()
 /** Why a step needing these commands cannot run yet: a missing command, else no source to build. */
 function waitsFor(...needed: string[]): string | undefined {
   const missing = needed.filter((c) => !commands.has(c))

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { bundleMiniXo } from '../fixtures/mini-xo/bundle.ts'
 import { createFixture } from '../fixtures/monorepo.ts'
 import type { Bind } from '../harness/nspawn.ts'
 
@@ -22,7 +23,7 @@ export type SystemSource =
 /** Where a local source repository appears inside the container. */
 const CONTAINER_SOURCE = '/srv/xo-source'
 
-export function systemTestSource(): SystemSource {
+export async function systemTestSource(): Promise<SystemSource> {
   const env = process.env.XO_SOURCE_URL
   if (env) {
     // Real upstream XO: its yarn install needs the package registry, so the container shares the host network.
@@ -46,24 +47,23 @@ export function systemTestSource(): SystemSource {
       label: `real XO from ${env}`,
     }
   }
-  if (process.env.XOA_SYSTEM_FIXTURE === '1') {
-    // Opt-in: the committed fixture monorepo (issue 3). Its xo-server is still a placeholder that serves nothing,
-    // so apply and the build run for real but the HTTPS steps fail until a serving stand-in replaces it.
-    const dir = mkdtempSync(join(tmpdir(), 'xoa-system-src-'))
-    const rev = createFixture(dir)
-    return {
-      url: `file://${CONTAINER_SOURCE}`,
-      rev,
-      binds: [{ host: dir, container: CONTAINER_SOURCE, readOnly: true }],
-      network: 'host', // the build provisions its Node runtime through npm
-      label: `fixture monorepo (${dir})`,
-      dispose: () => rmSync(dir, { recursive: true, force: true }),
-    }
-  }
+  if (process.env.XOA_SYSTEM_FIXTURE === '0') return { skip: 'XOA_SYSTEM_FIXTURE=0: the fixture source is off' }
+  // Default: the fixture monorepo with the mini xo-server (test/fixtures/mini-xo), which serves HTTPS, keeps
+  // users in Redis and creates admin@admin.net when Redis has none, like upstream.
+  const dir = mkdtempSync(join(tmpdir(), 'xoa-system-src-'))
+  // Also when the suite is skipped (its after() hooks never run).
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+  const rev = createFixture(dir, {
+    serverCli: await bundleMiniXo('server'),
+    recoverCli: await bundleMiniXo('recover-account-cli'),
+  })
   return {
-    skip:
-      'no XO source that serves: set XO_SOURCE_URL (real XO), or XOA_SYSTEM_FIXTURE=1 for the fixture monorepo ' +
-      '(its xo-server is a placeholder until a serving stand-in is wired into test/system/source.ts)',
+    url: `file://${CONTAINER_SOURCE}`,
+    rev,
+    binds: [{ host: dir, container: CONTAINER_SOURCE, readOnly: true }],
+    network: 'host', // the build provisions its Node runtime through npm
+    label: `fixture monorepo with the mini xo-server (${dir})`,
+    dispose: () => rmSync(dir, { recursive: true, force: true }),
   }
 }
 
