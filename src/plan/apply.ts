@@ -39,6 +39,7 @@ export async function apply(host: Host, resources: Resource[], opts: ApplyOption
   await validateAll(pending, ordered, secrets, opts)
 
   await installPackages(host, pending)
+  for (const c of pending) if (c.resource.kind === 'package') opts.onChange?.(c)
   for (const c of pending) {
     if (c.resource.kind === 'group' || c.resource.kind === 'user') {
       await runAccountStep(host, c)
@@ -63,7 +64,6 @@ export async function apply(host: Host, resources: Resource[], opts: ApplyOption
     opts.onChange?.(c)
   }
   await runUnitSteps(host, pending, opts.onChange)
-  for (const c of pending) if (c.resource.kind === 'package') opts.onChange?.(c)
   return changes
 }
 
