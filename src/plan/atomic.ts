@@ -2,9 +2,8 @@
 // directory gets content, owner and mode, is fsynced, then renamed over the target.
 import { randomBytes } from 'node:crypto'
 import {
-  chmodSync,
-  chownSync,
   closeSync,
+  constants,
   fchmodSync,
   fchownSync,
   fsyncSync,
@@ -63,9 +62,18 @@ export function ensureDir(path: string, own: Ownership): void {
   setOwnership(path, own)
 }
 
+/**
+ * Owner and mode through a descriptor opened without following a final symlink: an account that owns the parent
+ * (the service's home, the admin's .ssh) cannot swap the entry for a link to /etc/shadow between plan and chown.
+ */
 export function setOwnership(path: string, own: Ownership): void {
-  chownSync(path, own.uid, own.gid)
-  chmodSync(path, own.mode)
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+  try {
+    fchownSync(fd, own.uid, own.gid)
+    fchmodSync(fd, own.mode)
+  } finally {
+    closeSync(fd)
+  }
 }
 
 export function symlinkAtomic(path: string, target: string): void {

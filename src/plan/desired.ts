@@ -1,12 +1,14 @@
 // Spec → the ordered list of resources a host running xoa must have. Pure: secrets are generator functions,
 // called by apply only when the file is absent. Later steps (certificates, bootstrap) add their resources here.
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { basename, dirname } from 'node:path'
 import { renderAll } from '../render/index.ts'
 import { REDIS_ACCOUNT } from '../render/redis.ts'
 import type { RenderEnv, RenderedFile } from '../render/types.ts'
 import { XO_CONFIG_DIR } from '../render/types.ts'
 import { renderXoServerSecrets, XO_SERVER_SECRETS } from '../render/xo-server-config.ts'
+import { HOST_PIN_FILE, shippedPinFile } from '../source/pin.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import { RUNTIME_PACKAGES } from './packages.ts'
@@ -166,6 +168,17 @@ function secrets(spec: Spec): SecretResource[] {
       generate: () => renderXoServerSecrets(randomBytes(32).toString('base64url'), spec).content,
     },
   ]
+  const shipped = shippedPinFile()
+  if (spec.source.pinFile === undefined && shipped)
+    out.push({
+      kind: 'secret',
+      path: HOST_PIN_FILE,
+      owner: 'root',
+      group: 'root',
+      mode: 0o644,
+      description: 'the XO pin this host builds (seeded from xoa; xoa update rewrites it)',
+      generate: () => readFileSync(shipped, 'utf8'),
+    })
   if (spec.webAdmin.passwordFile === undefined)
     out.push({
       kind: 'secret',

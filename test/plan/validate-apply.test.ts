@@ -1,10 +1,11 @@
 // The apply engine with the real validators: a file that fails validation installs nothing of its run.
 import assert from 'node:assert/strict'
-import { readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { XoaError } from '../../src/cli/errors.ts'
 import { apply } from '../../src/plan/apply.ts'
+import { setOwnership } from '../../src/plan/atomic.ts'
 import { detectHost } from '../../src/plan/host.ts'
 import type { Resource } from '../../src/plan/resources.ts'
 import { validateCandidates } from '../../src/plan/validate.ts'
@@ -202,4 +203,15 @@ test('units validated together: one bad unit among good ones is the one named', 
   assert.deepEqual([...(await validateCandidates(units.slice(0, 2), ctx)).keys()], [])
   const problems = await validateCandidates(units, ctx)
   assert.deepEqual([...problems.keys()], ['/etc/systemd/system/c.service'])
+})
+
+test('owner and mode are never set through a symlink swapped in for a declared path', (t) => {
+  const dir = tempDir(t)
+  const victim = join(dir, 'shadow')
+  writeFileSync(victim, 'secret\n', { mode: 0o600 })
+  const link = join(dir, 'config')
+  symlinkSync(victim, link)
+  assert.throws(() => setOwnership(link, { uid: 65534, gid: 65534, mode: 0o666 }), { code: 'ELOOP' })
+  const st = statSync(victim)
+  assert.deepEqual([st.uid, st.mode & 0o7777], [0, 0o600])
 })
