@@ -15,7 +15,7 @@ import { availableMemoryMb, chooseResources, cpuCount } from './resources.ts'
 import { cachedRevInfo, type RevInfo, revInfo, versionOf } from './rev-info.ts'
 import {
   cleanRuntimeDebris,
-  findNode,
+  findBuildNode,
   findYarn,
   provisionRuntime,
   type Runtime,
@@ -67,7 +67,7 @@ function knownRelease(spec: Spec, paths: StatePaths, url: string, rev: string, p
   if (!/^[0-9a-f]{40}$/.test(rev)) return undefined
   const info = cachedRevInfo(paths.cache, rev)
   if (!info) return undefined
-  const node = findNode(runtimesDir(paths), info.nodeMajor)
+  const node = findBuildNode(runtimesDir(paths), info.nodeMajor)
   if (!node || !findYarn(runtimesDir(paths))) return undefined
   const key = keyOf(spec, url, info, { nodeVersion: node.version, yarnVersion: YARN_VERSION })
   const id = releaseId(versionOf(info, pin), rev, key)

@@ -1,7 +1,8 @@
 // The private Node and yarn a build uses, installed through `npm` itself (so the machine's registry and proxy
 // settings apply) into the runtimes dir, once per version, and reused. The host's own Node is untouched.
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { execa } from 'execa'
 import { XoaError } from '../cli/errors.ts'
 
@@ -86,13 +87,43 @@ async function npmProvision(
   }
 }
 
+/**
+ * A Node the system provides instead ($XOA_NODE, a path to its bin/node): on NixOS the registry's prebuilt
+ * binaries do not run, so the module passes nixpkgs' Node. It must be of the major the source needs.
+ */
+export function systemNode(major: number): { version: string; dir: string } | undefined {
+  const bin = process.env.XOA_NODE
+  if (!bin) return undefined
+  let version: string
+  try {
+    version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim().replace(/^v/, '')
+  } catch (e) {
+    throw new XoaError(`XOA_NODE=${bin} does not run: ${(e as Error).message}`, {
+      hint: 'point XOA_NODE at a bin/node',
+    })
+  }
+  if (version.split('.')[0] !== String(major))
+    throw new XoaError(`XOA_NODE is Node ${version}, but this XO revision needs Node ${major}`, {
+      hint: `point XOA_NODE at a Node ${major}, or unset it to let xoa provision one`,
+    })
+  return { version, dir: dirname(dirname(bin)) }
+}
+
+/** The Node a build of `major` uses, if it is already here: $XOA_NODE, else one xoa provisioned. */
+export function findBuildNode(
+  runtimesDir: string,
+  major: number,
+): { version: string; dir: string } | undefined {
+  return systemNode(major) ?? findNode(runtimesDir, major)
+}
+
 /** Node `major` and yarn, reused when present, else installed. */
 export async function provisionRuntime(
   runtimesDir: string,
   major: number,
   log: (line: string) => void,
 ): Promise<Runtime> {
-  let node = findNode(runtimesDir, major)
+  let node = findBuildNode(runtimesDir, major)
   if (!node) {
     const pkg = nodePackageName()
     await npmProvision(runtimesDir, `${pkg}@${major}`, pkg, (v) => `node-${v}`, log)
