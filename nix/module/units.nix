@@ -103,6 +103,21 @@ let
     else
       h;
 
+  # What a build needs, for xo-build and for the scheduled upgrade (which builds too).
+  buildPath = with pkgs; [
+    git
+    nodejs_22
+    python3
+    gnumake
+    gcc
+  ];
+  buildEnvironment = {
+    HOME = "${cfg.stateDir}/home";
+    # Prebuilt Node binaries from the registry do not run on NixOS: build with the one from nixpkgs.
+    XOA_NODE = "${pkgs.nodejs_22}/bin/node";
+  };
+  scheduled = cfg.updates.schedule != null;
+
   asService = {
     User = cfg.service.user;
     Group = cfg.service.group;
@@ -122,7 +137,9 @@ in
       "d ${cfg.stateDir}/home 0700 ${cfg.service.user} ${cfg.service.group} - -"
       "d ${serverConfigHome} 0700 ${cfg.service.user} ${cfg.service.group} - -"
       "d ${logs} 0750 ${cfg.service.user} ${cfg.service.group} - -"
-    ];
+    ]
+    # C: copied only when absent, so the upgrades the timer made survive a rebuild.
+    ++ lib.optional scheduled "C ${cfg.stateDir}/xo-source.json 0644 root root - ${cfg.cliPackage}/lib/xoa/xo-source.json";
 
     # Builds the pinned source into <stateDir>/releases; the build key makes an unchanged pin a no-op, so this
     # costs nothing at boot. Not installed when xoa.xo.package supplies a prebuilt XO.
@@ -132,25 +149,17 @@ in
       before = [ "xo-server.service" ];
       wants = [ "network-online.target" ];
       after = [ "network-online.target" ];
-      path = with pkgs; [
-        git
-        nodejs_22
-        python3
-        gnumake
-        gcc
-      ];
-      environment = {
-        HOME = "${cfg.stateDir}/home";
-        # Prebuilt Node binaries from the registry do not run on NixOS: build with the one from nixpkgs.
-        XOA_NODE = "${pkgs.nodejs_22}/bin/node";
-      };
-      # Not root: yarn runs the install scripts of ~2700 npm packages.
-      serviceConfig = hardening { readWritePaths = [ cfg.stateDir ]; } // {
+      path = buildPath;
+      environment = buildEnvironment;
+      # Root for git, the release store and its symlinks; xoa runs yarn (the install scripts of ~2700 npm
+      # packages) as the service account, never as root, then hands the release to root, read-only.
+      serviceConfig = hardening {
+        readWritePaths = [ cfg.stateDir ];
+        root = true;
+      } // {
         Type = "oneshot";
         RemainAfterExit = true;
         ExecStart = "${xoa} build ${spec}";
-        User = cfg.service.user;
-        Group = cfg.service.group;
         TimeoutStartSec = "2h";
       };
     };
@@ -273,11 +282,19 @@ in
       };
     };
 
-    systemd.services.xoa-update = lib.mkIf (cfg.updates.schedule != null) {
+    # Scheduled upgrades: the host follows its channel on its own. Its pin then lives in the state dir, seeded
+    # once from the flake's pin; without a schedule the flake's pin (nix run .#update-xo) is the only one.
+    xoa.xo.source.pinFile = lib.mkIf scheduled (lib.mkDefault "${cfg.stateDir}/xo-source.json");
+    systemd.services.xoa-update = lib.mkIf scheduled {
       description = "Scheduled Xen Orchestra upgrade (backup, build, health-gated switch)";
       wants = [ "network-online.target" ];
       after = [ "network-online.target" ];
-      serviceConfig = {
+      path = buildPath;
+      environment = buildEnvironment;
+      serviceConfig = hardening {
+        readWritePaths = [ cfg.stateDir ];
+        root = true;
+      } // {
         Type = "oneshot";
         ExecStart = "${xoa} upgrade ${spec}";
       };

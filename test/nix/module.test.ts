@@ -179,7 +179,8 @@ describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
     assert.ok(!srv.path.includes('/run/wrappers'))
     const build = e.services['xo-build'].serviceConfig
     assert.match(build.ExecStart, /-xoa\/bin\/xoa build --spec \/nix\/store\/\S+-xoa-spec\.json$/)
-    assert.equal(build.User, 'xo')
+    // Root as on Debian: xoa runs yarn as the service account itself and seals the release root-owned.
+    assert.equal(build.User, undefined)
     assert.equal(build.Type, 'oneshot')
     const boot = e.services['xo-bootstrap'].serviceConfig
     // Root as on Debian (it creates the key for the service account); the certificate is part of bootstrap.
@@ -350,6 +351,15 @@ describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
     const e = evalModule(tempDir(t), 'updates.schedule = "Sun 03:00";')
     assert.equal(e.timers['xoa-update'].timerConfig.OnCalendar, 'Sun 03:00')
     assert.match(e.services['xoa-update'].serviceConfig.ExecStart, /xoa upgrade --spec /)
+    // It builds like xo-build (same tools, the nixpkgs Node) and rewrites a pin outside the store.
+    assert.ok(e.services['xoa-update'].environment.XOA_NODE)
+    assert.equal(e.spec.source.pinFile, '/var/lib/xo/xo-source.json')
+    assert.ok(e.tmpfiles.some((r: string) => r.startsWith('C /var/lib/xo/xo-source.json ')))
+  })
+
+  test('without a schedule the flake pin rules', (t) => {
+    const e = evalModule(tempDir(t), '')
+    assert.equal(e.spec.source.pinFile, undefined)
   })
 
   test('reverse proxy: nginx with ACME proxies websockets to XO on loopback; XO trusts forwarded headers', (t) => {
