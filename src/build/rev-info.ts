@@ -2,6 +2,7 @@
 // Cached per commit id (immutable), so an up-to-date check needs no git at all.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { parseReleaseSubject } from '../source/channels.ts'
 import type { GitMirror } from '../source/mirror.ts'
 import type { Pin } from '../source/pin.ts'
 import { ciNodeVersions, enginesNode, nodeMajorFor, workspaceManifests } from './engines.ts'
@@ -16,7 +17,8 @@ export interface RevInfo {
   nodeRanges: string[]
 }
 
-const RELEASE_SUBJECT = '^feat: release [0-9]+\\.[0-9]+\\.[0-9]+'
+// The same release titles the channels recognise ("release XO 6.3.2", a doubled space), in git's ERE.
+const RELEASE_SUBJECT = '^feat: release +(XO +)?v?[0-9]+\\.[0-9]+\\.[0-9]+'
 
 export function revInfoFile(cacheDir: string, rev: string): string {
   return join(cacheDir, 'revs', `${rev}.json`)
@@ -44,7 +46,7 @@ export async function revInfo(mirror: GitMirror, cacheDir: string, rev: string):
     .filter((r): r is string => r !== undefined)
   for (const w of workflows) nodeRanges.push(...ciNodeVersions(root.get(w) ?? ''))
   const release = await mirror.lastMatching(rev, RELEASE_SUBJECT)
-  const number = release?.[1].replace(/^feat: release /, '').split(/\s/)[0]
+  const number = release ? parseReleaseSubject(release[1]) : undefined
   const info: RevInfo = {
     rev,
     version: number ? (release?.[0] === rev ? number : `${number}-dev`) : '0.0.0-dev',

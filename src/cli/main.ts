@@ -42,6 +42,12 @@ function report(e: unknown): number {
   return EXIT.failed
 }
 
+// `xoa … | head` closes the pipe early: that is the reader's choice, not a failure.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0)
+  throw e
+})
+
 main(process.argv.slice(2)).then((code) => {
   process.exitCode = code
 })

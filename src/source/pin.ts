@@ -26,9 +26,20 @@ export function defaultPinCandidates(moduleUrl = import.meta.url): string[] {
   ]
 }
 
+/**
+ * The pin a host builds from: `xoa apply` seeds it once from the shipped pin, then `xoa update` (and the
+ * scheduled `xoa upgrade`) rewrite it. Installing a newer xoa therefore never moves a host's XO by itself.
+ */
+export const HOST_PIN_FILE = '/etc/xoa/xo-source.json'
+
+/** The pin shipped with this xoa, if any. */
+export function shippedPinFile(): string | undefined {
+  return defaultPinCandidates().find((f) => existsSync(f))
+}
+
 export function findPinFile(spec: Spec): string {
   if (spec.source.pinFile) return spec.source.pinFile
-  const found = defaultPinCandidates().find((f) => existsSync(f))
+  const found = existsSync(HOST_PIN_FILE) ? HOST_PIN_FILE : shippedPinFile()
   if (!found)
     throw new XoaError('no xo-source.json found next to xoa', {
       hint: 'set source.pinFile (or source.url and source.rev) in the spec, or reinstall with scripts/setup.sh',

@@ -15,7 +15,12 @@ export interface LogsOptions {
 }
 
 export function defaultUnits(spec: Spec): string[] {
-  return [...CORE_UNITS, 'xo-bootstrap', ...(spec.mounts.mode === 'broker' ? ['xoa-mountd'] : [])]
+  return [
+    ...CORE_UNITS,
+    'xo-bootstrap',
+    ...(spec.mounts.mode === 'broker' ? ['xoa-mountd'] : []),
+    ...(spec.updates.schedule ? ['xoa-update'] : []),
+  ]
 }
 
 const UNIT_NAME = /^[A-Za-z0-9@._:-]+$/
