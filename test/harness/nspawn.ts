@@ -111,6 +111,7 @@ export async function bootContainer(opts: BootOptions = {}): Promise<Container> 
     { host: REPO, container: XOA_SRC, readOnly: true },
     { host: process.execPath, container: CONTAINER_NODE, readOnly: true },
     ...(npm ? [{ host: npm, container: CONTAINER_NPM, readOnly: true }] : []),
+    ...(opts.network === 'host' ? hostTrust() : []),
     ...(opts.binds ?? []),
   ]
   const args = [
@@ -308,4 +309,14 @@ function hostNpm(): string | undefined {
   const cli = realpathSync(r.stdout.trim()) // …/node_modules/npm/bin/npm-cli.js
   const dir = dirname(dirname(cli))
   return existsSync(join(dir, 'package.json')) ? dir : undefined
+}
+
+/**
+ * A container on the host's network reaches the package registries the way the host does: same CA bundle
+ * (a proxy's own CA included) and the same system npm settings. Read-only; the user's ~/.npmrc stays out.
+ */
+function hostTrust(): Bind[] {
+  return ['/etc/ssl/certs/ca-certificates.crt', '/etc/npmrc']
+    .filter((f) => existsSync(f))
+    .map((f) => ({ host: f, container: f, readOnly: true }))
 }

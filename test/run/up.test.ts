@@ -79,12 +79,15 @@ interface Up {
   output: () => string
   ready: Promise<void>
   exited: Promise<number | null>
+  kill(): void
 }
 
 function startUp(s: Setup): Up {
   const child = spawn(process.execPath, [XOA_BIN, 'up', '--spec', s.specFile, '--health-timeout', '60'], {
     env: { ...process.env, ...runtimeEnv, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so a test that fails can kill xoa up *and* its children (Redis, xo-server).
+    detached: true,
   })
   let out = ''
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
@@ -98,7 +101,15 @@ function startUp(s: Setup): Up {
     exited.then((code) => reject(new Error(`xoa up exited ${code} before it was up:\n${out}`)))
   })
   ready.catch(() => {})
-  return { child, output: () => out, ready, exited }
+  return { child, output: () => out, ready, exited, kill: () => killGroup(child) }
+}
+
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGKILL')
+  } catch {
+    // already gone
+  }
 }
 
 async function stopUp(u: Up): Promise<number | null> {
@@ -139,7 +150,7 @@ test('xoa up serves the fixture over HTTPS; the declared admin signs in; admin/a
     }
   })()
   const u = startUp(s)
-  t.after(() => u.child.kill('SIGKILL'))
+  t.after(() => u.kill())
   await u.ready
   probing = false
   await prober
@@ -159,7 +170,7 @@ test('xoa up serves the fixture over HTTPS; the declared admin signs in; admin/a
 
   // Redis kept the admin across a restart (it saved on the way down), and nothing is rebuilt.
   const again = startUp(s)
-  t.after(() => again.child.kill('SIGKILL'))
+  t.after(() => again.kill())
   await again.ready
   assert.match(again.output(), /up to date|is up at/)
   assert.doesNotMatch(again.output(), /created the web admin/)
@@ -170,7 +181,7 @@ test('xoa up serves the fixture over HTTPS; the declared admin signs in; admin/a
 test('a release whose server crashes on start is rolled back; the previous one keeps serving', async (t) => {
   const s = await setup(t)
   const first = startUp(s)
-  t.after(() => first.child.kill('SIGKILL'))
+  t.after(() => first.kill())
   await first.ready
   assert.equal(await stopUp(first), 0, first.output())
   const good = readlinkSync(join(s.state, 'current'))
@@ -181,7 +192,7 @@ test('a release whose server crashes on start is rolled back; the previous one k
   )
   s.writeSpec(commit(s.src, 'fix: a broken server'))
   const second = startUp(s)
-  t.after(() => second.child.kill('SIGKILL'))
+  t.after(() => second.kill())
   await second.ready
   assert.match(second.output(), /was not healthy/)
   assert.match(second.output(), /crashing on start/)

@@ -80,7 +80,7 @@ describe('xoa apply on a real systemd (nspawn)', { skip: nspawnSkipReason() }, (
   test('xoa apply converges a fresh Debian 12', { skip: waitsFor('apply') }, async (t) => {
     t.diagnostic('skip' in source ? '' : `source: ${source.label}`)
     const r = await apply()
-    assert.equal(r.status, 0, `xoa apply failed:\n${r.stdout}\n${r.stderr}`)
+    assert.equal(r.status, 0, `xoa apply failed:\n${r.stdout}\n${r.stderr}\n${await unitStatus(c)}`)
     assert.match(r.stdout, /^\+ /m, 'a first apply on a fresh host creates resources')
   })
 
@@ -196,9 +196,12 @@ async function restUsers(c: Container, port: number, email: string, pw: string) 
   return { code: Number(lines.pop()), body: lines.join('\n') || r.stderr }
 }
 
+/** What a person would look at when a step fails: unit states and the journal of xoa's units. */
 async function unitStatus(c: Container): Promise<string> {
-  const r = await c.exec(['systemctl', 'status', '--no-pager', '--lines=30', 'redis-xo', 'xo-server'])
-  return r.stdout
+  const units = ['redis-xo', 'xo-build', 'xo-bootstrap', 'xo-server', 'xoa-mountd.socket']
+  const status = await c.exec(['systemctl', 'status', '--no-pager', '--lines=0', ...units])
+  const journal = await c.exec(['journalctl', '--no-pager', '-n', '80', ...units.flatMap((u) => ['-u', u])])
+  return `${status.stdout}\n${journal.stdout}`
 }
 
 function freePort(): Promise<number> {
