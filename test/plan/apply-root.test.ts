@@ -17,8 +17,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { parse as parseToml } from 'smol-toml'
-import { REPO, tempDir, xoa } from '../helpers.ts'
-import { makeTargetRoot } from './target-root.ts'
+import { REPO, tempDir } from '../helpers.ts'
+import { makeTargetRoot, snapshotCli, xoaWith } from './target-root.ts'
+
+// Every step of this file runs the same program, even if dist/ is re-bundled meanwhile.
+const BIN = snapshotCli(mkdtempSync(join(tmpdir(), 'xoa-cli-')))
+const xoa = (args: string[]) => xoaWith(BIN, args)
+process.on('exit', () => rmSync(join(BIN, '..'), { recursive: true, force: true }))
 
 const EXAMPLE = join(REPO, 'examples', 'xoa.toml')
 

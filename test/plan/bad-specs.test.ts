@@ -5,7 +5,8 @@ import { execFile } from 'node:child_process'
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { tempDir, XOA_BIN } from '../helpers.ts'
+import { tempDir } from '../helpers.ts'
+import { snapshotCli } from './target-root.ts'
 
 /** [field named in the message, TOML text]. The field is matched literally in stderr. */
 export const BAD_SPECS: [string, string][] = [
@@ -104,11 +105,11 @@ export const BAD_SPECS: [string, string][] = [
 ]
 
 /** The bundled CLI, asynchronously, so several cases run side by side. */
-function xoaAsync(args: string[]): Promise<{ status: number; stderr: string }> {
+function xoaAsync(bin: string, args: string[]): Promise<{ status: number; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [XOA_BIN, ...args],
+      [bin, ...args],
       { env: { ...process.env, NO_COLOR: '1' } },
       (err, _out, stderr) =>
         resolve({ status: err ? Number((err as { code?: number }).code ?? -1) : 0, stderr }),
@@ -116,7 +117,13 @@ function xoaAsync(args: string[]): Promise<{ status: number; stderr: string }> {
   })
 }
 
-async function checkCase(dir: string, i: number, field: string, toml: string): Promise<string[]> {
+async function checkCase(
+  bin: string,
+  dir: string,
+  i: number,
+  field: string,
+  toml: string,
+): Promise<string[]> {
   const spec = join(dir, `bad-${i}.toml`)
   writeFileSync(spec, `${toml}\n`)
   const root = join(dir, `root-${i}`)
@@ -124,8 +131,8 @@ async function checkCase(dir: string, i: number, field: string, toml: string): P
   mkdirSync(root)
   const failures: string[] = []
   const runs = {
-    validate: await xoaAsync(['validate', '--spec', spec]),
-    apply: await xoaAsync(['apply', '--spec', spec, '--root', root, '--yes']),
+    validate: await xoaAsync(bin, ['validate', '--spec', spec]),
+    apply: await xoaAsync(bin, ['apply', '--spec', spec, '--root', root, '--yes']),
   }
   for (const [cmd, r] of Object.entries(runs))
     if (r.status !== 2 || !r.stderr.includes(field))
@@ -141,11 +148,12 @@ test(`at least 50 distinct bad specs: exit 2 naming the field; nothing is writte
   assert.ok(BAD_SPECS.length >= 50)
   assert.equal(new Set(BAD_SPECS.map(([, toml]) => toml)).size, BAD_SPECS.length, 'cases must be distinct')
   const dir = tempDir(t)
+  const bin = snapshotCli(dir)
   const failures: string[] = []
   const queue = BAD_SPECS.map((c, i) => [i, ...c] as const)
   const worker = async () => {
     for (let next = queue.shift(); next; next = queue.shift())
-      failures.push(...(await checkCase(dir, ...next)))
+      failures.push(...(await checkCase(bin, dir, ...next)))
   }
   await Promise.all([worker(), worker(), worker(), worker()])
   assert.deepEqual(failures.sort(), [])

@@ -60,7 +60,7 @@ test('apply as an unprivileged user refuses before changing anything', (t) => {
       '--regid=65534',
       '--clear-groups',
       process.execPath,
-      XOA_BIN,
+      bin,
       'apply',
       '--spec',
       EXAMPLE,
