@@ -7,6 +7,7 @@ import { changeLine, changesJson, planSummary } from '../plan/format.ts'
 import { detectHost, type Host } from '../plan/host.ts'
 import type { Resource } from '../plan/resources.ts'
 import { DEFAULT_RENDER_ENV, type RenderEnv } from '../render/types.ts'
+import { shippedPinFile } from '../source/pin.ts'
 import type { Spec } from '../spec/schema.ts'
 import { UsageError } from './errors.ts'
 import { dim, green, printJson, red, say, yellow } from './output.ts'
@@ -35,7 +36,15 @@ export function loadTarget(opts: TargetOpts): Target {
     throw new UsageError(`--root ${opts.root}: not a directory`, `mkdir -p ${opts.root}`)
   const host = detectHost(opts.root ?? '/')
   const env = { ...DEFAULT_RENDER_ENV, specPath: installedSpecPath(source) }
-  return { spec, host, env, resources: desired(spec, env, source), providedLater: laterProvided(spec, env) }
+  const pinPath = shippedPinFile()
+  const shippedPin = pinPath ? { path: pinPath, text: readFileSync(pinPath, 'utf8') } : undefined
+  return {
+    spec,
+    host,
+    env,
+    resources: desired(spec, env, source, { shippedPin }),
+    providedLater: laterProvided(spec, env),
+  }
 }
 
 export function withTargetOptions(cmd: Command): Command {

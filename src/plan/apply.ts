@@ -34,7 +34,7 @@ export async function apply(host: Host, resources: Resource[], opts: ApplyOption
   const pending = changes.filter((c) => c.action === 'create' || c.action === 'change')
   const secrets = new Map<string, string>()
   for (const c of pending)
-    if (c.resource.kind === 'secret' && c.action === 'create')
+    if ((c.resource.kind === 'secret' || c.resource.kind === 'seed') && c.action === 'create')
       secrets.set(c.resource.path, c.resource.generate())
   await validateAll(pending, ordered, secrets, opts)
 
@@ -54,7 +54,7 @@ export async function apply(host: Host, resources: Resource[], opts: ApplyOption
       const own = ownership(accounts, c, r.file.owner, r.file.group, r.file.mode)
       if (c.rewrite) writeFileAtomic(onHost(host, r.file.path), r.file.content, own)
       else setOwnership(onHost(host, r.file.path), own)
-    } else if (r.kind === 'secret') {
+    } else if (r.kind === 'secret' || r.kind === 'seed') {
       const own = ownership(accounts, c, r.owner, r.group, r.mode)
       const generated = secrets.get(r.path)
       if (generated !== undefined) writeFileAtomic(onHost(host, r.path), generated, own)
@@ -81,7 +81,7 @@ async function validateAll(
   for (const c of pending) {
     const r = c.resource
     if (r.kind === 'file' && c.rewrite) cands.push(r.file)
-    if (r.kind === 'secret' && secrets.has(r.path))
+    if ((r.kind === 'secret' || r.kind === 'seed') && secrets.has(r.path))
       cands.push({ path: r.path, content: secrets.get(r.path) ?? '', validate: r.validate })
   }
   const problems = await validateCandidates(cands, { units, providedLater: opts.providedLater })

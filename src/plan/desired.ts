@@ -1,18 +1,17 @@
 // Spec → the ordered list of resources a host running xoa must have. Pure: secrets are generator functions,
 // called by apply only when the file is absent. Later steps (certificates, bootstrap) add their resources here.
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { basename, dirname } from 'node:path'
 import { renderAll } from '../render/index.ts'
 import { REDIS_ACCOUNT } from '../render/redis.ts'
 import type { RenderEnv, RenderedFile } from '../render/types.ts'
 import { XO_CONFIG_DIR } from '../render/types.ts'
 import { renderXoServerSecrets, XO_SERVER_SECRETS } from '../render/xo-server-config.ts'
-import { HOST_PIN_FILE, shippedPinFile } from '../source/pin.ts'
+import { HOST_PIN_FILE } from '../source/pin.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import { RUNTIME_PACKAGES } from './packages.ts'
-import type { DirResource, Resource, SecretResource, UnitResource } from './resources.ts'
+import type { DirResource, Resource, SecretResource, SeedResource, UnitResource } from './resources.ts'
 
 export const NOLOGIN = '/usr/sbin/nologin'
 export const XOA_CONFIG_DIR = '/etc/xoa'
@@ -24,7 +23,13 @@ export interface SpecSource {
   text: string
 }
 
-export function desired(spec: Spec, env: RenderEnv, specSource?: SpecSource): Resource[] {
+/** Facts from the machine xoa runs on (not the target), read by the CLI: what to seed the host with. */
+export interface Seeds {
+  /** The xo-source.json shipped with xoa: seeds the host pin once (`xoa update` rewrites it after). */
+  shippedPin?: { path: string; text: string }
+}
+
+export function desired(spec: Spec, env: RenderEnv, specSource?: SpecSource, seeds: Seeds = {}): Resource[] {
   const files = [...renderAll(spec, env), ...(specSource ? [installedSpec(specSource)] : [])]
   return [
     ...RUNTIME_PACKAGES.map((name): Resource => ({ kind: 'package', name })),
@@ -35,6 +40,7 @@ export function desired(spec: Spec, env: RenderEnv, specSource?: SpecSource): Re
       .sort((a, b) => a.path.localeCompare(b.path))
       .map((file): Resource => ({ kind: 'file', file })),
     ...secrets(spec),
+    ...seeded(spec, seeds),
     ...units(files),
   ]
 }
@@ -168,17 +174,6 @@ function secrets(spec: Spec): SecretResource[] {
       generate: () => renderXoServerSecrets(randomBytes(32).toString('base64url'), spec).content,
     },
   ]
-  const shipped = shippedPinFile()
-  if (spec.source.pinFile === undefined && shipped)
-    out.push({
-      kind: 'secret',
-      path: HOST_PIN_FILE,
-      owner: 'root',
-      group: 'root',
-      mode: 0o644,
-      description: 'the XO pin this host builds (seeded from xoa; xoa update rewrites it)',
-      generate: () => readFileSync(shipped, 'utf8'),
-    })
   if (spec.webAdmin.passwordFile === undefined)
     out.push({
       kind: 'secret',
@@ -191,6 +186,22 @@ function secrets(spec: Spec): SecretResource[] {
       generate: () => randomBytes(18).toString('base64url'),
     })
   return out
+}
+
+function seeded(spec: Spec, seeds: Seeds): SeedResource[] {
+  const pin = seeds.shippedPin
+  if (!pin || spec.source.pinFile !== undefined) return []
+  return [
+    {
+      kind: 'seed',
+      path: HOST_PIN_FILE,
+      owner: 'root',
+      group: 'root',
+      mode: 0o644,
+      description: `from ${pin.path}`,
+      generate: () => pin.text,
+    },
+  ]
 }
 
 function units(files: RenderedFile[]): UnitResource[] {

@@ -87,7 +87,17 @@ function diffOne(r: Resource, o: Observed | undefined): Change {
       return { ...c, rewrite: c.action === 'create' || content.length > 0 }
     }
     case 'secret':
-      return diffPath(r, o, 'file', r.owner, r.group, r.mode, [], [`generate ${r.description}`])
+    case 'seed':
+      return diffPath(
+        r,
+        o,
+        'file',
+        r.owner,
+        r.group,
+        r.mode,
+        [],
+        [`${r.kind === 'seed' ? 'seed' : 'generate'} ${r.description}`],
+      )
     case 'symlink': {
       const s = o.kind === 'path' ? o.state : undefined
       if (!s) return change(r, 'create', [`→ ${r.target}`])

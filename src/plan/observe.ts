@@ -138,6 +138,7 @@ export async function observe(host: Host, resources: Resource[]): Promise<Observ
         out.push({ kind: 'path', state: observePath(host, r.path, accounts, false) })
         break
       case 'secret':
+      case 'seed':
         // Never read a secret's content: it is neither compared nor shown.
         out.push({ kind: 'path', state: observePath(host, r.path, accounts, false) })
         break

@@ -49,6 +49,11 @@ export interface SecretResource {
   generate(): string
 }
 
+/** A file seeded once when absent, then owned by another command (e.g. the host pin `xoa update` rewrites). */
+export interface SeedResource extends Omit<SecretResource, 'kind'> {
+  kind: 'seed'
+}
+
 export interface SymlinkResource {
   kind: 'symlink'
   path: string
@@ -78,6 +83,7 @@ export type Resource =
   | DirResource
   | FileResource
   | SecretResource
+  | SeedResource
   | SymlinkResource
   | PackageResource
   | UnitResource
@@ -92,6 +98,7 @@ export const KIND_ORDER: ResourceKind[] = [
   'dir',
   'file',
   'secret',
+  'seed',
   'symlink',
   'unit',
 ]
@@ -103,6 +110,7 @@ export function resourceName(r: Resource): string {
       return r.file.path
     case 'dir':
     case 'secret':
+    case 'seed':
     case 'symlink':
       return r.path
     default:
