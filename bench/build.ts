@@ -8,6 +8,7 @@
 // XOA_RUNTIME_CACHE shares the provisioned Node with the tests. XOA_BENCH_SKIP=cgroup,bare skips parts.
 import { spawn, spawnSync } from 'node:child_process'
 import {
+  chmodSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -27,6 +28,7 @@ import { createFixture, newRevision } from '../test/fixtures/monorepo.ts'
 
 const XOA = resolve(import.meta.dirname, '..', 'dist', 'xoa.mjs')
 const work = mkdtempSync(join(process.env.XOA_BENCH_DIR ?? tmpdir(), 'xoa-bench-'))
+chmodSync(work, 0o755)
 const runtimes = process.env.XOA_RUNTIME_CACHE || join(tmpdir(), 'xoa-test-runtimes')
 const skip = new Set((process.env.XOA_BENCH_SKIP ?? '').split(','))
 const env = { ...process.env, XOA_RUNTIME_CACHE: runtimes, NO_COLOR: '1' }
@@ -44,7 +46,12 @@ console.log(`source ${url}\n  rev1 ${rev1}\n  rev2 ${rev2}\nwork dir ${work}`)
 
 function specFor(name: string, rev: string): string {
   const file = join(work, `${name}.json`)
-  writeFileSync(file, JSON.stringify({ xo: { stateDir: join(work, name) }, source: { url, rev } }))
+  // As root, xoa runs install and build as the service account: use one that exists everywhere.
+  const service = {
+    user: process.env.XOA_BENCH_USER ?? 'nobody',
+    group: process.env.XOA_BENCH_GROUP ?? 'nogroup',
+  }
+  writeFileSync(file, JSON.stringify({ xo: { stateDir: join(work, name) }, source: { url, rev }, service }))
   return file
 }
 
