@@ -8,7 +8,7 @@ import { GitMirror } from '../source/mirror.ts'
 import { findPinFile, type Pin, readPin, sourceRef } from '../source/pin.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
-import { type BuildAccount, buildAccount, handTo, sealRelease } from './account.ts'
+import { type BuildAccount, buildAccount, handTo, openPathTo, sealRelease } from './account.ts'
 import { BUILDER_VERSION, buildKey, releaseId } from './key.ts'
 import type { Progress } from './progress.ts'
 import { availableMemoryMb, chooseResources, cpuCount } from './resources.ts'
@@ -179,7 +179,9 @@ async function buildRelease(
   const account = await buildAccount(spec)
   const caches = ['yarn', 'turbo', 'home'].map((d) => join(paths.cache, d))
   for (const d of caches) mkdirSync(d, { recursive: true })
-  await handTo(account, [xo, ...caches])
+  openPathTo(account, [paths.state, paths.releases, paths.cache, runtimesDir(paths)])
+  // The whole temp release (under a umask of 0027 root's dirs would shut the account out); sealed after.
+  await handTo(account, [tmp, ...caches])
   if (account) progress.log(`install and build run as ${spec.service.user}, not root`)
 
   const env = {
@@ -268,6 +270,7 @@ async function runLogged(
   })
   for await (const line of child.iterable({ from: 'all' })) progress.log(String(line))
   const r = await child
+  if (r.exitCode === undefined && !r.signal) throw new Error(`could not start: ${r.shortMessage}`)
   if (r.exitCode !== 0)
     throw new Error(
       r.signal

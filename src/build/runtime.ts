@@ -74,6 +74,9 @@ async function npmProvision(
     const pkgDir = join(tmp, 'node_modules', pkgName)
     const { version } = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string }
     const dest = join(runtimesDir, dirName(version))
+    // Code, no secrets: the service account runs this Node (the build's yarn steps and xo-server itself),
+    // whatever umask npm ran under.
+    await execa('chmod', ['-R', 'u+rwX,go+rX,go-w', pkgDir])
     try {
       renameSync(pkgDir, dest)
     } catch (e) {

@@ -136,7 +136,8 @@ function dirs(spec: Spec): Resource[] {
     d(p.runtimes, 'root', grp, 0o750),
     d(p.shimDir, 'root', grp, 0o750),
     d(p.logs, 'root', grp, 0o750),
-    d(p.cache, 'root', 'root', 0o700),
+    // The service group passes through to the build caches (yarn, turbo), which the unprivileged build writes.
+    d(p.cache, 'root', grp, 0o750),
     d(p.secrets, 'root', 'root', 0o700),
     d(p.backups, 'root', 'root', 0o700),
     d(dirname(p.serverConfigHome), svc, grp, 0o750),

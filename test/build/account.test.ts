@@ -1,12 +1,12 @@
 // Upstream's build scripts (yarn install runs every dependency's install script) never run as root: as root,
 // xoa builds as the service account and then hands the release to root, read-only for everyone else.
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { createFixture } from '../fixtures/monorepo.ts'
-import { tempDir, xoa } from '../helpers.ts'
+import { tempDir, XOA_BIN } from '../helpers.ts'
 import { runtimeEnv } from './helpers.ts'
 
 test('as root, install and build run as the service account; the release ends root-owned and read-only', (t) => {
@@ -24,7 +24,15 @@ test('as root, install and build run as the service account; the release ends ro
       service: { user: 'nobody', group: 'nogroup' },
     }),
   )
-  const r = xoa(['build', '--spec', spec], { env: runtimeEnv })
+  // With the unit's UMask=0027: root's new dirs are then closed to others, the account included.
+  const r = spawnSync(
+    'sh',
+    ['-c', 'umask 027 && exec "$0" "$1" build --spec "$2"', process.execPath, XOA_BIN, spec],
+    {
+      env: { ...process.env, ...runtimeEnv, NO_COLOR: '1' },
+      encoding: 'utf8',
+    },
+  )
   assert.equal(r.status, 0, r.stdout + r.stderr)
   const logs = join(dir, 'state', 'logs')
   const log = readdirSync(logs)
