@@ -117,6 +117,19 @@ let
     XOA_NODE = "${pkgs.nodejs_22}/bin/node";
   };
   scheduled = cfg.updates.schedule != null;
+  # xo-build and the scheduled upgrade both build. Root for git, the release store and its symlinks; xoa
+  # runs yarn (the install scripts of ~2700 npm packages) as the service account, never as root, then hands
+  # the release to root, read-only.
+  asBuilder = {
+    wants = [ "network-online.target" ];
+    after = [ "network-online.target" ];
+    path = buildPath;
+    environment = buildEnvironment;
+  };
+  builderSandbox = hardening {
+    readWritePaths = [ cfg.stateDir ];
+    root = true;
+  };
 
   asService = {
     User = cfg.service.user;
@@ -143,26 +156,20 @@ in
 
     # Builds the pinned source into <stateDir>/releases; the build key makes an unchanged pin a no-op, so this
     # costs nothing at boot. Not installed when xoa.xo.package supplies a prebuilt XO.
-    systemd.services.xo-build = lib.mkIf (cfg.package == null) {
-      description = "Build Xen Orchestra from the pinned source (no-op when the build key is unchanged)";
-      wantedBy = [ "multi-user.target" ];
-      before = [ "xo-server.service" ];
-      wants = [ "network-online.target" ];
-      after = [ "network-online.target" ];
-      path = buildPath;
-      environment = buildEnvironment;
-      # Root for git, the release store and its symlinks; xoa runs yarn (the install scripts of ~2700 npm
-      # packages) as the service account, never as root, then hands the release to root, read-only.
-      serviceConfig = hardening {
-        readWritePaths = [ cfg.stateDir ];
-        root = true;
-      } // {
-        Type = "oneshot";
-        RemainAfterExit = true;
-        ExecStart = "${xoa} build ${spec}";
-        TimeoutStartSec = "2h";
-      };
-    };
+    systemd.services.xo-build = lib.mkIf (cfg.package == null) (
+      asBuilder
+      // {
+        description = "Build Xen Orchestra from the pinned source (no-op when the build key is unchanged)";
+        wantedBy = [ "multi-user.target" ];
+        before = [ "xo-server.service" ];
+        serviceConfig = builderSandbox // {
+          Type = "oneshot";
+          RemainAfterExit = true;
+          ExecStart = "${xoa} build ${spec}";
+          TimeoutStartSec = "2h";
+        };
+      }
+    );
 
     # Certificate and the declared web admin, before xo-server first listens: admin@admin.net never exists.
     # `xoa bootstrap` ensures the certificate (what `xoa cert` does) and runs upstream's recover-account-cli as
@@ -285,20 +292,16 @@ in
     # Scheduled upgrades: the host follows its channel on its own. Its pin then lives in the state dir, seeded
     # once from the flake's pin; without a schedule the flake's pin (nix run .#update-xo) is the only one.
     xoa.xo.source.pinFile = lib.mkIf scheduled (lib.mkDefault "${cfg.stateDir}/xo-source.json");
-    systemd.services.xoa-update = lib.mkIf scheduled {
-      description = "Scheduled Xen Orchestra upgrade (backup, build, health-gated switch)";
-      wants = [ "network-online.target" ];
-      after = [ "network-online.target" ];
-      path = buildPath;
-      environment = buildEnvironment;
-      serviceConfig = hardening {
-        readWritePaths = [ cfg.stateDir ];
-        root = true;
-      } // {
-        Type = "oneshot";
-        ExecStart = "${xoa} upgrade ${spec}";
-      };
-    };
+    systemd.services.xoa-update = lib.mkIf scheduled (
+      asBuilder
+      // {
+        description = "Scheduled Xen Orchestra upgrade (backup, build, health-gated switch)";
+        serviceConfig = builderSandbox // {
+          Type = "oneshot";
+          ExecStart = "${xoa} upgrade ${spec}";
+        };
+      }
+    );
     systemd.timers.xoa-update = lib.mkIf (cfg.updates.schedule != null) {
       wantedBy = [ "timers.target" ];
       timerConfig = {

@@ -2,8 +2,8 @@
 import type { Command } from 'commander'
 import * as apply from './apply.ts'
 import * as backup from './backup.ts'
-import * as broker from './broker.ts'
 import * as bootstrap from './bootstrap.ts'
+import * as broker from './broker.ts'
 import * as build from './build.ts'
 import * as cert from './cert.ts'
 import * as doctor from './doctor.ts'
@@ -22,4 +22,26 @@ import * as update from './update.ts'
 import * as upgrade from './upgrade.ts'
 import * as validate from './validate.ts'
 
-export const commands: { register(program: Command): void }[] = [validate, schema, cert, build, releases, rollback, plan, apply, broker, render, backup, restore, bootstrap, up, init, install, status, logs, doctor, update, upgrade]
+export const commands: { register(program: Command): void }[] = [
+  validate,
+  schema,
+  cert,
+  build,
+  releases,
+  rollback,
+  plan,
+  apply,
+  broker,
+  render,
+  backup,
+  restore,
+  bootstrap,
+  up,
+  init,
+  install,
+  status,
+  logs,
+  doctor,
+  update,
+  upgrade,
+]

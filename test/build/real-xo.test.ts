@@ -4,22 +4,13 @@
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { tempDir, xoa } from '../helpers.ts'
+import { freePort, tempDir, xoa } from '../helpers.ts'
 import { runtimeEnv } from './helpers.ts'
 
 const url = process.env.XO_SOURCE_URL
-
-async function freePort(): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const { port } = srv.address() as { port: number }
-  await new Promise((r) => srv.close(r))
-  return port
-}
 
 test('real XO: xoa build, then the current release answers /rest/v0/ping', {
   skip: !url && 'skipped: XO_SOURCE_URL not set',

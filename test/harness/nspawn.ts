@@ -111,7 +111,7 @@ export async function bootContainer(opts: BootOptions = {}): Promise<Container> 
     { host: REPO, container: XOA_SRC, readOnly: true },
     { host: process.execPath, container: CONTAINER_NODE, readOnly: true },
     ...(npm ? [{ host: npm, container: CONTAINER_NPM, readOnly: true }] : []),
-    ...(opts.network === 'host' ? hostTrust() : []),
+    ...(opts.network === 'host' ? shareHostTrust(root) : []),
     ...(opts.binds ?? []),
   ]
   const args = [
@@ -312,11 +312,23 @@ function hostNpm(): string | undefined {
 }
 
 /**
- * A container on the host's network reaches the package registries the way the host does: same CA bundle
- * (a proxy's own CA included) and the same system npm settings. Read-only; the user's ~/.npmrc stays out.
+ * A container on the host's network reaches the package registries the way the host does: the host's CA
+ * bundle, and — when the host's Node trusts extra CAs (NODE_EXTRA_CA_CERTS, e.g. a proxy's) — the same for
+ * every service in the container, through systemd's DefaultEnvironment. Read-only; ~/.npmrc stays out.
  */
-function hostTrust(): Bind[] {
-  return ['/etc/ssl/certs/ca-certificates.crt', '/etc/npmrc']
+function shareHostTrust(root: string): Bind[] {
+  const files = ['/etc/ssl/certs/ca-certificates.crt']
+  const extra = process.env.NODE_EXTRA_CA_CERTS
+  if (extra && existsSync(extra)) {
+    files.push(extra)
+    const dropIn = join(root, 'etc', 'systemd', 'system.conf.d')
+    mkdirSync(dropIn, { recursive: true })
+    writeFileSync(
+      join(dropIn, 'xoa-test-trust.conf'),
+      `[Manager]\nDefaultEnvironment=NODE_EXTRA_CA_CERTS=${extra}\n`,
+    )
+  }
+  return [...new Set(files)]
     .filter((f) => existsSync(f))
     .map((f) => ({ host: f, container: f, readOnly: true }))
 }

@@ -2,25 +2,14 @@
 // admin@admin.net/admin after it starts listening when Redis has no user), so these tests prove that xoa's
 // bootstrap makes the default account never exist, from the first second the port is open.
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
 import { chmodSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { checkHealth, type Endpoint, get } from '../../src/run/health.ts'
-import { runtimeEnv } from '../build/helpers.ts'
 import { bundleMiniXo } from '../fixtures/mini-xo/bundle.ts'
 import { commit, createFixture } from '../fixtures/monorepo.ts'
-import { tempDir, XOA_BIN } from '../helpers.ts'
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
-}
+import { freePort, tempDir } from '../helpers.ts'
+import { startUp, stopUp } from './xoa-up.ts'
 
 interface Setup {
   root: string
@@ -74,49 +63,6 @@ async function setup(t: { after(fn: () => void): void }): Promise<Setup> {
   return { root, src, state, specFile, rev, ports, writeSpec }
 }
 
-interface Up {
-  child: ChildProcess
-  output: () => string
-  ready: Promise<void>
-  exited: Promise<number | null>
-  kill(): void
-}
-
-function startUp(s: Setup): Up {
-  const child = spawn(process.execPath, [XOA_BIN, 'up', '--spec', s.specFile, '--health-timeout', '60'], {
-    env: { ...process.env, ...runtimeEnv, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group, so a test that fails can kill xoa up *and* its children (Redis, xo-server).
-    detached: true,
-  })
-  let out = ''
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
-  const ready = new Promise<void>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d.toString()
-      if (/Xen Orchestra is up at/.test(out)) resolve()
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    exited.then((code) => reject(new Error(`xoa up exited ${code} before it was up:\n${out}`)))
-  })
-  ready.catch(() => {})
-  return { child, output: () => out, ready, exited, kill: () => killGroup(child) }
-}
-
-function killGroup(child: ChildProcess): void {
-  try {
-    if (child.pid) process.kill(-child.pid, 'SIGKILL')
-  } catch {
-    // already gone
-  }
-}
-
-async function stopUp(u: Up): Promise<number | null> {
-  u.child.kill('SIGTERM')
-  return u.exited
-}
-
 const endpoint = (s: Setup): Endpoint => ({
   url: `https://127.0.0.1:${s.ports.https}`,
   pinnedCert: readFileSync(join(s.root, 'ssl', 'cert.pem'), 'utf8'),
@@ -149,7 +95,7 @@ test('xoa up serves the fixture over HTTPS; the declared admin signs in; admin/a
       await new Promise((r) => setTimeout(r, 20))
     }
   })()
-  const u = startUp(s)
+  const u = startUp(s.specFile)
   t.after(() => u.kill())
   await u.ready
   probing = false
@@ -169,7 +115,7 @@ test('xoa up serves the fixture over HTTPS; the declared admin signs in; admin/a
   assert.equal(await stopUp(u), 0, u.output())
 
   // Redis kept the admin across a restart (it saved on the way down), and nothing is rebuilt.
-  const again = startUp(s)
+  const again = startUp(s.specFile)
   t.after(() => again.kill())
   await again.ready
   assert.match(again.output(), /up to date|is up at/)
@@ -180,7 +126,7 @@ test('xoa up serves the fixture over HTTPS; the declared admin signs in; admin/a
 
 test('a release whose server crashes on start is rolled back; the previous one keeps serving', async (t) => {
   const s = await setup(t)
-  const first = startUp(s)
+  const first = startUp(s.specFile)
   t.after(() => first.kill())
   await first.ready
   assert.equal(await stopUp(first), 0, first.output())
@@ -191,7 +137,7 @@ test('a release whose server crashes on start is rolled back; the previous one k
     "console.error('fixture: crashing on start'); process.exit(3)\n",
   )
   s.writeSpec(commit(s.src, 'fix: a broken server'))
-  const second = startUp(s)
+  const second = startUp(s.specFile)
   t.after(() => second.kill())
   await second.ready
   assert.match(second.output(), /was not healthy/)

@@ -23,18 +23,9 @@ import { validateSpec } from '../../src/spec/load.ts'
 import type { Spec } from '../../src/spec/schema.ts'
 import { generateSelfSigned } from '../../src/tls/generate.ts'
 import { ledgerPath } from '../../src/tls/ledger.ts'
-import { type Run, tempDir, xoa } from '../helpers.ts'
+import { freePort, type Run, tempDir, xoa } from '../helpers.ts'
 
 export const SERVICE_ID = 65534 // "xo" in the temp host's /etc/passwd: nobody's uid, so chown works for real
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 export interface TestHost {
   root: string
@@ -188,3 +179,5 @@ export async function healthyHost(t: { after(fn: () => unknown): void }): Promis
 export function readJson(path: string): unknown {
   return JSON.parse(readFileSync(path, 'utf8'))
 }
+
+export { freePort }

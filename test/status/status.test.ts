@@ -1,14 +1,14 @@
 // `xoa status --json` and `xoa doctor` against a running fixture XO started by the real `xoa up` (as in
 // test/run/up.test.ts), then after it stopped; and `xoa logs` without systemd, on the build log it left.
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { chmodSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { test } from 'node:test'
-import { runtimeEnv } from '../build/helpers.ts'
 import { bundleMiniXo } from '../fixtures/mini-xo/bundle.ts'
 import { createFixture } from '../fixtures/monorepo.ts'
-import { tempDir, XOA_BIN, xoa } from '../helpers.ts'
+import { tempDir, xoa } from '../helpers.ts'
+import { startUp } from '../run/xoa-up.ts'
 import { freePort } from './host.ts'
 
 async function fixtureSpec(t: { after(fn: () => void): void }) {
@@ -50,30 +50,10 @@ async function fixtureSpec(t: { after(fn: () => void): void }) {
   return { root, state, specFile, https }
 }
 
-function startUp(specFile: string): { child: ChildProcess; ready: Promise<void>; exited: Promise<unknown> } {
-  const child = spawn(process.execPath, [XOA_BIN, 'up', '--spec', specFile, '--health-timeout', '60'], {
-    env: { ...process.env, ...runtimeEnv, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  const exited = new Promise((r) => child.once('exit', r))
-  const ready = new Promise<void>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d.toString()
-      if (/Xen Orchestra is up at/.test(out)) resolve()
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    exited.then((code) => reject(new Error(`xoa up exited ${code} before it was up:\n${out}`)))
-  })
-  ready.catch(() => {})
-  return { child, ready, exited }
-}
-
 test('xoa status --json reflects a running fixture XO; doctor agrees; after stop, status exits 1', async (t) => {
   const s = await fixtureSpec(t)
   const up = startUp(s.specFile)
-  t.after(() => up.child.kill('SIGKILL'))
+  t.after(() => up.kill())
   await up.ready
 
   // A real mount under mountsDir, and the record another part of xoa leaves after `xoa upgrade`.

@@ -6,11 +6,10 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { bootContainer, CONTAINER_XOA, type Container, nspawnSkipReason } from '../harness/nspawn.ts'
-import { XOA_BIN } from '../helpers.ts'
+import { freePort, XOA_BIN } from '../helpers.ts'
 import { systemTestSource } from './source.ts'
 
 /** Commands the bundled CLI offers right now, from its own --help. */
@@ -202,15 +201,4 @@ async function unitStatus(c: Container): Promise<string> {
   const status = await c.exec(['systemctl', 'status', '--no-pager', '--lines=0', ...units])
   const journal = await c.exec(['journalctl', '--no-pager', '-n', '80', ...units.flatMap((u) => ['-u', u])])
   return `${status.stdout}\n${journal.stdout}`
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address()
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))))
-    })
-  })
 }

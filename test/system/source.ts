@@ -47,7 +47,8 @@ export async function systemTestSource(): Promise<SystemSource> {
       label: `real XO from ${env}`,
     }
   }
-  if (process.env.XOA_SYSTEM_FIXTURE === '0') return { skip: 'XOA_SYSTEM_FIXTURE=0: the fixture source is off' }
+  if (process.env.XOA_SYSTEM_FIXTURE === '0')
+    return { skip: 'XOA_SYSTEM_FIXTURE=0: the fixture source is off' }
   // Default: the fixture monorepo with the mini xo-server (test/fixtures/mini-xo), which serves HTTPS, keeps
   // users in Redis and creates admin@admin.net when Redis has none, like upstream.
   const dir = mkdtempSync(join(tmpdir(), 'xoa-system-src-'))

@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { test } from 'node:test'
@@ -24,17 +23,8 @@ import { serverEnvironment } from '../../src/spec/server-env.ts'
 import { startRedis } from '../backup/redis-server.ts'
 import { runtimeEnv } from '../build/helpers.ts'
 import { bundleMiniXo } from '../fixtures/mini-xo/bundle.ts'
-import { tempDir } from '../helpers.ts'
+import { freePort, tempDir } from '../helpers.ts'
 import { changelogText, commitDate, createUpstream, writePinFile } from './upstream.ts'
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 /** xo-server of whatever release `current` points at, restarted like systemd would. */
 class FixtureServer {

@@ -1,0 +1,49 @@
+// `xoa up` as a child process for tests: wait until it says it is up, stop it, or kill it and its children.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { runtimeEnv } from '../build/helpers.ts'
+import { XOA_BIN } from '../helpers.ts'
+
+export interface Up {
+  child: ChildProcess
+  output: () => string
+  ready: Promise<void>
+  exited: Promise<number | null>
+  /** SIGKILL to the whole process group: xoa up *and* its children (Redis, xo-server). */
+  kill(): void
+}
+
+export function startUp(specFile: string): Up {
+  const child = spawn(process.execPath, [XOA_BIN, 'up', '--spec', specFile, '--health-timeout', '60'], {
+    env: { ...process.env, ...runtimeEnv, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so a test that fails can kill xoa up and everything it started.
+    detached: true,
+  })
+  let out = ''
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d.toString()
+      if (/Xen Orchestra is up at/.test(out)) resolve()
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    exited.then((code) => reject(new Error(`xoa up exited ${code} before it was up:\n${out}`)))
+  })
+  ready.catch(() => {})
+  return { child, output: () => out, ready, exited, kill: () => killGroup(child) }
+}
+
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGKILL')
+  } catch {
+    // already gone
+  }
+}
+
+/** SIGTERM, as a container runtime would send; resolves with the exit code. */
+export async function stopUp(u: Up): Promise<number | null> {
+  u.child.kill('SIGTERM')
+  return u.exited
+}
