@@ -60,13 +60,14 @@ export async function ensureWebAdmin(spec: Spec, run: ReleaseRunner): Promise<Ad
   if ((await countUsers(spec.redis.socket)) > 0) return { created: false }
   const pw = readOrCreateAdminPassword(spec)
   const cli = join(run.release, 'xo', 'packages', 'xo-server', 'dist', 'recover-account-cli.mjs')
-  // The password goes on stdin, never argv: argv is visible to every local user in /proc.
-  const r = await execa(join(run.release, 'node', 'bin', 'node'), [cli, spec.webAdmin.email], {
+  const command = [join(run.release, 'node', 'bin', 'node'), cli, spec.webAdmin.email]
+  // As the service account with its supplementary groups (redis-xo: the socket), like the unit runs
+  // xo-server; a plain uid/gid switch would drop them. The password goes on stdin, never argv.
+  const argv = run.uid === undefined ? command : asAccount(run.uid, run.gid ?? run.uid, command)
+  const r = await execa(argv[0]!, argv.slice(1), {
     input: `${pw.password}\n`,
     env: run.env,
     extendEnv: false,
-    uid: run.uid,
-    gid: run.gid,
     reject: false,
     timeout: 120_000,
   })
@@ -78,4 +79,9 @@ export async function ensureWebAdmin(spec: Spec, run: ReleaseRunner): Promise<Ad
       },
     )
   return { created: true, email: spec.webAdmin.email, passwordFile: pw.file, generated: pw.generated }
+}
+
+/** Run `command` as uid/gid with that account's supplementary groups (util-linux setpriv). */
+export function asAccount(uid: number, gid: number, command: string[]): string[] {
+  return ['/usr/bin/setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--', ...command]
 }
