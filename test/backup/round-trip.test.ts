@@ -231,12 +231,19 @@ test('backup --out writes there, 0600, and refuses to overwrite', async (t) => {
 test('backups inside the data dir are refused: the next backup would swallow them, a restore delete them', (t) => {
   const dir = tempDir(t)
   const spec = join(dir, 'xoa.json')
+  // A state dir (and so its backups) inside the data dir: the spec itself refuses it.
   writeFileSync(
     spec,
     JSON.stringify({ xo: { dataDir: join(dir, 'data'), stateDir: join(dir, 'data', 'xoa') } }),
   )
   const r = xoa(['backup', '--spec', spec])
   assert.equal(r.status, 2)
-  assert.match(r.stderr, /inside xo\.dataDir/)
+  assert.match(r.stderr, /xo\.dataDir: must not be or contain xo\.stateDir/)
+  assert.ok(!existsSync(join(dir, 'data')), 'nothing was created')
+  // An archive asked for inside the data dir: backup refuses it.
+  writeFileSync(spec, JSON.stringify({ xo: { dataDir: join(dir, 'data'), stateDir: join(dir, 'state') } }))
+  const out = xoa(['backup', '--spec', spec, '--out', join(dir, 'data', 'b.tar.gz')])
+  assert.equal(out.status, 2)
+  assert.match(out.stderr, /inside xo\.dataDir/)
   assert.ok(!existsSync(join(dir, 'data')), 'nothing was created')
 })
