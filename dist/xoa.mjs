@@ -5079,7 +5079,7 @@ var require_cross_spawn = __commonJS({
     var cp = __require("child_process");
     var parse4 = require_parse();
     var enoent = require_enoent();
-    function spawn5(command, args, options) {
+    function spawn6(command, args, options) {
       const parsed = parse4(command, args, options);
       const spawned = cp.spawn(parsed.command, parsed.args, parsed.options);
       enoent.hookChildProcess(spawned, parsed);
@@ -5091,8 +5091,8 @@ var require_cross_spawn = __commonJS({
       result.error = result.error || enoent.verifyENOENTSync(result.status, parsed);
       return result;
     }
-    module.exports = spawn5;
-    module.exports.spawn = spawn5;
+    module.exports = spawn6;
+    module.exports.spawn = spawn6;
     module.exports.sync = spawnSync2;
     module.exports._parse = parse4;
     module.exports._enoent = enoent;
@@ -85456,11 +85456,42 @@ var TlsSetupError = class extends Error {
 };
 
 // src/run/admin.ts
-init_execa();
 init_errors();
 import { randomBytes as randomBytes7 } from "node:crypto";
 import { mkdirSync as mkdirSync5, readFileSync as readFileSync11, renameSync as renameSync3, statSync as statSync4, writeFileSync as writeFileSync4 } from "node:fs";
 import { dirname as dirname14, join as join13 } from "node:path";
+
+// src/run/on-terminal.ts
+import { spawn as spawn3 } from "node:child_process";
+var quote = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
+function answerOnTerminal(command, prompt, answer, opts) {
+  const child = spawn3(
+    "/usr/bin/script",
+    ["--quiet", "--return", "--echo", "never", "--command", command.map(quote).join(" "), "/dev/null"],
+    { env: opts.env, stdio: ["pipe", "pipe", "pipe"] }
+  );
+  let output2 = "";
+  let answered = false;
+  const onData = (d) => {
+    output2 += d.toString();
+    if (!answered && prompt.test(output2)) {
+      answered = true;
+      child.stdin.write(`${answer}\r`);
+    }
+  };
+  child.stdout.on("data", onData);
+  child.stderr.on("data", onData);
+  const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs);
+  return new Promise((resolve8) => {
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      child.stdin.destroy();
+      resolve8({ code, output: answer ? output2.split(answer).join("***") : output2 });
+    });
+  });
+}
+
+// src/run/admin.ts
 function readOrCreateAdminPassword(spec) {
   const file2 = statePaths(spec).adminPasswordFile;
   try {
@@ -85493,21 +85524,11 @@ async function ensureWebAdmin(spec, run5) {
   const cli = join13(run5.release, "xo", "packages", "xo-server", "dist", "recover-account-cli.mjs");
   const command = [join13(run5.release, "node", "bin", "node"), cli, spec.webAdmin.email];
   const argv = run5.uid === void 0 ? command : asAccount(run5.uid, run5.gid ?? run5.uid, command);
-  const r = await execa(argv[0], argv.slice(1), {
-    input: `${pw.password}
-`,
-    env: run5.env,
-    extendEnv: false,
-    reject: false,
-    timeout: 12e4
-  });
-  if (r.exitCode !== 0 || await countUsers(spec.redis.socket) === 0)
-    throw new XoaError(
-      `creating the web admin ${spec.webAdmin.email} failed: ${(r.stderr || r.stdout).trim()}`,
-      {
-        hint: "check that Redis answers on redis.socket and that the release is complete (xoa releases)"
-      }
-    );
+  const r = await answerOnTerminal(argv, /Password[^\n]*:/, pw.password, { env: run5.env, timeoutMs: 12e4 });
+  if (r.code !== 0 || await countUsers(spec.redis.socket) === 0)
+    throw new XoaError(`creating the web admin ${spec.webAdmin.email} failed: ${r.output.trim()}`, {
+      hint: "check that Redis answers on redis.socket and that the release is complete (xoa releases)"
+    });
   return { created: true, email: spec.webAdmin.email, passwordFile: pw.file, generated: pw.generated };
 }
 function asAccount(uid, gid, command) {
@@ -88522,7 +88543,7 @@ var logs_exports = {};
 __export(logs_exports, {
   register: () => register11
 });
-import { spawn as spawn3 } from "node:child_process";
+import { spawn as spawn4 } from "node:child_process";
 import { existsSync as existsSync12 } from "node:fs";
 
 // src/status/logs.ts
@@ -88606,7 +88627,7 @@ function register11(program2) {
 }
 function run2(argv) {
   return new Promise((resolve8, reject) => {
-    const child = spawn3(argv[0], argv.slice(1), { stdio: "inherit" });
+    const child = spawn4(argv[0], argv.slice(1), { stdio: "inherit" });
     const ignore = () => {
     };
     process.on("SIGINT", ignore);
@@ -89208,10 +89229,10 @@ async function switchWithHealthGate(paths, id, control, check3) {
 }
 
 // src/run/supervisor.ts
-import { spawn as spawn4 } from "node:child_process";
+import { spawn as spawn5 } from "node:child_process";
 import { createInterface as createInterface4 } from "node:readline";
 function startChild(spec, log) {
-  const child = spawn4(spec.command, spec.args, {
+  const child = spawn5(spec.command, spec.args, {
     env: spec.env,
     cwd: spec.cwd,
     uid: spec.uid,

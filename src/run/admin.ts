@@ -3,10 +3,10 @@
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { execa } from 'execa'
 import { XoaError } from '../cli/errors.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
+import { answerOnTerminal } from './on-terminal.ts'
 import { countUsers } from './redis.ts'
 
 export interface AdminPassword {
@@ -62,22 +62,13 @@ export async function ensureWebAdmin(spec: Spec, run: ReleaseRunner): Promise<Ad
   const cli = join(run.release, 'xo', 'packages', 'xo-server', 'dist', 'recover-account-cli.mjs')
   const command = [join(run.release, 'node', 'bin', 'node'), cli, spec.webAdmin.email]
   // As the service account with its supplementary groups (redis-xo: the socket), like the unit runs
-  // xo-server; a plain uid/gid switch would drop them. The password goes on stdin, never argv.
+  // xo-server; a plain uid/gid switch would drop them. The password is typed on a terminal, never argv.
   const argv = run.uid === undefined ? command : asAccount(run.uid, run.gid ?? run.uid, command)
-  const r = await execa(argv[0]!, argv.slice(1), {
-    input: `${pw.password}\n`,
-    env: run.env,
-    extendEnv: false,
-    reject: false,
-    timeout: 120_000,
-  })
-  if (r.exitCode !== 0 || (await countUsers(spec.redis.socket)) === 0)
-    throw new XoaError(
-      `creating the web admin ${spec.webAdmin.email} failed: ${(r.stderr || r.stdout).trim()}`,
-      {
-        hint: 'check that Redis answers on redis.socket and that the release is complete (xoa releases)',
-      },
-    )
+  const r = await answerOnTerminal(argv, /Password[^\n]*:/, pw.password, { env: run.env, timeoutMs: 120_000 })
+  if (r.code !== 0 || (await countUsers(spec.redis.socket)) === 0)
+    throw new XoaError(`creating the web admin ${spec.webAdmin.email} failed: ${r.output.trim()}`, {
+      hint: 'check that Redis answers on redis.socket and that the release is complete (xoa releases)',
+    })
   return { created: true, email: spec.webAdmin.email, passwordFile: pw.file, generated: pw.generated }
 }
 
