@@ -12,8 +12,9 @@ export interface Up {
   kill(): void
 }
 
-export function startUp(specFile: string): Up {
-  const child = spawn(process.execPath, [XOA_BIN, 'up', '--spec', specFile, '--health-timeout', '60'], {
+export function startUp(specFile: string, extraArgs: string[] = []): Up {
+  const args = [XOA_BIN, 'up', '--spec', specFile, '--health-timeout', '60', ...extraArgs]
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, ...runtimeEnv, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so a test that fails can kill xoa up and everything it started.
