@@ -3,9 +3,9 @@
 // Steps whose commands are not in dist/xoa.mjs yet are skipped, detected at run time, so this runs as soon as
 // they land. Every step runs for real: nothing here is stubbed.
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { bootContainer, CONTAINER_XOA, type Container, nspawnSkipReason } from '../harness/nspawn.ts'
@@ -43,7 +43,9 @@ describe('xoa apply on a real systemd (nspawn)', { skip: nspawnSkipReason() }, (
   before(async () => {
     if (!runnable || 'skip' in source) return // nothing to drive: do not spend a boot
     if (source.network === 'host') ports = { http: await freePort(), https: await freePort() }
-    c = await bootContainer({ network: source.network, binds: source.binds })
+    // /dev/fuse for vhdimount through the mount broker (nspawn gives a container no FUSE device by itself).
+    const fuse = existsSync('/dev/fuse') ? [{ host: '/dev/fuse', container: '/dev/fuse' }] : []
+    c = await bootContainer({ network: source.network, binds: [...source.binds, ...fuse] })
     await c.waitForSystem()
     mkdirSync(join(c.root, 'etc', 'xoa'), { recursive: true })
     writeFileSync(join(c.root, 'etc', 'xoa', 'admin-password'), `${password}\n`, { mode: 0o600 })
@@ -111,6 +113,30 @@ describe('xoa apply on a real systemd (nspawn)', { skip: nspawnSkipReason() }, (
     )
     const bad = await restUsers(c, ports.https, 'admin@admin.net', 'admin')
     assert.equal(bad.code, 401, `the default admin must not sign in: ${bad.code} ${bad.body}`)
+  })
+
+  test('a VHD mounted through the broker by the service account is visible inside the hardened xo-server', {
+    skip: waitsFor('apply') ?? (existsSync('/dev/fuse') ? undefined : 'no /dev/fuse on this machine'),
+  }, async () => {
+    // The image as a backup remote would hold it, in the data dir; made on the host (qemu-img).
+    const image = `${STATE}/data/disk.vhd`
+    execFileSync('qemu-img', ['create', '-q', '-f', 'vpc', join(c.root, image), '16M'])
+    const target = `${STATE}/mounts/vhd-test`
+    // Like xo-server: the service account makes the mount point, then runs `sudo vhdimount` — its sudo is
+    // the broker's shim, first on its PATH.
+    const asXo = ['setpriv', '--reuid=xo', '--regid=xo', '--init-groups']
+    assert.equal((await c.exec([...asXo, 'mkdir', target])).status, 0)
+    const mount = await c.exec([...asXo, `${STATE}/bin/sudo`, 'vhdimount', image, target])
+    assert.equal(mount.status, 0, `${mount.stdout}${mount.stderr}\n${await unitStatus(c)}`)
+    const pid = (await c.exec(['systemctl', 'show', '-p', 'MainPID', '--value', 'xo-server'])).stdout.trim()
+    assert.match(pid, /^[1-9]\d*$/)
+    const inside = await c.exec(['nsenter', '-t', pid, '-m', 'ls', target])
+    assert.match(inside.stdout, /vhdi1/, `not visible inside xo-server: ${inside.stderr}`)
+    const umount = await c.exec([...asXo, `${STATE}/bin/sudo`, 'umount', target])
+    assert.equal(umount.status, 0, umount.stderr)
+    // And the broker refuses what the seed's `sudo mount` allowed: a bind mount of /etc.
+    const abuse = await c.exec([...asXo, `${STATE}/bin/sudo`, 'mount', '--bind', '/etc', target])
+    assert.notEqual(abuse.status, 0)
   })
 
   test('a second apply changes nothing', { skip: waitsFor('apply') }, async () => {
