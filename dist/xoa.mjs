@@ -83611,7 +83611,7 @@ import { dirname as dirname5 } from "node:path";
 
 // src/spec/server-env.ts
 import { dirname as dirname4 } from "node:path";
-var SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin";
+var SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 function serverBaseEnvironment(spec) {
   const p = statePaths(spec);
   return {
@@ -89202,6 +89202,11 @@ function prepareForeground(spec, owner) {
       384,
       owner
     );
+  if (spec.mounts.mode === "broker" && process.getuid?.() === 0) {
+    const shim2 = renderSudoShim(spec, { xoaCommand: [process.execPath, process.argv[1]], specPath: "" });
+    ensureDir3(dirname21(shim2.path), 493, {});
+    writeAtomic(shim2.path, shim2.content, shim2.mode, {});
+  }
   const redisConfig = join30(spec.xo.stateDir, "up", "redis-xo.conf");
   ensureDir3(dirname21(redisConfig), 493, {});
   writeAtomic(redisConfig, renderRedisConfig(spec).content, 420, {});

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import { chownSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { renderSudoShim } from '../render/broker.ts'
 import { renderRedisConfig } from '../render/redis.ts'
 import { renderXoServerConfig, renderXoServerSecrets } from '../render/xo-server-config.ts'
 import { statePaths } from '../spec/paths.ts'
@@ -65,6 +66,13 @@ export function prepareForeground(spec: Spec, owner: Account): ForegroundFiles {
       0o600,
       owner,
     )
+
+  // Broker mode as root: xo-server's `sudo` is the shim, calling back into this very xoa.
+  if (spec.mounts.mode === 'broker' && process.getuid?.() === 0) {
+    const shim = renderSudoShim(spec, { xoaCommand: [process.execPath, process.argv[1]!], specPath: '' })
+    ensureDir(dirname(shim.path), 0o755, {})
+    writeAtomic(shim.path, shim.content, shim.mode, {})
+  }
 
   const redisConfig = join(spec.xo.stateDir, 'up', 'redis-xo.conf')
   ensureDir(dirname(redisConfig), 0o755, {})

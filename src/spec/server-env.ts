@@ -4,7 +4,8 @@ import { dirname } from 'node:path'
 import { statePaths } from './paths.ts'
 import type { Spec } from './schema.ts'
 
-const SYSTEM_PATH = '/usr/local/bin:/usr/bin:/bin'
+// sbin too: xo-server offers SMB remotes only when `mount.cifs -V` runs, and Debian puts mount.cifs in /usr/sbin.
+const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 /** Without xo.extraServerEnv, which the unit keeps in a root-only EnvironmentFile. */
 export function serverBaseEnvironment(spec: Spec): Record<string, string> {
