@@ -12,7 +12,7 @@ import { test } from 'node:test'
 import { checkHealth, type Endpoint, get } from '../../src/run/health.ts'
 import { runtimeEnv } from '../build/helpers.ts'
 import { freePort, REPO, tempDir, xoa } from '../helpers.ts'
-import { startUp, stopUp } from './xoa-up.ts'
+import { startUp, stopUp, upSpec } from './xoa-up.ts'
 
 const givenState = process.env.XOA_REAL_STATE
 const sourceUrl = process.env.XO_SOURCE_URL
@@ -60,35 +60,16 @@ test('real XO under xoa up: HTTPS, declared admin, no default admin, a remote, t
   const specFile = join(root, 'xoa.json')
   writeFileSync(
     specFile,
-    JSON.stringify({
-      xo: {
-        host: '127.0.0.1',
-        hostname: 'xo.test',
-        port: ports.http,
-        httpsPort: ports.https,
-        stateDir: state,
-        dataDir: join(root, 'data'),
-        tempDir: join(root, 'tmp'),
-        mountsDir: join(root, 'mounts'),
-        ssl: {
-          dir: join(root, 'ssl'),
-          key: join(root, 'ssl', 'key.pem'),
-          cert: join(root, 'ssl', 'cert.pem'),
-        },
-      },
-      ...(givenState
-        ? {}
-        : {
-            source: {
-              url: sourceUrl,
-              ...(process.env.XO_SOURCE_REV ? { rev: process.env.XO_SOURCE_REV } : {}),
-            },
-          }),
-      service: { user: 'nobody', group: 'nogroup' },
-      webAdmin: { email: 'ops@example.test', passwordFile: join(root, 'admin-password') },
-      redis: { socket: join(root, 'redis', 'redis.sock'), dir: join(root, 'redis-data') },
-      mounts: { mode: 'none' },
-    }),
+    JSON.stringify(
+      upSpec(root, {
+        ports,
+        state,
+        source: givenState
+          ? undefined
+          : { url: sourceUrl, ...(process.env.XO_SOURCE_REV ? { rev: process.env.XO_SOURCE_REV } : {}) },
+        webAdmin: { passwordFile: join(root, 'admin-password') },
+      }),
+    ),
   )
   const password = 'real-xo-test-password'
   writeFileSync(join(root, 'admin-password'), `${password}\n`, { mode: 0o600 })

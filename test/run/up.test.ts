@@ -9,7 +9,7 @@ import { checkHealth, type Endpoint, get } from '../../src/run/health.ts'
 import { bundleMiniXo } from '../fixtures/mini-xo/bundle.ts'
 import { commit, createFixture } from '../fixtures/monorepo.ts'
 import { freePort, tempDir } from '../helpers.ts'
-import { startUp, stopUp } from './xoa-up.ts'
+import { startUp, stopUp, upSpec } from './xoa-up.ts'
 
 interface Setup {
   root: string
@@ -34,31 +34,7 @@ async function setup(t: { after(fn: () => void): void }): Promise<Setup> {
   const ports = { http: await freePort(), https: await freePort() }
   const specFile = join(root, 'xoa.json')
   const writeSpec = (r: string) =>
-    writeFileSync(
-      specFile,
-      JSON.stringify({
-        xo: {
-          host: '127.0.0.1',
-          hostname: 'xo.test',
-          port: ports.http,
-          httpsPort: ports.https,
-          stateDir: state,
-          dataDir: join(root, 'data'),
-          tempDir: join(root, 'tmp'),
-          mountsDir: join(root, 'mounts'),
-          ssl: {
-            dir: join(root, 'ssl'),
-            key: join(root, 'ssl', 'key.pem'),
-            cert: join(root, 'ssl', 'cert.pem'),
-          },
-        },
-        source: { url: src, rev: r },
-        service: { user: 'nobody', group: 'nogroup' },
-        webAdmin: { email: 'ops@example.test' },
-        redis: { socket: join(root, 'redis', 'redis.sock'), dir: join(root, 'redis-data') },
-        mounts: { mode: 'none' },
-      }),
-    )
+    writeFileSync(specFile, JSON.stringify(upSpec(root, { ports, state, source: { url: src, rev: r } })))
   writeSpec(rev)
   return { root, src, state, specFile, rev, ports, writeSpec }
 }

@@ -1,5 +1,6 @@
 // `xoa up` as a child process for tests: wait until it says it is up, stop it, or kill it and its children.
 import { type ChildProcess, spawn } from 'node:child_process'
+import { join } from 'node:path'
 import { runtimeEnv } from '../build/helpers.ts'
 import { XOA_BIN } from '../helpers.ts'
 
@@ -47,4 +48,29 @@ function killGroup(child: ChildProcess): void {
 export async function stopUp(u: Up): Promise<number | null> {
   u.child.kill('SIGTERM')
   return u.exited
+}
+
+/** A spec for `xoa up` on this machine: every path under `root`, loopback ports, the service account nobody. */
+export function upSpec(
+  root: string,
+  o: { ports: { http: number; https: number }; state?: string; source?: object; webAdmin?: object },
+): object {
+  return {
+    xo: {
+      host: '127.0.0.1',
+      hostname: 'xo.test',
+      port: o.ports.http,
+      httpsPort: o.ports.https,
+      stateDir: o.state ?? join(root, 'state'),
+      dataDir: join(root, 'data'),
+      tempDir: join(root, 'tmp'),
+      mountsDir: join(root, 'mounts'),
+      ssl: { dir: join(root, 'ssl'), key: join(root, 'ssl', 'key.pem'), cert: join(root, 'ssl', 'cert.pem') },
+    },
+    ...(o.source ? { source: o.source } : {}),
+    service: { user: 'nobody', group: 'nogroup' },
+    webAdmin: { email: 'ops@example.test', ...o.webAdmin },
+    redis: { socket: join(root, 'redis', 'redis.sock'), dir: join(root, 'redis-data') },
+    mounts: { mode: 'none' },
+  }
 }

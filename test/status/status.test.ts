@@ -8,7 +8,7 @@ import { test } from 'node:test'
 import { bundleMiniXo } from '../fixtures/mini-xo/bundle.ts'
 import { createFixture } from '../fixtures/monorepo.ts'
 import { tempDir, xoa } from '../helpers.ts'
-import { startUp } from '../run/xoa-up.ts'
+import { startUp, upSpec } from '../run/xoa-up.ts'
 import { freePort } from './host.ts'
 
 async function fixtureSpec(t: { after(fn: () => void): void }) {
@@ -24,28 +24,9 @@ async function fixtureSpec(t: { after(fn: () => void): void }) {
   const specFile = join(root, 'xoa.json')
   writeFileSync(
     specFile,
-    JSON.stringify({
-      xo: {
-        host: '127.0.0.1',
-        hostname: 'xo.test',
-        port: await freePort(),
-        httpsPort: https,
-        stateDir: state,
-        dataDir: join(root, 'data'),
-        tempDir: join(root, 'tmp'),
-        mountsDir: join(root, 'mounts'),
-        ssl: {
-          dir: join(root, 'ssl'),
-          key: join(root, 'ssl', 'key.pem'),
-          cert: join(root, 'ssl', 'cert.pem'),
-        },
-      },
-      source: { url: src, rev },
-      service: { user: 'nobody', group: 'nogroup' },
-      webAdmin: { email: 'ops@example.test' },
-      redis: { socket: join(root, 'redis', 'redis.sock'), dir: join(root, 'redis-data') },
-      mounts: { mode: 'none' },
-    }),
+    JSON.stringify(
+      upSpec(root, { ports: { http: await freePort(), https }, state, source: { url: src, rev } }),
+    ),
   )
   return { root, state, specFile, https }
 }
