@@ -84701,7 +84701,9 @@ for i = 1, #ARGV, 4 do
   redis.call('SELECT', tonumber(ARGV[i]))
   local r = redis.pcall('RESTORE', probe, 0, ARGV[i + 3], 'REPLACE')
   if type(r) == 'table' and r.err then
-    return redis.error_reply('key ' .. ARGV[i + 1] .. ' cannot be restored: ' .. r.err)
+    -- A key name may hold any byte; an error reply may not (CR, LF, NUL would cut it short).
+    local name = string.gsub(ARGV[i + 1], '[^%w%p ]', '?')
+    return redis.error_reply('key ' .. name .. ' cannot be restored: ' .. r.err)
   end
   redis.call('DEL', probe)
 end
