@@ -11877,6 +11877,12 @@ var init_execa = __esm({
 });
 
 // src/cli/errors.ts
+function positiveSeconds(flag, value) {
+  const n2 = Number(value);
+  if (!Number.isFinite(n2) || n2 <= 0)
+    throw new UsageError(`${flag}: expected a number of seconds, got "${value}"`);
+  return n2;
+}
 var EXIT, XoaError, UsageError;
 var init_errors = __esm({
   "src/cli/errors.ts"() {
@@ -83659,7 +83665,6 @@ function renderXoServerUnit(spec) {
   const sudo = spec.mounts.mode === "sudo";
   const lowPorts = privilegedPorts(spec);
   const workDir = dirname5(dirname5(p.currentServer));
-  const home = dirname5(p.serverConfigHome);
   const hard = hardening({
     readWritePaths: [spec.xo.dataDir, spec.xo.tempDir, spec.xo.mountsDir, p.serverConfigHome, p.logs],
     // AF_NETLINK: os.networkInterfaces() (getifaddrs) needs it; without it Node throws.
@@ -85002,6 +85007,22 @@ import { constants as constants5 } from "node:fs";
 import { lstat, mkdir as mkdir3, open as open3, stat } from "node:fs/promises";
 import { hostname as hostname4 } from "node:os";
 
+// src/util/accounts.ts
+init_execa();
+var AccountMissing = class extends Error {
+};
+async function getentId(db, name) {
+  const r = await execa("getent", [db, name], { reject: false });
+  const id = r.exitCode === 0 ? Number(r.stdout.split(":")[2]) : Number.NaN;
+  if (!Number.isInteger(id))
+    throw new AccountMissing(`the ${db === "passwd" ? "user" : "group"} "${name}" does not exist`);
+  return id;
+}
+async function lookupAccount(user, group) {
+  const [uid, gid] = await Promise.all([getentId("passwd", user), getentId("group", group)]);
+  return { uid, gid };
+}
+
 // src/tls/names.ts
 import { isIP } from "node:net";
 var WILDCARD = /* @__PURE__ */ new Set(["0.0.0.0", "::", "0:0:0:0:0:0:0:0", "[::]"]);
@@ -85120,7 +85141,6 @@ function isoDay(d) {
 }
 
 // src/tls/files.ts
-init_execa();
 import { randomBytes as randomBytes5 } from "node:crypto";
 import { mkdir, open as open2, rename, rm } from "node:fs/promises";
 import { basename as basename6, dirname as dirname12, join as join11 } from "node:path";
@@ -85146,18 +85166,6 @@ async function writeFileAtomic2(path6, data, opts) {
     await rm(tmp, { force: true });
     throw e;
   }
-}
-async function lookupOwner(user, group) {
-  const uid = await getentId("passwd", user);
-  const gid = await getentId("group", group);
-  return { uid, gid };
-}
-async function getentId(db, name) {
-  const r = await execa("getent", [db, name], { reject: false });
-  const id = r.exitCode === 0 ? Number(r.stdout.split(":")[2]) : Number.NaN;
-  if (!Number.isInteger(id))
-    throw new Error(`the ${db === "passwd" ? "user" : "group"} "${name}" does not exist`);
-  return id;
 }
 
 // src/tls/generate.ts
@@ -85408,7 +85416,7 @@ async function ensureCertificate(spec, opts = {}) {
 }
 async function serviceOwner(spec) {
   try {
-    return await lookupOwner(spec.service.user, spec.service.group);
+    return await lookupAccount(spec.service.user, spec.service.group);
   } catch (e) {
     throw new TlsSetupError(
       `cannot give the key to the service account (service.user/service.group): ${e.message}`,
@@ -85563,7 +85571,7 @@ function currentRelease2(spec) {
 }
 async function runAsServiceAccount(spec) {
   if (process.getuid?.() !== 0) return {};
-  const o2 = await lookupOwner(spec.service.user, spec.service.group);
+  const o2 = await lookupAccount(spec.service.user, spec.service.group);
   return { uid: o2.uid, gid: o2.gid };
 }
 
@@ -85635,9 +85643,6 @@ function requestBroker(socketPath, request, timeoutMs = 18e4) {
   });
 }
 
-// src/mount/context.ts
-init_execa();
-
 // src/mount/tools.ts
 import { accessSync, constants as constants6 } from "node:fs";
 import { join as join14 } from "node:path";
@@ -85658,20 +85663,8 @@ function resolveTools(dirs2 = DIRS) {
 }
 
 // src/mount/context.ts
-var AccountMissing = class extends Error {
-};
-async function getent(db, name) {
-  const r = await execa("getent", [db, name], { reject: false });
-  const id = Number(r.stdout.split(":")[2]);
-  if (r.exitCode !== 0 || !Number.isInteger(id))
-    throw new AccountMissing(`${db === "passwd" ? "user" : "group"} ${JSON.stringify(name)} does not exist`);
-  return id;
-}
 async function brokerContext(spec) {
-  const [uid, gid] = await Promise.all([
-    getent("passwd", spec.service.user),
-    getent("group", spec.service.group)
-  ]);
+  const { uid, gid } = await lookupAccount(spec.service.user, spec.service.group);
   return { mountsDir: spec.xo.mountsDir, dataDir: spec.xo.dataDir, uid, gid, tools: resolveTools() };
 }
 
@@ -86517,7 +86510,7 @@ import { chmodSync as chmodSync2, chownSync as chownSync2, lstatSync as lstatSyn
 async function buildAccount(spec) {
   if (process.getuid?.() !== 0) return void 0;
   try {
-    return await lookupOwner(spec.service.user, spec.service.group);
+    return await lookupAccount(spec.service.user, spec.service.group);
   } catch (e) {
     throw new XoaError(
       `service.user/service.group: ${e.message}; as root, xoa builds as that account`,
@@ -89432,9 +89425,7 @@ function register18(program2) {
     "after",
     "\nWorks as PID 1 in a container: logs go to stdout, SIGINT/SIGTERM stop xo-server, the broker and Redis.\nA newly built release that is not healthy in time is rolled back; the previous one keeps serving."
   ).action(async (opts) => {
-    const timeout = Number(opts.healthTimeout);
-    if (!Number.isFinite(timeout) || timeout <= 0)
-      throw new UsageError(`--health-timeout: expected a number of seconds, got "${opts.healthTimeout}"`);
+    const timeout = positiveSeconds("--health-timeout", opts.healthTimeout);
     const spec = readSpec(opts);
     const log = (l) => process.stdout.write(`${l}
 `);
@@ -89921,9 +89912,7 @@ function register20(program2) {
     "\nNothing new on the channel: nothing is built, backed up or restarted (exit 0).\nThe last run is kept in <xo.stateDir>/logs/upgrade-last.json."
   ).action(async (opts) => {
     const channel = parseChannel(opts.channel);
-    const timeout = Number(opts.healthTimeout);
-    if (!Number.isFinite(timeout) || timeout <= 0)
-      throw new UsageError(`--health-timeout: expected a number of seconds, got "${opts.healthTimeout}"`);
+    const timeout = positiveSeconds("--health-timeout", opts.healthTimeout);
     const spec = readSpec(opts);
     const stamp = (/* @__PURE__ */ new Date()).toISOString().replace(/[:.]/g, "-");
     const logFile = `${statePaths(spec).logs}/upgrade-${stamp}.log`;

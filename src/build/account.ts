@@ -6,7 +6,7 @@ import { chmodSync, chownSync, lstatSync } from 'node:fs'
 import { execa } from 'execa'
 import { XoaError } from '../cli/errors.ts'
 import type { Spec } from '../spec/schema.ts'
-import { lookupOwner } from '../tls/files.ts'
+import { lookupAccount } from '../util/accounts.ts'
 
 export interface BuildAccount {
   uid: number
@@ -17,7 +17,7 @@ export interface BuildAccount {
 export async function buildAccount(spec: Spec): Promise<BuildAccount | undefined> {
   if (process.getuid?.() !== 0) return undefined
   try {
-    return await lookupOwner(spec.service.user, spec.service.group)
+    return await lookupAccount(spec.service.user, spec.service.group)
   } catch (e) {
     throw new XoaError(
       `service.user/service.group: ${(e as Error).message}; as root, xoa builds as that account`,

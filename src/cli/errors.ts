@@ -13,6 +13,14 @@ export class XoaError extends Error {
   }
 }
 
+/** A `--flag <seconds>` value: a positive number, else a usage error naming the flag. */
+export function positiveSeconds(flag: string, value: string): number {
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`${flag}: expected a number of seconds, got "${value}"`)
+  return n
+}
+
 export class UsageError extends XoaError {
   constructor(message: string, hint?: string) {
     super(message, { exitCode: EXIT.usage, hint })

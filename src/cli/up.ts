@@ -4,7 +4,7 @@ import { build } from '../build/builder.ts'
 import { Progress } from '../build/progress.ts'
 import { upUntilStopped } from '../run/up.ts'
 import { statePaths } from '../spec/paths.ts'
-import { UsageError } from './errors.ts'
+import { positiveSeconds } from './errors.ts'
 import { readSpec, specPathOf, withSpecOption } from './spec-option.ts'
 
 interface Opts {
@@ -26,9 +26,7 @@ export function register(program: Command): void {
         'A newly built release that is not healthy in time is rolled back; the previous one keeps serving.',
     )
     .action(async (opts: Opts) => {
-      const timeout = Number(opts.healthTimeout)
-      if (!Number.isFinite(timeout) || timeout <= 0)
-        throw new UsageError(`--health-timeout: expected a number of seconds, got "${opts.healthTimeout}"`)
+      const timeout = positiveSeconds('--health-timeout', opts.healthTimeout)
       const spec = readSpec(opts)
       const log = (l: string) => process.stdout.write(`${l}\n`)
       const stamp = new Date().toISOString().replace(/[:.]/g, '-')

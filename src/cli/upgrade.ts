@@ -9,7 +9,7 @@ import { UpgradeError, upgrade } from '../run/upgrade.ts'
 import { type UpgradeRecord, upgradeRecordFile } from '../run/upgrade-record.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
-import { UsageError, XoaError } from './errors.ts'
+import { positiveSeconds, XoaError } from './errors.ts'
 import { bold, green, printJson, red, say } from './output.ts'
 import { readSpec, type SpecOpts, withSpecOption } from './spec-option.ts'
 import { parseChannel } from './update.ts'
@@ -37,9 +37,7 @@ export function register(program: Command): void {
     )
     .action(async (opts: Opts) => {
       const channel = parseChannel(opts.channel)
-      const timeout = Number(opts.healthTimeout)
-      if (!Number.isFinite(timeout) || timeout <= 0)
-        throw new UsageError(`--health-timeout: expected a number of seconds, got "${opts.healthTimeout}"`)
+      const timeout = positiveSeconds('--health-timeout', opts.healthTimeout)
       const spec = readSpec(opts)
       const stamp = new Date().toISOString().replace(/[:.]/g, '-')
       const logFile = `${statePaths(spec).logs}/upgrade-${stamp}.log`

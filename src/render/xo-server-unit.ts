@@ -49,7 +49,6 @@ export function renderXoServerUnit(spec: Spec): RenderedFile {
   const lowPorts = privilegedPorts(spec)
   // xo-server resolves relative plugin and UI paths from its package directory, as upstream runs it.
   const workDir = dirname(dirname(p.currentServer))
-  const home = dirname(p.serverConfigHome)
   const hard = hardening({
     readWritePaths: [spec.xo.dataDir, spec.xo.tempDir, spec.xo.mountsDir, p.serverConfigHome, p.logs],
     // AF_NETLINK: os.networkInterfaces() (getifaddrs) needs it; without it Node throws.

@@ -6,7 +6,7 @@ import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import { serverEnvironment } from '../spec/server-env.ts'
 import { type CertReport, ensureCertificate } from '../tls/ensure.ts'
-import { lookupOwner } from '../tls/files.ts'
+import { lookupAccount } from '../util/accounts.ts'
 import { type AdminOutcome, ensureWebAdmin } from './admin.ts'
 import { pingRedis } from './redis.ts'
 
@@ -44,6 +44,6 @@ export function currentRelease(spec: Spec): string {
 /** When root, run XO's tools as the service account (as the unit does); otherwise as ourselves. */
 export async function runAsServiceAccount(spec: Spec): Promise<{ uid?: number; gid?: number }> {
   if (process.getuid?.() !== 0) return {}
-  const o = await lookupOwner(spec.service.user, spec.service.group)
+  const o = await lookupAccount(spec.service.user, spec.service.group)
   return { uid: o.uid, gid: o.gid }
 }

@@ -5,8 +5,9 @@ import { constants } from 'node:fs'
 import { lstat, mkdir, open, stat } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import type { Spec } from '../spec/schema.ts'
+import { lookupAccount } from '../util/accounts.ts'
 import { type CertAction, decideCertAction, RENEW_BEFORE_DAYS } from './decide.ts'
-import { type FileOwner, lookupOwner, writeFileAtomic } from './files.ts'
+import { type FileOwner, writeFileAtomic } from './files.ts'
 import { generateSelfSigned } from './generate.ts'
 import { type CertificateInfo, certificateInfo, observeCert, parseCertificatePem } from './inspect.ts'
 import { ledgerPath, readLedger, recordGenerated } from './ledger.ts'
@@ -109,7 +110,7 @@ export async function ensureCertificate(spec: Spec, opts: EnsureOptions = {}): P
 
 async function serviceOwner(spec: Spec): Promise<FileOwner> {
   try {
-    return await lookupOwner(spec.service.user, spec.service.group)
+    return await lookupAccount(spec.service.user, spec.service.group)
   } catch (e) {
     throw new TlsSetupError(
       `cannot give the key to the service account (service.user/service.group): ${(e as Error).message}`,

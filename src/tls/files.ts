@@ -4,7 +4,6 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { execa } from 'execa'
 
 export interface FileOwner {
   uid: number
@@ -41,19 +40,4 @@ export async function writeFileAtomic(path: string, data: string, opts: WriteOpt
     await rm(tmp, { force: true })
     throw e
   }
-}
-
-/** The uid of `user` and gid of `group`, through NSS like every other tool (LDAP and sssd included). */
-export async function lookupOwner(user: string, group: string): Promise<FileOwner> {
-  const uid = await getentId('passwd', user)
-  const gid = await getentId('group', group)
-  return { uid, gid }
-}
-
-async function getentId(db: 'passwd' | 'group', name: string): Promise<number> {
-  const r = await execa('getent', [db, name], { reject: false })
-  const id = r.exitCode === 0 ? Number(r.stdout.split(':')[2]) : Number.NaN
-  if (!Number.isInteger(id))
-    throw new Error(`the ${db === 'passwd' ? 'user' : 'group'} "${name}" does not exist`)
-  return id
 }
