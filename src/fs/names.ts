@@ -12,6 +12,8 @@ export const LOOKUP = O_PATH | constants.O_NOFOLLOW
 /** A path xoa refuses to follow or write: names the path and what is wrong with it. */
 export class UnsafePathError extends XoaError {
   readonly path: string
+  /** 'ENOTDIR' when something other than a directory (or symlink) stands where a directory is expected. */
+  code?: string
   constructor(path: string, problem: string, hint?: string) {
     super(`${path}: ${problem}`, {
       hint:

@@ -90,7 +90,7 @@ export class SafeDir {
         if (!declared.has(logical))
           throw new UnsafePathError(
             top.childPath(name),
-            `is a symlink (to ${found.target}) that xoa does not declare; it refuses to write through it`,
+            `is a symlink (to ${found.target}) that xoa does not declare, so it does not follow it`,
             EXPECT_DIR_HINT,
           )
         if (++hops > MAX_HOPS) throw new UnsafePathError(top.childPath(name), 'too many levels of symlinks')
@@ -365,7 +365,12 @@ export class SafeDir {
         return { target: await readlink(procPath(this.fd, name)) }
       }
       if (!st.isDirectory())
-        throw this.refuse(name, `is ${typeName(st.mode)}, expected a directory`, EXPECT_DIR_HINT)
+        throw Object.assign(
+          this.refuse(name, `is ${typeName(st.mode)}, expected a directory`, EXPECT_DIR_HINT),
+          {
+            code: 'ENOTDIR',
+          },
+        )
       if ((st.mode & 0o002) !== 0 && (st.mode & 0o1000) === 0)
         throw this.refuse(
           name,

@@ -2,12 +2,13 @@
 // Validation happens before the first write, so a bad file leaves the host exactly as it was.
 import { execa } from 'execa'
 import { XoaError } from '../cli/errors.ts'
+import type { Meta, SafeDir } from '../fs/safe-dir.ts'
 import { type Accounts, gidOf, readAccounts, uidOf } from './accounts.ts'
-import { ensureDir, type Ownership, setOwnership, symlinkAtomic, writeFileAtomic } from './atomic.ts'
 import { type Change, diff } from './diff.ts'
-import { type Host, onHost } from './host.ts'
+import type { Host } from './host.ts'
 import { observe } from './observe.ts'
 import { KIND_ORDER, type Resource } from './resources.ts'
+import { atTarget, openTarget } from './target-fs.ts'
 import { runUnitSteps } from './units.ts'
 import { type Candidate, validateCandidates } from './validate.ts'
 
@@ -47,24 +48,46 @@ export async function apply(host: Host, resources: Resource[], opts: ApplyOption
     }
   }
   const accounts = readAccounts(host.root)
-  for (const c of pending) {
-    const r = c.resource
-    if (r.kind === 'dir') ensureDir(onHost(host, r.path), ownership(accounts, c, r.owner, r.group, r.mode))
-    else if (r.kind === 'file') {
-      const own = ownership(accounts, c, r.file.owner, r.file.group, r.file.mode)
-      if (c.rewrite) writeFileAtomic(onHost(host, r.file.path), r.file.content, own)
-      else setOwnership(onHost(host, r.file.path), own)
-    } else if (r.kind === 'secret' || r.kind === 'seed') {
-      const own = ownership(accounts, c, r.owner, r.group, r.mode)
-      const generated = secrets.get(r.path)
-      if (generated !== undefined) writeFileAtomic(onHost(host, r.path), generated, own)
-      else setOwnership(onHost(host, r.path), own)
-    } else if (r.kind === 'symlink') symlinkAtomic(onHost(host, r.path), r.target)
-    else continue
-    opts.onChange?.(c)
+  const root = await openTarget(host)
+  try {
+    for (const c of pending) if (await writeStep(root, c, accounts, secrets)) opts.onChange?.(c)
+  } finally {
+    await root.close()
   }
   await runUnitSteps(host, pending, opts.onChange)
   return changes
+}
+
+/** One path resource, through the safe layer (invariant 7): its parents are walked beneath the target's root
+ *  without following an undeclared symlink, its owner and mode set on the checked inode. */
+async function writeStep(
+  root: SafeDir,
+  c: Change,
+  accounts: Accounts,
+  secrets: Map<string, string>,
+): Promise<boolean> {
+  const r = c.resource
+  if (r.kind === 'dir') {
+    const own = ownership(accounts, c, r.owner, r.group, r.mode)
+    await atTarget(root, r.path, ({ dir, name }) => dir.ensureDir(name, own))
+  } else if (r.kind === 'file') {
+    const own = ownership(accounts, c, r.file.owner, r.file.group, r.file.mode)
+    const { content } = r.file
+    await atTarget(root, r.file.path, ({ dir, name }) =>
+      c.rewrite ? dir.writeFile(name, content, own) : dir.setMeta(name, own),
+    )
+  } else if (r.kind === 'secret' || r.kind === 'seed') {
+    const own = ownership(accounts, c, r.owner, r.group, r.mode)
+    const generated = secrets.get(r.path)
+    // An existing secret only gets its owner and mode fixed: refused when hard-linked (finding 6).
+    await atTarget(root, r.path, ({ dir, name }) =>
+      generated !== undefined ? dir.writeFile(name, generated, own) : dir.setMeta(name, own),
+    )
+  } else if (r.kind === 'symlink') {
+    const { target } = r
+    await atTarget(root, r.path, ({ dir, name }) => dir.symlink(name, target))
+  } else return false
+  return true
 }
 
 /** Every file this run writes passes its validator, or nothing is written at all. */
@@ -92,7 +115,7 @@ async function validateAll(
     })
 }
 
-function ownership(accounts: Accounts, c: Change, owner: string, group: string, mode: number): Ownership {
+function ownership(accounts: Accounts, c: Change, owner: string, group: string, mode: number): Meta {
   const uid = uidOf(accounts, owner)
   const gid = gidOf(accounts, group)
   if (uid === undefined || gid === undefined)

@@ -52,11 +52,12 @@ export function installedSpecPath(source: SpecSource): string {
 
 function installedSpec(source: SpecSource): RenderedFile {
   const json = source.path.endsWith('.json')
-  // The spec holds no secret by design (passwords live in files it names), so it may be world-readable.
+  // Root only: passwords live in files the spec names, but extraServerEnv and xo.settings may still carry
+  // credentials (an LDAP bind password), protected as 0640/0600 everywhere else. Every reader is a root unit.
   return {
     path: installedSpecPath(source),
     content: source.text,
-    mode: 0o644,
+    mode: 0o600,
     owner: 'root',
     group: 'root',
     validate: json ? undefined : 'toml',

@@ -1,7 +1,8 @@
 // Reading the host's current state for each resource. Only reads: nothing here changes the host.
-import { lstatSync, readFileSync, readlinkSync } from 'node:fs'
 import { execa } from 'execa'
 import { XoaError } from '../cli/errors.ts'
+import { errno } from '../fs/names.ts'
+import type { SafeDir } from '../fs/safe-dir.ts'
 import {
   type Accounts,
   groupName,
@@ -10,8 +11,9 @@ import {
   supplementaryGroups,
   userName,
 } from './accounts.ts'
-import { type Host, onHost } from './host.ts'
+import type { Host } from './host.ts'
 import type { Resource } from './resources.ts'
+import { openTarget, parentIn } from './target-fs.ts'
 
 export interface PathState {
   type: 'dir' | 'file' | 'symlink' | 'other'
@@ -40,40 +42,38 @@ export type Observed =
   | { kind: 'package'; installed?: boolean; skip?: string }
   | { kind: 'unit'; enabled?: boolean; active?: boolean; skip?: string }
 
-export function observePath(
-  host: Host,
+/** What is at `path` on the target, reached through the safe layer: a symlinked parent is refused, not read. */
+export async function observePath(
+  root: SafeDir,
   path: string,
   accounts: Accounts,
   withContent: boolean,
-): PathState | undefined {
-  const p = onHost(host, path)
-  let st: ReturnType<typeof lstatSync>
+): Promise<PathState | undefined> {
+  const where = root.path === '/' ? path : `${root.path}${path}`
   try {
-    st = lstatSync(p)
+    const entry = await parentIn(root, path)
+    if (!entry) return undefined
+    const { dir, name } = entry
+    try {
+      const st = await dir.lstat(name)
+      if (!st) return undefined
+      const type = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other'
+      return {
+        type,
+        mode: st.mode & 0o7777,
+        owner: userName(accounts, st.uid),
+        group: groupName(accounts, st.gid),
+        content: type === 'file' && withContent ? (await dir.readFile(name))?.toString('utf8') : undefined,
+        target: type === 'symlink' ? await dir.readlink(name) : undefined,
+      }
+    } finally {
+      await dir.close()
+    }
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
-    if (code === 'EACCES')
-      throw new XoaError(`cannot inspect ${p}: permission denied`, { hint: 'run it as root: sudo xoa plan' })
-    throw e
-  }
-  const type = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other'
-  return {
-    type,
-    mode: st.mode & 0o7777,
-    owner: userName(accounts, st.uid),
-    group: groupName(accounts, st.gid),
-    content: type === 'file' && withContent ? readContent(p) : undefined,
-    target: type === 'symlink' ? readlinkSync(p) : undefined,
-  }
-}
-
-function readContent(p: string): string {
-  try {
-    return readFileSync(p, 'utf8')
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EACCES')
-      throw new XoaError(`cannot read ${p}: permission denied`, { hint: 'run it as root: sudo xoa plan' })
+    if (errno(e) === 'EACCES')
+      throw new XoaError(`cannot inspect ${where}: permission denied`, {
+        hint: 'run it as root: sudo xoa plan',
+      })
     throw e
   }
 }
@@ -121,6 +121,15 @@ async function observeUnit(host: Host, name: string): Promise<Observed> {
 }
 
 export async function observe(host: Host, resources: Resource[]): Promise<Observed[]> {
+  const root = await openTarget(host)
+  try {
+    return await observeAll(host, root, resources)
+  } finally {
+    await root.close()
+  }
+}
+
+async function observeAll(host: Host, root: SafeDir, resources: Resource[]): Promise<Observed[]> {
   const accounts = readAccounts(host.root)
   const pkgNames = resources.flatMap((r) => (r.kind === 'package' ? [r.name] : []))
   const packages = host.dpkg ? await observePackages(pkgNames) : new Map<string, boolean>()
@@ -135,15 +144,15 @@ export async function observe(host: Host, resources: Resource[]): Promise<Observ
         break
       case 'dir':
       case 'symlink':
-        out.push({ kind: 'path', state: observePath(host, r.path, accounts, false) })
+        out.push({ kind: 'path', state: await observePath(root, r.path, accounts, false) })
         break
       case 'secret':
       case 'seed':
         // Never read a secret's content: it is neither compared nor shown.
-        out.push({ kind: 'path', state: observePath(host, r.path, accounts, false) })
+        out.push({ kind: 'path', state: await observePath(root, r.path, accounts, false) })
         break
       case 'file':
-        out.push({ kind: 'path', state: observePath(host, r.file.path, accounts, true) })
+        out.push({ kind: 'path', state: await observePath(root, r.file.path, accounts, true) })
         break
       case 'package':
         out.push(

@@ -58,7 +58,12 @@ export function loadSpecFile(file: string): Spec {
     text = readFileSync(file, 'utf8')
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
-    const hint = code === 'ENOENT' ? ' (write one from examples/xoa.toml, or pass --spec FILE)' : ''
+    const hint =
+      code === 'ENOENT'
+        ? ' (write one from examples/xoa.toml, or pass --spec FILE)'
+        : code === 'EACCES'
+          ? ' (the installed spec is readable by root only: run xoa as root, e.g. with sudo)'
+          : ''
     throw new SpecError(file, [
       { field: '', message: `cannot read the spec: ${code ?? (e as Error).message}${hint}` },
     ])

@@ -66,7 +66,13 @@ test('the service account cannot change what root runs nor read root secrets; ot
     assert.notEqual(w.status, 0, `xo could write ${f}`)
     assert.match(w.stderr, /Permission denied|Read-only/, f)
   }
-  const refusedReads = ['/var/lib/xo/secrets/admin-password', '/etc/xoa/xo-server.env', '/etc/shadow']
+  // The installed spec too: extraServerEnv and xo.settings may hold credentials (issue 10, finding 11).
+  const refusedReads = [
+    '/var/lib/xo/secrets/admin-password',
+    '/etc/xoa/xo-server.env',
+    '/etc/xoa/xoa.toml',
+    '/etc/shadow',
+  ]
   for (const f of refusedReads) assert.notEqual(as(xo.uid, svc, read, p(f)).status, 0, `xo could read ${f}`)
 
   // A stranger (no group in common) reads neither the config (it may hold LDAP/SMTP credentials) nor secrets.

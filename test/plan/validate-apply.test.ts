@@ -4,8 +4,8 @@ import { readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFi
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { XoaError } from '../../src/cli/errors.ts'
+import { SafeDir } from '../../src/fs/safe-dir.ts'
 import { apply } from '../../src/plan/apply.ts'
-import { setOwnership } from '../../src/plan/atomic.ts'
 import { detectHost } from '../../src/plan/host.ts'
 import type { Resource } from '../../src/plan/resources.ts'
 import { validateCandidates } from '../../src/plan/validate.ts'
@@ -205,13 +205,18 @@ test('units validated together: one bad unit among good ones is the one named', 
   assert.deepEqual([...problems.keys()], ['/etc/systemd/system/c.service'])
 })
 
-test('owner and mode are never set through a symlink swapped in for a declared path', (t) => {
+test('owner and mode are never set through a symlink swapped in for a declared path', async (t) => {
   const dir = tempDir(t)
   const victim = join(dir, 'shadow')
   writeFileSync(victim, 'secret\n', { mode: 0o600 })
   const link = join(dir, 'config')
   symlinkSync(victim, link)
-  assert.throws(() => setOwnership(link, { uid: 65534, gid: 65534, mode: 0o666 }), { code: 'ELOOP' })
+  const parent = await SafeDir.open(dir)
+  t.after(() => parent.close())
+  await assert.rejects(
+    parent.setMeta('config', { uid: 65534, gid: 65534, mode: 0o666 }),
+    /config: is a symlink/,
+  )
   const st = statSync(victim)
   assert.deepEqual([st.uid, st.mode & 0o7777], [0, 0o600])
 })
