@@ -7,12 +7,11 @@
 import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { CallFailed, directCalls, type FdStat, type Syscalls, stuckWorkers, workerCalls } from './syscalls.ts'
+import { CallFailed, directCalls, type Syscalls, stuckWorkers, workerCalls } from './syscalls.ts'
 import type { Pin } from './types.ts'
+import { failed, kind, O_PATH, PathRefused as PinRefused, procFd, unsafeDir, walk } from './walk.ts'
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, S_IFMT, S_IFDIR, S_IFREG, S_IFLNK } = constants
-/** Linux O_PATH (Node does not export it): a handle for walking and fstat, never reading. */
-export const O_PATH = 0o10000000
 
 /** Deadline for the whole pin job of one request. */
 export const PIN_TIMEOUT_MS = 5000
@@ -20,7 +19,7 @@ export const PIN_TIMEOUT_MS = 5000
 export const MAX_STUCK_PINS = 8
 
 /** A pinned path failed its check: the request is refused with this reason. */
-export class PinRefused extends Error {}
+export { PinRefused }
 
 export interface Pinned {
   /** Descriptor for each child fd number. */
@@ -33,9 +32,6 @@ export interface PinOptions {
   replace?: boolean
   timeoutMs?: number
 }
-
-const procFd = (fd: number) => `/proc/self/fd/${fd}`
-const kind = (st: FdStat) => st.mode & S_IFMT
 
 export async function pinAll(pins: Pin[], mountsDir: string, opts: PinOptions = {}): Promise<Pinned> {
   // umount only holds mountsDir, whose path root alone controls: no worker, so it works with all stuck.
@@ -69,68 +65,6 @@ export async function pinAll(pins: Pin[], mountsDir: string, opts: PinOptions = 
     throw e
   }
   return { fds, release }
-}
-
-/** Why a directory on the way to a mount point would let a non-root user swap what is below it. */
-export function unsafeDir(st: FdStat, path: string): string | undefined {
-  if (st.uid !== 0)
-    return `${path} is owned by uid ${st.uid}, not root: its owner could swap the mount points`
-  if (st.mode & 0o022 && !(st.mode & 0o1000))
-    return `${path} is writable by group or others without the sticky bit: they could swap the mount points`
-  return undefined
-}
-
-const REASON: Record<string, string> = {
-  ENOENT: 'does not exist',
-  ENOTDIR: 'is not a directory',
-  EACCES: 'cannot be opened (permission denied)',
-  ELOOP: 'is a symlink',
-}
-const failed = (e: unknown, path: string): Error =>
-  e instanceof CallFailed
-    ? new PinRefused(`${path} ${REASON[e.code] ?? `cannot be opened: ${e.message}`}`)
-    : (e as Error)
-
-/**
- * Walk `abs` from "/" with O_PATH|O_NOFOLLOW; every component but the last must be a directory (and pass
- * `checkDir` when given), the last is returned open (O_PATH) with its stat, whatever its type.
- */
-async function walk(
-  sys: Syscalls,
-  abs: string,
-  opened: number[],
-  checkDir?: (st: FdStat, path: string) => string | undefined,
-): Promise<{ fd: number; st: FdStat }> {
-  const parts = abs.split('/').filter(Boolean)
-  let fd = await sys.open('/', O_PATH | O_DIRECTORY)
-  let path = ''
-  try {
-    for (let i = 0; i <= parts.length; i++) {
-      const st = await sys.fstat(fd)
-      const shown = path || '/'
-      if (i === parts.length) {
-        opened.push(fd)
-        return { fd, st }
-      }
-      if (kind(st) === S_IFLNK) throw new PinRefused(`${shown} is a symlink`)
-      if (kind(st) !== S_IFDIR) throw new PinRefused(`${shown} is not a directory`)
-      const unsafe = checkDir?.(st, shown)
-      if (unsafe) throw new PinRefused(unsafe)
-      path += `/${parts[i]}`
-      let child: number
-      try {
-        child = await sys.open(`${procFd(fd)}/${parts[i]}`, O_PATH | O_NOFOLLOW)
-      } catch (e) {
-        throw failed(e, path)
-      }
-      await sys.close(fd).catch(() => {})
-      fd = child
-    }
-  } catch (e) {
-    await sys.close(fd).catch(() => {})
-    throw e
-  }
-  throw new Error('unreachable')
 }
 
 /** mountsDir held open (O_PATH): a real directory reached through no symlink, owned as `strict` demands. */
