@@ -5,7 +5,6 @@ import { basename, dirname } from 'node:path'
 import { type Executor, runPlan } from './exec.ts'
 import { PinRefused, pinAll } from './pin.ts'
 import { decide } from './policy.ts'
-import { openSocketDir } from './socket-dir.ts'
 import {
   type BrokerReply,
   describeRequest,
@@ -13,6 +12,7 @@ import {
   parseRequest,
   READ_TIMEOUT_MS,
 } from './protocol.ts'
+import { openSocketDir } from './socket-dir.ts'
 import type { PolicyContext } from './types.ts'
 
 export interface DaemonOptions {

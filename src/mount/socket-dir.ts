@@ -33,7 +33,8 @@ export async function openSocketDir(dir: string): Promise<SocketDir> {
   const close = async () => {
     for (const o of opened) await sys.close(o).catch(() => {})
   }
-  const unsafe = unsafeDir(st, dir) ?? ((st.mode & 0o170000) === 0o040000 ? undefined : `${dir} is not a directory`)
+  const unsafe =
+    unsafeDir(st, dir) ?? ((st.mode & 0o170000) === 0o040000 ? undefined : `${dir} is not a directory`)
   if (unsafe) {
     await close()
     throw new PathRefused(`mounts.brokerSocket: ${unsafe}`)

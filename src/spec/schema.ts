@@ -216,7 +216,10 @@ export const SpecSchema = z
     const socketDir = s.mounts.brokerSocket.slice(0, s.mounts.brokerSocket.lastIndexOf('/')) || '/'
     for (const d of dirs)
       if (isInside(socketDir, s.xo[d]))
-        issue(['mounts', 'brokerSocket'], `must not be inside xo.${d} (${s.xo[d]}): the service account writes there`)
+        issue(
+          ['mounts', 'brokerSocket'],
+          `must not be inside xo.${d} (${s.xo[d]}): the service account writes there`,
+        )
     if (PRIVILEGED_GROUPS.includes(s.service.group))
       issue(['service', 'group'], `must not be ${s.service.group}: membership grants privileges`)
     if (s.service.user === 'redis-xo' || s.service.group === 'redis-xo')
