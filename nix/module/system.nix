@@ -61,10 +61,12 @@ in
         boot.kernelModules = [ "fuse" ];
 
         systemd.tmpfiles.rules = [
-          "d ${cfg.stateDir} 0750 ${cfg.service.user} ${cfg.service.group} - -"
+          # Root's, as `xoa apply` makes it: the broker refuses mounts below a directory the service could rename.
+          "d ${cfg.stateDir} 0750 root ${cfg.service.group} - -"
           "d ${cfg.dataDir} 0750 ${cfg.service.user} ${cfg.service.group} - -"
           "d ${cfg.tempDir} 0750 ${cfg.service.user} ${cfg.service.group} - -"
-          "d ${cfg.mountsDir} 0750 ${cfg.service.user} ${cfg.service.group} - -"
+          # Sticky and root's: the service makes its mount points, the broker swaps them for root-owned ones.
+          "d ${cfg.mountsDir} 1770 root ${cfg.service.group} - -"
         ]
         ++ lib.optional (cfg.package != null) "L+ ${cfg.stateDir}/current - - - - ${cfg.package}";
 

@@ -95,7 +95,7 @@ async function check(opts: { spec?: string; pure?: boolean }): Promise<void> {
   }
   if (!opts.pure) {
     try {
-      await (await pinAll(decision.exec.pins, ctx.mountsDir)).release()
+      await (await pinAll(decision.exec.pins, ctx.mountsDir, { replace: false })).release()
     } catch (e) {
       if (!(e instanceof PinRefused)) throw e
       printJson({ allow: false, reason: e.message })

@@ -1,7 +1,7 @@
 // The root side of the broker: a Unix socket only the service group can open; one request per connection.
-import { chmod, chown, lstat, mkdir, unlink } from 'node:fs/promises'
+import { chmod, lchown, lstat, unlink } from 'node:fs/promises'
 import { createServer, type Server, type Socket } from 'node:net'
-import { dirname } from 'node:path'
+import { basename, dirname } from 'node:path'
 import { type Executor, runPlan } from './exec.ts'
 import { PinRefused, pinAll } from './pin.ts'
 import { decide } from './policy.ts'
@@ -12,6 +12,7 @@ import {
   parseRequest,
   READ_TIMEOUT_MS,
 } from './protocol.ts'
+import { openSocketDir } from './socket-dir.ts'
 import type { PolicyContext } from './types.ts'
 
 export interface DaemonOptions {
@@ -109,18 +110,24 @@ export async function startDaemon(opts: DaemonOptions): Promise<Server> {
     await new Promise<void>((res, rej) => server.once('error', rej).listen({ fd: 3 }, res))
     return server
   }
-  await mkdir(dirname(opts.socketPath), { recursive: true, mode: 0o755 })
+  const dir = await openSocketDir(dirname(opts.socketPath))
   try {
-    if ((await lstat(opts.socketPath)).isSocket()) await unlink(opts.socketPath)
-  } catch {}
-  // Created with no access for anyone but root, then handed to the group: never briefly world-writable.
-  const old = process.umask(0o177)
-  try {
-    await new Promise<void>((res, rej) => server.once('error', rej).listen(opts.socketPath, res))
+    const at = dir.at(basename(opts.socketPath))
+    if ((await lstat(at).catch(() => undefined))?.isSocket()) await unlink(at)
+    // Created with no access for anyone but root, then handed to the group: never briefly world-writable.
+    // Bound through the checked directory's descriptor; nobody else can write there to swap the name after.
+    const old = process.umask(0o177)
+    try {
+      await new Promise<void>((res, rej) => server.once('error', rej).listen(at, res))
+    } finally {
+      process.umask(old)
+    }
+    const st = await lstat(at)
+    if (!st.isSocket() || st.uid !== 0) throw new Error(`${opts.socketPath} changed after it was bound`)
+    await lchown(at, 0, opts.gid)
+    await chmod(at, 0o660)
   } finally {
-    process.umask(old)
+    await dir.close()
   }
-  await chown(opts.socketPath, 0, opts.gid)
-  await chmod(opts.socketPath, 0o660)
   return server
 }

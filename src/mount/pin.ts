@@ -1,14 +1,25 @@
 // Opening what the policy named, checked on the open descriptor itself: the tool later receives that
 // descriptor (/proc/self/fd/N), so swapping a symlink in after the check cannot redirect it.
+// Paths are walked from "/" one component at a time with O_PATH|O_NOFOLLOW (openat(dirfd, name) through
+// /proc/self/fd/<dirfd>/<name>): a symlink anywhere is seen as a symlink and refused before anything
+// below it is opened. The calls that may touch a remote or FUSE file system run in a worker with a
+// deadline (syscalls.ts), so a hung one refuses the request instead of freezing the daemon.
+import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
-import { type FileHandle, lstat, open, readFile, readlink } from 'node:fs/promises'
-import { join } from 'node:path'
+import { readFile } from 'node:fs/promises'
+import { CallFailed, directCalls, type Syscalls, stuckWorkers, workerCalls } from './syscalls.ts'
 import type { Pin } from './types.ts'
+import { failed, kind, O_PATH, PathRefused as PinRefused, procFd, unsafeDir, walk } from './walk.ts'
 
-const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants
+const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, S_IFMT, S_IFDIR, S_IFREG, S_IFLNK } = constants
+
+/** Deadline for the whole pin job of one request. */
+export const PIN_TIMEOUT_MS = 5000
+/** Past this many pin workers stuck in the kernel, pins needing one are refused (umount needs none). */
+export const MAX_STUCK_PINS = 8
 
 /** A pinned path failed its check: the request is refused with this reason. */
-export class PinRefused extends Error {}
+export { PinRefused }
 
 export interface Pinned {
   /** Descriptor for each child fd number. */
@@ -16,109 +27,134 @@ export interface Pinned {
   release(): Promise<void>
 }
 
-const procFd = (fd: number) => `/proc/self/fd/${fd}`
+export interface PinOptions {
+  /** false (`xoa broker check`): check a mount point without making it root's. */
+  replace?: boolean
+  timeoutMs?: number
+}
 
-export async function pinAll(pins: Pin[], mountsDir: string): Promise<Pinned> {
-  const handles: FileHandle[] = []
+export async function pinAll(pins: Pin[], mountsDir: string, opts: PinOptions = {}): Promise<Pinned> {
+  // umount only holds mountsDir, whose path root alone controls: no worker, so it works with all stuck.
+  const onlyLocal = pins.every((p) => p.kind === 'mounted')
+  if (!onlyLocal && stuckWorkers() >= MAX_STUCK_PINS)
+    throw new PinRefused(
+      `${stuckWorkers()} earlier pins are stuck on a hung file system: unmount it first (umount -l)`,
+    )
+  const sys = onlyLocal ? directCalls() : workerCalls(opts.timeoutMs ?? PIN_TIMEOUT_MS)
+  const opened: number[] = []
   const fds = new Map<number, number>()
+  // The worker stays until release: Node closes what a worker opened when it ends. close(2) of a file on
+  // FUSE waits for its server (FLUSH), so closing happens there too, off the event loop and the pool.
   const release = async () => {
-    await Promise.all(handles.map((h) => h.close().catch(() => {})))
+    await Promise.all(opened.splice(0).map((fd) => sys.close(fd).catch(() => {})))
+    sys.end()
   }
   try {
     for (const pin of pins) {
-      const h =
+      const fd =
         pin.kind === 'mountPoint'
-          ? await pinMountPoint(mountsDir, pin.name)
+          ? await pinMountPoint(sys, mountsDir, pin.name, opts.replace ?? true, opened)
           : pin.kind === 'mounted'
-            ? await pinMounted(mountsDir, pin.name)
-            : await pinImage(pin.path)
-      handles.push(h)
-      fds.set(pin.childFd, h.fd)
+            ? await pinMounted(sys, mountsDir, pin.name, opened)
+            : await pinImage(sys, pin.path, opened)
+      fds.set(pin.childFd, fd)
     }
   } catch (e) {
     await release()
+    if (e instanceof CallFailed) throw new PinRefused(e.message)
     throw e
   }
   return { fds, release }
 }
 
-/** The refusal for a failed open; O_DIRECTORY|O_NOFOLLOW on a symlink says ENOTDIR, so lstat tells which. */
-async function why(e: unknown, what: string, path: string): Promise<PinRefused> {
-  let code = (e as NodeJS.ErrnoException).code
-  if (code === 'ENOTDIR' && (await lstat(path).catch(() => undefined))?.isSymbolicLink()) code = 'ELOOP'
-  const text: Record<string, string> = {
-    ELOOP: `${what} is a symlink`,
-    ENOTDIR: `${what} is not a directory`,
-    ENOENT: `${what} does not exist`,
-    EACCES: `${what} cannot be opened (permission denied)`,
-  }
-  return new PinRefused(text[code ?? ''] ?? `${what} cannot be opened: ${(e as Error).message}`)
+/** mountsDir held open (O_PATH): a real directory reached through no symlink, owned as `strict` demands. */
+async function openMountsDir(sys: Syscalls, mountsDir: string, opened: number[], strict: boolean) {
+  const check = strict ? unsafeDir : undefined
+  const { fd, st } = await walk(sys, mountsDir, opened, check)
+  const hint = ' (xoa apply makes it root:<service group> 01770)'
+  if (kind(st) === S_IFLNK) throw new PinRefused(`mounts directory ${mountsDir} is a symlink`)
+  if (kind(st) !== S_IFDIR) throw new PinRefused(`mounts directory ${mountsDir} is not a directory`)
+  const unsafe = check?.(st, mountsDir)
+  if (unsafe) throw new PinRefused(`mounts directory: ${unsafe}${hint}`)
+  return fd
 }
 
-/** mountsDir itself, held open; its real path must be exactly the configured one (no symlink anywhere). */
-async function openMountsDir(mountsDir: string): Promise<FileHandle> {
-  let h: FileHandle
+/** Is `path` a mount point? From the mount table, so nothing on a hung mount is touched. */
+async function isMountPoint(path: string): Promise<boolean> {
+  return mountPoints(await readFile('/proc/self/mountinfo', 'utf8')).includes(path)
+}
+
+/**
+ * The mount point: a fresh root-owned directory renamed over the service's `<name>` (an empty directory,
+ * or nothing). mountsDir is root-owned and sticky, so from then on the service can neither rename nor
+ * remove it: the path `<mountsDir>/<name>`, which mount.nfs resolves again just before mount(2), keeps
+ * meaning this directory whatever the helper does with paths. Returns it open (O_RDONLY).
+ */
+async function pinMountPoint(
+  sys: Syscalls,
+  mountsDir: string,
+  name: string,
+  replace: boolean,
+  opened: number[],
+): Promise<number> {
+  const path = `${mountsDir}/${name}`
+  const dir = await openMountsDir(sys, mountsDir, opened, true)
+  if (await isMountPoint(path)) throw new PinRefused(`${path} is already a mount point`)
+  const at = (n: string) => `${procFd(dir)}/${n}`
+  if (!replace) {
+    let fd: number
+    try {
+      fd = await sys.open(at(name), O_PATH | O_NOFOLLOW)
+    } catch (e) {
+      throw failed(e, `mount point ${path}`)
+    }
+    opened.push(fd)
+    const st = await sys.fstat(fd)
+    if (kind(st) === S_IFLNK) throw new PinRefused(`mount point ${path} is a symlink`)
+    if (kind(st) !== S_IFDIR) throw new PinRefused(`mount point ${path} is not a directory`)
+    return fd
+  }
+  const tmp = `.xoa-mnt-${randomBytes(8).toString('hex')}`
   try {
-    h = await open(mountsDir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+    await sys.mkdir(at(tmp), 0o700)
   } catch (e) {
-    throw await why(e, `mounts directory ${mountsDir}`, mountsDir)
+    throw failed(e, `${mountsDir}/${tmp}`)
   }
-  const real = await readlink(procFd(h.fd))
-  if (real !== mountsDir) {
-    await h.close()
-    throw new PinRefused(`mounts directory ${mountsDir} resolves to ${real}: a symlink is in its path`)
-  }
-  return h
-}
-
-/** A directory directly in mountsDir, not a symlink, not already a mount point. */
-async function pinMountPoint(mountsDir: string, name: string): Promise<FileHandle> {
-  const dir = await openMountsDir(mountsDir)
-  const path = join(mountsDir, name)
+  let fd: number
   try {
-    // /proc/self/fd/<dir>/<name> walks from the held directory: openat(dir, name, O_NOFOLLOW).
-    const child = `${procFd(dir.fd)}/${name}`
-    let h: FileHandle
-    try {
-      h = await open(child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
-    } catch (e) {
-      throw await why(e, `mount point ${path}`, child)
+    fd = await sys.open(at(tmp), O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+    opened.push(fd)
+    await sys.fchmod(fd, 0o755)
+    await sys.rename(at(tmp), at(name))
+  } catch (e) {
+    await sys.rmdir(at(tmp)).catch(() => {})
+    const code = e instanceof CallFailed ? e.code : ''
+    const why: Record<string, string> = {
+      ENOTEMPTY: 'is not empty',
+      EEXIST: 'is not empty',
+      ENOTDIR: 'is not a directory (a symlink or a file)',
+      EISDIR: 'is not a directory',
+      EBUSY: 'is already a mount point',
     }
-    try {
-      const [st, parent, l, real] = await Promise.all([
-        h.stat(),
-        dir.stat(),
-        lstat(child).catch(() => undefined),
-        readlink(procFd(h.fd)),
-      ])
-      // Gone or replaced since the open: the attacker is racing us; refuse rather than guess.
-      if (l === undefined || st.dev !== l.dev || st.ino !== l.ino)
-        throw new PinRefused(`mount point ${path} changed while checked`)
-      if (real !== path) throw new PinRefused(`mount point ${path} resolves to ${real}`)
-      if (st.dev !== parent.dev) throw new PinRefused(`${path} is already a mount point`)
-      return h
-    } catch (e) {
-      await h.close()
-      throw e
-    }
-  } finally {
-    await dir.close()
+    if (why[code]) throw new PinRefused(`mount point ${path} ${why[code]}`)
+    throw e
   }
+  const [st, real] = await Promise.all([sys.fstat(fd), sys.readlink(procFd(fd))])
+  if (st.uid !== 0 || kind(st) !== S_IFDIR) throw new PinRefused(`mount point ${path} changed while checked`)
+  if (real !== path) throw new PinRefused(`mount point ${path} resolves to ${real}`)
+  return fd
 }
 
 /**
  * For umount: mountsDir is held and passed; the name must be a mount point in the mount table. The table
- * is read rather than stat(2)ing the path, which could hang on a dead NFS server; a mounted directory
- * cannot be renamed or replaced, so the name keeps meaning that mount until it is unmounted.
+ * is read rather than stat(2)ing the path, which would hang on a dead server; a mounted directory cannot
+ * be renamed or replaced, so the name keeps meaning that mount until it is unmounted. Not strict about
+ * owners, so a mount made before mountsDir became root's can still be unmounted.
  */
-async function pinMounted(mountsDir: string, name: string): Promise<FileHandle> {
-  const dir = await openMountsDir(mountsDir)
-  const path = join(mountsDir, name)
-  const table = await readFile('/proc/self/mountinfo', 'utf8')
-  if (!mountPoints(table).includes(path)) {
-    await dir.close()
-    throw new PinRefused(`${path} is not a mount point`)
-  }
+async function pinMounted(sys: Syscalls, mountsDir: string, name: string, opened: number[]) {
+  const path = `${mountsDir}/${name}`
+  const dir = await openMountsDir(sys, mountsDir, opened, false)
+  if (!(await isMountPoint(path))) throw new PinRefused(`${path} is not a mount point`)
   return dir
 }
 
@@ -132,27 +168,20 @@ export function mountPoints(mountinfo: string): string[] {
     )
 }
 
-/** A regular file with one link, reached through no symlink at all (its real path is the requested one). */
-async function pinImage(path: string): Promise<FileHandle> {
-  let h: FileHandle
-  try {
-    // O_NONBLOCK: opening a FIFO planted as "image" must not hang the broker; fstat refuses it next.
-    h = await open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
-  } catch (e) {
-    throw await why(e, `image ${path}`, path)
-  }
-  try {
-    const st = await h.stat()
-    if (st.isBlockDevice()) throw new PinRefused(`image ${path} is a block device`)
-    if (st.isCharacterDevice()) throw new PinRefused(`image ${path} is a character device`)
-    if (!st.isFile()) throw new PinRefused(`image ${path} is not a regular file`)
-    // A hard link could make a root-only file appear below mountsDir under another name.
-    if (st.nlink !== 1) throw new PinRefused(`image ${path} has ${st.nlink} hard links`)
-    const real = await readlink(procFd(h.fd))
-    if (real !== path) throw new PinRefused(`image ${path} resolves to ${real}: a symlink is in its path`)
-    return h
-  } catch (e) {
-    await h.close()
-    throw e
-  }
+/** A regular file with one link, reached through no symlink at all, checked before it is opened for reading. */
+async function pinImage(sys: Syscalls, path: string, opened: number[]): Promise<number> {
+  const { fd: handle, st } = await walk(sys, path, opened)
+  if (kind(st) === S_IFLNK) throw new PinRefused(`image ${path} is a symlink`)
+  if ((st.mode & S_IFMT) === constants.S_IFBLK) throw new PinRefused(`image ${path} is a block device`)
+  if ((st.mode & S_IFMT) === constants.S_IFCHR) throw new PinRefused(`image ${path} is a character device`)
+  if (kind(st) !== S_IFREG) throw new PinRefused(`image ${path} is not a regular file`)
+  // A hard link could make a root-only file appear below mountsDir under another name.
+  if (st.nlink !== 1) throw new PinRefused(`image ${path} has ${st.nlink} hard links`)
+  // Reopening the O_PATH handle reads the very inode checked; O_NONBLOCK in case it is not what it was.
+  const fd = await sys.open(procFd(handle), O_RDONLY | O_NONBLOCK)
+  opened.push(fd)
+  const again = await sys.fstat(fd)
+  if (again.dev !== st.dev || again.ino !== st.ino)
+    throw new PinRefused(`image ${path} changed while checked`)
+  return fd
 }

@@ -47,6 +47,19 @@ function checkEnv(env: Record<string, string>): string | undefined {
   return undefined
 }
 
+/**
+ * mount.cifs appends `,user=$USER` to the options after the ones it was given, and the kernel splits them on
+ * commas, so a comma in USER adds options (`bob,uid=0,noforceuid`) that override the forced ones. PASSWD is
+ * safe: mount.cifs doubles its commas, which the kernel reads back as one literal comma.
+ */
+export function checkSmbUser(user: string | undefined): string | undefined {
+  if (user === undefined) return undefined
+  const bad = /[,=]/.exec(user)
+  if (bad)
+    return `environment variable USER contains ${JSON.stringify(bad[0])}: mount.cifs would read the rest as mount options`
+  return undefined
+}
+
 function decideMount(args: string[], env: Record<string, string>, ctx: PolicyContext): Decision {
   let options: string | undefined
   let type: string | undefined
@@ -85,6 +98,8 @@ function decideMount(args: string[], env: Record<string, string>, ctx: PolicyCon
   // only. Other types get neither (execa in xo-server passes its own USER along, which means nothing here).
   const credentials: Record<string, string> = {}
   if (type === 'cifs') {
+    const user = checkSmbUser(env.USER)
+    if (user) return refuse(`mount: ${user}`)
     if (env.USER !== undefined) credentials.USER = env.USER
     if (env.PASSWD !== undefined) credentials.PASSWD = env.PASSWD
   }

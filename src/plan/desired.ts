@@ -145,7 +145,9 @@ function dirs(spec: Spec): Resource[] {
     d(p.serverConfigHome, svc, grp, 0o750),
     d(spec.xo.dataDir, svc, grp, 0o750),
     d(spec.xo.tempDir, svc, grp, 0o750),
-    d(spec.xo.mountsDir, svc, grp, 0o750),
+    // Sticky, root's, writable by the group: xo-server makes <id> in it, the broker renames a root-owned
+    // directory over it before mounting, which the service can then neither rename nor remove (docs/mounts.md).
+    d(spec.xo.mountsDir, 'root', grp, 0o1770),
     d(XO_CONFIG_DIR, 'root', grp, 0o750),
     d(XOA_CONFIG_DIR, 'root', 'root', 0o755),
     // Same mode as StateDirectoryMode= in redis-xo.service, or systemd and apply would fight over it.

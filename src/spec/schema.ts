@@ -139,6 +139,13 @@ const mounts = z.strictObject({
       'broker: least-privilege mount daemon; sudo: seed-compatible exact sudo rules; none: no mounts.',
     ),
   brokerSocket: absPath.default('/run/xoa-mountd/mountd.sock').describe('Mount broker socket.'),
+  maxImageMounts: z
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(8)
+    .describe('At most this many vhdimount FUSE servers (each a root process) at a time.'),
 })
 
 const updates = z.strictObject({
@@ -204,6 +211,15 @@ export const SpecSchema = z
       else if (SHARED_DIRS.includes(dir))
         issue(path, 'must not be a directory the system shares (xoa changes its owner and mode)')
     }
+    // Root creates, chowns and chmods the broker socket: never in a directory the service writes (the broker
+    // checks the real owners when it starts).
+    const socketDir = s.mounts.brokerSocket.slice(0, s.mounts.brokerSocket.lastIndexOf('/')) || '/'
+    for (const d of dirs)
+      if (isInside(socketDir, s.xo[d]))
+        issue(
+          ['mounts', 'brokerSocket'],
+          `must not be inside xo.${d} (${s.xo[d]}): the service account writes there`,
+        )
     if (PRIVILEGED_GROUPS.includes(s.service.group))
       issue(['service', 'group'], `must not be ${s.service.group}: membership grants privileges`)
     if (s.service.user === 'redis-xo' || s.service.group === 'redis-xo')

@@ -87,6 +87,17 @@ for (const k of [
   add(`env ${k}`, cifs('domain=W'), /environment variable .* is refused/, { [k]: '/tmp/evil.so' })
 add('env USER with newline', cifs('domain=W'), /USER contains NUL or a newline/, { USER: 'bob\nroot' })
 add('env PASSWD with NUL', cifs('domain=W'), /PASSWD contains NUL/, { PASSWD: 'a\0b' })
+// mount.cifs splices USER into the option string as ",user=$USER" after the forced options (issue 10, #2).
+for (const u of [
+  'bob,uid=0,noforceuid,gid=0',
+  'bob,unc=\\\\evil\\x',
+  'x,file_mode=04777',
+  'a,cruid=0,sec=krb5',
+].concat(['x,noperm', ',', 'bob,', 'bob=root', 'user=root']))
+  add(`env USER ${JSON.stringify(u)}`, cifs('domain=W'), /USER contains "[,=]": mount.cifs would read/, {
+    USER: u,
+    PASSWD: 'x',
+  })
 add('env USER too long', cifs('domain=W'), /USER is longer/, { USER: 'u'.repeat(300) })
 add('env PASSWD too long', cifs('domain=W'), /PASSWD is longer/, { PASSWD: 'p'.repeat(2000) })
 

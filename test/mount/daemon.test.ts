@@ -136,8 +136,9 @@ describe('mount broker daemon', () => {
       argv: ['mount', '-o', '', '-t', 'nfs', 'h:/x', join(mountsDir, 'evil')],
       env: {},
     })
-    assert.match(r.refused ?? '', /is a symlink/)
+    assert.match(r.refused ?? '', /is not a directory \(a symlink/)
     assert.equal(seen.length, 0)
+    assert.equal(readlinkSync(join(mountsDir, 'evil')), '/etc')
   })
 
   const malformed: [string, string, RegExp][] = [

@@ -64,8 +64,10 @@ describe('the sudo shim and the broker, for real, as nobody', () => {
     copyFileSync(XOA_BIN, bin)
     chmodSync(bin, 0o755)
     writeFileSync(specFile, JSON.stringify(specDoc))
-    mkdirSync(mounts, { mode: 0o750 })
-    chownSync(mounts, NOBODY, NOBODY)
+    // As `xoa apply` makes it: root's, sticky, writable by the service group.
+    mkdirSync(mounts)
+    chownSync(mounts, 0, NOBODY)
+    chmodSync(mounts, 0o1770)
     mkdirSync(data)
     mkdirSync(join(base, 'state', 'bin'), { recursive: true })
     writeFileSync(shim.path, shim.content, { mode: shim.mode })

@@ -67,6 +67,10 @@ export const BAD_SPECS: [string, string][] = [
   ['webAdmin.passwordFile', '[webAdmin]\npasswordFile = "admin-password"'],
   ['source.pinFile', '[source]\npinFile = "xo-source.json"'],
   ['mounts.brokerSocket', '[mounts]\nbrokerSocket = "../mountd.sock"'],
+  // issue 10 #8: root would create and chown the socket in a directory the service account writes.
+  ['mounts.brokerSocket', '[mounts]\nbrokerSocket = "/var/lib/xo/data/mountd.sock"'],
+  ['mounts.brokerSocket', '[mounts]\nbrokerSocket = "/var/lib/xo/mounts/run/mountd.sock"'],
+  ['mounts.maxImageMounts', '[mounts]\nmaxImageMounts = 0'],
   // clashes and cross-field rules
   ['xo.httpsPort', '[xo]\nport = 443\nhttpsPort = 443'],
   ['firewall.ports[2]', '[firewall]\nports = [80, 443, 80]'],

@@ -1,7 +1,16 @@
 // `xoa doctor --root` against a healthy temp host, then against the same host with one thing broken: that check
 // fails, says the fix, and the exit status is 1. Real Redis, real certificates, real listeners, real files.
 import assert from 'node:assert/strict'
-import { appendFileSync, chmodSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { createServer } from 'node:net'
 import { test } from 'node:test'
 import { type DoctorJson, healthyHost } from './host.ts'
@@ -141,6 +150,13 @@ test('mountsDir a symlink → mount-path fails, fix: remove it and apply', async
   rmSync(m, { recursive: true })
   symlinkSync('/etc', m)
   assertFails(h.doctor(), 'mount-path', /is a symlink/, /^rm \/var\/lib\/xo\/mounts && xoa apply/)
+})
+
+test('mountsDir owned by the service (the old layout) → mount-path fails, fix: apply', async (t) => {
+  const h = await healthyHost(t)
+  chownSync(h.at(h.spec.xo.mountsDir), 65534, 65534)
+  chmodSync(h.at(h.spec.xo.mountsDir), 0o750)
+  assertFails(h.doctor(), 'mount-path', /uid 65534 mode 0750, not root's and sticky/, /^xoa apply/)
 })
 
 test('expiring certificate → warn with xoa cert (exit 0); expired → fail (exit 1); wrong key → fail', async (t) => {

@@ -98,10 +98,13 @@ export async function healthyHost(t: { after(fn: () => unknown): void }): Promis
   )
   write(at('/etc/ssh/sshd_config.d/xoa.conf'), renderSshdDropIn(spec)[0]!.content)
   write(at('/etc/ssh/sshd_config'), 'Include /etc/ssh/sshd_config.d/*.conf\n')
-  for (const d of [spec.xo.dataDir, spec.xo.tempDir, spec.xo.mountsDir]) {
+  for (const d of [spec.xo.dataDir, spec.xo.tempDir]) {
     mkdirSync(at(d), { recursive: true, mode: 0o750 })
     chownSync(at(d), SERVICE_ID, SERVICE_ID)
   }
+  mkdirSync(at(spec.xo.mountsDir), { recursive: true })
+  chownSync(at(spec.xo.mountsDir), 0, SERVICE_ID)
+  chmodSync(at(spec.xo.mountsDir), 0o1770)
   mkdirSync(at('/var/lib/xo/secrets'), { mode: 0o700 })
   write(at('/var/lib/xo/secrets/admin-password'), 'correct-horse-battery', 0o600)
 

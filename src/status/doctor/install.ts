@@ -106,7 +106,7 @@ export const permissionsCheck: Check = {
     for (const [field, dir] of [
       ['xo.dataDir', spec.xo.dataDir],
       ['xo.tempDir', spec.xo.tempDir],
-      ['xo.mountsDir', spec.xo.mountsDir],
+      // xo.mountsDir is root's (sticky, the group writes): the mount-path check has its rules.
     ] as const) {
       const st = pathFacts(host, dir)
       if (!st) {
@@ -213,6 +213,14 @@ export const mountPathCheck: Check = {
       ]
     if (st.type !== 'dir')
       return [fail('mount-path', `${dir} (xo.mountsDir) is not a directory`, `rm ${dir} && ${recreate}`)]
-    return [ok('mount-path', `${dir} is a directory`)]
+    if (st.uid !== 0 || (st.mode & 0o1000) === 0 || (st.mode & 0o002) !== 0)
+      return [
+        fail(
+          'mount-path',
+          `${dir} (xo.mountsDir) is uid ${st.uid} mode ${octal(st.mode)}, not root's and sticky (01770): the broker refuses to mount there`,
+          recreate,
+        ),
+      ]
+    return [ok('mount-path', `${dir} is a root-owned sticky directory`)]
   },
 }
