@@ -1,6 +1,7 @@
 // Runs every test/**/*.test.ts with Node's own test runner (Node 20 has no glob for --test).
 import { spawnSync } from 'node:child_process'
-import { readdirSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 function find(dir) {
@@ -13,7 +14,41 @@ function find(dir) {
 
 const only = process.argv.slice(2)
 const files = only.length > 0 ? only : find('test').sort()
+// The run's own temp dir (TMPDIR for every test): a server left running in it is this run's, not another
+// run's on the same machine (redis-server rewrites its environment, so no variable could tell).
+const runTmp = mkdtempSync(join(tmpdir(), 'xoa-test-run-'))
+chmodSync(runTmp, 0o755) // tests that act as another account must still reach their own temp dirs
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
   stdio: 'inherit',
+  env: { ...process.env, TMPDIR: runTmp },
 })
+
+/**
+ * redis-server processes working in a dir under this run's temp dir: a test's own, left running. Found by
+ * their working directory (`--dir` chdirs there; "(deleted)" once the test removed it) or a temp path on
+ * their command line.
+ */
+function leftoverRedis(tmp) {
+  const out = []
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim()
+      if (comm !== 'redis-server') continue
+      const cwd = readlinkSync(`/proc/${pid}/cwd`)
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')
+      if (!cwd.startsWith(`${tmp}/`) && !cmd.includes(` ${tmp}/`) && !cmd.includes(`:${tmp}/`)) continue
+      out.push({ pid: Number(pid), what: `${pid} (cwd ${cwd}): ${cmd}` })
+    } catch {}
+  }
+  return out
+}
+
+const leaked = leftoverRedis(runTmp)
+rmSync(runTmp, { recursive: true, force: true })
+if (leaked.length > 0) {
+  const list = leaked.map((l) => l.what).join('\n  ')
+  console.error(`\nthe tests left ${leaked.length} redis-server process(es) running:\n  ${list}`)
+  for (const l of leaked) process.kill(l.pid, 'SIGKILL') // reported; not left for the next run
+  process.exit(r.status || 1)
+}
 process.exit(r.status ?? 1)

@@ -35,18 +35,29 @@ export async function startRedis(t: {
   if (!existsSync(pidfile)) throw new Error('redis-server did not start')
   const pid = Number(readFileSync(pidfile, 'utf8'))
   t.after(async () => {
-    spawnSync('redis-cli', ['-s', socket, 'shutdown', 'nosave'])
-    for (let i = 0; i < 200 && alive(pid); i++) await sleep(25)
-    if (alive(pid)) process.kill(pid, 'SIGKILL')
+    await stopRedisServer(pid, socket)
     rmSync(dir, { recursive: true, force: true })
   })
   return { socket, dir }
 }
 
+/**
+ * Stop a redis-server a test started, whatever ran before: its socket may already be gone with its temp dir
+ * (then `redis-cli shutdown` reaches nothing) and a Redis whose dir is gone ignores SIGTERM (its final save
+ * fails), so the pid read at start gets SIGKILL when the polite way did not work.
+ */
+export async function stopRedisServer(pid: number, socket: string): Promise<void> {
+  if (existsSync(socket)) spawnSync('redis-cli', ['-s', socket, 'shutdown', 'nosave'])
+  for (let i = 0; i < 40 && alive(pid); i++) await sleep(25)
+  if (alive(pid)) process.kill(pid, 'SIGKILL')
+  for (let i = 0; i < 200 && alive(pid); i++) await sleep(10)
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
+    // a zombie (not yet reaped by init) counts as gone
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'))
   } catch {
     return false
   }

@@ -84,7 +84,7 @@ test('config drift → config fails, fix: xoa apply; a config that is not TOML t
 
 test('Redis down → redis fails with the restart; users are skipped', async (t) => {
   const h = await healthyHost(t)
-  h.stopRedis()
+  await h.stopRedis()
   const run = h.doctor()
   assertFails(run, 'redis', /does not answer/, /systemctl restart redis-xo/)
   assert.equal(only(run.report, 'users')[0]?.level, 'skip')

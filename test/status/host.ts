@@ -23,6 +23,7 @@ import { validateSpec } from '../../src/spec/load.ts'
 import type { Spec } from '../../src/spec/schema.ts'
 import { generateSelfSigned } from '../../src/tls/generate.ts'
 import { ledgerPath } from '../../src/tls/ledger.ts'
+import { stopRedisServer } from '../backup/redis-server.ts'
 import { freePort, type Run, tempDir, xoa } from '../helpers.ts'
 
 export const SERVICE_ID = 65534 // "xo" in the temp host's /etc/passwd: nobody's uid, so chown works for real
@@ -34,7 +35,7 @@ export interface TestHost {
   /** A target path under the root. */
   at(p: string): string
   redis(fn: (c: ReturnType<typeof createClient>) => Promise<unknown>): Promise<unknown>
-  stopRedis(): void
+  stopRedis(): Promise<void>
   writeCert(opts: { now?: Date; validDays?: number }): Promise<void>
   doctor(): Run & { report: DoctorJson }
 }
@@ -120,10 +121,11 @@ export async function healthyHost(t: { after(fn: () => unknown): void }): Promis
   write(at('/etc/xoa/redis-xo.conf'), conf)
   const r = spawnSync('redis-server', [at('/etc/xoa/redis-xo.conf')], { encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`redis-server: ${r.stderr}${r.stdout}`)
-  for (let i = 0; i < 200 && !existsSync(socket); i++) await sleep(25)
-  const stopRedis = () => {
-    spawnSync('redis-cli', ['-s', socket, 'shutdown', 'nosave'])
-  }
+  const pidfile = at('/run/redis-xo/redis.pid')
+  for (let i = 0; i < 200 && !(existsSync(socket) && existsSync(pidfile)); i++) await sleep(25)
+  const pid = Number(readFileSync(pidfile, 'utf8'))
+  // Registered after the temp dir's cleanup, so it may run once the socket is gone: stop by pid then.
+  const stopRedis = () => stopRedisServer(pid, socket)
   t.after(stopRedis)
   const redis = async (fn: (c: ReturnType<typeof createClient>) => Promise<unknown>) => {
     const c = createClient({ socket: { path: socket, reconnectStrategy: false } })
