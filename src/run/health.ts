@@ -1,17 +1,19 @@
 // Is XO healthy? `/rest/v0/ping` answers, and the declared admin can sign in (REST with Basic auth).
-// Over HTTPS the server's certificate is pinned to the file the spec names, so the check trusts exactly
-// the certificate xo-server was configured with — self-signed or not, whatever name it carries.
+// The admin's password goes only to a peer proven to be our xo-server: over TLS, and only once the handshake
+// showed exactly the certificate the spec names (checked at secureConnect, before a byte of HTTP is written).
+// Whoever else holds the port — a plain HTTP listener, a server with another certificate — gets a ping at most.
 import { X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
-import { request as httpsRequest } from 'node:https'
-import type { TLSSocket } from 'node:tls'
+import { type TLSSocket, connect as tlsConnect } from 'node:tls'
 import type { Spec } from '../spec/schema.ts'
 
 export interface Endpoint {
   url: string
   /** PEM of the certificate the server must present (HTTPS only). */
   pinnedCert?: string
+  /** Why the admin's credentials must not be sent here ("sign-in not checked: …" is said with it). */
+  noSignIn?: string
 }
 
 export interface Credentials {
@@ -23,6 +25,8 @@ export interface HealthReport {
   healthy: boolean
   ping: boolean
   signIn: boolean | undefined
+  /** Set when sign-in was deliberately not tried: the reason, for status and doctor to print. */
+  signInSkipped?: string
   reason?: string
 }
 
@@ -30,16 +34,28 @@ export interface HealthReport {
 export function localEndpoint(spec: Spec): Endpoint {
   const host = ['0.0.0.0', '::', ''].includes(spec.xo.host) ? '127.0.0.1' : spec.xo.host
   const h = host.includes(':') ? `[${host}]` : host
-  if (spec.xo.ssl.enable) {
-    let pinnedCert: string | undefined
-    try {
-      pinnedCert = readFileSync(spec.xo.ssl.cert, 'utf8')
-    } catch {
-      pinnedCert = undefined
+  if (!spec.xo.ssl.enable)
+    return {
+      url: `http://${h}:${spec.xo.port}`,
+      noSignIn: 'HTTPS is off (xo.ssl.enable = false), the password would cross the port in clear',
     }
-    return { url: `https://${h}:${spec.xo.httpsPort}`, pinnedCert }
+  const url = `https://${h}:${spec.xo.httpsPort}`
+  let pinnedCert: string
+  try {
+    pinnedCert = readFileSync(spec.xo.ssl.cert, 'utf8')
+    new X509Certificate(pinnedCert) // unreadable as a certificate: nothing to pin
+  } catch {
+    return { url, noSignIn: `no certificate to pin at ${spec.xo.ssl.cert}` }
   }
-  return { url: `http://${h}:${spec.xo.port}` }
+  return { url, pinnedCert }
+}
+
+/** The reason sign-in cannot be tried on this endpoint, or undefined when it can. Pure. */
+export function signInRefusal(ep: Endpoint): string | undefined {
+  if (ep.noSignIn) return ep.noSignIn
+  if (new URL(ep.url).protocol !== 'https:') return 'the endpoint is not HTTPS'
+  if (!ep.pinnedCert) return 'no certificate to pin'
+  return undefined
 }
 
 interface Reply {
@@ -47,31 +63,80 @@ interface Reply {
   body: string
 }
 
-export function get(ep: Endpoint, path: string, auth?: Credentials, timeoutMs = 5000): Promise<Reply> {
+/**
+ * A TLS connection whose peer presented exactly `pinnedPem` (same DER), resolved only after that check; any other
+ * peer is destroyed before anything is written. No session cache: a resumed session carries no certificate.
+ */
+export function connectPinned(
+  host: string,
+  port: number,
+  pinnedPem: string,
+  timeoutMs: number,
+): Promise<TLSSocket> {
+  const want = new X509Certificate(pinnedPem)
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({
+      host,
+      port,
+      // The pin replaces name and CA verification: the exact certificate is the trust, whatever name it has.
+      rejectUnauthorized: false,
+      servername: /^[\d.]+$|:/.test(host) ? undefined : host,
+    })
+    const timer = setTimeout(
+      () => socket.destroy(new Error(`no TLS handshake within ${timeoutMs} ms`)),
+      timeoutMs,
+    )
+    socket.once('error', (e) => {
+      clearTimeout(timer)
+      reject(e)
+    })
+    socket.once('secureConnect', () => {
+      clearTimeout(timer)
+      const peer = socket.getPeerX509Certificate()
+      if (!peer?.raw.equals(want.raw)) {
+        socket.destroy()
+        const got = peer?.fingerprint256 ?? 'none'
+        reject(
+          new Error(`the server presented certificate ${got}, not the configured ${want.fingerprint256}`),
+        )
+        return
+      }
+      resolve(socket)
+    })
+  })
+}
+
+/** GET `path`; `auth` only ever travels over a pinned TLS connection (refused otherwise, before connecting). */
+export async function get(ep: Endpoint, path: string, auth?: Credentials, timeoutMs = 5000): Promise<Reply> {
   const url = new URL(path, ep.url)
+  const secure = url.protocol === 'https:'
+  if (auth) {
+    const refusal = signInRefusal(ep)
+    if (refusal) throw new Error(`credentials not sent: ${refusal}`)
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '')
+  const port = Number(url.port) || (secure ? 443 : 80)
+  // Over HTTPS the socket is verified before the request exists; a peer without a pin gets only a ping.
+  const socket = secure
+    ? ep.pinnedCert
+      ? await connectPinned(host, port, ep.pinnedCert, timeoutMs)
+      : tlsConnect({ host, port, rejectUnauthorized: false })
+    : undefined
   const headers: Record<string, string> = {}
   if (auth)
     headers.authorization = `Basic ${Buffer.from(`${auth.email}:${auth.password}`).toString('base64')}`
-  const secure = url.protocol === 'https:'
   return new Promise((resolve, reject) => {
-    const req = (secure ? httpsRequest : httpRequest)(
-      url,
-      // The pin below replaces name/CA verification: we check the exact certificate instead. No agent: a
-      // resumed TLS session carries no peer certificate to pin, so every check makes a full handshake.
-      { headers, timeout: timeoutMs, agent: false, ...(secure ? { rejectUnauthorized: false } : {}) },
+    const req = httpRequest(
+      {
+        host,
+        port,
+        path: url.pathname + url.search,
+        headers,
+        timeout: timeoutMs,
+        // No agent, no pool: this request gets this connection (the checked one) and nothing reuses it.
+        ...(socket ? { createConnection: () => socket } : { agent: false }),
+      },
       (res) => {
-        if (secure && ep.pinnedCert) {
-          const peer = (res.socket as TLSSocket).getPeerX509Certificate?.()
-          const want = new X509Certificate(ep.pinnedCert)
-          if (!peer || peer.fingerprint256 !== want.fingerprint256) {
-            res.destroy()
-            const got = peer?.fingerprint256 ?? 'none'
-            reject(
-              new Error(`the server presented certificate ${got}, not the configured ${want.fingerprint256}`),
-            )
-            return
-          }
-        }
         let body = ''
         res.setEncoding('utf8')
         res.on('data', (c) => {
@@ -95,6 +160,8 @@ export async function checkHealth(ep: Endpoint, admin?: Credentials): Promise<He
     return { healthy: false, ping: false, signIn: undefined, reason: `ping failed: ${(e as Error).message}` }
   }
   if (!admin) return { healthy: true, ping: true, signIn: undefined }
+  const refusal = signInRefusal(ep)
+  if (refusal) return { healthy: true, ping: true, signIn: undefined, signInSkipped: refusal }
   try {
     const r = await get(ep, '/rest/v0/users?fields=id,email,permission', admin)
     if (r.status === 200) return { healthy: true, ping: true, signIn: true }

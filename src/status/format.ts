@@ -46,7 +46,9 @@ export function formatStatus(s: StatusReport, paint: Paint = plain): string[] {
         ? 'admin signs in'
         : h.signIn === false
           ? paint.red('sign-in refused')
-          : 'sign-in not tried'
+          : h.signInSkipped
+            ? paint.yellow(`sign-in not checked: ${h.signInSkipped}`)
+            : 'sign-in not tried'
     lines.push([
       'health',
       h.healthy

@@ -3,7 +3,7 @@
 // (re)spawns the current release's server the way systemd restarts xo-server.service.
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
-import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { test } from 'node:test'
@@ -20,6 +20,7 @@ import { validateSpec } from '../../src/spec/load.ts'
 import { statePaths } from '../../src/spec/paths.ts'
 import type { Spec } from '../../src/spec/schema.ts'
 import { serverEnvironment } from '../../src/spec/server-env.ts'
+import { generateSelfSigned } from '../../src/tls/generate.ts'
 import { startRedis } from '../backup/redis-server.ts'
 import { runtimeEnv } from '../build/helpers.ts'
 import { bundleMiniXo } from '../fixtures/mini-xo/bundle.ts'
@@ -99,7 +100,8 @@ test('upgrade: 1.0.0 → 1.2.0 healthy; nothing new changes nothing; a release f
       host: '127.0.0.1',
       port,
       httpsPort: port + 1,
-      ssl: { enable: false },
+      // HTTPS with a certificate to pin: the health gate signs in only there (ping alone otherwise).
+      ssl: { dir: join(root, 'ssl'), key: join(root, 'ssl', 'key.pem'), cert: join(root, 'ssl', 'cert.pem') },
       stateDir: join(root, 'state'),
       dataDir: join(root, 'data'),
       tempDir: join(root, 'tmp'),
@@ -112,6 +114,10 @@ test('upgrade: 1.0.0 → 1.2.0 healthy; nothing new changes nothing; a release f
     service: { user: 'nobody', group: 'nogroup' },
   })
   const p = statePaths(spec)
+  const tls = await generateSelfSigned({ names: { commonName: 'xo.test', dns: [], ips: ['127.0.0.1'] } })
+  mkdirSync(spec.xo.ssl.dir, { recursive: true })
+  writeFileSync(spec.xo.ssl.key, tls.keyPem, { mode: 0o600 })
+  writeFileSync(spec.xo.ssl.cert, tls.certPem)
   const progress = () => new Progress('plain', join(p.logs, `test-${Date.now()}.log`), sink, sink)
   const log: string[] = []
   const server = new FixtureServer(spec)

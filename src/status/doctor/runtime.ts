@@ -262,6 +262,16 @@ export const healthCheck: Check = {
       ]
     if (r.signIn === false)
       return [fail('health', `${ep.url}: ${r.reason}`, `reset the password: ${recoverCommand(ctx)}`)]
+    if (r.signInSkipped)
+      return [
+        warn(
+          'health',
+          `${ep.url} answers ping; sign-in not checked: ${r.signInSkipped}`,
+          ctx.spec.xo.ssl.enable
+            ? `xoa cert${specArg(ctx)} (the password is sent only to the certificate in ${ctx.spec.xo.ssl.cert})`
+            : 'set xo.ssl.enable = true: the password is sent only over TLS to the configured certificate',
+        ),
+      ]
     if (r.signIn === undefined)
       return [
         warn(
