@@ -22,6 +22,7 @@ import {
   YARN_VERSION,
 } from './runtime.ts'
 import { buildCommand } from './script.ts'
+import { mountNosuid, stripSetid } from './setid.ts'
 import {
   currentId,
   listReleases,
@@ -183,6 +184,7 @@ async function buildRelease(
   // The whole temp release (under a umask of 0027 root's dirs would shut the account out); sealed after.
   await handTo(account, [tmp, ...caches])
   if (account) progress.log(`install and build run as ${spec.service.user}, not root`)
+  if (await mountNosuid(paths.releases)) progress.log(`${paths.releases} is mounted nosuid for this build`)
 
   const env = {
     PATH: [
@@ -223,6 +225,9 @@ async function buildRelease(
 
   return progress.step('finish', async () => {
     await sealRelease(account, tmp)
+    const stripped = await stripSetid(tmp)
+    if (stripped.length)
+      progress.log(`cleared setuid/setgid bits of ${stripped.length} path(s) in the release`)
     const du = await execa('du', ['-sb', tmp])
     const endedAt = new Date()
     const manifest: Manifest = {
