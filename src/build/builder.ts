@@ -177,7 +177,7 @@ async function buildRelease(
 
   await progress.step('checkout', () => mirror.checkout(plan.info.rev, xo, plan.url), plan.info.rev)
   symlinkSync(plan.runtime.nodeDir, join(tmp, 'node'))
-  const account = await buildAccount(spec)
+  const account = await buildAccount(spec, (l) => progress.log(l))
   const caches = ['yarn', 'turbo', 'home'].map((d) => join(paths.cache, d))
   for (const d of caches) mkdirSync(d, { recursive: true })
   openPathTo(account, [paths.state, paths.releases, paths.cache, runtimesDir(paths)])
