@@ -118,7 +118,7 @@ export async function build(spec: Spec, opts: BuildOptions, progress: Progress):
       url,
     )
     const info = await progress.step('inspect', () => revInfo(mirror, paths.cache, fullRev), fullRev)
-    const npm = npmEnv(log)
+    const npm = npmEnv(log, process.env, join(paths.cache, 'npm'))
     const runtime = await progress.step(
       'runtime',
       () => provisionRuntime(runtimesDir(paths), info.nodeMajor, log, npm),

@@ -3,7 +3,17 @@
 // xoa asks npm (as root, before privileges drop) and hands yarn an explicit copy: registry, scoped registries,
 // CA, strict-ssl and registry credentials in an npmrc only the build account can read, the proxy settings in
 // the environment (HTTP(S)_PROXY, NO_PROXY, which yarn's HTTP client honours), NODE_EXTRA_CA_CERTS as a copy.
-import { closeSync, fchownSync, lstatSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
+import {
+  chmodSync,
+  closeSync,
+  fchownSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from 'node:fs'
 import { dirname, join } from 'node:path'
 import { execa } from 'execa'
 import { XoaError } from '../cli/errors.ts'
@@ -22,15 +32,51 @@ export interface NpmSettings {
   authLines: string[]
 }
 
-/** Environment for the machine's npm: when root, a user config root does not own is never read. */
-export function npmEnv(log: (line: string) => void, env = process.env): Record<string, string> {
+/**
+ * Environment for the machine's npm. As root, nothing another account can change steers it: a user config
+ * that is not root's alone is not read, and when HOME is not root's alone (in xo-build.service it is the
+ * service account's) npm's cache and logs go to `rootCache` instead of HOME/.npm, where a planted entry or
+ * link could feed root a package or a write.
+ */
+export function npmEnv(
+  log: (line: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+  rootCache?: string,
+): Record<string, string> {
   if (process.getuid?.() !== 0) return {}
-  const file = env.npm_config_userconfig ?? env.NPM_CONFIG_USERCONFIG ?? join(env.HOME ?? '/root', '.npmrc')
-  if (rootOnly(file)) return {}
-  // E.g. HOME in xo-build.service is the service account's: its .npmrc must not steer root's npm.
-  log(`not reading ${file}: it or its directory is not root's alone`)
-  // Both spellings: npm reads either, and the caller's environment may have one of them.
-  return { npm_config_userconfig: '/dev/null', NPM_CONFIG_USERCONFIG: '/dev/null' }
+  const out: Record<string, string> = {}
+  const home = env.HOME ?? '/root'
+  const file = env.npm_config_userconfig ?? env.NPM_CONFIG_USERCONFIG ?? join(home, '.npmrc')
+  if (!rootOnly(file)) {
+    log(`not reading ${file}: it or its directory is not root's alone`)
+    // Both spellings: npm reads either, and the caller's environment may have one of them.
+    Object.assign(out, { npm_config_userconfig: '/dev/null', NPM_CONFIG_USERCONFIG: '/dev/null' })
+  }
+  if (rootCache && !safeDir(home)) {
+    ensureRootDir(rootCache)
+    for (const [k, v] of [
+      ['cache', rootCache],
+      ['logs_dir', join(rootCache, '_logs')],
+    ] as const)
+      Object.assign(out, { [`npm_config_${k}`]: v, [`NPM_CONFIG_${k.toUpperCase()}`]: v })
+  }
+  return out
+}
+
+/** A directory root alone owns and enters (replaced if it is anything else). */
+function ensureRootDir(dir: string): void {
+  try {
+    const st = lstatSync(dir)
+    if (st.isDirectory() && st.uid === 0) {
+      chmodSync(dir, 0o700)
+      return
+    }
+    rmSync(dir, { recursive: true, force: true })
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+  }
+  mkdirSync(dirname(dir), { recursive: true })
+  mkdirSync(dir, { mode: 0o700 })
 }
 
 /** Absent, or a file (not a symlink) that only root can change, in a directory only root can change. */
@@ -50,7 +96,7 @@ function safeDir(dir: string): boolean {
     const st = lstatSync(dir)
     return st.isDirectory() && st.uid === 0 && (st.mode & 0o022) === 0
   } catch {
-    return true // no directory, no file can appear there unnoticed by root
+    return false
   }
 }
 

@@ -2,7 +2,7 @@
 // and yarn (install, as the service account with a HOME of its own) gets an explicit copy from xoa.
 import assert from 'node:assert/strict'
 import { execFileSync, spawn } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { npmEnv, parseNpmConfig, proxyEnv, yarnNpmrc } from '../../src/build/npm-config.ts'
@@ -61,8 +61,8 @@ test("as root, a user npmrc that another account can change is not read (the uni
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: home }
   delete env.NPM_CONFIG_USERCONFIG
   delete env.npm_config_userconfig
-  const npmGet = (extra: Record<string, string>) =>
-    execFileSync('npm', ['config', 'get', 'registry'], {
+  const npmGet = (extra: Record<string, string>, key = 'registry') =>
+    execFileSync('npm', ['config', 'get', key], {
       cwd: tempDir(t, 'xoa-npmcwd-'), // not home: npm would read its .npmrc as the project's
       encoding: 'utf8',
       env: { ...env, ...extra },
@@ -79,6 +79,12 @@ test("as root, a user npmrc that another account can change is not read (the uni
   assert.equal(ignored.npm_config_userconfig, '/dev/null')
   assert.notEqual(npmGet(ignored), 'https://planted.invalid/')
   assert.match(lines.join('\n'), /not reading .*\.npmrc: it or its directory is not root's alone/)
+  // Nor do root's npm cache and logs go there: a planted cache entry could feed root a package.
+  const rootCache = join(tempDir(t, 'xoa-npmcache-'), 'npm')
+  const withCache = npmEnv(() => {}, env, rootCache)
+  assert.equal(npmGet(withCache, 'cache'), rootCache)
+  const st = statSync(rootCache)
+  assert.deepEqual([st.uid, st.mode & 0o777], [0, 0o700])
 })
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv) {
