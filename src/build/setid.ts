@@ -1,9 +1,10 @@
 // Setuid/setgid bits in a build. Some npm tarballs XO depends on set them on install
 // (fuse-shared-library-linux chmods libfuse/scripts/init_script.sh to 6775), so the build may create them, but
 // a release never keeps one: nothing in a release may ever run with privileges it was not started with.
-import { readlinkSync } from 'node:fs'
+import { readFileSync, readlinkSync, realpathSync } from 'node:fs'
 import { execa } from 'execa'
 import { XoaError } from '../cli/errors.ts'
+import { resolveTools } from '../mount/tools.ts'
 
 /** Files (never symlinks: their mode means nothing) under `dir` with a setuid or setgid bit. */
 export async function setidFiles(dir: string): Promise<string[]> {
@@ -47,8 +48,9 @@ export function inPrivateMountNamespace(): boolean {
  */
 export async function mountNosuid(dir: string): Promise<boolean> {
   if (!inPrivateMountNamespace()) return false
+  const bin = resolveTools().mount // from the system dirs, as the broker does (NixOS included)
   const mount = async (args: string[]) => {
-    const r = await execa('mount', args, { reject: false, all: true })
+    const r = await execa(bin, args, { reject: false, all: true })
     if (r.exitCode !== 0)
       throw new XoaError(`could not mount ${dir} nosuid: ${(r.all ?? '').trim()}`, {
         hint: 'xo-build.service needs SystemCallFilter=@mount (run `xoa apply` to render it again)',
@@ -57,6 +59,22 @@ export async function mountNosuid(dir: string): Promise<boolean> {
   // Private propagation first: nothing mounted here may reach another namespace.
   await mount(['--bind', dir, dir])
   await mount(['--make-private', dir])
-  await mount(['-o', 'remount,bind,nosuid,nodev', dir])
+  // A bind remount sets the per-mount flags to exactly those given: keep the ones it has (ro, noexec…).
+  const keep = mountFlags(readFileSync('/proc/self/mountinfo', 'utf8'), realpathSync(dir))
+  await mount(['-o', ['remount', 'bind', ...keep, 'nosuid', 'nodev'].join(','), dir])
   return true
+}
+
+const PER_MOUNT = new Set(['ro', 'rw', 'noexec', 'noatime', 'nodiratime', 'relatime', 'strictatime'])
+
+/** Pure: the per-mount flags of the topmost mount on `dir` in a mountinfo text (none when not a mount point). */
+export function mountFlags(mountinfo: string, dir: string): string[] {
+  const unescape = (s: string) =>
+    s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)))
+  const top = mountinfo
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter((f) => f[4] !== undefined && unescape(f[4]) === dir)
+    .at(-1)
+  return (top?.[5] ?? '').split(',').filter((o) => PER_MOUNT.has(o))
 }

@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { mountFlags } from '../../src/build/setid.ts'
 import { XOA_BIN } from '../helpers.ts'
 import { fixtureSetup, runtimeEnv } from './helpers.ts'
 
@@ -23,6 +24,19 @@ const probe = (state: string) =>
   JSON.parse(
     readFileSync(join(state, 'current', 'xo', '@xen-orchestra', 'setid-probe', 'probe.json'), 'utf8'),
   ) as { mode: string; mountOptions: string }
+
+test('the flags a bind remount keeps are those of the topmost mount on the dir', () => {
+  const info = [
+    '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw',
+    '90 22 8:1 /var/lib/xo /var/lib/xo rw,noexec,relatime shared:1 - ext4 /dev/sda1 rw',
+    '91 90 8:1 /var/lib/xo/releases /var/lib/xo/releases ro,nosuid,noatime master:1 - ext4 /dev/sda1 rw',
+    '92 22 8:1 /x /my\\040dir rw,nodev - ext4 /dev/sda1 rw',
+  ].join('\n')
+  assert.deepEqual(mountFlags(info, '/var/lib/xo/releases'), ['ro', 'noatime'])
+  assert.deepEqual(mountFlags(info, '/var/lib/xo'), ['rw', 'noexec', 'relatime'])
+  assert.deepEqual(mountFlags(info, '/my dir'), ['rw'])
+  assert.deepEqual(mountFlags(info, '/nowhere'), [])
+})
 
 test('a dependency that chmods a script 6775 installs, and the sealed release has no setuid/setgid file', (t) => {
   const f = fixtureSetup(t)
