@@ -27,8 +27,10 @@ in
   config = lib.mkIf cfg.enable (
     lib.mkMerge [
       {
-        users.groups.${cfg.service.group} = { };
+        # service.gid / service.uid: the ids xoa apply and `xoa up` use too (null: NixOS picks them).
+        users.groups.${cfg.service.group} = { gid = cfg.service.gid; };
         users.users.${cfg.service.user} = {
+          uid = cfg.service.uid;
           isSystemUser = true;
           group = cfg.service.group;
           description = "Xen Orchestra service account";

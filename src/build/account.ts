@@ -4,28 +4,26 @@
 // xo-server can run it but never change it.
 import { chmodSync, chownSync, lstatSync } from 'node:fs'
 import { execa } from 'execa'
-import { XoaError } from '../cli/errors.ts'
 import type { Spec } from '../spec/schema.ts'
-import { lookupAccount } from '../util/accounts.ts'
+import { ensureServiceAccount } from '../util/service-account.ts'
 
 export interface BuildAccount {
   uid: number
   gid: number
 }
 
-/** The account for untrusted build steps: the service account when we are root, else ourselves. */
-export async function buildAccount(spec: Spec): Promise<BuildAccount | undefined> {
+/**
+ * The account for untrusted build steps: the service account when we are root (created when missing, as a
+ * container has no `xoa apply`), else ourselves.
+ */
+export async function buildAccount(
+  spec: Spec,
+  log: (line: string) => void,
+): Promise<BuildAccount | undefined> {
   if (process.getuid?.() !== 0) return undefined
-  try {
-    return await lookupAccount(spec.service.user, spec.service.group)
-  } catch (e) {
-    throw new XoaError(
-      `service.user/service.group: ${(e as Error).message}; as root, xoa builds as that account`,
-      {
-        hint: 'run `xoa apply` first (it creates the account), or build as an unprivileged user',
-      },
-    )
-  }
+  const { uid, gid, created } = await ensureServiceAccount(spec)
+  if (created.length) log(`created the service account: ${created.join(', ')} (uid ${uid}, gid ${gid})`)
+  return { uid, gid }
 }
 
 /**

@@ -10,6 +10,7 @@ import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import { type BuildAccount, buildAccount, handTo, openPathTo, sealRelease } from './account.ts'
 import { BUILDER_VERSION, buildKey, releaseId } from './key.ts'
+import { machineNpmSettings, npmEnv, writeYarnConfig } from './npm-config.ts'
 import type { Progress } from './progress.ts'
 import { availableMemoryMb, chooseResources, cpuCount } from './resources.ts'
 import { cachedRevInfo, type RevInfo, revInfo, versionOf } from './rev-info.ts'
@@ -22,6 +23,7 @@ import {
   YARN_VERSION,
 } from './runtime.ts'
 import { buildCommand } from './script.ts'
+import { mountNosuid, stripSetid } from './setid.ts'
 import {
   currentId,
   listReleases,
@@ -116,9 +118,10 @@ export async function build(spec: Spec, opts: BuildOptions, progress: Progress):
       url,
     )
     const info = await progress.step('inspect', () => revInfo(mirror, paths.cache, fullRev), fullRev)
+    const npm = npmEnv(log, process.env, join(paths.cache, 'npm'))
     const runtime = await progress.step(
       'runtime',
-      () => provisionRuntime(runtimesDir(paths), info.nodeMajor, log),
+      () => provisionRuntime(runtimesDir(paths), info.nodeMajor, log, npm),
       `node ${info.nodeMajor}, yarn ${YARN_VERSION}`,
     )
     const key = keyOf(spec, url, info, runtime)
@@ -132,7 +135,7 @@ export async function build(spec: Spec, opts: BuildOptions, progress: Progress):
       spec,
       paths,
       tmp,
-      { url, info, pin, runtime, key, id },
+      { url, info, pin, runtime, key, id, npm },
       mirror,
       progress,
     ).catch((e) => {
@@ -158,6 +161,8 @@ interface Plan {
   runtime: Runtime
   key: string
   id: string
+  /** Environment for the machine's npm (npmEnv). */
+  npm: Record<string, string>
 }
 
 async function buildRelease(
@@ -176,13 +181,40 @@ async function buildRelease(
 
   await progress.step('checkout', () => mirror.checkout(plan.info.rev, xo, plan.url), plan.info.rev)
   symlinkSync(plan.runtime.nodeDir, join(tmp, 'node'))
-  const account = await buildAccount(spec)
+  const account = await buildAccount(spec, (l) => progress.log(l))
   const caches = ['yarn', 'turbo', 'home'].map((d) => join(paths.cache, d))
   for (const d of caches) mkdirSync(d, { recursive: true })
   openPathTo(account, [paths.state, paths.releases, paths.cache, runtimesDir(paths)])
   // The whole temp release (under a umask of 0027 root's dirs would shut the account out); sealed after.
   await handTo(account, [tmp, ...caches])
   if (account) progress.log(`install and build run as ${spec.service.user}, not root`)
+  if (await mountNosuid(paths.releases)) progress.log(`${paths.releases} is mounted nosuid for this build`)
+  // yarn gets what the machine's npm uses (asked now, as root, before the steps run as the account).
+  const npmSettings = await machineNpmSettings(runtimesDir(paths), plan.npm)
+  const yarnConfig = writeYarnConfig(join(paths.cache, 'home'), npmSettings, account)
+  progress.log(
+    `yarn uses the machine's npm settings: registry ${(npmSettings.registry ?? '(default)').replace(/\/\/[^/@]*@/, '//')}` +
+      `${npmSettings.ca ? ', its CA file' : ''}${yarnConfig.env.HTTPS_PROXY || yarnConfig.env.https_proxy ? ', a proxy' : ''}`,
+  )
+  try {
+    return await runSteps(spec, paths, tmp, plan, progress, account, res, yarnConfig.env, startedAt)
+  } finally {
+    yarnConfig.remove()
+  }
+}
+
+async function runSteps(
+  spec: Spec,
+  paths: StatePaths,
+  tmp: string,
+  plan: Plan,
+  progress: Progress,
+  account: BuildAccount | undefined,
+  res: ReturnType<typeof chooseResources>,
+  netEnv: Record<string, string>,
+  startedAt: Date,
+): Promise<Manifest> {
+  const xo = join(tmp, 'xo')
 
   const env = {
     PATH: [
@@ -201,6 +233,7 @@ async function buildRelease(
     NODE_OPTIONS: `--max-old-space-size=${res.heapMb}`,
     // Never let a build prompt or pick up the host's own Node through nvm-like shims.
     CI: '1',
+    ...netEnv,
   }
   const run = (name: string, file: string, args: string[], detail?: string) =>
     progress.step(name, () => runLogged(file, args, xo, env, progress, account), detail)
@@ -223,6 +256,9 @@ async function buildRelease(
 
   return progress.step('finish', async () => {
     await sealRelease(account, tmp)
+    const stripped = await stripSetid(tmp)
+    if (stripped.length)
+      progress.log(`cleared setuid/setgid bits of ${stripped.length} path(s) in the release`)
     const du = await execa('du', ['-sb', tmp])
     const endedAt = new Date()
     const manifest: Manifest = {

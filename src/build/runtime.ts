@@ -56,6 +56,7 @@ async function npmProvision(
   pkgName: string,
   dirName: (version: string) => string,
   log: (line: string) => void,
+  env: Record<string, string>,
 ): Promise<string> {
   mkdirSync(runtimesDir, { recursive: true })
   const tmp = join(runtimesDir, `.tmp-${process.pid}-${Date.now()}`)
@@ -64,7 +65,8 @@ async function npmProvision(
     const r = await execa(
       'npm',
       ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--prefix', tmp, spec],
-      { all: true, reject: false },
+      // cwd: no project .npmrc of wherever xoa was started from; the yarn steps get the same settings.
+      { all: true, reject: false, cwd: runtimesDir, env },
     )
     for (const line of (r.all ?? '').split('\n')) if (line) log(line)
     if (r.exitCode !== 0)
@@ -125,17 +127,19 @@ export async function provisionRuntime(
   runtimesDir: string,
   major: number,
   log: (line: string) => void,
+  /** Environment for npm (see npmEnv). */
+  env: Record<string, string> = {},
 ): Promise<Runtime> {
   let node = findBuildNode(runtimesDir, major)
   if (!node) {
     const pkg = nodePackageName()
-    await npmProvision(runtimesDir, `${pkg}@${major}`, pkg, (v) => `node-${v}`, log)
+    await npmProvision(runtimesDir, `${pkg}@${major}`, pkg, (v) => `node-${v}`, log, env)
     node = findNode(runtimesDir, major)
     if (!node) throw new XoaError(`npm installed ${pkg}@${major} but it has no bin/node`)
   }
   let yarnDir = findYarn(runtimesDir)
   if (!yarnDir) {
-    await npmProvision(runtimesDir, `yarn@${YARN_VERSION}`, 'yarn', (v) => `yarn-${v}`, log)
+    await npmProvision(runtimesDir, `yarn@${YARN_VERSION}`, 'yarn', (v) => `yarn-${v}`, log, env)
     yarnDir = findYarn(runtimesDir)
     if (!yarnDir) throw new XoaError(`npm installed yarn@${YARN_VERSION} but it has no bin/yarn.js`)
   }

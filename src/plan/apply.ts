@@ -140,7 +140,8 @@ async function run(c: Change, cmd: string, args: string[]): Promise<void> {
 async function runAccountStep(host: Host, c: Change): Promise<void> {
   const r = c.resource
   if (r.kind === 'group') {
-    await run(c, 'groupadd', [...rootArgs(host), ...(r.system ? ['--system'] : []), r.name])
+    const gid = r.gid ? ['--gid', String(r.gid.id)] : []
+    await run(c, 'groupadd', [...rootArgs(host), ...(r.system ? ['--system'] : []), ...gid, r.name])
     return
   }
   if (r.kind !== 'user') return
@@ -150,6 +151,7 @@ async function runAccountStep(host: Host, c: Change): Promise<void> {
     await run(c, 'useradd', [
       ...rootArgs(host),
       ...(r.system ? ['--system'] : []),
+      ...(r.uid ? ['--uid', String(r.uid.id)] : []),
       ...common,
       '--home-dir',
       r.home,

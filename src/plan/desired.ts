@@ -66,8 +66,9 @@ function installedSpec(source: SpecSource): RenderedFile {
 
 function groups(spec: Spec): Resource[] {
   const g = (name: string, system = true): Resource => ({ kind: 'group', name, system })
+  const gid = spec.service.gid
   return dedupe([
-    g(spec.service.group),
+    { ...g(spec.service.group), ...(gid === undefined ? {} : { gid: { id: gid, field: 'service.gid' } }) },
     g(REDIS_ACCOUNT),
     ...(spec.admin.enable ? [g(spec.admin.user, false), g('sudo'), g('systemd-journal')] : []),
   ])
@@ -86,6 +87,7 @@ function users(spec: Spec): Resource[] {
       createHome: false,
       shell: NOLOGIN,
       comment: 'Xen Orchestra',
+      ...(spec.service.uid === undefined ? {} : { uid: { id: spec.service.uid, field: 'service.uid' } }),
     },
     {
       kind: 'user',

@@ -2,7 +2,7 @@
 // Pure: the same inputs give the same plan, so `xoa plan` and `xoa apply` can never disagree.
 import type { Host } from './host.ts'
 import type { Observed, PathState } from './observe.ts'
-import { octal, type Resource, resourceId } from './resources.ts'
+import { type FixedId, octal, type Resource, resourceId } from './resources.ts'
 
 export type Action = 'create' | 'change' | 'ok' | 'skip' | 'conflict'
 
@@ -48,18 +48,27 @@ function change(resource: Resource, action: Action, details: string[] = []): Cha
   return { id: resourceId(resource), resource, action, details }
 }
 
+/** xoa never renumbers an account: every file it owns would change hands. */
+function idConflict(r: Resource, what: string, has: number | undefined, want: FixedId): Change {
+  return change(r, 'conflict', [
+    `exists with ${what} ${has}, but ${want.field} = ${want.id}: change ${want.field} (or the account) to agree`,
+  ])
+}
+
 function diffOne(r: Resource, o: Observed | undefined): Change {
   if (!o) throw new Error(`no observation for ${resourceId(r)}`)
   switch (r.kind) {
     case 'group':
-      return o.kind === 'group' && o.exists
-        ? change(r, 'ok')
-        : change(r, 'create', [r.system ? 'system' : 'user group'])
+      if (o.kind === 'group' && o.exists)
+        return r.gid && o.gid !== r.gid.id ? idConflict(r, 'gid', o.gid, r.gid) : change(r, 'ok')
+      return change(r, 'create', [r.system ? 'system' : 'user group', ...(r.gid ? [`gid ${r.gid.id}`] : [])])
     case 'user': {
       const s = o.kind === 'user' ? o.state : undefined
+      if (s && r.uid && s.uid !== r.uid.id) return idConflict(r, 'uid', s.uid, r.uid)
       if (!s)
         return change(r, 'create', [
           r.system ? 'system' : 'login',
+          ...(r.uid ? [`uid ${r.uid.id}`] : []),
           `home ${r.home}`,
           `shell ${r.shell}`,
           ...(r.groups.length ? [`groups ${r.groups.join(',')}`] : []),

@@ -27,6 +27,7 @@ export interface PathState {
 }
 
 export interface UserState {
+  uid: number
   home: string
   shell: string
   group: string
@@ -36,7 +37,7 @@ export interface UserState {
 }
 
 export type Observed =
-  | { kind: 'group'; exists: boolean }
+  | { kind: 'group'; exists: boolean; gid?: number }
   | { kind: 'user'; state?: UserState }
   | { kind: 'path'; state?: PathState }
   | { kind: 'package'; installed?: boolean; skip?: string }
@@ -82,6 +83,7 @@ function observeUser(accounts: Accounts, name: string): UserState | undefined {
   const u = accounts.users.get(name)
   if (!u) return undefined
   return {
+    uid: u.uid,
     home: u.home,
     shell: u.shell,
     group: groupName(accounts, u.gid),
@@ -137,7 +139,11 @@ async function observeAll(host: Host, root: SafeDir, resources: Resource[]): Pro
   for (const r of resources) {
     switch (r.kind) {
       case 'group':
-        out.push({ kind: 'group', exists: accounts.groups.has(r.name) })
+        out.push({
+          kind: 'group',
+          exists: accounts.groups.has(r.name),
+          gid: accounts.groups.get(r.name)?.gid,
+        })
         break
       case 'user':
         out.push({ kind: 'user', state: observeUser(accounts, r.name) })

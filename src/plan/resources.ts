@@ -2,10 +2,18 @@
 // compared with the host; nothing here does I/O.
 import type { RenderedFile, Validator } from '../render/types.ts'
 
+/** An account id the spec fixes, with the spec field it comes from (named when the host disagrees). */
+export interface FixedId {
+  id: number
+  field: string
+}
+
 export interface GroupResource {
   kind: 'group'
   name: string
   system: boolean
+  /** The gid to create it with; an existing group with another gid is a conflict. Unset: the next free one. */
+  gid?: FixedId
 }
 
 export interface UserResource {
@@ -21,6 +29,8 @@ export interface UserResource {
   createHome: boolean
   shell: string
   comment: string
+  /** The uid to create it with; an existing user with another uid is a conflict. Unset: the next free one. */
+  uid?: FixedId
 }
 
 export interface DirResource {

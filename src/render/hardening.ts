@@ -22,6 +22,11 @@ export interface HardeningOptions {
   jit?: boolean
   /** File creation mask; 0027 (group may read, others nothing) unless a service keeps its files private. */
   umask?: string
+  /**
+   * Why the service may set setuid/setgid bits (RestrictSUIDSGID= left out); unset: it may not. Only the build
+   * needs it: npm tarballs such as fuse-shared-library-linux chmod a script to 6775 on install.
+   */
+  setidReason?: string
   /** Extra lines appended as they are (with their own comments). */
   extra?: readonly UnitLine[]
 }
@@ -60,7 +65,7 @@ export function hardening(o: HardeningOptions): UnitLine[] {
     ['ProtectProc', 'invisible'],
     ['RestrictNamespaces', true],
     ['RestrictRealtime', true],
-    ['RestrictSUIDSGID', true],
+    ...(o.setidReason ? [{ comment: o.setidReason }] : [['RestrictSUIDSGID', true] as const]),
     ['LockPersonality', true],
     ['SystemCallArchitectures', 'native'],
     ['SystemCallFilter', '@system-service'],

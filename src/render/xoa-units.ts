@@ -77,6 +77,12 @@ export function renderBuildUnit(spec: Spec, env: RenderEnv): RenderedFile {
         },
         ['ExecStart', xoaExec(env, 'build')],
         ['Environment', envAssignment('HOME', dirname(p.serverConfigHome))],
+        {
+          comment:
+            'This unit has a mount namespace of its own (ProtectSystem=): xoa mounts the release store nosuid ' +
+            'in it for the build, and the mount ends with the unit.',
+        },
+        ['Environment', envAssignment('XOA_PRIVATE_MOUNTS', '1')],
         { comment: 'A cold build takes minutes; an unchanged build key returns at once.' },
         ['TimeoutStartSec', '2h'],
         ...hardening({
@@ -87,6 +93,14 @@ export function renderBuildUnit(spec: Spec, env: RenderEnv): RenderedFile {
           // It changes owners (chown) and drops to the service account (setuid) for the yarn steps.
           root: true,
           jit: true,
+          setidReason:
+            'RestrictSUIDSGID= is deliberately not set: npm tarballs XO depends on (fuse-shared-library-linux) ' +
+            'chmod a script to 6775 during yarn install. The bits are void here (NoNewPrivileges=, the ' +
+            'release store mounted nosuid) and xoa strips every one of them when it seals the release.',
+          extra: [
+            { comment: 'mount(2) for that nosuid bind mount of the release store, in this unit only.' },
+            ['SystemCallFilter', '@mount'],
+          ],
         }),
       ],
     ],

@@ -7,6 +7,7 @@ import { XoaError } from '../cli/errors.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import { serverEnvironment } from '../spec/server-env.ts'
+import { ensureServiceAccount } from '../util/service-account.ts'
 import { readOrCreateAdminPassword } from './admin.ts'
 import { bootstrap, runAsServiceAccount } from './bootstrap.ts'
 import { prepareForeground } from './foreground.ts'
@@ -46,6 +47,11 @@ async function waitFor(cond: () => Promise<boolean>, timeoutMs: number, what: st
 /** Start everything; resolve once XO is healthy (or throw, having stopped what it started). */
 export async function up(spec: Spec, opts: UpOptions): Promise<UpState> {
   const p = statePaths(spec)
+  // A container has no `xoa apply`: as root, create the service account (and group) it runs as.
+  if (process.getuid?.() === 0) {
+    const { created } = await ensureServiceAccount(spec)
+    if (created.length) opts.log(`xoa | created the service account: ${created.join(', ')}`)
+  }
   const owner = await runAsServiceAccount(spec)
   const candidate = opts.build ? await opts.build() : undefined
   if (!existsSync(p.current) && !candidate)

@@ -85,6 +85,22 @@ const build = z.strictObject({
 const service = z.strictObject({
   user: unixName.default('xo').describe('Service account running xo-server (no shell, no password).'),
   group: unixName.default('xo').describe("Service account's group."),
+  uid: z
+    .int()
+    .min(1)
+    .max(2147483646)
+    .optional()
+    .describe(
+      'uid of service.user when xoa creates it (apply, or `xoa up`/`xoa build` as root); an existing account with another uid is an error. Default: the next free system uid.',
+    ),
+  gid: z
+    .int()
+    .min(1)
+    .max(2147483646)
+    .optional()
+    .describe(
+      'gid of service.group when xoa creates it, likewise checked. Default: the next free system gid.',
+    ),
 })
 
 const sshKey = z

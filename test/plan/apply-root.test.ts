@@ -144,6 +144,27 @@ test('a changed spec field shows exactly the expected ~ lines, and apply makes j
   assert.match(readFileSync(join(root, 'etc/xo-server/config.toml'), 'utf8'), /port = 8080/)
 })
 
+test('apply creates the service account with the uid/gid the spec sets, and refuses to renumber it', (t) => {
+  const root = makeTargetRoot(tempDir(t))
+  const spec = join(tempDir(t), 'xoa.toml')
+  const withIds = (uid: number, gid: number) =>
+    writeFileSync(
+      spec,
+      readFileSync(EXAMPLE, 'utf8').replace(/^group = "xo"$/m, `group = "xo"\nuid = ${uid}\ngid = ${gid}`),
+    )
+  withIds(4321, 4322)
+  applyJson(root, spec)
+  assert.match(readFileSync(join(root, 'etc', 'passwd'), 'utf8'), /^xo:x:4321:4322:/m)
+  assert.match(readFileSync(join(root, 'etc', 'group'), 'utf8'), /^xo:x:4322:/m)
+  // Other ids than the account has: nothing changes, and the field is named.
+  withIds(4400, 4322)
+  const passwd = readFileSync(join(root, 'etc', 'passwd'), 'utf8')
+  const r = xoa(['apply', '--spec', spec, '--root', root, '--yes'])
+  assert.equal(r.status, 1, r.stdout)
+  assert.match(r.stderr, /user xo: exists with uid 4321, but service\.uid = 4400/)
+  assert.equal(readFileSync(join(root, 'etc', 'passwd'), 'utf8'), passwd)
+})
+
 test('secrets: generated once, never printed, never rewritten; their mode is kept right', (t) => {
   const root = makeTargetRoot(tempDir(t))
   const first = xoa(['apply', '--spec', EXAMPLE, '--root', root, '--yes'])

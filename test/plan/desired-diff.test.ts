@@ -112,6 +112,7 @@ test('accounts: what differs is said, and an unlocked password is locked', () =>
   const seen: Observed = {
     kind: 'user',
     state: {
+      uid: 998,
       home: '/var/lib/xo',
       shell: '/bin/bash',
       group: 'xo',
@@ -127,6 +128,42 @@ test('accounts: what differs is said, and an unlocked password is locked', () =>
   ])
   const [gone] = diff([user], [{ kind: 'user' }], { live: false, systemd: false })
   assert.equal(gone?.action, 'create')
+})
+
+test('accounts: ids the spec sets are created with, and an existing account with other ids is a conflict', () => {
+  const rs = desired(spec({ service: { uid: 5000, gid: 5001 } }), DEFAULT_RENDER_ENV)
+  const user = rs.find((r) => r.kind === 'user' && r.name === 'xo')
+  const group = rs.find((r) => r.kind === 'group' && r.name === 'xo')
+  const ctx = { live: false, systemd: false }
+  const [u, g] = diff([user!, group!], [{ kind: 'user' }, { kind: 'group', exists: false }], ctx)
+  assert.deepEqual([u?.action, g?.action], ['create', 'create'])
+  assert.ok(u?.details.includes('uid 5000'), u?.details.join())
+  assert.ok(g?.details.includes('gid 5001'), g?.details.join())
+  const state = {
+    uid: 998,
+    home: '/var/lib/xo',
+    shell: '/usr/sbin/nologin',
+    group: 'xo',
+    groups: ['redis-xo'],
+  }
+  const [cu, cg] = diff(
+    [user!, group!],
+    [
+      { kind: 'user', state },
+      { kind: 'group', exists: true, gid: 997 },
+    ],
+    ctx,
+  )
+  assert.equal(cu?.action, 'conflict')
+  assert.match(cu?.details[0] ?? '', /uid 998, but service\.uid = 5000/)
+  assert.equal(cg?.action, 'conflict')
+  assert.match(cg?.details[0] ?? '', /gid 997, but service\.gid = 5001/)
+  // The same ids: nothing to do.
+  const [ok] = diff([group!], [{ kind: 'group', exists: true, gid: 5001 }], ctx)
+  assert.equal(ok?.action, 'ok')
+  // Without ids in the spec any id is fine.
+  const plain = desired(spec(), DEFAULT_RENDER_ENV).find((r) => r.kind === 'group' && r.name === 'xo')
+  assert.equal(diff([plain!], [{ kind: 'group', exists: true, gid: 997 }], ctx)[0]?.action, 'ok')
 })
 
 test('paths: owner, mode and content changes are named; a secret never shows content; wrong types conflict', () => {

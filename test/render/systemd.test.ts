@@ -138,3 +138,22 @@ test('xo-server in seed-compatible sudo mode: relaxed and scored (printed, not b
     'sudo mode is less hardened',
   )
 })
+
+test('only xo-build leaves RestrictSUIDSGID= out (npm tarballs chmod 6775), saying why; it may mount(2)', (t) => {
+  const { units } = verifyRoot(t, spec({ updates: { schedule: 'daily' } }))
+  for (const [name, file] of units) {
+    // The hardening() units; xoa-mountd is the root mount broker, with a set of its own.
+    if (!name.endsWith('.service') || name === 'xoa-mountd.service') continue
+    const text = readFileSync(file, 'utf8')
+    if (name === 'xo-build.service') {
+      assert.doesNotMatch(text, /^RestrictSUIDSGID=/m)
+      assert.match(text, /^# RestrictSUIDSGID= is deliberately not set: .*strips every one of them/m)
+      assert.match(text, /^SystemCallFilter=@mount$/m)
+      assert.match(text, /^Environment=XOA_PRIVATE_MOUNTS=1$/m)
+      assert.match(text, /^NoNewPrivileges=yes$/m)
+    } else if (name !== 'xo-server.service' || /^NoNewPrivileges=yes$/m.test(text)) {
+      assert.match(text, /^RestrictSUIDSGID=yes$/m, name)
+      assert.doesNotMatch(text, /@mount/, name)
+    }
+  }
+})
