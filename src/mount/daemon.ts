@@ -25,6 +25,7 @@ export interface DaemonOptions {
   log?: (line: string) => void
   /** Environment to read LISTEN_FDS/LISTEN_PID from. */
   env?: NodeJS.ProcessEnv
+  limits?: Partial<ConnectionLimits>
 }
 
 /** Handle one request text end to end; exported so tests can drive it without a socket. */
@@ -56,33 +57,88 @@ function refused(reason: string, log: (l: string) => void, what: string): Broker
   return { code: 1, stdout: '', stderr: `xoa-mountd: refused: ${reason}\n`, refused: reason }
 }
 
-function serveConnection(sock: Socket, opts: DaemonOptions): void {
+/**
+ * What one broker serves at a time. Peer credentials would not help to share it out: the attacker runs as
+ * the service account, like xo-server itself. So a request line must arrive within a deadline counted from
+ * the connection (not an idle timeout a trickling client can renew), and when all connection slots are taken
+ * the oldest connection still sending its request is dropped for the newcomer: a flood of idle or trickling
+ * connections cannot keep a prompt request out. Requests that are complete run up to `running` at a time.
+ */
+export interface ConnectionLimits {
+  connections: number
+  running: number
+  deadlineMs: number
+}
+export const CONNECTION_LIMITS: ConnectionLimits = {
+  connections: 64,
+  running: 16,
+  deadlineMs: READ_TIMEOUT_MS,
+}
+
+interface Conn {
+  reading: boolean
+  drop(reason: string): void
+}
+
+interface ServerState {
+  limits: ConnectionLimits
+  /** Open connections, oldest first (a Set keeps insertion order). */
+  open: Set<Conn>
+  running: number
+}
+
+function serveConnection(sock: Socket, opts: DaemonOptions, state: ServerState): void {
+  const log = opts.log ?? ((l) => process.stderr.write(`${l}\n`))
+  const { limits } = state
   const chunks: Buffer[] = []
   let size = 0
   let done = false
   let started = false
+  let deadline: NodeJS.Timeout | undefined
   const reply = (r: BrokerReply) => {
     if (done) return
     done = true
-    sock.setTimeout(0)
+    clearTimeout(deadline)
     sock.end(`${JSON.stringify(r)}\n`)
   }
-  const fail = (reason: string) =>
-    reply(refused(reason, opts.log ?? ((l) => process.stderr.write(`${l}\n`)), '<connection>'))
-  sock.setTimeout(READ_TIMEOUT_MS, () => {
-    fail(`no complete request within ${READ_TIMEOUT_MS} ms`)
-    sock.destroySoon()
-  })
+  const fail = (reason: string) => reply(refused(reason, log, '<connection>'))
+  const conn: Conn = {
+    reading: true,
+    drop(reason) {
+      conn.reading = false
+      fail(reason)
+      sock.destroySoon()
+    },
+  }
+  if (state.open.size >= limits.connections) {
+    const oldest = [...state.open].find((c) => c.reading)
+    if (!oldest) {
+      fail(`busy: ${state.open.size} connections open, all running; retry`)
+      sock.destroySoon()
+      return
+    }
+    oldest.drop(`dropped: ${limits.connections} connections open and this one had not sent its request`)
+    state.open.delete(oldest)
+  }
+  state.open.add(conn)
+  sock.on('close', () => state.open.delete(conn))
+  deadline = setTimeout(
+    () => conn.drop(`no complete request within ${limits.deadlineMs} ms`),
+    limits.deadlineMs,
+  )
   sock.on('error', () => {})
   // Called on the first newline and again on 'end': the request must run once only.
   const finish = () => {
     if (done || started) return
     started = true
+    conn.reading = false
+    clearTimeout(deadline)
+    if (state.running >= limits.running) return fail(`busy: ${state.running} requests running; retry`)
+    state.running++
     const text = Buffer.concat(chunks).toString('utf8').split('\n')[0]!
-    sock.setTimeout(0)
-    handle(text, opts).then(reply, (e) =>
-      reply({ code: 1, stdout: '', stderr: `xoa-mountd: ${(e as Error).message}\n` }),
-    )
+    handle(text, opts)
+      .then(reply, (e) => reply({ code: 1, stdout: '', stderr: `xoa-mountd: ${(e as Error).message}\n` }))
+      .finally(() => state.running--)
   }
   sock.on('data', (chunk: Buffer) => {
     if (done || started) return
@@ -103,7 +159,8 @@ function serveConnection(sock: Socket, opts: DaemonOptions): void {
 
 /** Start listening; resolves once the socket accepts connections. */
 export async function startDaemon(opts: DaemonOptions): Promise<Server> {
-  const server = createServer({ allowHalfOpen: true }, (sock) => serveConnection(sock, opts))
+  const state: ServerState = { limits: { ...CONNECTION_LIMITS, ...opts.limits }, open: new Set(), running: 0 }
+  const server = createServer({ allowHalfOpen: true }, (sock) => serveConnection(sock, opts, state))
   const env = opts.env ?? process.env
   if (env.LISTEN_PID === String(process.pid) && Number(env.LISTEN_FDS) >= 1) {
     // systemd socket activation: the socket (0660 root:group) is fd 3.
