@@ -5,8 +5,7 @@
 // below it is opened. The calls that may touch a remote or FUSE file system run in a worker with a
 // deadline (syscalls.ts), so a hung one refuses the request instead of freezing the daemon.
 import { randomBytes } from 'node:crypto'
-import { constants } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { constants, readFileSync } from 'node:fs'
 import { CallFailed, directCalls, type Syscalls, stuckWorkers, workerCalls } from './syscalls.ts'
 import type { Pin } from './types.ts'
 import { failed, kind, O_PATH, PathRefused as PinRefused, procFd, unsafeDir, walk } from './walk.ts'
@@ -80,8 +79,9 @@ async function openMountsDir(sys: Syscalls, mountsDir: string, opened: number[],
 }
 
 /** Is `path` a mount point? From the mount table, so nothing on a hung mount is touched. */
+// Read synchronously: procfs answers at once, and this must work even if libuv's pool were full.
 async function isMountPoint(path: string): Promise<boolean> {
-  return mountPoints(await readFile('/proc/self/mountinfo', 'utf8')).includes(path)
+  return mountPoints(readFileSync('/proc/self/mountinfo', 'utf8')).includes(path)
 }
 
 /**

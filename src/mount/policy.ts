@@ -116,7 +116,11 @@ function decideMount(args: string[], env: Record<string, string>, ctx: PolicyCon
 }
 
 function decideUmount(args: string[], ctx: PolicyContext): Decision {
-  if (args.length !== 1) return refuse('umount: exactly one argument, the mount point, is accepted')
+  // -l (lazy) is the way out of a mount whose server hangs: detach now, clean up when it is no longer busy.
+  const lazy = args[0] === '-l'
+  if (lazy) args = args.slice(1)
+  if (args.length !== 1)
+    return refuse('umount: exactly one argument, the mount point, is accepted (after an optional -l)')
   const name = mountPointName(args[0]!, ctx.mountsDir)
   if (!name.ok) return refuse(`umount: ${name.reason}`)
   return {
@@ -125,7 +129,7 @@ function decideUmount(args: string[], ctx: PolicyContext): Decision {
       file: ctx.tools.umount,
       // mountsDir is held as fd 3 and the name is a mount point (checked when pinning), which the kernel
       // will not let anyone rename or replace while it is mounted.
-      argv: ['--no-canonicalize', `${fdPath(3)}/${name.name}`],
+      argv: ['--no-canonicalize', ...(lazy ? ['-l'] : []), `${fdPath(3)}/${name.name}`],
       env: { ...FIXED_ENV },
       pins: [{ kind: 'mounted', name: name.name, childFd: 3 }],
     },

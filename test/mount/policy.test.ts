@@ -111,6 +111,9 @@ describe('what upstream XO sends', () => {
       pins: [{ kind: 'mounted', name: 'r1', childFd: 3 }],
     })
   })
+  it('umount -l (lazy: the way out of a hung mount)', () => {
+    assert.deepEqual(allowed(['umount', '-l', T]).argv, ['--no-canonicalize', '-l', '/proc/self/fd/3/r1'])
+  })
   it('findmnt: the path as is (read-only)', () => {
     assert.deepEqual(allowed(['findmnt', T]).argv, [T])
   })
