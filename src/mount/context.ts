@@ -9,5 +9,12 @@ export { AccountMissing }
 
 export async function brokerContext(spec: Spec): Promise<PolicyContext> {
   const { uid, gid } = await lookupAccount(spec.service.user, spec.service.group)
-  return { mountsDir: spec.xo.mountsDir, dataDir: spec.xo.dataDir, uid, gid, tools: resolveTools() }
+  return {
+    mountsDir: spec.xo.mountsDir,
+    dataDir: spec.xo.dataDir,
+    uid,
+    gid,
+    tools: resolveTools(),
+    maxImageMounts: spec.mounts.maxImageMounts,
+  }
 }

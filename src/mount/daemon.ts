@@ -3,6 +3,7 @@ import { chmod, lchown, lstat, unlink } from 'node:fs/promises'
 import { createServer, type Server, type Socket } from 'node:net'
 import { basename, dirname } from 'node:path'
 import { type Executor, runPlan } from './exec.ts'
+import { DEFAULT_MAX_IMAGE_MOUNTS, reserveImageServer } from './image-cap.ts'
 import { PinRefused, pinAll } from './pin.ts'
 import { decide } from './policy.ts'
 import {
@@ -13,7 +14,7 @@ import {
   READ_TIMEOUT_MS,
 } from './protocol.ts'
 import { openSocketDir } from './socket-dir.ts'
-import type { PolicyContext } from './types.ts'
+import type { ExecPlan, PolicyContext } from './types.ts'
 
 export interface DaemonOptions {
   ctx: PolicyContext
@@ -36,16 +37,27 @@ export async function handle(text: string, opts: DaemonOptions): Promise<BrokerR
   const what = describeRequest(parsed.request)
   const decision = decide(parsed.request, opts.ctx)
   if (!decision.allow) return refused(decision.reason, log, what)
+  if (decision.exec.file !== opts.ctx.tools.vhdimount) return run(decision.exec, what, opts, log)
+  const slot = reserveImageServer(opts.ctx.mountsDir, opts.ctx.maxImageMounts ?? DEFAULT_MAX_IMAGE_MOUNTS)
+  if (!slot.ok) return refused(slot.reason, log, what)
+  try {
+    return await run(decision.exec, what, opts, log)
+  } finally {
+    slot.release()
+  }
+}
+
+async function run(exec: ExecPlan, what: string, opts: DaemonOptions, log: (l: string) => void) {
   let pinned: Awaited<ReturnType<typeof pinAll>>
   try {
-    pinned = await pinAll(decision.exec.pins, opts.ctx.mountsDir)
+    pinned = await pinAll(exec.pins, opts.ctx.mountsDir)
   } catch (e) {
     if (e instanceof PinRefused) return refused(e.message, log, what)
     throw e
   }
   try {
-    const reply = await (opts.executor ?? runPlan)(decision.exec, pinned.fds)
-    log(`allowed: ${what} -> ${decision.exec.file} exit ${reply.code}`)
+    const reply = await (opts.executor ?? runPlan)(exec, pinned.fds)
+    log(`allowed: ${what} -> ${exec.file} exit ${reply.code}`)
     return reply
   } finally {
     await pinned.release()

@@ -17,6 +17,8 @@ export interface PolicyContext {
   gid: number
   /** Absolute paths of the tools, never looked up through the caller's PATH. */
   tools: ToolPaths
+  /** mounts.maxImageMounts: at most this many vhdimount servers at a time (default 8). */
+  maxImageMounts?: number
 }
 
 export type Tool = 'mount' | 'umount' | 'findmnt' | 'vhdimount' | 'vhdiinfo'
