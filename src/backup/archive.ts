@@ -145,7 +145,15 @@ export interface Member {
 
 /** What the (authenticated) archive holds, from `tar --list`: only plain files and directories pass. */
 export async function listArchive(file: string, shownAs: string): Promise<Member[]> {
-  const list = await execa('tar', ['--list', '--verbose', '--numeric-owner', '--gzip', `--file=${file}`], {
+  const args = [
+    '--list',
+    '--verbose',
+    '--numeric-owner',
+    '--quoting-style=literal',
+    '--gzip',
+    `--file=${file}`,
+  ]
+  const list = await execa('tar', args, {
     reject: false,
     env: { LC_ALL: 'C', TZ: 'UTC' },
   })
@@ -157,7 +165,7 @@ export async function listArchive(file: string, shownAs: string): Promise<Member
     const m = /^([-d])[-rwxsStT]{9} \d+\/\d+ +(\d+) \d{4}-\d\d-\d\d \d\d:\d\d (.+)$/.exec(line)
     if (!m) throw notUsable(shownAs, `it holds something other than plain files: ${line}`)
     const name = m[3]!.replace(/^\.\//, '').replace(/\/$/, '')
-    if (name.startsWith('/') || name.split('/').some((s) => s === '..') || name.includes('\\'))
+    if (name.startsWith('/') || name.split('/').some((s) => s === '..'))
       throw notUsable(shownAs, `unsafe member name ${m[3]}`)
     if (name === '.' || name === '') continue
     out.push({ name, type: m[1] === 'd' ? 'dir' : 'file', size: Number(m[2]) })

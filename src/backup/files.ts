@@ -92,6 +92,12 @@ export function collectTree(
       if (!rel && (SWAP_PREFIXES.some((p) => name.startsWith(p)) || rules.exclude?.includes(name))) continue
       const r = rel ? `${rel}/${name}` : name
       const shown = join(dir, r)
+      // A control character would break tar's listing, which restore reads: such a name (xo-server makes
+      // none) must not make the whole archive unrestorable.
+      if (/[\x00-\x1f\x7f]/.test(name)) {
+        skipped.push(`${JSON.stringify(shown)} (control character in its name)`)
+        continue
+      }
       if (lstatAt(fd, name)?.isDirectory()) {
         let sub: number
         try {

@@ -80,3 +80,27 @@ test('a 2.1 GiB (sparse) file in the data dir is backed up and restored, streami
   assert.equal(head.subarray(0, 4).toString(), 'tail')
   assert.deepEqual([...head.subarray(4)], [0, 0, 0, 0])
 })
+
+test('odd names the service account can make never make the archive unrestorable', async (t) => {
+  const h = await makeHost(t)
+  const names = ['accentué.ldb', 'back\\slash', 'with space', '-rw-r--r-- 0 1 2026-01-01 00:00 fake']
+  for (const n of [...names, 'new\nline']) {
+    writeFileSync(join(h.dataDir, n), n)
+    chownSync(join(h.dataDir, n), SERVICE.uid, SERVICE.gid)
+  }
+  const b = xoa(['backup', '--spec', h.specFile, '--json'], { env: h.env })
+  assert.equal(b.status, 0, b.stderr)
+  const { archive, skipped } = JSON.parse(b.stdout)
+  assert.deepEqual(
+    (skipped as string[]).filter((s) => s.includes('new')),
+    [`${JSON.stringify(join(h.dataDir, 'new\nline'))} (control character in its name)`],
+  )
+  for (const n of names) rmSync(join(h.dataDir, n))
+  const r = xoa(['restore', archive, '--spec', h.specFile, '--yes'], { env: h.env })
+  assert.equal(r.status, 0, r.stderr)
+  for (const n of names) assert.equal(readFileSync(join(h.dataDir, n), 'utf8'), n)
+  assert.ok(
+    !readdirSync(h.dataDir).includes('new\nline'),
+    'the data dir is the archive: the skipped file is gone',
+  )
+})
