@@ -14,6 +14,7 @@ import {
   linkSync,
   openSync,
   readSync,
+  readdirSync,
   rmSync,
   statSync,
   writeSync,
@@ -54,7 +55,17 @@ export async function writeArchive(staging: string, target: string, key: Buffer)
       gzip.on('end', resolve)
       gzip.on('error', reject)
     })
-    await tarInto(gzip, ['--create', '--file=-', '--format=gnu', '--sparse', `--directory=${staging}`, '.'])
+    // Members named files/…, manifest.json, redis.json (no "./" prefix): what `tar -tzf` users expect.
+    const top = readdirSync(staging).sort()
+    await tarInto(gzip, [
+      '--create',
+      '--file=-',
+      '--format=gnu',
+      '--sparse',
+      `--directory=${staging}`,
+      '--',
+      ...top,
+    ])
     await gzipped
     writeSync(fd, header(key, mac.digest()), 0, HEADER_BYTES, 0)
     fsyncSync(fd)
@@ -138,7 +149,10 @@ export function authenticatedCopy(file: string, copy: string, key: Buffer): void
 }
 
 export interface Member {
+  /** Normalised: no "./" prefix, no trailing "/". */
   name: string
+  /** As tar lists it, to name it to tar again. */
+  raw: string
   type: 'file' | 'dir'
   size: number
 }
@@ -168,12 +182,12 @@ export async function listArchive(file: string, shownAs: string): Promise<Member
     if (name.startsWith('/') || name.split('/').some((s) => s === '..'))
       throw notUsable(shownAs, `unsafe member name ${m[3]}`)
     if (name === '.' || name === '') continue
-    out.push({ name, type: m[1] === 'd' ? 'dir' : 'file', size: Number(m[2]) })
+    out.push({ name, raw: m[3]!, type: m[1] === 'd' ? 'dir' : 'file', size: Number(m[2]) })
   }
   return out
 }
 
-/** Unpack `members` (or everything) of the authenticated copy into `into`, a private dir. */
+/** Unpack `members` (raw names, or everything) of the authenticated copy into `into`, a private dir. */
 export async function extractArchive(file: string, into: string, shownAs: string, members?: string[]) {
   const x = await execa(
     'tar',
@@ -185,7 +199,7 @@ export async function extractArchive(file: string, into: string, shownAs: string
       '--no-same-owner',
       '--no-same-permissions',
       '--no-overwrite-dir',
-      ...(members ? ['--', ...members.map((m) => `./${m}`)] : []),
+      ...(members ? ['--', ...members] : []),
     ],
     { reject: false },
   )

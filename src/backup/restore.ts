@@ -86,7 +86,7 @@ export async function verifyBackup(
     const manifestMember = members.find((m) => m.name === MANIFEST_FILE && m.type === 'file')
     if (!manifestMember || manifestMember.size > MAX_MANIFEST_BYTES)
       throw bad(`${MANIFEST_FILE} is missing or too large`)
-    await extractArchive(copy, tree, file, [MANIFEST_FILE])
+    await extractArchive(copy, tree, file, [manifestMember.raw])
     let manifest: BackupManifest
     try {
       manifest = ManifestSchema.parse(JSON.parse(readFileSync(join(tree, MANIFEST_FILE), 'utf8')))

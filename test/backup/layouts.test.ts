@@ -21,9 +21,10 @@ test('under xoa up, backup takes the config and session secret from the state di
   const archive: string = JSON.parse(b.stdout).archive
   const tar = gunzipSync(readFileSync(archive))
   assert.ok(tar.includes("sessionSecret = 's3cr3t'"), 'the session secret is in the archive')
-  const manifest = JSON.parse(
-    execFileSync('tar', ['-xzOf', archive, './manifest.json'], { encoding: 'utf8' }),
-  )
+  const members = execFileSync('tar', ['-tzf', archive], { encoding: 'utf8' }).split('\n')
+  for (const f of ['files/config/config.toml', 'files/config/config.z-secrets.toml'])
+    assert.ok(members.includes(f), `${f} listed by tar -tzf`)
+  const manifest = JSON.parse(execFileSync('tar', ['-xzOf', archive, 'manifest.json'], { encoding: 'utf8' }))
   assert.deepEqual(manifest.roots.config, { dir: h.configDir, present: true })
 
   writeFileSync(join(h.configDir, 'config.z-secrets.toml'), "[http]\nsessionSecret = 'other'\n")
