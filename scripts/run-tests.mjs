@@ -17,7 +17,7 @@ const files = only.length > 0 ? only : find('test').sort()
 // The run's own temp dir (TMPDIR for every test): a server left running in it is this run's, not another
 // run's on the same machine (redis-server rewrites its environment, so no variable could tell).
 const runTmp = mkdtempSync(join(tmpdir(), 'xoa-test-run-'))
-chmodSync(runTmp, 0o755) // tests that act as another account must still reach their own temp dirs
+chmodSync(runTmp, 0o1777) // as /tmp is: builds and attacks run as other accounts and write temp files
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
   stdio: 'inherit',
   env: { ...process.env, TMPDIR: runTmp },

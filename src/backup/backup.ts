@@ -1,5 +1,5 @@
-// `xoa backup`: Redis (one atomic snapshot), /etc/xo-server, the secrets, the pin and the data dir, into one
-// 0600 archive; then retention. xo-server is stopped for the snapshot when a ServiceControl manages it, so
+// `xoa backup`: Redis (one atomic snapshot), xo-server's config dir, the secrets, the pin and the data dir, into
+// one 0600 archive signed with the host's backup key; then retention. xo-server is stopped for the snapshot when a ServiceControl manages it, so
 // Redis and the data dir are of the same instant (docs/backup.md says exactly what is consistent with what).
 import {
   mkdirSync,
@@ -18,18 +18,19 @@ import type { Spec } from '../spec/schema.ts'
 import { writeArchive } from './archive.ts'
 import { collectFile, collectTree, sha256File } from './files.ts'
 import {
-  archiveName,
   archivesToRemove,
   type BackupManifest,
   type Entry,
   FORMAT,
   MANIFEST_FILE,
+  nextArchiveName,
   REDIS_FILE,
   type Section,
   type SectionRoot,
   specHash,
 } from './format.ts'
-import { assertBackupsOutsideData, restoredDirs } from './locations.ts'
+import { BACKUP_KEY_FILE, hostKey } from './key-file.ts'
+import { assertBackupsOutsideData, owners, restoredDirs } from './locations.ts'
 import { keyCount, saveRedis, serializeSnapshot } from './redis-snapshot.ts'
 import type { ServiceControl } from './services.ts'
 
@@ -60,19 +61,26 @@ export interface BackupResult {
 export async function createBackup(spec: Spec, opts: BackupOptions): Promise<BackupResult> {
   const paths = statePaths(spec)
   const now = opts.now ?? new Date()
-  const target = opts.out ? resolve(opts.out) : join(paths.backups, archiveName(now))
-  const dir = dirname(target)
+  const out = opts.out ? resolve(opts.out) : undefined
+  const dir = out ? dirname(out) : paths.backups
   assertBackupsOutsideData(spec, dir)
-  mkdirSync(dirname(dir), { recursive: true }) // the state dir's own mode is apply's business
+  mkdirSync(dirname(paths.backups), { recursive: true }) // the state dir's own mode is apply's business
+  mkdirSync(paths.backups, { recursive: true, mode: 0o700 })
   mkdirSync(dir, { recursive: true, mode: 0o700 })
-  const staging = mkdtempSync(join(dir, '.xoa-backup-staging-'))
+  const key = hostKey(spec)
+  const { service } = await owners(spec)
+  // Staged in root's private backups dir whatever --out says: never in a directory another account can write.
+  const staging = mkdtempSync(join(paths.backups, '.xoa-backup-staging-'))
   try {
     const dirs = restoredDirs(spec)
     const roots: Partial<Record<Section, SectionRoot>> = {}
     const files: Entry[] = []
     const skipped: string[] = []
     const take = (section: Section, path: string) => {
-      const c = collectTree(section, path, staging)
+      const c = collectTree(section, path, staging, {
+        exclude: section === 'secrets' ? [BACKUP_KEY_FILE] : [],
+        ownerUid: section === 'data' ? service.uid : undefined,
+      })
       roots[section] = c.root
       files.push(...c.entries)
       skipped.push(...c.skipped)
@@ -131,8 +139,9 @@ export async function createBackup(spec: Spec, opts: BackupOptions): Promise<Bac
     }
     writeFileSync(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 })
 
-    const written = await placeArchive(staging, target, opts.out === undefined, now)
-    const removed = opts.out === undefined ? applyRetention(dir, spec.updates.keepBackups) : []
+    const written = await placeArchive(staging, out ?? dir, out === undefined, now, key)
+    const removed =
+      out === undefined ? applyRetention(dir, spec.updates.keepBackups, basename(written.path)) : []
     return {
       archive: written.path,
       bytes: written.bytes,
@@ -149,24 +158,27 @@ export async function createBackup(spec: Spec, opts: BackupOptions): Promise<Bac
   }
 }
 
-/** Link into place without replacing anything; a default name taken in the same second gets a suffix. */
-async function placeArchive(staging: string, target: string, numbered: boolean, now: Date) {
-  for (let n = 0; n < 100; n++) {
-    const path = n === 0 ? target : join(dirname(target), archiveName(now, n))
+/**
+ * Link into place without replacing anything: `target` itself (--out), or in the default directory a name
+ * never used there before (nextArchiveName), chosen again if another backup took it meanwhile.
+ */
+async function placeArchive(staging: string, target: string, numbered: boolean, now: Date, key: Buffer) {
+  for (let tries = 0; tries < 100; tries++) {
+    const path = numbered ? join(target, nextArchiveName(readdirSync(target), now)) : target
     try {
-      return { path, bytes: await writeArchive(staging, path) }
+      return { path, bytes: await writeArchive(staging, path, key) }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
       if (!numbered)
         throw new XoaError(`${target} already exists`, { hint: 'choose another --out, or remove that file' })
     }
   }
-  throw new XoaError(`too many backups named like ${target} in one second`)
+  throw new XoaError(`too many backups made at once in ${target}`)
 }
 
-/** Delete xoa-named archives beyond the newest `keep`; returns what it removed. */
-export function applyRetention(dir: string, keep: number): string[] {
-  const gone = archivesToRemove(readdirSync(dir), keep).map((n) => join(dir, n))
+/** Delete xoa-named archives beyond the newest `keep`, never `justWritten`; returns what it removed. */
+export function applyRetention(dir: string, keep: number, justWritten?: string): string[] {
+  const gone = archivesToRemove(readdirSync(dir), keep, justWritten).map((n) => join(dir, n))
   for (const f of gone) rmSync(f, { force: true })
   return gone
 }

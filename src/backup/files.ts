@@ -1,69 +1,53 @@
-// Copying directory trees into a backup's staging dir (with checksums and original modes/owners in the
-// manifest) and back onto the host: each file written to a temp name beside its target, given its owner and
-// mode, then renamed, so no target is ever half-written or briefly more readable than it was.
-import { createHash, randomBytes } from 'node:crypto'
-import {
-  chmodSync,
-  chownSync,
-  closeSync,
-  fchmodSync,
-  fchownSync,
-  fsyncSync,
-  lchownSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  readSync,
-  renameSync,
-  rmSync,
-  symlinkSync,
-  writeSync,
-} from 'node:fs'
+// Copying directory trees into a backup's staging dir (with checksums in the manifest) and back onto the host,
+// all through directory descriptors (dir-fd.ts): what is copied is what was opened and checked, never what a
+// path pointed to a moment before; what is written goes to a temp name in the very directory checked, gets
+// its owner and mode from rules.ts through its descriptor, and is renamed over its name.
+import { createHash } from 'node:crypto'
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import {
+  copyFd,
+  ensureDirAt,
+  entriesAt,
+  lstatAt,
+  type Meta,
+  openDirAt,
+  openDirPath,
+  openFileAt,
+  removeAt,
+  setMeta,
+  writeFileAt,
+} from './dir-fd.ts'
 import { archivePathOf, type Entry, type Section, type SectionRoot } from './format.ts'
+import type { SectionRules } from './rules.ts'
 
-/** Names restore uses inside a data dir while swapping it; never part of a backup. */
+/** Names restore once used inside a data dir while swapping it; never part of a backup. */
 export const SWAP_PREFIXES = ['.xoa-restore-', '.xoa-old-']
 
+/** Hash a file in 1 MiB reads (a 2 GiB file must not have to fit in one Buffer). */
 export function sha256File(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex')
-}
-
-/** Copy `src` into the open descriptor `to`, hashing on the way. */
-function copyInto(src: string, to: number): { size: number; sha256: string } {
-  const hash = createHash('sha256')
-  const buf = Buffer.allocUnsafe(1 << 20)
-  const from = openSync(src, 'r')
-  let size = 0
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW)
   try {
-    for (let n = readSync(from, buf); n > 0; n = readSync(from, buf)) {
-      writeSync(to, buf, 0, n)
-      hash.update(buf.subarray(0, n))
-      size += n
-    }
+    const hash = createHash('sha256')
+    const buf = Buffer.allocUnsafe(1 << 20)
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) hash.update(buf.subarray(0, n))
+    return hash.digest('hex')
   } finally {
-    closeSync(from)
+    closeSync(fd)
   }
-  return { size, sha256: hash.digest('hex') }
 }
 
-/** Copy into a new file that is 0600 from its creation (copyFile would give it the source's mode first). */
-function copyPrivate(src: string, dest: string): { size: number; sha256: string } {
+/** Copy the open file `from` into a new 0600 file at `dest` (staging is root's and private). */
+function stageCopy(from: number, dest: string): { size: number; sha256: string } {
   mkdirSync(dirname(dest), { recursive: true, mode: 0o700 })
   const to = openSync(dest, 'wx', 0o600)
   try {
-    return copyInto(src, to)
+    const hash = createHash('sha256')
+    const size = copyFd(from, to, (b) => hash.update(b))
+    return { size, sha256: hash.digest('hex') }
   } finally {
     closeSync(to)
   }
-}
-
-function metaOf(path: string) {
-  const st = lstatSync(path)
-  return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid }
 }
 
 export interface Collected {
@@ -72,139 +56,167 @@ export interface Collected {
   skipped: string[]
 }
 
-/** Copy the tree at `dir` into `staging/files/<section>/`, recording every entry; staged copies are 0600. */
-export function collectTree(section: Section, dir: string, staging: string): Collected {
-  let st: ReturnType<typeof lstatSync>
+export interface CollectRules {
+  /** Names at the section's top level that are never archived (the backup key in the secrets). */
+  exclude?: string[]
+  /** Files must belong to this uid (the data dir: anything else is not xo-server's own file). */
+  ownerUid?: number
+}
+
+/**
+ * Copy the tree at `dir` into `staging/files/<section>/`, recording files and directories. Symlinks, special
+ * files and whatever changed type between listing and opening are skipped (and listed as such): restore
+ * creates nothing but plain files and directories.
+ */
+export function collectTree(
+  section: Section,
+  dir: string,
+  staging: string,
+  rules: CollectRules = {},
+): Collected {
+  let top: number
   try {
-    st = lstatSync(dir)
-  } catch {
-    return { root: { dir, present: false, mode: 0, uid: 0, gid: 0 }, entries: [], skipped: [] }
+    top = openDirPath(dir)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    return {
+      root: { dir, present: false },
+      entries: [],
+      skipped: code === 'ENOENT' ? [] : [`${dir} (${code ?? (e as Error).message})`],
+    }
   }
-  if (!st.isDirectory())
-    return { root: { dir, present: false, mode: 0, uid: 0, gid: 0 }, entries: [], skipped: [dir] }
   const entries: Entry[] = []
   const skipped: string[] = []
-  const walk = (rel: string) => {
-    const here = rel ? join(dir, rel) : dir
-    for (const name of readdirSync(here).sort()) {
-      if (!rel && SWAP_PREFIXES.some((p) => name.startsWith(p))) continue
+  const walk = (fd: number, rel: string) => {
+    for (const name of entriesAt(fd)) {
+      if (!rel && (SWAP_PREFIXES.some((p) => name.startsWith(p)) || rules.exclude?.includes(name))) continue
       const r = rel ? `${rel}/${name}` : name
-      const src = join(dir, r)
-      const s = lstatSync(src)
-      const meta = { mode: s.mode & 0o7777, uid: s.uid, gid: s.gid }
-      if (s.isDirectory()) {
-        entries.push({ type: 'dir', section, path: r, ...meta })
-        walk(r)
-      } else if (s.isSymbolicLink()) {
-        entries.push({ type: 'symlink', section, path: r, target: readlinkSync(src), ...meta })
-      } else if (s.isFile()) {
-        const copied = copyPrivate(src, join(staging, archivePathOf({ section, path: r })))
-        entries.push({ type: 'file', section, path: r, ...copied, ...meta })
-      } else {
-        skipped.push(src)
+      const shown = join(dir, r)
+      // A control character would break tar's listing, which restore reads: such a name (xo-server makes
+      // none) must not make the whole archive unrestorable.
+      if (/[\x00-\x1f\x7f]/.test(name)) {
+        skipped.push(`${JSON.stringify(shown)} (control character in its name)`)
+        continue
+      }
+      if (lstatAt(fd, name)?.isDirectory()) {
+        let sub: number
+        try {
+          sub = openDirAt(fd, name)
+        } catch (e) {
+          skipped.push(`${shown} (${(e as NodeJS.ErrnoException).code ?? 'changed while read'})`)
+          continue
+        }
+        try {
+          entries.push({ type: 'dir', section, path: r })
+          walk(sub, r)
+        } finally {
+          closeSync(sub)
+        }
+        continue
+      }
+      const o = openFileAt(fd, name)
+      if (o.kind === 'other') {
+        if (o.what !== 'gone') skipped.push(`${shown} (${o.what})`)
+        continue
+      }
+      try {
+        if (rules.ownerUid !== undefined && o.st.uid !== rules.ownerUid) {
+          skipped.push(`${shown} (owned by uid ${o.st.uid}, not the service account)`)
+          continue
+        }
+        const copied = stageCopy(o.fd, join(staging, archivePathOf({ section, path: r })))
+        entries.push({ type: 'file', section, path: r, ...copied })
+      } finally {
+        closeSync(o.fd)
       }
     }
   }
-  walk('')
-  return { root: { dir, present: true, ...metaOf(dir) }, entries, skipped }
+  try {
+    walk(top, '')
+  } finally {
+    closeSync(top)
+  }
+  return { root: { dir, present: true }, entries, skipped }
 }
 
 /** Stage one file under files/<section>/<name> (for the pin, which is kept but never restored). */
 export function collectFile(section: Section, src: string, name: string, staging: string): Entry | undefined {
-  let s: ReturnType<typeof lstatSync>
+  let dirFd: number
   try {
-    s = lstatSync(src)
+    dirFd = openDirPath(dirname(src))
   } catch {
     return undefined
   }
-  if (!s.isFile()) return undefined
-  const copied = copyPrivate(src, join(staging, archivePathOf({ section, path: name })))
-  return {
-    type: 'file',
-    section,
-    path: name,
-    ...copied,
-    mode: s.mode & 0o7777,
-    uid: s.uid,
-    gid: s.gid,
-  }
-}
-
-/** Put `src` at `target` atomically: temp file beside it (0600 from creation), owner, mode, fsync, rename. */
-export function placeFile(target: string, src: string, meta: { mode: number; uid: number; gid: number }) {
-  const tmp = join(dirname(target), `.${randomBytes(6).toString('hex')}.xoa-tmp`)
-  const fd = openSync(tmp, 'wx', 0o600)
   try {
-    copyInto(src, fd)
-    fchownSync(fd, meta.uid, meta.gid)
-    fchmodSync(fd, meta.mode)
-    fsyncSync(fd)
-    closeSync(fd)
-    renameSync(tmp, target)
-  } catch (e) {
+    const o = openFileAt(dirFd, src.slice(dirname(src).length + 1))
+    if (o.kind === 'other') return undefined
     try {
-      closeSync(fd)
-    } catch {}
-    rmSync(tmp, { force: true })
-    throw e
+      return {
+        type: 'file',
+        section,
+        path: name,
+        ...stageCopy(o.fd, join(staging, archivePathOf({ section, path: name }))),
+      }
+    } finally {
+      closeSync(o.fd)
+    }
+  } finally {
+    closeSync(dirFd)
   }
 }
 
-function ensureDir(path: string, meta: { mode: number; uid: number; gid: number }) {
-  mkdirSync(path, { recursive: true, mode: 0o700 })
-  chownSync(path, meta.uid, meta.gid)
-  chmodSync(path, meta.mode)
+/** Open (creating when missing) the section's root directory with the rules' owner and mode. */
+export function openSectionRoot(dir: string, meta: Meta): number {
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const fd = openDirPath(dir)
+  setMeta(fd, meta)
+  return fd
 }
 
-function placeSymlink(target: string, e: Extract<Entry, { type: 'symlink' }>) {
-  const tmp = join(dirname(target), `.${randomBytes(6).toString('hex')}.xoa-tmp`)
-  symlinkSync(e.target, tmp)
-  lchownSync(tmp, e.uid, e.gid)
-  renameSync(tmp, target)
-}
-
-/** Put each entry back under `dir`, one atomic write per file; files the backup lacks are left alone. */
-export function restoreOverlay(dir: string, root: SectionRoot, entries: Entry[], staging: string): void {
-  ensureDir(dir, root)
+/** Put each entry under the directory open as `rootFd`; files the backup lacks are left alone. */
+export function placeEntries(
+  rootFd: number,
+  entries: Entry[],
+  stagedTree: string,
+  rules: SectionRules,
+): void {
   for (const e of entries) {
-    const target = join(dir, e.path)
-    if (e.type === 'dir') ensureDir(target, e)
-    else if (e.type === 'symlink') placeSymlink(target, e)
-    else placeFile(target, join(staging, archivePathOf(e)), e)
+    const parts = e.path.split('/')
+    const name = parts.pop()!
+    const opened: number[] = []
+    try {
+      let fd = rootFd
+      for (const p of parts) {
+        fd = ensureDirAt(fd, p, rules.dir)
+        opened.push(fd)
+      }
+      if (e.type === 'dir') closeSync(ensureDirAt(fd, name, rules.dir))
+      else {
+        const src = openSync(join(stagedTree, archivePathOf(e)), constants.O_RDONLY | constants.O_NOFOLLOW)
+        try {
+          if (!fstatSync(src).isFile()) throw new Error(`${archivePathOf(e)} is not a file`)
+          writeFileAt(fd, name, rules.file(name), (to) => copyFd(src, to))
+        } finally {
+          closeSync(src)
+        }
+      }
+    } finally {
+      for (const fd of opened) closeSync(fd)
+    }
   }
 }
 
 /**
- * Replace the whole content of `dir` (the data dir: LevelDB must not mix files of two points in time).
- * The new tree is built inside `dir` first, so the swap is renames on one filesystem even when `dir` is a
- * mount point; the old content is removed only after the new one is in place.
+ * Replace the whole content of the data dir (LevelDB must not mix files of two points in time): remove what
+ * is there, then write the backup's tree, through descriptors. The new tree comes from restore's private
+ * staging, never from a place the service account can write.
  */
-export function prepareReplace(
-  dir: string,
-  root: SectionRoot,
+export function replaceContent(
+  rootFd: number,
   entries: Entry[],
-  staging: string,
-): { commit(): void; abort(): void } {
-  ensureDir(dir, root)
-  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`
-  const fresh = join(dir, `${SWAP_PREFIXES[0]}${tag}`)
-  mkdirSync(fresh, { mode: 0o700 })
-  try {
-    restoreOverlay(fresh, { ...root, mode: 0o700 }, entries, staging)
-  } catch (e) {
-    rmSync(fresh, { recursive: true, force: true })
-    throw e
-  }
-  const commit = () => {
-    const old = join(dir, `${SWAP_PREFIXES[1]}${tag}`)
-    mkdirSync(old, { mode: 0o700 })
-    for (const name of readdirSync(dir))
-      if (!SWAP_PREFIXES.some((p) => name.startsWith(p))) renameSync(join(dir, name), join(old, name))
-    for (const name of readdirSync(fresh)) renameSync(join(fresh, name), join(dir, name))
-    rmSync(fresh, { recursive: true, force: true })
-    rmSync(old, { recursive: true, force: true })
-    chownSync(dir, root.uid, root.gid)
-    chmodSync(dir, root.mode)
-  }
-  return { commit, abort: () => rmSync(fresh, { recursive: true, force: true }) }
+  stagedTree: string,
+  rules: SectionRules,
+): void {
+  for (const name of entriesAt(rootFd)) removeAt(rootFd, name)
+  placeEntries(rootFd, entries, stagedTree, rules)
 }

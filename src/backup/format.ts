@@ -3,12 +3,14 @@ import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import type { Spec } from '../spec/schema.ts'
 
-export const FORMAT = 'xoa-backup/1'
+/** 2: signed with the host's backup key (auth.ts); no owners, modes or symlinks recorded. */
+export const FORMAT = 'xoa-backup/2'
 export const MANIFEST_FILE = 'manifest.json'
 export const REDIS_FILE = 'redis.json'
 /** Restored sections live under files/<section>/ inside the archive; the pin is kept for information only. */
 export const SECTIONS = ['config', 'secrets', 'data', 'pin'] as const
 export type Section = (typeof SECTIONS)[number]
+export type RestoredSection = Exclude<Section, 'pin'>
 
 const relPath = z
   .string()
@@ -17,8 +19,8 @@ const relPath = z
     message: 'must be a plain relative path',
   })
 
-const meta = { mode: z.int().min(0).max(0o7777), uid: z.int().min(0), gid: z.int().min(0) }
-
+// Only what restore may create: plain files and directories. Owners and modes are not recorded: restore
+// takes them from its own rules (rules.ts), whatever an archive says.
 export const EntrySchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('file'),
@@ -26,21 +28,13 @@ export const EntrySchema = z.discriminatedUnion('type', [
     path: relPath,
     size: z.int().min(0),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    ...meta,
   }),
-  z.strictObject({ type: z.literal('dir'), section: z.enum(SECTIONS), path: relPath, ...meta }),
-  z.strictObject({
-    type: z.literal('symlink'),
-    section: z.enum(SECTIONS),
-    path: relPath,
-    target: z.string().min(1),
-    ...meta,
-  }),
+  z.strictObject({ type: z.literal('dir'), section: z.enum(SECTIONS), path: relPath }),
 ])
 export type Entry = z.infer<typeof EntrySchema>
 
-/** A section's root directory itself (mode and owner), or absent when it did not exist at backup time. */
-const RootSchema = z.strictObject({ dir: z.string(), present: z.boolean(), ...meta })
+/** Where a section was read from and whether it existed; restore writes to the spec's directory, not this. */
+const RootSchema = z.strictObject({ dir: z.string(), present: z.boolean() })
 export type SectionRoot = z.infer<typeof RootSchema>
 
 export const ManifestSchema = z.strictObject({
@@ -75,7 +69,7 @@ export function archivePathOf(e: { section: Section; path: string }): string {
   return `files/${e.section}/${e.path}`
 }
 
-const NAME_RE = /^xoa-backup-(\d{8}T\d{6}Z)(?:-(\d{1,4}))?\.tar\.gz$/
+const NAME_RE = /^xoa-backup-(\d{8}T\d{6}Z)(?:-(\d{1,6}))?\.tar\.gz$/
 
 /** xoa-backup-20260821T101500Z.tar.gz (UTC, sortable); `n` disambiguates two backups in one second. */
 export function archiveName(at: Date, n = 0): string {
@@ -96,14 +90,37 @@ function order(name: string): [string, number] {
   return [m[1]!, Number(m[2] ?? 0)]
 }
 
-/** The xoa-made archives beyond the newest `keep`, oldest first. */
-export function archivesToRemove(names: string[], keep: number): string[] {
-  const ours = names.filter(isArchiveName).sort((a, b) => {
-    const [ta, na] = order(a)
-    const [tb, nb] = order(b)
-    return ta === tb ? na - nb : ta < tb ? -1 : 1
-  })
-  return ours.slice(0, Math.max(0, ours.length - keep))
+function byAge(a: string, b: string): number {
+  const [ta, na] = order(a)
+  const [tb, nb] = order(b)
+  return ta === tb ? na - nb : ta < tb ? -1 : 1
+}
+
+/**
+ * The name for a new archive made at `at`, given what the directory holds: never one that exists or existed
+ * (retention removes the oldest of a second first, so the suffix goes on from the highest one left), and
+ * always sorting after every xoa archive there (a clock set back would otherwise make the new archive the
+ * oldest, for retention to delete at once).
+ */
+export function nextArchiveName(names: string[], at: Date): string {
+  const ours = names.filter(isArchiveName).sort(byAge)
+  const newest = ours.at(-1)
+  const want = archiveName(at)
+  if (!newest || byAge(want, newest) > 0) return want
+  const [stamp, n] = order(newest)
+  const [wantStamp] = order(want)
+  const base = stamp > wantStamp ? new Date(stampToIso(stamp)) : at
+  return archiveName(base, n + 1)
+}
+
+function stampToIso(s: string): string {
+  return `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, 15)}Z`
+}
+
+/** The xoa-made archives beyond the newest `keep`, oldest first; `keepAlso` (the one just written) never. */
+export function archivesToRemove(names: string[], keep: number, keepAlso?: string): string[] {
+  const ours = names.filter(isArchiveName).sort(byAge)
+  return ours.slice(0, Math.max(0, ours.length - keep)).filter((n) => n !== keepAlso)
 }
 
 /** Identifies the spec a backup was made with, so restore can say when it differs. */

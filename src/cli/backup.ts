@@ -19,7 +19,9 @@ const CONSISTENCY = {
 
 export function register(program: Command): void {
   withSpecOption(program.command('backup'))
-    .description('write one 0600 archive of Redis, /etc/xo-server, the secrets, the pin and the data dir')
+    .description(
+      "write one 0600 archive of Redis, xo-server's config, the secrets, the pin and the data dir, signed with the host's backup key",
+    )
     .option('-o, --out <file>', 'archive path (default: <stateDir>/backups/xoa-backup-<UTC time>.tar.gz)')
     .option('--live', 'do not stop xo-server; the data dir is then copied while it runs')
     .option('--json', 'print the result as JSON')
@@ -41,6 +43,6 @@ export function register(program: Command): void {
       if (r.release)
         say(`  release: ${r.release.version || '?'} ${r.release.rev.slice(0, 10)} (${r.release.id})`)
       for (const f of r.removed) say(dim(`  removed (retention, keep ${spec.updates.keepBackups}): ${f}`))
-      for (const s of r.skipped) warn(`  skipped (not a file, directory or symlink): ${s}`)
+      for (const s of r.skipped) warn(`  skipped (restore creates only plain files and directories): ${s}`)
     })
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline/promises'
 import type { Command } from 'commander'
+import { readKeyArgument } from '../backup/key-file.ts'
 import { restoreBackup, type VerifiedBackup, verifyBackup } from '../backup/restore.ts'
 import { detectServiceControl } from '../backup/services.ts'
 import { localEndpoint, waitHealthy } from '../run/health.ts'
@@ -11,6 +12,7 @@ import { green, printJson, say, yellow } from './output.ts'
 import { readSpec, type SpecOpts, withSpecOption } from './spec-option.ts'
 
 interface Opts extends SpecOpts {
+  key?: string
   yes?: boolean
   json?: boolean
 }
@@ -21,9 +23,16 @@ export function register(program: Command): void {
       'verify a backup archive, stop xo-server, restore Redis and the files, start it, check health',
     )
     .argument('<file>', 'archive written by xoa backup')
+    .option(
+      '-k, --key <file>',
+      'the backup key of the host that made the archive (a copy of its <stateDir>/secrets/backup-key)',
+    )
     .option('-y, --yes', 'do not ask (required when stdin is not a terminal)')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nEverything in Redis is replaced by the backup; the archive is verified first.')
+    .addHelpText(
+      'after',
+      "\nEverything in Redis is replaced by the backup; the archive is verified first.\nOnly archives signed with this host's backup key (or --key) are accepted.",
+    )
     .action(async (file: string, opts: Opts) => {
       const spec = readSpec(opts)
       if (!opts.yes && !process.stdin.isTTY)
@@ -31,7 +40,7 @@ export function register(program: Command): void {
           'restore replaces all of Redis and the data dir; refusing without --yes because stdin is not a terminal',
           `xoa restore ${file} --yes`,
         )
-      const v = await verifyBackup(spec, file)
+      const v = await verifyBackup(spec, file, { key: opts.key ? readKeyArgument(opts.key) : undefined })
       try {
         if (!opts.json) describe(v)
         if (!opts.yes && !(await confirm())) throw new XoaError('restore cancelled; nothing was changed')
@@ -42,6 +51,7 @@ export function register(program: Command): void {
         if (opts.json) printJson({ archive: v.file, createdAt: v.manifest.createdAt, ...r })
         else {
           say(`${green('restored')}: ${r.keys} Redis keys, ${r.files} files`)
+          if (r.key === 'adopted') say(`  this host now uses the key from ${opts.key} for its own backups`)
           if (!r.health.checked) say(`  health check skipped: ${r.health.why}`)
           else if (r.health.healthy) say(`  ${green('healthy')}: xo-server answers and the admin can sign in`)
         }

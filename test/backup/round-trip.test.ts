@@ -7,45 +7,16 @@ import {
   lstatSync,
   readdirSync,
   readFileSync,
-  readlinkSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs'
-import { join, relative } from 'node:path'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { tempDir, XOA_BIN, xoa } from '../helpers.ts'
-import { makeHost, type TestHost } from './fixture.ts'
+import { hostFiles, makeHost, type TestHost } from './fixture.ts'
 import { fingerprint, withDb } from './redis-server.ts'
-
-/** Path → [mode, content or link target] of every entry under `dir`. */
-function tree(dir: string): Record<string, [string, string]> {
-  const out: Record<string, [string, string]> = {}
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name)
-      const st = lstatSync(p)
-      const mode = (st.mode & 0o7777).toString(8)
-      if (st.isDirectory()) {
-        out[relative(dir, p)] = [mode, 'dir']
-        walk(p)
-      } else if (st.isSymbolicLink()) out[relative(dir, p)] = [mode, `-> ${readlinkSync(p)}`]
-      else out[relative(dir, p)] = [mode, readFileSync(p).toString('hex')]
-    }
-  }
-  walk(dir)
-  return out
-}
-
-function hostFiles(h: TestHost) {
-  return {
-    config: tree(h.configDir),
-    secrets: tree(h.secretsDir),
-    data: tree(h.dataDir),
-    dataMode: statSync(h.dataDir).mode & 0o777,
-  }
-}
 
 /** Run `xoa backup` while watching its directory: every file or dir that ever appears there must be private. */
 async function watchedBackup(
@@ -111,6 +82,11 @@ test('backup, change everything, restore: Redis keys, values, TTLs and files are
 
   const listing = readFileSync(result.archive)
   assert.ok(!listing.includes('xcp-ng-root-password'), 'the archive is compressed, not plain text')
+  const key = readFileSync(join(h.secretsDir, 'backup-key'), 'utf8').trim()
+  assert.match(key, /^[0-9a-f]{64}$/)
+  const keyStat = statSync(join(h.secretsDir, 'backup-key'))
+  assert.deepEqual([keyStat.mode & 0o777, keyStat.uid], [0o600, 0], 'the key is root-only')
+  assert.ok(!gunzipSync(listing).includes(key), 'the key is not in the archive')
 
   // Change, add and delete keys and files.
   await withDb(h.socket, 0, async (c) => {
@@ -169,8 +145,11 @@ test('a damaged archive is refused before anything changes', async (t) => {
   tar[at] = 'X'.charCodeAt(0)
   const tampered = join(h.dir, 'tampered.tar.gz')
   writeFileSync(tampered, gzipSync(tar))
+  // The same change with the archive's own signature header kept: the MAC no longer matches.
+  const resigned = join(h.dir, 'kept-header.tar.gz')
+  writeFileSync(resigned, Buffer.concat([bytes.subarray(0, 56), gzipSync(tar).subarray(10)]))
 
-  for (const bad of [flipped, tampered]) {
+  for (const bad of [flipped, tampered, resigned]) {
     const r = xoa(['restore', bad, '--spec', h.specFile, '--yes'], { env: h.env })
     assert.equal(r.status, 1, `${bad}: ${r.stderr}`)
     assert.match(r.stderr, /not a usable xoa backup|failed verification/)
@@ -178,7 +157,14 @@ test('a damaged archive is refused before anything changes', async (t) => {
     assert.deepEqual(await fingerprint(h.socket), redisNow, 'Redis untouched')
     assert.deepEqual(hostFiles(h), filesNow, 'files untouched')
   }
-  assert.match(xoa(['restore', tampered, '--spec', h.specFile, '--yes'], { env: h.env }).stderr, /checksum/)
+  assert.match(
+    xoa(['restore', tampered, '--spec', h.specFile, '--yes'], { env: h.env }).stderr,
+    /no xoa signature/,
+  )
+  assert.match(
+    xoa(['restore', resigned, '--spec', h.specFile, '--yes'], { env: h.env }).stderr,
+    /signature does not match/,
+  )
 })
 
 test('restore refuses without --yes when stdin is not a terminal', async (t) => {
