@@ -7,6 +7,7 @@ import { readdirSync } from 'node:fs'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { XoaError } from '../../src/cli/errors.ts'
+import { diff } from '../../src/plan/diff.ts'
 import { packagesFor, stockUnitsFor } from '../../src/plan/packages.ts'
 import { validateCandidate } from '../../src/plan/validate.ts'
 import { parseSpecText, validateSpec } from '../../src/spec/load.ts'
@@ -101,4 +102,25 @@ test('doctor tells an open Redis on TCP from one that wants a password (real red
   assert.equal(await probeRedis(await freePort()), 'none')
   assert.equal(await probeRedis(await tcpRedis(t, '')), 'open')
   assert.equal(await probeRedis(await tcpRedis(t, 'requirepass test-only-not-a-secret')), 'auth')
+})
+
+test('the plan says the stock unit is masked before its package is installed', () => {
+  const ctx = { live: true, systemd: true }
+  const [redis, git, present] = diff(
+    [
+      { kind: 'package', name: 'redis-server' },
+      { kind: 'package', name: 'git' },
+      { kind: 'package', name: 'redis-server' },
+    ],
+    [
+      { kind: 'package', installed: false },
+      { kind: 'package', installed: false },
+      { kind: 'package', installed: true },
+    ],
+    ctx,
+  )
+  assert.deepEqual(redis?.details, ['apt-get install', 'mask redis-server.service first'])
+  assert.deepEqual(git?.details, ['apt-get install'])
+  // Installed before xoa: the unit is the admin's, and apply leaves it alone.
+  assert.equal(present?.action, 'ok')
 })
