@@ -49,7 +49,9 @@ export async function maskStockUnits(
   for (const u of units) {
     const args = host.systemd ? ['mask', u.unit] : ['--root=/', 'mask', u.unit]
     const r = await execa('systemctl', args, { reject: false, all: true, env: toolEnv() })
-    if (r.code === 'ENOENT') continue // no systemd at all: nothing would ever start the unit
+    // No systemctl: no systemd, where xoa's units do not run either (`xoa up`); in a container without an init
+    // invoke-rc.d starts nothing. Nothing masked, nothing recorded.
+    if (r.code === 'ENOENT') continue
     if (r.exitCode !== 0)
       throw new XoaError(
         `package ${u.pkg}: could not mask ${u.unit} before installing it: ${(r.all ?? '').trim()}`,

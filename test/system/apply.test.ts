@@ -263,6 +263,42 @@ describe('xoa apply on a real systemd (nspawn)', { skip: nspawnSkipReason() }, (
     t.diagnostic(`release kept: ${before.stdout.split('\n')[0]}`)
     t.diagnostic(`suite wall time so far: ${((Date.now() - started) / 1000).toFixed(0)} s`)
   })
+
+  test('a stock Redis the admin runs is left alone, and xoa doctor warns it is open on TCP', {
+    skip: waitsFor('apply', 'doctor'),
+  }, async (t) => {
+    // As if redis-server had been there before xoa: the admin unmasks and starts Debian's unit — on a port
+    // nothing else uses (the network is the host's), set where doctor reads it, in the stock config.
+    const port = await freePort()
+    const conf = await c.sh(
+      `sed -i 's/^port .*/port ${port}/' /etc/redis/redis.conf && grep '^port' /etc/redis/redis.conf`,
+    )
+    assert.equal(conf.stdout.trim(), `port ${port}`, conf.stderr)
+    const start = await c.sh('systemctl unmask redis-server.service && systemctl start redis-server.service')
+    assert.equal(start.status, 0, start.stderr)
+    t.after(() => c.sh('systemctl stop redis-server.service && systemctl mask redis-server.service'))
+    const listening = await until(
+      () => listenersOn(c, port),
+      (l) => l.length > 0,
+      30_000,
+    )
+    assert.match(listening.join('\n'), /redis-server/)
+    const doctor = await c.exec([...XOA, 'doctor', '--json', '--spec', '/etc/xoa/xoa.toml'])
+    // A warning, not a failure: XO itself is fine.
+    assert.equal(doctor.status, 0, doctor.stdout)
+    const stock = (
+      JSON.parse(doctor.stdout) as { findings: { check: string; level: string; finding: string }[] }
+    ).findings.filter((f) => f.check === 'stock-redis')
+    assert.deepEqual(
+      stock.map((f) => f.level),
+      ['warn'],
+      JSON.stringify(stock),
+    )
+    assert.match(
+      stock[0]?.finding ?? '',
+      new RegExp(`unauthenticated Redis listens on 127\\.0\\.0\\.1:${port}`),
+    )
+  })
 })
 
 /** Poll a check until it passes or two minutes pass; returns the last result for the assertion to explain. */

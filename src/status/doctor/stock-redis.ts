@@ -57,7 +57,7 @@ export const stockRedisCheck: Check = {
       out.push(
         warn(
           'stock-redis',
-          `an unauthenticated Redis listens on 127.0.0.1:${port} (Debian's ${STOCK_UNIT}${masked ? ', masked by xoa apply but running' : ', installed before xoa'}): any local user can read and write it; xoa's own Redis is redis-xo, on a socket`,
+          `an unauthenticated Redis listens on 127.0.0.1:${port} (Debian's ${STOCK_UNIT}${masked ? `, masked by xoa apply on ${masked.at} and unmasked since` : ', installed before xoa'}): any local user can read and write it; xoa's own Redis is redis-xo, on a socket`,
           `if nothing else uses it: systemctl disable --now ${STOCK_UNIT} && systemctl mask ${STOCK_UNIT}; else set requirepass (or port 0) in ${STOCK_CONFIG}`,
         ),
       )
