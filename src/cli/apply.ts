@@ -39,6 +39,7 @@ export function register(program: Command): void {
       }
       const changes = await apply(t.host, t.resources, {
         providedLater: t.providedLater,
+        maskRecord: t.maskRecord,
         onChange: opts.json ? undefined : (c) => say(colourLine(changeLine(c))),
       })
       if (opts.json) printJson(changesJson(changes))

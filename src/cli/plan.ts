@@ -8,6 +8,7 @@ import { detectHost, type Host } from '../plan/host.ts'
 import type { Resource } from '../plan/resources.ts'
 import { DEFAULT_RENDER_ENV, type RenderEnv } from '../render/types.ts'
 import { shippedPinFile } from '../source/pin.ts'
+import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import { UsageError } from './errors.ts'
 import { dim, green, printJson, red, say, yellow } from './output.ts'
@@ -25,6 +26,8 @@ export interface Target {
   env: RenderEnv
   resources: Resource[]
   providedLater: string[]
+  /** Where apply records the stock units it masked (xoa's state). */
+  maskRecord: string
 }
 
 /** Spec (validated first: a bad spec stops everything before the host is touched), host and resources. */
@@ -44,6 +47,7 @@ export function loadTarget(opts: TargetOpts): Target {
     env,
     resources: desired(spec, env, source, { shippedPin }),
     providedLater: laterProvided(spec, env),
+    maskRecord: statePaths(spec).maskedUnits,
   }
 }
 

@@ -1,5 +1,7 @@
-// Converging the host: observe, diff, validate every file of the run, then change only what differs.
-// Validation happens before the first write, so a bad file leaves the host exactly as it was.
+// Converging the host: observe, diff, install the packages, validate every file of the run, then change only
+// what differs. Packages come first because the validators are their tools (visudo is sudo's, sshd -t
+// openssh-server's, redis-server the unit's ExecStart); every other change waits for validation, so a bad file
+// leaves the host as it was but for those packages.
 import { execa } from 'execa'
 import { XoaError } from '../cli/errors.ts'
 import type { Meta, SafeDir } from '../fs/safe-dir.ts'
@@ -7,7 +9,10 @@ import { type Accounts, gidOf, readAccounts, uidOf } from './accounts.ts'
 import { type Change, diff } from './diff.ts'
 import type { Host } from './host.ts'
 import { observe } from './observe.ts'
+import { missingTool, notFound, stockUnitsFor, toolEnv } from './packages.ts'
+import { prefixLacks } from './prefix.ts'
 import { KIND_ORDER, type Resource } from './resources.ts'
+import { maskStockUnits, recordMasked } from './stock-units.ts'
 import { atTarget, openTarget } from './target-fs.ts'
 import { runUnitSteps } from './units.ts'
 import { type Candidate, validateCandidates } from './validate.ts'
@@ -17,6 +22,8 @@ export interface ApplyOptions {
   providedLater: string[]
   /** Told about each change as it is made. */
   onChange?: (c: Change) => void
+  /** Where apply records the stock units it masked before installing their packages (xoa's state). */
+  maskRecord?: string
 }
 
 export async function planChanges(host: Host, resources: Resource[]): Promise<Change[]> {
@@ -33,14 +40,24 @@ export async function apply(host: Host, resources: Resource[], opts: ApplyOption
       { hint: 'move the conflicting path away, then run `xoa apply` again' },
     )
   const pending = changes.filter((c) => c.action === 'create' || c.action === 'change')
+  if (!host.live && pending.some((c) => c.resource.kind === 'group' || c.resource.kind === 'user')) {
+    const lacks = prefixLacks(host.root)
+    if (lacks.length)
+      throw new XoaError(
+        `nothing was changed: --root ${host.root} is not a system image: it lacks ${lacks.join(', ')}`,
+        {
+          hint: `apply --root edits the target's account databases: copy etc/passwd, etc/group (and etc/shadow, etc/gshadow) of the image into ${host.root}, then run it again`,
+        },
+      )
+  }
+  const installed = await installPackages(host, pending, opts)
+  for (const c of pending) if (c.resource.kind === 'package') opts.onChange?.(c)
   const secrets = new Map<string, string>()
   for (const c of pending)
     if ((c.resource.kind === 'secret' || c.resource.kind === 'seed') && c.action === 'create')
       secrets.set(c.resource.path, c.resource.generate())
-  await validateAll(pending, ordered, secrets, opts)
+  await validateAll(pending, ordered, secrets, opts, installed)
 
-  await installPackages(host, pending)
-  for (const c of pending) if (c.resource.kind === 'package') opts.onChange?.(c)
   for (const c of pending) {
     if (c.resource.kind === 'group' || c.resource.kind === 'user') {
       await runAccountStep(host, c)
@@ -96,6 +113,7 @@ async function validateAll(
   all: Resource[],
   secrets: Map<string, string>,
   opts: ApplyOptions,
+  installed: string[],
 ): Promise<void> {
   const units: Candidate[] = all.flatMap((r) =>
     r.kind === 'file' && r.file.validate === 'systemd-unit' ? [r.file] : [],
@@ -109,8 +127,12 @@ async function validateAll(
   }
   const problems = await validateCandidates(cands, { units, providedLater: opts.providedLater })
   const failures = [...problems].map(([path, problem]) => `${path}: ${problem}`)
+  // The packages went in first (they carry the validators); nothing else of the run has been touched.
+  const done = installed.length
+    ? `the packages ${installed.join(' ')} were installed (the validators need them); nothing else was installed`
+    : 'nothing was installed'
   if (failures.length)
-    throw new XoaError(`validation failed, nothing was installed:\n  ${failures.join('\n  ')}`, {
+    throw new XoaError(`validation failed, ${done}:\n  ${failures.join('\n  ')}`, {
       hint: 'fix the spec (or report a bug if the file is xoa-generated), then run `xoa plan`',
     })
 }
@@ -130,7 +152,8 @@ function rootArgs(host: Host): string[] {
 }
 
 async function run(c: Change, cmd: string, args: string[]): Promise<void> {
-  const r = await execa(cmd, args, { reject: false, all: true, env: { LC_ALL: 'C' } })
+  const r = await execa(cmd, args, { reject: false, all: true, env: { LC_ALL: 'C', ...toolEnv() } })
+  if (notFound(r)) throw missingTool(cmd, c.id)
   if (r.exitCode !== 0)
     throw new XoaError(`${c.id}: ${cmd} failed (exit ${r.exitCode}): ${(r.all ?? '').trim()}`, {
       hint: 'fix the cause above, then run `xoa apply` again (what already changed stays changed)',
@@ -165,10 +188,12 @@ async function runAccountStep(host: Host, c: Change): Promise<void> {
   }
 }
 
-async function installPackages(host: Host, pending: Change[]): Promise<void> {
+/** Install the pending packages (live host only), masking their stock units first; returns what went in. */
+async function installPackages(host: Host, pending: Change[], opts: ApplyOptions): Promise<string[]> {
   const names = pending.flatMap((c) => (c.resource.kind === 'package' ? [c.resource.name] : []))
-  if (names.length === 0 || !host.live) return
-  const env = { DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' }
+  if (names.length === 0 || !host.live) return []
+  const masked = await maskStockUnits(host, stockUnitsFor(names))
+  const env = { DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C', ...toolEnv() }
   const install = () =>
     execa('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...names], {
       reject: false,
@@ -176,6 +201,7 @@ async function installPackages(host: Host, pending: Change[]): Promise<void> {
       env,
     })
   let r = await install()
+  if (notFound(r)) throw missingTool('apt-get', `packages ${names.join(' ')}`)
   if (r.exitCode !== 0) {
     // Stale package lists are the usual cause on a fresh machine.
     await execa('apt-get', ['update', '-q'], { reject: false, env })
@@ -188,4 +214,6 @@ async function installPackages(host: Host, pending: Change[]): Promise<void> {
         hint: `run \`apt-get install ${names.join(' ')}\` yourself to see why, then \`xoa apply\` again`,
       },
     )
+  if (opts.maskRecord) await recordMasked(host, opts.maskRecord, masked)
+  return names
 }

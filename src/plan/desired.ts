@@ -10,7 +10,7 @@ import { renderXoServerSecrets, XO_SERVER_SECRETS } from '../render/xo-server-co
 import { HOST_PIN_FILE } from '../source/pin.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
-import { RUNTIME_PACKAGES } from './packages.ts'
+import { packagesFor } from './packages.ts'
 import type { DirResource, Resource, SecretResource, SeedResource, UnitResource } from './resources.ts'
 
 export const NOLOGIN = '/usr/sbin/nologin'
@@ -32,7 +32,7 @@ export interface Seeds {
 export function desired(spec: Spec, env: RenderEnv, specSource?: SpecSource, seeds: Seeds = {}): Resource[] {
   const files = [...renderAll(spec, env), ...(specSource ? [installedSpec(specSource)] : [])]
   return [
-    ...RUNTIME_PACKAGES.map((name): Resource => ({ kind: 'package', name })),
+    ...packagesFor(spec).map((name): Resource => ({ kind: 'package', name })),
     ...groups(spec),
     ...users(spec),
     ...dirs(spec),

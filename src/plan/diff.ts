@@ -2,6 +2,7 @@
 // Pure: the same inputs give the same plan, so `xoa plan` and `xoa apply` can never disagree.
 import type { Host } from './host.ts'
 import type { Observed, PathState } from './observe.ts'
+import { stockUnitsFor } from './packages.ts'
 import { type FixedId, octal, type Resource, resourceId } from './resources.ts'
 
 export type Action = 'create' | 'change' | 'ok' | 'skip' | 'conflict'
@@ -118,7 +119,12 @@ function diffOne(r: Resource, o: Observed | undefined): Change {
     case 'package':
       if (o.kind !== 'package' || o.skip)
         return change(r, 'skip', [o.kind === 'package' && o.skip ? o.skip : 'skipped'])
-      return o.installed ? change(r, 'ok') : change(r, 'create', ['apt-get install'])
+      if (o.installed) return change(r, 'ok')
+      // Said before it happens: the stock unit a package would start is masked before apt runs.
+      return change(r, 'create', [
+        'apt-get install',
+        ...stockUnitsFor([r.name]).map((u) => `mask ${u.unit} first`),
+      ])
     case 'unit':
       return change(r, 'ok')
   }

@@ -1,11 +1,13 @@
 // Checks a file with the real tool before it is installed: visudo, systemd-analyze, sshd, a TOML parser.
-// A file that fails is never installed (apply checks every file of a run before writing any).
+// A file that fails is never installed (apply checks every file of a run before writing any). A validator whose
+// tool is absent is an error naming the package to install (apply installs them first on a live host).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { execa } from 'execa'
 import { parse as parseToml } from 'smol-toml'
 import type { Validator } from '../render/types.ts'
+import { missingTool, notFound, toolEnv } from './packages.ts'
 
 export interface Candidate {
   path: string
@@ -65,14 +67,21 @@ export function checkRedis(content: string): string | undefined {
 async function checkSudoers(dir: string, content: string): Promise<string | undefined> {
   const f = join(dir, 'sudoers')
   writeFileSync(f, content, { mode: 0o440 })
-  const r = await execa('visudo', ['-cf', f], { reject: false, all: true })
+  const r = await execa('visudo', ['-cf', f], { reject: false, all: true, env: toolEnv() })
+  if (notFound(r)) throw missingTool('visudo', 'checking a sudoers file')
   return r.exitCode === 0 ? undefined : `visudo -cf: ${clean(r.all, dir)}`
 }
 
 async function checkSshd(dir: string, content: string): Promise<string | undefined> {
   // A drop-in is not a whole config: wrap it like Debian's sshd_config does, with a throwaway host key.
   const key = join(dir, 'host_key')
-  await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key])
+  const keygen = await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key], {
+    reject: false,
+    all: true,
+    env: toolEnv(),
+  })
+  if (notFound(keygen)) throw missingTool('ssh-keygen', 'checking the sshd drop-in')
+  if (keygen.exitCode !== 0) return `ssh-keygen (throwaway host key): ${clean(keygen.all, dir)}`
   writeFileSync(join(dir, 'drop-in.conf'), content)
   const main = join(dir, 'sshd_config')
   writeFileSync(main, `HostKey ${key}\nInclude ${join(dir, 'drop-in.conf')}\n`)
@@ -84,12 +93,14 @@ async function checkSshd(dir: string, content: string): Promise<string | undefin
       '--mount',
       'sh',
       '-c',
-      'mount -t tmpfs -o mode=0755 tmpfs /run && mkdir -m 0755 /run/sshd && exec sshd -t -f "$1"',
+      'command -v sshd >/dev/null || exit 127; mount -t tmpfs -o mode=0755 tmpfs /run && mkdir -m 0755 /run/sshd && exec sshd -t -f "$1"',
       'sh',
       main,
     ],
-    { reject: false, all: true },
+    { reject: false, all: true, env: toolEnv() },
   )
+  if (notFound(r)) throw missingTool('unshare', 'checking the sshd drop-in')
+  if (r.exitCode === 127) throw missingTool('sshd', 'checking the sshd drop-in')
   return r.exitCode === 0 ? undefined : `sshd -t: ${clean(r.all, dir)}`
 }
 
@@ -119,7 +130,9 @@ async function verifyUnits(
   const r = await execa('systemd-analyze', ['verify', '--man=no', '--generators=no', ...new Set(targets)], {
     reject: false,
     all: true,
+    env: toolEnv(),
   })
+  if (notFound(r)) throw missingTool('systemd-analyze', 'checking the unit files')
   const ours = (r.all ?? '')
     .split('\n')
     .filter((l) => l.trim() !== '')

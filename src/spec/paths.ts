@@ -26,5 +26,7 @@ export function statePaths(spec: Spec) {
     /** Directory put first on xo-server's PATH; holds the `sudo` shim that talks to the mount broker. */
     shimDir: join(s, 'bin'),
     backups: join(s, 'backups'),
+    /** Stock units (Debian's redis-server.service) apply masked before installing their package. */
+    maskedUnits: join(s, 'masked-units.json'),
   }
 }

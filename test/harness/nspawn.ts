@@ -15,7 +15,8 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { REPO } from '../helpers.ts'
+import { freePort, REPO } from '../helpers.ts'
+import { shareHostNetworkConfig } from './host-network.ts'
 import { type ExecResult, findContainerInit, type RunOptions, run, sleep } from './proc.ts'
 import { cacheRoot, debianMirror, ensureRootfs, rootfsKey } from './rootfs.ts'
 
@@ -106,12 +107,12 @@ export async function bootContainer(opts: BootOptions = {}): Promise<Container> 
   const layer = makeRoot(rootfs, work, root)
   const npm = hostNpm()
   installTools(root, npm !== undefined)
+  if (opts.network === 'host') shareHostNetworkConfig(root, { ssh: await freePort() })
   const machine = `xoa-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
   const binds: Bind[] = [
     { host: REPO, container: XOA_SRC, readOnly: true },
     { host: process.execPath, container: CONTAINER_NODE, readOnly: true },
     ...(npm ? [{ host: npm, container: CONTAINER_NPM, readOnly: true }] : []),
-    ...(opts.network === 'host' ? shareHostTrust(root) : []),
     ...(opts.binds ?? []),
   ]
   const args = [
@@ -296,10 +297,13 @@ function installTools(root: string, withNpm: boolean): void {
   const bin = join(root, 'usr', 'local', 'bin')
   mkdirSync(bin, { recursive: true })
   if (!existsSync(join(bin, 'node'))) symlinkSync(CONTAINER_NODE, join(bin, 'node'))
-  const wrapper = (name: string, script: string) =>
-    writeFileSync(join(bin, name), `#!/bin/sh\nexec ${CONTAINER_NODE} ${script} "$@"\n`, { mode: 0o755 })
+  const wrapper = (name: string, script: string, env = '') =>
+    writeFileSync(join(bin, name), `#!/bin/sh\n${env}exec ${CONTAINER_NODE} ${script} "$@"\n`, {
+      mode: 0o755,
+    })
   wrapper('xoa', CONTAINER_XOA)
-  if (withNpm) wrapper('npm', `${CONTAINER_NPM}/bin/npm-cli.js`)
+  // Like Debian's npm (its builtin npmrc says globalconfig=/etc/npmrc): the machine's npm config lives there.
+  if (withNpm) wrapper('npm', `${CONTAINER_NPM}/bin/npm-cli.js`, 'NPM_CONFIG_GLOBALCONFIG=/etc/npmrc ')
 }
 
 /** The host's npm package dir (…/node_modules/npm), when npm is installed next to Node. */
@@ -309,26 +313,4 @@ function hostNpm(): string | undefined {
   const cli = realpathSync(r.stdout.trim()) // …/node_modules/npm/bin/npm-cli.js
   const dir = dirname(dirname(cli))
   return existsSync(join(dir, 'package.json')) ? dir : undefined
-}
-
-/**
- * A container on the host's network reaches the package registries the way the host does: the host's CA
- * bundle, and — when the host's Node trusts extra CAs (NODE_EXTRA_CA_CERTS, e.g. a proxy's) — the same for
- * every service in the container, through systemd's DefaultEnvironment. Read-only; ~/.npmrc stays out.
- */
-function shareHostTrust(root: string): Bind[] {
-  const files = ['/etc/ssl/certs/ca-certificates.crt']
-  const extra = process.env.NODE_EXTRA_CA_CERTS
-  if (extra && existsSync(extra)) {
-    files.push(extra)
-    const dropIn = join(root, 'etc', 'systemd', 'system.conf.d')
-    mkdirSync(dropIn, { recursive: true })
-    writeFileSync(
-      join(dropIn, 'xoa-test-trust.conf'),
-      `[Manager]\nDefaultEnvironment=NODE_EXTRA_CA_CERTS=${extra}\n`,
-    )
-  }
-  return [...new Set(files)]
-    .filter((f) => existsSync(f))
-    .map((f) => ({ host: f, container: f, readOnly: true }))
 }

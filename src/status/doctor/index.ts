@@ -7,6 +7,7 @@ import { observeServer } from '../server.ts'
 import { brokerCheck, fuseCheck, sshdCheck, vhdimountCheck } from './host-tools.ts'
 import { configCheck, mountPathCheck, permissionsCheck, releaseCheck } from './install.ts'
 import { certificateCheck, healthCheck, portsCheck, redisCheck, usersCheck } from './runtime.ts'
+import { stockRedisCheck } from './stock-redis.ts'
 import { type Check, type Finding, fail, type Level, ok } from './types.ts'
 
 /** In the order a person would troubleshoot: what is on disk, what runs, what the host provides. */
@@ -16,6 +17,7 @@ export const checks: Check[] = [
   permissionsCheck,
   mountPathCheck,
   redisCheck,
+  stockRedisCheck,
   usersCheck,
   certificateCheck,
   portsCheck,
