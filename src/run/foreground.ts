@@ -1,8 +1,9 @@
 // The files and directories `xoa up` needs, kept under the state dir so a container needs one volume:
 // xo-server's config (XDG_CONFIG_HOME/xo-server/config.toml + config.z-secrets.toml) and redis-xo.conf.
 import { randomBytes } from 'node:crypto'
-import { chownSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { XoaError } from '../cli/errors.ts'
 import { renderSudoShim } from '../render/broker.ts'
 import { renderRedisConfig } from '../render/redis.ts'
 import { renderXoServerConfig, renderXoServerSecrets } from '../render/xo-server-config.ts'
@@ -24,6 +25,24 @@ function ensureDir(path: string, mode: number, owner: Account): void {
   if (owner.uid !== undefined) chownSync(path, owner.uid, owner.gid ?? owner.uid)
 }
 
+/**
+ * The broker mounts only below a mountsDir that root owns, sticky and open to the service group (as `xoa apply`
+ * makes it): its owner could otherwise swap what is below it. Without the broker, xo-server mounts (or not) as
+ * itself and owns the directory.
+ */
+function ensureMountsDir(spec: Spec, owner: Account): void {
+  const dir = spec.xo.mountsDir
+  if (spec.mounts.mode !== 'broker' || process.getuid?.() !== 0 || owner.gid === undefined) {
+    ensureDir(dir, 0o750, owner)
+    return
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  if (!lstatSync(dir).isDirectory())
+    throw new XoaError(`${dir} (xo.mountsDir) is not a directory`, { hint: 'remove it, then xoa up again' })
+  chownSync(dir, 0, owner.gid)
+  chmodSync(dir, 0o1770)
+}
+
 function writeAtomic(path: string, content: string, mode: number, owner: Account): void {
   const tmp = join(dirname(path), `.${process.pid}.tmp`)
   writeFileSync(tmp, content, { mode })
@@ -43,14 +62,9 @@ function readIfPresent(path: string): string | undefined {
 export function prepareForeground(spec: Spec, owner: Account): ForegroundFiles {
   const p = statePaths(spec)
   ensureDir(spec.xo.stateDir, 0o755, {})
-  for (const d of [
-    spec.xo.dataDir,
-    spec.xo.tempDir,
-    spec.xo.mountsDir,
-    spec.redis.dir,
-    dirname(spec.redis.socket),
-  ])
+  for (const d of [spec.xo.dataDir, spec.xo.tempDir, spec.redis.dir, dirname(spec.redis.socket)])
     ensureDir(d, 0o750, owner)
+  ensureMountsDir(spec, owner)
   ensureDir(dirname(p.serverConfigHome), 0o750, owner)
   const configDir = join(p.serverConfigHome, 'xo-server')
   ensureDir(p.serverConfigHome, 0o700, owner)

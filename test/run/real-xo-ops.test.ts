@@ -34,6 +34,15 @@ test('real XO under xoa up: status, doctor, broker mounts, backup/restore, rollb
   skip,
   timeout: 60 * 60_000,
 }, async (t) => {
+  // After-hooks run in the order they are registered: put `current` back and stop xoa up before the temp dir
+  // (which holds the spec) goes.
+  let up: Up | undefined
+  const found = readlinkSync(join(state!, 'current'))
+  t.after(() => {
+    up?.kill()
+    if (readlinkSync(join(state!, 'current')) !== found)
+      xoa(['rollback', '--spec', specFile, found.split('/').pop()!])
+  })
   const root = tempDir(t, 'xoa-real-ops-')
   chmodSync(root, 0o755)
   const password = 'real-xo-ops-password'
@@ -48,11 +57,6 @@ test('real XO under xoa up: status, doctor, broker mounts, backup/restore, rollb
     mounts: { mode: 'broker', brokerSocket: join(root, 'mountd', 'mountd.sock') },
   }
   writeFileSync(specFile, JSON.stringify(spec))
-  const found = readlinkSync(join(state!, 'current'))
-  t.after(() => {
-    if (readlinkSync(join(state!, 'current')) !== found)
-      xoa(['rollback', '--spec', specFile, found.split('/').pop()!])
-  })
   const current = releases().find((r) => r.current)!
   const sourceUrl = process.env.XO_SOURCE_URL ?? current.url
   writeFileSync(specFile, JSON.stringify({ ...spec, source: { url: sourceUrl } }))
@@ -62,7 +66,6 @@ test('real XO under xoa up: status, doctor, broker mounts, backup/restore, rollb
     url: `https://127.0.0.1:${ports.https}`,
     pinnedCert: readFileSync(join(root, 'ssl', 'cert.pem'), 'utf8'),
   })
-  let up: Up | undefined
   const start = async () => {
     const t0 = Date.now()
     up = startUp(specFile, ['--no-build', '--health-timeout', '300'])
@@ -73,7 +76,6 @@ test('real XO under xoa up: status, doctor, broker mounts, backup/restore, rollb
     if (up) assert.equal(await stopUp(up), 0, up.output().slice(-2000))
     up = undefined
   }
-  t.after(() => up?.kill())
   const api = () => xoApi(ep().url.replace('https:', 'wss:'), ep().pinnedCert!, admin)
   const remoteNames = async () => {
     const xo = await api()
@@ -117,8 +119,12 @@ test('real XO under xoa up: status, doctor, broker mounts, backup/restore, rollb
           ['nfs-after-backup', 'nfs://127.0.0.1:/export/xo'],
           ['smb-after-backup', `smb://xouser:${SMB_PASSWORD}@WORKGROUP\\\\127.0.0.1\\share\0xo`],
         ] as const) {
-          const remote = (await xo.call('remote.create', { name, url })) as { id: string }
-          results[name] = await xo.call('remote.test', { id: remote.id })
+          // No nfs/cifs in this kernel: XO reports the failed mount, which is expected; what reached mount(8)
+          // is what this checks.
+          const outcome = (p: Promise<unknown>) =>
+            p.catch((e: Error) => ({ error: e.message.split('\n').pop() }))
+          const remote = (await outcome(xo.call('remote.create', { name, url }))) as { id?: string }
+          results[name] = remote.id ? await outcome(xo.call('remote.test', { id: remote.id })) : remote
         }
       } finally {
         await xo.close()
@@ -139,13 +145,22 @@ test('real XO under xoa up: status, doctor, broker mounts, backup/restore, rollb
       assert.ok(cifs, `no mount -t cifs reached mount(8):\n${log}`)
       assert.match(cifs, /"\/\/127\.0\.0\.1[\\/]+share\/xo", "\/proc\/self\/fd\/3"/)
       assert.match(cifs, /nosuid,nodev,noexec,uid=65534,gid=65534,forceuid,forcegid"/)
-      // mount(8) ran its helpers, which got as far as the mount(2) system call (no nfs/cifs in this kernel).
-      assert.ok(execs(log, 'mount.nfs').length > 0 || /mount\(/.test(log), 'mount.nfs was never run')
+      // mount(8) ran its helpers, which got as far as mount(2) (ENODEV: no nfs/cifs in this kernel).
+      assert.ok(execs(log, 'mount.nfs').length > 0, 'mount.nfs was never run')
       assert.ok(execs(log, 'mount.cifs').length > 0, 'mount.cifs was never run')
-      assert.doesNotMatch(
-        log,
-        new RegExp(SMB_PASSWORD),
-        'the SMB password reached an argv or a mount(2) call',
+      const syscalls = log.split('\n').filter((l) => /^\d+ +mount\(/.test(l))
+      const nfsCall = syscalls.find((l) => /"nfs4?"/.test(l))
+      assert.match(nfsCall ?? log, /MS_NOSUID\|MS_NODEV\|MS_NOEXEC/)
+      // The password travels in the environment to mount.cifs, which hands it to the kernel in mount(2)'s data
+      // (the only place it must be) — and in no program's argv along the way.
+      const cifsCall = syscalls.find((l) => l.includes('"cifs"')) ?? log
+      assert.match(cifsCall, /MS_NOSUID\|MS_NODEV\|MS_NOEXEC/)
+      assert.ok(cifsCall.includes(`pass=${SMB_PASSWORD}`), `the password never reached mount(2): ${cifsCall}`)
+      const argvs = log.split('\n').filter((l) => / execve\(/.test(l))
+      assert.deepEqual(
+        argvs.filter((l) => l.includes(SMB_PASSWORD)),
+        [],
+        'the SMB password in a traced argv',
       )
       assert.deepEqual(argv.hits, [], 'the SMB password was seen in /proc/*/cmdline')
       assert.ok(argv.reads > 1000, 'the sampler barely ran')
@@ -160,7 +175,9 @@ test('real XO under xoa up: status, doctor, broker mounts, backup/restore, rollb
     const b = JSON.parse(r.stdout)
     archive = b.archive
     assert.notEqual(b.consistency.files, 'service-not-running', 'xo-server was running')
-    const members = spawnSync('tar', ['-tzf', archive], { encoding: 'utf8' }).stdout.split('\n')
+    const members = spawnSync('tar', ['-tzf', archive], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .map((m) => m.replace(/^\.\//, ''))
     for (const f of ['files/config/config.toml', 'files/config/config.z-secrets.toml'])
       assert.ok(
         members.includes(f),
