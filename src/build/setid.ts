@@ -69,12 +69,12 @@ const PER_MOUNT = new Set(['ro', 'rw', 'noexec', 'noatime', 'nodiratime', 'relat
 
 /** Pure: the per-mount flags of the topmost mount on `dir` in a mountinfo text (none when not a mount point). */
 export function mountFlags(mountinfo: string, dir: string): string[] {
-  const unescape = (s: string) =>
+  const unoctal = (s: string) =>
     s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)))
   const top = mountinfo
     .split('\n')
     .map((l) => l.split(' '))
-    .filter((f) => f[4] !== undefined && unescape(f[4]) === dir)
+    .filter((f) => f[4] !== undefined && unoctal(f[4]) === dir)
     .at(-1)
   return (top?.[5] ?? '').split(',').filter((o) => PER_MOUNT.has(o))
 }
