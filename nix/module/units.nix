@@ -115,6 +115,8 @@ let
     HOME = "${cfg.stateDir}/home";
     # Prebuilt Node binaries from the registry do not run on NixOS: build with the one from nixpkgs.
     XOA_NODE = "${pkgs.nodejs_22}/bin/node";
+    # The unit has a mount namespace of its own: xoa mounts the release store nosuid in it for the build.
+    XOA_PRIVATE_MOUNTS = "1";
   };
   scheduled = cfg.updates.schedule != null;
   # xo-build and the scheduled upgrade both build. Root for git, the release store and its symlinks; xoa
@@ -126,10 +128,22 @@ let
     path = buildPath;
     environment = buildEnvironment;
   };
-  builderSandbox = hardening {
-    readWritePaths = [ cfg.stateDir ];
-    root = true;
-  };
+  # As src/render/xoa-units.ts: no RestrictSUIDSGID, since npm tarballs XO depends on
+  # (fuse-shared-library-linux) chmod a script to 6775 during yarn install. The bits are void here
+  # (NoNewPrivileges, the release store mounted nosuid, hence @mount) and xoa strips every one when it seals
+  # the release.
+  builderSandbox =
+    hardening {
+      readWritePaths = [ cfg.stateDir ];
+      root = true;
+    }
+    // {
+      RestrictSUIDSGID = false;
+      SystemCallFilter = [
+        "@system-service"
+        "@mount"
+      ];
+    };
 
   asService = {
     User = cfg.service.user;

@@ -6,10 +6,30 @@ import type { Spec } from '../spec/schema.ts'
 import { hardening } from './hardening.ts'
 import type { Artefact } from './index.ts'
 import { REDIS_ACCOUNT, unitFileMeta } from './redis.ts'
-import { envAssignment, execLine, formatUnit } from './systemd.ts'
+import { envAssignment, execLine, formatUnit, type UnitLine } from './systemd.ts'
 import type { RenderEnv, RenderedFile } from './types.ts'
 
 const UNIT_DIR = '/etc/systemd/system'
+
+// What a unit that builds XO (xo-build, and xoa-update: `xoa upgrade` builds too) needs besides the rest.
+const PRIVATE_MOUNTS: UnitLine[] = [
+  {
+    comment:
+      'This unit has a mount namespace of its own (ProtectSystem=): xoa mounts the release store nosuid ' +
+      'in it for the build, and the mount ends with the unit.',
+  },
+  ['Environment', envAssignment('XOA_PRIVATE_MOUNTS', '1')],
+]
+const BUILDS = {
+  setidReason:
+    'RestrictSUIDSGID= is deliberately not set: npm tarballs XO depends on (fuse-shared-library-linux) ' +
+    'chmod a script to 6775 during yarn install. The bits are void here (NoNewPrivileges=, the ' +
+    'release store mounted nosuid) and xoa strips every one of them when it seals the release.',
+  extra: [
+    { comment: 'mount(2) for that nosuid bind mount of the release store, in the units that build only.' },
+    ['SystemCallFilter', '@mount'],
+  ] as UnitLine[],
+}
 
 const xoaExec = (env: RenderEnv, command: string) =>
   execLine([...env.xoaCommand, command, '--spec', env.specPath])
@@ -77,12 +97,7 @@ export function renderBuildUnit(spec: Spec, env: RenderEnv): RenderedFile {
         },
         ['ExecStart', xoaExec(env, 'build')],
         ['Environment', envAssignment('HOME', dirname(p.serverConfigHome))],
-        {
-          comment:
-            'This unit has a mount namespace of its own (ProtectSystem=): xoa mounts the release store nosuid ' +
-            'in it for the build, and the mount ends with the unit.',
-        },
-        ['Environment', envAssignment('XOA_PRIVATE_MOUNTS', '1')],
+        ...PRIVATE_MOUNTS,
         { comment: 'A cold build takes minutes; an unchanged build key returns at once.' },
         ['TimeoutStartSec', '2h'],
         ...hardening({
@@ -93,14 +108,7 @@ export function renderBuildUnit(spec: Spec, env: RenderEnv): RenderedFile {
           // It changes owners (chown) and drops to the service account (setuid) for the yarn steps.
           root: true,
           jit: true,
-          setidReason:
-            'RestrictSUIDSGID= is deliberately not set: npm tarballs XO depends on (fuse-shared-library-linux) ' +
-            'chmod a script to 6775 during yarn install. The bits are void here (NoNewPrivileges=, the ' +
-            'release store mounted nosuid) and xoa strips every one of them when it seals the release.',
-          extra: [
-            { comment: 'mount(2) for that nosuid bind mount of the release store, in this unit only.' },
-            ['SystemCallFilter', '@mount'],
-          ],
+          ...BUILDS,
         }),
       ],
     ],
@@ -129,6 +137,7 @@ export function renderUpdateUnits(spec: Spec, env: RenderEnv): RenderedFile[] {
           comment: 'Root: it switches releases and restarts xo-server (health-gated, rolls back on failure).',
         },
         ['ExecStart', xoaExec(env, 'upgrade')],
+        ...PRIVATE_MOUNTS,
         ['TimeoutStartSec', '3h'],
         ...hardening({
           root: true,
@@ -136,6 +145,7 @@ export function renderUpdateUnits(spec: Spec, env: RenderEnv): RenderedFile[] {
           readWritePaths: [],
           addressFamilies: ['AF_UNIX', 'AF_INET', 'AF_INET6', 'AF_NETLINK'],
           jit: true,
+          ...BUILDS,
         }),
       ],
     ],

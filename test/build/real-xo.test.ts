@@ -2,7 +2,7 @@
 // answer GET /rest/v0/ping. XO_SOURCE_URL=<git url of xen-orchestra> [XO_SOURCE_REV=<commit>] (default: the
 // pin). Needs a registry that has every tarball of that revision's yarn.lock. Takes many minutes.
 import assert from 'node:assert/strict'
-import { spawn, spawnSync } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -38,6 +38,11 @@ test('real XO: xoa build, then the current release answers /rest/v0/ping', {
   assert.equal(b.status, 0, `${b.stdout}\n${b.stderr}`)
   const noop = xoa(['build', '--spec', spec], { env: runtimeEnv })
   assert.match(noop.stdout, /^up to date: /m)
+  // Real XO's tarballs set setuid/setgid bits on install (fuse-shared-library-linux): none is left.
+  const setid = execFileSync('find', [`${join(state, 'current')}/`, '!', '-type', 'l', '-perm', '/6000'], {
+    encoding: 'utf8',
+  }).trim()
+  assert.equal(setid, '', `setuid/setgid files in the release:\n${setid.split('\n').slice(0, 10).join('\n')}`)
 
   const run = join(dir, 'run')
   mkdirSync(join(run, 'config', 'xo-server'), { recursive: true })

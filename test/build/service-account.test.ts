@@ -7,6 +7,9 @@ import { randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import type { XoaError } from '../../src/cli/errors.ts'
+import { validateSpec } from '../../src/spec/load.ts'
+import { ensureServiceAccount } from '../../src/util/service-account.ts'
 import { newRevision } from '../fixtures/monorepo.ts'
 import { XOA_BIN } from '../helpers.ts'
 import { fixtureSetup, runtimeEnv } from './helpers.ts'
@@ -70,4 +73,22 @@ test('xoa build as root creates the missing service account with the spec ids; o
   assert.equal(again.status, 1, again.stdout + again.stderr)
   assert.match(again.stderr, new RegExp(`"${name}" exists with uid ${uid}, but service\\.uid = ${uid + 1}`))
   assert.match(getent('passwd', name).stdout, new RegExp(`:x:${uid}:${gid}:`))
+})
+
+test('without useradd/groupadd the error names the package to install', async () => {
+  const spec = validateSpec({ service: { user: 'xoatest-absent', group: 'xoatest-absent' } })
+  const path = process.env.PATH
+  process.env.PATH = '/usr/bin:/bin' // getent, but no sbin: no groupadd
+  try {
+    await assert.rejects(
+      ensureServiceAccount(spec),
+      /groupadd is not installed, so the service account cannot be created/,
+    )
+    await ensureServiceAccount(spec).catch((e: XoaError) =>
+      assert.match(e.hint ?? '', /apt-get install passwd/),
+    )
+  } finally {
+    process.env.PATH = path
+  }
+  assert.notEqual(getent('group', 'xoatest-absent').status, 0)
 })

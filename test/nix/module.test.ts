@@ -181,6 +181,11 @@ describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
     assert.match(build.ExecStart, /-xoa\/bin\/xoa build --spec \/nix\/store\/\S+-xoa-spec\.json$/)
     // Root as on Debian: xoa runs yarn as the service account itself and seals the release root-owned.
     assert.equal(build.User, undefined)
+    // npm tarballs of XO chmod 6775 during the install: allowed here only, void (nosuid mount), stripped.
+    assert.equal(build.RestrictSUIDSGID, false)
+    assert.deepEqual(build.SystemCallFilter, ['@system-service', '@mount'])
+    assert.equal(build.NoNewPrivileges, true)
+    assert.equal(e.services['xo-build'].environment.XOA_PRIVATE_MOUNTS, '1')
     assert.equal(build.Type, 'oneshot')
     const boot = e.services['xo-bootstrap'].serviceConfig
     // Root as on Debian (it creates the key for the service account); the certificate is part of bootstrap.
