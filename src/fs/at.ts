@@ -1,12 +1,18 @@
-// Whole-path conveniences over SafeDir for callers that write one file: the parent is walked from "/" (or
-// from a --root prefix) without following undeclared symlinks, the file goes in through the parent's fd.
+// Whole-path conveniences over SafeDir for callers that write one file on the live host: the parent is walked
+// from "/" without following a symlink other than SYSTEM_LINKS (unless the caller declares its own list), the
+// file goes in through the parent's fd.
 import { basename, dirname } from 'node:path'
 import { UnsafePathError } from './names.ts'
-import { type Meta, SafeDir, type WalkOptions } from './safe-dir.ts'
+import { type Meta, SafeDir, type WalkOptions, type WriteOptions } from './safe-dir.ts'
 
 /** Root-owned symlinks every Debian/Ubuntu/NixOS-style tree may have (usrmerge, /var/run): their targets are
  *  walked beneath the same start, so under --root they still resolve inside the prefix. */
 export const SYSTEM_LINKS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/var/run', '/var/lock']
+
+/** SafeDir.open with SYSTEM_LINKS declared unless the caller says otherwise. */
+export function openLive(absPath: string, opts: WalkOptions = {}): Promise<SafeDir> {
+  return SafeDir.open(absPath, { ...opts, declaredLinks: opts.declaredLinks ?? SYSTEM_LINKS })
+}
 
 /** The directory holding `absPath`, and the last component's name. */
 export async function openParent(
@@ -16,7 +22,7 @@ export async function openParent(
   const name = basename(absPath)
   if (!absPath.startsWith('/') || name === '' || name === '.' || name === '..')
     throw new UnsafePathError(absPath, 'expected an absolute path to a file')
-  return { dir: await SafeDir.open(dirname(absPath), opts), name }
+  return { dir: await openLive(dirname(absPath), opts), name }
 }
 
 /** Run `fn` with the parent of `absPath` open; the handle is closed afterwards. */
@@ -38,9 +44,9 @@ export function writeFileAt(
   absPath: string,
   data: string | Buffer,
   meta: Meta,
-  opts: WalkOptions = {},
+  opts: WalkOptions & WriteOptions = {},
 ): Promise<'created' | 'changed' | 'same'> {
-  return withParent(absPath, opts, (dir, name) => dir.writeFile(name, data, meta))
+  return withParent(absPath, opts, (dir, name) => dir.writeFile(name, data, meta, opts))
 }
 
 /** A regular file's content, undefined when it (or a parent) is absent; symlinks anywhere are refused. */

@@ -34,6 +34,12 @@ export interface WalkOptions {
   declaredLinks?: string[]
 }
 
+export interface WriteOptions {
+  /** Replace a symlink found at the name (rename(2) replaces the link itself, never what it points at) instead
+   *  of refusing it: for a file xoa owns outright, where a planted link is debris, not a decision. */
+  replaceSymlink?: boolean
+}
+
 const MAX_HOPS = 40
 const EXPECT_DIR_HINT = 'replace it with a real directory (or remove it), then run again'
 const EXPECT_FILE_HINT = 'move it away (xoa writes a regular file there), then run again'
@@ -162,9 +168,14 @@ export class SafeDir {
 
   /** Temp file here, owner and mode set through its descriptor, fsynced, renamed over `name`. A directory or
    *  anything but a regular file at `name` is refused; the same content, owner and mode is left alone. */
-  async writeFile(name: string, data: string | Buffer, meta: Meta): Promise<'created' | 'changed' | 'same'> {
+  async writeFile(
+    name: string,
+    data: string | Buffer,
+    meta: Meta,
+    opts: WriteOptions = {},
+  ): Promise<'created' | 'changed' | 'same'> {
     const buf = typeof data === 'string' ? Buffer.from(data) : data
-    const existed = await this.unchanged(name, meta, buf)
+    const existed = await this.unchanged(name, meta, buf, opts)
     if (existed === 'same') return 'same'
     const { tmp, fh } = await this.createTemp(name)
     try {
@@ -238,6 +249,24 @@ export class SafeDir {
           `has ${st.nlink} hard links: changing its owner or mode would change the file behind the other names too`,
           'remove the hard link (it may point at a file outside xoa), then run again',
         )
+      if (st.isFile()) {
+        // fstat's count may be read after the planted link was removed again, while the handle still holds
+        // the other file. lstat gives "the name points at this inode" and its link count in one step: the
+        // same inode with one link means the name here was its only one at that instant.
+        const now = await lstat(procPath(this.fd, name))
+        if (now.ino !== st.ino || now.dev !== st.dev)
+          throw this.refuse(
+            name,
+            'was replaced while being checked',
+            'run again; if it recurs, find who swaps it',
+          )
+        if (now.nlink > 1)
+          throw this.refuse(
+            name,
+            `has ${now.nlink} hard links: changing its owner or mode would change the file behind the other names too`,
+            'remove the hard link (it may point at a file outside xoa), then run again',
+          )
+      }
       if (st.uid === meta.uid && st.gid === meta.gid && (st.mode & 0o7777) === meta.mode) return false
       // The magic link resolves to the pinned inode itself, whatever happens to `name` meanwhile.
       await chown(procPath(fh.fd), meta.uid, meta.gid)
@@ -389,11 +418,17 @@ export class SafeDir {
   }
 
   /** 'same' when `name` is a regular file with this content, owner and mode; else whether it exists. */
-  private async unchanged(name: string, meta: Meta, buf: Buffer): Promise<'same' | boolean> {
+  private async unchanged(
+    name: string,
+    meta: Meta,
+    buf: Buffer,
+    opts: WriteOptions,
+  ): Promise<'same' | boolean> {
     const pinned = await this.pin(name)
     if (!pinned) return false
     try {
       const { st } = pinned
+      if (st.isSymbolicLink() && opts.replaceSymlink) return true
       if (!st.isFile())
         throw this.refuse(name, `is ${typeName(st.mode)}, expected a regular file`, EXPECT_FILE_HINT)
       const sameMeta = st.uid === meta.uid && st.gid === meta.gid && (st.mode & 0o7777) === meta.mode

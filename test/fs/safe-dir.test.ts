@@ -3,7 +3,7 @@
 // Every test asserts on what the disk holds afterwards (the outside directory, the outside file's owner and
 // mode), not only on the verdict.
 import assert from 'node:assert/strict'
-import { spawn, spawnSync } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import {
   chmodSync,
   chownSync,
@@ -208,9 +208,27 @@ test('removeTree removes a symlink inside the tree, not what it points at', asyn
   assert.equal(readFileSync(join(outside, 'keep'), 'utf8'), 'k')
 })
 
+/** The swapper once its loop runs (a race that has not started yet proves nothing). */
+function started(child: ChildProcess): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    child.stdout?.once('data', () => resolve(child))
+    child.once('error', reject)
+    child.once('exit', (code) => reject(new Error(`the swapper exited (${code})`)))
+  })
+}
+
+/** Killed and gone (its last rename done), before the disk is inspected or the temp dir removed. */
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  child.kill('SIGKILL')
+  return gone
+}
+
 /** A separate process flipping argv[1] between the real directory and a symlink to argv[2], until killed. */
 const SWAPPER = `
     const fs = require('fs'); const [p, o] = process.argv.slice(1)
+    process.stdout.write('ready')
     for (;;) {
       try { fs.renameSync(p, p + '.real'); fs.symlinkSync(o, p + '.l'); fs.renameSync(p + '.l', p) } catch {}
       try { fs.renameSync(p + '.real', p) } catch {}
@@ -219,9 +237,7 @@ const SWAPPER = `
 test('a concurrent swapper at a parent never gets a write outside (500 attempts)', async (t) => {
   const { inside, outside } = layout(t)
   const target = join(inside, 'a', 'b')
-  const child = spawn(process.execPath, ['-e', SWAPPER, target, join(outside, 'b')], {
-    stdio: 'ignore',
-  })
+  const child = await started(spawn(process.execPath, ['-e', SWAPPER, target, join(outside, 'b')]))
   t.after(() => child.kill('SIGKILL'))
   let written = 0
   let refused = 0
@@ -234,12 +250,12 @@ test('a concurrent swapper at a parent never gets a write outside (500 attempts)
       assert.match(String(e), /is a symlink|no such directory|ENOENT/)
     }
   }
-  child.kill('SIGKILL')
+  await stop(child)
   assert.deepEqual(filesUnder(outside), [], `written ${written}, refused ${refused}`)
   assert.ok(refused > 0, 'the swapper raced at least once (else this test proves nothing)')
 })
 
-test('a concurrent swapper at the file never lets setMeta change the outside file (500 attempts)', async (t) => {
+test('a concurrent swapper at the file never lets setMeta change the outside file (2000 attempts)', async (t) => {
   const { inside, outside } = layout(t)
   const victim = join(outside, 'shadow')
   writeFileSync(victim, 'root only', { mode: 0o600 })
@@ -247,6 +263,7 @@ test('a concurrent swapper at the file never lets setMeta change the outside fil
   writeFileSync(f, 'mine', { mode: 0o600 })
   const script = `
     const fs = require('fs'); const [f, v] = process.argv.slice(1)
+    process.stdout.write('ready')
     for (;;) {
       try { fs.renameSync(f, f + '.real'); fs.symlinkSync(v, f + '.l'); fs.renameSync(f + '.l', f) } catch {}
       try { fs.renameSync(f + '.real', f) } catch {}
@@ -254,14 +271,14 @@ test('a concurrent swapper at the file never lets setMeta change the outside fil
       try { fs.linkSync(v, f + '.h'); fs.renameSync(f + '.h', f) } catch {}
       try { fs.writeFileSync(f + '.n', 'mine'); fs.renameSync(f + '.n', f) } catch {}
     }`
-  const child = spawn(process.execPath, ['-e', script, f, victim], { stdio: 'ignore' })
+  const child = await started(spawn(process.execPath, ['-e', script, f, victim]))
   t.after(() => child.kill('SIGKILL'))
   const dir = await SafeDir.open(inside)
   t.after(() => dir.close())
   let refused = 0
   for (let i = 0; i < 500; i++)
     await dir.setMeta('s', { ...SECRET, mode: 0o640 ^ (i & 1) }).catch(() => refused++)
-  child.kill('SIGKILL')
+  await stop(child)
   const st = statSync(victim)
   assert.deepEqual([st.uid, st.gid, st.mode & 0o7777], [0, 0, 0o600], `refused ${refused}`)
   assert.ok(refused > 0, 'the swapper raced at least once')
