@@ -1,9 +1,10 @@
 // `xoa build`: from the spec's source to a complete release in the store, and by default made current.
 // The no-op path (key unchanged, release present) reads a few small files and runs nothing: no git, no network.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { XoaError } from '../cli/errors.ts'
+import { self, withParent } from '../fs/at.ts'
 import { GitMirror } from '../source/mirror.ts'
 import { findPinFile, type Pin, readPin, sourceRef } from '../source/pin.ts'
 import { statePaths } from '../spec/paths.ts'
@@ -76,14 +77,14 @@ function knownRelease(spec: Spec, paths: StatePaths, url: string, rev: string, p
   return readManifest(join(paths.releases, id)) ? id : undefined
 }
 
-function upToDate(paths: StatePaths, id: string, doSwitch: boolean): BuildResult {
+async function upToDate(paths: StatePaths, id: string, doSwitch: boolean): Promise<BuildResult> {
   let switched = false
   if (doSwitch && currentId(paths) !== id) {
-    const lock = lockStore(paths)
+    const lock = await lockStore(paths)
     try {
-      switched = switchTo(paths, id).from !== id
+      switched = (await switchTo(paths, id)).from !== id
     } finally {
-      lock.release()
+      await lock.release()
     }
   }
   return { status: 'up-to-date', release: id, switched }
@@ -96,9 +97,9 @@ export async function build(spec: Spec, opts: BuildOptions, progress: Progress):
   const known = knownRelease(spec, paths, url, rev, pin)
   if (known) return upToDate(paths, known, opts.switch)
 
-  const lock = lockStore(paths)
+  const lock = await lockStore(paths)
   try {
-    const debris = removeDebris(paths)
+    const debris = await removeDebris(paths)
     cleanRuntimeDebris(runtimesDir(paths))
     if (debris.length) progress.log(`removed what an interrupted build left: ${debris.join(', ')}`)
     const log = (l: string) => progress.log(l)
@@ -127,8 +128,8 @@ export async function build(spec: Spec, opts: BuildOptions, progress: Progress):
     const key = keyOf(spec, url, info, runtime)
     const id = releaseId(versionOf(info, pin), fullRev, key)
     if (readManifest(join(paths.releases, id))) {
-      lock.release()
-      return upToDate(paths, id, opts.switch)
+      await lock.release()
+      return await upToDate(paths, id, opts.switch)
     }
     const tmp = join(paths.releases, `.tmp-${id}-${process.pid}`)
     const manifest = await buildRelease(
@@ -138,19 +139,20 @@ export async function build(spec: Spec, opts: BuildOptions, progress: Progress):
       { url, info, pin, runtime, key, id, npm },
       mirror,
       progress,
-    ).catch((e) => {
-      // The log keeps what happened; a half-built tree is of no use.
-      rmSync(tmp, { recursive: true, force: true })
+    ).catch(async (e) => {
+      // The log keeps what happened; a half-built tree is of no use (and was the build account's: nothing
+      // inside it is followed).
+      await withParent(tmp, {}, (dir, name) => dir.removeTree(name))
       throw e
     })
 
     let switched = false
-    if (opts.switch) switched = switchTo(paths, id).from !== id
+    if (opts.switch) switched = (await switchTo(paths, id)).from !== id
     const pruned = releasesToPrune(listReleases(paths), spec.build.keep).map((r) => r.id)
-    for (const p of pruned) removeRelease(paths, p)
+    for (const p of pruned) await removeRelease(paths, p)
     return { status: 'built', release: id, switched, manifest, pruned }
   } finally {
-    lock.release()
+    await lock.release()
   }
 }
 
@@ -279,8 +281,15 @@ async function runSteps(
       sizeBytes: Number(du.stdout.split('\t')[0]),
     }
     // The manifest is what makes a release complete; it goes in last, then the whole dir moves into place.
-    writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`)
-    renameSync(tmp, join(paths.releases, plan.id))
+    await withParent(tmp, {}, async (releases, name) => {
+      const dir = await releases.subdir(name)
+      try {
+        await dir.writeFile('manifest.json', `${JSON.stringify(manifest, null, 2)}\n`, self(0o644))
+      } finally {
+        await dir.close()
+      }
+      await releases.rename(name, releases, plan.id)
+    })
     return manifest
   })
 }

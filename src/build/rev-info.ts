@@ -1,7 +1,8 @@
 // What a build needs to know about a revision before building it: its version, yarn.lock hash and Node major.
 // Cached per commit id (immutable), so an up-to-date check needs no git at all.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { self, writeFileAt } from '../fs/at.ts'
 import { parseReleaseSubject } from '../source/channels.ts'
 import type { GitMirror } from '../source/mirror.ts'
 import type { Pin } from '../source/pin.ts'
@@ -54,10 +55,9 @@ export async function revInfo(mirror: GitMirror, cacheDir: string, rev: string):
     nodeMajor: nodeMajorFor(nodeRanges),
     nodeRanges: [...new Set(nodeRanges)].sort(),
   }
-  const file = revInfoFile(cacheDir, rev)
-  mkdirSync(join(cacheDir, 'revs'), { recursive: true })
-  writeFileSync(`${file}.tmp-${process.pid}`, JSON.stringify(info, null, 2))
-  renameSync(`${file}.tmp-${process.pid}`, file)
+  await writeFileAt(revInfoFile(cacheDir, rev), JSON.stringify(info, null, 2), self(0o644), {
+    create: self(0o755),
+  })
   return info
 }
 

@@ -1,25 +1,13 @@
 // The release store: immutable release dirs, `current`/`previous` symlinks switched atomically, a lock so
 // two builds never race, retention, and removal of what killed builds left behind.
-import {
-  closeSync,
-  existsSync,
-  linkSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  renameSync,
-  rmSync,
-  symlinkSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs'
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { XoaError } from '../cli/errors.ts'
+import { openLive, self, withParent } from '../fs/at.ts'
+import { type Lock, takeLock } from '../fs/lock.ts'
 import type { statePaths } from '../spec/paths.ts'
-import { pidAlive } from './runtime.ts'
+
+export type { Lock }
 
 export type StatePaths = ReturnType<typeof statePaths>
 
@@ -90,29 +78,26 @@ export function listReleases(paths: StatePaths): Release[] {
 }
 
 /** Point `link` at releases/<id> atomically: a symlink under a temp name, renamed over the old one. */
-function setLink(link: string, id: string): void {
-  const tmp = `${link}.tmp-${process.pid}`
-  rmSync(tmp, { force: true })
-  symlinkSync(join('releases', id), tmp)
-  renameSync(tmp, link)
+async function setLink(link: string, id: string): Promise<void> {
+  await withParent(link, {}, (dir, name) => dir.symlink(name, join('releases', id)))
 }
 
 /**
  * Make `id` current; the release current until now becomes previous. The one place that switches, so a
  * health-gated switch can wrap it.
  */
-export function switchTo(paths: StatePaths, id: string): { from?: string; to: string } {
+export async function switchTo(paths: StatePaths, id: string): Promise<{ from?: string; to: string }> {
   if (!readManifest(join(paths.releases, id)))
     throw new XoaError(`no complete release ${id}`, { hint: 'run `xoa releases` to see the ones there are' })
   const from = currentId(paths)
   if (from === id) return { from, to: id }
-  if (from) setLink(paths.previous, from)
-  setLink(paths.current, id)
+  if (from) await setLink(paths.previous, from)
+  await setLink(paths.current, id)
   return { from, to: id }
 }
 
 /** Roll back to `id`, or to previous when no id is given; the release left becomes previous. */
-export function rollback(paths: StatePaths, id?: string): { from?: string; to: string } {
+export async function rollback(paths: StatePaths, id?: string): Promise<{ from?: string; to: string }> {
   const target = id ?? previousId(paths)
   if (!target)
     throw new XoaError('there is no previous release to roll back to', {
@@ -127,70 +112,58 @@ export function releasesToPrune(releases: Release[], keep: number): Release[] {
   return releases.filter((r) => !r.current && !r.previous).slice(keep)
 }
 
-/** Delete releases: renamed aside first, so a half-deleted one never looks complete. */
-export function removeRelease(paths: StatePaths, id: string): void {
-  const dir = join(paths.releases, id)
-  const trash = join(paths.releases, `.trash-${id}-${process.pid}`)
-  renameSync(dir, trash)
-  rmSync(trash, { recursive: true, force: true })
+/** Delete releases: renamed aside first, so a half-deleted one never looks complete; nothing inside is
+ *  followed (the tree was the build account's while it built). */
+export async function removeRelease(paths: StatePaths, id: string): Promise<void> {
+  const releases = await openLive(paths.releases)
+  try {
+    const trash = `.trash-${id}-${process.pid}`
+    await releases.rename(id, releases, trash)
+    await releases.removeTree(trash)
+  } finally {
+    await releases.close()
+  }
 }
 
-/** Under the lock every temp or trash dir is debris of a build that did not finish. */
-export function removeDebris(paths: StatePaths): string[] {
+/** Under the lock every temp or trash dir is debris of a build that did not finish, and so is a temp link
+ *  of a switch that was killed (`current.tmp-<pid>` from older xoa, the layer's `.current.xoa-<hex>`). */
+export async function removeDebris(paths: StatePaths): Promise<string[]> {
   if (!existsSync(paths.releases)) return []
   const gone: string[] = []
-  for (const n of readdirSync(paths.releases)) {
-    if (!/^\.(tmp|trash)-/.test(n)) continue
-    rmSync(join(paths.releases, n), { recursive: true, force: true })
-    gone.push(n)
-  }
-  for (const link of [paths.current, paths.previous]) {
-    const tmp = `${link}.tmp-`
-    for (const n of readdirSync(paths.state)) {
-      const p = join(paths.state, n)
-      if (p.startsWith(tmp)) rmSync(p, { force: true })
+  const releases = await openLive(paths.releases)
+  try {
+    for (const e of await releases.entries()) {
+      if (!/^\.(tmp|trash)-/.test(e.name)) continue
+      await releases.removeTree(e.name)
+      gone.push(e.name)
     }
+  } finally {
+    await releases.close()
+  }
+  const links = [basename(paths.current), basename(paths.previous)]
+  const state = await openLive(paths.state)
+  try {
+    for (const e of await state.entries())
+      if (links.some((l) => e.name.startsWith(`${l}.tmp-`) || e.name.startsWith(`.${l}.xoa-`)))
+        await state.remove(e.name)
+  } finally {
+    await state.close()
   }
   return gone
 }
 
-export interface Lock {
-  release(): void
-}
-
 /** An exclusive lock on the release store; a lock left by a dead process is taken over. */
-export function lockStore(paths: StatePaths): Lock {
-  mkdirSync(paths.releases, { recursive: true })
-  const lock = join(paths.releases, '.lock')
-  const mine = `${lock}.${process.pid}`
-  const fd = openSync(mine, 'w', 0o644)
-  writeSync(fd, `${process.pid}\n`)
-  closeSync(fd)
+export async function lockStore(paths: StatePaths): Promise<Lock> {
+  const releases = await openLive(paths.releases, { create: self(0o755) })
   try {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        linkSync(mine, lock) // atomic: fails if someone holds the lock
-        let held = true
-        return {
-          release() {
-            if (!held) return
-            held = false
-            if (Number(readFileSync(lock, 'utf8')) === process.pid) unlinkSync(lock)
-          },
-        }
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
-        const holder = Number(readFileSync(lock, 'utf8').trim())
-        if (holder && pidAlive(holder) && holder !== process.pid)
-          throw new XoaError(`another build or switch is running (pid ${holder})`, {
-            hint: `wait for it, or if pid ${holder} is not xoa, remove ${lock}`,
-          })
-        unlinkSync(lock)
-      }
-    }
-    throw new XoaError(`could not take the lock ${lock}`, { hint: 'run the command again' })
+    return await takeLock(releases, '.lock', {
+      busy: (pid, file) =>
+        new XoaError(`another build or switch is running (pid ${pid})`, {
+          hint: `wait for it, or if pid ${pid} is not xoa, remove ${file}`,
+        }),
+    })
   } finally {
-    unlinkSync(mine)
+    await releases.close()
   }
 }
 

@@ -1,10 +1,13 @@
 // `xoa init`: the seed's xoa-set-vars.sh. Asks on a TTY or takes flags; writes hosts/<host>/vars.nix and copies
 // the hardware configuration (NixOS), or writes an xoa.toml (Debian and other hosts). Never overwrites silently.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { realpath } from 'node:fs/promises'
 import { hostname as osHostname } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { createInterface } from 'node:readline/promises'
 import type { Command } from 'commander'
+import { self } from '../fs/at.ts'
+import { SafeDir } from '../fs/safe-dir.ts'
 import { checkHostVars, type HostVars, renderVarsNix, renderXoaToml } from '../nix/host-vars.ts'
 import { isNixos } from '../nix/nixos.ts'
 import { UsageError, XoaError } from './errors.ts'
@@ -66,25 +69,37 @@ async function init(opts: InitOpts): Promise<void> {
 
   const dir = resolve(opts.dir)
   const written: string[] = []
-  const write = (file: string, text: string) => {
-    if (existsSync(file) && !opts.force)
-      throw new UsageError(`${file} exists; not overwriting it`, 'xoa init --force (or edit the file)')
-    writeFileSync(file, text, { mode: 0o644 })
-    written.push(file)
-  }
-  if (nixos) {
-    const hostDir = join(dir, 'hosts', opts.host)
-    mkdirSync(hostDir, { recursive: true })
-    const hw = join(hostDir, 'hardware-configuration.nix')
-    if (existsSync(hw) && !opts.force)
-      throw new UsageError(`${hw} exists; not overwriting it`, 'xoa init --force (or edit the file)')
-    write(join(hostDir, 'vars.nix'), renderVarsNix(vars))
-    if (existsSync(opts.hardwareConfig)) {
-      copyFileSync(opts.hardwareConfig, hw)
-      written.push(hw)
+  // --dir is the caller's own choice (its path may hold links); beneath it nothing is followed.
+  mkdirSync(dir, { recursive: true })
+  const top = await SafeDir.open(await realpath(dir))
+  try {
+    const write = async (at: SafeDir, rel: string, text: string | Buffer) => {
+      const file = join(dir, rel)
+      if ((await at.lstat(basename(rel))) && !opts.force)
+        throw new UsageError(`${file} exists; not overwriting it`, 'xoa init --force (or edit the file)')
+      await at.writeFile(basename(rel), text, self(0o644))
+      written.push(file)
     }
-  } else {
-    write(join(dir, 'xoa.toml'), renderXoaToml(vars))
+    if (nixos) {
+      const rel = join('hosts', opts.host)
+      const hostDir = await top.beneath(rel, { create: self(0o755) })
+      try {
+        const hw = join(rel, 'hardware-configuration.nix')
+        if ((await hostDir.lstat(basename(hw))) && !opts.force)
+          throw new UsageError(
+            `${join(dir, hw)} exists; not overwriting it`,
+            'xoa init --force (or edit the file)',
+          )
+        await write(hostDir, join(rel, 'vars.nix'), renderVarsNix(vars))
+        if (existsSync(opts.hardwareConfig)) await write(hostDir, hw, readFileSync(opts.hardwareConfig))
+      } finally {
+        await hostDir.close()
+      }
+    } else {
+      await write(top, 'xoa.toml', renderXoaToml(vars))
+    }
+  } finally {
+    await top.close()
   }
   if (opts.json) return printJson({ nixos, written, vars })
   for (const f of written) say(`wrote ${f}`)

@@ -1,9 +1,12 @@
 // `xoa render`: print or write the files xoa renders from the spec. The NixOS module calls it in a derivation,
 // so the output depends only on the spec and the flags (no host name, no clock).
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { mkdirSync } from 'node:fs'
+import { realpath } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { closest } from 'fastest-levenshtein'
+import { self } from '../fs/at.ts'
+import { SafeDir } from '../fs/safe-dir.ts'
 import { type Artefact, artefacts } from '../render/index.ts'
 import { DEFAULT_RENDER_ENV, type RenderEnv, type RenderedFile } from '../render/types.ts'
 import { UsageError } from './errors.ts'
@@ -44,7 +47,7 @@ export function register(program: Command): void {
     .action((name: string | undefined, opts: RenderOpts) => run(name, opts))
 }
 
-function run(name: string | undefined, opts: RenderOpts): void {
+async function run(name: string | undefined, opts: RenderOpts): Promise<void> {
   if (opts.list) {
     list(opts.json === true)
     return
@@ -58,7 +61,7 @@ function run(name: string | undefined, opts: RenderOpts): void {
   }
   const files = chosen.flatMap((a) => a.render(spec, env))
   if (opts.out) {
-    writeUnder(resolve(opts.out), files)
+    await writeUnder(resolve(opts.out), files)
     return
   }
   if (opts.json) {
@@ -98,13 +101,23 @@ function describe(f: RenderedFile) {
   return { ...f, mode: `0${f.mode.toString(8)}` }
 }
 
-function writeUnder(outDir: string, files: RenderedFile[]): void {
-  for (const f of files) {
-    const target = join(outDir, f.path)
-    mkdirSync(dirname(target), { recursive: true })
-    // Modes as on the host; owners are applied by `xoa apply`, not here (this may run unprivileged).
-    writeFileSync(target, f.content, { mode: f.mode })
-    chmodSync(target, f.mode)
-    say(`${target}`)
+/** Into --out (the caller's own directory, so its path may hold links): beneath it, nothing is followed. */
+async function writeUnder(outDir: string, files: RenderedFile[]): Promise<void> {
+  mkdirSync(outDir, { recursive: true })
+  const out = await SafeDir.open(await realpath(outDir))
+  try {
+    for (const f of files) {
+      const target = join(outDir, f.path)
+      const dir = await out.beneath(dirname(f.path), { create: self(0o755) })
+      try {
+        // Modes as on the host; owners are applied by `xoa apply`, not here (this may run unprivileged).
+        await dir.writeFile(basename(f.path), f.content, self(f.mode))
+      } finally {
+        await dir.close()
+      }
+      say(`${target}`)
+    }
+  } finally {
+    await out.close()
   }
 }

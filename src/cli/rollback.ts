@@ -10,15 +10,15 @@ export function register(program: Command): void {
     .description('make release ID current (default: the previous one); the one left becomes previous')
     .argument('[id]', 'release id from `xoa releases`')
     .option('--json', 'print {from, to} as JSON')
-    .action((id: string | undefined, opts: { spec?: string; json?: boolean }) => {
+    .action(async (id: string | undefined, opts: { spec?: string; json?: boolean }) => {
       const paths = statePaths(readSpec(opts))
-      const lock = lockStore(paths)
+      const lock = await lockStore(paths)
       try {
-        const r = rollback(paths, id)
+        const r = await rollback(paths, id)
         if (opts.json) say(JSON.stringify(r))
         else say(`current: ${r.to}${r.from ? ` (was ${r.from}, now previous)` : ''}`)
       } finally {
-        lock.release()
+        await lock.release()
       }
     })
 }

@@ -77,7 +77,7 @@ export function register(program: Command): void {
       }
 
       assertPinWritable(report.pinFile)
-      writePin(report.pinFile, nextPin(report))
+      await writePin(report.pinFile, nextPin(report))
       const message = commitMessage(report)
       const commit = opts.commit ? await commitPin(report.pinFile, message) : undefined
       if (opts.json) return printJson(reportJson(report, { pinWritten: true, commit, message }))

@@ -1,9 +1,10 @@
 // The web admin, created before xo-server first listens, so the well-known admin@admin.net/admin never
 // exists: xo-server creates it only when Redis holds no user, and by then ours is there.
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { XoaError } from '../cli/errors.ts'
+import { self, writeFileAt } from '../fs/at.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import { answerOnTerminal } from './on-terminal.ts'
@@ -16,7 +17,7 @@ export interface AdminPassword {
 }
 
 /** The declared password file, or one generated once (0600) under the state dir's secrets. */
-export function readOrCreateAdminPassword(spec: Spec): AdminPassword {
+export async function readOrCreateAdminPassword(spec: Spec): Promise<AdminPassword> {
   const file = statePaths(spec).adminPasswordFile
   try {
     const st = statSync(file)
@@ -35,10 +36,8 @@ export function readOrCreateAdminPassword(spec: Spec): AdminPassword {
       hint: `write the password into it (mode 600), or remove webAdmin.passwordFile to have one generated`,
     })
   const password = randomBytes(18).toString('base64url')
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
-  const tmp = join(dirname(file), `.admin-password.${process.pid}`)
-  writeFileSync(tmp, `${password}\n`, { mode: 0o600, flag: 'wx' })
-  renameSync(tmp, file)
+  // Reading follows a declared file's symlinks (NixOS secret managers link theirs); writing ours never does.
+  await writeFileAt(file, `${password}\n`, self(0o600), { create: self(0o700) })
   return { password, file, generated: true }
 }
 
@@ -58,7 +57,7 @@ export type AdminOutcome =
 /** Create the declared admin with the release's own recover-account-cli when Redis has no user yet. */
 export async function ensureWebAdmin(spec: Spec, run: ReleaseRunner): Promise<AdminOutcome> {
   if ((await countUsers(spec.redis.socket)) > 0) return { created: false }
-  const pw = readOrCreateAdminPassword(spec)
+  const pw = await readOrCreateAdminPassword(spec)
   const cli = join(run.release, 'xo', 'packages', 'xo-server', 'dist', 'recover-account-cli.mjs')
   const command = [join(run.release, 'node', 'bin', 'node'), cli, spec.webAdmin.email]
   // As the service account with its supplementary groups (redis-xo: the socket), like the unit runs

@@ -1,9 +1,9 @@
 // The files and directories `xoa up` needs, kept under the state dir so a container needs one volume:
 // xo-server's config (XDG_CONFIG_HOME/xo-server/config.toml + config.z-secrets.toml) and redis-xo.conf.
 import { randomBytes } from 'node:crypto'
-import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { XoaError } from '../cli/errors.ts'
+import { basename, dirname, join } from 'node:path'
+import { openLive, self, withParent, writeFileAt } from '../fs/at.ts'
+import type { Meta } from '../fs/safe-dir.ts'
 import { renderSudoShim } from '../render/broker.ts'
 import { renderRedisConfig } from '../render/redis.ts'
 import { renderXoServerConfig, renderXoServerSecrets } from '../render/xo-server-config.ts'
@@ -20,9 +20,25 @@ export interface ForegroundFiles {
   redisConfig: string
 }
 
-function ensureDir(path: string, mode: number, owner: Account): void {
-  mkdirSync(path, { recursive: true, mode })
-  if (owner.uid !== undefined) chownSync(path, owner.uid, owner.gid ?? owner.uid)
+function metaOf(mode: number, owner: Account): Meta {
+  const me = self(mode)
+  return { uid: owner.uid ?? me.uid, gid: owner.gid ?? owner.uid ?? me.gid, mode }
+}
+
+/** The directory, created (parents too) with this mode and owner; an existing one only gets the owner, the
+ *  way `mkdir -p` + chown did, but on the checked inode: a symlink planted there is refused, not chowned. */
+async function ensureDir(path: string, mode: number, owner: Account): Promise<void> {
+  const meta = metaOf(mode, owner)
+  // Missing parents are this process's, as `mkdir -p` made them; only the directory itself gets the owner.
+  const parent = await openLive(dirname(path), { create: self(mode) })
+  try {
+    const name = basename(path)
+    await (await parent.subdir(name, { create: meta })).close()
+    const st = await parent.lstat(name)
+    if (owner.uid !== undefined && st) await parent.setMeta(name, { ...meta, mode: st.mode & 0o7777 })
+  } finally {
+    await parent.close()
+  }
 }
 
 /**
@@ -30,51 +46,46 @@ function ensureDir(path: string, mode: number, owner: Account): void {
  * makes it): its owner could otherwise swap what is below it. Without the broker, xo-server mounts (or not) as
  * itself and owns the directory.
  */
-function ensureMountsDir(spec: Spec, owner: Account): void {
+async function ensureMountsDir(spec: Spec, owner: Account): Promise<void> {
   const dir = spec.xo.mountsDir
   if (spec.mounts.mode !== 'broker' || process.getuid?.() !== 0 || owner.gid === undefined) {
-    ensureDir(dir, 0o750, owner)
+    await ensureDir(dir, 0o750, owner)
     return
   }
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
-  if (!lstatSync(dir).isDirectory())
-    throw new XoaError(`${dir} (xo.mountsDir) is not a directory`, { hint: 'remove it, then xoa up again' })
-  chownSync(dir, 0, owner.gid)
-  chmodSync(dir, 0o1770)
-}
-
-function writeAtomic(path: string, content: string, mode: number, owner: Account): void {
-  const tmp = join(dirname(path), `.${process.pid}.tmp`)
-  writeFileSync(tmp, content, { mode })
-  if (owner.uid !== undefined) chownSync(tmp, owner.uid, owner.gid ?? owner.uid)
-  renameSync(tmp, path)
-}
-
-function readIfPresent(path: string): string | undefined {
+  const meta = { uid: 0, gid: owner.gid, mode: 0o1770 }
+  const parent = await openLive(dirname(dir), { create: self(0o755) })
   try {
-    return readFileSync(path, 'utf8')
-  } catch {
-    return undefined
+    // A file or symlink there is refused (xo.mountsDir must be a real directory), never chowned through.
+    await (await parent.subdir(basename(dir), { create: meta })).close()
+    await parent.setMeta(basename(dir), meta)
+  } finally {
+    await parent.close()
   }
+}
+
+async function writeAtomic(path: string, content: string, mode: number, owner: Account): Promise<void> {
+  await writeFileAt(path, content, metaOf(mode, owner))
 }
 
 /** Create the directories and write the configuration; the session secret is generated once and kept. */
-export function prepareForeground(spec: Spec, owner: Account): ForegroundFiles {
+export async function prepareForeground(spec: Spec, owner: Account): Promise<ForegroundFiles> {
   const p = statePaths(spec)
-  ensureDir(spec.xo.stateDir, 0o755, {})
+  await ensureDir(spec.xo.stateDir, 0o755, {})
   for (const d of [spec.xo.dataDir, spec.xo.tempDir, spec.redis.dir, dirname(spec.redis.socket)])
-    ensureDir(d, 0o750, owner)
-  ensureMountsDir(spec, owner)
-  ensureDir(dirname(p.serverConfigHome), 0o750, owner)
+    await ensureDir(d, 0o750, owner)
+  await ensureMountsDir(spec, owner)
+  await ensureDir(dirname(p.serverConfigHome), 0o750, owner)
   const configDir = join(p.serverConfigHome, 'xo-server')
-  ensureDir(p.serverConfigHome, 0o700, owner)
-  ensureDir(configDir, 0o700, owner)
-  ensureDir(p.secrets, 0o700, {})
+  await ensureDir(p.serverConfigHome, 0o700, owner)
+  await ensureDir(configDir, 0o700, owner)
+  await ensureDir(p.secrets, 0o700, {})
 
-  writeAtomic(join(configDir, 'config.toml'), renderXoServerConfig(spec).content, 0o640, owner)
+  await writeAtomic(join(configDir, 'config.toml'), renderXoServerConfig(spec).content, 0o640, owner)
   const secrets = join(configDir, 'config.z-secrets.toml')
-  if (readIfPresent(secrets) === undefined)
-    writeAtomic(
+  // Kept when it is a regular file; a symlink or directory planted there is refused by the write, not followed.
+  const kept = await withParent(secrets, {}, async (dir, name) => (await dir.lstat(name))?.isFile() === true)
+  if (!kept)
+    await writeAtomic(
       secrets,
       renderXoServerSecrets(randomBytes(32).toString('base64url'), spec).content,
       0o600,
@@ -84,12 +95,12 @@ export function prepareForeground(spec: Spec, owner: Account): ForegroundFiles {
   // Broker mode as root: xo-server's `sudo` is the shim, calling back into this very xoa.
   if (spec.mounts.mode === 'broker' && process.getuid?.() === 0) {
     const shim = renderSudoShim(spec, { xoaCommand: [process.execPath, process.argv[1]!], specPath: '' })
-    ensureDir(dirname(shim.path), 0o755, {})
-    writeAtomic(shim.path, shim.content, shim.mode, {})
+    await ensureDir(dirname(shim.path), 0o755, {})
+    await writeAtomic(shim.path, shim.content, shim.mode, {})
   }
 
   const redisConfig = join(spec.xo.stateDir, 'up', 'redis-xo.conf')
-  ensureDir(dirname(redisConfig), 0o755, {})
-  writeAtomic(redisConfig, renderRedisConfig(spec).content, 0o644, {})
+  await ensureDir(dirname(redisConfig), 0o755, {})
+  await writeAtomic(redisConfig, renderRedisConfig(spec).content, 0o644, {})
   return { configDir, redisConfig }
 }

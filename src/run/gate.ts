@@ -27,7 +27,7 @@ export async function switchWithHealthGate(
   control: ServerControl,
   check: { endpoint: () => Endpoint; admin?: Credentials; timeoutMs: number },
 ): Promise<GateResult> {
-  const { from } = switchTo(paths, id)
+  const { from } = await switchTo(paths, id)
   await control.restart()
   const health = await waitHealthy(check.endpoint(), check.admin, {
     timeoutMs: check.timeoutMs,
@@ -35,7 +35,7 @@ export async function switchWithHealthGate(
   })
   if (health.healthy) return { switched: true, from, to: id, health }
   if (!from || from === id) return { switched: false, from, attempted: id, health, restored: undefined }
-  rollback(paths, from)
+  await rollback(paths, from)
   await control.restart()
   const restored = await waitHealthy(check.endpoint(), check.admin, {
     timeoutMs: check.timeoutMs,

@@ -56,7 +56,7 @@ export async function up(spec: Spec, opts: UpOptions): Promise<UpState> {
   const candidate = opts.build ? await opts.build() : undefined
   if (!existsSync(p.current) && !candidate)
     throw new XoaError('no release is built yet', { hint: 'xoa build' })
-  const files = prepareForeground(spec, owner)
+  const files = await prepareForeground(spec, owner)
   const children: Supervised[] = []
   const log = opts.log
   let server: Supervised | undefined
@@ -91,11 +91,11 @@ export async function up(spec: Spec, opts: UpOptions): Promise<UpState> {
 
     // The first release ever: make it current before bootstrap, which runs that release's tools.
     const hadCurrent = currentId(p)
-    if (!hadCurrent && candidate) (await import('../build/store.ts')).switchTo(p, candidate)
+    if (!hadCurrent && candidate) await (await import('../build/store.ts')).switchTo(p, candidate)
     const boot = await bootstrap(spec)
     if (boot.admin.created)
       log(`xoa | created the web admin ${boot.admin.email} (password in ${boot.admin.passwordFile})`)
-    const admin = { email: spec.webAdmin.email, password: readOrCreateAdminPassword(spec).password }
+    const admin = { email: spec.webAdmin.email, password: (await readOrCreateAdminPassword(spec)).password }
 
     const control = {
       async restart() {

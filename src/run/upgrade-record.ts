@@ -1,8 +1,9 @@
 // The last `xoa upgrade` run, kept in <stateDir>/logs/upgrade-last.json so `xoa status` (and a person after a
 // scheduled run) can see when it ran, what it did and why; and so a release that failed its health check is
 // not retried by every scheduled run.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { self, writeFileAt } from '../fs/at.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import type { HealthReport } from './health.ts'
@@ -60,12 +61,10 @@ export function readLastUpgrade(spec: Spec): UpgradeRecord | undefined {
   }
 }
 
-export function writeUpgradeRecord(spec: Spec, record: UpgradeRecord): void {
-  const file = upgradeRecordFile(spec)
-  mkdirSync(statePaths(spec).logs, { recursive: true })
-  const tmp = `${file}.tmp-${process.pid}`
-  writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 })
-  renameSync(tmp, file)
+export async function writeUpgradeRecord(spec: Spec, record: UpgradeRecord): Promise<void> {
+  await writeFileAt(upgradeRecordFile(spec), `${JSON.stringify(record, null, 2)}\n`, self(0o644), {
+    create: self(0o755),
+  })
 }
 
 export const describeSide = (s: UpgradeSide) => `${s.version} (${s.rev.slice(0, 10)})`

@@ -2,15 +2,15 @@
 // nothing is new: no build, no backup, no restart) → build without switching → backup → health-gated switch →
 // on failure the previous release is restored and serving. The pin is rewritten only once the new release is
 // healthy, so a reboot (xo-build rebuilds the pin) never brings a release back that failed its check.
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { createBackup } from '../backup/backup.ts'
 import type { ServiceControl } from '../backup/services.ts'
 import { build } from '../build/builder.ts'
 import type { Progress } from '../build/progress.ts'
-import { pidAlive } from '../build/runtime.ts'
 import { currentId, readManifest } from '../build/store.ts'
 import { XoaError } from '../cli/errors.ts'
+import { openLive, self } from '../fs/at.ts'
+import { takeLock } from '../fs/lock.ts'
 import type { Channel } from '../source/channels.ts'
 import { assertPinWritable, writePin } from '../source/pin-write.ts'
 import { nextPin, planUpdate, type UpdateReport } from '../source/update.ts'
@@ -65,7 +65,7 @@ export async function upgrade(spec: Spec, opts: UpgradeOptions): Promise<Upgrade
   const startedAt = new Date().toISOString()
   const channel = opts.channel ?? spec.updates.channel
   const record: UpgradeRecord = { when: startedAt, startedAt, outcome: 'failed', channel }
-  const lock = lockUpgrade(spec)
+  const release = await lockUpgrade(spec)
   try {
     const result = await run(spec, opts, record)
     return result
@@ -76,8 +76,11 @@ export async function upgrade(spec: Spec, opts: UpgradeOptions): Promise<Upgrade
     record.when = new Date().toISOString()
     if (record.fromRelease) record.from = describeSide(record.fromRelease)
     if (record.toRelease) record.to = describeSide(record.toRelease)
-    writeUpgradeRecord(spec, record)
-    lock()
+    try {
+      await writeUpgradeRecord(spec, record)
+    } finally {
+      await release()
+    }
   }
 }
 
@@ -128,7 +131,7 @@ async function run(spec: Spec, opts: UpgradeOptions, record: UpgradeRecord): Pro
     const backup = await createBackup(spec, { services: opts.services })
     record.backup = backup.archive
     log(`switching to ${built.release}, health check within ${Math.round(opts.healthTimeoutMs / 1000)} s…`)
-    const admin = { email: spec.webAdmin.email, password: readOrCreateAdminPassword(spec).password }
+    const admin = { email: spec.webAdmin.email, password: (await readOrCreateAdminPassword(spec)).password }
     const gate = await switchWithHealthGate(paths, built.release, opts.control, {
       endpoint: () => localEndpoint(spec),
       admin,
@@ -149,31 +152,23 @@ async function run(spec: Spec, opts: UpgradeOptions, record: UpgradeRecord): Pro
       })
     }
   }
-  writePin(report.pinFile, nextPin(report))
+  await writePin(report.pinFile, nextPin(report))
   record.outcome = 'upgraded'
   return { record, report }
 }
 
 /** One upgrade at a time: an exclusive pid file in the state dir; a dead holder's lock is taken over. */
-function lockUpgrade(spec: Spec): () => void {
-  const state = spec.xo.stateDir
-  mkdirSync(state, { recursive: true })
-  const file = join(state, 'upgrade.lock')
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, 'wx', 0o644)
-      writeSync(fd, `${process.pid}\n`)
-      closeSync(fd)
-      return () => rmSync(file, { force: true })
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
-      const holder = Number(readFileSync(file, 'utf8').trim())
-      if (holder && holder !== process.pid && pidAlive(holder))
-        throw new XoaError(`another xoa upgrade is running (pid ${holder})`, {
-          hint: `wait for it (systemctl status xoa-update), or remove ${file} if pid ${holder} is not xoa`,
-        })
-      rmSync(file, { force: true })
-    }
+async function lockUpgrade(spec: Spec): Promise<() => Promise<void>> {
+  const state = await openLive(spec.xo.stateDir, { create: self(0o755) })
+  try {
+    const lock = await takeLock(state, 'upgrade.lock', {
+      busy: (pid, file) =>
+        new XoaError(`another xoa upgrade is running (pid ${pid})`, {
+          hint: `wait for it (systemctl status xoa-update), or remove ${file} if pid ${pid} is not xoa`,
+        }),
+    })
+    return () => lock.release()
+  } finally {
+    await state.close()
   }
-  throw new XoaError(`could not take the lock ${file}`)
 }

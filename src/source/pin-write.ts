@@ -1,9 +1,10 @@
 // Rewriting the pin file and committing it. The file is hand-kept and read by Nix too: keep its key order,
 // indentation and final newline, and replace it atomically so a reader never sees half a file.
-import { accessSync, constants, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { basename, dirname, join, relative } from 'node:path'
+import { accessSync, constants } from 'node:fs'
+import { dirname, relative } from 'node:path'
 import { execa } from 'execa'
 import { XoaError } from '../cli/errors.ts'
+import { withParent } from '../fs/at.ts'
 import type { Pin } from './pin.ts'
 
 const KEY_ORDER: (keyof Pin)[] = ['url', 'rev', 'version', 'date', 'channel']
@@ -38,17 +39,15 @@ export function assertPinWritable(file: string): void {
   }
 }
 
-/** Replace the pin atomically (temp file in the same directory, same mode, rename). */
-export function writePin(file: string, pin: Pin): void {
-  const original = readFileSync(file, 'utf8')
-  const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}`)
-  try {
-    writeFileSync(tmp, renderPin(original, pin), { mode: statSync(file).mode & 0o777, flag: 'wx' })
-    renameSync(tmp, file)
-  } catch (e) {
-    rmSync(tmp, { force: true })
-    throw e
-  }
+/** Replace the pin atomically (temp file in the same directory, same owner and mode, rename). */
+export async function writePin(file: string, pin: Pin): Promise<void> {
+  await withParent(file, {}, async (dir, name) => {
+    const st = await dir.lstat(name)
+    const original = (await dir.readFile(name))?.toString('utf8')
+    if (!st || original === undefined)
+      throw new XoaError(`the pin file ${file} does not exist`, { hint: 'run `xoa apply` to seed it' })
+    await dir.writeFile(name, renderPin(original, pin), { uid: st.uid, gid: st.gid, mode: st.mode & 0o777 })
+  })
 }
 
 /** Commit only the pin file in the git repository it lives in (the seed's `--commit-lock-file`). */

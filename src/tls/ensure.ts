@@ -1,13 +1,13 @@
 // `xoa cert` as a function: observe the files, decide, and (unless only checking) create or renew xoa's own
 // certificate. Returns a report the CLI prints and `xoa status`/`xoa doctor` can reuse.
 
-import { constants } from 'node:fs'
-import { lstat, mkdir, open, stat } from 'node:fs/promises'
+import { lstat, stat } from 'node:fs/promises'
 import { hostname } from 'node:os'
+import { self, withParent, writeFileAt } from '../fs/at.ts'
+import type { Owner } from '../fs/safe-dir.ts'
 import type { Spec } from '../spec/schema.ts'
 import { lookupAccount } from '../util/accounts.ts'
 import { type CertAction, decideCertAction, RENEW_BEFORE_DAYS } from './decide.ts'
-import { type FileOwner, writeFileAtomic } from './files.ts'
 import { generateSelfSigned } from './generate.ts'
 import { type CertificateInfo, certificateInfo, observeCert, parseCertificatePem } from './inspect.ts'
 import { ledgerPath, readLedger, recordGenerated } from './ledger.ts'
@@ -91,7 +91,6 @@ export async function ensureCertificate(spec: Spec, opts: EnsureOptions = {}): P
       }
       const owner = await serviceOwner(spec)
       const made = await generateSelfSigned({ names, now })
-      await mkdir(ssl.dir, { recursive: true, mode: 0o755 })
       // Recorded first: if we stop half-way, the new certificate is still known to be ours.
       await recordGenerated(ledgerFile, {
         fingerprint: made.fingerprint,
@@ -100,15 +99,17 @@ export async function ensureCertificate(spec: Spec, opts: EnsureOptions = {}): P
         notAfter: made.notAfter.toISOString(),
         generatedAt: now.toISOString(),
       })
-      await writeFileAtomic(ssl.key, made.keyPem, { mode: 0o600, owner })
-      await writeFileAtomic(ssl.cert, made.certPem, { mode: 0o644 })
+      // A symlink planted at either path is replaced (rename over the link), never followed.
+      const put = { create: self(0o755), replaceSymlink: true }
+      await writeFileAt(ssl.key, made.keyPem, { ...owner, mode: 0o600 }, put)
+      await writeFileAt(ssl.cert, made.certPem, self(0o644), put)
       const certificate = certificateInfo(ssl.cert, parseCertificatePem(made.certPem), true, now)
       return { ...base, outcome: reason ? 'renewed' : 'created', ok: true, reason, certificate }
     }
   }
 }
 
-async function serviceOwner(spec: Spec): Promise<FileOwner> {
+async function serviceOwner(spec: Spec): Promise<Owner> {
   try {
     return await lookupAccount(spec.service.user, spec.service.group)
   } catch (e) {
@@ -120,22 +121,17 @@ async function serviceOwner(spec: Spec): Promise<FileOwner> {
 }
 
 /** xoa's own key must stay 0600 and owned by the service account; fixing it does not touch the contents. */
-async function ensureKeyOwnership(key: string, owner: FileOwner): Promise<void> {
-  // O_NOFOLLOW: a link planted in place of the key must not make root chown whatever it points at.
-  const fh = await open(key, constants.O_RDONLY | constants.O_NOFOLLOW).catch((e: NodeJS.ErrnoException) => {
-    if (e.code !== 'ELOOP') throw e
-    throw new TlsSetupError(
-      `xo.ssl.key (${key}) is a symlink; xoa keeps the key of its own certificate as a regular file`,
-      `replace the link with the key file itself, or remove ${key} and the certificate and run \`xoa cert\``,
-    )
+async function ensureKeyOwnership(key: string, owner: Owner): Promise<void> {
+  await withParent(key, {}, async (dir, name) => {
+    // A link planted in place of the key must not make root chown whatever it points at; setMeta refuses it
+    // too (and a hard link), this only gives the message its context.
+    if ((await dir.lstat(name))?.isSymbolicLink())
+      throw new TlsSetupError(
+        `xo.ssl.key (${key}) is a symlink; xoa keeps the key of its own certificate as a regular file`,
+        `replace the link with the key file itself, or remove ${key} and the certificate and run \`xoa cert\``,
+      )
+    await dir.setMeta(name, { ...owner, mode: 0o600 })
   })
-  try {
-    const st = await fh.stat()
-    if (st.uid !== owner.uid || st.gid !== owner.gid) await fh.chown(owner.uid, owner.gid)
-    if ((st.mode & 0o7777) !== 0o600) await fh.chmod(0o600)
-  } finally {
-    await fh.close()
-  }
 }
 
 async function foreignKeyWarnings(key: string): Promise<string[]> {

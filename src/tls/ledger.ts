@@ -1,11 +1,10 @@
 // The record of every certificate xoa generated, by SHA-256 fingerprint. A certificate whose fingerprint is not
 // here is the user's, and xoa never replaces it. Not a secret, but kept with the other state xoa owns.
 import { readFileSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
+import { openLive, self } from '../fs/at.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
-import { writeFileAtomic } from './files.ts'
 
 export interface LedgerEntry {
   fingerprint: string
@@ -52,6 +51,15 @@ export async function recordGenerated(file: string, entry: LedgerEntry): Promise
   )
   const doc: LedgerFile = { version: 1, generated }
   // Only the secrets directory itself is private; a state dir made here must stay traversable for the service.
-  await mkdir(dirname(dirname(file)), { recursive: true, mode: 0o755 })
-  await writeFileAtomic(file, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o644, dirMode: 0o700 })
+  const state = await openLive(dirname(dirname(file)), { create: self(0o755) })
+  try {
+    const secrets = await state.subdir(basename(dirname(file)), { create: self(0o700) })
+    try {
+      await secrets.writeFile(basename(file), `${JSON.stringify(doc, null, 2)}\n`, self(0o644))
+    } finally {
+      await secrets.close()
+    }
+  } finally {
+    await state.close()
+  }
 }

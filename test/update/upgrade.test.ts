@@ -134,16 +134,19 @@ test('upgrade: 1.0.0 → 1.2.0 healthy; nothing new changes nothing; a release f
   const backups = () =>
     existsSync(p.backups) ? readdirSync(p.backups).filter((f) => f.endsWith('.tar.gz')) : []
   const pinRev = () => JSON.parse(readFileSync(pinFile, 'utf8')).rev as string
-  const admin = () => ({ email: 'ops@example.test', password: readOrCreateAdminPassword(spec).password })
+  const admin = async () => ({
+    email: 'ops@example.test',
+    password: (await readOrCreateAdminPassword(spec)).password,
+  })
   const currentRev = () => readManifest(join(p.releases, currentId(p)!))!.rev
 
   // A running 1.0.0, as `xoa apply` leaves a host.
   await build(spec, { switch: true }, progress())
-  prepareForeground(spec, {})
+  await prepareForeground(spec, {})
   await ensureWebAdmin(spec, { release: join(p.releases, currentId(p)!), env: serverEnvironment(spec) })
   await server.restart()
   assert.equal(
-    (await waitHealthy(localEndpoint(spec), admin(), { timeoutMs: 30_000 })).healthy,
+    (await waitHealthy(localEndpoint(spec), await admin(), { timeoutMs: 30_000 })).healthy,
     true,
     server.output,
   )
@@ -162,7 +165,7 @@ test('upgrade: 1.0.0 → 1.2.0 healthy; nothing new changes nothing; a release f
     assert.equal(record.health?.healthy, true)
     assert.equal(record.health?.signIn, true)
     assert.deepEqual(readLastUpgrade(spec), record)
-    assert.equal((await checkHealth(localEndpoint(spec), admin())).healthy, true)
+    assert.equal((await checkHealth(localEndpoint(spec), await admin())).healthy, true)
   })
 
   await t.test('a scheduled run with nothing new: no build, no backup, no restart, no log file', async () => {
@@ -211,7 +214,7 @@ test('upgrade: 1.0.0 → 1.2.0 healthy; nothing new changes nothing; a release f
       assert.equal(err.record.toRelease?.rev, broken)
       assert.equal(err.record.restored?.healthy, true)
       assert.match(server.output, /fixture: crashing on start/)
-      assert.equal((await checkHealth(localEndpoint(spec), admin())).healthy, true)
+      assert.equal((await checkHealth(localEndpoint(spec), await admin())).healthy, true)
       assert.equal(readLastUpgrade(spec)?.outcome, 'rolled-back')
     },
   )
