@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import {
   chownSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   readFileSync,
@@ -131,4 +132,19 @@ test("xoa's key swapped for a symlink to another copy is refused rather than cho
   assert.match(r.stderr, /xo\.ssl\.key .*symlink/)
   const st = statSync(copy)
   assert.deepEqual([st.uid, st.mode & 0o7777], [0, 0o640])
+})
+
+test("xoa's key swapped for a hard link to a root-only file is refused, the file keeps its owner", (t) => {
+  const sb = sandbox(t)
+  assert.equal(xoa(['cert', '--spec', sb.spec]).status, 0)
+  // The same key bytes (so the certificate still matches and xoa would only fix the owner), root's, elsewhere.
+  const victim = join(sb.dir, 'root-copy.pem')
+  writeFileSync(victim, readFileSync(sb.key), { mode: 0o600 })
+  rmSync(sb.key)
+  linkSync(victim, sb.key)
+  const r = xoa(['cert', '--spec', sb.spec])
+  assert.notEqual(r.status, 0, r.stdout)
+  assert.match(r.stderr, /key\.pem: has 2 hard links/)
+  const st = statSync(victim)
+  assert.deepEqual([st.uid, st.gid, st.mode & 0o7777], [0, 0, 0o600])
 })
