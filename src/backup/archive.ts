@@ -13,8 +13,8 @@ import {
   fsyncSync,
   linkSync,
   openSync,
-  readSync,
   readdirSync,
+  readSync,
   rmSync,
   statSync,
   writeSync,
@@ -157,11 +157,21 @@ export interface Member {
   size: number
 }
 
+export interface Listing {
+  members: Member[]
+  /**
+   * Bytes of the uncompressed tar stream (`--totals`): a bound on what extracting it writes, since holes of
+   * sparse members are not in the stream. Undefined when tar does not say.
+   */
+  streamBytes?: number
+}
+
 /** What the (authenticated) archive holds, from `tar --list`: only plain files and directories pass. */
-export async function listArchive(file: string, shownAs: string): Promise<Member[]> {
+export async function listArchive(file: string, shownAs: string): Promise<Listing> {
   const args = [
     '--list',
     '--verbose',
+    '--totals',
     '--numeric-owner',
     '--quoting-style=literal',
     '--gzip',
@@ -184,7 +194,8 @@ export async function listArchive(file: string, shownAs: string): Promise<Member
     if (name === '.' || name === '') continue
     out.push({ name, raw: m[3]!, type: m[1] === 'd' ? 'dir' : 'file', size: Number(m[2]) })
   }
-  return out
+  const totals = /Total bytes read: (\d+)/.exec(String(list.stderr))
+  return { members: out, streamBytes: totals ? Number(totals[1]) : undefined }
 }
 
 /** Unpack `members` (raw names, or everything) of the authenticated copy into `into`, a private dir. */

@@ -82,7 +82,7 @@ export async function verifyBackup(
     authenticatedCopy(file, copy, key)
     const tree = join(staging, 'tree')
     mkdirSync(tree, { mode: 0o700 })
-    const members = await listArchive(copy, file)
+    const { members, streamBytes } = await listArchive(copy, file)
     const manifestMember = members.find((m) => m.name === MANIFEST_FILE && m.type === 'file')
     if (!manifestMember || manifestMember.size > MAX_MANIFEST_BYTES)
       throw bad(`${MANIFEST_FILE} is missing or too large`)
@@ -95,11 +95,12 @@ export async function verifyBackup(
     }
     const expected = expectedMembers(manifest)
     checkMembers(members, expected, bad)
-    const total = members.reduce((n, m) => n + m.size, 0)
+    // What unpacking writes at most: the tar stream (holes are not in it), or every size when tar does not say.
+    const total = streamBytes ?? members.reduce((n, m) => n + m.size, 0)
     const fs = statfsSync(staging)
     const free = fs.bavail * fs.bsize
     if (total > free)
-      throw new XoaError(`${file} expands to ${total} bytes; ${work} has ${free} free. Nothing was changed`, {
+      throw new XoaError(`${file} unpacks to ${total} bytes; ${work} has ${free} free. Nothing was changed`, {
         hint: `free space under ${work}, then run xoa restore again`,
       })
     await extractArchive(copy, tree, file)

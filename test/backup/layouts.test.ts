@@ -2,7 +2,8 @@
 // (issue 12 item 2), names never reused within one second (item 6), a 2.1 GiB file (issue 10 finding 14).
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { chownSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { chownSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { gunzipSync } from 'node:zlib'
@@ -104,4 +105,26 @@ test('odd names the service account can make never make the archive unrestorable
     !readdirSync(h.dataDir).includes('new\nline'),
     'the data dir is the archive: the skipped file is gone',
   )
+})
+
+test('an archive that would not fit is refused before anything is unpacked (real tmpfs, 8 MiB)', async (t) => {
+  const h = await makeHost(t)
+  writeFileSync(join(h.dataDir, 'leveldb', '000007.ldb'), randomBytes(5 << 20)) // incompressible
+  chownSync(join(h.dataDir, 'leveldb', '000007.ldb'), SERVICE.uid, SERVICE.gid)
+  const out = join(h.dir, 'big.tar.gz')
+  mkdirSync(h.backupsDir, { recursive: true, mode: 0o700 })
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=0700', 'tmpfs', h.backupsDir])
+  try {
+    const b = xoa(['backup', '--spec', h.specFile, '--out', out], { env: h.env })
+    assert.equal(b.status, 0, b.stderr)
+    const before = hostFiles(h)
+    // the 5 MiB copy of the archive leaves ~3 MiB: the 5 MiB tar stream cannot be unpacked beside it
+    const r = xoa(['restore', out, '--spec', h.specFile, '--yes'], { env: h.env })
+    assert.equal(r.status, 1, r.stderr)
+    assert.match(r.stderr, /unpacks to \d+ bytes; .* has \d+ free\. Nothing was changed/)
+    assert.deepEqual(readdirSync(h.backupsDir), [], 'the staging dir is gone')
+    assert.deepEqual(hostFiles(h), before)
+  } finally {
+    execFileSync('umount', [h.backupsDir])
+  }
 })
