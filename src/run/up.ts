@@ -12,7 +12,7 @@ import { readOrCreateAdminPassword } from './admin.ts'
 import { bootstrap, runAsServiceAccount } from './bootstrap.ts'
 import { prepareForeground } from './foreground.ts'
 import { switchWithHealthGate } from './gate.ts'
-import { localEndpoint, waitHealthy } from './health.ts'
+import { localEndpoint, signInRefusal, waitHealthy } from './health.ts'
 import { pingRedis } from './redis.ts'
 import { onStopSignal, type Supervised, startChild, stopAll } from './supervisor.ts'
 import { holdUpLock } from './up-lock.ts'
@@ -147,6 +147,8 @@ export async function up(spec: Spec, opts: UpOptions): Promise<UpState> {
       }
     }
     if (server) children.push(server)
+    const pingOnly = signInRefusal(check.endpoint())
+    if (pingOnly) log(`xoa | health is ping only; sign-in not checked: ${pingOnly}`)
     const running = server!
     return {
       url: check.endpoint().url,
