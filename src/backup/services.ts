@@ -62,7 +62,7 @@ export function upServiceControl(upPid: number | undefined): ServiceControl {
     isActive: async () => true,
     stop: async () => {
       throw new XoaError(
-        `xoa up (pid ${upPid}) is running xo-server on this state dir; nothing was changed`,
+        `xoa up (pid ${upPid ?? '?'}) is running xo-server on this state dir; nothing was changed`,
         {
           hint: 'stop xoa up first, or restore before it starts',
         },

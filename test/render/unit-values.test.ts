@@ -112,7 +112,12 @@ test('every directive carrying a spec value: systemd resolves no specifier, and 
     ],
     ['xo-bootstrap.service', 'ExecStart', 'exec', [xoaCmd('bootstrap')]],
     ['xo-build.service', 'ExecStart', 'exec', [xoaCmd('build')]],
-    ['xo-build.service', 'Environment', 'words', [[`HOME=${join(s.xo.stateDir, 'home')}`]]],
+    [
+      'xo-build.service',
+      'Environment',
+      'words',
+      [[`HOME=${join(s.xo.stateDir, 'home')}`], ['XOA_PRIVATE_MOUNTS=1']],
+    ],
     ['xo-build.service', 'ReadWritePaths', 'words', [[s.xo.stateDir]]],
     ['xoa-update.service', 'Description', 'line', ['Xen Orchestra scheduled upgrade (channel stable)']],
     ['xoa-update.service', 'ExecStart', 'exec', [xoaCmd('upgrade')]],
