@@ -3,12 +3,16 @@
 import { existsSync } from 'node:fs'
 import { execa } from 'execa'
 import { XoaError } from '../cli/errors.ts'
+import { upHolder } from '../run/up-lock.ts'
+import type { Spec } from '../spec/schema.ts'
 
 export interface ServiceControl {
   /** Shown to the user, e.g. "systemd unit xo-server". */
   readonly name: string
   /** False when this control cannot start anything (no-op): restore then skips the health check. */
   readonly manages: boolean
+  /** True when a live `xoa up` supervises xo-server: it cannot be stopped from here. */
+  readonly underUp?: boolean
   isActive(): Promise<boolean>
   stop(): Promise<void>
   start(): Promise<void>
@@ -46,9 +50,37 @@ export function systemdServiceControl(unit = XO_SERVER_UNIT): ServiceControl {
   }
 }
 
-/** systemd when it is PID 1 and the xo-server unit is installed; otherwise the no-op control. */
-export async function detectServiceControl(): Promise<ServiceControl> {
-  if (!existsSync('/run/systemd/system')) return noServiceControl
-  const r = await execa('systemctl', ['cat', XO_SERVER_UNIT], { reject: false })
-  return r.exitCode === 0 ? systemdServiceControl() : noServiceControl
+/**
+ * xo-server supervised by a live `xoa up`, which this process may not stop: it reads as running, so backup takes
+ * it live, and stop() refuses — restore calls it before it changes anything.
+ */
+export function upServiceControl(upPid: number | undefined): ServiceControl {
+  return {
+    name: `xoa up (pid ${upPid ?? '?'})`,
+    manages: false,
+    underUp: true,
+    isActive: async () => true,
+    stop: async () => {
+      throw new XoaError(
+        `xoa up (pid ${upPid ?? '?'}) is running xo-server on this state dir; nothing was changed`,
+        {
+          hint: 'stop xoa up first, or restore before it starts',
+        },
+      )
+    },
+    start: async () => {},
+  }
+}
+
+/**
+ * systemd when it is PID 1 and the xo-server unit is installed; else the live `xoa up` holding this state dir's
+ * lock (src/run/up-lock.ts); otherwise the no-op control.
+ */
+export async function detectServiceControl(spec: Spec): Promise<ServiceControl> {
+  if (existsSync('/run/systemd/system')) {
+    const r = await execa('systemctl', ['cat', XO_SERVER_UNIT], { reject: false })
+    if (r.exitCode === 0) return systemdServiceControl()
+  }
+  const up = await upHolder(spec)
+  return up ? upServiceControl(up.pid) : noServiceControl
 }

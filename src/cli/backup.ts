@@ -13,7 +13,7 @@ interface Opts extends SpecOpts {
 const CONSISTENCY = {
   'service-stopped': 'xo-server was stopped for the snapshot: Redis and the data dir are of one instant',
   'service-not-running':
-    'xo-server was not running under systemd: Redis and the data dir are of one instant if it was not running at all',
+    'xo-server was not running (neither systemd nor xoa up runs it): Redis and the data dir are of one instant',
   live: 'taken live (--live): the data dir is as of the copy, Redis as of its atomic snapshot',
 } as const
 
@@ -31,15 +31,18 @@ export function register(program: Command): void {
     )
     .action(async (opts: Opts) => {
       const spec = readSpec(opts)
-      const r = await createBackup(spec, {
-        services: await detectServiceControl(),
-        out: opts.out,
-        live: opts.live,
-      })
+      const services = await detectServiceControl(spec)
+      // Under `xoa up` xo-server runs but is not ours to stop: the backup is then taken live.
+      const underUp = services.underUp === true && !opts.live
+      const r = await createBackup(spec, { services, out: opts.out, live: opts.live || underUp })
       if (opts.json) return printJson(r)
       say(`${green('backup written')}: ${r.archive} (${r.bytes} bytes, mode 0600)`)
       say(`  redis: ${r.keys} keys, one atomic snapshot; files: ${r.files}`)
-      say(`  ${CONSISTENCY[r.consistency.files]}`)
+      say(
+        underUp
+          ? `  taken live: xo-server is running under ${services.name}, which backup does not stop; the data dir is as of the copy, Redis as of its atomic snapshot`
+          : `  ${CONSISTENCY[r.consistency.files]}`,
+      )
       if (r.release)
         say(`  release: ${r.release.version || '?'} ${r.release.rev.slice(0, 10)} (${r.release.id})`)
       for (const f of r.removed) say(dim(`  removed (retention, keep ${spec.updates.keepBackups}): ${f}`))

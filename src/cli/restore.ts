@@ -40,12 +40,15 @@ export function register(program: Command): void {
           'restore replaces all of Redis and the data dir; refusing without --yes because stdin is not a terminal',
           `xoa restore ${file} --yes`,
         )
+      const services = await detectServiceControl(spec)
+      // A live `xoa up` cannot be stopped from here: refuse before verifying, asking, or changing anything.
+      if (services.underUp === true) await services.stop()
       const v = await verifyBackup(spec, file, { key: opts.key ? readKeyArgument(opts.key) : undefined })
       try {
         if (!opts.json) describe(v)
         if (!opts.yes && !(await confirm())) throw new XoaError('restore cancelled; nothing was changed')
         const r = await restoreBackup(spec, v, {
-          services: await detectServiceControl(),
+          services,
           checkHealth: () => healthAfterRestore(spec),
         })
         if (opts.json) printJson({ archive: v.file, createdAt: v.manifest.createdAt, ...r })

@@ -50,7 +50,7 @@ export function register(program: Command): void {
         const { record } = await upgrade(spec, {
           channel,
           control: systemdServerControl(),
-          services: await detectServiceControl(),
+          services: await detectServiceControl(spec),
           healthTimeoutMs: timeout * 1000,
           retry: opts.retry,
           progress,

@@ -4,7 +4,7 @@ import { dirname } from 'node:path'
 import type { Spec } from '../spec/schema.ts'
 import { hardening } from './hardening.ts'
 import type { Artefact } from './index.ts'
-import { execLine, formatUnit } from './systemd.ts'
+import { execLine, formatUnit, quoteWord } from './systemd.ts'
 import type { RenderedFile } from './types.ts'
 
 /** Account and group of the Redis server; xo-server joins the group to reach the socket. */
@@ -69,11 +69,13 @@ export function renderRedisUnit(spec: Spec): RenderedFile {
     ...(runtimeDir
       ? [
           { comment: 'Socket directory: traversable by the redis-xo group only (xo-server joins it).' },
-          ['RuntimeDirectory', runtimeDir] as const,
+          ['RuntimeDirectory', quoteWord(runtimeDir)] as const,
           ['RuntimeDirectoryMode', '0750'] as const,
         ]
       : []),
-    ...(stateDir ? [['StateDirectory', stateDir] as const, ['StateDirectoryMode', '0700'] as const] : []),
+    ...(stateDir
+      ? [['StateDirectory', quoteWord(stateDir)] as const, ['StateDirectoryMode', '0700'] as const]
+      : []),
   ]
   const writable = [...(runtimeDir ? [] : [socketDir]), ...(stateDir ? [] : [spec.redis.dir])]
   const content = formatUnit([

@@ -20,24 +20,24 @@ export function formatUnit(sections: readonly UnitSection[], header: readonly st
   return `${out.join('\n')}\n`
 }
 
+/**
+ * Every value, whatever the directive: systemd expands specifiers (%n, %h, …) in nearly all of them, and none of
+ * ours means one, so each `%` is written `%%` here, once, for every line of every unit.
+ */
 function formatValue(v: DirectiveValue): string {
   const s = typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)
   if (/[\n\r\0]/.test(s))
     throw new Error(`unit value must not contain a newline or NUL: ${JSON.stringify(s)}`)
-  return s
-}
-
-/** Escape systemd specifiers (%n, %h, …) so a literal path is taken literally. */
-export function escapeSpecifiers(s: string): string {
   return s.replaceAll('%', '%%')
 }
 
 /**
- * One word of a command line or a path list, quoted when it needs to be. systemd splits on whitespace and
- * unquotes C-style; specifiers (%) apply everywhere, and `$` expands environment variables in ExecStart.
+ * One word of a command line or a space-separated list (ReadWritePaths=, RuntimeDirectory=, …), quoted when it
+ * needs to be: systemd splits on whitespace and unquotes C-style (systemd.syntax(7)); `$` expands environment
+ * variables in ExecStart. Specifiers are escaped by formatUnit for every value.
  */
 export function quoteWord(s: string, { exec = false } = {}): string {
-  let w = escapeSpecifiers(s)
+  let w = s
   if (exec) w = w.replaceAll('$', '$$$$')
   if (w !== '' && !/[\s"'\\;]/.test(w)) return w
   return `"${w.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`

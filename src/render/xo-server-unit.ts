@@ -6,7 +6,7 @@ import { serverBaseEnvironment } from '../spec/server-env.ts'
 import { hardening } from './hardening.ts'
 import type { Artefact } from './index.ts'
 import { REDIS_ACCOUNT, unitFileMeta } from './redis.ts'
-import { envAssignment, escapeSpecifiers, execLine, formatUnit, quoteWord, type UnitLine } from './systemd.ts'
+import { envAssignment, execLine, formatUnit, quoteWord, type UnitLine } from './systemd.ts'
 import type { RenderedFile } from './types.ts'
 
 export const XO_SERVER_ENV_FILE = '/etc/xoa/xo-server.env'
@@ -98,7 +98,7 @@ export function renderXoServerUnit(spec: Spec): RenderedFile {
         { comment: 'The Redis socket is reachable by the redis-xo group only.' },
         ['SupplementaryGroups', REDIS_ACCOUNT],
         // WorkingDirectory takes the rest of the line as the path: no quotes, only specifiers escaped.
-        ['WorkingDirectory', escapeSpecifiers(workDir)],
+        ['WorkingDirectory', workDir],
         ['ExecStart', execLine([p.currentNode, p.currentServer])],
         ...(broker
           ? [

@@ -12,9 +12,10 @@ import { readOrCreateAdminPassword } from './admin.ts'
 import { bootstrap, runAsServiceAccount } from './bootstrap.ts'
 import { prepareForeground } from './foreground.ts'
 import { switchWithHealthGate } from './gate.ts'
-import { localEndpoint, waitHealthy } from './health.ts'
+import { localEndpoint, signInRefusal, waitHealthy } from './health.ts'
 import { pingRedis } from './redis.ts'
 import { onStopSignal, type Supervised, startChild, stopAll } from './supervisor.ts'
+import { holdUpLock } from './up-lock.ts'
 
 export interface UpOptions {
   specPath: string
@@ -47,20 +48,25 @@ async function waitFor(cond: () => Promise<boolean>, timeoutMs: number, what: st
 /** Start everything; resolve once XO is healthy (or throw, having stopped what it started). */
 export async function up(spec: Spec, opts: UpOptions): Promise<UpState> {
   const p = statePaths(spec)
-  // A container has no `xoa apply`: as root, create the service account (and group) it runs as.
-  if (process.getuid?.() === 0) {
-    const { created } = await ensureServiceAccount(spec)
-    if (created.length) opts.log(`xoa | created the service account: ${created.join(', ')}`)
-  }
-  const owner = await runAsServiceAccount(spec)
-  const candidate = opts.build ? await opts.build() : undefined
-  if (!existsSync(p.current) && !candidate)
-    throw new XoaError('no release is built yet', { hint: 'xoa build' })
-  const files = await prepareForeground(spec, owner)
   const children: Supervised[] = []
-  const log = opts.log
   let server: Supervised | undefined
+  let serverSince = ''
+  // Held from the first step: restore and backup must see `xoa up` even while it builds or starts Redis.
+  const lock = await holdUpLock(spec, () =>
+    server?.running() && server.child.pid ? { pid: server.child.pid, since: serverSince } : undefined,
+  )
+  const log = opts.log
   try {
+    // A container has no `xoa apply`: as root, create the service account (and group) it runs as.
+    if (process.getuid?.() === 0) {
+      const { created } = await ensureServiceAccount(spec)
+      if (created.length) opts.log(`xoa | created the service account: ${created.join(', ')}`)
+    }
+    const owner = await runAsServiceAccount(spec)
+    const candidate = opts.build ? await opts.build() : undefined
+    if (!existsSync(p.current) && !candidate)
+      throw new XoaError('no release is built yet', { hint: 'xoa build' })
+    const files = await prepareForeground(spec, owner)
     const redis = startChild(
       {
         name: 'redis-xo',
@@ -111,6 +117,7 @@ export async function up(spec: Spec, opts: UpOptions): Promise<UpState> {
           },
           log,
         )
+        serverSince = new Date().toISOString()
       },
       running: () => server?.running() ?? false,
     }
@@ -140,17 +147,23 @@ export async function up(spec: Spec, opts: UpOptions): Promise<UpState> {
       }
     }
     if (server) children.push(server)
+    const pingOnly = signInRefusal(check.endpoint())
+    if (pingOnly) log(`xoa | health is ping only; sign-in not checked: ${pingOnly}`)
     const running = server!
     return {
       url: check.endpoint().url,
       release: currentId(p) ?? '?',
       rolledBackFrom,
       serverExited: running.exited,
-      stop: () => stopAll(children.includes(running) ? children : [...children, running]),
+      stop: async () => {
+        await stopAll(children.includes(running) ? children : [...children, running])
+        await lock.release()
+      },
     }
   } catch (e) {
     if (server && !children.includes(server)) children.push(server)
     await stopAll(children)
+    await lock.release()
     throw e
   }
 }

@@ -28,5 +28,7 @@ export function statePaths(spec: Spec) {
     backups: join(s, 'backups'),
     /** Stock units (Debian's redis-server.service) apply masked before installing their package. */
     maskedUnits: join(s, 'masked-units.json'),
+    /** Root-only (0700) directory of the socket `xoa up` holds while it runs: see src/run/up-lock.ts. */
+    upRun: join(s, 'run'),
   }
 }

@@ -9,6 +9,26 @@ const absPath = z
   .refine((p) => !p.split('/').includes('..'), 'must not contain ".."')
   .refine((p) => !/[\0\n\r]/.test(p), 'must not contain NUL or newlines')
   .refine((p) => p === '/' || !p.endsWith('/'), 'must not end with "/"')
+  // systemd refuses a path that is not normalised in the units it is written into (ReadWritePaths=, …).
+  .refine((p) => !/\/\/|\/\.(\/|$)/.test(p), 'must be normalised (no "//" or "/./")')
+
+/**
+ * Redis's socket directory and data dir become RuntimeDirectory=/StateDirectory= when under /run or /var/lib;
+ * there ":" separates a symlink target (systemd.exec(5)) and "\" is unescaped twice, whatever the quoting.
+ */
+const execDirPath = absPath.refine(
+  (p) => !/[:\\]/.test(p),
+  'must not contain ":" or "\\" (it is written into RuntimeDirectory=/StateDirectory=)',
+)
+
+/** An OnCalendar= expression (systemd.time(7)): what calendar syntax uses, nothing a unit would expand. */
+const calendar = z
+  .string()
+  .min(1)
+  .regex(
+    /^[A-Za-z0-9 _*,.:/~+-]+$/,
+    'must be a systemd calendar expression (letters, digits, spaces and * , . : / ~ + - _ only)',
+  )
 
 const port = z.int().min(1).max(65535)
 const unixName = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a valid Unix user or group name')
@@ -46,6 +66,12 @@ const xo = z.strictObject({
   tempDir: absPath.default('/var/lib/xo/tmp').describe('Temporary files.'),
   mountsDir: absPath.default('/var/lib/xo/mounts').describe('Remote and VHD mount points.'),
   stateDir: absPath
+    // Its bin dir goes first on xo-server's PATH, and the release's node is an ExecStart= path, which systemd
+    // refuses when it holds a quote or a backslash.
+    .refine(
+      (p) => !/[:"'\\]/.test(p),
+      'must not contain ":", quotes or "\\" (it is on PATH and in ExecStart=)',
+    )
     .default('/var/lib/xo')
     .describe('Releases, caches, secrets and the private Node runtime.'),
   extraServerEnv: z
@@ -130,8 +156,8 @@ const webAdmin = z.strictObject({
 })
 
 const redis = z.strictObject({
-  socket: absPath.default('/run/redis-xo/redis.sock').describe('Unix socket of the dedicated Redis.'),
-  dir: absPath.default('/var/lib/redis-xo').describe('Redis data directory (AOF).'),
+  socket: execDirPath.default('/run/redis-xo/redis.sock').describe('Unix socket of the dedicated Redis.'),
+  dir: execDirPath.default('/var/lib/redis-xo').describe('Redis data directory (AOF).'),
   maxmemory: z
     .string()
     .regex(/^\d+(b|kb|mb|gb)?$/i, 'must be a size like 512mb or 0 (no limit)')
@@ -166,8 +192,7 @@ const mounts = z.strictObject({
 
 const updates = z.strictObject({
   channel: z.enum(['latest', 'stable', 'master']).default('latest').describe('Upstream channel to follow.'),
-  schedule: noNewline
-    .min(1)
+  schedule: calendar
     .optional()
     .describe('systemd OnCalendar expression for `xoa upgrade`; unset = no scheduled updates.'),
   keepBackups: z.int().min(1).max(100).default(5).describe('Backup archives kept.'),

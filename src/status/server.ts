@@ -1,8 +1,10 @@
-// Is xo-server running, since when, under what? systemd's view when systemd runs the host; otherwise the
-// process holding its ports (how `xoa up` in a container is seen). Also tells who else holds those ports.
+// Is xo-server running, since when, under what? systemd's view when systemd runs the host; otherwise the lock
+// `xoa up` holds (src/run/up-lock.ts), which says which process is its xo-server. Never a command line: any local
+// user can start a process that looks like xo-server. Also tells who else holds xo-server's ports.
 import { existsSync } from 'node:fs'
 import { execa } from 'execa'
 import { type Listener, serverListeners } from '../run/ports.ts'
+import { upHolder } from '../run/up-lock.ts'
 import type { Spec } from '../spec/schema.ts'
 import { exists, type HostView } from './host.ts'
 import { type ProcessInfo, portHolders, processStartedAt } from './procfs.ts'
@@ -62,16 +64,19 @@ export interface ServerFacts {
   running: boolean
   pid?: number
   since?: string
+  /** The `xoa up` holding this state dir's lock, when one does (it may not run xo-server yet). */
+  upPid?: number
 }
 
-export const isXoServer = (p: ProcessInfo) => /xo-server\/dist\/cli\.mjs/.test(p.command)
+/** A port holder is xo-server when it is the process systemd or `xoa up` says is xo-server. */
+export const isXoServer = (p: ProcessInfo, server: Pick<ServerFacts, 'running' | 'pid'>) =>
+  server.running && server.pid !== undefined && p.pid === server.pid
 
 export async function observeServer(spec: Spec, host: HostView): Promise<ServerFacts> {
   const mode = exists(host, SERVER_UNIT_FILE) ? 'systemd' : 'foreground'
   const unit = systemdRunning(host) ? await unitState('xo-server') : undefined
   // Ports are the live machine's: with a --root prefix they still say whether something listens here.
   const ports = serverListeners(spec).map((listener) => ({ listener, holders: portHolders(listener.port) }))
-  const server = ports.flatMap((p) => p.holders).find(isXoServer)
   if (unit)
     return {
       mode,
@@ -81,11 +86,14 @@ export async function observeServer(spec: Spec, host: HostView): Promise<ServerF
       pid: unit.mainPid,
       since: unit.since,
     }
+  // The lock is the live machine's too, and only what `xoa up` runs itself: never under a --root prefix.
+  const up = host.live ? await upHolder(spec) : undefined
   return {
     mode,
     ports,
-    running: server !== undefined,
-    pid: server?.pid,
-    since: server ? processStartedAt(server.pid)?.toISOString() : undefined,
+    running: up?.server !== undefined,
+    pid: up?.server?.pid,
+    since: up?.server ? (processStartedAt(up.server.pid)?.toISOString() ?? up.server.since) : undefined,
+    upPid: up?.pid,
   }
 }

@@ -57,19 +57,25 @@ function plainHttp(t: { after(fn: () => void): void }): Promise<{ port: number; 
 function tlsServer(
   t: { after(fn: () => void): void },
   certs: { keyPem: string; certPem: string }[],
-): Promise<{ port: number; seen: Seen }> {
-  const s = { data: '', n: 0 }
+): Promise<{ port: number; seen: Seen & { resumed: () => number } }> {
+  const s = { data: '', n: 0, resumed: 0 }
   const ctx = (i: number) => {
     const c = certs[Math.min(i, certs.length - 1)]!
     return { key: c.keyPem, cert: c.certPem }
   }
-  const server = createTlsServer(ctx(0), (sock) => answer(sock, s))
+  const server = createTlsServer(ctx(0), (sock) => {
+    if (sock.isSessionReused()) s.resumed++
+    answer(sock, s)
+  })
   // Counted at the TCP accept, so the context is swapped before that connection's handshake.
   server.on('connection', () => {
     s.n++
     server.setSecureContext(ctx(s.n))
   })
-  return listen(server, t).then((port) => ({ port, seen: { bytes: () => s.data, connections: () => s.n } }))
+  return listen(server, t).then((port) => ({
+    port,
+    seen: { bytes: () => s.data, connections: () => s.n, resumed: () => s.resumed },
+  }))
 }
 
 function spec(dir: string, o: { port: number; ssl: boolean; cert: string }) {
@@ -167,4 +173,5 @@ test('(c) the configured certificate gets the sign-in (the fake server does see 
   assert.match(good.seen.bytes(), new RegExp(`authorization: Basic ${basic}`, 'i'))
   // Two full handshakes, no resumption: each connection was counted (and checked) on its own.
   assert.equal(good.seen.connections(), 2)
+  assert.equal(good.seen.resumed(), 0, 'a TLS session was resumed')
 })

@@ -171,6 +171,21 @@ test('formatStatus: one line per part, then healthy or the problems', () => {
     /^release\s+r1 {2}\(6\.7\.1, rev 40dede9e11, node 22\.23\.3, built 2026-08-21 10:00\)$/m,
   )
   assert.equal(lines.at(-1), 'healthy')
+  // Ping only (no HTTPS, or no certificate to pin): the health line says why sign-in was not checked.
+  const pingOnly = formatStatus({
+    ...healthy,
+    health: {
+      healthy: true,
+      ping: true,
+      signIn: undefined,
+      signInSkipped: 'HTTPS is off',
+      url: 'http://x',
+      signInTried: true,
+    },
+    ok: true,
+    problems: [],
+  })
+  assert.match(pingOnly.join('\n'), /^health\s+http:\/\/x {2}ping ok, sign-in not checked: HTTPS is off$/m)
   assert.equal(duration(59), '59 s')
   assert.equal(duration(90061), '1 d 1 h')
 })

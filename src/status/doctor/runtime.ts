@@ -125,7 +125,7 @@ export const portsCheck: Check = {
           : ok('ports', p.message),
     )
     for (const { listener: l, holders } of ctx.server.ports) {
-      const others = holders.filter((h) => !isXoServer(h))
+      const others = holders.filter((h) => !isXoServer(h, ctx.server))
       if (others.length > 0) {
         const who = others.map((h) => `pid ${h.pid} (${h.command.slice(0, 60) || '?'})`).join(', ')
         out.push(
