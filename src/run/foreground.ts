@@ -43,12 +43,12 @@ async function ensureDir(path: string, mode: number, owner: Account): Promise<vo
 
 /**
  * The broker mounts only below a mountsDir that root owns, sticky and open to the service group (as `xoa apply`
- * makes it): its owner could otherwise swap what is below it. Without the broker, xo-server mounts (or not) as
- * itself and owns the directory.
+ * makes it, whatever mounts.mode says): its owner could otherwise swap what is below it. Run as another user,
+ * `xoa up` has no broker and that user owns the directory.
  */
 async function ensureMountsDir(spec: Spec, owner: Account): Promise<void> {
   const dir = spec.xo.mountsDir
-  if (spec.mounts.mode !== 'broker' || process.getuid?.() !== 0 || owner.gid === undefined) {
+  if (process.getuid?.() !== 0 || owner.gid === undefined) {
     await ensureDir(dir, 0o750, owner)
     return
   }

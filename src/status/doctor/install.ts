@@ -213,7 +213,10 @@ export const mountPathCheck: Check = {
       ]
     if (st.type !== 'dir')
       return [fail('mount-path', `${dir} (xo.mountsDir) is not a directory`, `rm ${dir} && ${recreate}`)]
-    if (st.uid !== 0 || (st.mode & 0o1000) === 0 || (st.mode & 0o002) !== 0)
+    if (st.uid !== 0 || (st.mode & 0o1000) === 0 || (st.mode & 0o002) !== 0) {
+      // Without the broker nothing root does mounts there, so its owner cannot turn it against root.
+      if (ctx.spec.mounts.mode === 'none')
+        return [ok('mount-path', `${dir} is a directory (mounts.mode = "none": nothing is mounted there)`)]
       return [
         fail(
           'mount-path',
@@ -221,6 +224,7 @@ export const mountPathCheck: Check = {
           recreate,
         ),
       ]
+    }
     return [ok('mount-path', `${dir} is a root-owned sticky directory`)]
   },
 }
