@@ -8,7 +8,8 @@ import { test } from 'node:test'
 import { npmEnv, parseNpmConfig, proxyEnv, yarnNpmrc } from '../../src/build/npm-config.ts'
 import { createFixture } from '../fixtures/monorepo.ts'
 import { tempDir, XOA_BIN } from '../helpers.ts'
-import { startRegistry } from './registry.ts'
+import { runtimeEnv } from './helpers.ts'
+import { startProxy, startRegistry } from './registry.ts'
 
 test('npm settings: registry, scopes, CA, strict-ssl and credentials go to the npmrc, proxies to the env', () => {
   const s = parseNpmConfig(
@@ -159,4 +160,50 @@ test('npm (runtime) and yarn (install) both go through the registry and CA the m
   assert.equal(report, `yarn npmrc: mode 600 uid ${uid} cafile true token true\n`)
   // …and gone after the build: the credentials do not stay on disk.
   assert.ok(!existsSync(join(state, 'cache', 'home', '.npmrc')))
+})
+
+test("yarn goes through the proxy the machine's npm names (https-proxy), over TLS with its CA", async (t) => {
+  const dir = tempDir(t, 'xoa-npmproxy-')
+  chmodSync(dir, 0o755)
+  mkdirSync(join(dir, 'registry'))
+  // Only the locked package is fetched: the runtime is the shared one, so npm downloads nothing here.
+  const reg = await startRegistry(join(dir, 'registry'), 'https://upstream.invalid/')
+  t.after(() => reg.close())
+  const proxy = await startProxy()
+  t.after(() => proxy.close())
+  const src = join(dir, 'src')
+  const rev = createFixture(src, { registryDeps: [reg.dep] })
+  const state = join(dir, 'state')
+  const spec = join(dir, 'spec.json')
+  writeFileSync(
+    spec,
+    JSON.stringify({
+      xo: { stateDir: state },
+      source: { url: src, rev },
+      service: { user: 'nobody', group: 'nogroup' },
+    }),
+  )
+  const npmrc = join(dir, 'npmrc')
+  writeFileSync(npmrc, `registry=${reg.url}\ncafile=${reg.caFile}\nhttps-proxy=${proxy.url}\n`)
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...runtimeEnv,
+    NPM_CONFIG_USERCONFIG: npmrc,
+    NO_COLOR: '1',
+  }
+  for (const k of ['NODE_EXTRA_CA_CERTS', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY']) {
+    delete env[k]
+    delete env[k.toLowerCase()]
+  }
+  const r = await run(process.execPath, [XOA_BIN, 'build', '--spec', spec], env)
+  assert.equal(r.status, 0, r.out)
+  const tarball = reg.requests.filter((q) => q.path === '/xoa-fixture-dep/-/xoa-fixture-dep-1.0.0.tgz')
+  assert.ok(tarball.length > 0, 'yarn did not fetch the locked tarball')
+  // The registry saw each of those requests on a connection the proxy opened for a CONNECT to it.
+  const tunnelled = new Set(proxy.tunnels.filter((x) => x.target === reg.url.slice(8, -1)).map((x) => x.port))
+  assert.deepEqual(
+    tarball.filter((q) => !tunnelled.has(q.fromPort)),
+    [],
+    'requests that bypassed the proxy',
+  )
 })

@@ -5,15 +5,17 @@
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer as createHttpServer } from 'node:http'
 import { createServer, request as httpsRequest } from 'node:https'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, connect, type Socket } from 'node:net'
 import { join } from 'node:path'
 import type { LockedDep } from '../fixtures/monorepo.ts'
 
 export interface TestRegistry {
   url: string
   caFile: string
-  requests: { path: string; auth?: string }[]
+  /** Each request, with the client's port (to tell which came through the proxy). */
+  requests: { path: string; auth?: string; fromPort?: number }[]
   dep: LockedDep
   close(): Promise<void>
 }
@@ -109,7 +111,7 @@ export async function startRegistry(dir: string, upstream: string): Promise<Test
   let self = ''
   const server = createServer({ key, cert }, (req, res) => {
     const path = req.url ?? '/'
-    requests.push({ path, auth: req.headers.authorization })
+    requests.push({ path, auth: req.headers.authorization, fromPort: req.socket.remotePort })
     const tarPath = `/${name}/-/${name}-1.0.0.tgz`
     if (path === tarPath) {
       res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(tgz)
@@ -159,6 +161,54 @@ export async function startRegistry(dir: string, upstream: string): Promise<Test
     dep,
     close: () =>
       new Promise((r) => {
+        server.closeAllConnections()
+        server.close(() => r())
+      }),
+  }
+}
+
+export interface TestProxy {
+  url: string
+  /** host:port of each CONNECT, and the local port of the tunnel's connection to it. */
+  tunnels: { target: string; port?: number }[]
+  close(): Promise<void>
+}
+
+/** An HTTP CONNECT proxy on loopback (what a corporate proxy does for HTTPS), logging every tunnel. */
+export async function startProxy(): Promise<TestProxy> {
+  const tunnels: TestProxy['tunnels'] = []
+  // A tunnel leaves the HTTP server's bookkeeping: close() must end them itself, or it never returns.
+  const sockets = new Set<Socket>()
+  const server = createHttpServer((_req, res) => res.writeHead(405).end())
+  server.on('connect', (req, client: Socket, head: Buffer) => {
+    const target = req.url ?? ''
+    const [host, port] = target.split(':')
+    if (host !== '127.0.0.1') return void client.end('HTTP/1.1 403 Forbidden\r\n\r\n') // loopback only
+    sockets.add(client)
+    const out = connect(Number(port), host, () => {
+      tunnels.push({ target, port: out.localPort })
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+      out.write(head)
+      out.pipe(client)
+      client.pipe(out)
+    })
+    sockets.add(out)
+    const end = () => {
+      out.destroy()
+      client.destroy()
+    }
+    out.on('error', end)
+    client.on('error', end)
+    out.on('close', end)
+    client.on('close', end)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    tunnels,
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy()
         server.closeAllConnections()
         server.close(() => r())
       }),
