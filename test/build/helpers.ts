@@ -1,5 +1,6 @@
 // A fixture source and a spec whose state dir is a temp dir; one Node runtime shared by every test run.
-import { chmodSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createFixture } from '../fixtures/monorepo.ts'
@@ -39,4 +40,19 @@ export function fixtureSetup(t: { after(fn: () => void): void }): FixtureSetup {
     )
   writeSpec()
   return { dir, src, state, spec, rev, writeSpec }
+}
+
+/**
+ * A runtime cache of the test's own for a service account other than nobody, hard-linked from the shared
+ * one when it is there: the build opens the runtimes dir to its account's group, so two accounts sharing one
+ * dir at the same time would shut each other out (on a host there is one service account).
+ */
+export function privateRuntimes(dir: string): { XOA_RUNTIME_CACHE: string } {
+  const own = join(dir, 'runtimes')
+  mkdirSync(own, { recursive: true })
+  const shared = runtimeEnv.XOA_RUNTIME_CACHE
+  if (existsSync(shared))
+    for (const n of readdirSync(shared))
+      if (/^(node|yarn)-\d/.test(n)) execFileSync('cp', ['-al', join(shared, n), join(own, n)])
+  return { XOA_RUNTIME_CACHE: own }
 }

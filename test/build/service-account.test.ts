@@ -12,7 +12,7 @@ import { validateSpec } from '../../src/spec/load.ts'
 import { ensureServiceAccount } from '../../src/util/service-account.ts'
 import { newRevision } from '../fixtures/monorepo.ts'
 import { XOA_BIN } from '../helpers.ts'
-import { fixtureSetup, runtimeEnv } from './helpers.ts'
+import { fixtureSetup, privateRuntimes } from './helpers.ts'
 
 const getent = (db: string, key: string) => spawnSync('getent', [db, key], { encoding: 'utf8' })
 
@@ -44,9 +44,10 @@ test('xoa build as root creates the missing service account with the spec ids; o
       }),
     )
   writeSpec({ uid, gid })
+  const runtimes = privateRuntimes(f.dir)
   const xoaBuild = () =>
     spawnSync(process.execPath, [XOA_BIN, 'build', '--spec', f.spec], {
-      env: { ...process.env, ...runtimeEnv, NO_COLOR: '1' },
+      env: { ...process.env, ...runtimes, NO_COLOR: '1' },
       encoding: 'utf8',
     })
   const r = xoaBuild()

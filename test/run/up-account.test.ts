@@ -7,6 +7,7 @@ import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { checkHealth } from '../../src/run/health.ts'
+import { privateRuntimes } from '../build/helpers.ts'
 import { bundleMiniXo } from '../fixtures/mini-xo/bundle.ts'
 import { createFixture } from '../fixtures/monorepo.ts'
 import { freePort, tempDir } from '../helpers.ts'
@@ -42,7 +43,7 @@ test('xoa up as root creates the missing service account with the spec ids and r
   const specFile = join(root, 'xoa.json')
   writeFileSync(specFile, JSON.stringify(spec))
 
-  const u = startUp(specFile)
+  const u = startUp(specFile, [], privateRuntimes(root))
   t.after(() => u.kill())
   await u.ready
   assert.match(u.output(), new RegExp(`created the service account: group ${name}, user ${name}`))

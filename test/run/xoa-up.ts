@@ -13,10 +13,10 @@ export interface Up {
   kill(): void
 }
 
-export function startUp(specFile: string, extraArgs: string[] = []): Up {
+export function startUp(specFile: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Up {
   const args = [XOA_BIN, 'up', '--spec', specFile, '--health-timeout', '60', ...extraArgs]
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...runtimeEnv, NO_COLOR: '1' },
+    env: { ...process.env, ...runtimeEnv, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so a test that fails can kill xoa up and everything it started.
     detached: true,
