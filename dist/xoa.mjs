@@ -3625,983 +3625,6 @@ var require_mod = __commonJS({
   }
 });
 
-// node_modules/is-plain-obj/index.js
-function isPlainObject2(value) {
-  if (typeof value !== "object" || value === null) {
-    return false;
-  }
-  const prototype = Object.getPrototypeOf(value);
-  return (prototype === null || prototype === Object.prototype || Object.getPrototypeOf(prototype) === null) && !(Symbol.toStringTag in value) && !(Symbol.iterator in value);
-}
-var init_is_plain_obj = __esm({
-  "node_modules/is-plain-obj/index.js"() {
-  }
-});
-
-// node_modules/execa/lib/arguments/file-url.js
-import { fileURLToPath } from "node:url";
-var safeNormalizeFileUrl, normalizeDenoExecPath, isDenoExecPath, normalizeFileUrl;
-var init_file_url = __esm({
-  "node_modules/execa/lib/arguments/file-url.js"() {
-    safeNormalizeFileUrl = (file2, name) => {
-      const fileString = normalizeFileUrl(normalizeDenoExecPath(file2));
-      if (typeof fileString !== "string") {
-        throw new TypeError(`${name} must be a string or a file URL: ${fileString}.`);
-      }
-      return fileString;
-    };
-    normalizeDenoExecPath = (file2) => isDenoExecPath(file2) ? file2.toString() : file2;
-    isDenoExecPath = (file2) => typeof file2 !== "string" && file2 && Object.getPrototypeOf(file2) === String.prototype;
-    normalizeFileUrl = (file2) => file2 instanceof URL ? fileURLToPath(file2) : file2;
-  }
-});
-
-// node_modules/execa/lib/methods/parameters.js
-var normalizeParameters;
-var init_parameters = __esm({
-  "node_modules/execa/lib/methods/parameters.js"() {
-    init_is_plain_obj();
-    init_file_url();
-    normalizeParameters = (rawFile, rawArguments = [], rawOptions = {}) => {
-      const filePath = safeNormalizeFileUrl(rawFile, "First argument");
-      const [commandArguments, options] = isPlainObject2(rawArguments) ? [[], rawArguments] : [rawArguments, rawOptions];
-      if (!Array.isArray(commandArguments)) {
-        throw new TypeError(`Second argument must be either an array of arguments or an options object: ${commandArguments}`);
-      }
-      if (commandArguments.some((commandArgument) => typeof commandArgument === "object" && commandArgument !== null)) {
-        throw new TypeError(`Second argument must be an array of strings: ${commandArguments}`);
-      }
-      const normalizedArguments = commandArguments.map(String);
-      const nullByteArgument = normalizedArguments.find((normalizedArgument) => normalizedArgument.includes("\0"));
-      if (nullByteArgument !== void 0) {
-        throw new TypeError(`Arguments cannot contain null bytes ("\\0"): ${nullByteArgument}`);
-      }
-      if (!isPlainObject2(options)) {
-        throw new TypeError(`Last argument must be an options object: ${options}`);
-      }
-      return [filePath, normalizedArguments, options];
-    };
-  }
-});
-
-// node_modules/execa/lib/utils/uint-array.js
-import { StringDecoder } from "node:string_decoder";
-var objectToString, isArrayBuffer, isUint8Array, bufferToUint8Array, textEncoder, stringToUint8Array, textDecoder, uint8ArrayToString, joinToString, uint8ArraysToStrings, joinToUint8Array, stringsToUint8Arrays, concatUint8Arrays, getJoinLength;
-var init_uint_array = __esm({
-  "node_modules/execa/lib/utils/uint-array.js"() {
-    ({ toString: objectToString } = Object.prototype);
-    isArrayBuffer = (value) => objectToString.call(value) === "[object ArrayBuffer]";
-    isUint8Array = (value) => objectToString.call(value) === "[object Uint8Array]";
-    bufferToUint8Array = (buffer) => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-    textEncoder = new TextEncoder();
-    stringToUint8Array = (string4) => textEncoder.encode(string4);
-    textDecoder = new TextDecoder();
-    uint8ArrayToString = (uint8Array) => textDecoder.decode(uint8Array);
-    joinToString = (uint8ArraysOrStrings, encoding) => {
-      const strings = uint8ArraysToStrings(uint8ArraysOrStrings, encoding);
-      return strings.join("");
-    };
-    uint8ArraysToStrings = (uint8ArraysOrStrings, encoding) => {
-      if (encoding === "utf8" && uint8ArraysOrStrings.every((uint8ArrayOrString) => typeof uint8ArrayOrString === "string")) {
-        return uint8ArraysOrStrings;
-      }
-      const decoder = new StringDecoder(encoding);
-      const strings = uint8ArraysOrStrings.map((uint8ArrayOrString) => typeof uint8ArrayOrString === "string" ? stringToUint8Array(uint8ArrayOrString) : uint8ArrayOrString).map((uint8Array) => decoder.write(uint8Array));
-      const finalString = decoder.end();
-      return finalString === "" ? strings : [...strings, finalString];
-    };
-    joinToUint8Array = (uint8ArraysOrStrings) => {
-      if (uint8ArraysOrStrings.length === 1 && isUint8Array(uint8ArraysOrStrings[0])) {
-        return uint8ArraysOrStrings[0];
-      }
-      return concatUint8Arrays(stringsToUint8Arrays(uint8ArraysOrStrings));
-    };
-    stringsToUint8Arrays = (uint8ArraysOrStrings) => uint8ArraysOrStrings.map((uint8ArrayOrString) => typeof uint8ArrayOrString === "string" ? stringToUint8Array(uint8ArrayOrString) : uint8ArrayOrString);
-    concatUint8Arrays = (uint8Arrays) => {
-      const result = new Uint8Array(getJoinLength(uint8Arrays));
-      let index = 0;
-      for (const uint8Array of uint8Arrays) {
-        result.set(uint8Array, index);
-        index += uint8Array.length;
-      }
-      return result;
-    };
-    getJoinLength = (uint8Arrays) => {
-      let joinLength = 0;
-      for (const uint8Array of uint8Arrays) {
-        joinLength += uint8Array.length;
-      }
-      return joinLength;
-    };
-  }
-});
-
-// node_modules/execa/lib/methods/template.js
-import { ChildProcess } from "node:child_process";
-var isTemplateString, parseTemplates, parseTemplate, splitByWhitespaces, DELIMITERS, ESCAPE_LENGTH, concatTokens, parseExpression, getSubprocessResult;
-var init_template = __esm({
-  "node_modules/execa/lib/methods/template.js"() {
-    init_is_plain_obj();
-    init_uint_array();
-    isTemplateString = (templates) => Array.isArray(templates) && Array.isArray(templates.raw);
-    parseTemplates = (templates, expressions) => {
-      let tokens = [];
-      for (const [index, template] of templates.entries()) {
-        tokens = parseTemplate({
-          templates,
-          expressions,
-          tokens,
-          index,
-          template
-        });
-      }
-      if (tokens.length === 0) {
-        throw new TypeError("Template script must not be empty");
-      }
-      const [file2, ...commandArguments] = tokens;
-      return [file2, commandArguments, {}];
-    };
-    parseTemplate = ({ templates, expressions, tokens, index, template }) => {
-      if (template === void 0) {
-        throw new TypeError(`Invalid backslash sequence: ${templates.raw[index]}`);
-      }
-      const { nextTokens, leadingWhitespaces, trailingWhitespaces } = splitByWhitespaces(template, templates.raw[index]);
-      const newTokens = concatTokens(tokens, nextTokens, leadingWhitespaces);
-      if (index === expressions.length) {
-        return newTokens;
-      }
-      const expression = expressions[index];
-      const expressionTokens = Array.isArray(expression) ? expression.map((expression2) => parseExpression(expression2)) : [parseExpression(expression)];
-      return concatTokens(newTokens, expressionTokens, trailingWhitespaces);
-    };
-    splitByWhitespaces = (template, rawTemplate) => {
-      if (rawTemplate.length === 0) {
-        return { nextTokens: [], leadingWhitespaces: false, trailingWhitespaces: false };
-      }
-      const nextTokens = [];
-      let templateStart = 0;
-      const leadingWhitespaces = DELIMITERS.has(rawTemplate[0]);
-      for (let templateIndex = 0, rawIndex = 0; templateIndex < template.length; templateIndex += 1, rawIndex += 1) {
-        const rawCharacter = rawTemplate[rawIndex];
-        if (DELIMITERS.has(rawCharacter)) {
-          if (templateStart !== templateIndex) {
-            nextTokens.push(template.slice(templateStart, templateIndex));
-          }
-          templateStart = templateIndex + 1;
-        } else if (rawCharacter === "\\") {
-          const nextRawCharacter = rawTemplate[rawIndex + 1];
-          if (nextRawCharacter === "\n") {
-            templateIndex -= 1;
-            rawIndex += 1;
-          } else if (nextRawCharacter === "u" && rawTemplate[rawIndex + 2] === "{") {
-            rawIndex = rawTemplate.indexOf("}", rawIndex + 3);
-          } else {
-            rawIndex += ESCAPE_LENGTH[nextRawCharacter] ?? 1;
-          }
-        }
-      }
-      const trailingWhitespaces = templateStart === template.length;
-      if (!trailingWhitespaces) {
-        nextTokens.push(template.slice(templateStart));
-      }
-      return { nextTokens, leadingWhitespaces, trailingWhitespaces };
-    };
-    DELIMITERS = /* @__PURE__ */ new Set([" ", "	", "\r", "\n"]);
-    ESCAPE_LENGTH = { x: 3, u: 5 };
-    concatTokens = (tokens, nextTokens, isSeparated) => isSeparated || tokens.length === 0 || nextTokens.length === 0 ? [...tokens, ...nextTokens] : [
-      ...tokens.slice(0, -1),
-      `${tokens.at(-1)}${nextTokens[0]}`,
-      ...nextTokens.slice(1)
-    ];
-    parseExpression = (expression) => {
-      const typeOfExpression = typeof expression;
-      if (typeOfExpression === "string") {
-        return expression;
-      }
-      if (typeOfExpression === "number") {
-        return String(expression);
-      }
-      if (isPlainObject2(expression) && ("stdout" in expression || "isMaxBuffer" in expression)) {
-        return getSubprocessResult(expression);
-      }
-      if (expression instanceof ChildProcess || Object.prototype.toString.call(expression) === "[object Promise]") {
-        throw new TypeError("Unexpected subprocess in template expression. Please use ${await subprocess} instead of ${subprocess}.");
-      }
-      throw new TypeError(`Unexpected "${typeOfExpression}" in template expression`);
-    };
-    getSubprocessResult = ({ stdout }) => {
-      if (typeof stdout === "string") {
-        return stdout;
-      }
-      if (isUint8Array(stdout)) {
-        return uint8ArrayToString(stdout);
-      }
-      if (stdout === void 0) {
-        throw new TypeError(`Missing result.stdout in template expression. This is probably due to the previous subprocess' "stdout" option.`);
-      }
-      throw new TypeError(`Unexpected "${typeof stdout}" stdout in template expression`);
-    };
-  }
-});
-
-// node_modules/execa/lib/utils/standard-stream.js
-import process2 from "node:process";
-var isStandardStream, STANDARD_STREAMS, STANDARD_STREAMS_ALIASES, getStreamName;
-var init_standard_stream = __esm({
-  "node_modules/execa/lib/utils/standard-stream.js"() {
-    isStandardStream = (stream) => STANDARD_STREAMS.includes(stream);
-    STANDARD_STREAMS = [process2.stdin, process2.stdout, process2.stderr];
-    STANDARD_STREAMS_ALIASES = ["stdin", "stdout", "stderr"];
-    getStreamName = (fdNumber) => STANDARD_STREAMS_ALIASES[fdNumber] ?? `stdio[${fdNumber}]`;
-  }
-});
-
-// node_modules/execa/lib/arguments/specific.js
-import { debuglog } from "node:util";
-var normalizeFdSpecificOptions, normalizeFdSpecificOption, getStdioLength, normalizeFdSpecificValue, normalizeOptionObject, compareFdName, getFdNameOrder, parseFdName, parseFd, FD_REGEXP, addDefaultValue, verboseDefault, DEFAULT_OPTIONS, FD_SPECIFIC_OPTIONS, getFdSpecificValue;
-var init_specific = __esm({
-  "node_modules/execa/lib/arguments/specific.js"() {
-    init_is_plain_obj();
-    init_standard_stream();
-    normalizeFdSpecificOptions = (options) => {
-      const optionsCopy = { ...options };
-      for (const optionName of FD_SPECIFIC_OPTIONS) {
-        optionsCopy[optionName] = normalizeFdSpecificOption(options, optionName);
-      }
-      return optionsCopy;
-    };
-    normalizeFdSpecificOption = (options, optionName) => {
-      const optionBaseArray = Array.from({ length: getStdioLength(options) + 1 });
-      const optionArray = normalizeFdSpecificValue(options[optionName], optionBaseArray, optionName);
-      return addDefaultValue(optionArray, optionName);
-    };
-    getStdioLength = ({ stdio }) => Array.isArray(stdio) ? Math.max(stdio.length, STANDARD_STREAMS_ALIASES.length) : STANDARD_STREAMS_ALIASES.length;
-    normalizeFdSpecificValue = (optionValue, optionArray, optionName) => isPlainObject2(optionValue) ? normalizeOptionObject(optionValue, optionArray, optionName) : optionArray.fill(optionValue);
-    normalizeOptionObject = (optionValue, optionArray, optionName) => {
-      for (const fdName of Object.keys(optionValue).sort(compareFdName)) {
-        for (const fdNumber of parseFdName(fdName, optionName, optionArray)) {
-          optionArray[fdNumber] = optionValue[fdName];
-        }
-      }
-      return optionArray;
-    };
-    compareFdName = (fdNameA, fdNameB) => getFdNameOrder(fdNameA) < getFdNameOrder(fdNameB) ? 1 : -1;
-    getFdNameOrder = (fdName) => {
-      if (fdName === "stdout" || fdName === "stderr") {
-        return 0;
-      }
-      return fdName === "all" ? 2 : 1;
-    };
-    parseFdName = (fdName, optionName, optionArray) => {
-      if (fdName === "ipc") {
-        return [optionArray.length - 1];
-      }
-      const fdNumber = parseFd(fdName);
-      if (fdNumber === void 0 || fdNumber === 0) {
-        throw new TypeError(`"${optionName}.${fdName}" is invalid.
-It must be "${optionName}.stdout", "${optionName}.stderr", "${optionName}.all", "${optionName}.ipc", or "${optionName}.fd3", "${optionName}.fd4" (and so on).`);
-      }
-      if (fdNumber >= optionArray.length) {
-        throw new TypeError(`"${optionName}.${fdName}" is invalid: that file descriptor does not exist.
-Please set the "stdio" option to ensure that file descriptor exists.`);
-      }
-      return fdNumber === "all" ? [1, 2] : [fdNumber];
-    };
-    parseFd = (fdName) => {
-      if (fdName === "all") {
-        return fdName;
-      }
-      if (STANDARD_STREAMS_ALIASES.includes(fdName)) {
-        return STANDARD_STREAMS_ALIASES.indexOf(fdName);
-      }
-      const regexpResult = FD_REGEXP.exec(fdName);
-      if (regexpResult !== null) {
-        return Number(regexpResult[1]);
-      }
-    };
-    FD_REGEXP = /^fd(\d+)$/;
-    addDefaultValue = (optionArray, optionName) => optionArray.map((optionValue) => optionValue === void 0 ? DEFAULT_OPTIONS[optionName] : optionValue);
-    verboseDefault = debuglog("execa").enabled ? "full" : "none";
-    DEFAULT_OPTIONS = {
-      lines: false,
-      buffer: true,
-      maxBuffer: 1e3 * 1e3 * 100,
-      verbose: verboseDefault,
-      stripFinalNewline: true
-    };
-    FD_SPECIFIC_OPTIONS = ["lines", "buffer", "maxBuffer", "verbose", "stripFinalNewline"];
-    getFdSpecificValue = (optionArray, fdNumber) => fdNumber === "ipc" ? optionArray.at(-1) : optionArray[fdNumber];
-  }
-});
-
-// node_modules/execa/lib/verbose/values.js
-var isVerbose, isFullVerbose, getVerboseFunction, getFdVerbose, getFdGenericVerbose, isVerboseFunction, VERBOSE_VALUES;
-var init_values = __esm({
-  "node_modules/execa/lib/verbose/values.js"() {
-    init_specific();
-    isVerbose = ({ verbose }, fdNumber) => getFdVerbose(verbose, fdNumber) !== "none";
-    isFullVerbose = ({ verbose }, fdNumber) => !["none", "short"].includes(getFdVerbose(verbose, fdNumber));
-    getVerboseFunction = ({ verbose }, fdNumber) => {
-      const fdVerbose = getFdVerbose(verbose, fdNumber);
-      return isVerboseFunction(fdVerbose) ? fdVerbose : void 0;
-    };
-    getFdVerbose = (verbose, fdNumber) => fdNumber === void 0 ? getFdGenericVerbose(verbose) : getFdSpecificValue(verbose, fdNumber);
-    getFdGenericVerbose = (verbose) => verbose.find((fdVerbose) => isVerboseFunction(fdVerbose)) ?? VERBOSE_VALUES.findLast((fdVerbose) => verbose.includes(fdVerbose));
-    isVerboseFunction = (fdVerbose) => typeof fdVerbose === "function";
-    VERBOSE_VALUES = ["none", "short", "full"];
-  }
-});
-
-// node_modules/execa/lib/arguments/escape.js
-import { platform } from "node:process";
-import { stripVTControlCharacters } from "node:util";
-var joinCommand, escapeLines, escapeControlCharacters, escapeControlCharacter, getSpecialCharRegExp, SPECIAL_CHAR_REGEXP, COMMON_ESCAPES, ASTRAL_START, quoteString, NO_ESCAPE_REGEXP;
-var init_escape = __esm({
-  "node_modules/execa/lib/arguments/escape.js"() {
-    joinCommand = (filePath, rawArguments) => {
-      const fileAndArguments = [filePath, ...rawArguments];
-      const command = fileAndArguments.join(" ");
-      const escapedCommand = fileAndArguments.map((fileAndArgument) => quoteString(escapeControlCharacters(fileAndArgument))).join(" ");
-      return { command, escapedCommand };
-    };
-    escapeLines = (lines2) => stripVTControlCharacters(lines2).split("\n").map((line) => escapeControlCharacters(line)).join("\n");
-    escapeControlCharacters = (line) => line.replaceAll(SPECIAL_CHAR_REGEXP, (character) => escapeControlCharacter(character));
-    escapeControlCharacter = (character) => {
-      const commonEscape = COMMON_ESCAPES[character];
-      if (commonEscape !== void 0) {
-        return commonEscape;
-      }
-      const codepoint = character.codePointAt(0);
-      const codepointHex = codepoint.toString(16);
-      return codepoint <= ASTRAL_START ? `\\u${codepointHex.padStart(4, "0")}` : `\\U${codepointHex}`;
-    };
-    getSpecialCharRegExp = () => {
-      try {
-        return new RegExp("\\p{Separator}|\\p{Other}", "gu");
-      } catch {
-        return /[\s\u0000-\u001F\u007F-\u009F\u00AD]/g;
-      }
-    };
-    SPECIAL_CHAR_REGEXP = getSpecialCharRegExp();
-    COMMON_ESCAPES = {
-      " ": " ",
-      "\b": "\\b",
-      "\f": "\\f",
-      "\n": "\\n",
-      "\r": "\\r",
-      "	": "\\t"
-    };
-    ASTRAL_START = 65535;
-    quoteString = (escapedArgument) => {
-      if (NO_ESCAPE_REGEXP.test(escapedArgument)) {
-        return escapedArgument;
-      }
-      return platform === "win32" ? `"${escapedArgument.replaceAll('"', '""')}"` : `'${escapedArgument.replaceAll("'", "'\\''")}'`;
-    };
-    NO_ESCAPE_REGEXP = /^[\w./-]+$/;
-  }
-});
-
-// node_modules/is-unicode-supported/index.js
-import process3 from "node:process";
-function isUnicodeSupported() {
-  const { env } = process3;
-  const { TERM, TERM_PROGRAM } = env;
-  if (process3.platform !== "win32") {
-    return TERM !== "linux";
-  }
-  return Boolean(env.WT_SESSION) || Boolean(env.TERMINUS_SUBLIME) || env.ConEmuTask === "{cmd::Cmder}" || TERM_PROGRAM === "Terminus-Sublime" || TERM_PROGRAM === "vscode" || TERM === "xterm-256color" || TERM === "alacritty" || TERM === "rxvt-unicode" || TERM === "rxvt-unicode-256color" || env.TERMINAL_EMULATOR === "JetBrains-JediTerm";
-}
-var init_is_unicode_supported = __esm({
-  "node_modules/is-unicode-supported/index.js"() {
-  }
-});
-
-// node_modules/figures/index.js
-var common, specialMainSymbols, specialFallbackSymbols, mainSymbols, fallbackSymbols, shouldUseMain, figures, figures_default, replacements;
-var init_figures = __esm({
-  "node_modules/figures/index.js"() {
-    init_is_unicode_supported();
-    common = {
-      circleQuestionMark: "(?)",
-      questionMarkPrefix: "(?)",
-      square: "\u2588",
-      squareDarkShade: "\u2593",
-      squareMediumShade: "\u2592",
-      squareLightShade: "\u2591",
-      squareTop: "\u2580",
-      squareBottom: "\u2584",
-      squareLeft: "\u258C",
-      squareRight: "\u2590",
-      squareCenter: "\u25A0",
-      bullet: "\u25CF",
-      dot: "\u2024",
-      ellipsis: "\u2026",
-      pointerSmall: "\u203A",
-      triangleUp: "\u25B2",
-      triangleUpSmall: "\u25B4",
-      triangleDown: "\u25BC",
-      triangleDownSmall: "\u25BE",
-      triangleLeftSmall: "\u25C2",
-      triangleRightSmall: "\u25B8",
-      home: "\u2302",
-      heart: "\u2665",
-      musicNote: "\u266A",
-      musicNoteBeamed: "\u266B",
-      arrowUp: "\u2191",
-      arrowDown: "\u2193",
-      arrowLeft: "\u2190",
-      arrowRight: "\u2192",
-      arrowLeftRight: "\u2194",
-      arrowUpDown: "\u2195",
-      almostEqual: "\u2248",
-      notEqual: "\u2260",
-      lessOrEqual: "\u2264",
-      greaterOrEqual: "\u2265",
-      identical: "\u2261",
-      infinity: "\u221E",
-      subscriptZero: "\u2080",
-      subscriptOne: "\u2081",
-      subscriptTwo: "\u2082",
-      subscriptThree: "\u2083",
-      subscriptFour: "\u2084",
-      subscriptFive: "\u2085",
-      subscriptSix: "\u2086",
-      subscriptSeven: "\u2087",
-      subscriptEight: "\u2088",
-      subscriptNine: "\u2089",
-      oneHalf: "\xBD",
-      oneThird: "\u2153",
-      oneQuarter: "\xBC",
-      oneFifth: "\u2155",
-      oneSixth: "\u2159",
-      oneEighth: "\u215B",
-      twoThirds: "\u2154",
-      twoFifths: "\u2156",
-      threeQuarters: "\xBE",
-      threeFifths: "\u2157",
-      threeEighths: "\u215C",
-      fourFifths: "\u2158",
-      fiveSixths: "\u215A",
-      fiveEighths: "\u215D",
-      sevenEighths: "\u215E",
-      line: "\u2500",
-      lineBold: "\u2501",
-      lineDouble: "\u2550",
-      lineDashed0: "\u2504",
-      lineDashed1: "\u2505",
-      lineDashed2: "\u2508",
-      lineDashed3: "\u2509",
-      lineDashed4: "\u254C",
-      lineDashed5: "\u254D",
-      lineDashed6: "\u2574",
-      lineDashed7: "\u2576",
-      lineDashed8: "\u2578",
-      lineDashed9: "\u257A",
-      lineDashed10: "\u257C",
-      lineDashed11: "\u257E",
-      lineDashed12: "\u2212",
-      lineDashed13: "\u2013",
-      lineDashed14: "\u2010",
-      lineDashed15: "\u2043",
-      lineVertical: "\u2502",
-      lineVerticalBold: "\u2503",
-      lineVerticalDouble: "\u2551",
-      lineVerticalDashed0: "\u2506",
-      lineVerticalDashed1: "\u2507",
-      lineVerticalDashed2: "\u250A",
-      lineVerticalDashed3: "\u250B",
-      lineVerticalDashed4: "\u254E",
-      lineVerticalDashed5: "\u254F",
-      lineVerticalDashed6: "\u2575",
-      lineVerticalDashed7: "\u2577",
-      lineVerticalDashed8: "\u2579",
-      lineVerticalDashed9: "\u257B",
-      lineVerticalDashed10: "\u257D",
-      lineVerticalDashed11: "\u257F",
-      lineDownLeft: "\u2510",
-      lineDownLeftArc: "\u256E",
-      lineDownBoldLeftBold: "\u2513",
-      lineDownBoldLeft: "\u2512",
-      lineDownLeftBold: "\u2511",
-      lineDownDoubleLeftDouble: "\u2557",
-      lineDownDoubleLeft: "\u2556",
-      lineDownLeftDouble: "\u2555",
-      lineDownRight: "\u250C",
-      lineDownRightArc: "\u256D",
-      lineDownBoldRightBold: "\u250F",
-      lineDownBoldRight: "\u250E",
-      lineDownRightBold: "\u250D",
-      lineDownDoubleRightDouble: "\u2554",
-      lineDownDoubleRight: "\u2553",
-      lineDownRightDouble: "\u2552",
-      lineUpLeft: "\u2518",
-      lineUpLeftArc: "\u256F",
-      lineUpBoldLeftBold: "\u251B",
-      lineUpBoldLeft: "\u251A",
-      lineUpLeftBold: "\u2519",
-      lineUpDoubleLeftDouble: "\u255D",
-      lineUpDoubleLeft: "\u255C",
-      lineUpLeftDouble: "\u255B",
-      lineUpRight: "\u2514",
-      lineUpRightArc: "\u2570",
-      lineUpBoldRightBold: "\u2517",
-      lineUpBoldRight: "\u2516",
-      lineUpRightBold: "\u2515",
-      lineUpDoubleRightDouble: "\u255A",
-      lineUpDoubleRight: "\u2559",
-      lineUpRightDouble: "\u2558",
-      lineUpDownLeft: "\u2524",
-      lineUpBoldDownBoldLeftBold: "\u252B",
-      lineUpBoldDownBoldLeft: "\u2528",
-      lineUpDownLeftBold: "\u2525",
-      lineUpBoldDownLeftBold: "\u2529",
-      lineUpDownBoldLeftBold: "\u252A",
-      lineUpDownBoldLeft: "\u2527",
-      lineUpBoldDownLeft: "\u2526",
-      lineUpDoubleDownDoubleLeftDouble: "\u2563",
-      lineUpDoubleDownDoubleLeft: "\u2562",
-      lineUpDownLeftDouble: "\u2561",
-      lineUpDownRight: "\u251C",
-      lineUpBoldDownBoldRightBold: "\u2523",
-      lineUpBoldDownBoldRight: "\u2520",
-      lineUpDownRightBold: "\u251D",
-      lineUpBoldDownRightBold: "\u2521",
-      lineUpDownBoldRightBold: "\u2522",
-      lineUpDownBoldRight: "\u251F",
-      lineUpBoldDownRight: "\u251E",
-      lineUpDoubleDownDoubleRightDouble: "\u2560",
-      lineUpDoubleDownDoubleRight: "\u255F",
-      lineUpDownRightDouble: "\u255E",
-      lineDownLeftRight: "\u252C",
-      lineDownBoldLeftBoldRightBold: "\u2533",
-      lineDownLeftBoldRightBold: "\u252F",
-      lineDownBoldLeftRight: "\u2530",
-      lineDownBoldLeftBoldRight: "\u2531",
-      lineDownBoldLeftRightBold: "\u2532",
-      lineDownLeftRightBold: "\u252E",
-      lineDownLeftBoldRight: "\u252D",
-      lineDownDoubleLeftDoubleRightDouble: "\u2566",
-      lineDownDoubleLeftRight: "\u2565",
-      lineDownLeftDoubleRightDouble: "\u2564",
-      lineUpLeftRight: "\u2534",
-      lineUpBoldLeftBoldRightBold: "\u253B",
-      lineUpLeftBoldRightBold: "\u2537",
-      lineUpBoldLeftRight: "\u2538",
-      lineUpBoldLeftBoldRight: "\u2539",
-      lineUpBoldLeftRightBold: "\u253A",
-      lineUpLeftRightBold: "\u2536",
-      lineUpLeftBoldRight: "\u2535",
-      lineUpDoubleLeftDoubleRightDouble: "\u2569",
-      lineUpDoubleLeftRight: "\u2568",
-      lineUpLeftDoubleRightDouble: "\u2567",
-      lineUpDownLeftRight: "\u253C",
-      lineUpBoldDownBoldLeftBoldRightBold: "\u254B",
-      lineUpDownBoldLeftBoldRightBold: "\u2548",
-      lineUpBoldDownLeftBoldRightBold: "\u2547",
-      lineUpBoldDownBoldLeftRightBold: "\u254A",
-      lineUpBoldDownBoldLeftBoldRight: "\u2549",
-      lineUpBoldDownLeftRight: "\u2540",
-      lineUpDownBoldLeftRight: "\u2541",
-      lineUpDownLeftBoldRight: "\u253D",
-      lineUpDownLeftRightBold: "\u253E",
-      lineUpBoldDownBoldLeftRight: "\u2542",
-      lineUpDownLeftBoldRightBold: "\u253F",
-      lineUpBoldDownLeftBoldRight: "\u2543",
-      lineUpBoldDownLeftRightBold: "\u2544",
-      lineUpDownBoldLeftBoldRight: "\u2545",
-      lineUpDownBoldLeftRightBold: "\u2546",
-      lineUpDoubleDownDoubleLeftDoubleRightDouble: "\u256C",
-      lineUpDoubleDownDoubleLeftRight: "\u256B",
-      lineUpDownLeftDoubleRightDouble: "\u256A",
-      lineCross: "\u2573",
-      lineBackslash: "\u2572",
-      lineSlash: "\u2571"
-    };
-    specialMainSymbols = {
-      tick: "\u2714",
-      info: "\u2139",
-      warning: "\u26A0",
-      cross: "\u2718",
-      squareSmall: "\u25FB",
-      squareSmallFilled: "\u25FC",
-      circle: "\u25EF",
-      circleFilled: "\u25C9",
-      circleDotted: "\u25CC",
-      circleDouble: "\u25CE",
-      circleCircle: "\u24DE",
-      circleCross: "\u24E7",
-      circlePipe: "\u24BE",
-      radioOn: "\u25C9",
-      radioOff: "\u25EF",
-      checkboxOn: "\u2612",
-      checkboxOff: "\u2610",
-      checkboxCircleOn: "\u24E7",
-      checkboxCircleOff: "\u24BE",
-      pointer: "\u276F",
-      triangleUpOutline: "\u25B3",
-      triangleLeft: "\u25C0",
-      triangleRight: "\u25B6",
-      lozenge: "\u25C6",
-      lozengeOutline: "\u25C7",
-      hamburger: "\u2630",
-      smiley: "\u32E1",
-      mustache: "\u0DF4",
-      star: "\u2605",
-      play: "\u25B6",
-      nodejs: "\u2B22",
-      oneSeventh: "\u2150",
-      oneNinth: "\u2151",
-      oneTenth: "\u2152"
-    };
-    specialFallbackSymbols = {
-      tick: "\u221A",
-      info: "i",
-      warning: "\u203C",
-      cross: "\xD7",
-      squareSmall: "\u25A1",
-      squareSmallFilled: "\u25A0",
-      circle: "( )",
-      circleFilled: "(*)",
-      circleDotted: "( )",
-      circleDouble: "( )",
-      circleCircle: "(\u25CB)",
-      circleCross: "(\xD7)",
-      circlePipe: "(\u2502)",
-      radioOn: "(*)",
-      radioOff: "( )",
-      checkboxOn: "[\xD7]",
-      checkboxOff: "[ ]",
-      checkboxCircleOn: "(\xD7)",
-      checkboxCircleOff: "( )",
-      pointer: ">",
-      triangleUpOutline: "\u2206",
-      triangleLeft: "\u25C4",
-      triangleRight: "\u25BA",
-      lozenge: "\u2666",
-      lozengeOutline: "\u25CA",
-      hamburger: "\u2261",
-      smiley: "\u263A",
-      mustache: "\u250C\u2500\u2510",
-      star: "\u2736",
-      play: "\u25BA",
-      nodejs: "\u2666",
-      oneSeventh: "1/7",
-      oneNinth: "1/9",
-      oneTenth: "1/10"
-    };
-    mainSymbols = { ...common, ...specialMainSymbols };
-    fallbackSymbols = { ...common, ...specialFallbackSymbols };
-    shouldUseMain = isUnicodeSupported();
-    figures = shouldUseMain ? mainSymbols : fallbackSymbols;
-    figures_default = figures;
-    replacements = Object.entries(specialMainSymbols);
-  }
-});
-
-// node_modules/yoctocolors/base.js
-import tty from "node:tty";
-var hasColors, format, reset, bold, dim, italic, underline, underlineDouble, underlineCurly, underlineDotted, underlineDashed, overline, inverse, hidden, strikethrough, black, red, green, yellow, blue, magenta, cyan, white, gray, bgBlack, bgRed, bgGreen, bgYellow, bgBlue, bgMagenta, bgCyan, bgWhite, bgGray, redBright, greenBright, yellowBright, blueBright, magentaBright, cyanBright, whiteBright, bgRedBright, bgGreenBright, bgYellowBright, bgBlueBright, bgMagentaBright, bgCyanBright, bgWhiteBright, underlineBlack, underlineRed, underlineGreen, underlineYellow, underlineBlue, underlineMagenta, underlineCyan, underlineWhite, underlineGray, underlineRedBright, underlineGreenBright, underlineYellowBright, underlineBlueBright, underlineMagentaBright, underlineCyanBright, underlineWhiteBright;
-var init_base = __esm({
-  "node_modules/yoctocolors/base.js"() {
-    hasColors = tty?.WriteStream?.prototype?.hasColors?.() ?? false;
-    format = (open5, close) => {
-      if (!hasColors) {
-        return (input2) => input2;
-      }
-      const openCode = `\x1B[${open5}m`;
-      const closeCode = `\x1B[${close}m`;
-      return (input2) => {
-        const string4 = input2 + "";
-        let index = string4.indexOf(closeCode);
-        if (index === -1) {
-          return openCode + string4 + closeCode;
-        }
-        let result = openCode;
-        let lastIndex = 0;
-        const reopenOnNestedClose = close === 22;
-        const replaceCode = (reopenOnNestedClose ? closeCode : "") + openCode;
-        while (index !== -1) {
-          result += string4.slice(lastIndex, index) + replaceCode;
-          lastIndex = index + closeCode.length;
-          index = string4.indexOf(closeCode, lastIndex);
-        }
-        result += string4.slice(lastIndex) + closeCode;
-        return result;
-      };
-    };
-    reset = format(0, 0);
-    bold = format(1, 22);
-    dim = format(2, 22);
-    italic = format(3, 23);
-    underline = format(4, 24);
-    underlineDouble = format("4:2", 24);
-    underlineCurly = format("4:3", 24);
-    underlineDotted = format("4:4", 24);
-    underlineDashed = format("4:5", 24);
-    overline = format(53, 55);
-    inverse = format(7, 27);
-    hidden = format(8, 28);
-    strikethrough = format(9, 29);
-    black = format(30, 39);
-    red = format(31, 39);
-    green = format(32, 39);
-    yellow = format(33, 39);
-    blue = format(34, 39);
-    magenta = format(35, 39);
-    cyan = format(36, 39);
-    white = format(37, 39);
-    gray = format(90, 39);
-    bgBlack = format(40, 49);
-    bgRed = format(41, 49);
-    bgGreen = format(42, 49);
-    bgYellow = format(43, 49);
-    bgBlue = format(44, 49);
-    bgMagenta = format(45, 49);
-    bgCyan = format(46, 49);
-    bgWhite = format(47, 49);
-    bgGray = format(100, 49);
-    redBright = format(91, 39);
-    greenBright = format(92, 39);
-    yellowBright = format(93, 39);
-    blueBright = format(94, 39);
-    magentaBright = format(95, 39);
-    cyanBright = format(96, 39);
-    whiteBright = format(97, 39);
-    bgRedBright = format(101, 49);
-    bgGreenBright = format(102, 49);
-    bgYellowBright = format(103, 49);
-    bgBlueBright = format(104, 49);
-    bgMagentaBright = format(105, 49);
-    bgCyanBright = format(106, 49);
-    bgWhiteBright = format(107, 49);
-    underlineBlack = format("58;5;0", 59);
-    underlineRed = format("58;5;1", 59);
-    underlineGreen = format("58;5;2", 59);
-    underlineYellow = format("58;5;3", 59);
-    underlineBlue = format("58;5;4", 59);
-    underlineMagenta = format("58;5;5", 59);
-    underlineCyan = format("58;5;6", 59);
-    underlineWhite = format("58;5;7", 59);
-    underlineGray = format("58;5;8", 59);
-    underlineRedBright = format("58;5;9", 59);
-    underlineGreenBright = format("58;5;10", 59);
-    underlineYellowBright = format("58;5;11", 59);
-    underlineBlueBright = format("58;5;12", 59);
-    underlineMagentaBright = format("58;5;13", 59);
-    underlineCyanBright = format("58;5;14", 59);
-    underlineWhiteBright = format("58;5;15", 59);
-  }
-});
-
-// node_modules/yoctocolors/index.js
-var init_yoctocolors = __esm({
-  "node_modules/yoctocolors/index.js"() {
-    init_base();
-    init_base();
-  }
-});
-
-// node_modules/execa/lib/verbose/default.js
-var defaultVerboseFunction, serializeTimestamp, padField, getFinalIcon, ICONS, identity, COLORS;
-var init_default = __esm({
-  "node_modules/execa/lib/verbose/default.js"() {
-    init_figures();
-    init_yoctocolors();
-    defaultVerboseFunction = ({
-      type,
-      message,
-      timestamp,
-      piped,
-      commandId,
-      result: { failed = false } = {},
-      options: { reject = true }
-    }) => {
-      const timestampString = serializeTimestamp(timestamp);
-      const icon = ICONS[type]({ failed, reject, piped });
-      const color = COLORS[type]({ reject });
-      return `${gray(`[${timestampString}]`)} ${gray(`[${commandId}]`)} ${color(icon)} ${color(message)}`;
-    };
-    serializeTimestamp = (timestamp) => `${padField(timestamp.getHours(), 2)}:${padField(timestamp.getMinutes(), 2)}:${padField(timestamp.getSeconds(), 2)}.${padField(timestamp.getMilliseconds(), 3)}`;
-    padField = (field, padding) => String(field).padStart(padding, "0");
-    getFinalIcon = ({ failed, reject }) => {
-      if (!failed) {
-        return figures_default.tick;
-      }
-      return reject ? figures_default.cross : figures_default.warning;
-    };
-    ICONS = {
-      command: ({ piped }) => piped ? "|" : "$",
-      output: () => " ",
-      ipc: () => "*",
-      error: getFinalIcon,
-      duration: getFinalIcon
-    };
-    identity = (string4) => string4;
-    COLORS = {
-      command: () => bold,
-      output: () => identity,
-      ipc: () => identity,
-      error: ({ reject }) => reject ? redBright : yellowBright,
-      duration: () => gray
-    };
-  }
-});
-
-// node_modules/execa/lib/verbose/custom.js
-var applyVerboseOnLines, applyVerboseFunction, appendNewline;
-var init_custom = __esm({
-  "node_modules/execa/lib/verbose/custom.js"() {
-    init_values();
-    applyVerboseOnLines = (printedLines, verboseInfo, fdNumber) => {
-      const verboseFunction = getVerboseFunction(verboseInfo, fdNumber);
-      return printedLines.map(({ verboseLine, verboseObject }) => applyVerboseFunction(verboseLine, verboseObject, verboseFunction)).filter((printedLine) => printedLine !== void 0).map((printedLine) => appendNewline(printedLine)).join("");
-    };
-    applyVerboseFunction = (verboseLine, verboseObject, verboseFunction) => {
-      if (verboseFunction === void 0) {
-        return verboseLine;
-      }
-      const printedLine = verboseFunction(verboseLine, verboseObject);
-      if (typeof printedLine === "string") {
-        return printedLine;
-      }
-    };
-    appendNewline = (printedLine) => printedLine.endsWith("\n") ? printedLine : `${printedLine}
-`;
-  }
-});
-
-// node_modules/execa/lib/verbose/log.js
-import { inspect } from "node:util";
-var verboseLog, getVerboseObject, getPrintedLines, getPrintedLine, serializeVerboseMessage, TAB_SIZE;
-var init_log = __esm({
-  "node_modules/execa/lib/verbose/log.js"() {
-    init_escape();
-    init_default();
-    init_custom();
-    verboseLog = ({ type, verboseMessage, fdNumber, verboseInfo, result }) => {
-      const verboseObject = getVerboseObject({ type, result, verboseInfo });
-      const printedLines = getPrintedLines(verboseMessage, verboseObject);
-      const finalLines = applyVerboseOnLines(printedLines, verboseInfo, fdNumber);
-      if (finalLines !== "") {
-        console.warn(finalLines.slice(0, -1));
-      }
-    };
-    getVerboseObject = ({
-      type,
-      result,
-      verboseInfo: { escapedCommand, commandId, rawOptions: { piped = false, ...options } }
-    }) => ({
-      type,
-      escapedCommand,
-      commandId: `${commandId}`,
-      timestamp: /* @__PURE__ */ new Date(),
-      piped,
-      result,
-      options
-    });
-    getPrintedLines = (verboseMessage, verboseObject) => verboseMessage.split("\n").map((message) => getPrintedLine({ ...verboseObject, message }));
-    getPrintedLine = (verboseObject) => {
-      const verboseLine = defaultVerboseFunction(verboseObject);
-      return { verboseLine, verboseObject };
-    };
-    serializeVerboseMessage = (message) => {
-      const messageString = typeof message === "string" ? message : inspect(message);
-      const escapedMessage = escapeLines(messageString);
-      return escapedMessage.replaceAll("	", " ".repeat(TAB_SIZE));
-    };
-    TAB_SIZE = 2;
-  }
-});
-
-// node_modules/execa/lib/verbose/start.js
-var logCommand;
-var init_start = __esm({
-  "node_modules/execa/lib/verbose/start.js"() {
-    init_values();
-    init_log();
-    logCommand = (escapedCommand, verboseInfo) => {
-      if (!isVerbose(verboseInfo)) {
-        return;
-      }
-      verboseLog({
-        type: "command",
-        verboseMessage: escapedCommand,
-        verboseInfo
-      });
-    };
-  }
-});
-
-// node_modules/execa/lib/verbose/info.js
-var getVerboseInfo, getCommandId, COMMAND_ID, validateVerbose;
-var init_info = __esm({
-  "node_modules/execa/lib/verbose/info.js"() {
-    init_values();
-    getVerboseInfo = (verbose, escapedCommand, rawOptions) => {
-      validateVerbose(verbose);
-      const commandId = getCommandId(verbose);
-      return {
-        verbose,
-        escapedCommand,
-        commandId,
-        rawOptions
-      };
-    };
-    getCommandId = (verbose) => isVerbose({ verbose }) ? COMMAND_ID++ : void 0;
-    COMMAND_ID = 0n;
-    validateVerbose = (verbose) => {
-      for (const fdVerbose of verbose) {
-        if (fdVerbose === false) {
-          throw new TypeError(`The "verbose: false" option was renamed to "verbose: 'none'".`);
-        }
-        if (fdVerbose === true) {
-          throw new TypeError(`The "verbose: true" option was renamed to "verbose: 'short'".`);
-        }
-        if (!VERBOSE_VALUES.includes(fdVerbose) && !isVerboseFunction(fdVerbose)) {
-          const allowedValues = VERBOSE_VALUES.map((allowedValue) => `'${allowedValue}'`).join(", ");
-          throw new TypeError(`The "verbose" option must not be ${fdVerbose}. Allowed values are: ${allowedValues} or a function.`);
-        }
-      }
-    };
-  }
-});
-
-// node_modules/execa/lib/return/duration.js
-import { hrtime } from "node:process";
-var getStartTime, getDurationMs;
-var init_duration = __esm({
-  "node_modules/execa/lib/return/duration.js"() {
-    getStartTime = () => hrtime.bigint();
-    getDurationMs = (startTime) => Number(hrtime.bigint() - startTime) / 1e6;
-  }
-});
-
-// node_modules/execa/lib/arguments/command.js
-var handleCommand;
-var init_command = __esm({
-  "node_modules/execa/lib/arguments/command.js"() {
-    init_start();
-    init_info();
-    init_duration();
-    init_escape();
-    init_specific();
-    handleCommand = (filePath, rawArguments, rawOptions) => {
-      const startTime = getStartTime();
-      const { command, escapedCommand } = joinCommand(filePath, rawArguments);
-      const verbose = normalizeFdSpecificOption(rawOptions, "verbose");
-      const verboseInfo = getVerboseInfo(verbose, escapedCommand, { ...rawOptions });
-      logCommand(escapedCommand, verboseInfo);
-      return {
-        command,
-        escapedCommand,
-        startTime,
-        verboseInfo
-      };
-    };
-  }
-});
-
 // node_modules/isexe/windows.js
 var require_windows = __commonJS({
   "node_modules/isexe/windows.js"(exports, module) {
@@ -5099,6783 +4122,6 @@ var require_cross_spawn = __commonJS({
   }
 });
 
-// node_modules/npm-run-path/node_modules/path-key/index.js
-function pathKey(options = {}) {
-  const {
-    env = process.env,
-    platform: platform2 = process.platform
-  } = options;
-  if (platform2 !== "win32") {
-    return "PATH";
-  }
-  return Object.keys(env).reverse().find((key) => key.toUpperCase() === "PATH") || "Path";
-}
-var init_path_key = __esm({
-  "node_modules/npm-run-path/node_modules/path-key/index.js"() {
-  }
-});
-
-// node_modules/unicorn-magic/default.js
-var init_default2 = __esm({
-  "node_modules/unicorn-magic/default.js"() {
-  }
-});
-
-// node_modules/unicorn-magic/node.js
-import { promisify } from "node:util";
-import { execFile as execFileCallback, execFileSync as execFileSyncOriginal } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath as fileURLToPath2 } from "node:url";
-function toPath(urlOrPath) {
-  return urlOrPath instanceof URL ? fileURLToPath2(urlOrPath) : urlOrPath;
-}
-function traversePathUp(startPath) {
-  return {
-    *[Symbol.iterator]() {
-      let currentPath = path.resolve(toPath(startPath));
-      let previousPath;
-      while (previousPath !== currentPath) {
-        yield currentPath;
-        previousPath = currentPath;
-        currentPath = path.resolve(currentPath, "..");
-      }
-    }
-  };
-}
-var execFileOriginal, TEN_MEGABYTES_IN_BYTES;
-var init_node = __esm({
-  "node_modules/unicorn-magic/node.js"() {
-    init_default2();
-    execFileOriginal = promisify(execFileCallback);
-    TEN_MEGABYTES_IN_BYTES = 10 * 1024 * 1024;
-  }
-});
-
-// node_modules/npm-run-path/index.js
-import process4 from "node:process";
-import path2 from "node:path";
-var npmRunPath, applyPreferLocal, applyExecPath, npmRunPathEnv;
-var init_npm_run_path = __esm({
-  "node_modules/npm-run-path/index.js"() {
-    init_path_key();
-    init_node();
-    npmRunPath = ({
-      cwd = process4.cwd(),
-      path: pathOption = process4.env[pathKey()],
-      preferLocal = true,
-      execPath: execPath2 = process4.execPath,
-      addExecPath = true
-    } = {}) => {
-      const cwdPath = path2.resolve(toPath(cwd));
-      const result = [];
-      const pathParts = pathOption.split(path2.delimiter);
-      if (preferLocal) {
-        applyPreferLocal(result, pathParts, cwdPath);
-      }
-      if (addExecPath) {
-        applyExecPath(result, pathParts, execPath2, cwdPath);
-      }
-      return pathOption === "" || pathOption === path2.delimiter ? `${result.join(path2.delimiter)}${pathOption}` : [...result, pathOption].join(path2.delimiter);
-    };
-    applyPreferLocal = (result, pathParts, cwdPath) => {
-      for (const directory of traversePathUp(cwdPath)) {
-        const pathPart = path2.join(directory, "node_modules/.bin");
-        if (!pathParts.includes(pathPart)) {
-          result.push(pathPart);
-        }
-      }
-    };
-    applyExecPath = (result, pathParts, execPath2, cwdPath) => {
-      const pathPart = path2.resolve(cwdPath, toPath(execPath2), "..");
-      if (!pathParts.includes(pathPart)) {
-        result.push(pathPart);
-      }
-    };
-    npmRunPathEnv = ({ env = process4.env, ...options } = {}) => {
-      env = { ...env };
-      const pathName = pathKey({ env });
-      options.path = env[pathName];
-      env[pathName] = npmRunPath(options);
-      return env;
-    };
-  }
-});
-
-// node_modules/execa/lib/return/final-error.js
-var getFinalError, DiscardedError, setErrorName, isExecaError, execaErrorSymbol, isErrorInstance, ExecaError, ExecaSyncError;
-var init_final_error = __esm({
-  "node_modules/execa/lib/return/final-error.js"() {
-    getFinalError = (originalError, message, isSync) => {
-      const ErrorClass = isSync ? ExecaSyncError : ExecaError;
-      const options = originalError instanceof DiscardedError ? {} : { cause: originalError };
-      return new ErrorClass(message, options);
-    };
-    DiscardedError = class extends Error {
-    };
-    setErrorName = (ErrorClass, value) => {
-      Object.defineProperty(ErrorClass.prototype, "name", {
-        value,
-        writable: true,
-        enumerable: false,
-        configurable: true
-      });
-      Object.defineProperty(ErrorClass.prototype, execaErrorSymbol, {
-        value: true,
-        writable: false,
-        enumerable: false,
-        configurable: false
-      });
-    };
-    isExecaError = (error62) => isErrorInstance(error62) && execaErrorSymbol in error62;
-    execaErrorSymbol = /* @__PURE__ */ Symbol("isExecaError");
-    isErrorInstance = (value) => Object.prototype.toString.call(value) === "[object Error]";
-    ExecaError = class extends Error {
-    };
-    setErrorName(ExecaError, ExecaError.name);
-    ExecaSyncError = class extends Error {
-    };
-    setErrorName(ExecaSyncError, ExecaSyncError.name);
-  }
-});
-
-// node_modules/human-signals/build/src/realtime.js
-var getRealtimeSignals, getRealtimeSignal, SIGRTMIN, SIGRTMAX;
-var init_realtime = __esm({
-  "node_modules/human-signals/build/src/realtime.js"() {
-    getRealtimeSignals = () => {
-      const length = SIGRTMAX - SIGRTMIN + 1;
-      return Array.from({ length }, getRealtimeSignal);
-    };
-    getRealtimeSignal = (value, index) => ({
-      name: `SIGRT${index + 1}`,
-      number: SIGRTMIN + index,
-      action: "terminate",
-      description: "Application-specific signal (realtime)",
-      standard: "posix"
-    });
-    SIGRTMIN = 34;
-    SIGRTMAX = 64;
-  }
-});
-
-// node_modules/human-signals/build/src/core.js
-var SIGNALS;
-var init_core = __esm({
-  "node_modules/human-signals/build/src/core.js"() {
-    SIGNALS = [
-      {
-        name: "SIGHUP",
-        number: 1,
-        action: "terminate",
-        description: "Terminal closed",
-        standard: "posix"
-      },
-      {
-        name: "SIGINT",
-        number: 2,
-        action: "terminate",
-        description: "User interruption with CTRL-C",
-        standard: "ansi"
-      },
-      {
-        name: "SIGQUIT",
-        number: 3,
-        action: "core",
-        description: "User interruption with CTRL-\\",
-        standard: "posix"
-      },
-      {
-        name: "SIGILL",
-        number: 4,
-        action: "core",
-        description: "Invalid machine instruction",
-        standard: "ansi"
-      },
-      {
-        name: "SIGTRAP",
-        number: 5,
-        action: "core",
-        description: "Debugger breakpoint",
-        standard: "posix"
-      },
-      {
-        name: "SIGABRT",
-        number: 6,
-        action: "core",
-        description: "Aborted",
-        standard: "ansi"
-      },
-      {
-        name: "SIGIOT",
-        number: 6,
-        action: "core",
-        description: "Aborted",
-        standard: "bsd"
-      },
-      {
-        name: "SIGBUS",
-        number: 7,
-        action: "core",
-        description: "Bus error due to misaligned, non-existing address or paging error",
-        standard: "bsd"
-      },
-      {
-        name: "SIGEMT",
-        number: 7,
-        action: "terminate",
-        description: "Command should be emulated but is not implemented",
-        standard: "other"
-      },
-      {
-        name: "SIGFPE",
-        number: 8,
-        action: "core",
-        description: "Floating point arithmetic error",
-        standard: "ansi"
-      },
-      {
-        name: "SIGKILL",
-        number: 9,
-        action: "terminate",
-        description: "Forced termination",
-        standard: "posix",
-        forced: true
-      },
-      {
-        name: "SIGUSR1",
-        number: 10,
-        action: "terminate",
-        description: "Application-specific signal",
-        standard: "posix"
-      },
-      {
-        name: "SIGSEGV",
-        number: 11,
-        action: "core",
-        description: "Segmentation fault",
-        standard: "ansi"
-      },
-      {
-        name: "SIGUSR2",
-        number: 12,
-        action: "terminate",
-        description: "Application-specific signal",
-        standard: "posix"
-      },
-      {
-        name: "SIGPIPE",
-        number: 13,
-        action: "terminate",
-        description: "Broken pipe or socket",
-        standard: "posix"
-      },
-      {
-        name: "SIGALRM",
-        number: 14,
-        action: "terminate",
-        description: "Timeout or timer",
-        standard: "posix"
-      },
-      {
-        name: "SIGTERM",
-        number: 15,
-        action: "terminate",
-        description: "Termination",
-        standard: "ansi"
-      },
-      {
-        name: "SIGSTKFLT",
-        number: 16,
-        action: "terminate",
-        description: "Stack is empty or overflowed",
-        standard: "other"
-      },
-      {
-        name: "SIGCHLD",
-        number: 17,
-        action: "ignore",
-        description: "Child process terminated, paused or unpaused",
-        standard: "posix"
-      },
-      {
-        name: "SIGCLD",
-        number: 17,
-        action: "ignore",
-        description: "Child process terminated, paused or unpaused",
-        standard: "other"
-      },
-      {
-        name: "SIGCONT",
-        number: 18,
-        action: "unpause",
-        description: "Unpaused",
-        standard: "posix",
-        forced: true
-      },
-      {
-        name: "SIGSTOP",
-        number: 19,
-        action: "pause",
-        description: "Paused",
-        standard: "posix",
-        forced: true
-      },
-      {
-        name: "SIGTSTP",
-        number: 20,
-        action: "pause",
-        description: 'Paused using CTRL-Z or "suspend"',
-        standard: "posix"
-      },
-      {
-        name: "SIGTTIN",
-        number: 21,
-        action: "pause",
-        description: "Background process cannot read terminal input",
-        standard: "posix"
-      },
-      {
-        name: "SIGBREAK",
-        number: 21,
-        action: "terminate",
-        description: "User interruption with CTRL-BREAK",
-        standard: "other"
-      },
-      {
-        name: "SIGTTOU",
-        number: 22,
-        action: "pause",
-        description: "Background process cannot write to terminal output",
-        standard: "posix"
-      },
-      {
-        name: "SIGURG",
-        number: 23,
-        action: "ignore",
-        description: "Socket received out-of-band data",
-        standard: "bsd"
-      },
-      {
-        name: "SIGXCPU",
-        number: 24,
-        action: "core",
-        description: "Process timed out",
-        standard: "bsd"
-      },
-      {
-        name: "SIGXFSZ",
-        number: 25,
-        action: "core",
-        description: "File too big",
-        standard: "bsd"
-      },
-      {
-        name: "SIGVTALRM",
-        number: 26,
-        action: "terminate",
-        description: "Timeout or timer",
-        standard: "bsd"
-      },
-      {
-        name: "SIGPROF",
-        number: 27,
-        action: "terminate",
-        description: "Timeout or timer",
-        standard: "bsd"
-      },
-      {
-        name: "SIGWINCH",
-        number: 28,
-        action: "ignore",
-        description: "Terminal window size changed",
-        standard: "bsd"
-      },
-      {
-        name: "SIGIO",
-        number: 29,
-        action: "terminate",
-        description: "I/O is available",
-        standard: "other"
-      },
-      {
-        name: "SIGPOLL",
-        number: 29,
-        action: "terminate",
-        description: "Watched event",
-        standard: "other"
-      },
-      {
-        name: "SIGINFO",
-        number: 29,
-        action: "ignore",
-        description: "Request for process information",
-        standard: "other"
-      },
-      {
-        name: "SIGPWR",
-        number: 30,
-        action: "terminate",
-        description: "Device running out of power",
-        standard: "systemv"
-      },
-      {
-        name: "SIGSYS",
-        number: 31,
-        action: "core",
-        description: "Invalid system call",
-        standard: "other"
-      },
-      {
-        name: "SIGUNUSED",
-        number: 31,
-        action: "terminate",
-        description: "Invalid system call",
-        standard: "other"
-      }
-    ];
-  }
-});
-
-// node_modules/human-signals/build/src/signals.js
-import { constants } from "node:os";
-var getSignals, normalizeSignal;
-var init_signals = __esm({
-  "node_modules/human-signals/build/src/signals.js"() {
-    init_core();
-    init_realtime();
-    getSignals = () => {
-      const realtimeSignals = getRealtimeSignals();
-      const signals2 = [...SIGNALS, ...realtimeSignals].map(normalizeSignal);
-      return signals2;
-    };
-    normalizeSignal = ({
-      name,
-      number: defaultNumber,
-      description,
-      action,
-      forced = false,
-      standard
-    }) => {
-      const {
-        signals: { [name]: constantSignal }
-      } = constants;
-      const supported = constantSignal !== void 0;
-      const number4 = supported ? constantSignal : defaultNumber;
-      return { name, number: number4, description, supported, action, forced, standard };
-    };
-  }
-});
-
-// node_modules/human-signals/build/src/main.js
-import { constants as constants2 } from "node:os";
-var getSignalsByName, getSignalByName, signalsByName, getSignalsByNumber, getSignalByNumber, findSignalByNumber, signalsByNumber;
-var init_main = __esm({
-  "node_modules/human-signals/build/src/main.js"() {
-    init_realtime();
-    init_signals();
-    getSignalsByName = () => {
-      const signals2 = getSignals();
-      return Object.fromEntries(signals2.map(getSignalByName));
-    };
-    getSignalByName = ({
-      name,
-      number: number4,
-      description,
-      supported,
-      action,
-      forced,
-      standard
-    }) => [name, { name, number: number4, description, supported, action, forced, standard }];
-    signalsByName = getSignalsByName();
-    getSignalsByNumber = () => {
-      const signals2 = getSignals();
-      const length = SIGRTMAX + 1;
-      const signalsA = Array.from(
-        { length },
-        (value, number4) => getSignalByNumber(number4, signals2)
-      );
-      return Object.assign({}, ...signalsA);
-    };
-    getSignalByNumber = (number4, signals2) => {
-      const signal = findSignalByNumber(number4, signals2);
-      if (signal === void 0) {
-        return {};
-      }
-      const { name, description, supported, action, forced, standard } = signal;
-      return {
-        [number4]: {
-          name,
-          number: number4,
-          description,
-          supported,
-          action,
-          forced,
-          standard
-        }
-      };
-    };
-    findSignalByNumber = (number4, signals2) => {
-      const signal = signals2.find(({ name }) => constants2.signals[name] === number4);
-      if (signal !== void 0) {
-        return signal;
-      }
-      return signals2.find((signalA) => signalA.number === number4);
-    };
-    signalsByNumber = getSignalsByNumber();
-  }
-});
-
-// node_modules/execa/lib/terminate/signal.js
-import { constants as constants3 } from "node:os";
-var normalizeKillSignal, normalizeSignalArgument, normalizeSignal2, normalizeSignalInteger, getSignalsIntegerToName, signalsIntegerToName, normalizeSignalName, getAvailableSignals, getAvailableSignalNames, getAvailableSignalIntegers, getSignalDescription;
-var init_signal = __esm({
-  "node_modules/execa/lib/terminate/signal.js"() {
-    init_main();
-    normalizeKillSignal = (killSignal) => {
-      const optionName = "option `killSignal`";
-      if (killSignal === 0) {
-        throw new TypeError(`Invalid ${optionName}: 0 cannot be used.`);
-      }
-      return normalizeSignal2(killSignal, optionName);
-    };
-    normalizeSignalArgument = (signal) => signal === 0 ? signal : normalizeSignal2(signal, "`subprocess.kill()`'s argument");
-    normalizeSignal2 = (signalNameOrInteger, optionName) => {
-      if (Number.isInteger(signalNameOrInteger)) {
-        return normalizeSignalInteger(signalNameOrInteger, optionName);
-      }
-      if (typeof signalNameOrInteger === "string") {
-        return normalizeSignalName(signalNameOrInteger, optionName);
-      }
-      throw new TypeError(`Invalid ${optionName} ${String(signalNameOrInteger)}: it must be a string or an integer.
-${getAvailableSignals()}`);
-    };
-    normalizeSignalInteger = (signalInteger, optionName) => {
-      if (signalsIntegerToName.has(signalInteger)) {
-        return signalsIntegerToName.get(signalInteger);
-      }
-      throw new TypeError(`Invalid ${optionName} ${signalInteger}: this signal integer does not exist.
-${getAvailableSignals()}`);
-    };
-    getSignalsIntegerToName = () => new Map(Object.entries(constants3.signals).reverse().map(([signalName, signalInteger]) => [signalInteger, signalName]));
-    signalsIntegerToName = getSignalsIntegerToName();
-    normalizeSignalName = (signalName, optionName) => {
-      if (signalName in constants3.signals) {
-        return signalName;
-      }
-      if (signalName.toUpperCase() in constants3.signals) {
-        throw new TypeError(`Invalid ${optionName} '${signalName}': please rename it to '${signalName.toUpperCase()}'.`);
-      }
-      throw new TypeError(`Invalid ${optionName} '${signalName}': this signal name does not exist.
-${getAvailableSignals()}`);
-    };
-    getAvailableSignals = () => `Available signal names: ${getAvailableSignalNames()}.
-Available signal numbers: ${getAvailableSignalIntegers()}.`;
-    getAvailableSignalNames = () => Object.keys(constants3.signals).sort().map((signalName) => `'${signalName}'`).join(", ");
-    getAvailableSignalIntegers = () => [...new Set(Object.values(constants3.signals).sort((signalInteger, signalIntegerTwo) => signalInteger - signalIntegerTwo))].join(", ");
-    getSignalDescription = (signal) => signalsByName[signal].description;
-  }
-});
-
-// node_modules/execa/lib/terminate/kill.js
-import { setTimeout as setTimeout2 } from "node:timers/promises";
-var normalizeForceKillAfterDelay, DEFAULT_FORCE_KILL_TIMEOUT, subprocessKill, parseKillArguments, emitKillError, setKillTimeout, killOnTimeout;
-var init_kill = __esm({
-  "node_modules/execa/lib/terminate/kill.js"() {
-    init_final_error();
-    init_signal();
-    normalizeForceKillAfterDelay = (forceKillAfterDelay) => {
-      if (forceKillAfterDelay === false) {
-        return forceKillAfterDelay;
-      }
-      if (forceKillAfterDelay === true) {
-        return DEFAULT_FORCE_KILL_TIMEOUT;
-      }
-      if (!Number.isFinite(forceKillAfterDelay) || forceKillAfterDelay < 0) {
-        throw new TypeError(`Expected the \`forceKillAfterDelay\` option to be a non-negative integer, got \`${forceKillAfterDelay}\` (${typeof forceKillAfterDelay})`);
-      }
-      return forceKillAfterDelay;
-    };
-    DEFAULT_FORCE_KILL_TIMEOUT = 1e3 * 5;
-    subprocessKill = ({ kill, options: { forceKillAfterDelay, killSignal }, onInternalError, context: context2, controller }, signalOrError, errorArgument) => {
-      const { signal, error: error62 } = parseKillArguments(signalOrError, errorArgument, killSignal);
-      emitKillError(error62, onInternalError);
-      const killResult = kill(signal);
-      setKillTimeout({
-        kill,
-        signal,
-        forceKillAfterDelay,
-        killSignal,
-        killResult,
-        context: context2,
-        controller
-      });
-      return killResult;
-    };
-    parseKillArguments = (signalOrError, errorArgument, killSignal) => {
-      const [signal = killSignal, error62] = isErrorInstance(signalOrError) ? [void 0, signalOrError] : [signalOrError, errorArgument];
-      if (typeof signal !== "string" && !Number.isInteger(signal)) {
-        throw new TypeError(`The first argument must be an error instance or a signal name string/integer: ${String(signal)}`);
-      }
-      if (error62 !== void 0 && !isErrorInstance(error62)) {
-        throw new TypeError(`The second argument is optional. If specified, it must be an error instance: ${error62}`);
-      }
-      return { signal: normalizeSignalArgument(signal), error: error62 };
-    };
-    emitKillError = (error62, onInternalError) => {
-      if (error62 !== void 0) {
-        onInternalError.reject(error62);
-      }
-    };
-    setKillTimeout = async ({ kill, signal, forceKillAfterDelay, killSignal, killResult, context: context2, controller }) => {
-      if (signal === killSignal && killResult) {
-        killOnTimeout({
-          kill,
-          forceKillAfterDelay,
-          context: context2,
-          controllerSignal: controller.signal
-        });
-      }
-    };
-    killOnTimeout = async ({ kill, forceKillAfterDelay, context: context2, controllerSignal }) => {
-      if (forceKillAfterDelay === false) {
-        return;
-      }
-      try {
-        await setTimeout2(forceKillAfterDelay, void 0, { signal: controllerSignal });
-        if (kill("SIGKILL")) {
-          context2.isForcefullyTerminated ??= true;
-        }
-      } catch {
-      }
-    };
-  }
-});
-
-// node_modules/execa/lib/utils/abort-signal.js
-import { once } from "node:events";
-var onAbortedSignal;
-var init_abort_signal = __esm({
-  "node_modules/execa/lib/utils/abort-signal.js"() {
-    onAbortedSignal = async (mainSignal, stopSignal) => {
-      if (!mainSignal.aborted) {
-        await once(mainSignal, "abort", { signal: stopSignal });
-      }
-    };
-  }
-});
-
-// node_modules/execa/lib/terminate/cancel.js
-var validateCancelSignal, throwOnCancel, terminateOnCancel;
-var init_cancel = __esm({
-  "node_modules/execa/lib/terminate/cancel.js"() {
-    init_abort_signal();
-    validateCancelSignal = ({ cancelSignal }) => {
-      if (cancelSignal !== void 0 && Object.prototype.toString.call(cancelSignal) !== "[object AbortSignal]") {
-        throw new Error(`The \`cancelSignal\` option must be an AbortSignal: ${String(cancelSignal)}`);
-      }
-    };
-    throwOnCancel = ({ subprocess, cancelSignal, gracefulCancel, context: context2, controller }) => cancelSignal === void 0 || gracefulCancel ? [] : [terminateOnCancel(subprocess, cancelSignal, context2, controller)];
-    terminateOnCancel = async (subprocess, cancelSignal, context2, { signal }) => {
-      await onAbortedSignal(cancelSignal, signal);
-      context2.terminationReason ??= "cancel";
-      subprocess.kill();
-      throw cancelSignal.reason;
-    };
-  }
-});
-
-// node_modules/execa/lib/ipc/validation.js
-var validateIpcMethod, validateIpcOption, validateConnection, throwOnEarlyDisconnect, throwOnStrictDeadlockError, getStrictResponseError, throwOnMissingStrict, throwOnStrictDisconnect, getAbortDisconnectError, throwOnMissingParent, handleEpipeError, handleSerializationError, isSerializationError, SERIALIZATION_ERROR_CODES, SERIALIZATION_ERROR_MESSAGES, getMethodName, getNamespaceName, getOtherProcessName, disconnect;
-var init_validation = __esm({
-  "node_modules/execa/lib/ipc/validation.js"() {
-    validateIpcMethod = ({ methodName, isSubprocess, ipc, isConnected: isConnected2 }) => {
-      validateIpcOption(methodName, isSubprocess, ipc);
-      validateConnection(methodName, isSubprocess, isConnected2);
-    };
-    validateIpcOption = (methodName, isSubprocess, ipc) => {
-      if (!ipc) {
-        throw new Error(`${getMethodName(methodName, isSubprocess)} can only be used if the \`ipc\` option is \`true\`.`);
-      }
-    };
-    validateConnection = (methodName, isSubprocess, isConnected2) => {
-      if (!isConnected2) {
-        throw new Error(`${getMethodName(methodName, isSubprocess)} cannot be used: the ${getOtherProcessName(isSubprocess)} has already exited or disconnected.`);
-      }
-    };
-    throwOnEarlyDisconnect = (isSubprocess) => {
-      throw new Error(`${getMethodName("getOneMessage", isSubprocess)} could not complete: the ${getOtherProcessName(isSubprocess)} exited or disconnected.`);
-    };
-    throwOnStrictDeadlockError = (isSubprocess) => {
-      throw new Error(`${getMethodName("sendMessage", isSubprocess)} failed: the ${getOtherProcessName(isSubprocess)} is sending a message too, instead of listening to incoming messages.
-This can be fixed by both sending a message and listening to incoming messages at the same time:
-
-const [receivedMessage] = await Promise.all([
-	${getMethodName("getOneMessage", isSubprocess)},
-	${getMethodName("sendMessage", isSubprocess, "message, {strict: true}")},
-]);`);
-    };
-    getStrictResponseError = (error62, isSubprocess) => new Error(`${getMethodName("sendMessage", isSubprocess)} failed when sending an acknowledgment response to the ${getOtherProcessName(isSubprocess)}.`, { cause: error62 });
-    throwOnMissingStrict = (isSubprocess) => {
-      throw new Error(`${getMethodName("sendMessage", isSubprocess)} failed: the ${getOtherProcessName(isSubprocess)} is not listening to incoming messages.`);
-    };
-    throwOnStrictDisconnect = (isSubprocess) => {
-      throw new Error(`${getMethodName("sendMessage", isSubprocess)} failed: the ${getOtherProcessName(isSubprocess)} exited without listening to incoming messages.`);
-    };
-    getAbortDisconnectError = () => new Error(`\`cancelSignal\` aborted: the ${getOtherProcessName(true)} disconnected.`);
-    throwOnMissingParent = () => {
-      throw new Error("`getCancelSignal()` cannot be used without setting the `cancelSignal` subprocess option.");
-    };
-    handleEpipeError = ({ error: error62, methodName, isSubprocess }) => {
-      if (error62.code === "EPIPE") {
-        throw new Error(`${getMethodName(methodName, isSubprocess)} cannot be used: the ${getOtherProcessName(isSubprocess)} is disconnecting.`, { cause: error62 });
-      }
-    };
-    handleSerializationError = ({ error: error62, methodName, isSubprocess, message }) => {
-      if (isSerializationError(error62)) {
-        throw new Error(`${getMethodName(methodName, isSubprocess)}'s argument type is invalid: the message cannot be serialized: ${String(message)}.`, { cause: error62 });
-      }
-    };
-    isSerializationError = ({ code, message }) => SERIALIZATION_ERROR_CODES.has(code) || SERIALIZATION_ERROR_MESSAGES.some((serializationErrorMessage) => message.includes(serializationErrorMessage));
-    SERIALIZATION_ERROR_CODES = /* @__PURE__ */ new Set([
-      // Message is `undefined`
-      "ERR_MISSING_ARGS",
-      // Message is a function, a bigint, a symbol
-      "ERR_INVALID_ARG_TYPE"
-    ]);
-    SERIALIZATION_ERROR_MESSAGES = [
-      // Message is a promise or a proxy, with `serialization: 'advanced'`
-      "could not be cloned",
-      // Message has cycles, with `serialization: 'json'`
-      "circular structure",
-      // Message has cycles inside toJSON(), with `serialization: 'json'`
-      "call stack size exceeded"
-    ];
-    getMethodName = (methodName, isSubprocess, parameters = "") => methodName === "cancelSignal" ? "`cancelSignal`'s `controller.abort()`" : `${getNamespaceName(isSubprocess)}${methodName}(${parameters})`;
-    getNamespaceName = (isSubprocess) => isSubprocess ? "" : "subprocess.";
-    getOtherProcessName = (isSubprocess) => isSubprocess ? "parent process" : "subprocess";
-    disconnect = (anyProcess) => {
-      if (anyProcess.connected) {
-        anyProcess.disconnect();
-      }
-    };
-  }
-});
-
-// node_modules/execa/lib/utils/deferred.js
-var createDeferred;
-var init_deferred = __esm({
-  "node_modules/execa/lib/utils/deferred.js"() {
-    createDeferred = () => {
-      const methods = {};
-      const promise2 = new Promise((resolve8, reject) => {
-        Object.assign(methods, { resolve: resolve8, reject });
-      });
-      return Object.assign(promise2, methods);
-    };
-  }
-});
-
-// node_modules/execa/lib/arguments/fd-options.js
-var getToStream, getFromStream, SUBPROCESS_OPTIONS, getFdNumber, parseFdNumber, validateFdNumber, getInvalidStdioOptionMessage, getInvalidStdioOption, getUsedDescriptor, getOptionName, serializeOptionValue;
-var init_fd_options = __esm({
-  "node_modules/execa/lib/arguments/fd-options.js"() {
-    init_specific();
-    getToStream = (destination, to = "stdin") => {
-      const isWritable = true;
-      const { options, fileDescriptors } = SUBPROCESS_OPTIONS.get(destination);
-      const fdNumber = getFdNumber(fileDescriptors, to, isWritable);
-      const destinationStream = destination.stdio[fdNumber];
-      if (destinationStream === null) {
-        throw new TypeError(getInvalidStdioOptionMessage(fdNumber, to, options, isWritable));
-      }
-      return destinationStream;
-    };
-    getFromStream = (source2, from = "stdout") => {
-      const isWritable = false;
-      const { options, fileDescriptors } = SUBPROCESS_OPTIONS.get(source2);
-      const fdNumber = getFdNumber(fileDescriptors, from, isWritable);
-      const sourceStream = fdNumber === "all" ? source2.all : source2.stdio[fdNumber];
-      if (sourceStream === null || sourceStream === void 0) {
-        throw new TypeError(getInvalidStdioOptionMessage(fdNumber, from, options, isWritable));
-      }
-      return sourceStream;
-    };
-    SUBPROCESS_OPTIONS = /* @__PURE__ */ new WeakMap();
-    getFdNumber = (fileDescriptors, fdName, isWritable) => {
-      const fdNumber = parseFdNumber(fdName, isWritable);
-      validateFdNumber(fdNumber, fdName, isWritable, fileDescriptors);
-      return fdNumber;
-    };
-    parseFdNumber = (fdName, isWritable) => {
-      const fdNumber = parseFd(fdName);
-      if (fdNumber !== void 0) {
-        return fdNumber;
-      }
-      const { validOptions, defaultValue } = isWritable ? { validOptions: '"stdin"', defaultValue: "stdin" } : { validOptions: '"stdout", "stderr", "all"', defaultValue: "stdout" };
-      throw new TypeError(`"${getOptionName(isWritable)}" must not be "${fdName}".
-It must be ${validOptions} or "fd3", "fd4" (and so on).
-It is optional and defaults to "${defaultValue}".`);
-    };
-    validateFdNumber = (fdNumber, fdName, isWritable, fileDescriptors) => {
-      const fileDescriptor = fileDescriptors[getUsedDescriptor(fdNumber)];
-      if (fileDescriptor === void 0) {
-        throw new TypeError(`"${getOptionName(isWritable)}" must not be ${fdName}. That file descriptor does not exist.
-Please set the "stdio" option to ensure that file descriptor exists.`);
-      }
-      if (fileDescriptor.direction === "input" && !isWritable) {
-        throw new TypeError(`"${getOptionName(isWritable)}" must not be ${fdName}. It must be a readable stream, not writable.`);
-      }
-      if (fileDescriptor.direction !== "input" && isWritable) {
-        throw new TypeError(`"${getOptionName(isWritable)}" must not be ${fdName}. It must be a writable stream, not readable.`);
-      }
-    };
-    getInvalidStdioOptionMessage = (fdNumber, fdName, options, isWritable) => {
-      if (fdNumber === "all" && !options.all) {
-        return `The "all" option must be true to use "from: 'all'".`;
-      }
-      const { optionName, optionValue } = getInvalidStdioOption(fdNumber, options);
-      return `The "${optionName}: ${serializeOptionValue(optionValue)}" option is incompatible with using "${getOptionName(isWritable)}: ${serializeOptionValue(fdName)}".
-Please set this option with "pipe" instead.`;
-    };
-    getInvalidStdioOption = (fdNumber, { stdin, stdout, stderr, stdio }) => {
-      const usedDescriptor = getUsedDescriptor(fdNumber);
-      if (usedDescriptor === 0 && stdin !== void 0) {
-        return { optionName: "stdin", optionValue: stdin };
-      }
-      if (usedDescriptor === 1 && stdout !== void 0) {
-        return { optionName: "stdout", optionValue: stdout };
-      }
-      if (usedDescriptor === 2 && stderr !== void 0) {
-        return { optionName: "stderr", optionValue: stderr };
-      }
-      return { optionName: `stdio[${usedDescriptor}]`, optionValue: stdio[usedDescriptor] };
-    };
-    getUsedDescriptor = (fdNumber) => fdNumber === "all" ? 1 : fdNumber;
-    getOptionName = (isWritable) => isWritable ? "to" : "from";
-    serializeOptionValue = (value) => {
-      if (typeof value === "string") {
-        return `'${value}'`;
-      }
-      return typeof value === "number" ? `${value}` : "Stream";
-    };
-  }
-});
-
-// node_modules/execa/lib/utils/max-listeners.js
-import { addAbortListener } from "node:events";
-var incrementMaxListeners;
-var init_max_listeners = __esm({
-  "node_modules/execa/lib/utils/max-listeners.js"() {
-    incrementMaxListeners = (eventEmitter, maxListenersIncrement, signal) => {
-      const maxListeners = eventEmitter.getMaxListeners();
-      if (maxListeners === 0 || maxListeners === Number.POSITIVE_INFINITY) {
-        return;
-      }
-      eventEmitter.setMaxListeners(maxListeners + maxListenersIncrement);
-      addAbortListener(signal, () => {
-        eventEmitter.setMaxListeners(eventEmitter.getMaxListeners() - maxListenersIncrement);
-      });
-    };
-  }
-});
-
-// node_modules/execa/lib/ipc/reference.js
-var addReference, addReferenceCount, removeReference, removeReferenceCount, undoAddedReferences, redoAddedReferences;
-var init_reference = __esm({
-  "node_modules/execa/lib/ipc/reference.js"() {
-    addReference = (channel, reference) => {
-      if (reference) {
-        addReferenceCount(channel);
-      }
-    };
-    addReferenceCount = (channel) => {
-      channel.refCounted();
-    };
-    removeReference = (channel, reference) => {
-      if (reference) {
-        removeReferenceCount(channel);
-      }
-    };
-    removeReferenceCount = (channel) => {
-      channel.unrefCounted();
-    };
-    undoAddedReferences = (channel, isSubprocess) => {
-      if (isSubprocess) {
-        removeReferenceCount(channel);
-        removeReferenceCount(channel);
-      }
-    };
-    redoAddedReferences = (channel, isSubprocess) => {
-      if (isSubprocess) {
-        addReferenceCount(channel);
-        addReferenceCount(channel);
-      }
-    };
-  }
-});
-
-// node_modules/execa/lib/ipc/incoming.js
-import { once as once2 } from "node:events";
-import { scheduler } from "node:timers/promises";
-var onMessage, onDisconnect, INCOMING_MESSAGES;
-var init_incoming = __esm({
-  "node_modules/execa/lib/ipc/incoming.js"() {
-    init_outgoing();
-    init_reference();
-    init_strict();
-    init_graceful();
-    onMessage = async ({ anyProcess, channel, isSubprocess, ipcEmitter }, wrappedMessage) => {
-      if (handleStrictResponse(wrappedMessage) || handleAbort(wrappedMessage)) {
-        return;
-      }
-      if (!INCOMING_MESSAGES.has(anyProcess)) {
-        INCOMING_MESSAGES.set(anyProcess, []);
-      }
-      const incomingMessages = INCOMING_MESSAGES.get(anyProcess);
-      incomingMessages.push(wrappedMessage);
-      if (incomingMessages.length > 1) {
-        return;
-      }
-      while (incomingMessages.length > 0) {
-        await waitForOutgoingMessages(anyProcess, ipcEmitter, wrappedMessage);
-        await scheduler.yield();
-        const message = await handleStrictRequest({
-          wrappedMessage: incomingMessages[0],
-          anyProcess,
-          channel,
-          isSubprocess,
-          ipcEmitter
-        });
-        incomingMessages.shift();
-        ipcEmitter.emit("message", message);
-        ipcEmitter.emit("message:done");
-      }
-    };
-    onDisconnect = async ({ anyProcess, channel, isSubprocess, ipcEmitter, boundOnMessage }) => {
-      abortOnDisconnect();
-      const incomingMessages = INCOMING_MESSAGES.get(anyProcess);
-      while (incomingMessages?.length > 0) {
-        await once2(ipcEmitter, "message:done");
-      }
-      anyProcess.removeListener("message", boundOnMessage);
-      redoAddedReferences(channel, isSubprocess);
-      ipcEmitter.connected = false;
-      ipcEmitter.emit("disconnect");
-    };
-    INCOMING_MESSAGES = /* @__PURE__ */ new WeakMap();
-  }
-});
-
-// node_modules/execa/lib/ipc/forward.js
-import { EventEmitter } from "node:events";
-var getIpcEmitter, IPC_EMITTERS, forwardEvents, isConnected;
-var init_forward = __esm({
-  "node_modules/execa/lib/ipc/forward.js"() {
-    init_incoming();
-    init_reference();
-    getIpcEmitter = (anyProcess, channel, isSubprocess) => {
-      if (IPC_EMITTERS.has(anyProcess)) {
-        return IPC_EMITTERS.get(anyProcess);
-      }
-      const ipcEmitter = new EventEmitter();
-      ipcEmitter.connected = true;
-      IPC_EMITTERS.set(anyProcess, ipcEmitter);
-      forwardEvents({
-        ipcEmitter,
-        anyProcess,
-        channel,
-        isSubprocess
-      });
-      return ipcEmitter;
-    };
-    IPC_EMITTERS = /* @__PURE__ */ new WeakMap();
-    forwardEvents = ({ ipcEmitter, anyProcess, channel, isSubprocess }) => {
-      const boundOnMessage = onMessage.bind(void 0, {
-        anyProcess,
-        channel,
-        isSubprocess,
-        ipcEmitter
-      });
-      anyProcess.on("message", boundOnMessage);
-      anyProcess.once("disconnect", onDisconnect.bind(void 0, {
-        anyProcess,
-        channel,
-        isSubprocess,
-        ipcEmitter,
-        boundOnMessage
-      }));
-      undoAddedReferences(channel, isSubprocess);
-    };
-    isConnected = (anyProcess) => {
-      const ipcEmitter = IPC_EMITTERS.get(anyProcess);
-      return ipcEmitter === void 0 ? anyProcess.channel !== null : ipcEmitter.connected;
-    };
-  }
-});
-
-// node_modules/execa/lib/ipc/strict.js
-import { once as once3 } from "node:events";
-var handleSendStrict, count, validateStrictDeadlock, handleStrictRequest, handleStrictResponse, waitForStrictResponse, STRICT_RESPONSES, throwOnDisconnect, REQUEST_TYPE, RESPONSE_TYPE;
-var init_strict = __esm({
-  "node_modules/execa/lib/ipc/strict.js"() {
-    init_deferred();
-    init_max_listeners();
-    init_send();
-    init_validation();
-    init_forward();
-    init_outgoing();
-    handleSendStrict = ({ anyProcess, channel, isSubprocess, message, strict }) => {
-      if (!strict) {
-        return message;
-      }
-      const ipcEmitter = getIpcEmitter(anyProcess, channel, isSubprocess);
-      const hasListeners = hasMessageListeners(anyProcess, ipcEmitter);
-      return {
-        id: count++,
-        type: REQUEST_TYPE,
-        message,
-        hasListeners
-      };
-    };
-    count = 0n;
-    validateStrictDeadlock = (outgoingMessages, wrappedMessage) => {
-      if (wrappedMessage?.type !== REQUEST_TYPE || wrappedMessage.hasListeners) {
-        return;
-      }
-      for (const { id } of outgoingMessages) {
-        if (id !== void 0) {
-          STRICT_RESPONSES[id].resolve({ isDeadlock: true, hasListeners: false });
-        }
-      }
-    };
-    handleStrictRequest = async ({ wrappedMessage, anyProcess, channel, isSubprocess, ipcEmitter }) => {
-      if (wrappedMessage?.type !== REQUEST_TYPE || !anyProcess.connected) {
-        return wrappedMessage;
-      }
-      const { id, message } = wrappedMessage;
-      const response = { id, type: RESPONSE_TYPE, message: hasMessageListeners(anyProcess, ipcEmitter) };
-      try {
-        await sendMessage({
-          anyProcess,
-          channel,
-          isSubprocess,
-          ipc: true
-        }, response);
-      } catch (error62) {
-        ipcEmitter.emit("strict:error", error62);
-      }
-      return message;
-    };
-    handleStrictResponse = (wrappedMessage) => {
-      if (wrappedMessage?.type !== RESPONSE_TYPE) {
-        return false;
-      }
-      const { id, message: hasListeners } = wrappedMessage;
-      STRICT_RESPONSES[id]?.resolve({ isDeadlock: false, hasListeners });
-      return true;
-    };
-    waitForStrictResponse = async (wrappedMessage, anyProcess, isSubprocess) => {
-      if (wrappedMessage?.type !== REQUEST_TYPE) {
-        return;
-      }
-      const deferred = createDeferred();
-      STRICT_RESPONSES[wrappedMessage.id] = deferred;
-      const controller = new AbortController();
-      try {
-        const { isDeadlock, hasListeners } = await Promise.race([
-          deferred,
-          throwOnDisconnect(anyProcess, isSubprocess, controller)
-        ]);
-        if (isDeadlock) {
-          throwOnStrictDeadlockError(isSubprocess);
-        }
-        if (!hasListeners) {
-          throwOnMissingStrict(isSubprocess);
-        }
-      } finally {
-        controller.abort();
-        delete STRICT_RESPONSES[wrappedMessage.id];
-      }
-    };
-    STRICT_RESPONSES = {};
-    throwOnDisconnect = async (anyProcess, isSubprocess, { signal }) => {
-      incrementMaxListeners(anyProcess, 1, signal);
-      await once3(anyProcess, "disconnect", { signal });
-      throwOnStrictDisconnect(isSubprocess);
-    };
-    REQUEST_TYPE = "execa:ipc:request";
-    RESPONSE_TYPE = "execa:ipc:response";
-  }
-});
-
-// node_modules/execa/lib/ipc/outgoing.js
-var startSendMessage, endSendMessage, waitForOutgoingMessages, OUTGOING_MESSAGES, hasMessageListeners, getMinListenerCount;
-var init_outgoing = __esm({
-  "node_modules/execa/lib/ipc/outgoing.js"() {
-    init_deferred();
-    init_specific();
-    init_fd_options();
-    init_strict();
-    startSendMessage = (anyProcess, wrappedMessage, strict) => {
-      if (!OUTGOING_MESSAGES.has(anyProcess)) {
-        OUTGOING_MESSAGES.set(anyProcess, /* @__PURE__ */ new Set());
-      }
-      const outgoingMessages = OUTGOING_MESSAGES.get(anyProcess);
-      const onMessageSent = createDeferred();
-      const id = strict ? wrappedMessage.id : void 0;
-      const outgoingMessage = { onMessageSent, id };
-      outgoingMessages.add(outgoingMessage);
-      return { outgoingMessages, outgoingMessage };
-    };
-    endSendMessage = ({ outgoingMessages, outgoingMessage }) => {
-      outgoingMessages.delete(outgoingMessage);
-      outgoingMessage.onMessageSent.resolve();
-    };
-    waitForOutgoingMessages = async (anyProcess, ipcEmitter, wrappedMessage) => {
-      while (!hasMessageListeners(anyProcess, ipcEmitter) && OUTGOING_MESSAGES.get(anyProcess)?.size > 0) {
-        const outgoingMessages = [...OUTGOING_MESSAGES.get(anyProcess)];
-        validateStrictDeadlock(outgoingMessages, wrappedMessage);
-        await Promise.all(outgoingMessages.map(({ onMessageSent }) => onMessageSent));
-      }
-    };
-    OUTGOING_MESSAGES = /* @__PURE__ */ new WeakMap();
-    hasMessageListeners = (anyProcess, ipcEmitter) => ipcEmitter.listenerCount("message") > getMinListenerCount(anyProcess);
-    getMinListenerCount = (anyProcess) => SUBPROCESS_OPTIONS.has(anyProcess) && !getFdSpecificValue(SUBPROCESS_OPTIONS.get(anyProcess).options.buffer, "ipc") ? 1 : 0;
-  }
-});
-
-// node_modules/execa/lib/ipc/send.js
-import { promisify as promisify2 } from "node:util";
-var sendMessage, sendMessageAsync, sendOneMessage, getSendMethod, PROCESS_SEND_METHODS;
-var init_send = __esm({
-  "node_modules/execa/lib/ipc/send.js"() {
-    init_validation();
-    init_outgoing();
-    init_strict();
-    sendMessage = ({ anyProcess, channel, isSubprocess, ipc }, message, { strict = false } = {}) => {
-      const methodName = "sendMessage";
-      validateIpcMethod({
-        methodName,
-        isSubprocess,
-        ipc,
-        isConnected: anyProcess.connected
-      });
-      return sendMessageAsync({
-        anyProcess,
-        channel,
-        methodName,
-        isSubprocess,
-        message,
-        strict
-      });
-    };
-    sendMessageAsync = async ({ anyProcess, channel, methodName, isSubprocess, message, strict }) => {
-      const wrappedMessage = handleSendStrict({
-        anyProcess,
-        channel,
-        isSubprocess,
-        message,
-        strict
-      });
-      const outgoingMessagesState = startSendMessage(anyProcess, wrappedMessage, strict);
-      try {
-        await sendOneMessage({
-          anyProcess,
-          methodName,
-          isSubprocess,
-          wrappedMessage,
-          message
-        });
-      } catch (error62) {
-        disconnect(anyProcess);
-        throw error62;
-      } finally {
-        endSendMessage(outgoingMessagesState);
-      }
-    };
-    sendOneMessage = async ({ anyProcess, methodName, isSubprocess, wrappedMessage, message }) => {
-      const sendMethod = getSendMethod(anyProcess);
-      try {
-        await Promise.all([
-          waitForStrictResponse(wrappedMessage, anyProcess, isSubprocess),
-          sendMethod(wrappedMessage)
-        ]);
-      } catch (error62) {
-        handleEpipeError({ error: error62, methodName, isSubprocess });
-        handleSerializationError({
-          error: error62,
-          methodName,
-          isSubprocess,
-          message
-        });
-        throw error62;
-      }
-    };
-    getSendMethod = (anyProcess) => {
-      if (PROCESS_SEND_METHODS.has(anyProcess)) {
-        return PROCESS_SEND_METHODS.get(anyProcess);
-      }
-      const sendMethod = promisify2(anyProcess.send.bind(anyProcess));
-      PROCESS_SEND_METHODS.set(anyProcess, sendMethod);
-      return sendMethod;
-    };
-    PROCESS_SEND_METHODS = /* @__PURE__ */ new WeakMap();
-  }
-});
-
-// node_modules/execa/lib/ipc/graceful.js
-import { scheduler as scheduler2 } from "node:timers/promises";
-var sendAbort, getCancelSignal, startIpc, cancelListening, handleAbort, GRACEFUL_CANCEL_TYPE, abortOnDisconnect, cancelController;
-var init_graceful = __esm({
-  "node_modules/execa/lib/ipc/graceful.js"() {
-    init_send();
-    init_forward();
-    init_validation();
-    sendAbort = (subprocess, message) => {
-      const methodName = "cancelSignal";
-      validateConnection(methodName, false, subprocess.connected);
-      return sendOneMessage({
-        anyProcess: subprocess,
-        methodName,
-        isSubprocess: false,
-        wrappedMessage: { type: GRACEFUL_CANCEL_TYPE, message },
-        message
-      });
-    };
-    getCancelSignal = async ({ anyProcess, channel, isSubprocess, ipc }) => {
-      await startIpc({
-        anyProcess,
-        channel,
-        isSubprocess,
-        ipc
-      });
-      return cancelController.signal;
-    };
-    startIpc = async ({ anyProcess, channel, isSubprocess, ipc }) => {
-      if (cancelListening) {
-        return;
-      }
-      cancelListening = true;
-      if (!ipc) {
-        throwOnMissingParent();
-        return;
-      }
-      if (channel === null) {
-        abortOnDisconnect();
-        return;
-      }
-      getIpcEmitter(anyProcess, channel, isSubprocess);
-      await scheduler2.yield();
-    };
-    cancelListening = false;
-    handleAbort = (wrappedMessage) => {
-      if (wrappedMessage?.type !== GRACEFUL_CANCEL_TYPE) {
-        return false;
-      }
-      cancelController.abort(wrappedMessage.message);
-      return true;
-    };
-    GRACEFUL_CANCEL_TYPE = "execa:ipc:cancel";
-    abortOnDisconnect = () => {
-      cancelController.abort(getAbortDisconnectError());
-    };
-    cancelController = new AbortController();
-  }
-});
-
-// node_modules/execa/lib/terminate/graceful.js
-var validateGracefulCancel, throwOnGracefulCancel, sendOnAbort, getReason;
-var init_graceful2 = __esm({
-  "node_modules/execa/lib/terminate/graceful.js"() {
-    init_abort_signal();
-    init_graceful();
-    init_kill();
-    validateGracefulCancel = ({ gracefulCancel, cancelSignal, ipc, serialization }) => {
-      if (!gracefulCancel) {
-        return;
-      }
-      if (cancelSignal === void 0) {
-        throw new Error("The `cancelSignal` option must be defined when setting the `gracefulCancel` option.");
-      }
-      if (!ipc) {
-        throw new Error("The `ipc` option cannot be false when setting the `gracefulCancel` option.");
-      }
-      if (serialization === "json") {
-        throw new Error("The `serialization` option cannot be 'json' when setting the `gracefulCancel` option.");
-      }
-    };
-    throwOnGracefulCancel = ({
-      subprocess,
-      cancelSignal,
-      gracefulCancel,
-      forceKillAfterDelay,
-      context: context2,
-      controller
-    }) => gracefulCancel ? [sendOnAbort({
-      subprocess,
-      cancelSignal,
-      forceKillAfterDelay,
-      context: context2,
-      controller
-    })] : [];
-    sendOnAbort = async ({ subprocess, cancelSignal, forceKillAfterDelay, context: context2, controller: { signal } }) => {
-      await onAbortedSignal(cancelSignal, signal);
-      const reason = getReason(cancelSignal);
-      await sendAbort(subprocess, reason);
-      killOnTimeout({
-        kill: subprocess.kill,
-        forceKillAfterDelay,
-        context: context2,
-        controllerSignal: signal
-      });
-      context2.terminationReason ??= "gracefulCancel";
-      throw cancelSignal.reason;
-    };
-    getReason = ({ reason }) => {
-      if (!(reason instanceof DOMException)) {
-        return reason;
-      }
-      const error62 = new Error(reason.message);
-      Object.defineProperty(error62, "stack", {
-        value: reason.stack,
-        enumerable: false,
-        configurable: true,
-        writable: true
-      });
-      return error62;
-    };
-  }
-});
-
-// node_modules/execa/lib/terminate/timeout.js
-import { setTimeout as setTimeout3 } from "node:timers/promises";
-var validateTimeout, throwOnTimeout, killAfterTimeout;
-var init_timeout = __esm({
-  "node_modules/execa/lib/terminate/timeout.js"() {
-    init_final_error();
-    validateTimeout = ({ timeout }) => {
-      if (timeout !== void 0 && (!Number.isFinite(timeout) || timeout < 0)) {
-        throw new TypeError(`Expected the \`timeout\` option to be a non-negative integer, got \`${timeout}\` (${typeof timeout})`);
-      }
-    };
-    throwOnTimeout = (subprocess, timeout, context2, controller) => timeout === 0 || timeout === void 0 ? [] : [killAfterTimeout(subprocess, timeout, context2, controller)];
-    killAfterTimeout = async (subprocess, timeout, context2, { signal }) => {
-      await setTimeout3(timeout, void 0, { signal });
-      context2.terminationReason ??= "timeout";
-      subprocess.kill();
-      throw new DiscardedError();
-    };
-  }
-});
-
-// node_modules/execa/lib/methods/node.js
-import { execPath, execArgv } from "node:process";
-import path3 from "node:path";
-var mapNode, handleNodeOption;
-var init_node2 = __esm({
-  "node_modules/execa/lib/methods/node.js"() {
-    init_file_url();
-    mapNode = ({ options }) => {
-      if (options.node === false) {
-        throw new TypeError('The "node" option cannot be false with `execaNode()`.');
-      }
-      return { options: { ...options, node: true } };
-    };
-    handleNodeOption = (file2, commandArguments, {
-      node: shouldHandleNode = false,
-      nodePath = execPath,
-      nodeOptions = execArgv.filter((nodeOption) => !nodeOption.startsWith("--inspect")),
-      cwd,
-      execPath: formerNodePath,
-      ...options
-    }) => {
-      if (formerNodePath !== void 0) {
-        throw new TypeError('The "execPath" option has been removed. Please use the "nodePath" option instead.');
-      }
-      const normalizedNodePath = safeNormalizeFileUrl(nodePath, 'The "nodePath" option');
-      const resolvedNodePath = path3.resolve(cwd, normalizedNodePath);
-      const newOptions = {
-        ...options,
-        nodePath: resolvedNodePath,
-        node: shouldHandleNode,
-        cwd
-      };
-      if (!shouldHandleNode) {
-        return [file2, commandArguments, newOptions];
-      }
-      if (path3.basename(file2, ".exe") === "node") {
-        throw new TypeError('When the "node" option is true, the first argument does not need to be "node".');
-      }
-      return [
-        resolvedNodePath,
-        [...nodeOptions, file2, ...commandArguments],
-        { ipc: true, ...newOptions, shell: false }
-      ];
-    };
-  }
-});
-
-// node_modules/execa/lib/ipc/ipc-input.js
-import { serialize } from "node:v8";
-var validateIpcInputOption, validateAdvancedInput, validateJsonInput, validateIpcInput, sendIpcInput;
-var init_ipc_input = __esm({
-  "node_modules/execa/lib/ipc/ipc-input.js"() {
-    validateIpcInputOption = ({ ipcInput, ipc, serialization }) => {
-      if (ipcInput === void 0) {
-        return;
-      }
-      if (!ipc) {
-        throw new Error("The `ipcInput` option cannot be set unless the `ipc` option is `true`.");
-      }
-      validateIpcInput[serialization](ipcInput);
-    };
-    validateAdvancedInput = (ipcInput) => {
-      try {
-        serialize(ipcInput);
-      } catch (error62) {
-        throw new Error("The `ipcInput` option is not serializable with a structured clone.", { cause: error62 });
-      }
-    };
-    validateJsonInput = (ipcInput) => {
-      try {
-        JSON.stringify(ipcInput);
-      } catch (error62) {
-        throw new Error("The `ipcInput` option is not serializable with JSON.", { cause: error62 });
-      }
-    };
-    validateIpcInput = {
-      advanced: validateAdvancedInput,
-      json: validateJsonInput
-    };
-    sendIpcInput = async (subprocess, ipcInput) => {
-      if (ipcInput === void 0) {
-        return;
-      }
-      await subprocess.sendMessage(ipcInput);
-    };
-  }
-});
-
-// node_modules/execa/lib/arguments/encoding-option.js
-var validateEncoding, TEXT_ENCODINGS, BINARY_ENCODINGS, ENCODINGS, getCorrectEncoding, ENCODING_ALIASES, serializeEncoding;
-var init_encoding_option = __esm({
-  "node_modules/execa/lib/arguments/encoding-option.js"() {
-    validateEncoding = ({ encoding }) => {
-      if (ENCODINGS.has(encoding)) {
-        return;
-      }
-      const correctEncoding = getCorrectEncoding(encoding);
-      if (correctEncoding !== void 0) {
-        throw new TypeError(`Invalid option \`encoding: ${serializeEncoding(encoding)}\`.
-Please rename it to ${serializeEncoding(correctEncoding)}.`);
-      }
-      const correctEncodings = [...ENCODINGS].map((correctEncoding2) => serializeEncoding(correctEncoding2)).join(", ");
-      throw new TypeError(`Invalid option \`encoding: ${serializeEncoding(encoding)}\`.
-Please rename it to one of: ${correctEncodings}.`);
-    };
-    TEXT_ENCODINGS = /* @__PURE__ */ new Set(["utf8", "utf16le"]);
-    BINARY_ENCODINGS = /* @__PURE__ */ new Set(["buffer", "hex", "base64", "base64url", "latin1", "ascii"]);
-    ENCODINGS = /* @__PURE__ */ new Set([...TEXT_ENCODINGS, ...BINARY_ENCODINGS]);
-    getCorrectEncoding = (encoding) => {
-      if (encoding === null) {
-        return "buffer";
-      }
-      if (typeof encoding !== "string") {
-        return;
-      }
-      const lowerEncoding = encoding.toLowerCase();
-      if (lowerEncoding in ENCODING_ALIASES) {
-        return ENCODING_ALIASES[lowerEncoding];
-      }
-      if (ENCODINGS.has(lowerEncoding)) {
-        return lowerEncoding;
-      }
-    };
-    ENCODING_ALIASES = {
-      // eslint-disable-next-line unicorn/text-encoding-identifier-case
-      "utf-8": "utf8",
-      "utf-16le": "utf16le",
-      "ucs-2": "utf16le",
-      ucs2: "utf16le",
-      binary: "latin1"
-    };
-    serializeEncoding = (encoding) => typeof encoding === "string" ? `"${encoding}"` : String(encoding);
-  }
-});
-
-// node_modules/execa/lib/arguments/cwd.js
-import { statSync } from "node:fs";
-import path4 from "node:path";
-import process5 from "node:process";
-var normalizeCwd, getDefaultCwd, fixCwdError;
-var init_cwd = __esm({
-  "node_modules/execa/lib/arguments/cwd.js"() {
-    init_file_url();
-    normalizeCwd = (cwd = getDefaultCwd()) => {
-      const cwdString = safeNormalizeFileUrl(cwd, 'The "cwd" option');
-      return path4.resolve(cwdString);
-    };
-    getDefaultCwd = () => {
-      try {
-        return process5.cwd();
-      } catch (error62) {
-        error62.message = `The current directory does not exist.
-${error62.message}`;
-        throw error62;
-      }
-    };
-    fixCwdError = (originalMessage, cwd) => {
-      if (cwd === getDefaultCwd()) {
-        return originalMessage;
-      }
-      let cwdStat;
-      try {
-        cwdStat = statSync(cwd);
-      } catch (error62) {
-        return `The "cwd" option is invalid: ${cwd}.
-${error62.message}
-${originalMessage}`;
-      }
-      if (!cwdStat.isDirectory()) {
-        return `The "cwd" option is not a directory: ${cwd}.
-${originalMessage}`;
-      }
-      return originalMessage;
-    };
-  }
-});
-
-// node_modules/execa/lib/arguments/options.js
-import path5 from "node:path";
-import process6 from "node:process";
-var import_cross_spawn, normalizeOptions, addDefaultOptions, getEnv;
-var init_options = __esm({
-  "node_modules/execa/lib/arguments/options.js"() {
-    import_cross_spawn = __toESM(require_cross_spawn(), 1);
-    init_npm_run_path();
-    init_kill();
-    init_signal();
-    init_cancel();
-    init_graceful2();
-    init_timeout();
-    init_node2();
-    init_ipc_input();
-    init_encoding_option();
-    init_cwd();
-    init_file_url();
-    init_specific();
-    normalizeOptions = (filePath, rawArguments, rawOptions) => {
-      rawOptions.cwd = normalizeCwd(rawOptions.cwd);
-      const [processedFile, processedArguments, processedOptions] = handleNodeOption(filePath, rawArguments, rawOptions);
-      const { command: file2, args: commandArguments, options: initialOptions } = import_cross_spawn.default._parse(processedFile, processedArguments, processedOptions);
-      const fdOptions = normalizeFdSpecificOptions(initialOptions);
-      const options = addDefaultOptions(fdOptions);
-      validateTimeout(options);
-      validateEncoding(options);
-      validateIpcInputOption(options);
-      validateCancelSignal(options);
-      validateGracefulCancel(options);
-      options.shell = normalizeFileUrl(options.shell);
-      options.env = getEnv(options);
-      options.killSignal = normalizeKillSignal(options.killSignal);
-      options.forceKillAfterDelay = normalizeForceKillAfterDelay(options.forceKillAfterDelay);
-      options.lines = options.lines.map((lines2, fdNumber) => lines2 && !BINARY_ENCODINGS.has(options.encoding) && options.buffer[fdNumber]);
-      if (process6.platform === "win32" && path5.basename(file2, ".exe") === "cmd") {
-        commandArguments.unshift("/q");
-      }
-      return { file: file2, commandArguments, options };
-    };
-    addDefaultOptions = ({
-      extendEnv = true,
-      preferLocal = false,
-      cwd,
-      localDir: localDirectory = cwd,
-      encoding = "utf8",
-      reject = true,
-      cleanup = true,
-      all = false,
-      windowsHide = true,
-      killSignal = "SIGTERM",
-      forceKillAfterDelay = true,
-      gracefulCancel = false,
-      ipcInput,
-      ipc = ipcInput !== void 0 || gracefulCancel,
-      serialization = "advanced",
-      ...options
-    }) => ({
-      ...options,
-      extendEnv,
-      preferLocal,
-      cwd,
-      localDirectory,
-      encoding,
-      reject,
-      cleanup,
-      all,
-      windowsHide,
-      killSignal,
-      forceKillAfterDelay,
-      gracefulCancel,
-      ipcInput,
-      ipc,
-      serialization
-    });
-    getEnv = ({ env: envOption, extendEnv, preferLocal, node: node2, localDirectory, nodePath }) => {
-      const env = extendEnv ? { ...process6.env, ...envOption } : envOption;
-      if (preferLocal || node2) {
-        return npmRunPathEnv({
-          env,
-          cwd: localDirectory,
-          execPath: nodePath,
-          preferLocal,
-          addExecPath: node2
-        });
-      }
-      return env;
-    };
-  }
-});
-
-// node_modules/execa/lib/arguments/shell.js
-var concatenateShell;
-var init_shell = __esm({
-  "node_modules/execa/lib/arguments/shell.js"() {
-    concatenateShell = (file2, commandArguments, options) => options.shell && commandArguments.length > 0 ? [[file2, ...commandArguments].join(" "), [], options] : [file2, commandArguments, options];
-  }
-});
-
-// node_modules/strip-final-newline/index.js
-function stripFinalNewline(input2) {
-  if (typeof input2 === "string") {
-    return stripFinalNewlineString(input2);
-  }
-  if (!(ArrayBuffer.isView(input2) && input2.BYTES_PER_ELEMENT === 1)) {
-    throw new Error("Input must be a string or a Uint8Array");
-  }
-  return stripFinalNewlineBinary(input2);
-}
-var stripFinalNewlineString, stripFinalNewlineBinary, LF, LF_BINARY, CR, CR_BINARY;
-var init_strip_final_newline = __esm({
-  "node_modules/strip-final-newline/index.js"() {
-    stripFinalNewlineString = (input2) => input2.at(-1) === LF ? input2.slice(0, input2.at(-2) === CR ? -2 : -1) : input2;
-    stripFinalNewlineBinary = (input2) => input2.at(-1) === LF_BINARY ? input2.subarray(0, input2.at(-2) === CR_BINARY ? -2 : -1) : input2;
-    LF = "\n";
-    LF_BINARY = LF.codePointAt(0);
-    CR = "\r";
-    CR_BINARY = CR.codePointAt(0);
-  }
-});
-
-// node_modules/is-stream/index.js
-function isStream(stream, { checkOpen = true } = {}) {
-  return stream !== null && typeof stream === "object" && (stream.writable || stream.readable || !checkOpen || stream.writable === void 0 && stream.readable === void 0) && typeof stream.pipe === "function";
-}
-function isWritableStream(stream, { checkOpen = true } = {}) {
-  return isStream(stream, { checkOpen }) && (stream.writable || !checkOpen) && typeof stream.write === "function" && typeof stream.end === "function" && typeof stream.writable === "boolean" && typeof stream.writableObjectMode === "boolean" && typeof stream.destroy === "function" && typeof stream.destroyed === "boolean";
-}
-function isReadableStream(stream, { checkOpen = true } = {}) {
-  return isStream(stream, { checkOpen }) && (stream.readable || !checkOpen) && typeof stream.read === "function" && typeof stream.readable === "boolean" && typeof stream.readableObjectMode === "boolean" && typeof stream.destroy === "function" && typeof stream.destroyed === "boolean";
-}
-function isDuplexStream(stream, options) {
-  return isWritableStream(stream, options) && isReadableStream(stream, options);
-}
-var init_is_stream = __esm({
-  "node_modules/is-stream/index.js"() {
-  }
-});
-
-// node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js
-function i() {
-  return this[n].next();
-}
-function o(r) {
-  return this[n].return(r);
-}
-function h({ preventCancel: r = false } = {}) {
-  const e = this.getReader(), t = new c(
-    e,
-    r
-  ), s = Object.create(u);
-  return s[n] = t, s;
-}
-var a, c, n, u;
-var init_asyncIterator = __esm({
-  "node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js"() {
-    a = Object.getPrototypeOf(
-      Object.getPrototypeOf(
-        /* istanbul ignore next */
-        async function* () {
-        }
-      ).prototype
-    );
-    c = class {
-      #t;
-      #n;
-      #r = false;
-      #e = void 0;
-      constructor(e, t) {
-        this.#t = e, this.#n = t;
-      }
-      next() {
-        const e = () => this.#s();
-        return this.#e = this.#e ? this.#e.then(e, e) : e(), this.#e;
-      }
-      return(e) {
-        const t = () => this.#i(e);
-        return this.#e ? this.#e.then(t, t) : t();
-      }
-      async #s() {
-        if (this.#r)
-          return {
-            done: true,
-            value: void 0
-          };
-        let e;
-        try {
-          e = await this.#t.read();
-        } catch (t) {
-          throw this.#e = void 0, this.#r = true, this.#t.releaseLock(), t;
-        }
-        return e.done && (this.#e = void 0, this.#r = true, this.#t.releaseLock()), e;
-      }
-      async #i(e) {
-        if (this.#r)
-          return {
-            done: true,
-            value: e
-          };
-        if (this.#r = true, !this.#n) {
-          const t = this.#t.cancel(e);
-          return this.#t.releaseLock(), await t, {
-            done: true,
-            value: e
-          };
-        }
-        return this.#t.releaseLock(), {
-          done: true,
-          value: e
-        };
-      }
-    };
-    n = /* @__PURE__ */ Symbol();
-    Object.defineProperty(i, "name", { value: "next" });
-    Object.defineProperty(o, "name", { value: "return" });
-    u = Object.create(a, {
-      next: {
-        enumerable: true,
-        configurable: true,
-        writable: true,
-        value: i
-      },
-      return: {
-        enumerable: true,
-        configurable: true,
-        writable: true,
-        value: o
-      }
-    });
-  }
-});
-
-// node_modules/@sec-ant/readable-stream/dist/ponyfill/fromAnyIterable.js
-var init_fromAnyIterable = __esm({
-  "node_modules/@sec-ant/readable-stream/dist/ponyfill/fromAnyIterable.js"() {
-  }
-});
-
-// node_modules/@sec-ant/readable-stream/dist/ponyfill/index.js
-var init_ponyfill = __esm({
-  "node_modules/@sec-ant/readable-stream/dist/ponyfill/index.js"() {
-    init_asyncIterator();
-    init_fromAnyIterable();
-  }
-});
-
-// node_modules/get-stream/source/stream.js
-var getAsyncIterable, toString, getStreamIterable, handleStreamEnd, nodeImports;
-var init_stream = __esm({
-  "node_modules/get-stream/source/stream.js"() {
-    init_is_stream();
-    init_ponyfill();
-    getAsyncIterable = (stream) => {
-      if (isReadableStream(stream, { checkOpen: false }) && nodeImports.on !== void 0) {
-        return getStreamIterable(stream);
-      }
-      if (typeof stream?.[Symbol.asyncIterator] === "function") {
-        return stream;
-      }
-      if (toString.call(stream) === "[object ReadableStream]") {
-        return h.call(stream);
-      }
-      throw new TypeError("The first argument must be a Readable, a ReadableStream, or an async iterable.");
-    };
-    ({ toString } = Object.prototype);
-    getStreamIterable = async function* (stream) {
-      const controller = new AbortController();
-      const state = {};
-      handleStreamEnd(stream, controller, state);
-      try {
-        for await (const [chunk] of nodeImports.on(stream, "data", { signal: controller.signal })) {
-          yield chunk;
-        }
-      } catch (error62) {
-        if (state.error !== void 0) {
-          throw state.error;
-        } else if (!controller.signal.aborted) {
-          throw error62;
-        }
-      } finally {
-        stream.destroy();
-      }
-    };
-    handleStreamEnd = async (stream, controller, state) => {
-      try {
-        await nodeImports.finished(stream, {
-          cleanup: true,
-          readable: true,
-          writable: false,
-          error: false
-        });
-      } catch (error62) {
-        state.error = error62;
-      } finally {
-        controller.abort();
-      }
-    };
-    nodeImports = {};
-  }
-});
-
-// node_modules/get-stream/source/contents.js
-var getStreamContents, appendFinalChunk, appendChunk, addNewChunk, getChunkType, objectToString2, MaxBufferError;
-var init_contents = __esm({
-  "node_modules/get-stream/source/contents.js"() {
-    init_stream();
-    getStreamContents = async (stream, { init: init2, convertChunk, getSize, truncateChunk, addChunk, getFinalChunk, finalize: finalize2 }, { maxBuffer = Number.POSITIVE_INFINITY } = {}) => {
-      const asyncIterable = getAsyncIterable(stream);
-      const state = init2();
-      state.length = 0;
-      try {
-        for await (const chunk of asyncIterable) {
-          const chunkType = getChunkType(chunk);
-          const convertedChunk = convertChunk[chunkType](chunk, state);
-          appendChunk({
-            convertedChunk,
-            state,
-            getSize,
-            truncateChunk,
-            addChunk,
-            maxBuffer
-          });
-        }
-        appendFinalChunk({
-          state,
-          convertChunk,
-          getSize,
-          truncateChunk,
-          addChunk,
-          getFinalChunk,
-          maxBuffer
-        });
-        return finalize2(state);
-      } catch (error62) {
-        const normalizedError = typeof error62 === "object" && error62 !== null ? error62 : new Error(error62);
-        normalizedError.bufferedData = finalize2(state);
-        throw normalizedError;
-      }
-    };
-    appendFinalChunk = ({ state, getSize, truncateChunk, addChunk, getFinalChunk, maxBuffer }) => {
-      const convertedChunk = getFinalChunk(state);
-      if (convertedChunk !== void 0) {
-        appendChunk({
-          convertedChunk,
-          state,
-          getSize,
-          truncateChunk,
-          addChunk,
-          maxBuffer
-        });
-      }
-    };
-    appendChunk = ({ convertedChunk, state, getSize, truncateChunk, addChunk, maxBuffer }) => {
-      const chunkSize = getSize(convertedChunk);
-      const newLength = state.length + chunkSize;
-      if (newLength <= maxBuffer) {
-        addNewChunk(convertedChunk, state, addChunk, newLength);
-        return;
-      }
-      const truncatedChunk = truncateChunk(convertedChunk, maxBuffer - state.length);
-      if (truncatedChunk !== void 0) {
-        addNewChunk(truncatedChunk, state, addChunk, maxBuffer);
-      }
-      throw new MaxBufferError();
-    };
-    addNewChunk = (convertedChunk, state, addChunk, newLength) => {
-      state.contents = addChunk(convertedChunk, state, newLength);
-      state.length = newLength;
-    };
-    getChunkType = (chunk) => {
-      const typeOfChunk = typeof chunk;
-      if (typeOfChunk === "string") {
-        return "string";
-      }
-      if (typeOfChunk !== "object" || chunk === null) {
-        return "others";
-      }
-      if (globalThis.Buffer?.isBuffer(chunk)) {
-        return "buffer";
-      }
-      const prototypeName = objectToString2.call(chunk);
-      if (prototypeName === "[object ArrayBuffer]") {
-        return "arrayBuffer";
-      }
-      if (prototypeName === "[object DataView]") {
-        return "dataView";
-      }
-      if (Number.isInteger(chunk.byteLength) && Number.isInteger(chunk.byteOffset) && objectToString2.call(chunk.buffer) === "[object ArrayBuffer]") {
-        return "typedArray";
-      }
-      return "others";
-    };
-    ({ toString: objectToString2 } = Object.prototype);
-    MaxBufferError = class extends Error {
-      name = "MaxBufferError";
-      constructor() {
-        super("maxBuffer exceeded");
-      }
-    };
-  }
-});
-
-// node_modules/get-stream/source/utils.js
-var identity2, noop, getContentsProperty, throwObjectStream, getLengthProperty;
-var init_utils = __esm({
-  "node_modules/get-stream/source/utils.js"() {
-    identity2 = (value) => value;
-    noop = () => void 0;
-    getContentsProperty = ({ contents }) => contents;
-    throwObjectStream = (chunk) => {
-      throw new Error(`Streams in object mode are not supported: ${String(chunk)}`);
-    };
-    getLengthProperty = (convertedChunk) => convertedChunk.length;
-  }
-});
-
-// node_modules/get-stream/source/array.js
-async function getStreamAsArray(stream, options) {
-  return getStreamContents(stream, arrayMethods, options);
-}
-var initArray, increment, addArrayChunk, arrayMethods;
-var init_array = __esm({
-  "node_modules/get-stream/source/array.js"() {
-    init_contents();
-    init_utils();
-    initArray = () => ({ contents: [] });
-    increment = () => 1;
-    addArrayChunk = (convertedChunk, { contents }) => {
-      contents.push(convertedChunk);
-      return contents;
-    };
-    arrayMethods = {
-      init: initArray,
-      convertChunk: {
-        string: identity2,
-        buffer: identity2,
-        arrayBuffer: identity2,
-        dataView: identity2,
-        typedArray: identity2,
-        others: identity2
-      },
-      getSize: increment,
-      truncateChunk: noop,
-      addChunk: addArrayChunk,
-      getFinalChunk: noop,
-      finalize: getContentsProperty
-    };
-  }
-});
-
-// node_modules/get-stream/source/array-buffer.js
-async function getStreamAsArrayBuffer(stream, options) {
-  return getStreamContents(stream, arrayBufferMethods, options);
-}
-var initArrayBuffer, useTextEncoder, textEncoder2, useUint8Array, useUint8ArrayWithOffset, truncateArrayBufferChunk, addArrayBufferChunk, resizeArrayBufferSlow, resizeArrayBuffer, getNewContentsLength, SCALE_FACTOR, finalizeArrayBuffer, hasArrayBufferResize, arrayBufferMethods;
-var init_array_buffer = __esm({
-  "node_modules/get-stream/source/array-buffer.js"() {
-    init_contents();
-    init_utils();
-    initArrayBuffer = () => ({ contents: new ArrayBuffer(0) });
-    useTextEncoder = (chunk) => textEncoder2.encode(chunk);
-    textEncoder2 = new TextEncoder();
-    useUint8Array = (chunk) => new Uint8Array(chunk);
-    useUint8ArrayWithOffset = (chunk) => new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    truncateArrayBufferChunk = (convertedChunk, chunkSize) => convertedChunk.slice(0, chunkSize);
-    addArrayBufferChunk = (convertedChunk, { contents, length: previousLength }, length) => {
-      const newContents = hasArrayBufferResize() ? resizeArrayBuffer(contents, length) : resizeArrayBufferSlow(contents, length);
-      new Uint8Array(newContents).set(convertedChunk, previousLength);
-      return newContents;
-    };
-    resizeArrayBufferSlow = (contents, length) => {
-      if (length <= contents.byteLength) {
-        return contents;
-      }
-      const arrayBuffer = new ArrayBuffer(getNewContentsLength(length));
-      new Uint8Array(arrayBuffer).set(new Uint8Array(contents), 0);
-      return arrayBuffer;
-    };
-    resizeArrayBuffer = (contents, length) => {
-      if (length <= contents.maxByteLength) {
-        contents.resize(length);
-        return contents;
-      }
-      const arrayBuffer = new ArrayBuffer(length, { maxByteLength: getNewContentsLength(length) });
-      new Uint8Array(arrayBuffer).set(new Uint8Array(contents), 0);
-      return arrayBuffer;
-    };
-    getNewContentsLength = (length) => SCALE_FACTOR ** Math.ceil(Math.log(length) / Math.log(SCALE_FACTOR));
-    SCALE_FACTOR = 2;
-    finalizeArrayBuffer = ({ contents, length }) => hasArrayBufferResize() ? contents : contents.slice(0, length);
-    hasArrayBufferResize = () => "resize" in ArrayBuffer.prototype;
-    arrayBufferMethods = {
-      init: initArrayBuffer,
-      convertChunk: {
-        string: useTextEncoder,
-        buffer: useUint8Array,
-        arrayBuffer: useUint8Array,
-        dataView: useUint8ArrayWithOffset,
-        typedArray: useUint8ArrayWithOffset,
-        others: throwObjectStream
-      },
-      getSize: getLengthProperty,
-      truncateChunk: truncateArrayBufferChunk,
-      addChunk: addArrayBufferChunk,
-      getFinalChunk: noop,
-      finalize: finalizeArrayBuffer
-    };
-  }
-});
-
-// node_modules/get-stream/source/string.js
-async function getStreamAsString(stream, options) {
-  return getStreamContents(stream, stringMethods, options);
-}
-var initString, useTextDecoder, addStringChunk, truncateStringChunk, getFinalStringChunk, stringMethods;
-var init_string = __esm({
-  "node_modules/get-stream/source/string.js"() {
-    init_contents();
-    init_utils();
-    initString = () => ({ contents: "", textDecoder: new TextDecoder() });
-    useTextDecoder = (chunk, { textDecoder: textDecoder2 }) => textDecoder2.decode(chunk, { stream: true });
-    addStringChunk = (convertedChunk, { contents }) => contents + convertedChunk;
-    truncateStringChunk = (convertedChunk, chunkSize) => convertedChunk.slice(0, chunkSize);
-    getFinalStringChunk = ({ textDecoder: textDecoder2 }) => {
-      const finalChunk = textDecoder2.decode();
-      return finalChunk === "" ? void 0 : finalChunk;
-    };
-    stringMethods = {
-      init: initString,
-      convertChunk: {
-        string: identity2,
-        buffer: useTextDecoder,
-        arrayBuffer: useTextDecoder,
-        dataView: useTextDecoder,
-        typedArray: useTextDecoder,
-        others: throwObjectStream
-      },
-      getSize: getLengthProperty,
-      truncateChunk: truncateStringChunk,
-      addChunk: addStringChunk,
-      getFinalChunk: getFinalStringChunk,
-      finalize: getContentsProperty
-    };
-  }
-});
-
-// node_modules/get-stream/source/exports.js
-var init_exports = __esm({
-  "node_modules/get-stream/source/exports.js"() {
-    init_array();
-    init_array_buffer();
-    init_string();
-    init_contents();
-  }
-});
-
-// node_modules/get-stream/source/index.js
-import { on } from "node:events";
-import { finished } from "node:stream/promises";
-var init_source = __esm({
-  "node_modules/get-stream/source/index.js"() {
-    init_stream();
-    init_exports();
-    Object.assign(nodeImports, { on, finished });
-  }
-});
-
-// node_modules/execa/lib/io/max-buffer.js
-var handleMaxBuffer, getMaxBufferUnit, checkIpcMaxBuffer, getMaxBufferMessage, getMaxBufferInfo, isMaxBufferSync, truncateMaxBufferSync, getMaxBufferSync;
-var init_max_buffer = __esm({
-  "node_modules/execa/lib/io/max-buffer.js"() {
-    init_source();
-    init_standard_stream();
-    init_specific();
-    handleMaxBuffer = ({ error: error62, stream, readableObjectMode, lines: lines2, encoding, fdNumber }) => {
-      if (!(error62 instanceof MaxBufferError)) {
-        throw error62;
-      }
-      if (fdNumber === "all") {
-        return error62;
-      }
-      const unit = getMaxBufferUnit(readableObjectMode, lines2, encoding);
-      error62.maxBufferInfo = { fdNumber, unit };
-      stream.destroy();
-      throw error62;
-    };
-    getMaxBufferUnit = (readableObjectMode, lines2, encoding) => {
-      if (readableObjectMode) {
-        return "objects";
-      }
-      if (lines2) {
-        return "lines";
-      }
-      if (encoding === "buffer") {
-        return "bytes";
-      }
-      return "characters";
-    };
-    checkIpcMaxBuffer = (subprocess, ipcOutput, maxBuffer) => {
-      if (ipcOutput.length !== maxBuffer) {
-        return;
-      }
-      const error62 = new MaxBufferError();
-      error62.maxBufferInfo = { fdNumber: "ipc" };
-      throw error62;
-    };
-    getMaxBufferMessage = (error62, maxBuffer) => {
-      const { streamName, threshold, unit } = getMaxBufferInfo(error62, maxBuffer);
-      return `Command's ${streamName} was larger than ${threshold} ${unit}`;
-    };
-    getMaxBufferInfo = (error62, maxBuffer) => {
-      if (error62?.maxBufferInfo === void 0) {
-        return { streamName: "output", threshold: maxBuffer[1], unit: "bytes" };
-      }
-      const { maxBufferInfo: { fdNumber, unit } } = error62;
-      delete error62.maxBufferInfo;
-      const threshold = getFdSpecificValue(maxBuffer, fdNumber);
-      if (fdNumber === "ipc") {
-        return { streamName: "IPC output", threshold, unit: "messages" };
-      }
-      return { streamName: getStreamName(fdNumber), threshold, unit };
-    };
-    isMaxBufferSync = (resultError, output2, maxBuffer) => resultError?.code === "ENOBUFS" && output2 !== null && output2.some((result) => result !== null && result.length > getMaxBufferSync(maxBuffer));
-    truncateMaxBufferSync = (result, isMaxBuffer, maxBuffer) => {
-      if (!isMaxBuffer) {
-        return result;
-      }
-      const maxBufferValue = getMaxBufferSync(maxBuffer);
-      return result.length > maxBufferValue ? result.slice(0, maxBufferValue) : result;
-    };
-    getMaxBufferSync = ([, stdoutMaxBuffer]) => stdoutMaxBuffer;
-  }
-});
-
-// node_modules/execa/lib/return/message.js
-import { inspect as inspect2 } from "node:util";
-var createMessages, getErrorPrefix, getForcefulSuffix, getOriginalMessage, serializeIpcMessage, serializeMessagePart, serializeMessageItem;
-var init_message = __esm({
-  "node_modules/execa/lib/return/message.js"() {
-    init_strip_final_newline();
-    init_uint_array();
-    init_cwd();
-    init_escape();
-    init_max_buffer();
-    init_signal();
-    init_final_error();
-    createMessages = ({
-      stdio,
-      all,
-      ipcOutput,
-      originalError,
-      signal,
-      signalDescription,
-      exitCode,
-      escapedCommand,
-      timedOut,
-      isCanceled,
-      isGracefullyCanceled,
-      isMaxBuffer,
-      isForcefullyTerminated,
-      forceKillAfterDelay,
-      killSignal,
-      maxBuffer,
-      timeout,
-      cwd
-    }) => {
-      const errorCode = originalError?.code;
-      const prefix = getErrorPrefix({
-        originalError,
-        timedOut,
-        timeout,
-        isMaxBuffer,
-        maxBuffer,
-        errorCode,
-        signal,
-        signalDescription,
-        exitCode,
-        isCanceled,
-        isGracefullyCanceled,
-        isForcefullyTerminated,
-        forceKillAfterDelay,
-        killSignal
-      });
-      const originalMessage = getOriginalMessage(originalError, cwd);
-      const suffix = originalMessage === void 0 ? "" : `
-${originalMessage}`;
-      const shortMessage = `${prefix}: ${escapedCommand}${suffix}`;
-      const messageStdio = all === void 0 ? [stdio[2], stdio[1]] : [all];
-      const message = [
-        shortMessage,
-        ...messageStdio,
-        ...stdio.slice(3),
-        ipcOutput.map((ipcMessage) => serializeIpcMessage(ipcMessage)).join("\n")
-      ].map((messagePart) => escapeLines(stripFinalNewline(serializeMessagePart(messagePart)))).filter(Boolean).join("\n\n");
-      return { originalMessage, shortMessage, message };
-    };
-    getErrorPrefix = ({
-      originalError,
-      timedOut,
-      timeout,
-      isMaxBuffer,
-      maxBuffer,
-      errorCode,
-      signal,
-      signalDescription,
-      exitCode,
-      isCanceled,
-      isGracefullyCanceled,
-      isForcefullyTerminated,
-      forceKillAfterDelay,
-      killSignal
-    }) => {
-      const forcefulSuffix = getForcefulSuffix(isForcefullyTerminated, forceKillAfterDelay);
-      if (timedOut) {
-        return `Command timed out after ${timeout} milliseconds${forcefulSuffix}`;
-      }
-      if (isGracefullyCanceled) {
-        if (signal === void 0) {
-          return `Command was gracefully canceled with exit code ${exitCode}`;
-        }
-        return isForcefullyTerminated ? `Command was gracefully canceled${forcefulSuffix}` : `Command was gracefully canceled with ${signal} (${signalDescription})`;
-      }
-      if (isCanceled) {
-        return `Command was canceled${forcefulSuffix}`;
-      }
-      if (isMaxBuffer) {
-        return `${getMaxBufferMessage(originalError, maxBuffer)}${forcefulSuffix}`;
-      }
-      if (errorCode !== void 0) {
-        return `Command failed with ${errorCode}${forcefulSuffix}`;
-      }
-      if (isForcefullyTerminated) {
-        return `Command was killed with ${killSignal} (${getSignalDescription(killSignal)})${forcefulSuffix}`;
-      }
-      if (signal !== void 0) {
-        return `Command was killed with ${signal} (${signalDescription})`;
-      }
-      if (exitCode !== void 0) {
-        return `Command failed with exit code ${exitCode}`;
-      }
-      return "Command failed";
-    };
-    getForcefulSuffix = (isForcefullyTerminated, forceKillAfterDelay) => isForcefullyTerminated ? ` and was forcefully terminated after ${forceKillAfterDelay} milliseconds` : "";
-    getOriginalMessage = (originalError, cwd) => {
-      if (originalError instanceof DiscardedError) {
-        return;
-      }
-      const originalMessage = isExecaError(originalError) ? originalError.originalMessage : String(originalError?.message ?? originalError);
-      const escapedOriginalMessage = escapeLines(fixCwdError(originalMessage, cwd));
-      return escapedOriginalMessage === "" ? void 0 : escapedOriginalMessage;
-    };
-    serializeIpcMessage = (ipcMessage) => typeof ipcMessage === "string" ? ipcMessage : inspect2(ipcMessage);
-    serializeMessagePart = (messagePart) => Array.isArray(messagePart) ? messagePart.map((messageItem) => stripFinalNewline(serializeMessageItem(messageItem))).filter(Boolean).join("\n") : serializeMessageItem(messagePart);
-    serializeMessageItem = (messageItem) => {
-      if (typeof messageItem === "string") {
-        return messageItem;
-      }
-      if (isUint8Array(messageItem)) {
-        return uint8ArrayToString(messageItem);
-      }
-      return "";
-    };
-  }
-});
-
-// node_modules/execa/lib/return/result.js
-var makeSuccessResult, makeEarlyError, makeError, getErrorProperties, omitUndefinedProperties, normalizeExitPayload;
-var init_result = __esm({
-  "node_modules/execa/lib/return/result.js"() {
-    init_signal();
-    init_duration();
-    init_final_error();
-    init_message();
-    makeSuccessResult = ({
-      command,
-      escapedCommand,
-      stdio,
-      all,
-      ipcOutput,
-      options: { cwd },
-      startTime
-    }) => omitUndefinedProperties({
-      command,
-      escapedCommand,
-      cwd,
-      durationMs: getDurationMs(startTime),
-      failed: false,
-      timedOut: false,
-      isCanceled: false,
-      isGracefullyCanceled: false,
-      isTerminated: false,
-      isMaxBuffer: false,
-      isForcefullyTerminated: false,
-      exitCode: 0,
-      stdout: stdio[1],
-      stderr: stdio[2],
-      all,
-      stdio,
-      ipcOutput,
-      pipedFrom: []
-    });
-    makeEarlyError = ({
-      error: error62,
-      command,
-      escapedCommand,
-      fileDescriptors,
-      options,
-      startTime,
-      isSync
-    }) => makeError({
-      error: error62,
-      command,
-      escapedCommand,
-      startTime,
-      timedOut: false,
-      isCanceled: false,
-      isGracefullyCanceled: false,
-      isMaxBuffer: false,
-      isForcefullyTerminated: false,
-      stdio: Array.from({ length: fileDescriptors.length }),
-      ipcOutput: [],
-      options,
-      isSync
-    });
-    makeError = ({
-      error: originalError,
-      command,
-      escapedCommand,
-      startTime,
-      timedOut,
-      isCanceled,
-      isGracefullyCanceled,
-      isMaxBuffer,
-      isForcefullyTerminated,
-      exitCode: rawExitCode,
-      signal: rawSignal,
-      stdio,
-      all,
-      ipcOutput,
-      options: {
-        timeoutDuration,
-        timeout = timeoutDuration,
-        forceKillAfterDelay,
-        killSignal,
-        cwd,
-        maxBuffer
-      },
-      isSync
-    }) => {
-      const { exitCode, signal, signalDescription } = normalizeExitPayload(rawExitCode, rawSignal);
-      const { originalMessage, shortMessage, message } = createMessages({
-        stdio,
-        all,
-        ipcOutput,
-        originalError,
-        signal,
-        signalDescription,
-        exitCode,
-        escapedCommand,
-        timedOut,
-        isCanceled,
-        isGracefullyCanceled,
-        isMaxBuffer,
-        isForcefullyTerminated,
-        forceKillAfterDelay,
-        killSignal,
-        maxBuffer,
-        timeout,
-        cwd
-      });
-      const error62 = getFinalError(originalError, message, isSync);
-      Object.assign(error62, getErrorProperties({
-        error: error62,
-        command,
-        escapedCommand,
-        startTime,
-        timedOut,
-        isCanceled,
-        isGracefullyCanceled,
-        isMaxBuffer,
-        isForcefullyTerminated,
-        exitCode,
-        signal,
-        signalDescription,
-        stdio,
-        all,
-        ipcOutput,
-        cwd,
-        originalMessage,
-        shortMessage
-      }));
-      return error62;
-    };
-    getErrorProperties = ({
-      error: error62,
-      command,
-      escapedCommand,
-      startTime,
-      timedOut,
-      isCanceled,
-      isGracefullyCanceled,
-      isMaxBuffer,
-      isForcefullyTerminated,
-      exitCode,
-      signal,
-      signalDescription,
-      stdio,
-      all,
-      ipcOutput,
-      cwd,
-      originalMessage,
-      shortMessage
-    }) => omitUndefinedProperties({
-      shortMessage,
-      originalMessage,
-      command,
-      escapedCommand,
-      cwd,
-      durationMs: getDurationMs(startTime),
-      failed: true,
-      timedOut,
-      isCanceled,
-      isGracefullyCanceled,
-      isTerminated: signal !== void 0,
-      isMaxBuffer,
-      isForcefullyTerminated,
-      exitCode,
-      signal,
-      signalDescription,
-      code: error62.cause?.code,
-      stdout: stdio[1],
-      stderr: stdio[2],
-      all,
-      stdio,
-      ipcOutput,
-      pipedFrom: []
-    });
-    omitUndefinedProperties = (result) => Object.fromEntries(Object.entries(result).filter(([, value]) => value !== void 0));
-    normalizeExitPayload = (rawExitCode, rawSignal) => {
-      const exitCode = rawExitCode === null ? void 0 : rawExitCode;
-      const signal = rawSignal === null ? void 0 : rawSignal;
-      const signalDescription = signal === void 0 ? void 0 : getSignalDescription(rawSignal);
-      return { exitCode, signal, signalDescription };
-    };
-  }
-});
-
-// node_modules/parse-ms/index.js
-function parseNumber2(milliseconds) {
-  return {
-    days: Math.trunc(milliseconds / 864e5),
-    hours: Math.trunc(milliseconds / 36e5 % 24),
-    minutes: Math.trunc(milliseconds / 6e4 % 60),
-    seconds: Math.trunc(milliseconds / 1e3 % 60),
-    milliseconds: Math.trunc(milliseconds % 1e3),
-    microseconds: Math.trunc(toZeroIfInfinity(milliseconds * 1e3) % 1e3),
-    nanoseconds: Math.trunc(toZeroIfInfinity(milliseconds * 1e6) % 1e3)
-  };
-}
-function parseBigint(milliseconds) {
-  return {
-    days: milliseconds / 86400000n,
-    hours: milliseconds / 3600000n % 24n,
-    minutes: milliseconds / 60000n % 60n,
-    seconds: milliseconds / 1000n % 60n,
-    milliseconds: milliseconds % 1000n,
-    microseconds: 0n,
-    nanoseconds: 0n
-  };
-}
-function parseMilliseconds(milliseconds) {
-  switch (typeof milliseconds) {
-    case "number": {
-      if (Number.isFinite(milliseconds)) {
-        return parseNumber2(milliseconds);
-      }
-      break;
-    }
-    case "bigint": {
-      return parseBigint(milliseconds);
-    }
-  }
-  throw new TypeError("Expected a finite number or bigint");
-}
-var toZeroIfInfinity;
-var init_parse_ms = __esm({
-  "node_modules/parse-ms/index.js"() {
-    toZeroIfInfinity = (value) => Number.isFinite(value) ? value : 0;
-  }
-});
-
-// node_modules/pretty-ms/index.js
-function prettyMilliseconds(milliseconds, options) {
-  const isBigInt = typeof milliseconds === "bigint";
-  if (!isBigInt && !Number.isFinite(milliseconds)) {
-    throw new TypeError("Expected a finite number or bigint");
-  }
-  options = { ...options };
-  const sign = milliseconds < 0 ? "-" : "";
-  milliseconds = milliseconds < 0 ? -milliseconds : milliseconds;
-  if (options.colonNotation) {
-    options.compact = false;
-    options.formatSubMilliseconds = false;
-    options.separateMilliseconds = false;
-    options.verbose = false;
-  }
-  if (options.compact) {
-    options.unitCount = 1;
-    options.secondsDecimalDigits = 0;
-    options.millisecondsDecimalDigits = 0;
-  }
-  let result = [];
-  const floorDecimals = (value, decimalDigits) => {
-    const flooredInterimValue = Math.floor(value * 10 ** decimalDigits + SECOND_ROUNDING_EPSILON);
-    const flooredValue = Math.round(flooredInterimValue) / 10 ** decimalDigits;
-    return flooredValue.toFixed(decimalDigits);
-  };
-  const add = (value, long, short2, valueString) => {
-    if ((result.length === 0 || !options.colonNotation) && isZero(value) && !(options.colonNotation && short2 === "m")) {
-      return;
-    }
-    valueString ??= String(value);
-    if (options.colonNotation) {
-      const wholeDigits = valueString.includes(".") ? valueString.split(".")[0].length : valueString.length;
-      const minLength = result.length > 0 ? 2 : 1;
-      valueString = "0".repeat(Math.max(0, minLength - wholeDigits)) + valueString;
-    } else {
-      valueString += options.verbose ? " " + pluralize(long, value) : short2;
-    }
-    result.push(valueString);
-  };
-  const parsed = parseMilliseconds(milliseconds);
-  const days = BigInt(parsed.days);
-  if (options.hideYearAndDays) {
-    add(BigInt(days) * 24n + BigInt(parsed.hours), "hour", "h");
-  } else {
-    if (options.hideYear) {
-      add(days, "day", "d");
-    } else {
-      add(days / 365n, "year", "y");
-      add(days % 365n, "day", "d");
-    }
-    add(Number(parsed.hours), "hour", "h");
-  }
-  add(Number(parsed.minutes), "minute", "m");
-  if (!options.hideSeconds) {
-    if (options.separateMilliseconds || options.formatSubMilliseconds || !options.colonNotation && milliseconds < 1e3 && !options.subSecondsAsDecimals) {
-      const seconds2 = Number(parsed.seconds);
-      const milliseconds2 = Number(parsed.milliseconds);
-      const microseconds = Number(parsed.microseconds);
-      const nanoseconds = Number(parsed.nanoseconds);
-      add(seconds2, "second", "s");
-      if (options.formatSubMilliseconds) {
-        add(milliseconds2, "millisecond", "ms");
-        add(microseconds, "microsecond", "\xB5s");
-        add(nanoseconds, "nanosecond", "ns");
-      } else {
-        const millisecondsAndBelow = milliseconds2 + microseconds / 1e3 + nanoseconds / 1e6;
-        const millisecondsDecimalDigits = typeof options.millisecondsDecimalDigits === "number" ? options.millisecondsDecimalDigits : 0;
-        const roundedMilliseconds = millisecondsAndBelow >= 1 ? Math.round(millisecondsAndBelow) : Math.ceil(millisecondsAndBelow);
-        const maximumMilliseconds = 1e3 - 10 ** -millisecondsDecimalDigits;
-        const millisecondsString = millisecondsDecimalDigits ? Math.min(millisecondsAndBelow, maximumMilliseconds).toFixed(millisecondsDecimalDigits) : Math.min(roundedMilliseconds, maximumMilliseconds);
-        add(
-          Number.parseFloat(millisecondsString),
-          "millisecond",
-          "ms",
-          millisecondsString
-        );
-      }
-    } else {
-      const seconds2 = (isBigInt ? Number(milliseconds % ONE_DAY_IN_MILLISECONDS) : milliseconds) / 1e3 % 60;
-      const secondsDecimalDigits = typeof options.secondsDecimalDigits === "number" ? options.secondsDecimalDigits : 1;
-      const secondsFixed = floorDecimals(seconds2, secondsDecimalDigits);
-      const secondsString = options.keepDecimalsOnWholeSeconds ? secondsFixed : secondsFixed.replace(/\.0+$/, "");
-      add(Number.parseFloat(secondsString), "second", "s", secondsString);
-    }
-  }
-  if (result.length === 0) {
-    return sign + "0" + (options.verbose ? " milliseconds" : "ms");
-  }
-  const separator = options.colonNotation ? ":" : " ";
-  if (typeof options.unitCount === "number") {
-    result = result.slice(0, Math.max(options.unitCount, 1));
-  }
-  return sign + result.join(separator);
-}
-var isZero, pluralize, SECOND_ROUNDING_EPSILON, ONE_DAY_IN_MILLISECONDS;
-var init_pretty_ms = __esm({
-  "node_modules/pretty-ms/index.js"() {
-    init_parse_ms();
-    isZero = (value) => value === 0 || value === 0n;
-    pluralize = (word, count2) => count2 === 1 || count2 === 1n ? word : `${word}s`;
-    SECOND_ROUNDING_EPSILON = 1e-7;
-    ONE_DAY_IN_MILLISECONDS = 24n * 60n * 60n * 1000n;
-  }
-});
-
-// node_modules/execa/lib/verbose/error.js
-var logError;
-var init_error = __esm({
-  "node_modules/execa/lib/verbose/error.js"() {
-    init_log();
-    logError = (result, verboseInfo) => {
-      if (result.failed) {
-        verboseLog({
-          type: "error",
-          verboseMessage: result.shortMessage,
-          verboseInfo,
-          result
-        });
-      }
-    };
-  }
-});
-
-// node_modules/execa/lib/verbose/complete.js
-var logResult, logDuration;
-var init_complete = __esm({
-  "node_modules/execa/lib/verbose/complete.js"() {
-    init_pretty_ms();
-    init_values();
-    init_log();
-    init_error();
-    logResult = (result, verboseInfo) => {
-      if (!isVerbose(verboseInfo)) {
-        return;
-      }
-      logError(result, verboseInfo);
-      logDuration(result, verboseInfo);
-    };
-    logDuration = (result, verboseInfo) => {
-      const verboseMessage = `(done in ${prettyMilliseconds(result.durationMs)})`;
-      verboseLog({
-        type: "duration",
-        verboseMessage,
-        verboseInfo,
-        result
-      });
-    };
-  }
-});
-
-// node_modules/execa/lib/return/reject.js
-var handleResult;
-var init_reject = __esm({
-  "node_modules/execa/lib/return/reject.js"() {
-    init_complete();
-    handleResult = (result, verboseInfo, { reject }) => {
-      logResult(result, verboseInfo);
-      if (result.failed && reject) {
-        throw result;
-      }
-      return result;
-    };
-  }
-});
-
-// node_modules/execa/lib/stdio/type.js
-var getStdioItemType, getTransformObjectType, getDuplexType, getTransformStreamType, validateNonGeneratorType, checkUndefinedOption, getGeneratorObjectType, checkBooleanOption, isGenerator, isAsyncGenerator, isSyncGenerator, isTransformOptions, isUrl, isRegularUrl, isFilePathObject, FILE_PATH_KEYS, isFilePathString, isUnknownStdioString, KNOWN_STDIO_STRINGS, isReadableStream2, isWritableStream2, isWebStream, isTransformStream, isAsyncIterableObject, isIterableObject, isObject2, TRANSFORM_TYPES, FILE_TYPES, SPECIAL_DUPLICATE_TYPES_SYNC, SPECIAL_DUPLICATE_TYPES, FORBID_DUPLICATE_TYPES, TYPE_TO_MESSAGE;
-var init_type = __esm({
-  "node_modules/execa/lib/stdio/type.js"() {
-    init_is_stream();
-    init_is_plain_obj();
-    init_uint_array();
-    getStdioItemType = (value, optionName) => {
-      if (isAsyncGenerator(value)) {
-        return "asyncGenerator";
-      }
-      if (isSyncGenerator(value)) {
-        return "generator";
-      }
-      if (isUrl(value)) {
-        return "fileUrl";
-      }
-      if (isFilePathObject(value)) {
-        return "filePath";
-      }
-      if (isWebStream(value)) {
-        return "webStream";
-      }
-      if (isStream(value, { checkOpen: false })) {
-        return "native";
-      }
-      if (isUint8Array(value)) {
-        return "uint8Array";
-      }
-      if (isAsyncIterableObject(value)) {
-        return "asyncIterable";
-      }
-      if (isIterableObject(value)) {
-        return "iterable";
-      }
-      if (isTransformStream(value)) {
-        return getTransformStreamType({ transform: value }, optionName);
-      }
-      if (isTransformOptions(value)) {
-        return getTransformObjectType(value, optionName);
-      }
-      return "native";
-    };
-    getTransformObjectType = (value, optionName) => {
-      if (isDuplexStream(value.transform, { checkOpen: false })) {
-        return getDuplexType(value, optionName);
-      }
-      if (isTransformStream(value.transform)) {
-        return getTransformStreamType(value, optionName);
-      }
-      return getGeneratorObjectType(value, optionName);
-    };
-    getDuplexType = (value, optionName) => {
-      validateNonGeneratorType(value, optionName, "Duplex stream");
-      return "duplex";
-    };
-    getTransformStreamType = (value, optionName) => {
-      validateNonGeneratorType(value, optionName, "web TransformStream");
-      return "webTransform";
-    };
-    validateNonGeneratorType = ({ final, binary: binary2, objectMode }, optionName, typeName) => {
-      checkUndefinedOption(final, `${optionName}.final`, typeName);
-      checkUndefinedOption(binary2, `${optionName}.binary`, typeName);
-      checkBooleanOption(objectMode, `${optionName}.objectMode`);
-    };
-    checkUndefinedOption = (value, optionName, typeName) => {
-      if (value !== void 0) {
-        throw new TypeError(`The \`${optionName}\` option can only be defined when using a generator, not a ${typeName}.`);
-      }
-    };
-    getGeneratorObjectType = ({ transform: transform2, final, binary: binary2, objectMode }, optionName) => {
-      if (transform2 !== void 0 && !isGenerator(transform2)) {
-        throw new TypeError(`The \`${optionName}.transform\` option must be a generator, a Duplex stream or a web TransformStream.`);
-      }
-      if (isDuplexStream(final, { checkOpen: false })) {
-        throw new TypeError(`The \`${optionName}.final\` option must not be a Duplex stream.`);
-      }
-      if (isTransformStream(final)) {
-        throw new TypeError(`The \`${optionName}.final\` option must not be a web TransformStream.`);
-      }
-      if (final !== void 0 && !isGenerator(final)) {
-        throw new TypeError(`The \`${optionName}.final\` option must be a generator.`);
-      }
-      checkBooleanOption(binary2, `${optionName}.binary`);
-      checkBooleanOption(objectMode, `${optionName}.objectMode`);
-      return isAsyncGenerator(transform2) || isAsyncGenerator(final) ? "asyncGenerator" : "generator";
-    };
-    checkBooleanOption = (value, optionName) => {
-      if (value !== void 0 && typeof value !== "boolean") {
-        throw new TypeError(`The \`${optionName}\` option must use a boolean.`);
-      }
-    };
-    isGenerator = (value) => isAsyncGenerator(value) || isSyncGenerator(value);
-    isAsyncGenerator = (value) => Object.prototype.toString.call(value) === "[object AsyncGeneratorFunction]";
-    isSyncGenerator = (value) => Object.prototype.toString.call(value) === "[object GeneratorFunction]";
-    isTransformOptions = (value) => isPlainObject2(value) && (value.transform !== void 0 || value.final !== void 0);
-    isUrl = (value) => Object.prototype.toString.call(value) === "[object URL]";
-    isRegularUrl = (value) => isUrl(value) && value.protocol !== "file:";
-    isFilePathObject = (value) => isPlainObject2(value) && Object.keys(value).length > 0 && Object.keys(value).every((key) => FILE_PATH_KEYS.has(key)) && isFilePathString(value.file);
-    FILE_PATH_KEYS = /* @__PURE__ */ new Set(["file", "append"]);
-    isFilePathString = (file2) => typeof file2 === "string";
-    isUnknownStdioString = (type, value) => type === "native" && typeof value === "string" && !KNOWN_STDIO_STRINGS.has(value);
-    KNOWN_STDIO_STRINGS = /* @__PURE__ */ new Set(["ipc", "ignore", "inherit", "overlapped", "pipe"]);
-    isReadableStream2 = (value) => Object.prototype.toString.call(value) === "[object ReadableStream]";
-    isWritableStream2 = (value) => Object.prototype.toString.call(value) === "[object WritableStream]";
-    isWebStream = (value) => isReadableStream2(value) || isWritableStream2(value);
-    isTransformStream = (value) => isReadableStream2(value?.readable) && isWritableStream2(value?.writable);
-    isAsyncIterableObject = (value) => isObject2(value) && typeof value[Symbol.asyncIterator] === "function";
-    isIterableObject = (value) => isObject2(value) && typeof value[Symbol.iterator] === "function";
-    isObject2 = (value) => typeof value === "object" && value !== null;
-    TRANSFORM_TYPES = /* @__PURE__ */ new Set(["generator", "asyncGenerator", "duplex", "webTransform"]);
-    FILE_TYPES = /* @__PURE__ */ new Set(["fileUrl", "filePath", "fileNumber"]);
-    SPECIAL_DUPLICATE_TYPES_SYNC = /* @__PURE__ */ new Set(["fileUrl", "filePath"]);
-    SPECIAL_DUPLICATE_TYPES = /* @__PURE__ */ new Set([...SPECIAL_DUPLICATE_TYPES_SYNC, "webStream", "nodeStream"]);
-    FORBID_DUPLICATE_TYPES = /* @__PURE__ */ new Set(["webTransform", "duplex"]);
-    TYPE_TO_MESSAGE = {
-      generator: "a generator",
-      asyncGenerator: "an async generator",
-      fileUrl: "a file URL",
-      filePath: "a file path string",
-      fileNumber: "a file descriptor number",
-      webStream: "a web stream",
-      nodeStream: "a Node.js stream",
-      webTransform: "a web TransformStream",
-      duplex: "a Duplex stream",
-      native: "any value",
-      iterable: "an iterable",
-      asyncIterable: "an async iterable",
-      string: "a string",
-      uint8Array: "a Uint8Array"
-    };
-  }
-});
-
-// node_modules/execa/lib/transform/object-mode.js
-var getTransformObjectModes, getOutputObjectModes, getInputObjectModes, getFdObjectMode;
-var init_object_mode = __esm({
-  "node_modules/execa/lib/transform/object-mode.js"() {
-    init_type();
-    getTransformObjectModes = (objectMode, index, newTransforms, direction) => direction === "output" ? getOutputObjectModes(objectMode, index, newTransforms) : getInputObjectModes(objectMode, index, newTransforms);
-    getOutputObjectModes = (objectMode, index, newTransforms) => {
-      const writableObjectMode = index !== 0 && newTransforms[index - 1].value.readableObjectMode;
-      const readableObjectMode = objectMode ?? writableObjectMode;
-      return { writableObjectMode, readableObjectMode };
-    };
-    getInputObjectModes = (objectMode, index, newTransforms) => {
-      const writableObjectMode = index === 0 ? objectMode === true : newTransforms[index - 1].value.readableObjectMode;
-      const readableObjectMode = index !== newTransforms.length - 1 && (objectMode ?? writableObjectMode);
-      return { writableObjectMode, readableObjectMode };
-    };
-    getFdObjectMode = (stdioItems, direction) => {
-      const lastTransform = stdioItems.findLast(({ type }) => TRANSFORM_TYPES.has(type));
-      if (lastTransform === void 0) {
-        return false;
-      }
-      return direction === "input" ? lastTransform.value.writableObjectMode : lastTransform.value.readableObjectMode;
-    };
-  }
-});
-
-// node_modules/execa/lib/transform/normalize.js
-var normalizeTransforms, getTransforms, normalizeTransform, normalizeDuplex, normalizeTransformStream, normalizeGenerator, sortTransforms;
-var init_normalize = __esm({
-  "node_modules/execa/lib/transform/normalize.js"() {
-    init_is_plain_obj();
-    init_encoding_option();
-    init_type();
-    init_object_mode();
-    normalizeTransforms = (stdioItems, optionName, direction, options) => [
-      ...stdioItems.filter(({ type }) => !TRANSFORM_TYPES.has(type)),
-      ...getTransforms(stdioItems, optionName, direction, options)
-    ];
-    getTransforms = (stdioItems, optionName, direction, { encoding }) => {
-      const transforms = stdioItems.filter(({ type }) => TRANSFORM_TYPES.has(type));
-      const newTransforms = Array.from({ length: transforms.length });
-      for (const [index, stdioItem] of Object.entries(transforms)) {
-        newTransforms[index] = normalizeTransform({
-          stdioItem,
-          index: Number(index),
-          newTransforms,
-          optionName,
-          direction,
-          encoding
-        });
-      }
-      return sortTransforms(newTransforms, direction);
-    };
-    normalizeTransform = ({ stdioItem, stdioItem: { type }, index, newTransforms, optionName, direction, encoding }) => {
-      if (type === "duplex") {
-        return normalizeDuplex({ stdioItem, optionName });
-      }
-      if (type === "webTransform") {
-        return normalizeTransformStream({
-          stdioItem,
-          index,
-          newTransforms,
-          direction
-        });
-      }
-      return normalizeGenerator({
-        stdioItem,
-        index,
-        newTransforms,
-        direction,
-        encoding
-      });
-    };
-    normalizeDuplex = ({
-      stdioItem,
-      stdioItem: {
-        value: {
-          transform: transform2,
-          transform: { writableObjectMode, readableObjectMode },
-          objectMode = readableObjectMode
-        }
-      },
-      optionName
-    }) => {
-      if (objectMode && !readableObjectMode) {
-        throw new TypeError(`The \`${optionName}.objectMode\` option can only be \`true\` if \`new Duplex({objectMode: true})\` is used.`);
-      }
-      if (!objectMode && readableObjectMode) {
-        throw new TypeError(`The \`${optionName}.objectMode\` option cannot be \`false\` if \`new Duplex({objectMode: true})\` is used.`);
-      }
-      return {
-        ...stdioItem,
-        value: { transform: transform2, writableObjectMode, readableObjectMode }
-      };
-    };
-    normalizeTransformStream = ({ stdioItem, stdioItem: { value }, index, newTransforms, direction }) => {
-      const { transform: transform2, objectMode } = isPlainObject2(value) ? value : { transform: value };
-      const { writableObjectMode, readableObjectMode } = getTransformObjectModes(objectMode, index, newTransforms, direction);
-      return {
-        ...stdioItem,
-        value: { transform: transform2, writableObjectMode, readableObjectMode }
-      };
-    };
-    normalizeGenerator = ({ stdioItem, stdioItem: { value }, index, newTransforms, direction, encoding }) => {
-      const {
-        transform: transform2,
-        final,
-        binary: binaryOption = false,
-        preserveNewlines = false,
-        objectMode
-      } = isPlainObject2(value) ? value : { transform: value };
-      const binary2 = binaryOption || BINARY_ENCODINGS.has(encoding);
-      const { writableObjectMode, readableObjectMode } = getTransformObjectModes(objectMode, index, newTransforms, direction);
-      return {
-        ...stdioItem,
-        value: {
-          transform: transform2,
-          final,
-          binary: binary2,
-          preserveNewlines,
-          writableObjectMode,
-          readableObjectMode
-        }
-      };
-    };
-    sortTransforms = (newTransforms, direction) => direction === "input" ? newTransforms.reverse() : newTransforms;
-  }
-});
-
-// node_modules/execa/lib/stdio/direction.js
-import process7 from "node:process";
-var getStreamDirection, getStdioItemDirection, KNOWN_DIRECTIONS, anyDirection, alwaysInput, guessStreamDirection, getStandardStreamDirection, DEFAULT_DIRECTION;
-var init_direction = __esm({
-  "node_modules/execa/lib/stdio/direction.js"() {
-    init_is_stream();
-    init_type();
-    getStreamDirection = (stdioItems, fdNumber, optionName) => {
-      const directions = stdioItems.map((stdioItem) => getStdioItemDirection(stdioItem, fdNumber));
-      if (directions.includes("input") && directions.includes("output")) {
-        throw new TypeError(`The \`${optionName}\` option must not be an array of both readable and writable values.`);
-      }
-      return directions.find(Boolean) ?? DEFAULT_DIRECTION;
-    };
-    getStdioItemDirection = ({ type, value }, fdNumber) => KNOWN_DIRECTIONS[fdNumber] ?? guessStreamDirection[type](value);
-    KNOWN_DIRECTIONS = ["input", "output", "output"];
-    anyDirection = () => void 0;
-    alwaysInput = () => "input";
-    guessStreamDirection = {
-      generator: anyDirection,
-      asyncGenerator: anyDirection,
-      fileUrl: anyDirection,
-      filePath: anyDirection,
-      iterable: alwaysInput,
-      asyncIterable: alwaysInput,
-      uint8Array: alwaysInput,
-      webStream: (value) => isWritableStream2(value) ? "output" : "input",
-      nodeStream(value) {
-        if (!isReadableStream(value, { checkOpen: false })) {
-          return "output";
-        }
-        return isWritableStream(value, { checkOpen: false }) ? void 0 : "input";
-      },
-      webTransform: anyDirection,
-      duplex: anyDirection,
-      native(value) {
-        const standardStreamDirection = getStandardStreamDirection(value);
-        if (standardStreamDirection !== void 0) {
-          return standardStreamDirection;
-        }
-        if (isStream(value, { checkOpen: false })) {
-          return guessStreamDirection.nodeStream(value);
-        }
-      }
-    };
-    getStandardStreamDirection = (value) => {
-      if ([0, process7.stdin].includes(value)) {
-        return "input";
-      }
-      if ([1, 2, process7.stdout, process7.stderr].includes(value)) {
-        return "output";
-      }
-    };
-    DEFAULT_DIRECTION = "output";
-  }
-});
-
-// node_modules/execa/lib/ipc/array.js
-var normalizeIpcStdioArray;
-var init_array2 = __esm({
-  "node_modules/execa/lib/ipc/array.js"() {
-    normalizeIpcStdioArray = (stdioArray, ipc) => ipc && !stdioArray.includes("ipc") ? [...stdioArray, "ipc"] : stdioArray;
-  }
-});
-
-// node_modules/execa/lib/stdio/stdio-option.js
-var normalizeStdioOption, getStdioArray, hasAlias, addDefaultValue2, normalizeStdioSync, isOutputPipeOnly;
-var init_stdio_option = __esm({
-  "node_modules/execa/lib/stdio/stdio-option.js"() {
-    init_standard_stream();
-    init_array2();
-    init_values();
-    normalizeStdioOption = ({ stdio, ipc, buffer, ...options }, verboseInfo, isSync) => {
-      const stdioArray = getStdioArray(stdio, options).map((stdioOption, fdNumber) => addDefaultValue2(stdioOption, fdNumber));
-      return isSync ? normalizeStdioSync(stdioArray, buffer, verboseInfo) : normalizeIpcStdioArray(stdioArray, ipc);
-    };
-    getStdioArray = (stdio, options) => {
-      if (stdio === void 0) {
-        return STANDARD_STREAMS_ALIASES.map((alias) => options[alias]);
-      }
-      if (hasAlias(options)) {
-        throw new Error(`It's not possible to provide \`stdio\` in combination with one of ${STANDARD_STREAMS_ALIASES.map((alias) => `\`${alias}\``).join(", ")}`);
-      }
-      if (typeof stdio === "string") {
-        return [stdio, stdio, stdio];
-      }
-      if (!Array.isArray(stdio)) {
-        throw new TypeError(`Expected \`stdio\` to be of type \`string\` or \`Array\`, got \`${typeof stdio}\``);
-      }
-      const length = Math.max(stdio.length, STANDARD_STREAMS_ALIASES.length);
-      return Array.from({ length }, (_, fdNumber) => stdio[fdNumber]);
-    };
-    hasAlias = (options) => STANDARD_STREAMS_ALIASES.some((alias) => options[alias] !== void 0);
-    addDefaultValue2 = (stdioOption, fdNumber) => {
-      if (Array.isArray(stdioOption)) {
-        return stdioOption.map((item) => addDefaultValue2(item, fdNumber));
-      }
-      if (stdioOption === null || stdioOption === void 0) {
-        return fdNumber >= STANDARD_STREAMS_ALIASES.length ? "ignore" : "pipe";
-      }
-      return stdioOption;
-    };
-    normalizeStdioSync = (stdioArray, buffer, verboseInfo) => stdioArray.map((stdioOption, fdNumber) => !buffer[fdNumber] && fdNumber !== 0 && !isFullVerbose(verboseInfo, fdNumber) && isOutputPipeOnly(stdioOption) ? "ignore" : stdioOption);
-    isOutputPipeOnly = (stdioOption) => stdioOption === "pipe" || Array.isArray(stdioOption) && stdioOption.every((item) => item === "pipe");
-  }
-});
-
-// node_modules/execa/lib/stdio/native.js
-import { readFileSync as readFileSync2 } from "node:fs";
-import tty2 from "node:tty";
-var handleNativeStream, handleNativeStreamSync, getTargetFd, getTargetFdNumber, handleNativeStreamAsync, getStandardStream;
-var init_native = __esm({
-  "node_modules/execa/lib/stdio/native.js"() {
-    init_is_stream();
-    init_standard_stream();
-    init_uint_array();
-    init_fd_options();
-    handleNativeStream = ({ stdioItem, stdioItem: { type }, isStdioArray, fdNumber, direction, isSync }) => {
-      if (!isStdioArray || type !== "native") {
-        return stdioItem;
-      }
-      return isSync ? handleNativeStreamSync({ stdioItem, fdNumber, direction }) : handleNativeStreamAsync({ stdioItem, fdNumber });
-    };
-    handleNativeStreamSync = ({ stdioItem, stdioItem: { value, optionName }, fdNumber, direction }) => {
-      const targetFd = getTargetFd({
-        value,
-        optionName,
-        fdNumber,
-        direction
-      });
-      if (targetFd !== void 0) {
-        return targetFd;
-      }
-      if (isStream(value, { checkOpen: false })) {
-        throw new TypeError(`The \`${optionName}: Stream\` option cannot both be an array and include a stream with synchronous methods.`);
-      }
-      return stdioItem;
-    };
-    getTargetFd = ({ value, optionName, fdNumber, direction }) => {
-      const targetFdNumber = getTargetFdNumber(value, fdNumber);
-      if (targetFdNumber === void 0) {
-        return;
-      }
-      if (direction === "output") {
-        return { type: "fileNumber", value: targetFdNumber, optionName };
-      }
-      if (tty2.isatty(targetFdNumber)) {
-        throw new TypeError(`The \`${optionName}: ${serializeOptionValue(value)}\` option is invalid: it cannot be a TTY with synchronous methods.`);
-      }
-      return { type: "uint8Array", value: bufferToUint8Array(readFileSync2(targetFdNumber)), optionName };
-    };
-    getTargetFdNumber = (value, fdNumber) => {
-      if (value === "inherit") {
-        return fdNumber;
-      }
-      if (typeof value === "number") {
-        return value;
-      }
-      const standardStreamIndex = STANDARD_STREAMS.indexOf(value);
-      if (standardStreamIndex !== -1) {
-        return standardStreamIndex;
-      }
-    };
-    handleNativeStreamAsync = ({ stdioItem, stdioItem: { value, optionName }, fdNumber }) => {
-      if (value === "inherit") {
-        return { type: "nodeStream", value: getStandardStream(fdNumber, value, optionName), optionName };
-      }
-      if (typeof value === "number") {
-        return { type: "nodeStream", value: getStandardStream(value, value, optionName), optionName };
-      }
-      if (isStream(value, { checkOpen: false })) {
-        return { type: "nodeStream", value, optionName };
-      }
-      return stdioItem;
-    };
-    getStandardStream = (fdNumber, value, optionName) => {
-      const standardStream = STANDARD_STREAMS[fdNumber];
-      if (standardStream === void 0) {
-        throw new TypeError(`The \`${optionName}: ${value}\` option is invalid: no such standard stream.`);
-      }
-      return standardStream;
-    };
-  }
-});
-
-// node_modules/execa/lib/stdio/input-option.js
-var handleInputOptions, handleInputOption, getInputType, handleInputFileOption, getInputFileType;
-var init_input_option = __esm({
-  "node_modules/execa/lib/stdio/input-option.js"() {
-    init_is_stream();
-    init_uint_array();
-    init_type();
-    handleInputOptions = ({ input: input2, inputFile }, fdNumber) => fdNumber === 0 ? [
-      ...handleInputOption(input2),
-      ...handleInputFileOption(inputFile)
-    ] : [];
-    handleInputOption = (input2) => input2 === void 0 ? [] : [{
-      type: getInputType(input2),
-      value: input2,
-      optionName: "input"
-    }];
-    getInputType = (input2) => {
-      if (isReadableStream(input2, { checkOpen: false })) {
-        return "nodeStream";
-      }
-      if (typeof input2 === "string") {
-        return "string";
-      }
-      if (isUint8Array(input2)) {
-        return "uint8Array";
-      }
-      throw new Error("The `input` option must be a string, a Uint8Array or a Node.js Readable stream.");
-    };
-    handleInputFileOption = (inputFile) => inputFile === void 0 ? [] : [{
-      ...getInputFileType(inputFile),
-      optionName: "inputFile"
-    }];
-    getInputFileType = (inputFile) => {
-      if (isUrl(inputFile)) {
-        return { type: "fileUrl", value: inputFile };
-      }
-      if (isFilePathString(inputFile)) {
-        return { type: "filePath", value: { file: inputFile } };
-      }
-      throw new Error("The `inputFile` option must be a file path string or a file URL.");
-    };
-  }
-});
-
-// node_modules/execa/lib/stdio/duplicate.js
-var filterDuplicates, getDuplicateStream, getOtherStdioItems, validateDuplicateStreamSync, getDuplicateStreamInstance, hasSameValue, validateDuplicateTransform, throwOnDuplicateStream;
-var init_duplicate = __esm({
-  "node_modules/execa/lib/stdio/duplicate.js"() {
-    init_type();
-    filterDuplicates = (stdioItems) => stdioItems.filter((stdioItemOne, indexOne) => stdioItems.every((stdioItemTwo, indexTwo) => stdioItemOne.value !== stdioItemTwo.value || indexOne >= indexTwo || stdioItemOne.type === "generator" || stdioItemOne.type === "asyncGenerator"));
-    getDuplicateStream = ({ stdioItem: { type, value, optionName }, direction, fileDescriptors, isSync }) => {
-      const otherStdioItems = getOtherStdioItems(fileDescriptors, type);
-      if (otherStdioItems.length === 0) {
-        return;
-      }
-      if (isSync) {
-        validateDuplicateStreamSync({
-          otherStdioItems,
-          type,
-          value,
-          optionName,
-          direction
-        });
-        return;
-      }
-      if (SPECIAL_DUPLICATE_TYPES.has(type)) {
-        return getDuplicateStreamInstance({
-          otherStdioItems,
-          type,
-          value,
-          optionName,
-          direction
-        });
-      }
-      if (FORBID_DUPLICATE_TYPES.has(type)) {
-        validateDuplicateTransform({
-          otherStdioItems,
-          type,
-          value,
-          optionName
-        });
-      }
-    };
-    getOtherStdioItems = (fileDescriptors, type) => fileDescriptors.flatMap(({ direction, stdioItems }) => stdioItems.filter((stdioItem) => stdioItem.type === type).map(((stdioItem) => ({ ...stdioItem, direction }))));
-    validateDuplicateStreamSync = ({ otherStdioItems, type, value, optionName, direction }) => {
-      if (SPECIAL_DUPLICATE_TYPES_SYNC.has(type)) {
-        getDuplicateStreamInstance({
-          otherStdioItems,
-          type,
-          value,
-          optionName,
-          direction
-        });
-      }
-    };
-    getDuplicateStreamInstance = ({ otherStdioItems, type, value, optionName, direction }) => {
-      const duplicateStdioItems = otherStdioItems.filter((stdioItem) => hasSameValue(stdioItem, value));
-      if (duplicateStdioItems.length === 0) {
-        return;
-      }
-      const differentStdioItem = duplicateStdioItems.find((stdioItem) => stdioItem.direction !== direction);
-      throwOnDuplicateStream(differentStdioItem, optionName, type);
-      return direction === "output" ? duplicateStdioItems[0].stream : void 0;
-    };
-    hasSameValue = ({ type, value }, secondValue) => {
-      if (type === "filePath") {
-        return value.file === secondValue.file;
-      }
-      if (type === "fileUrl") {
-        return value.href === secondValue.href;
-      }
-      return value === secondValue;
-    };
-    validateDuplicateTransform = ({ otherStdioItems, type, value, optionName }) => {
-      const duplicateStdioItem = otherStdioItems.find(({ value: { transform: transform2 } }) => transform2 === value.transform);
-      throwOnDuplicateStream(duplicateStdioItem, optionName, type);
-    };
-    throwOnDuplicateStream = (stdioItem, optionName, type) => {
-      if (stdioItem !== void 0) {
-        throw new TypeError(`The \`${stdioItem.optionName}\` and \`${optionName}\` options must not target ${TYPE_TO_MESSAGE[type]} that is the same.`);
-      }
-    };
-  }
-});
-
-// node_modules/execa/lib/stdio/handle.js
-var handleStdio, getFileDescriptor, initializeStdioItems, initializeStdioItem, validateStdioArray, INVALID_STDIO_ARRAY_OPTIONS, validateStreams, validateFileStdio, validateFileObjectMode, getFinalFileDescriptors, getFinalFileDescriptor, addStreamProperties, cleanupCustomStreams, forwardStdio;
-var init_handle = __esm({
-  "node_modules/execa/lib/stdio/handle.js"() {
-    init_standard_stream();
-    init_normalize();
-    init_object_mode();
-    init_type();
-    init_direction();
-    init_stdio_option();
-    init_native();
-    init_input_option();
-    init_duplicate();
-    handleStdio = (addProperties3, options, verboseInfo, isSync) => {
-      const stdio = normalizeStdioOption(options, verboseInfo, isSync);
-      const initialFileDescriptors = stdio.map((stdioOption, fdNumber) => getFileDescriptor({
-        stdioOption,
-        fdNumber,
-        options,
-        isSync
-      }));
-      const fileDescriptors = getFinalFileDescriptors({
-        initialFileDescriptors,
-        addProperties: addProperties3,
-        options,
-        isSync
-      });
-      options.stdio = fileDescriptors.map(({ stdioItems }) => forwardStdio(stdioItems));
-      return fileDescriptors;
-    };
-    getFileDescriptor = ({ stdioOption, fdNumber, options, isSync }) => {
-      const optionName = getStreamName(fdNumber);
-      const { stdioItems: initialStdioItems, isStdioArray } = initializeStdioItems({
-        stdioOption,
-        fdNumber,
-        options,
-        optionName
-      });
-      const direction = getStreamDirection(initialStdioItems, fdNumber, optionName);
-      const stdioItems = initialStdioItems.map((stdioItem) => handleNativeStream({
-        stdioItem,
-        isStdioArray,
-        fdNumber,
-        direction,
-        isSync
-      }));
-      const normalizedStdioItems = normalizeTransforms(stdioItems, optionName, direction, options);
-      const objectMode = getFdObjectMode(normalizedStdioItems, direction);
-      validateFileObjectMode(normalizedStdioItems, objectMode);
-      return { direction, objectMode, stdioItems: normalizedStdioItems };
-    };
-    initializeStdioItems = ({ stdioOption, fdNumber, options, optionName }) => {
-      const values = Array.isArray(stdioOption) ? stdioOption : [stdioOption];
-      const initialStdioItems = [
-        ...values.map((value) => initializeStdioItem(value, optionName)),
-        ...handleInputOptions(options, fdNumber)
-      ];
-      const stdioItems = filterDuplicates(initialStdioItems);
-      const isStdioArray = stdioItems.length > 1;
-      validateStdioArray(stdioItems, isStdioArray, optionName);
-      validateStreams(stdioItems);
-      return { stdioItems, isStdioArray };
-    };
-    initializeStdioItem = (value, optionName) => ({
-      type: getStdioItemType(value, optionName),
-      value,
-      optionName
-    });
-    validateStdioArray = (stdioItems, isStdioArray, optionName) => {
-      if (stdioItems.length === 0) {
-        throw new TypeError(`The \`${optionName}\` option must not be an empty array.`);
-      }
-      if (!isStdioArray) {
-        return;
-      }
-      for (const { value, optionName: optionName2 } of stdioItems) {
-        if (INVALID_STDIO_ARRAY_OPTIONS.has(value)) {
-          throw new Error(`The \`${optionName2}\` option must not include \`${value}\`.`);
-        }
-      }
-    };
-    INVALID_STDIO_ARRAY_OPTIONS = /* @__PURE__ */ new Set(["ignore", "ipc"]);
-    validateStreams = (stdioItems) => {
-      for (const stdioItem of stdioItems) {
-        validateFileStdio(stdioItem);
-      }
-    };
-    validateFileStdio = ({ type, value, optionName }) => {
-      if (isRegularUrl(value)) {
-        throw new TypeError(`The \`${optionName}: URL\` option must use the \`file:\` scheme.
-For example, you can use the \`pathToFileURL()\` method of the \`url\` core module.`);
-      }
-      if (isUnknownStdioString(type, value)) {
-        throw new TypeError(`The \`${optionName}: { file: '...' }\` option must be used instead of \`${optionName}: '...'\`.`);
-      }
-    };
-    validateFileObjectMode = (stdioItems, objectMode) => {
-      if (!objectMode) {
-        return;
-      }
-      const fileStdioItem = stdioItems.find(({ type }) => FILE_TYPES.has(type));
-      if (fileStdioItem !== void 0) {
-        throw new TypeError(`The \`${fileStdioItem.optionName}\` option cannot use both files and transforms in objectMode.`);
-      }
-    };
-    getFinalFileDescriptors = ({ initialFileDescriptors, addProperties: addProperties3, options, isSync }) => {
-      const fileDescriptors = [];
-      try {
-        for (const fileDescriptor of initialFileDescriptors) {
-          fileDescriptors.push(getFinalFileDescriptor({
-            fileDescriptor,
-            fileDescriptors,
-            addProperties: addProperties3,
-            options,
-            isSync
-          }));
-        }
-        return fileDescriptors;
-      } catch (error62) {
-        cleanupCustomStreams(fileDescriptors);
-        throw error62;
-      }
-    };
-    getFinalFileDescriptor = ({
-      fileDescriptor: { direction, objectMode, stdioItems },
-      fileDescriptors,
-      addProperties: addProperties3,
-      options,
-      isSync
-    }) => {
-      const finalStdioItems = stdioItems.map((stdioItem) => addStreamProperties({
-        stdioItem,
-        addProperties: addProperties3,
-        direction,
-        options,
-        fileDescriptors,
-        isSync
-      }));
-      return { direction, objectMode, stdioItems: finalStdioItems };
-    };
-    addStreamProperties = ({ stdioItem, addProperties: addProperties3, direction, options, fileDescriptors, isSync }) => {
-      const duplicateStream = getDuplicateStream({
-        stdioItem,
-        direction,
-        fileDescriptors,
-        isSync
-      });
-      if (duplicateStream !== void 0) {
-        return { ...stdioItem, stream: duplicateStream };
-      }
-      return {
-        ...stdioItem,
-        ...addProperties3[direction][stdioItem.type](stdioItem, options)
-      };
-    };
-    cleanupCustomStreams = (fileDescriptors) => {
-      for (const { stdioItems } of fileDescriptors) {
-        for (const { stream } of stdioItems) {
-          if (stream !== void 0 && !isStandardStream(stream)) {
-            stream.destroy();
-          }
-        }
-      }
-    };
-    forwardStdio = (stdioItems) => {
-      if (stdioItems.length > 1) {
-        return stdioItems.some(({ value: value2 }) => value2 === "overlapped") ? "overlapped" : "pipe";
-      }
-      const [{ type, value }] = stdioItems;
-      return type === "native" ? value : "pipe";
-    };
-  }
-});
-
-// node_modules/execa/lib/stdio/handle-sync.js
-import { readFileSync as readFileSync3 } from "node:fs";
-var handleStdioSync, forbiddenIfSync, forbiddenNativeIfSync, throwInvalidSyncValue, addProperties, addPropertiesSync;
-var init_handle_sync = __esm({
-  "node_modules/execa/lib/stdio/handle-sync.js"() {
-    init_uint_array();
-    init_handle();
-    init_type();
-    handleStdioSync = (options, verboseInfo) => handleStdio(addPropertiesSync, options, verboseInfo, true);
-    forbiddenIfSync = ({ type, optionName }) => {
-      throwInvalidSyncValue(optionName, TYPE_TO_MESSAGE[type]);
-    };
-    forbiddenNativeIfSync = ({ optionName, value }) => {
-      if (value === "ipc" || value === "overlapped") {
-        throwInvalidSyncValue(optionName, `"${value}"`);
-      }
-      return {};
-    };
-    throwInvalidSyncValue = (optionName, value) => {
-      throw new TypeError(`The \`${optionName}\` option cannot be ${value} with synchronous methods.`);
-    };
-    addProperties = {
-      generator() {
-      },
-      asyncGenerator: forbiddenIfSync,
-      webStream: forbiddenIfSync,
-      nodeStream: forbiddenIfSync,
-      webTransform: forbiddenIfSync,
-      duplex: forbiddenIfSync,
-      asyncIterable: forbiddenIfSync,
-      native: forbiddenNativeIfSync
-    };
-    addPropertiesSync = {
-      input: {
-        ...addProperties,
-        fileUrl: ({ value }) => ({ contents: [bufferToUint8Array(readFileSync3(value))] }),
-        filePath: ({ value: { file: file2 } }) => ({ contents: [bufferToUint8Array(readFileSync3(file2))] }),
-        fileNumber: forbiddenIfSync,
-        iterable: ({ value }) => ({ contents: [...value] }),
-        string: ({ value }) => ({ contents: [value] }),
-        uint8Array: ({ value }) => ({ contents: [value] })
-      },
-      output: {
-        ...addProperties,
-        fileUrl: ({ value }) => ({ path: value }),
-        filePath: ({ value: { file: file2, append } }) => ({ path: file2, append }),
-        fileNumber: ({ value }) => ({ path: value }),
-        iterable: forbiddenIfSync,
-        string: forbiddenIfSync,
-        uint8Array: forbiddenIfSync
-      }
-    };
-  }
-});
-
-// node_modules/execa/lib/io/strip-newline.js
-var stripNewline, getStripFinalNewline;
-var init_strip_newline = __esm({
-  "node_modules/execa/lib/io/strip-newline.js"() {
-    init_strip_final_newline();
-    stripNewline = (value, { stripFinalNewline: stripFinalNewline2 }, fdNumber) => getStripFinalNewline(stripFinalNewline2, fdNumber) && value !== void 0 && !Array.isArray(value) ? stripFinalNewline(value) : value;
-    getStripFinalNewline = (stripFinalNewline2, fdNumber) => fdNumber === "all" ? stripFinalNewline2[1] || stripFinalNewline2[2] : stripFinalNewline2[fdNumber];
-  }
-});
-
-// node_modules/execa/lib/transform/split.js
-var getSplitLinesGenerator, splitLinesSync, splitLinesItemSync, initializeSplitLines, splitGenerator, getNewlineLength, linesFinal, getAppendNewlineGenerator, appendNewlineGenerator, concatString, linesStringInfo, concatUint8Array, linesUint8ArrayInfo;
-var init_split = __esm({
-  "node_modules/execa/lib/transform/split.js"() {
-    getSplitLinesGenerator = (binary2, preserveNewlines, skipped, state) => binary2 || skipped ? void 0 : initializeSplitLines(preserveNewlines, state);
-    splitLinesSync = (chunk, preserveNewlines, objectMode) => objectMode ? chunk.flatMap((item) => splitLinesItemSync(item, preserveNewlines)) : splitLinesItemSync(chunk, preserveNewlines);
-    splitLinesItemSync = (chunk, preserveNewlines) => {
-      const { transform: transform2, final } = initializeSplitLines(preserveNewlines, {});
-      return [...transform2(chunk), ...final()];
-    };
-    initializeSplitLines = (preserveNewlines, state) => {
-      state.previousChunks = "";
-      return {
-        transform: splitGenerator.bind(void 0, state, preserveNewlines),
-        final: linesFinal.bind(void 0, state)
-      };
-    };
-    splitGenerator = function* (state, preserveNewlines, chunk) {
-      if (typeof chunk !== "string") {
-        yield chunk;
-        return;
-      }
-      let { previousChunks } = state;
-      let start = -1;
-      for (let end = 0; end < chunk.length; end += 1) {
-        if (chunk[end] === "\n") {
-          const newlineLength = getNewlineLength(chunk, end, preserveNewlines, state);
-          let line = chunk.slice(start + 1, end + 1 - newlineLength);
-          if (previousChunks.length > 0) {
-            line = concatString(previousChunks, line);
-            previousChunks = "";
-          }
-          yield line;
-          start = end;
-        }
-      }
-      if (start !== chunk.length - 1) {
-        previousChunks = concatString(previousChunks, chunk.slice(start + 1));
-      }
-      state.previousChunks = previousChunks;
-    };
-    getNewlineLength = (chunk, end, preserveNewlines, state) => {
-      if (preserveNewlines) {
-        return 0;
-      }
-      state.isWindowsNewline = end !== 0 && chunk[end - 1] === "\r";
-      return state.isWindowsNewline ? 2 : 1;
-    };
-    linesFinal = function* ({ previousChunks }) {
-      if (previousChunks.length > 0) {
-        yield previousChunks;
-      }
-    };
-    getAppendNewlineGenerator = ({ binary: binary2, preserveNewlines, readableObjectMode, state }) => binary2 || preserveNewlines || readableObjectMode ? void 0 : { transform: appendNewlineGenerator.bind(void 0, state) };
-    appendNewlineGenerator = function* ({ isWindowsNewline = false }, chunk) {
-      const { unixNewline, windowsNewline, LF: LF2, concatBytes } = typeof chunk === "string" ? linesStringInfo : linesUint8ArrayInfo;
-      if (chunk.at(-1) === LF2) {
-        yield chunk;
-        return;
-      }
-      const newline = isWindowsNewline ? windowsNewline : unixNewline;
-      yield concatBytes(chunk, newline);
-    };
-    concatString = (firstChunk, secondChunk) => `${firstChunk}${secondChunk}`;
-    linesStringInfo = {
-      windowsNewline: "\r\n",
-      unixNewline: "\n",
-      LF: "\n",
-      concatBytes: concatString
-    };
-    concatUint8Array = (firstChunk, secondChunk) => {
-      const chunk = new Uint8Array(firstChunk.length + secondChunk.length);
-      chunk.set(firstChunk, 0);
-      chunk.set(secondChunk, firstChunk.length);
-      return chunk;
-    };
-    linesUint8ArrayInfo = {
-      windowsNewline: new Uint8Array([13, 10]),
-      unixNewline: new Uint8Array([10]),
-      LF: 10,
-      concatBytes: concatUint8Array
-    };
-  }
-});
-
-// node_modules/execa/lib/transform/validate.js
-import { Buffer as Buffer2 } from "node:buffer";
-var getValidateTransformInput, validateStringTransformInput, getValidateTransformReturn, validateObjectTransformReturn, validateStringTransformReturn, validateEmptyReturn;
-var init_validate = __esm({
-  "node_modules/execa/lib/transform/validate.js"() {
-    init_uint_array();
-    getValidateTransformInput = (writableObjectMode, optionName) => writableObjectMode ? void 0 : validateStringTransformInput.bind(void 0, optionName);
-    validateStringTransformInput = function* (optionName, chunk) {
-      if (typeof chunk !== "string" && !isUint8Array(chunk) && !Buffer2.isBuffer(chunk)) {
-        throw new TypeError(`The \`${optionName}\` option's transform must use "objectMode: true" to receive as input: ${typeof chunk}.`);
-      }
-      yield chunk;
-    };
-    getValidateTransformReturn = (readableObjectMode, optionName) => readableObjectMode ? validateObjectTransformReturn.bind(void 0, optionName) : validateStringTransformReturn.bind(void 0, optionName);
-    validateObjectTransformReturn = function* (optionName, chunk) {
-      validateEmptyReturn(optionName, chunk);
-      yield chunk;
-    };
-    validateStringTransformReturn = function* (optionName, chunk) {
-      validateEmptyReturn(optionName, chunk);
-      if (typeof chunk !== "string" && !isUint8Array(chunk)) {
-        throw new TypeError(`The \`${optionName}\` option's function must yield a string or an Uint8Array, not ${typeof chunk}.`);
-      }
-      yield chunk;
-    };
-    validateEmptyReturn = (optionName, chunk) => {
-      if (chunk === null || chunk === void 0) {
-        throw new TypeError(`The \`${optionName}\` option's function must not call \`yield ${chunk}\`.
-Instead, \`yield\` should either be called with a value, or not be called at all. For example:
-  if (condition) { yield value; }`);
-      }
-    };
-  }
-});
-
-// node_modules/execa/lib/transform/encoding-transform.js
-import { Buffer as Buffer3 } from "node:buffer";
-import { StringDecoder as StringDecoder2 } from "node:string_decoder";
-var getEncodingTransformGenerator, encodingUint8ArrayGenerator, encodingStringGenerator, encodingStringFinal;
-var init_encoding_transform = __esm({
-  "node_modules/execa/lib/transform/encoding-transform.js"() {
-    init_uint_array();
-    getEncodingTransformGenerator = (binary2, encoding, skipped) => {
-      if (skipped) {
-        return;
-      }
-      if (binary2) {
-        return { transform: encodingUint8ArrayGenerator.bind(void 0, new TextEncoder()) };
-      }
-      const stringDecoder = new StringDecoder2(encoding);
-      return {
-        transform: encodingStringGenerator.bind(void 0, stringDecoder),
-        final: encodingStringFinal.bind(void 0, stringDecoder)
-      };
-    };
-    encodingUint8ArrayGenerator = function* (textEncoder3, chunk) {
-      if (Buffer3.isBuffer(chunk)) {
-        yield bufferToUint8Array(chunk);
-      } else if (typeof chunk === "string") {
-        yield textEncoder3.encode(chunk);
-      } else {
-        yield chunk;
-      }
-    };
-    encodingStringGenerator = function* (stringDecoder, chunk) {
-      yield isUint8Array(chunk) ? stringDecoder.write(chunk) : chunk;
-    };
-    encodingStringFinal = function* (stringDecoder) {
-      const lastChunk = stringDecoder.end();
-      if (lastChunk !== "") {
-        yield lastChunk;
-      }
-    };
-  }
-});
-
-// node_modules/execa/lib/transform/run-async.js
-import { callbackify } from "node:util";
-var pushChunks, transformChunk, finalChunks, generatorFinalChunks, destroyTransform, identityGenerator;
-var init_run_async = __esm({
-  "node_modules/execa/lib/transform/run-async.js"() {
-    pushChunks = callbackify(async (getChunks, state, getChunksArguments, transformStream) => {
-      state.currentIterable = getChunks(...getChunksArguments);
-      try {
-        for await (const chunk of state.currentIterable) {
-          transformStream.push(chunk);
-        }
-      } finally {
-        delete state.currentIterable;
-      }
-    });
-    transformChunk = async function* (chunk, generators, index) {
-      if (index === generators.length) {
-        yield chunk;
-        return;
-      }
-      const { transform: transform2 = identityGenerator } = generators[index];
-      for await (const transformedChunk of transform2(chunk)) {
-        yield* transformChunk(transformedChunk, generators, index + 1);
-      }
-    };
-    finalChunks = async function* (generators) {
-      for (const [index, { final }] of Object.entries(generators)) {
-        yield* generatorFinalChunks(final, Number(index), generators);
-      }
-    };
-    generatorFinalChunks = async function* (final, index, generators) {
-      if (final === void 0) {
-        return;
-      }
-      for await (const finalChunk of final()) {
-        yield* transformChunk(finalChunk, generators, index + 1);
-      }
-    };
-    destroyTransform = callbackify(async ({ currentIterable }, error62) => {
-      if (currentIterable !== void 0) {
-        await (error62 ? currentIterable.throw(error62) : currentIterable.return());
-        return;
-      }
-      if (error62) {
-        throw error62;
-      }
-    });
-    identityGenerator = function* (chunk) {
-      yield chunk;
-    };
-  }
-});
-
-// node_modules/execa/lib/transform/run-sync.js
-var pushChunksSync, runTransformSync, transformChunkSync, finalChunksSync, generatorFinalChunksSync, identityGenerator2;
-var init_run_sync = __esm({
-  "node_modules/execa/lib/transform/run-sync.js"() {
-    pushChunksSync = (getChunksSync, getChunksArguments, transformStream, done) => {
-      try {
-        for (const chunk of getChunksSync(...getChunksArguments)) {
-          transformStream.push(chunk);
-        }
-        done();
-      } catch (error62) {
-        done(error62);
-      }
-    };
-    runTransformSync = (generators, chunks) => [
-      ...chunks.flatMap((chunk) => [...transformChunkSync(chunk, generators, 0)]),
-      ...finalChunksSync(generators)
-    ];
-    transformChunkSync = function* (chunk, generators, index) {
-      if (index === generators.length) {
-        yield chunk;
-        return;
-      }
-      const { transform: transform2 = identityGenerator2 } = generators[index];
-      for (const transformedChunk of transform2(chunk)) {
-        yield* transformChunkSync(transformedChunk, generators, index + 1);
-      }
-    };
-    finalChunksSync = function* (generators) {
-      for (const [index, { final }] of Object.entries(generators)) {
-        yield* generatorFinalChunksSync(final, Number(index), generators);
-      }
-    };
-    generatorFinalChunksSync = function* (final, index, generators) {
-      if (final === void 0) {
-        return;
-      }
-      for (const finalChunk of final()) {
-        yield* transformChunkSync(finalChunk, generators, index + 1);
-      }
-    };
-    identityGenerator2 = function* (chunk) {
-      yield chunk;
-    };
-  }
-});
-
-// node_modules/execa/lib/transform/generator.js
-import { Transform, getDefaultHighWaterMark } from "node:stream";
-var generatorToStream, runGeneratorsSync, addInternalGenerators;
-var init_generator = __esm({
-  "node_modules/execa/lib/transform/generator.js"() {
-    init_type();
-    init_split();
-    init_validate();
-    init_encoding_transform();
-    init_run_async();
-    init_run_sync();
-    generatorToStream = ({
-      value,
-      value: { transform: transform2, final, writableObjectMode, readableObjectMode },
-      optionName
-    }, { encoding }) => {
-      const state = {};
-      const generators = addInternalGenerators(value, encoding, optionName);
-      const transformAsync = isAsyncGenerator(transform2);
-      const finalAsync = isAsyncGenerator(final);
-      const transformMethod = transformAsync ? pushChunks.bind(void 0, transformChunk, state) : pushChunksSync.bind(void 0, transformChunkSync);
-      const finalMethod = transformAsync || finalAsync ? pushChunks.bind(void 0, finalChunks, state) : pushChunksSync.bind(void 0, finalChunksSync);
-      const destroyMethod = transformAsync || finalAsync ? destroyTransform.bind(void 0, state) : void 0;
-      const stream = new Transform({
-        writableObjectMode,
-        writableHighWaterMark: getDefaultHighWaterMark(writableObjectMode),
-        readableObjectMode,
-        readableHighWaterMark: getDefaultHighWaterMark(readableObjectMode),
-        transform(chunk, encoding2, done) {
-          transformMethod([chunk, generators, 0], this, done);
-        },
-        flush(done) {
-          finalMethod([generators], this, done);
-        },
-        destroy: destroyMethod
-      });
-      return { stream };
-    };
-    runGeneratorsSync = (chunks, stdioItems, encoding, isInput) => {
-      const generators = stdioItems.filter(({ type }) => type === "generator");
-      const reversedGenerators = isInput ? generators.reverse() : generators;
-      for (const { value, optionName } of reversedGenerators) {
-        const generators2 = addInternalGenerators(value, encoding, optionName);
-        chunks = runTransformSync(generators2, chunks);
-      }
-      return chunks;
-    };
-    addInternalGenerators = ({ transform: transform2, final, binary: binary2, writableObjectMode, readableObjectMode, preserveNewlines }, encoding, optionName) => {
-      const state = {};
-      return [
-        { transform: getValidateTransformInput(writableObjectMode, optionName) },
-        getEncodingTransformGenerator(binary2, encoding, writableObjectMode),
-        getSplitLinesGenerator(binary2, preserveNewlines, writableObjectMode, state),
-        { transform: transform2, final },
-        { transform: getValidateTransformReturn(readableObjectMode, optionName) },
-        getAppendNewlineGenerator({
-          binary: binary2,
-          preserveNewlines,
-          readableObjectMode,
-          state
-        })
-      ].filter(Boolean);
-    };
-  }
-});
-
-// node_modules/execa/lib/io/input-sync.js
-var addInputOptionsSync, getInputFdNumbers, addInputOptionSync, applySingleInputGeneratorsSync, validateSerializable;
-var init_input_sync = __esm({
-  "node_modules/execa/lib/io/input-sync.js"() {
-    init_generator();
-    init_uint_array();
-    init_type();
-    addInputOptionsSync = (fileDescriptors, options) => {
-      for (const fdNumber of getInputFdNumbers(fileDescriptors)) {
-        addInputOptionSync(fileDescriptors, fdNumber, options);
-      }
-    };
-    getInputFdNumbers = (fileDescriptors) => new Set(Object.entries(fileDescriptors).filter(([, { direction }]) => direction === "input").map(([fdNumber]) => Number(fdNumber)));
-    addInputOptionSync = (fileDescriptors, fdNumber, options) => {
-      const { stdioItems } = fileDescriptors[fdNumber];
-      const allStdioItems = stdioItems.filter(({ contents }) => contents !== void 0);
-      if (allStdioItems.length === 0) {
-        return;
-      }
-      if (fdNumber !== 0) {
-        const [{ type, optionName }] = allStdioItems;
-        throw new TypeError(`Only the \`stdin\` option, not \`${optionName}\`, can be ${TYPE_TO_MESSAGE[type]} with synchronous methods.`);
-      }
-      const allContents = allStdioItems.map(({ contents }) => contents);
-      const transformedContents = allContents.map((contents) => applySingleInputGeneratorsSync(contents, stdioItems));
-      options.input = joinToUint8Array(transformedContents);
-    };
-    applySingleInputGeneratorsSync = (contents, stdioItems) => {
-      const newContents = runGeneratorsSync(contents, stdioItems, "utf8", true);
-      validateSerializable(newContents);
-      return joinToUint8Array(newContents);
-    };
-    validateSerializable = (newContents) => {
-      const invalidItem = newContents.find((item) => typeof item !== "string" && !isUint8Array(item));
-      if (invalidItem !== void 0) {
-        throw new TypeError(`The \`stdin\` option is invalid: when passing objects as input, a transform must be used to serialize them to strings or Uint8Arrays: ${invalidItem}.`);
-      }
-    };
-  }
-});
-
-// node_modules/execa/lib/verbose/output.js
-var shouldLogOutput, fdUsesVerbose, PIPED_STDIO_VALUES, logLines, logLinesSync, isPipingStream, logLine;
-var init_output = __esm({
-  "node_modules/execa/lib/verbose/output.js"() {
-    init_encoding_option();
-    init_type();
-    init_log();
-    init_values();
-    shouldLogOutput = ({ stdioItems, encoding, verboseInfo, fdNumber }) => fdNumber !== "all" && isFullVerbose(verboseInfo, fdNumber) && !BINARY_ENCODINGS.has(encoding) && fdUsesVerbose(fdNumber) && (stdioItems.some(({ type, value }) => type === "native" && PIPED_STDIO_VALUES.has(value)) || stdioItems.every(({ type }) => TRANSFORM_TYPES.has(type)));
-    fdUsesVerbose = (fdNumber) => fdNumber === 1 || fdNumber === 2;
-    PIPED_STDIO_VALUES = /* @__PURE__ */ new Set(["pipe", "overlapped"]);
-    logLines = async (linesIterable, stream, fdNumber, verboseInfo) => {
-      for await (const line of linesIterable) {
-        if (!isPipingStream(stream)) {
-          logLine(line, fdNumber, verboseInfo);
-        }
-      }
-    };
-    logLinesSync = (linesArray, fdNumber, verboseInfo) => {
-      for (const line of linesArray) {
-        logLine(line, fdNumber, verboseInfo);
-      }
-    };
-    isPipingStream = (stream) => stream._readableState.pipes.length > 0;
-    logLine = (line, fdNumber, verboseInfo) => {
-      const verboseMessage = serializeVerboseMessage(line);
-      verboseLog({
-        type: "output",
-        verboseMessage,
-        fdNumber,
-        verboseInfo
-      });
-    };
-  }
-});
-
-// node_modules/execa/lib/io/output-sync.js
-import { writeFileSync, appendFileSync } from "node:fs";
-var transformOutputSync, transformOutputResultSync, runOutputGeneratorsSync, serializeChunks, logOutputSync, writeToFiles;
-var init_output_sync = __esm({
-  "node_modules/execa/lib/io/output-sync.js"() {
-    init_output();
-    init_generator();
-    init_split();
-    init_uint_array();
-    init_type();
-    init_max_buffer();
-    transformOutputSync = ({ fileDescriptors, syncResult: { output: output2 }, options, isMaxBuffer, verboseInfo }) => {
-      if (output2 === null) {
-        return { output: Array.from({ length: 3 }) };
-      }
-      const state = {};
-      const outputFiles = /* @__PURE__ */ new Set([]);
-      const transformedOutput = output2.map((result, fdNumber) => transformOutputResultSync({
-        result,
-        fileDescriptors,
-        fdNumber,
-        state,
-        outputFiles,
-        isMaxBuffer,
-        verboseInfo
-      }, options));
-      return { output: transformedOutput, ...state };
-    };
-    transformOutputResultSync = ({ result, fileDescriptors, fdNumber, state, outputFiles, isMaxBuffer, verboseInfo }, { buffer, encoding, lines: lines2, stripFinalNewline: stripFinalNewline2, maxBuffer }) => {
-      if (result === null) {
-        return;
-      }
-      const truncatedResult = truncateMaxBufferSync(result, isMaxBuffer, maxBuffer);
-      const uint8ArrayResult = bufferToUint8Array(truncatedResult);
-      const { stdioItems, objectMode } = fileDescriptors[fdNumber];
-      const chunks = runOutputGeneratorsSync([uint8ArrayResult], stdioItems, encoding, state);
-      const { serializedResult, finalResult = serializedResult } = serializeChunks({
-        chunks,
-        objectMode,
-        encoding,
-        lines: lines2,
-        stripFinalNewline: stripFinalNewline2,
-        fdNumber
-      });
-      logOutputSync({
-        serializedResult,
-        fdNumber,
-        state,
-        verboseInfo,
-        encoding,
-        stdioItems,
-        objectMode
-      });
-      const returnedResult = buffer[fdNumber] ? finalResult : void 0;
-      try {
-        if (state.error === void 0) {
-          writeToFiles(serializedResult, stdioItems, outputFiles);
-        }
-        return returnedResult;
-      } catch (error62) {
-        state.error = error62;
-        return returnedResult;
-      }
-    };
-    runOutputGeneratorsSync = (chunks, stdioItems, encoding, state) => {
-      try {
-        return runGeneratorsSync(chunks, stdioItems, encoding, false);
-      } catch (error62) {
-        state.error = error62;
-        return chunks;
-      }
-    };
-    serializeChunks = ({ chunks, objectMode, encoding, lines: lines2, stripFinalNewline: stripFinalNewline2, fdNumber }) => {
-      if (objectMode) {
-        return { serializedResult: chunks };
-      }
-      if (encoding === "buffer") {
-        return { serializedResult: joinToUint8Array(chunks) };
-      }
-      const serializedResult = joinToString(chunks, encoding);
-      if (lines2[fdNumber]) {
-        return { serializedResult, finalResult: splitLinesSync(serializedResult, !stripFinalNewline2[fdNumber], objectMode) };
-      }
-      return { serializedResult };
-    };
-    logOutputSync = ({ serializedResult, fdNumber, state, verboseInfo, encoding, stdioItems, objectMode }) => {
-      if (!shouldLogOutput({
-        stdioItems,
-        encoding,
-        verboseInfo,
-        fdNumber
-      })) {
-        return;
-      }
-      const linesArray = splitLinesSync(serializedResult, false, objectMode);
-      try {
-        logLinesSync(linesArray, fdNumber, verboseInfo);
-      } catch (error62) {
-        state.error ??= error62;
-      }
-    };
-    writeToFiles = (serializedResult, stdioItems, outputFiles) => {
-      for (const { path: path6, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
-        const pathString = typeof path6 === "string" ? path6 : path6.toString();
-        if (append || outputFiles.has(pathString)) {
-          appendFileSync(path6, serializedResult);
-        } else {
-          outputFiles.add(pathString);
-          writeFileSync(path6, serializedResult);
-        }
-      }
-    };
-  }
-});
-
-// node_modules/execa/lib/resolve/all-sync.js
-var getAllSync;
-var init_all_sync = __esm({
-  "node_modules/execa/lib/resolve/all-sync.js"() {
-    init_uint_array();
-    init_strip_newline();
-    getAllSync = ([, stdout, stderr], options) => {
-      if (!options.all) {
-        return;
-      }
-      if (stdout === void 0) {
-        return stderr;
-      }
-      if (stderr === void 0) {
-        return stdout;
-      }
-      if (Array.isArray(stdout)) {
-        return Array.isArray(stderr) ? [...stdout, ...stderr] : [...stdout, stripNewline(stderr, options, "all")];
-      }
-      if (Array.isArray(stderr)) {
-        return [stripNewline(stdout, options, "all"), ...stderr];
-      }
-      if (isUint8Array(stdout) && isUint8Array(stderr)) {
-        return concatUint8Arrays([stdout, stderr]);
-      }
-      return `${stdout}${stderr}`;
-    };
-  }
-});
-
-// node_modules/execa/lib/resolve/exit-async.js
-import { once as once4 } from "node:events";
-var waitForExit, waitForExitOrError, waitForSubprocessExit, waitForSuccessfulExit, isSubprocessErrorExit, isFailedExit;
-var init_exit_async = __esm({
-  "node_modules/execa/lib/resolve/exit-async.js"() {
-    init_final_error();
-    waitForExit = async (subprocess, context2) => {
-      const [exitCode, signal] = await waitForExitOrError(subprocess);
-      context2.isForcefullyTerminated ??= false;
-      return [exitCode, signal];
-    };
-    waitForExitOrError = async (subprocess) => {
-      const [spawnPayload, exitPayload] = await Promise.allSettled([
-        once4(subprocess, "spawn"),
-        once4(subprocess, "exit")
-      ]);
-      if (spawnPayload.status === "rejected") {
-        return [];
-      }
-      return exitPayload.status === "rejected" ? waitForSubprocessExit(subprocess) : exitPayload.value;
-    };
-    waitForSubprocessExit = async (subprocess) => {
-      try {
-        return await once4(subprocess, "exit");
-      } catch {
-        return waitForSubprocessExit(subprocess);
-      }
-    };
-    waitForSuccessfulExit = async (exitPromise) => {
-      const [exitCode, signal] = await exitPromise;
-      if (!isSubprocessErrorExit(exitCode, signal) && isFailedExit(exitCode, signal)) {
-        throw new DiscardedError();
-      }
-      return [exitCode, signal];
-    };
-    isSubprocessErrorExit = (exitCode, signal) => exitCode === void 0 && signal === void 0;
-    isFailedExit = (exitCode, signal) => exitCode !== 0 || signal !== null;
-  }
-});
-
-// node_modules/execa/lib/resolve/exit-sync.js
-var getExitResultSync, getResultError;
-var init_exit_sync = __esm({
-  "node_modules/execa/lib/resolve/exit-sync.js"() {
-    init_final_error();
-    init_max_buffer();
-    init_exit_async();
-    getExitResultSync = ({ error: error62, status: exitCode, signal, output: output2 }, { maxBuffer }) => {
-      const resultError = getResultError(error62, exitCode, signal);
-      const timedOut = resultError?.code === "ETIMEDOUT";
-      const isMaxBuffer = isMaxBufferSync(resultError, output2, maxBuffer);
-      return {
-        resultError,
-        exitCode,
-        signal,
-        timedOut,
-        isMaxBuffer
-      };
-    };
-    getResultError = (error62, exitCode, signal) => {
-      if (error62 !== void 0) {
-        return error62;
-      }
-      return isFailedExit(exitCode, signal) ? new DiscardedError() : void 0;
-    };
-  }
-});
-
-// node_modules/execa/lib/methods/main-sync.js
-import { spawnSync } from "node:child_process";
-var execaCoreSync, handleSyncArguments, normalizeSyncOptions, validateSyncOptions, throwInvalidSyncOption, spawnSubprocessSync, runSubprocessSync, normalizeSpawnSyncOptions, getSyncResult;
-var init_main_sync = __esm({
-  "node_modules/execa/lib/methods/main-sync.js"() {
-    init_command();
-    init_options();
-    init_shell();
-    init_result();
-    init_reject();
-    init_handle_sync();
-    init_strip_newline();
-    init_input_sync();
-    init_output_sync();
-    init_max_buffer();
-    init_all_sync();
-    init_exit_sync();
-    execaCoreSync = (rawFile, rawArguments, rawOptions) => {
-      const { file: file2, commandArguments, command, escapedCommand, startTime, verboseInfo, options, fileDescriptors } = handleSyncArguments(rawFile, rawArguments, rawOptions);
-      const result = spawnSubprocessSync({
-        file: file2,
-        commandArguments,
-        options,
-        command,
-        escapedCommand,
-        verboseInfo,
-        fileDescriptors,
-        startTime
-      });
-      return handleResult(result, verboseInfo, options);
-    };
-    handleSyncArguments = (rawFile, rawArguments, rawOptions) => {
-      const { command, escapedCommand, startTime, verboseInfo } = handleCommand(rawFile, rawArguments, rawOptions);
-      const syncOptions = normalizeSyncOptions(rawOptions);
-      const { file: file2, commandArguments, options } = normalizeOptions(rawFile, rawArguments, syncOptions);
-      validateSyncOptions(options);
-      const fileDescriptors = handleStdioSync(options, verboseInfo);
-      return {
-        file: file2,
-        commandArguments,
-        command,
-        escapedCommand,
-        startTime,
-        verboseInfo,
-        options,
-        fileDescriptors
-      };
-    };
-    normalizeSyncOptions = (options) => options.node && !options.ipc ? { ...options, ipc: false } : options;
-    validateSyncOptions = ({ ipc, ipcInput, detached, cancelSignal }) => {
-      if (ipcInput) {
-        throwInvalidSyncOption("ipcInput");
-      }
-      if (ipc) {
-        throwInvalidSyncOption("ipc: true");
-      }
-      if (detached) {
-        throwInvalidSyncOption("detached: true");
-      }
-      if (cancelSignal) {
-        throwInvalidSyncOption("cancelSignal");
-      }
-    };
-    throwInvalidSyncOption = (value) => {
-      throw new TypeError(`The "${value}" option cannot be used with synchronous methods.`);
-    };
-    spawnSubprocessSync = ({ file: file2, commandArguments, options, command, escapedCommand, verboseInfo, fileDescriptors, startTime }) => {
-      const syncResult = runSubprocessSync({
-        file: file2,
-        commandArguments,
-        options,
-        command,
-        escapedCommand,
-        fileDescriptors,
-        startTime
-      });
-      if (syncResult.failed) {
-        return syncResult;
-      }
-      const { resultError, exitCode, signal, timedOut, isMaxBuffer } = getExitResultSync(syncResult, options);
-      const { output: output2, error: error62 = resultError } = transformOutputSync({
-        fileDescriptors,
-        syncResult,
-        options,
-        isMaxBuffer,
-        verboseInfo
-      });
-      const stdio = output2.map((stdioOutput, fdNumber) => stripNewline(stdioOutput, options, fdNumber));
-      const all = stripNewline(getAllSync(output2, options), options, "all");
-      return getSyncResult({
-        error: error62,
-        exitCode,
-        signal,
-        timedOut,
-        isMaxBuffer,
-        stdio,
-        all,
-        options,
-        command,
-        escapedCommand,
-        startTime
-      });
-    };
-    runSubprocessSync = ({ file: file2, commandArguments, options, command, escapedCommand, fileDescriptors, startTime }) => {
-      try {
-        addInputOptionsSync(fileDescriptors, options);
-        const normalizedOptions = normalizeSpawnSyncOptions(options);
-        return spawnSync(...concatenateShell(file2, commandArguments, normalizedOptions));
-      } catch (error62) {
-        return makeEarlyError({
-          error: error62,
-          command,
-          escapedCommand,
-          fileDescriptors,
-          options,
-          startTime,
-          isSync: true
-        });
-      }
-    };
-    normalizeSpawnSyncOptions = ({ encoding, maxBuffer, ...options }) => ({ ...options, encoding: "buffer", maxBuffer: getMaxBufferSync(maxBuffer) });
-    getSyncResult = ({ error: error62, exitCode, signal, timedOut, isMaxBuffer, stdio, all, options, command, escapedCommand, startTime }) => error62 === void 0 ? makeSuccessResult({
-      command,
-      escapedCommand,
-      stdio,
-      all,
-      ipcOutput: [],
-      options,
-      startTime
-    }) : makeError({
-      error: error62,
-      command,
-      escapedCommand,
-      timedOut,
-      isCanceled: false,
-      isGracefullyCanceled: false,
-      isMaxBuffer,
-      isForcefullyTerminated: false,
-      exitCode,
-      signal,
-      stdio,
-      all,
-      ipcOutput: [],
-      options,
-      startTime,
-      isSync: true
-    });
-  }
-});
-
-// node_modules/execa/lib/ipc/get-one.js
-import { once as once5, on as on2 } from "node:events";
-var getOneMessage, getOneMessageAsync, getMessage, throwOnDisconnect2, throwOnStrictError;
-var init_get_one = __esm({
-  "node_modules/execa/lib/ipc/get-one.js"() {
-    init_validation();
-    init_forward();
-    init_reference();
-    getOneMessage = ({ anyProcess, channel, isSubprocess, ipc }, { reference = true, filter } = {}) => {
-      validateIpcMethod({
-        methodName: "getOneMessage",
-        isSubprocess,
-        ipc,
-        isConnected: isConnected(anyProcess)
-      });
-      return getOneMessageAsync({
-        anyProcess,
-        channel,
-        isSubprocess,
-        filter,
-        reference
-      });
-    };
-    getOneMessageAsync = async ({ anyProcess, channel, isSubprocess, filter, reference }) => {
-      addReference(channel, reference);
-      const ipcEmitter = getIpcEmitter(anyProcess, channel, isSubprocess);
-      const controller = new AbortController();
-      try {
-        return await Promise.race([
-          getMessage(ipcEmitter, filter, controller),
-          throwOnDisconnect2(ipcEmitter, isSubprocess, controller),
-          throwOnStrictError(ipcEmitter, isSubprocess, controller)
-        ]);
-      } catch (error62) {
-        disconnect(anyProcess);
-        throw error62;
-      } finally {
-        controller.abort();
-        removeReference(channel, reference);
-      }
-    };
-    getMessage = async (ipcEmitter, filter, { signal }) => {
-      if (filter === void 0) {
-        const [message] = await once5(ipcEmitter, "message", { signal });
-        return message;
-      }
-      for await (const [message] of on2(ipcEmitter, "message", { signal })) {
-        if (filter(message)) {
-          return message;
-        }
-      }
-    };
-    throwOnDisconnect2 = async (ipcEmitter, isSubprocess, { signal }) => {
-      await once5(ipcEmitter, "disconnect", { signal });
-      throwOnEarlyDisconnect(isSubprocess);
-    };
-    throwOnStrictError = async (ipcEmitter, isSubprocess, { signal }) => {
-      const [error62] = await once5(ipcEmitter, "strict:error", { signal });
-      throw getStrictResponseError(error62, isSubprocess);
-    };
-  }
-});
-
-// node_modules/execa/lib/ipc/get-each.js
-import { once as once6, on as on3 } from "node:events";
-var getEachMessage, loopOnMessages, stopOnDisconnect, abortOnStrictError, iterateOnMessages, throwIfStrictError;
-var init_get_each = __esm({
-  "node_modules/execa/lib/ipc/get-each.js"() {
-    init_validation();
-    init_forward();
-    init_reference();
-    getEachMessage = ({ anyProcess, channel, isSubprocess, ipc }, { reference = true } = {}) => loopOnMessages({
-      anyProcess,
-      channel,
-      isSubprocess,
-      ipc,
-      shouldAwait: !isSubprocess,
-      reference
-    });
-    loopOnMessages = ({ anyProcess, channel, isSubprocess, ipc, shouldAwait, reference }) => {
-      validateIpcMethod({
-        methodName: "getEachMessage",
-        isSubprocess,
-        ipc,
-        isConnected: isConnected(anyProcess)
-      });
-      addReference(channel, reference);
-      const ipcEmitter = getIpcEmitter(anyProcess, channel, isSubprocess);
-      const controller = new AbortController();
-      const state = {};
-      stopOnDisconnect(anyProcess, ipcEmitter, controller);
-      abortOnStrictError({
-        ipcEmitter,
-        isSubprocess,
-        controller,
-        state
-      });
-      return iterateOnMessages({
-        anyProcess,
-        channel,
-        ipcEmitter,
-        isSubprocess,
-        shouldAwait,
-        controller,
-        state,
-        reference
-      });
-    };
-    stopOnDisconnect = async (anyProcess, ipcEmitter, controller) => {
-      try {
-        await once6(ipcEmitter, "disconnect", { signal: controller.signal });
-        controller.abort();
-      } catch {
-      }
-    };
-    abortOnStrictError = async ({ ipcEmitter, isSubprocess, controller, state }) => {
-      try {
-        const [error62] = await once6(ipcEmitter, "strict:error", { signal: controller.signal });
-        state.error = getStrictResponseError(error62, isSubprocess);
-        controller.abort();
-      } catch {
-      }
-    };
-    iterateOnMessages = async function* ({ anyProcess, channel, ipcEmitter, isSubprocess, shouldAwait, controller, state, reference }) {
-      try {
-        for await (const [message] of on3(ipcEmitter, "message", { signal: controller.signal })) {
-          throwIfStrictError(state);
-          yield message;
-        }
-      } catch {
-        throwIfStrictError(state);
-      } finally {
-        controller.abort();
-        removeReference(channel, reference);
-        if (!isSubprocess) {
-          disconnect(anyProcess);
-        }
-        if (shouldAwait) {
-          await anyProcess;
-        }
-      }
-    };
-    throwIfStrictError = ({ error: error62 }) => {
-      if (error62) {
-        throw error62;
-      }
-    };
-  }
-});
-
-// node_modules/execa/lib/ipc/methods.js
-import process8 from "node:process";
-var addIpcMethods, getIpcExport, getIpcMethods;
-var init_methods = __esm({
-  "node_modules/execa/lib/ipc/methods.js"() {
-    init_send();
-    init_get_one();
-    init_get_each();
-    init_graceful();
-    addIpcMethods = (subprocess, { ipc }) => {
-      Object.assign(subprocess, getIpcMethods(subprocess, false, ipc));
-    };
-    getIpcExport = () => {
-      const anyProcess = process8;
-      const isSubprocess = true;
-      const ipc = process8.channel !== void 0;
-      return {
-        ...getIpcMethods(anyProcess, isSubprocess, ipc),
-        getCancelSignal: getCancelSignal.bind(void 0, {
-          anyProcess,
-          channel: anyProcess.channel,
-          isSubprocess,
-          ipc
-        })
-      };
-    };
-    getIpcMethods = (anyProcess, isSubprocess, ipc) => ({
-      sendMessage: sendMessage.bind(void 0, {
-        anyProcess,
-        channel: anyProcess.channel,
-        isSubprocess,
-        ipc
-      }),
-      getOneMessage: getOneMessage.bind(void 0, {
-        anyProcess,
-        channel: anyProcess.channel,
-        isSubprocess,
-        ipc
-      }),
-      getEachMessage: getEachMessage.bind(void 0, {
-        anyProcess,
-        channel: anyProcess.channel,
-        isSubprocess,
-        ipc
-      })
-    });
-  }
-});
-
-// node_modules/execa/lib/return/early-error.js
-import { ChildProcess as ChildProcess2 } from "node:child_process";
-import {
-  PassThrough,
-  Readable,
-  Writable,
-  Duplex
-} from "node:stream";
-var handleEarlyError, createDummyStreams, createDummyStream, readable, writable, duplex, handleDummyPromise;
-var init_early_error = __esm({
-  "node_modules/execa/lib/return/early-error.js"() {
-    init_handle();
-    init_result();
-    init_reject();
-    handleEarlyError = ({ error: error62, command, escapedCommand, fileDescriptors, options, startTime, verboseInfo }) => {
-      cleanupCustomStreams(fileDescriptors);
-      const subprocess = new ChildProcess2();
-      createDummyStreams(subprocess, fileDescriptors);
-      Object.assign(subprocess, { readable, writable, duplex });
-      const earlyError = makeEarlyError({
-        error: error62,
-        command,
-        escapedCommand,
-        fileDescriptors,
-        options,
-        startTime,
-        isSync: false
-      });
-      const promise2 = handleDummyPromise(earlyError, verboseInfo, options);
-      return { subprocess, promise: promise2 };
-    };
-    createDummyStreams = (subprocess, fileDescriptors) => {
-      const stdin = createDummyStream();
-      const stdout = createDummyStream();
-      const stderr = createDummyStream();
-      const extraStdio = Array.from({ length: fileDescriptors.length - 3 }, createDummyStream);
-      const all = createDummyStream();
-      const stdio = [stdin, stdout, stderr, ...extraStdio];
-      Object.assign(subprocess, {
-        stdin,
-        stdout,
-        stderr,
-        all,
-        stdio
-      });
-    };
-    createDummyStream = () => {
-      const stream = new PassThrough();
-      stream.end();
-      return stream;
-    };
-    readable = () => new Readable({ read() {
-    } });
-    writable = () => new Writable({ write() {
-    } });
-    duplex = () => new Duplex({ read() {
-    }, write() {
-    } });
-    handleDummyPromise = async (error62, verboseInfo, options) => handleResult(error62, verboseInfo, options);
-  }
-});
-
-// node_modules/execa/lib/stdio/handle-async.js
-import { createReadStream, createWriteStream } from "node:fs";
-import { Buffer as Buffer4 } from "node:buffer";
-import { Readable as Readable2, Writable as Writable2, Duplex as Duplex2 } from "node:stream";
-var handleStdioAsync, forbiddenIfAsync, addProperties2, addPropertiesAsync;
-var init_handle_async = __esm({
-  "node_modules/execa/lib/stdio/handle-async.js"() {
-    init_generator();
-    init_handle();
-    init_type();
-    handleStdioAsync = (options, verboseInfo) => handleStdio(addPropertiesAsync, options, verboseInfo, false);
-    forbiddenIfAsync = ({ type, optionName }) => {
-      throw new TypeError(`The \`${optionName}\` option cannot be ${TYPE_TO_MESSAGE[type]}.`);
-    };
-    addProperties2 = {
-      fileNumber: forbiddenIfAsync,
-      generator: generatorToStream,
-      asyncGenerator: generatorToStream,
-      nodeStream: ({ value }) => ({ stream: value }),
-      webTransform({ value: { transform: transform2, writableObjectMode, readableObjectMode } }) {
-        const objectMode = writableObjectMode || readableObjectMode;
-        const stream = Duplex2.fromWeb(transform2, { objectMode });
-        return { stream };
-      },
-      duplex: ({ value: { transform: transform2 } }) => ({ stream: transform2 }),
-      native() {
-      }
-    };
-    addPropertiesAsync = {
-      input: {
-        ...addProperties2,
-        fileUrl: ({ value }) => ({ stream: createReadStream(value) }),
-        filePath: ({ value: { file: file2 } }) => ({ stream: createReadStream(file2) }),
-        webStream: ({ value }) => ({ stream: Readable2.fromWeb(value) }),
-        iterable: ({ value }) => ({ stream: Readable2.from(value) }),
-        asyncIterable: ({ value }) => ({ stream: Readable2.from(value) }),
-        string: ({ value }) => ({ stream: Readable2.from(value) }),
-        uint8Array: ({ value }) => ({ stream: Readable2.from(Buffer4.from(value)) })
-      },
-      output: {
-        ...addProperties2,
-        fileUrl: ({ value }) => ({ stream: createWriteStream(value) }),
-        filePath: ({ value: { file: file2, append } }) => ({ stream: createWriteStream(file2, append ? { flags: "a" } : {}) }),
-        webStream: ({ value }) => ({ stream: Writable2.fromWeb(value) }),
-        iterable: forbiddenIfAsync,
-        asyncIterable: forbiddenIfAsync,
-        string: forbiddenIfAsync,
-        uint8Array: forbiddenIfAsync
-      }
-    };
-  }
-});
-
-// node_modules/@sindresorhus/merge-streams/index.js
-import { on as on4, once as once7 } from "node:events";
-import { PassThrough as PassThroughStream, getDefaultHighWaterMark as getDefaultHighWaterMark2 } from "node:stream";
-import { finished as finished2 } from "node:stream/promises";
-function mergeStreams(streams) {
-  if (!Array.isArray(streams)) {
-    throw new TypeError(`Expected an array, got \`${typeof streams}\`.`);
-  }
-  for (const stream of streams) {
-    validateStream(stream);
-  }
-  const objectMode = streams.some(({ readableObjectMode }) => readableObjectMode);
-  const highWaterMark = getHighWaterMark(streams, objectMode);
-  const passThroughStream = new MergedStream({
-    objectMode,
-    writableHighWaterMark: highWaterMark,
-    readableHighWaterMark: highWaterMark
-  });
-  for (const stream of streams) {
-    passThroughStream.add(stream);
-  }
-  return passThroughStream;
-}
-var getHighWaterMark, MergedStream, onMergedStreamFinished, onMergedStreamEnd, onInputStreamsUnpipe, validateStream, endWhenStreamsDone, afterMergedStreamFinished, onInputStreamEnd, onInputStreamUnpipe, endStream, errorOrAbortStream, isAbortError, abortStream, errorStream, noop2, updateMaxListeners, PASSTHROUGH_LISTENERS_COUNT, PASSTHROUGH_LISTENERS_PER_STREAM;
-var init_merge_streams = __esm({
-  "node_modules/@sindresorhus/merge-streams/index.js"() {
-    getHighWaterMark = (streams, objectMode) => {
-      if (streams.length === 0) {
-        return getDefaultHighWaterMark2(objectMode);
-      }
-      const highWaterMarks = streams.filter(({ readableObjectMode }) => readableObjectMode === objectMode).map(({ readableHighWaterMark }) => readableHighWaterMark);
-      return Math.max(...highWaterMarks);
-    };
-    MergedStream = class extends PassThroughStream {
-      #streams = /* @__PURE__ */ new Set([]);
-      #ended = /* @__PURE__ */ new Set([]);
-      #aborted = /* @__PURE__ */ new Set([]);
-      #onFinished;
-      #unpipeEvent = /* @__PURE__ */ Symbol("unpipe");
-      #streamPromises = /* @__PURE__ */ new WeakMap();
-      add(stream) {
-        validateStream(stream);
-        if (this.#streams.has(stream)) {
-          return;
-        }
-        this.#streams.add(stream);
-        this.#onFinished ??= onMergedStreamFinished(this, this.#streams, this.#unpipeEvent);
-        const streamPromise = endWhenStreamsDone({
-          passThroughStream: this,
-          stream,
-          streams: this.#streams,
-          ended: this.#ended,
-          aborted: this.#aborted,
-          onFinished: this.#onFinished,
-          unpipeEvent: this.#unpipeEvent
-        });
-        this.#streamPromises.set(stream, streamPromise);
-        stream.pipe(this, { end: false });
-      }
-      async remove(stream) {
-        validateStream(stream);
-        if (!this.#streams.has(stream)) {
-          return false;
-        }
-        const streamPromise = this.#streamPromises.get(stream);
-        if (streamPromise === void 0) {
-          return false;
-        }
-        this.#streamPromises.delete(stream);
-        stream.unpipe(this);
-        await streamPromise;
-        return true;
-      }
-    };
-    onMergedStreamFinished = async (passThroughStream, streams, unpipeEvent) => {
-      updateMaxListeners(passThroughStream, PASSTHROUGH_LISTENERS_COUNT);
-      const controller = new AbortController();
-      try {
-        await Promise.race([
-          onMergedStreamEnd(passThroughStream, controller),
-          onInputStreamsUnpipe(passThroughStream, streams, unpipeEvent, controller)
-        ]);
-      } finally {
-        controller.abort();
-        updateMaxListeners(passThroughStream, -PASSTHROUGH_LISTENERS_COUNT);
-      }
-    };
-    onMergedStreamEnd = async (passThroughStream, { signal }) => {
-      try {
-        await finished2(passThroughStream, { signal, cleanup: true });
-      } catch (error62) {
-        errorOrAbortStream(passThroughStream, error62);
-        throw error62;
-      }
-    };
-    onInputStreamsUnpipe = async (passThroughStream, streams, unpipeEvent, { signal }) => {
-      for await (const [unpipedStream] of on4(passThroughStream, "unpipe", { signal })) {
-        if (streams.has(unpipedStream)) {
-          unpipedStream.emit(unpipeEvent);
-        }
-      }
-    };
-    validateStream = (stream) => {
-      if (typeof stream?.pipe !== "function") {
-        throw new TypeError(`Expected a readable stream, got: \`${typeof stream}\`.`);
-      }
-    };
-    endWhenStreamsDone = async ({ passThroughStream, stream, streams, ended, aborted: aborted3, onFinished, unpipeEvent }) => {
-      updateMaxListeners(passThroughStream, PASSTHROUGH_LISTENERS_PER_STREAM);
-      const controller = new AbortController();
-      try {
-        await Promise.race([
-          afterMergedStreamFinished(onFinished, stream, controller),
-          onInputStreamEnd({
-            passThroughStream,
-            stream,
-            streams,
-            ended,
-            aborted: aborted3,
-            controller
-          }),
-          onInputStreamUnpipe({
-            stream,
-            streams,
-            ended,
-            aborted: aborted3,
-            unpipeEvent,
-            controller
-          })
-        ]);
-      } finally {
-        controller.abort();
-        updateMaxListeners(passThroughStream, -PASSTHROUGH_LISTENERS_PER_STREAM);
-      }
-      if (streams.size > 0 && streams.size === ended.size + aborted3.size) {
-        if (ended.size === 0 && aborted3.size > 0) {
-          abortStream(passThroughStream);
-        } else {
-          endStream(passThroughStream);
-        }
-      }
-    };
-    afterMergedStreamFinished = async (onFinished, stream, { signal }) => {
-      try {
-        await onFinished;
-        if (!signal.aborted) {
-          abortStream(stream);
-        }
-      } catch (error62) {
-        if (!signal.aborted) {
-          errorOrAbortStream(stream, error62);
-        }
-      }
-    };
-    onInputStreamEnd = async ({ passThroughStream, stream, streams, ended, aborted: aborted3, controller: { signal } }) => {
-      try {
-        await finished2(stream, {
-          signal,
-          cleanup: true,
-          readable: true,
-          writable: false
-        });
-        if (streams.has(stream)) {
-          ended.add(stream);
-        }
-      } catch (error62) {
-        if (signal.aborted || !streams.has(stream)) {
-          return;
-        }
-        if (isAbortError(error62)) {
-          aborted3.add(stream);
-        } else {
-          errorStream(passThroughStream, error62);
-        }
-      }
-    };
-    onInputStreamUnpipe = async ({ stream, streams, ended, aborted: aborted3, unpipeEvent, controller: { signal } }) => {
-      await once7(stream, unpipeEvent, { signal });
-      if (!stream.readable) {
-        return once7(signal, "abort", { signal });
-      }
-      streams.delete(stream);
-      ended.delete(stream);
-      aborted3.delete(stream);
-    };
-    endStream = (stream) => {
-      if (stream.writable) {
-        stream.end();
-      }
-    };
-    errorOrAbortStream = (stream, error62) => {
-      if (isAbortError(error62)) {
-        abortStream(stream);
-      } else {
-        errorStream(stream, error62);
-      }
-    };
-    isAbortError = (error62) => error62?.code === "ERR_STREAM_PREMATURE_CLOSE";
-    abortStream = (stream) => {
-      if (stream.readable || stream.writable) {
-        stream.destroy();
-      }
-    };
-    errorStream = (stream, error62) => {
-      if (!stream.destroyed) {
-        stream.once("error", noop2);
-        stream.destroy(error62);
-      }
-    };
-    noop2 = () => {
-    };
-    updateMaxListeners = (passThroughStream, increment2) => {
-      const maxListeners = passThroughStream.getMaxListeners();
-      if (maxListeners !== 0 && maxListeners !== Number.POSITIVE_INFINITY) {
-        passThroughStream.setMaxListeners(maxListeners + increment2);
-      }
-    };
-    PASSTHROUGH_LISTENERS_COUNT = 2;
-    PASSTHROUGH_LISTENERS_PER_STREAM = 1;
-  }
-});
-
-// node_modules/execa/lib/io/pipeline.js
-import { finished as finished3 } from "node:stream/promises";
-var pipeStreams, onSourceFinish, endDestinationStream, onDestinationFinish, abortSourceStream;
-var init_pipeline = __esm({
-  "node_modules/execa/lib/io/pipeline.js"() {
-    init_standard_stream();
-    pipeStreams = (source2, destination) => {
-      source2.pipe(destination);
-      onSourceFinish(source2, destination);
-      onDestinationFinish(source2, destination);
-    };
-    onSourceFinish = async (source2, destination) => {
-      if (isStandardStream(source2) || isStandardStream(destination)) {
-        return;
-      }
-      try {
-        await finished3(source2, { cleanup: true, readable: true, writable: false });
-      } catch {
-      }
-      endDestinationStream(destination);
-    };
-    endDestinationStream = (destination) => {
-      if (destination.writable) {
-        destination.end();
-      }
-    };
-    onDestinationFinish = async (source2, destination) => {
-      if (isStandardStream(source2) || isStandardStream(destination)) {
-        return;
-      }
-      try {
-        await finished3(destination, { cleanup: true, readable: false, writable: true });
-      } catch {
-      }
-      abortSourceStream(source2);
-    };
-    abortSourceStream = (source2) => {
-      if (source2.readable) {
-        source2.destroy();
-      }
-    };
-  }
-});
-
-// node_modules/execa/lib/io/output-async.js
-var pipeOutputAsync, pipeTransform, SUBPROCESS_STREAM_PROPERTIES, pipeStdioItem, setStandardStreamMaxListeners, MAX_LISTENERS_INCREMENT;
-var init_output_async = __esm({
-  "node_modules/execa/lib/io/output-async.js"() {
-    init_merge_streams();
-    init_standard_stream();
-    init_max_listeners();
-    init_type();
-    init_pipeline();
-    pipeOutputAsync = (subprocess, fileDescriptors, controller) => {
-      const pipeGroups = /* @__PURE__ */ new Map();
-      for (const [fdNumber, { stdioItems, direction }] of Object.entries(fileDescriptors)) {
-        for (const { stream } of stdioItems.filter(({ type }) => TRANSFORM_TYPES.has(type))) {
-          pipeTransform(subprocess, stream, direction, fdNumber);
-        }
-        for (const { stream } of stdioItems.filter(({ type }) => !TRANSFORM_TYPES.has(type))) {
-          pipeStdioItem({
-            subprocess,
-            stream,
-            direction,
-            fdNumber,
-            pipeGroups,
-            controller
-          });
-        }
-      }
-      for (const [outputStream, inputStreams] of pipeGroups.entries()) {
-        const inputStream = inputStreams.length === 1 ? inputStreams[0] : mergeStreams(inputStreams);
-        pipeStreams(inputStream, outputStream);
-      }
-    };
-    pipeTransform = (subprocess, stream, direction, fdNumber) => {
-      if (direction === "output") {
-        pipeStreams(subprocess.stdio[fdNumber], stream);
-      } else {
-        pipeStreams(stream, subprocess.stdio[fdNumber]);
-      }
-      const streamProperty = SUBPROCESS_STREAM_PROPERTIES[fdNumber];
-      if (streamProperty !== void 0) {
-        subprocess[streamProperty] = stream;
-      }
-      subprocess.stdio[fdNumber] = stream;
-    };
-    SUBPROCESS_STREAM_PROPERTIES = ["stdin", "stdout", "stderr"];
-    pipeStdioItem = ({ subprocess, stream, direction, fdNumber, pipeGroups, controller }) => {
-      if (stream === void 0) {
-        return;
-      }
-      setStandardStreamMaxListeners(stream, controller);
-      const [inputStream, outputStream] = direction === "output" ? [stream, subprocess.stdio[fdNumber]] : [subprocess.stdio[fdNumber], stream];
-      const outputStreams = pipeGroups.get(inputStream) ?? [];
-      pipeGroups.set(inputStream, [...outputStreams, outputStream]);
-    };
-    setStandardStreamMaxListeners = (stream, { signal }) => {
-      if (isStandardStream(stream)) {
-        incrementMaxListeners(stream, MAX_LISTENERS_INCREMENT, signal);
-      }
-    };
-    MAX_LISTENERS_INCREMENT = 2;
-  }
-});
-
-// node_modules/signal-exit/dist/mjs/signals.js
-var signals;
-var init_signals2 = __esm({
-  "node_modules/signal-exit/dist/mjs/signals.js"() {
-    signals = [];
-    signals.push("SIGHUP", "SIGINT", "SIGTERM");
-    if (process.platform !== "win32") {
-      signals.push(
-        "SIGALRM",
-        "SIGABRT",
-        "SIGVTALRM",
-        "SIGXCPU",
-        "SIGXFSZ",
-        "SIGUSR2",
-        "SIGTRAP",
-        "SIGSYS",
-        "SIGQUIT",
-        "SIGIOT"
-        // should detect profiler and enable/disable accordingly.
-        // see #21
-        // 'SIGPROF'
-      );
-    }
-    if (process.platform === "linux") {
-      signals.push("SIGIO", "SIGPOLL", "SIGPWR", "SIGSTKFLT");
-    }
-  }
-});
-
-// node_modules/signal-exit/dist/mjs/index.js
-var processOk, kExitEmitter, global2, ObjectDefineProperty, Emitter, SignalExitBase, signalExitWrap, SignalExitFallback, SignalExit, process9, onExit, load, unload;
-var init_mjs = __esm({
-  "node_modules/signal-exit/dist/mjs/index.js"() {
-    init_signals2();
-    processOk = (process10) => !!process10 && typeof process10 === "object" && typeof process10.removeListener === "function" && typeof process10.emit === "function" && typeof process10.reallyExit === "function" && typeof process10.listeners === "function" && typeof process10.kill === "function" && typeof process10.pid === "number" && typeof process10.on === "function";
-    kExitEmitter = /* @__PURE__ */ Symbol.for("signal-exit emitter");
-    global2 = globalThis;
-    ObjectDefineProperty = Object.defineProperty.bind(Object);
-    Emitter = class {
-      emitted = {
-        afterExit: false,
-        exit: false
-      };
-      listeners = {
-        afterExit: [],
-        exit: []
-      };
-      count = 0;
-      id = Math.random();
-      constructor() {
-        if (global2[kExitEmitter]) {
-          return global2[kExitEmitter];
-        }
-        ObjectDefineProperty(global2, kExitEmitter, {
-          value: this,
-          writable: false,
-          enumerable: false,
-          configurable: false
-        });
-      }
-      on(ev, fn) {
-        this.listeners[ev].push(fn);
-      }
-      removeListener(ev, fn) {
-        const list2 = this.listeners[ev];
-        const i2 = list2.indexOf(fn);
-        if (i2 === -1) {
-          return;
-        }
-        if (i2 === 0 && list2.length === 1) {
-          list2.length = 0;
-        } else {
-          list2.splice(i2, 1);
-        }
-      }
-      emit(ev, code, signal) {
-        if (this.emitted[ev]) {
-          return false;
-        }
-        this.emitted[ev] = true;
-        let ret = false;
-        for (const fn of this.listeners[ev]) {
-          ret = fn(code, signal) === true || ret;
-        }
-        if (ev === "exit") {
-          ret = this.emit("afterExit", code, signal) || ret;
-        }
-        return ret;
-      }
-    };
-    SignalExitBase = class {
-    };
-    signalExitWrap = (handler) => {
-      return {
-        onExit(cb, opts) {
-          return handler.onExit(cb, opts);
-        },
-        load() {
-          return handler.load();
-        },
-        unload() {
-          return handler.unload();
-        }
-      };
-    };
-    SignalExitFallback = class extends SignalExitBase {
-      onExit() {
-        return () => {
-        };
-      }
-      load() {
-      }
-      unload() {
-      }
-    };
-    SignalExit = class extends SignalExitBase {
-      // "SIGHUP" throws an `ENOSYS` error on Windows,
-      // so use a supported signal instead
-      /* c8 ignore start */
-      #hupSig = process9.platform === "win32" ? "SIGINT" : "SIGHUP";
-      /* c8 ignore stop */
-      #emitter = new Emitter();
-      #process;
-      #originalProcessEmit;
-      #originalProcessReallyExit;
-      #sigListeners = {};
-      #loaded = false;
-      constructor(process10) {
-        super();
-        this.#process = process10;
-        this.#sigListeners = {};
-        for (const sig of signals) {
-          this.#sigListeners[sig] = () => {
-            const listeners = this.#process.listeners(sig);
-            let { count: count2 } = this.#emitter;
-            const p = process10;
-            if (typeof p.__signal_exit_emitter__ === "object" && typeof p.__signal_exit_emitter__.count === "number") {
-              count2 += p.__signal_exit_emitter__.count;
-            }
-            if (listeners.length === count2) {
-              this.unload();
-              const ret = this.#emitter.emit("exit", null, sig);
-              const s = sig === "SIGHUP" ? this.#hupSig : sig;
-              if (!ret)
-                process10.kill(process10.pid, s);
-            }
-          };
-        }
-        this.#originalProcessReallyExit = process10.reallyExit;
-        this.#originalProcessEmit = process10.emit;
-      }
-      onExit(cb, opts) {
-        if (!processOk(this.#process)) {
-          return () => {
-          };
-        }
-        if (this.#loaded === false) {
-          this.load();
-        }
-        const ev = opts?.alwaysLast ? "afterExit" : "exit";
-        this.#emitter.on(ev, cb);
-        return () => {
-          this.#emitter.removeListener(ev, cb);
-          if (this.#emitter.listeners["exit"].length === 0 && this.#emitter.listeners["afterExit"].length === 0) {
-            this.unload();
-          }
-        };
-      }
-      load() {
-        if (this.#loaded) {
-          return;
-        }
-        this.#loaded = true;
-        this.#emitter.count += 1;
-        for (const sig of signals) {
-          try {
-            const fn = this.#sigListeners[sig];
-            if (fn)
-              this.#process.on(sig, fn);
-          } catch (_) {
-          }
-        }
-        this.#process.emit = (ev, ...a2) => {
-          return this.#processEmit(ev, ...a2);
-        };
-        this.#process.reallyExit = (code) => {
-          return this.#processReallyExit(code);
-        };
-      }
-      unload() {
-        if (!this.#loaded) {
-          return;
-        }
-        this.#loaded = false;
-        signals.forEach((sig) => {
-          const listener = this.#sigListeners[sig];
-          if (!listener) {
-            throw new Error("Listener not defined for signal: " + sig);
-          }
-          try {
-            this.#process.removeListener(sig, listener);
-          } catch (_) {
-          }
-        });
-        this.#process.emit = this.#originalProcessEmit;
-        this.#process.reallyExit = this.#originalProcessReallyExit;
-        this.#emitter.count -= 1;
-      }
-      #processReallyExit(code) {
-        if (!processOk(this.#process)) {
-          return 0;
-        }
-        this.#process.exitCode = code || 0;
-        this.#emitter.emit("exit", this.#process.exitCode, null);
-        return this.#originalProcessReallyExit.call(this.#process, this.#process.exitCode);
-      }
-      #processEmit(ev, ...args) {
-        const og = this.#originalProcessEmit;
-        if (ev === "exit" && processOk(this.#process)) {
-          if (typeof args[0] === "number") {
-            this.#process.exitCode = args[0];
-          }
-          const ret = og.call(this.#process, ev, ...args);
-          this.#emitter.emit("exit", this.#process.exitCode, null);
-          return ret;
-        } else {
-          return og.call(this.#process, ev, ...args);
-        }
-      }
-    };
-    process9 = globalThis.process;
-    ({
-      onExit: (
-        /**
-         * Called when the process is exiting, whether via signal, explicit
-         * exit, or running out of stuff to do.
-         *
-         * If the global process object is not suitable for instrumentation,
-         * then this will be a no-op.
-         *
-         * Returns a function that may be used to unload signal-exit.
-         */
-        onExit
-      ),
-      load: (
-        /**
-         * Load the listeners.  Likely you never need to call this, unless
-         * doing a rather deep integration with signal-exit functionality.
-         * Mostly exposed for the benefit of testing.
-         *
-         * @internal
-         */
-        load
-      ),
-      unload: (
-        /**
-         * Unload the listeners.  Likely you never need to call this, unless
-         * doing a rather deep integration with signal-exit functionality.
-         * Mostly exposed for the benefit of testing.
-         *
-         * @internal
-         */
-        unload
-      )
-    } = signalExitWrap(processOk(process9) ? new SignalExit(process9) : new SignalExitFallback()));
-  }
-});
-
-// node_modules/execa/lib/terminate/cleanup.js
-import { addAbortListener as addAbortListener2 } from "node:events";
-var cleanupOnExit;
-var init_cleanup = __esm({
-  "node_modules/execa/lib/terminate/cleanup.js"() {
-    init_mjs();
-    cleanupOnExit = (subprocess, { cleanup, detached }, { signal }) => {
-      if (!cleanup || detached) {
-        return;
-      }
-      const removeExitHandler = onExit(() => {
-        subprocess.kill();
-      });
-      addAbortListener2(signal, () => {
-        removeExitHandler();
-      });
-    };
-  }
-});
-
-// node_modules/execa/lib/pipe/pipe-arguments.js
-var normalizePipeArguments, getDestinationStream, getDestination, mapDestinationArguments, getSourceStream;
-var init_pipe_arguments = __esm({
-  "node_modules/execa/lib/pipe/pipe-arguments.js"() {
-    init_parameters();
-    init_duration();
-    init_fd_options();
-    init_file_url();
-    normalizePipeArguments = ({ source: source2, sourcePromise, boundOptions, createNested }, ...pipeArguments) => {
-      const startTime = getStartTime();
-      const {
-        destination,
-        destinationStream,
-        destinationError,
-        from,
-        unpipeSignal
-      } = getDestinationStream(boundOptions, createNested, pipeArguments);
-      const { sourceStream, sourceError } = getSourceStream(source2, from);
-      const { options: sourceOptions, fileDescriptors } = SUBPROCESS_OPTIONS.get(source2);
-      return {
-        sourcePromise,
-        sourceStream,
-        sourceOptions,
-        sourceError,
-        destination,
-        destinationStream,
-        destinationError,
-        unpipeSignal,
-        fileDescriptors,
-        startTime
-      };
-    };
-    getDestinationStream = (boundOptions, createNested, pipeArguments) => {
-      try {
-        const {
-          destination,
-          pipeOptions: { from, to, unpipeSignal } = {}
-        } = getDestination(boundOptions, createNested, ...pipeArguments);
-        const destinationStream = getToStream(destination, to);
-        return {
-          destination,
-          destinationStream,
-          from,
-          unpipeSignal
-        };
-      } catch (error62) {
-        return { destinationError: error62 };
-      }
-    };
-    getDestination = (boundOptions, createNested, firstArgument, ...pipeArguments) => {
-      if (Array.isArray(firstArgument)) {
-        const destination = createNested(mapDestinationArguments, boundOptions)(firstArgument, ...pipeArguments);
-        return { destination, pipeOptions: boundOptions };
-      }
-      if (typeof firstArgument === "string" || firstArgument instanceof URL || isDenoExecPath(firstArgument)) {
-        if (Object.keys(boundOptions).length > 0) {
-          throw new TypeError('Please use .pipe("file", ..., options) or .pipe(execa("file", ..., options)) instead of .pipe(options)("file", ...).');
-        }
-        const [rawFile, rawArguments, rawOptions] = normalizeParameters(firstArgument, ...pipeArguments);
-        const destination = createNested(mapDestinationArguments)(rawFile, rawArguments, rawOptions);
-        return { destination, pipeOptions: rawOptions };
-      }
-      if (SUBPROCESS_OPTIONS.has(firstArgument)) {
-        if (Object.keys(boundOptions).length > 0) {
-          throw new TypeError("Please use .pipe(options)`command` or .pipe($(options)`command`) instead of .pipe(options)($`command`).");
-        }
-        return { destination: firstArgument, pipeOptions: pipeArguments[0] };
-      }
-      throw new TypeError(`The first argument must be a template string, an options object, or an Execa subprocess: ${firstArgument}`);
-    };
-    mapDestinationArguments = ({ options }) => ({ options: { ...options, stdin: "pipe", piped: true } });
-    getSourceStream = (source2, from) => {
-      try {
-        const sourceStream = getFromStream(source2, from);
-        return { sourceStream };
-      } catch (error62) {
-        return { sourceError: error62 };
-      }
-    };
-  }
-});
-
-// node_modules/execa/lib/pipe/throw.js
-var handlePipeArgumentsError, getPipeArgumentsError, createNonCommandError, PIPE_COMMAND_MESSAGE;
-var init_throw = __esm({
-  "node_modules/execa/lib/pipe/throw.js"() {
-    init_result();
-    init_pipeline();
-    handlePipeArgumentsError = ({
-      sourceStream,
-      sourceError,
-      destinationStream,
-      destinationError,
-      fileDescriptors,
-      sourceOptions,
-      startTime
-    }) => {
-      const error62 = getPipeArgumentsError({
-        sourceStream,
-        sourceError,
-        destinationStream,
-        destinationError
-      });
-      if (error62 !== void 0) {
-        throw createNonCommandError({
-          error: error62,
-          fileDescriptors,
-          sourceOptions,
-          startTime
-        });
-      }
-    };
-    getPipeArgumentsError = ({ sourceStream, sourceError, destinationStream, destinationError }) => {
-      if (sourceError !== void 0 && destinationError !== void 0) {
-        return destinationError;
-      }
-      if (destinationError !== void 0) {
-        abortSourceStream(sourceStream);
-        return destinationError;
-      }
-      if (sourceError !== void 0) {
-        endDestinationStream(destinationStream);
-        return sourceError;
-      }
-    };
-    createNonCommandError = ({ error: error62, fileDescriptors, sourceOptions, startTime }) => makeEarlyError({
-      error: error62,
-      command: PIPE_COMMAND_MESSAGE,
-      escapedCommand: PIPE_COMMAND_MESSAGE,
-      fileDescriptors,
-      options: sourceOptions,
-      startTime,
-      isSync: false
-    });
-    PIPE_COMMAND_MESSAGE = "source.pipe(destination)";
-  }
-});
-
-// node_modules/execa/lib/pipe/sequence.js
-var waitForBothSubprocesses;
-var init_sequence = __esm({
-  "node_modules/execa/lib/pipe/sequence.js"() {
-    waitForBothSubprocesses = async (subprocessPromises) => {
-      const [
-        { status: sourceStatus, reason: sourceReason, value: sourceResult = sourceReason },
-        { status: destinationStatus, reason: destinationReason, value: destinationResult = destinationReason }
-      ] = await subprocessPromises;
-      if (!destinationResult.pipedFrom.includes(sourceResult)) {
-        destinationResult.pipedFrom.push(sourceResult);
-      }
-      if (destinationStatus === "rejected") {
-        throw destinationResult;
-      }
-      if (sourceStatus === "rejected") {
-        throw sourceResult;
-      }
-      return destinationResult;
-    };
-  }
-});
-
-// node_modules/execa/lib/pipe/streaming.js
-import { finished as finished4 } from "node:stream/promises";
-var pipeSubprocessStream, pipeFirstSubprocessStream, pipeMoreSubprocessStream, cleanupMergedStreamsMap, MERGED_STREAMS, SOURCE_LISTENERS_PER_PIPE, DESTINATION_LISTENERS_PER_PIPE;
-var init_streaming = __esm({
-  "node_modules/execa/lib/pipe/streaming.js"() {
-    init_merge_streams();
-    init_max_listeners();
-    init_pipeline();
-    pipeSubprocessStream = (sourceStream, destinationStream, maxListenersController) => {
-      const mergedStream = MERGED_STREAMS.has(destinationStream) ? pipeMoreSubprocessStream(sourceStream, destinationStream) : pipeFirstSubprocessStream(sourceStream, destinationStream);
-      incrementMaxListeners(sourceStream, SOURCE_LISTENERS_PER_PIPE, maxListenersController.signal);
-      incrementMaxListeners(destinationStream, DESTINATION_LISTENERS_PER_PIPE, maxListenersController.signal);
-      cleanupMergedStreamsMap(destinationStream);
-      return mergedStream;
-    };
-    pipeFirstSubprocessStream = (sourceStream, destinationStream) => {
-      const mergedStream = mergeStreams([sourceStream]);
-      pipeStreams(mergedStream, destinationStream);
-      MERGED_STREAMS.set(destinationStream, mergedStream);
-      return mergedStream;
-    };
-    pipeMoreSubprocessStream = (sourceStream, destinationStream) => {
-      const mergedStream = MERGED_STREAMS.get(destinationStream);
-      mergedStream.add(sourceStream);
-      return mergedStream;
-    };
-    cleanupMergedStreamsMap = async (destinationStream) => {
-      try {
-        await finished4(destinationStream, { cleanup: true, readable: false, writable: true });
-      } catch {
-      }
-      MERGED_STREAMS.delete(destinationStream);
-    };
-    MERGED_STREAMS = /* @__PURE__ */ new WeakMap();
-    SOURCE_LISTENERS_PER_PIPE = 2;
-    DESTINATION_LISTENERS_PER_PIPE = 1;
-  }
-});
-
-// node_modules/execa/lib/pipe/abort.js
-import { aborted as aborted2 } from "node:util";
-var unpipeOnAbort, unpipeOnSignalAbort;
-var init_abort = __esm({
-  "node_modules/execa/lib/pipe/abort.js"() {
-    init_throw();
-    unpipeOnAbort = (unpipeSignal, unpipeContext) => unpipeSignal === void 0 ? [] : [unpipeOnSignalAbort(unpipeSignal, unpipeContext)];
-    unpipeOnSignalAbort = async (unpipeSignal, { sourceStream, mergedStream, fileDescriptors, sourceOptions, startTime }) => {
-      await aborted2(unpipeSignal, sourceStream);
-      await mergedStream.remove(sourceStream);
-      const error62 = new Error("Pipe canceled by `unpipeSignal` option.");
-      throw createNonCommandError({
-        error: error62,
-        fileDescriptors,
-        sourceOptions,
-        startTime
-      });
-    };
-  }
-});
-
-// node_modules/execa/lib/pipe/setup.js
-var pipeToSubprocess, handlePipePromise, getSubprocessPromises;
-var init_setup = __esm({
-  "node_modules/execa/lib/pipe/setup.js"() {
-    init_is_plain_obj();
-    init_pipe_arguments();
-    init_throw();
-    init_sequence();
-    init_streaming();
-    init_abort();
-    pipeToSubprocess = (sourceInfo, ...pipeArguments) => {
-      if (isPlainObject2(pipeArguments[0])) {
-        return pipeToSubprocess.bind(void 0, {
-          ...sourceInfo,
-          boundOptions: { ...sourceInfo.boundOptions, ...pipeArguments[0] }
-        });
-      }
-      const { destination, ...normalizedInfo } = normalizePipeArguments(sourceInfo, ...pipeArguments);
-      const promise2 = handlePipePromise({ ...normalizedInfo, destination });
-      promise2.pipe = pipeToSubprocess.bind(void 0, {
-        ...sourceInfo,
-        source: destination,
-        sourcePromise: promise2,
-        boundOptions: {}
-      });
-      return promise2;
-    };
-    handlePipePromise = async ({
-      sourcePromise,
-      sourceStream,
-      sourceOptions,
-      sourceError,
-      destination,
-      destinationStream,
-      destinationError,
-      unpipeSignal,
-      fileDescriptors,
-      startTime
-    }) => {
-      const subprocessPromises = getSubprocessPromises(sourcePromise, destination);
-      handlePipeArgumentsError({
-        sourceStream,
-        sourceError,
-        destinationStream,
-        destinationError,
-        fileDescriptors,
-        sourceOptions,
-        startTime
-      });
-      const maxListenersController = new AbortController();
-      try {
-        const mergedStream = pipeSubprocessStream(sourceStream, destinationStream, maxListenersController);
-        return await Promise.race([
-          waitForBothSubprocesses(subprocessPromises),
-          ...unpipeOnAbort(unpipeSignal, {
-            sourceStream,
-            mergedStream,
-            sourceOptions,
-            fileDescriptors,
-            startTime
-          })
-        ]);
-      } finally {
-        maxListenersController.abort();
-      }
-    };
-    getSubprocessPromises = (sourcePromise, destination) => Promise.allSettled([sourcePromise, destination]);
-  }
-});
-
-// node_modules/execa/lib/io/iterate.js
-import { on as on5 } from "node:events";
-import { getDefaultHighWaterMark as getDefaultHighWaterMark3 } from "node:stream";
-var iterateOnSubprocessStream, stopReadingOnExit, iterateForResult, stopReadingOnStreamEnd, iterateOnStream, DEFAULT_OBJECT_HIGH_WATER_MARK, HIGH_WATER_MARK, iterateOnData, getGenerators;
-var init_iterate = __esm({
-  "node_modules/execa/lib/io/iterate.js"() {
-    init_encoding_transform();
-    init_split();
-    init_run_sync();
-    iterateOnSubprocessStream = ({ subprocessStdout, subprocess, binary: binary2, shouldEncode, encoding, preserveNewlines }) => {
-      const controller = new AbortController();
-      stopReadingOnExit(subprocess, controller);
-      return iterateOnStream({
-        stream: subprocessStdout,
-        controller,
-        binary: binary2,
-        shouldEncode: !subprocessStdout.readableObjectMode && shouldEncode,
-        encoding,
-        shouldSplit: !subprocessStdout.readableObjectMode,
-        preserveNewlines
-      });
-    };
-    stopReadingOnExit = async (subprocess, controller) => {
-      try {
-        await subprocess;
-      } catch {
-      } finally {
-        controller.abort();
-      }
-    };
-    iterateForResult = ({ stream, onStreamEnd, lines: lines2, encoding, stripFinalNewline: stripFinalNewline2, allMixed }) => {
-      const controller = new AbortController();
-      stopReadingOnStreamEnd(onStreamEnd, controller, stream);
-      const objectMode = stream.readableObjectMode && !allMixed;
-      return iterateOnStream({
-        stream,
-        controller,
-        binary: encoding === "buffer",
-        shouldEncode: !objectMode,
-        encoding,
-        shouldSplit: !objectMode && lines2,
-        preserveNewlines: !stripFinalNewline2
-      });
-    };
-    stopReadingOnStreamEnd = async (onStreamEnd, controller, stream) => {
-      try {
-        await onStreamEnd;
-      } catch {
-        stream.destroy();
-      } finally {
-        controller.abort();
-      }
-    };
-    iterateOnStream = ({ stream, controller, binary: binary2, shouldEncode, encoding, shouldSplit, preserveNewlines }) => {
-      const onStdoutChunk = on5(stream, "data", {
-        signal: controller.signal,
-        highWaterMark: HIGH_WATER_MARK,
-        // Backward compatibility with older name for this option
-        // See https://github.com/nodejs/node/pull/52080#discussion_r1525227861
-        // @todo Remove after removing support for Node 21
-        highWatermark: HIGH_WATER_MARK
-      });
-      return iterateOnData({
-        onStdoutChunk,
-        controller,
-        binary: binary2,
-        shouldEncode,
-        encoding,
-        shouldSplit,
-        preserveNewlines
-      });
-    };
-    DEFAULT_OBJECT_HIGH_WATER_MARK = getDefaultHighWaterMark3(true);
-    HIGH_WATER_MARK = DEFAULT_OBJECT_HIGH_WATER_MARK;
-    iterateOnData = async function* ({ onStdoutChunk, controller, binary: binary2, shouldEncode, encoding, shouldSplit, preserveNewlines }) {
-      const generators = getGenerators({
-        binary: binary2,
-        shouldEncode,
-        encoding,
-        shouldSplit,
-        preserveNewlines
-      });
-      try {
-        for await (const [chunk] of onStdoutChunk) {
-          yield* transformChunkSync(chunk, generators, 0);
-        }
-      } catch (error62) {
-        if (!controller.signal.aborted) {
-          throw error62;
-        }
-      } finally {
-        yield* finalChunksSync(generators);
-      }
-    };
-    getGenerators = ({ binary: binary2, shouldEncode, encoding, shouldSplit, preserveNewlines }) => [
-      getEncodingTransformGenerator(binary2, encoding, !shouldEncode),
-      getSplitLinesGenerator(binary2, preserveNewlines, !shouldSplit, {})
-    ].filter(Boolean);
-  }
-});
-
-// node_modules/execa/lib/io/contents.js
-import { setImmediate as setImmediate2 } from "node:timers/promises";
-var getStreamOutput, logOutputAsync, resumeStream, getStreamContents2, getBufferedData, handleBufferedData;
-var init_contents2 = __esm({
-  "node_modules/execa/lib/io/contents.js"() {
-    init_source();
-    init_uint_array();
-    init_output();
-    init_iterate();
-    init_max_buffer();
-    init_strip_newline();
-    getStreamOutput = async ({ stream, onStreamEnd, fdNumber, encoding, buffer, maxBuffer, lines: lines2, allMixed, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => {
-      const logPromise = logOutputAsync({
-        stream,
-        onStreamEnd,
-        fdNumber,
-        encoding,
-        allMixed,
-        verboseInfo,
-        streamInfo
-      });
-      if (!buffer) {
-        await Promise.all([resumeStream(stream), logPromise]);
-        return;
-      }
-      const stripFinalNewlineValue = getStripFinalNewline(stripFinalNewline2, fdNumber);
-      const iterable = iterateForResult({
-        stream,
-        onStreamEnd,
-        lines: lines2,
-        encoding,
-        stripFinalNewline: stripFinalNewlineValue,
-        allMixed
-      });
-      const [output2] = await Promise.all([
-        getStreamContents2({
-          stream,
-          iterable,
-          fdNumber,
-          encoding,
-          maxBuffer,
-          lines: lines2
-        }),
-        logPromise
-      ]);
-      return output2;
-    };
-    logOutputAsync = async ({ stream, onStreamEnd, fdNumber, encoding, allMixed, verboseInfo, streamInfo: { fileDescriptors } }) => {
-      if (!shouldLogOutput({
-        stdioItems: fileDescriptors[fdNumber]?.stdioItems,
-        encoding,
-        verboseInfo,
-        fdNumber
-      })) {
-        return;
-      }
-      const linesIterable = iterateForResult({
-        stream,
-        onStreamEnd,
-        lines: true,
-        encoding,
-        stripFinalNewline: true,
-        allMixed
-      });
-      await logLines(linesIterable, stream, fdNumber, verboseInfo);
-    };
-    resumeStream = async (stream) => {
-      await setImmediate2();
-      if (stream.readableFlowing === null) {
-        stream.resume();
-      }
-    };
-    getStreamContents2 = async ({ stream, stream: { readableObjectMode }, iterable, fdNumber, encoding, maxBuffer, lines: lines2 }) => {
-      try {
-        if (readableObjectMode || lines2) {
-          return await getStreamAsArray(iterable, { maxBuffer });
-        }
-        if (encoding === "buffer") {
-          return new Uint8Array(await getStreamAsArrayBuffer(iterable, { maxBuffer }));
-        }
-        return await getStreamAsString(iterable, { maxBuffer });
-      } catch (error62) {
-        return handleBufferedData(handleMaxBuffer({
-          error: error62,
-          stream,
-          readableObjectMode,
-          lines: lines2,
-          encoding,
-          fdNumber
-        }));
-      }
-    };
-    getBufferedData = async (streamPromise) => {
-      try {
-        return await streamPromise;
-      } catch (error62) {
-        return handleBufferedData(error62);
-      }
-    };
-    handleBufferedData = ({ bufferedData }) => isArrayBuffer(bufferedData) ? new Uint8Array(bufferedData) : bufferedData;
-  }
-});
-
-// node_modules/execa/lib/resolve/wait-stream.js
-import { finished as finished5 } from "node:stream/promises";
-var waitForStream, handleStdinDestroy, spyOnStdinDestroy, setStdinCleanedUp, handleStreamError, shouldIgnoreStreamError, isInputFileDescriptor, isStreamAbort, isStreamEpipe;
-var init_wait_stream = __esm({
-  "node_modules/execa/lib/resolve/wait-stream.js"() {
-    waitForStream = async (stream, fdNumber, streamInfo, { isSameDirection, stopOnExit = false } = {}) => {
-      const state = handleStdinDestroy(stream, streamInfo);
-      const abortController = new AbortController();
-      try {
-        await Promise.race([
-          ...stopOnExit ? [streamInfo.exitPromise] : [],
-          finished5(stream, { cleanup: true, signal: abortController.signal })
-        ]);
-      } catch (error62) {
-        if (!state.stdinCleanedUp) {
-          handleStreamError(error62, fdNumber, streamInfo, isSameDirection);
-        }
-      } finally {
-        abortController.abort();
-      }
-    };
-    handleStdinDestroy = (stream, { originalStreams: [originalStdin], subprocess }) => {
-      const state = { stdinCleanedUp: false };
-      if (stream === originalStdin) {
-        spyOnStdinDestroy(stream, subprocess, state);
-      }
-      return state;
-    };
-    spyOnStdinDestroy = (subprocessStdin, subprocess, state) => {
-      const { _destroy } = subprocessStdin;
-      subprocessStdin._destroy = (...destroyArguments) => {
-        setStdinCleanedUp(subprocess, state);
-        _destroy.call(subprocessStdin, ...destroyArguments);
-      };
-    };
-    setStdinCleanedUp = ({ exitCode, signalCode }, state) => {
-      if (exitCode !== null || signalCode !== null) {
-        state.stdinCleanedUp = true;
-      }
-    };
-    handleStreamError = (error62, fdNumber, streamInfo, isSameDirection) => {
-      if (!shouldIgnoreStreamError(error62, fdNumber, streamInfo, isSameDirection)) {
-        throw error62;
-      }
-    };
-    shouldIgnoreStreamError = (error62, fdNumber, streamInfo, isSameDirection = true) => {
-      if (streamInfo.propagating) {
-        return isStreamEpipe(error62) || isStreamAbort(error62);
-      }
-      streamInfo.propagating = true;
-      return isInputFileDescriptor(streamInfo, fdNumber) === isSameDirection ? isStreamEpipe(error62) : isStreamAbort(error62);
-    };
-    isInputFileDescriptor = ({ fileDescriptors }, fdNumber) => fdNumber !== "all" && fileDescriptors[fdNumber].direction === "input";
-    isStreamAbort = (error62) => error62?.code === "ERR_STREAM_PREMATURE_CLOSE";
-    isStreamEpipe = (error62) => error62?.code === "EPIPE";
-  }
-});
-
-// node_modules/execa/lib/resolve/stdio.js
-var waitForStdioStreams, waitForSubprocessStream;
-var init_stdio = __esm({
-  "node_modules/execa/lib/resolve/stdio.js"() {
-    init_contents2();
-    init_wait_stream();
-    waitForStdioStreams = ({ subprocess, encoding, buffer, maxBuffer, lines: lines2, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => subprocess.stdio.map((stream, fdNumber) => waitForSubprocessStream({
-      stream,
-      fdNumber,
-      encoding,
-      buffer: buffer[fdNumber],
-      maxBuffer: maxBuffer[fdNumber],
-      lines: lines2[fdNumber],
-      allMixed: false,
-      stripFinalNewline: stripFinalNewline2,
-      verboseInfo,
-      streamInfo
-    }));
-    waitForSubprocessStream = async ({ stream, fdNumber, encoding, buffer, maxBuffer, lines: lines2, allMixed, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => {
-      if (!stream) {
-        return;
-      }
-      const onStreamEnd = waitForStream(stream, fdNumber, streamInfo);
-      if (isInputFileDescriptor(streamInfo, fdNumber)) {
-        await onStreamEnd;
-        return;
-      }
-      const [output2] = await Promise.all([
-        getStreamOutput({
-          stream,
-          onStreamEnd,
-          fdNumber,
-          encoding,
-          buffer,
-          maxBuffer,
-          lines: lines2,
-          allMixed,
-          stripFinalNewline: stripFinalNewline2,
-          verboseInfo,
-          streamInfo
-        }),
-        onStreamEnd
-      ]);
-      return output2;
-    };
-  }
-});
-
-// node_modules/execa/lib/resolve/all-async.js
-var makeAllStream, waitForAllStream, getAllStream, getAllMixed;
-var init_all_async = __esm({
-  "node_modules/execa/lib/resolve/all-async.js"() {
-    init_merge_streams();
-    init_stdio();
-    makeAllStream = ({ stdout, stderr }, { all }) => all && (stdout || stderr) ? mergeStreams([stdout, stderr].filter(Boolean)) : void 0;
-    waitForAllStream = ({ subprocess, encoding, buffer, maxBuffer, lines: lines2, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => waitForSubprocessStream({
-      ...getAllStream(subprocess, buffer),
-      fdNumber: "all",
-      encoding,
-      maxBuffer: maxBuffer[1] + maxBuffer[2],
-      lines: lines2[1] || lines2[2],
-      allMixed: getAllMixed(subprocess),
-      stripFinalNewline: stripFinalNewline2,
-      verboseInfo,
-      streamInfo
-    });
-    getAllStream = ({ stdout, stderr, all }, [, bufferStdout, bufferStderr]) => {
-      const buffer = bufferStdout || bufferStderr;
-      if (!buffer) {
-        return { stream: all, buffer };
-      }
-      if (!bufferStdout) {
-        return { stream: stderr, buffer };
-      }
-      if (!bufferStderr) {
-        return { stream: stdout, buffer };
-      }
-      return { stream: all, buffer };
-    };
-    getAllMixed = ({ all, stdout, stderr }) => all && stdout && stderr && stdout.readableObjectMode !== stderr.readableObjectMode;
-  }
-});
-
-// node_modules/execa/lib/verbose/ipc.js
-var shouldLogIpc, logIpcOutput;
-var init_ipc = __esm({
-  "node_modules/execa/lib/verbose/ipc.js"() {
-    init_log();
-    init_values();
-    shouldLogIpc = (verboseInfo) => isFullVerbose(verboseInfo, "ipc");
-    logIpcOutput = (message, verboseInfo) => {
-      const verboseMessage = serializeVerboseMessage(message);
-      verboseLog({
-        type: "ipc",
-        verboseMessage,
-        fdNumber: "ipc",
-        verboseInfo
-      });
-    };
-  }
-});
-
-// node_modules/execa/lib/ipc/buffer-messages.js
-var waitForIpcOutput, getBufferedIpcOutput;
-var init_buffer_messages = __esm({
-  "node_modules/execa/lib/ipc/buffer-messages.js"() {
-    init_max_buffer();
-    init_ipc();
-    init_specific();
-    init_get_each();
-    waitForIpcOutput = async ({
-      subprocess,
-      buffer: bufferArray,
-      maxBuffer: maxBufferArray,
-      ipc,
-      ipcOutput,
-      verboseInfo
-    }) => {
-      if (!ipc) {
-        return ipcOutput;
-      }
-      const isVerbose2 = shouldLogIpc(verboseInfo);
-      const buffer = getFdSpecificValue(bufferArray, "ipc");
-      const maxBuffer = getFdSpecificValue(maxBufferArray, "ipc");
-      for await (const message of loopOnMessages({
-        anyProcess: subprocess,
-        channel: subprocess.channel,
-        isSubprocess: false,
-        ipc,
-        shouldAwait: false,
-        reference: true
-      })) {
-        if (buffer) {
-          checkIpcMaxBuffer(subprocess, ipcOutput, maxBuffer);
-          ipcOutput.push(message);
-        }
-        if (isVerbose2) {
-          logIpcOutput(message, verboseInfo);
-        }
-      }
-      return ipcOutput;
-    };
-    getBufferedIpcOutput = async (ipcOutputPromise, ipcOutput) => {
-      await Promise.allSettled([ipcOutputPromise]);
-      return ipcOutput;
-    };
-  }
-});
-
-// node_modules/execa/lib/resolve/wait-subprocess.js
-import { once as once8 } from "node:events";
-var waitForSubprocessResult, waitForOriginalStreams, waitForCustomStreamsEnd, throwOnSubprocessError;
-var init_wait_subprocess = __esm({
-  "node_modules/execa/lib/resolve/wait-subprocess.js"() {
-    init_is_stream();
-    init_timeout();
-    init_cancel();
-    init_graceful2();
-    init_standard_stream();
-    init_type();
-    init_contents2();
-    init_buffer_messages();
-    init_ipc_input();
-    init_all_async();
-    init_stdio();
-    init_exit_async();
-    init_wait_stream();
-    waitForSubprocessResult = async ({
-      subprocess,
-      options: {
-        encoding,
-        buffer,
-        maxBuffer,
-        lines: lines2,
-        timeoutDuration: timeout,
-        cancelSignal,
-        gracefulCancel,
-        forceKillAfterDelay,
-        stripFinalNewline: stripFinalNewline2,
-        ipc,
-        ipcInput
-      },
-      context: context2,
-      verboseInfo,
-      fileDescriptors,
-      originalStreams,
-      onInternalError,
-      controller
-    }) => {
-      const exitPromise = waitForExit(subprocess, context2);
-      const streamInfo = {
-        originalStreams,
-        fileDescriptors,
-        subprocess,
-        exitPromise,
-        propagating: false
-      };
-      const stdioPromises = waitForStdioStreams({
-        subprocess,
-        encoding,
-        buffer,
-        maxBuffer,
-        lines: lines2,
-        stripFinalNewline: stripFinalNewline2,
-        verboseInfo,
-        streamInfo
-      });
-      const allPromise = waitForAllStream({
-        subprocess,
-        encoding,
-        buffer,
-        maxBuffer,
-        lines: lines2,
-        stripFinalNewline: stripFinalNewline2,
-        verboseInfo,
-        streamInfo
-      });
-      const ipcOutput = [];
-      const ipcOutputPromise = waitForIpcOutput({
-        subprocess,
-        buffer,
-        maxBuffer,
-        ipc,
-        ipcOutput,
-        verboseInfo
-      });
-      const originalPromises = waitForOriginalStreams(originalStreams, subprocess, streamInfo);
-      const customStreamsEndPromises = waitForCustomStreamsEnd(fileDescriptors, streamInfo);
-      try {
-        return await Promise.race([
-          Promise.all([
-            {},
-            waitForSuccessfulExit(exitPromise),
-            Promise.all(stdioPromises),
-            allPromise,
-            ipcOutputPromise,
-            sendIpcInput(subprocess, ipcInput),
-            ...originalPromises,
-            ...customStreamsEndPromises
-          ]),
-          onInternalError,
-          throwOnSubprocessError(subprocess, controller),
-          ...throwOnTimeout(subprocess, timeout, context2, controller),
-          ...throwOnCancel({
-            subprocess,
-            cancelSignal,
-            gracefulCancel,
-            context: context2,
-            controller
-          }),
-          ...throwOnGracefulCancel({
-            subprocess,
-            cancelSignal,
-            gracefulCancel,
-            forceKillAfterDelay,
-            context: context2,
-            controller
-          })
-        ]);
-      } catch (error62) {
-        context2.terminationReason ??= "other";
-        return Promise.all([
-          { error: error62 },
-          exitPromise,
-          Promise.all(stdioPromises.map((stdioPromise) => getBufferedData(stdioPromise))),
-          getBufferedData(allPromise),
-          getBufferedIpcOutput(ipcOutputPromise, ipcOutput),
-          Promise.allSettled(originalPromises),
-          Promise.allSettled(customStreamsEndPromises)
-        ]);
-      }
-    };
-    waitForOriginalStreams = (originalStreams, subprocess, streamInfo) => originalStreams.map((stream, fdNumber) => stream === subprocess.stdio[fdNumber] ? void 0 : waitForStream(stream, fdNumber, streamInfo));
-    waitForCustomStreamsEnd = (fileDescriptors, streamInfo) => fileDescriptors.flatMap(({ stdioItems }, fdNumber) => stdioItems.filter(({ value, stream = value }) => isStream(stream, { checkOpen: false }) && !isStandardStream(stream)).map(({ type, value, stream = value }) => waitForStream(stream, fdNumber, streamInfo, {
-      isSameDirection: TRANSFORM_TYPES.has(type),
-      stopOnExit: type === "native"
-    })));
-    throwOnSubprocessError = async (subprocess, { signal }) => {
-      const [error62] = await once8(subprocess, "error", { signal });
-      throw error62;
-    };
-  }
-});
-
-// node_modules/execa/lib/convert/concurrent.js
-var initializeConcurrentStreams, addConcurrentStream, waitForConcurrentStreams;
-var init_concurrent = __esm({
-  "node_modules/execa/lib/convert/concurrent.js"() {
-    init_deferred();
-    initializeConcurrentStreams = () => ({
-      readableDestroy: /* @__PURE__ */ new WeakMap(),
-      writableFinal: /* @__PURE__ */ new WeakMap(),
-      writableDestroy: /* @__PURE__ */ new WeakMap()
-    });
-    addConcurrentStream = (concurrentStreams, stream, waitName) => {
-      const weakMap = concurrentStreams[waitName];
-      if (!weakMap.has(stream)) {
-        weakMap.set(stream, []);
-      }
-      const promises = weakMap.get(stream);
-      const promise2 = createDeferred();
-      promises.push(promise2);
-      const resolve8 = promise2.resolve.bind(promise2);
-      return { resolve: resolve8, promises };
-    };
-    waitForConcurrentStreams = async ({ resolve: resolve8, promises }, subprocess) => {
-      resolve8();
-      const [isSubprocessExit] = await Promise.race([
-        Promise.allSettled([true, subprocess]),
-        Promise.all([false, ...promises])
-      ]);
-      return !isSubprocessExit;
-    };
-  }
-});
-
-// node_modules/execa/lib/convert/shared.js
-import { finished as finished6 } from "node:stream/promises";
-var safeWaitForSubprocessStdin, safeWaitForSubprocessStdout, waitForSubprocessStdin, waitForSubprocessStdout, waitForSubprocess, destroyOtherStream;
-var init_shared = __esm({
-  "node_modules/execa/lib/convert/shared.js"() {
-    init_wait_stream();
-    safeWaitForSubprocessStdin = async (subprocessStdin) => {
-      if (subprocessStdin === void 0) {
-        return;
-      }
-      try {
-        await waitForSubprocessStdin(subprocessStdin);
-      } catch {
-      }
-    };
-    safeWaitForSubprocessStdout = async (subprocessStdout) => {
-      if (subprocessStdout === void 0) {
-        return;
-      }
-      try {
-        await waitForSubprocessStdout(subprocessStdout);
-      } catch {
-      }
-    };
-    waitForSubprocessStdin = async (subprocessStdin) => {
-      await finished6(subprocessStdin, { cleanup: true, readable: false, writable: true });
-    };
-    waitForSubprocessStdout = async (subprocessStdout) => {
-      await finished6(subprocessStdout, { cleanup: true, readable: true, writable: false });
-    };
-    waitForSubprocess = async (subprocess, error62) => {
-      await subprocess;
-      if (error62) {
-        throw error62;
-      }
-    };
-    destroyOtherStream = (stream, isOpen, error62) => {
-      if (error62 && !isStreamAbort(error62)) {
-        stream.destroy(error62);
-      } else if (isOpen) {
-        stream.destroy();
-      }
-    };
-  }
-});
-
-// node_modules/execa/lib/convert/readable.js
-import { Readable as Readable3 } from "node:stream";
-import { callbackify as callbackify2 } from "node:util";
-var createReadable, getSubprocessStdout, getReadableOptions, getReadableMethods, onRead, onStdoutFinished, onReadableDestroy, destroyOtherReadable;
-var init_readable = __esm({
-  "node_modules/execa/lib/convert/readable.js"() {
-    init_encoding_option();
-    init_fd_options();
-    init_iterate();
-    init_deferred();
-    init_concurrent();
-    init_shared();
-    createReadable = ({ subprocess, concurrentStreams, encoding }, { from, binary: binaryOption = true, preserveNewlines = true } = {}) => {
-      const binary2 = binaryOption || BINARY_ENCODINGS.has(encoding);
-      const { subprocessStdout, waitReadableDestroy } = getSubprocessStdout(subprocess, from, concurrentStreams);
-      const { readableEncoding, readableObjectMode, readableHighWaterMark } = getReadableOptions(subprocessStdout, binary2);
-      const { read: read3, onStdoutDataDone } = getReadableMethods({
-        subprocessStdout,
-        subprocess,
-        binary: binary2,
-        encoding,
-        preserveNewlines
-      });
-      const readable2 = new Readable3({
-        read: read3,
-        destroy: callbackify2(onReadableDestroy.bind(void 0, { subprocessStdout, subprocess, waitReadableDestroy })),
-        highWaterMark: readableHighWaterMark,
-        objectMode: readableObjectMode,
-        encoding: readableEncoding
-      });
-      onStdoutFinished({
-        subprocessStdout,
-        onStdoutDataDone,
-        readable: readable2,
-        subprocess
-      });
-      return readable2;
-    };
-    getSubprocessStdout = (subprocess, from, concurrentStreams) => {
-      const subprocessStdout = getFromStream(subprocess, from);
-      const waitReadableDestroy = addConcurrentStream(concurrentStreams, subprocessStdout, "readableDestroy");
-      return { subprocessStdout, waitReadableDestroy };
-    };
-    getReadableOptions = ({ readableEncoding, readableObjectMode, readableHighWaterMark }, binary2) => binary2 ? { readableEncoding, readableObjectMode, readableHighWaterMark } : { readableEncoding, readableObjectMode: true, readableHighWaterMark: DEFAULT_OBJECT_HIGH_WATER_MARK };
-    getReadableMethods = ({ subprocessStdout, subprocess, binary: binary2, encoding, preserveNewlines }) => {
-      const onStdoutDataDone = createDeferred();
-      const onStdoutData = iterateOnSubprocessStream({
-        subprocessStdout,
-        subprocess,
-        binary: binary2,
-        shouldEncode: !binary2,
-        encoding,
-        preserveNewlines
-      });
-      return {
-        read() {
-          onRead(this, onStdoutData, onStdoutDataDone);
-        },
-        onStdoutDataDone
-      };
-    };
-    onRead = async (readable2, onStdoutData, onStdoutDataDone) => {
-      try {
-        const { value, done } = await onStdoutData.next();
-        if (done) {
-          onStdoutDataDone.resolve();
-        } else {
-          readable2.push(value);
-        }
-      } catch {
-      }
-    };
-    onStdoutFinished = async ({ subprocessStdout, onStdoutDataDone, readable: readable2, subprocess, subprocessStdin }) => {
-      try {
-        await waitForSubprocessStdout(subprocessStdout);
-        await subprocess;
-        await safeWaitForSubprocessStdin(subprocessStdin);
-        await onStdoutDataDone;
-        if (readable2.readable) {
-          readable2.push(null);
-        }
-      } catch (error62) {
-        await safeWaitForSubprocessStdin(subprocessStdin);
-        destroyOtherReadable(readable2, error62);
-      }
-    };
-    onReadableDestroy = async ({ subprocessStdout, subprocess, waitReadableDestroy }, error62) => {
-      if (await waitForConcurrentStreams(waitReadableDestroy, subprocess)) {
-        destroyOtherReadable(subprocessStdout, error62);
-        await waitForSubprocess(subprocess, error62);
-      }
-    };
-    destroyOtherReadable = (stream, error62) => {
-      destroyOtherStream(stream, stream.readable, error62);
-    };
-  }
-});
-
-// node_modules/execa/lib/convert/writable.js
-import { Writable as Writable3 } from "node:stream";
-import { callbackify as callbackify3 } from "node:util";
-var createWritable, getSubprocessStdin, getWritableMethods, onWrite, onWritableFinal, onStdinFinished, onWritableDestroy, destroyOtherWritable;
-var init_writable = __esm({
-  "node_modules/execa/lib/convert/writable.js"() {
-    init_fd_options();
-    init_concurrent();
-    init_shared();
-    createWritable = ({ subprocess, concurrentStreams }, { to } = {}) => {
-      const { subprocessStdin, waitWritableFinal, waitWritableDestroy } = getSubprocessStdin(subprocess, to, concurrentStreams);
-      const writable2 = new Writable3({
-        ...getWritableMethods(subprocessStdin, subprocess, waitWritableFinal),
-        destroy: callbackify3(onWritableDestroy.bind(void 0, {
-          subprocessStdin,
-          subprocess,
-          waitWritableFinal,
-          waitWritableDestroy
-        })),
-        highWaterMark: subprocessStdin.writableHighWaterMark,
-        objectMode: subprocessStdin.writableObjectMode
-      });
-      onStdinFinished(subprocessStdin, writable2);
-      return writable2;
-    };
-    getSubprocessStdin = (subprocess, to, concurrentStreams) => {
-      const subprocessStdin = getToStream(subprocess, to);
-      const waitWritableFinal = addConcurrentStream(concurrentStreams, subprocessStdin, "writableFinal");
-      const waitWritableDestroy = addConcurrentStream(concurrentStreams, subprocessStdin, "writableDestroy");
-      return { subprocessStdin, waitWritableFinal, waitWritableDestroy };
-    };
-    getWritableMethods = (subprocessStdin, subprocess, waitWritableFinal) => ({
-      write: onWrite.bind(void 0, subprocessStdin),
-      final: callbackify3(onWritableFinal.bind(void 0, subprocessStdin, subprocess, waitWritableFinal))
-    });
-    onWrite = (subprocessStdin, chunk, encoding, done) => {
-      if (subprocessStdin.write(chunk, encoding)) {
-        done();
-      } else {
-        subprocessStdin.once("drain", done);
-      }
-    };
-    onWritableFinal = async (subprocessStdin, subprocess, waitWritableFinal) => {
-      if (await waitForConcurrentStreams(waitWritableFinal, subprocess)) {
-        if (subprocessStdin.writable) {
-          subprocessStdin.end();
-        }
-        await subprocess;
-      }
-    };
-    onStdinFinished = async (subprocessStdin, writable2, subprocessStdout) => {
-      try {
-        await waitForSubprocessStdin(subprocessStdin);
-        if (writable2.writable) {
-          writable2.end();
-        }
-      } catch (error62) {
-        await safeWaitForSubprocessStdout(subprocessStdout);
-        destroyOtherWritable(writable2, error62);
-      }
-    };
-    onWritableDestroy = async ({ subprocessStdin, subprocess, waitWritableFinal, waitWritableDestroy }, error62) => {
-      await waitForConcurrentStreams(waitWritableFinal, subprocess);
-      if (await waitForConcurrentStreams(waitWritableDestroy, subprocess)) {
-        destroyOtherWritable(subprocessStdin, error62);
-        await waitForSubprocess(subprocess, error62);
-      }
-    };
-    destroyOtherWritable = (stream, error62) => {
-      destroyOtherStream(stream, stream.writable, error62);
-    };
-  }
-});
-
-// node_modules/execa/lib/convert/duplex.js
-import { Duplex as Duplex3 } from "node:stream";
-import { callbackify as callbackify4 } from "node:util";
-var createDuplex, onDuplexDestroy;
-var init_duplex = __esm({
-  "node_modules/execa/lib/convert/duplex.js"() {
-    init_encoding_option();
-    init_readable();
-    init_writable();
-    createDuplex = ({ subprocess, concurrentStreams, encoding }, { from, to, binary: binaryOption = true, preserveNewlines = true } = {}) => {
-      const binary2 = binaryOption || BINARY_ENCODINGS.has(encoding);
-      const { subprocessStdout, waitReadableDestroy } = getSubprocessStdout(subprocess, from, concurrentStreams);
-      const { subprocessStdin, waitWritableFinal, waitWritableDestroy } = getSubprocessStdin(subprocess, to, concurrentStreams);
-      const { readableEncoding, readableObjectMode, readableHighWaterMark } = getReadableOptions(subprocessStdout, binary2);
-      const { read: read3, onStdoutDataDone } = getReadableMethods({
-        subprocessStdout,
-        subprocess,
-        binary: binary2,
-        encoding,
-        preserveNewlines
-      });
-      const duplex2 = new Duplex3({
-        read: read3,
-        ...getWritableMethods(subprocessStdin, subprocess, waitWritableFinal),
-        destroy: callbackify4(onDuplexDestroy.bind(void 0, {
-          subprocessStdout,
-          subprocessStdin,
-          subprocess,
-          waitReadableDestroy,
-          waitWritableFinal,
-          waitWritableDestroy
-        })),
-        readableHighWaterMark,
-        writableHighWaterMark: subprocessStdin.writableHighWaterMark,
-        readableObjectMode,
-        writableObjectMode: subprocessStdin.writableObjectMode,
-        encoding: readableEncoding
-      });
-      onStdoutFinished({
-        subprocessStdout,
-        onStdoutDataDone,
-        readable: duplex2,
-        subprocess,
-        subprocessStdin
-      });
-      onStdinFinished(subprocessStdin, duplex2, subprocessStdout);
-      return duplex2;
-    };
-    onDuplexDestroy = async ({ subprocessStdout, subprocessStdin, subprocess, waitReadableDestroy, waitWritableFinal, waitWritableDestroy }, error62) => {
-      await Promise.all([
-        onReadableDestroy({ subprocessStdout, subprocess, waitReadableDestroy }, error62),
-        onWritableDestroy({
-          subprocessStdin,
-          subprocess,
-          waitWritableFinal,
-          waitWritableDestroy
-        }, error62)
-      ]);
-    };
-  }
-});
-
-// node_modules/execa/lib/convert/iterable.js
-var createIterable, iterateOnStdoutData;
-var init_iterable = __esm({
-  "node_modules/execa/lib/convert/iterable.js"() {
-    init_encoding_option();
-    init_fd_options();
-    init_iterate();
-    createIterable = (subprocess, encoding, {
-      from,
-      binary: binaryOption = false,
-      preserveNewlines = false
-    } = {}) => {
-      const binary2 = binaryOption || BINARY_ENCODINGS.has(encoding);
-      const subprocessStdout = getFromStream(subprocess, from);
-      const onStdoutData = iterateOnSubprocessStream({
-        subprocessStdout,
-        subprocess,
-        binary: binary2,
-        shouldEncode: true,
-        encoding,
-        preserveNewlines
-      });
-      return iterateOnStdoutData(onStdoutData, subprocessStdout, subprocess);
-    };
-    iterateOnStdoutData = async function* (onStdoutData, subprocessStdout, subprocess) {
-      try {
-        yield* onStdoutData;
-      } finally {
-        if (subprocessStdout.readable) {
-          subprocessStdout.destroy();
-        }
-        await subprocess;
-      }
-    };
-  }
-});
-
-// node_modules/execa/lib/convert/add.js
-var addConvertedStreams;
-var init_add = __esm({
-  "node_modules/execa/lib/convert/add.js"() {
-    init_concurrent();
-    init_readable();
-    init_writable();
-    init_duplex();
-    init_iterable();
-    addConvertedStreams = (subprocess, { encoding }) => {
-      const concurrentStreams = initializeConcurrentStreams();
-      subprocess.readable = createReadable.bind(void 0, { subprocess, concurrentStreams, encoding });
-      subprocess.writable = createWritable.bind(void 0, { subprocess, concurrentStreams });
-      subprocess.duplex = createDuplex.bind(void 0, { subprocess, concurrentStreams, encoding });
-      subprocess.iterable = createIterable.bind(void 0, subprocess, encoding);
-      subprocess[Symbol.asyncIterator] = createIterable.bind(void 0, subprocess, encoding, {});
-    };
-  }
-});
-
-// node_modules/execa/lib/methods/promise.js
-var mergePromise, nativePromisePrototype, descriptors;
-var init_promise = __esm({
-  "node_modules/execa/lib/methods/promise.js"() {
-    mergePromise = (subprocess, promise2) => {
-      for (const [property, descriptor] of descriptors) {
-        const value = descriptor.value.bind(promise2);
-        Reflect.defineProperty(subprocess, property, { ...descriptor, value });
-      }
-    };
-    nativePromisePrototype = (async () => {
-    })().constructor.prototype;
-    descriptors = ["then", "catch", "finally"].map((property) => [
-      property,
-      Reflect.getOwnPropertyDescriptor(nativePromisePrototype, property)
-    ]);
-  }
-});
-
-// node_modules/execa/lib/methods/main-async.js
-import { setMaxListeners } from "node:events";
-import { spawn } from "node:child_process";
-var execaCoreAsync, handleAsyncArguments, handleAsyncOptions, spawnSubprocessAsync, handlePromise, getAsyncResult;
-var init_main_async = __esm({
-  "node_modules/execa/lib/methods/main-async.js"() {
-    init_source();
-    init_command();
-    init_options();
-    init_fd_options();
-    init_shell();
-    init_methods();
-    init_result();
-    init_reject();
-    init_early_error();
-    init_handle_async();
-    init_strip_newline();
-    init_output_async();
-    init_kill();
-    init_cleanup();
-    init_setup();
-    init_all_async();
-    init_wait_subprocess();
-    init_add();
-    init_deferred();
-    init_promise();
-    execaCoreAsync = (rawFile, rawArguments, rawOptions, createNested) => {
-      const { file: file2, commandArguments, command, escapedCommand, startTime, verboseInfo, options, fileDescriptors } = handleAsyncArguments(rawFile, rawArguments, rawOptions);
-      const { subprocess, promise: promise2 } = spawnSubprocessAsync({
-        file: file2,
-        commandArguments,
-        options,
-        startTime,
-        verboseInfo,
-        command,
-        escapedCommand,
-        fileDescriptors
-      });
-      subprocess.pipe = pipeToSubprocess.bind(void 0, {
-        source: subprocess,
-        sourcePromise: promise2,
-        boundOptions: {},
-        createNested
-      });
-      mergePromise(subprocess, promise2);
-      SUBPROCESS_OPTIONS.set(subprocess, { options, fileDescriptors });
-      return subprocess;
-    };
-    handleAsyncArguments = (rawFile, rawArguments, rawOptions) => {
-      const { command, escapedCommand, startTime, verboseInfo } = handleCommand(rawFile, rawArguments, rawOptions);
-      const { file: file2, commandArguments, options: normalizedOptions } = normalizeOptions(rawFile, rawArguments, rawOptions);
-      const options = handleAsyncOptions(normalizedOptions);
-      const fileDescriptors = handleStdioAsync(options, verboseInfo);
-      return {
-        file: file2,
-        commandArguments,
-        command,
-        escapedCommand,
-        startTime,
-        verboseInfo,
-        options,
-        fileDescriptors
-      };
-    };
-    handleAsyncOptions = ({ timeout, signal, ...options }) => {
-      if (signal !== void 0) {
-        throw new TypeError('The "signal" option has been renamed to "cancelSignal" instead.');
-      }
-      return { ...options, timeoutDuration: timeout };
-    };
-    spawnSubprocessAsync = ({ file: file2, commandArguments, options, startTime, verboseInfo, command, escapedCommand, fileDescriptors }) => {
-      let subprocess;
-      try {
-        subprocess = spawn(...concatenateShell(file2, commandArguments, options));
-      } catch (error62) {
-        return handleEarlyError({
-          error: error62,
-          command,
-          escapedCommand,
-          fileDescriptors,
-          options,
-          startTime,
-          verboseInfo
-        });
-      }
-      const controller = new AbortController();
-      setMaxListeners(Number.POSITIVE_INFINITY, controller.signal);
-      const originalStreams = [...subprocess.stdio];
-      pipeOutputAsync(subprocess, fileDescriptors, controller);
-      cleanupOnExit(subprocess, options, controller);
-      const context2 = {};
-      const onInternalError = createDeferred();
-      subprocess.kill = subprocessKill.bind(void 0, {
-        kill: subprocess.kill.bind(subprocess),
-        options,
-        onInternalError,
-        context: context2,
-        controller
-      });
-      subprocess.all = makeAllStream(subprocess, options);
-      addConvertedStreams(subprocess, options);
-      addIpcMethods(subprocess, options);
-      const promise2 = handlePromise({
-        subprocess,
-        options,
-        startTime,
-        verboseInfo,
-        fileDescriptors,
-        originalStreams,
-        command,
-        escapedCommand,
-        context: context2,
-        onInternalError,
-        controller
-      });
-      return { subprocess, promise: promise2 };
-    };
-    handlePromise = async ({ subprocess, options, startTime, verboseInfo, fileDescriptors, originalStreams, command, escapedCommand, context: context2, onInternalError, controller }) => {
-      const [
-        errorInfo,
-        [exitCode, signal],
-        stdioResults,
-        allResult,
-        ipcOutput
-      ] = await waitForSubprocessResult({
-        subprocess,
-        options,
-        context: context2,
-        verboseInfo,
-        fileDescriptors,
-        originalStreams,
-        onInternalError,
-        controller
-      });
-      controller.abort();
-      onInternalError.resolve();
-      const stdio = stdioResults.map((stdioResult, fdNumber) => stripNewline(stdioResult, options, fdNumber));
-      const all = stripNewline(allResult, options, "all");
-      const result = getAsyncResult({
-        errorInfo,
-        exitCode,
-        signal,
-        stdio,
-        all,
-        ipcOutput,
-        context: context2,
-        options,
-        command,
-        escapedCommand,
-        startTime
-      });
-      return handleResult(result, verboseInfo, options);
-    };
-    getAsyncResult = ({ errorInfo, exitCode, signal, stdio, all, ipcOutput, context: context2, options, command, escapedCommand, startTime }) => "error" in errorInfo ? makeError({
-      error: errorInfo.error,
-      command,
-      escapedCommand,
-      timedOut: context2.terminationReason === "timeout",
-      isCanceled: context2.terminationReason === "cancel" || context2.terminationReason === "gracefulCancel",
-      isGracefullyCanceled: context2.terminationReason === "gracefulCancel",
-      isMaxBuffer: errorInfo.error instanceof MaxBufferError,
-      isForcefullyTerminated: context2.isForcefullyTerminated,
-      exitCode,
-      signal,
-      stdio,
-      all,
-      ipcOutput,
-      options,
-      startTime,
-      isSync: false
-    }) : makeSuccessResult({
-      command,
-      escapedCommand,
-      stdio,
-      all,
-      ipcOutput,
-      options,
-      startTime
-    });
-  }
-});
-
-// node_modules/execa/lib/methods/bind.js
-var mergeOptions, mergeOption, DEEP_OPTIONS;
-var init_bind = __esm({
-  "node_modules/execa/lib/methods/bind.js"() {
-    init_is_plain_obj();
-    init_specific();
-    mergeOptions = (boundOptions, options) => {
-      const newOptions = Object.fromEntries(
-        Object.entries(options).map(([optionName, optionValue]) => [
-          optionName,
-          mergeOption(optionName, boundOptions[optionName], optionValue)
-        ])
-      );
-      return { ...boundOptions, ...newOptions };
-    };
-    mergeOption = (optionName, boundOptionValue, optionValue) => {
-      if (DEEP_OPTIONS.has(optionName) && isPlainObject2(boundOptionValue) && isPlainObject2(optionValue)) {
-        return { ...boundOptionValue, ...optionValue };
-      }
-      return optionValue;
-    };
-    DEEP_OPTIONS = /* @__PURE__ */ new Set(["env", ...FD_SPECIFIC_OPTIONS]);
-  }
-});
-
-// node_modules/execa/lib/methods/create.js
-var createExeca, callBoundExeca, parseArguments;
-var init_create = __esm({
-  "node_modules/execa/lib/methods/create.js"() {
-    init_is_plain_obj();
-    init_parameters();
-    init_template();
-    init_main_sync();
-    init_main_async();
-    init_bind();
-    createExeca = (mapArguments, boundOptions, deepOptions, setBoundExeca) => {
-      const createNested = (mapArguments2, boundOptions2, setBoundExeca2) => createExeca(mapArguments2, boundOptions2, deepOptions, setBoundExeca2);
-      const boundExeca = (...execaArguments) => callBoundExeca({
-        mapArguments,
-        deepOptions,
-        boundOptions,
-        setBoundExeca,
-        createNested
-      }, ...execaArguments);
-      if (setBoundExeca !== void 0) {
-        setBoundExeca(boundExeca, createNested, boundOptions);
-      }
-      return boundExeca;
-    };
-    callBoundExeca = ({ mapArguments, deepOptions = {}, boundOptions = {}, setBoundExeca, createNested }, firstArgument, ...nextArguments) => {
-      if (isPlainObject2(firstArgument)) {
-        return createNested(mapArguments, mergeOptions(boundOptions, firstArgument), setBoundExeca);
-      }
-      const { file: file2, commandArguments, options, isSync } = parseArguments({
-        mapArguments,
-        firstArgument,
-        nextArguments,
-        deepOptions,
-        boundOptions
-      });
-      return isSync ? execaCoreSync(file2, commandArguments, options) : execaCoreAsync(file2, commandArguments, options, createNested);
-    };
-    parseArguments = ({ mapArguments, firstArgument, nextArguments, deepOptions, boundOptions }) => {
-      const callArguments = isTemplateString(firstArgument) ? parseTemplates(firstArgument, nextArguments) : [firstArgument, ...nextArguments];
-      const [initialFile, initialArguments, initialOptions] = normalizeParameters(...callArguments);
-      const mergedOptions = mergeOptions(mergeOptions(deepOptions, boundOptions), initialOptions);
-      const {
-        file: file2 = initialFile,
-        commandArguments = initialArguments,
-        options = mergedOptions,
-        isSync = false
-      } = mapArguments({ file: initialFile, commandArguments: initialArguments, options: mergedOptions });
-      return {
-        file: file2,
-        commandArguments,
-        options,
-        isSync
-      };
-    };
-  }
-});
-
-// node_modules/execa/lib/methods/command.js
-var mapCommandAsync, mapCommandSync, parseCommand, parseCommandString, SPACES_REGEXP;
-var init_command2 = __esm({
-  "node_modules/execa/lib/methods/command.js"() {
-    mapCommandAsync = ({ file: file2, commandArguments }) => parseCommand(file2, commandArguments);
-    mapCommandSync = ({ file: file2, commandArguments }) => ({ ...parseCommand(file2, commandArguments), isSync: true });
-    parseCommand = (command, unusedArguments) => {
-      if (unusedArguments.length > 0) {
-        throw new TypeError(`The command and its arguments must be passed as a single string: ${command} ${unusedArguments}.`);
-      }
-      const [file2, ...commandArguments] = parseCommandString(command);
-      return { file: file2, commandArguments };
-    };
-    parseCommandString = (command) => {
-      if (typeof command !== "string") {
-        throw new TypeError(`The command must be a string: ${String(command)}.`);
-      }
-      const trimmedCommand = command.trim();
-      if (trimmedCommand === "") {
-        return [];
-      }
-      const tokens = [];
-      for (const token of trimmedCommand.split(SPACES_REGEXP)) {
-        const previousToken = tokens.at(-1);
-        if (previousToken && previousToken.endsWith("\\")) {
-          tokens[tokens.length - 1] = `${previousToken.slice(0, -1)} ${token}`;
-        } else {
-          tokens.push(token);
-        }
-      }
-      return tokens;
-    };
-    SPACES_REGEXP = / +/g;
-  }
-});
-
-// node_modules/execa/lib/methods/script.js
-var setScriptSync, mapScriptAsync, mapScriptSync, getScriptOptions, getScriptStdinOption, deepScriptOptions;
-var init_script = __esm({
-  "node_modules/execa/lib/methods/script.js"() {
-    setScriptSync = (boundExeca, createNested, boundOptions) => {
-      boundExeca.sync = createNested(mapScriptSync, boundOptions);
-      boundExeca.s = boundExeca.sync;
-    };
-    mapScriptAsync = ({ options }) => getScriptOptions(options);
-    mapScriptSync = ({ options }) => ({ ...getScriptOptions(options), isSync: true });
-    getScriptOptions = (options) => ({ options: { ...getScriptStdinOption(options), ...options } });
-    getScriptStdinOption = ({ input: input2, inputFile, stdio }) => input2 === void 0 && inputFile === void 0 && stdio === void 0 ? { stdin: "inherit" } : {};
-    deepScriptOptions = { preferLocal: true };
-  }
-});
-
-// node_modules/execa/index.js
-var execa, execaSync, execaCommand, execaCommandSync, execaNode, $, sendMessage2, getOneMessage2, getEachMessage2, getCancelSignal2;
-var init_execa = __esm({
-  "node_modules/execa/index.js"() {
-    init_create();
-    init_command2();
-    init_node2();
-    init_script();
-    init_methods();
-    execa = createExeca(() => ({}));
-    execaSync = createExeca(() => ({ isSync: true }));
-    execaCommand = createExeca(mapCommandAsync);
-    execaCommandSync = createExeca(mapCommandSync);
-    execaNode = createExeca(mapNode);
-    $ = createExeca(mapScriptAsync, {}, deepScriptOptions, setScriptSync);
-    ({
-      sendMessage: sendMessage2,
-      getOneMessage: getOneMessage2,
-      getEachMessage: getEachMessage2,
-      getCancelSignal: getCancelSignal2
-    } = getIpcExport());
-  }
-});
-
 // src/cli/errors.ts
 function positiveSeconds(flag, value) {
   const n2 = Number(value);
@@ -11903,6 +4149,538 @@ var init_errors = __esm({
         super(message, { exitCode: EXIT.usage, hint });
       }
     };
+  }
+});
+
+// src/fs/names.ts
+import { constants as constants4 } from "node:fs";
+function checkName(name, where) {
+  if (name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\0"))
+    throw new UnsafePathError(`${where}/${name}`, "not a single path component");
+  return name;
+}
+function procPath(fd, name) {
+  return name === void 0 ? `/proc/self/fd/${fd}` : `/proc/self/fd/${fd}/${name}`;
+}
+function errno(e) {
+  return e?.code;
+}
+function typeName(mode) {
+  switch (mode & constants4.S_IFMT) {
+    case constants4.S_IFDIR:
+      return "a directory";
+    case constants4.S_IFREG:
+      return "a regular file";
+    case constants4.S_IFLNK:
+      return "a symlink";
+    case constants4.S_IFIFO:
+      return "a FIFO";
+    case constants4.S_IFSOCK:
+      return "a socket";
+    case constants4.S_IFCHR:
+      return "a character device";
+    case constants4.S_IFBLK:
+      return "a block device";
+    default:
+      return "of an unknown type";
+  }
+}
+function components(rel, where) {
+  const parts = rel.split("/").filter((p) => p !== "" && p !== ".");
+  for (const p of parts) if (p === "..") throw new UnsafePathError(`${where}/${rel}`, 'contains ".."');
+  return parts;
+}
+var O_PATH, LOOKUP, UnsafePathError;
+var init_names = __esm({
+  "src/fs/names.ts"() {
+    "use strict";
+    init_errors();
+    O_PATH = 2097152;
+    LOOKUP = O_PATH | constants4.O_NOFOLLOW;
+    UnsafePathError = class extends XoaError {
+      path;
+      /** 'ENOTDIR' when something other than a directory (or symlink) stands where a directory is expected. */
+      code;
+      constructor(path6, problem, hint) {
+        super(`${path6}: ${problem}`, {
+          hint: hint ?? "xoa does not follow a symlink or hard link it did not declare; move the entry away and run again"
+        });
+        this.name = "UnsafePathError";
+        this.path = path6;
+      }
+    };
+  }
+});
+
+// src/fs/safe-dir.ts
+import { randomBytes } from "node:crypto";
+import { constants as constants5, createWriteStream as createWriteStream2 } from "node:fs";
+import {
+  chmod,
+  chown,
+  lstat,
+  mkdir,
+  open as open2,
+  readdir,
+  readlink,
+  rename,
+  rmdir,
+  symlink,
+  unlink
+} from "node:fs/promises";
+function tempName(name) {
+  return `.${name.slice(0, 200)}.xoa-${randomBytes(4).toString("hex")}`;
+}
+async function readPinned(pinned, max, where) {
+  const fh = await open2(procPath(pinned.fh.fd), constants5.O_RDONLY | constants5.O_NONBLOCK);
+  try {
+    const st = await fh.stat();
+    if (st.ino !== pinned.st.ino || st.dev !== pinned.st.dev)
+      throw new UnsafePathError(where, "changed while read");
+    if (!Number.isFinite(max)) return await fh.readFile();
+    const buf = Buffer.alloc(max + 1);
+    let n2 = 0;
+    for (let r = 1; r > 0 && n2 < buf.length; n2 += r) r = (await fh.read(buf, n2, buf.length - n2, n2)).bytesRead;
+    if (n2 > max) throw new UnsafePathError(where, `grew past ${max} bytes while read`);
+    return buf.subarray(0, n2);
+  } finally {
+    await fh.close();
+  }
+}
+async function closeAll(dirs2) {
+  for (const d of dirs2) await d.close().catch(() => void 0);
+}
+var MAX_HOPS, EXPECT_DIR_HINT, EXPECT_FILE_HINT, SafeDir;
+var init_safe_dir = __esm({
+  "src/fs/safe-dir.ts"() {
+    "use strict";
+    init_names();
+    MAX_HOPS = 40;
+    EXPECT_DIR_HINT = "replace it with a real directory (or remove it), then run again";
+    EXPECT_FILE_HINT = "move it away (xoa writes a regular file there), then run again";
+    SafeDir = class _SafeDir {
+      constructor(handle2, path6) {
+        this.handle = handle2;
+        this.path = path6;
+      }
+      handle;
+      path;
+      get fd() {
+        return this.handle.fd;
+      }
+      /** Open an absolute path component by component from "/", refusing every symlink not in declaredLinks. */
+      static async open(absPath2, opts = {}) {
+        if (!absPath2.startsWith("/")) throw new UnsafePathError(absPath2, "not an absolute path");
+        const root = new _SafeDir(await open2("/", LOOKUP | constants5.O_DIRECTORY), "/");
+        try {
+          return await root.beneath(absPath2, opts);
+        } finally {
+          await root.close();
+        }
+      }
+      /** `rel` (one or more components, a leading "/" ignored) beneath this directory, never leaving it. */
+      async beneath(rel, opts = {}) {
+        const declared = new Set((opts.declaredLinks ?? []).map((l) => `/${components(l, this.path).join("/")}`));
+        const stack = [this];
+        const names2 = [];
+        const todo = components(rel, this.path);
+        let hops = 0;
+        try {
+          for (let name = todo.shift(); name !== void 0; name = todo.shift()) {
+            if (name === "..") {
+              if (stack.length > 1) {
+                await stack.pop()?.close();
+                names2.pop();
+              }
+              continue;
+            }
+            const top = stack[stack.length - 1];
+            const found = await top.child(name, opts.create);
+            if (found instanceof _SafeDir) {
+              stack.push(found);
+              names2.push(name);
+              continue;
+            }
+            const logical = `/${[...names2, name].join("/")}`;
+            if (!declared.has(logical))
+              throw new UnsafePathError(
+                top.childPath(name),
+                `is a symlink (to ${found.target}) that xoa does not declare, so it does not follow it`,
+                EXPECT_DIR_HINT
+              );
+            if (++hops > MAX_HOPS) throw new UnsafePathError(top.childPath(name), "too many levels of symlinks");
+            if (found.target.startsWith("/")) {
+              while (stack.length > 1) await stack.pop()?.close();
+              names2.length = 0;
+            }
+            todo.unshift(...found.target.split("/").filter((p) => p !== "" && p !== "."));
+          }
+          const last = stack.pop();
+          await closeAll(stack.slice(1));
+          return last === this ? await this.dup() : last;
+        } catch (e) {
+          await closeAll(stack.slice(1));
+          throw e;
+        }
+      }
+      /** The directory `name` here (created when missing and `create` is given); a symlink is refused. */
+      async subdir(name, opts = {}) {
+        const found = await this.child(name, opts.create);
+        if (found instanceof _SafeDir) return found;
+        throw new UnsafePathError(this.childPath(name), `is a symlink (to ${found.target}), expected a directory`);
+      }
+      /** The directory `name` here with exactly this owner and mode: created when missing, fixed when not. */
+      async ensureDir(name, meta3) {
+        const existed = await this.lstat(name) !== void 0;
+        const dir = await this.subdir(name, { create: meta3 });
+        await dir.close();
+        const changed = await this.setMeta(name, meta3);
+        return !existed ? "created" : changed ? "changed" : "same";
+      }
+      async lstat(name) {
+        checkName(name, this.path);
+        try {
+          return await lstat(procPath(this.fd, name));
+        } catch (e) {
+          if (errno(e) === "ENOENT") return void 0;
+          throw e;
+        }
+      }
+      /** A regular file's content, or undefined when absent. A symlink, FIFO, device or directory is refused
+       *  before it is opened; `uid` refuses a file owned by anyone else. */
+      async readFile(name, opts = {}) {
+        const pinned = await this.pin(name);
+        if (!pinned) return void 0;
+        try {
+          const { st } = pinned;
+          if (!st.isFile()) throw this.refuse(name, `is ${typeName(st.mode)}, expected a regular file`);
+          if (opts.uid !== void 0 && st.uid !== opts.uid)
+            throw this.refuse(name, `is owned by uid ${st.uid}, expected uid ${opts.uid}`);
+          const max = opts.maxBytes ?? Number.POSITIVE_INFINITY;
+          if (st.size > max) throw this.refuse(name, `is larger than ${max} bytes`);
+          return await readPinned(pinned, max, this.childPath(name));
+        } finally {
+          await pinned.fh.close();
+        }
+      }
+      async readlink(name) {
+        const st = await this.lstat(name);
+        if (!st) return void 0;
+        if (!st.isSymbolicLink()) throw this.refuse(name, `is ${typeName(st.mode)}, expected a symlink`);
+        return readlink(procPath(this.fd, name));
+      }
+      /** Temp file here, owner and mode set through its descriptor, fsynced, renamed over `name`. A directory or
+       *  anything but a regular file at `name` is refused; the same content, owner and mode is left alone. */
+      async writeFile(name, data, meta3, opts = {}) {
+        const buf = typeof data === "string" ? Buffer.from(data) : data;
+        const existed = await this.unchanged(name, meta3, buf, opts);
+        if (existed === "same") return "same";
+        const { tmp, fh } = await this.createTemp(name);
+        try {
+          await fh.writeFile(buf);
+        } catch (e) {
+          await fh.close();
+          await this.remove(tmp);
+          throw e;
+        }
+        await this.install(tmp, fh, name, meta3);
+        return existed ? "changed" : "created";
+      }
+      /** A temp file to stream into; commit() installs it like writeFile, abort() drops it. */
+      async writeStream(name, meta3) {
+        const st = await this.lstat(name);
+        if (st && !st.isFile()) throw this.refuse(name, `is ${typeName(st.mode)}, expected a regular file`);
+        const { tmp, fh } = await this.createTemp(name);
+        const stream = createWriteStream2("", { fd: fh.fd, autoClose: false });
+        let done = false;
+        return {
+          stream,
+          commit: async () => {
+            if (done) return;
+            done = true;
+            try {
+              if (!stream.writableFinished)
+                await new Promise((resolve8, reject) => {
+                  stream.once("finish", resolve8);
+                  stream.once("error", reject);
+                  if (!stream.writableEnded) stream.end();
+                });
+            } catch (e) {
+              await fh.close();
+              await this.remove(tmp);
+              throw e;
+            }
+            await this.install(tmp, fh, name, meta3);
+          },
+          abort: async () => {
+            if (done) return;
+            done = true;
+            stream.destroy();
+            await fh.close().catch(() => void 0);
+            await this.remove(tmp);
+          }
+        };
+      }
+      /** Fix owner and mode of an existing entry on the inode that was checked: a symlink is refused, and so is a
+       *  regular file with more than one link (changing it would change the file behind the other name too). */
+      async setMeta(name, meta3) {
+        const pinned = await this.pin(name);
+        if (!pinned)
+          throw Object.assign(new Error(`${this.childPath(name)}: no such file or directory`), { code: "ENOENT" });
+        try {
+          const { st, fh } = pinned;
+          if (!st.isFile() && !st.isDirectory())
+            throw this.refuse(
+              name,
+              `is ${typeName(st.mode)}; xoa only sets owners and modes of files and directories`
+            );
+          if (st.isFile() && st.nlink > 1)
+            throw this.refuse(
+              name,
+              `has ${st.nlink} hard links: changing its owner or mode would change the file behind the other names too`,
+              "remove the hard link (it may point at a file outside xoa), then run again"
+            );
+          if (st.isFile()) {
+            const now = await lstat(procPath(this.fd, name));
+            if (now.ino !== st.ino || now.dev !== st.dev)
+              throw this.refuse(
+                name,
+                "was replaced while being checked",
+                "run again; if it recurs, find who swaps it"
+              );
+            if (now.nlink > 1)
+              throw this.refuse(
+                name,
+                `has ${now.nlink} hard links: changing its owner or mode would change the file behind the other names too`,
+                "remove the hard link (it may point at a file outside xoa), then run again"
+              );
+          }
+          if (st.uid === meta3.uid && st.gid === meta3.gid && (st.mode & 4095) === meta3.mode) return false;
+          await chown(procPath(fh.fd), meta3.uid, meta3.gid);
+          await chmod(procPath(fh.fd), meta3.mode);
+          return true;
+        } finally {
+          await pinned.fh.close();
+        }
+      }
+      /** A symlink `name` → `target`, made under a temp name and renamed over (atomic for readers). */
+      async symlink(name, target) {
+        const st = await this.lstat(name);
+        if (st && !st.isSymbolicLink() && !st.isFile())
+          throw this.refuse(name, `is ${typeName(st.mode)}, expected a symlink`);
+        if (st?.isSymbolicLink() && await readlink(procPath(this.fd, name)) === target) return "same";
+        const tmp = tempName(name);
+        await symlink(target, procPath(this.fd, tmp));
+        try {
+          await rename(procPath(this.fd, tmp), procPath(this.fd, name));
+        } catch (e) {
+          await this.remove(tmp);
+          throw e;
+        }
+        await this.syncDir();
+        return st ? "changed" : "created";
+      }
+      /** Remove one entry (a file, a symlink itself, or an empty directory); absent is fine. */
+      async remove(name) {
+        const st = await this.lstat(name);
+        if (!st) return;
+        try {
+          if (st.isDirectory()) await rmdir(procPath(this.fd, name));
+          else await unlink(procPath(this.fd, name));
+        } catch (e) {
+          if (errno(e) !== "ENOENT") throw e;
+        }
+      }
+      /** Remove `name` and everything beneath it, without ever following a symlink inside it. */
+      async removeTree(name) {
+        const st = await this.lstat(name);
+        if (!st) return;
+        if (!st.isDirectory()) return this.remove(name);
+        const sub = await this.subdir(name);
+        try {
+          for (const e of await sub.entries())
+            if (e.isDirectory()) await sub.removeTree(e.name);
+            else await sub.remove(e.name);
+        } finally {
+          await sub.close();
+        }
+        await this.remove(name);
+      }
+      /** rename(2) between two open directories: neither name is followed. */
+      async rename(name, to, toName) {
+        checkName(name, this.path);
+        checkName(toName, to.path);
+        await rename(procPath(this.fd, name), procPath(to.fd, toName));
+      }
+      async entries() {
+        return readdir(procPath(this.fd), { withFileTypes: true });
+      }
+      async close() {
+        await this.handle.close();
+      }
+      /** For messages: the path of `name` here. */
+      childPath(name) {
+        return this.path === "/" ? `/${name}` : `${this.path}/${name}`;
+      }
+      /** Another handle on this same directory (callers close each handle they get). */
+      async dup() {
+        return new _SafeDir(await open2(procPath(this.fd), O_PATH | constants5.O_DIRECTORY), this.path);
+      }
+      refuse(name, problem, hint) {
+        return new UnsafePathError(this.childPath(name), problem, hint);
+      }
+      /** `name` opened O_PATH without following it, and what fstat says it is; undefined when absent. */
+      async pin(name) {
+        checkName(name, this.path);
+        let fh;
+        try {
+          fh = await open2(procPath(this.fd, name), LOOKUP);
+        } catch (e) {
+          if (errno(e) === "ENOENT") return void 0;
+          throw e;
+        }
+        try {
+          return { fh, st: await fh.stat() };
+        } catch (e) {
+          await fh.close();
+          throw e;
+        }
+      }
+      /** A child directory, or the target of a symlink found there (for the walk to judge). */
+      async child(name, create2) {
+        let pinned = await this.pin(name);
+        let made = false;
+        if (!pinned) {
+          if (!create2)
+            throw Object.assign(new Error(`${this.childPath(name)}: no such directory`), { code: "ENOENT" });
+          try {
+            await mkdir(procPath(this.fd, name), 448);
+            made = true;
+          } catch (e) {
+            if (errno(e) !== "EEXIST") throw e;
+          }
+          pinned = await this.pin(name);
+          if (!pinned) throw Object.assign(new Error(`${this.childPath(name)}: vanished`), { code: "ENOENT" });
+        }
+        const { fh, st } = pinned;
+        try {
+          if (st.isSymbolicLink()) {
+            await fh.close();
+            return { target: await readlink(procPath(this.fd, name)) };
+          }
+          if (!st.isDirectory())
+            throw Object.assign(
+              this.refuse(name, `is ${typeName(st.mode)}, expected a directory`, EXPECT_DIR_HINT),
+              {
+                code: "ENOTDIR"
+              }
+            );
+          if ((st.mode & 2) !== 0 && (st.mode & 512) === 0)
+            throw this.refuse(
+              name,
+              "is writable by every account and not sticky: anyone could swap what is in it"
+            );
+          if (made && create2) {
+            await chown(procPath(fh.fd), create2.uid, create2.gid);
+            await chmod(procPath(fh.fd), create2.mode);
+          }
+          return new _SafeDir(fh, this.childPath(name));
+        } catch (e) {
+          await fh.close().catch(() => void 0);
+          throw e;
+        }
+      }
+      /** 'same' when `name` is a regular file with this content, owner and mode; else whether it exists. */
+      async unchanged(name, meta3, buf, opts) {
+        const pinned = await this.pin(name);
+        if (!pinned) return false;
+        try {
+          const { st } = pinned;
+          if (st.isSymbolicLink() && opts.replaceSymlink) return true;
+          if (!st.isFile())
+            throw this.refuse(name, `is ${typeName(st.mode)}, expected a regular file`, EXPECT_FILE_HINT);
+          const sameMeta = st.uid === meta3.uid && st.gid === meta3.gid && (st.mode & 4095) === meta3.mode;
+          if (sameMeta && st.size === buf.length && (await readPinned(pinned, buf.length, this.childPath(name))).equals(buf))
+            return "same";
+          return true;
+        } finally {
+          await pinned.fh.close();
+        }
+      }
+      async createTemp(name) {
+        const tmp = tempName(name);
+        const flags = constants5.O_WRONLY | constants5.O_CREAT | constants5.O_EXCL | constants5.O_NOFOLLOW;
+        return { tmp, fh: await open2(procPath(this.fd, tmp), flags, 384) };
+      }
+      async install(tmp, fh, name, meta3) {
+        try {
+          await fh.chown(meta3.uid, meta3.gid);
+          await fh.chmod(meta3.mode);
+          await fh.sync();
+        } catch (e) {
+          await fh.close();
+          await this.remove(tmp);
+          throw e;
+        }
+        await fh.close();
+        try {
+          await rename(procPath(this.fd, tmp), procPath(this.fd, name));
+        } catch (e) {
+          await this.remove(tmp);
+          const code = errno(e);
+          if (code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST")
+            throw this.refuse(name, "is a directory, expected a regular file", EXPECT_DIR_HINT);
+          throw e;
+        }
+        await this.syncDir();
+      }
+      async syncDir() {
+        let fh;
+        try {
+          fh = await open2(procPath(this.fd), constants5.O_RDONLY | constants5.O_DIRECTORY);
+          await fh.sync();
+        } catch (e) {
+          if (errno(e) !== "EACCES") throw e;
+        } finally {
+          await fh?.close();
+        }
+      }
+    };
+  }
+});
+
+// src/fs/at.ts
+import { basename, dirname } from "node:path";
+function openLive(absPath2, opts = {}) {
+  return SafeDir.open(absPath2, { ...opts, declaredLinks: opts.declaredLinks ?? SYSTEM_LINKS });
+}
+async function openParent(absPath2, opts = {}) {
+  const name = basename(absPath2);
+  if (!absPath2.startsWith("/") || name === "" || name === "." || name === "..")
+    throw new UnsafePathError(absPath2, "expected an absolute path to a file");
+  return { dir: await openLive(dirname(absPath2), opts), name };
+}
+async function withParent(absPath2, opts, fn) {
+  const { dir, name } = await openParent(absPath2, opts);
+  try {
+    return await fn(dir, name);
+  } finally {
+    await dir.close();
+  }
+}
+function writeFileAt(absPath2, data, meta3, opts = {}) {
+  return withParent(absPath2, opts, (dir, name) => dir.writeFile(name, data, meta3, opts));
+}
+function self2(mode) {
+  return { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0, mode };
+}
+var SYSTEM_LINKS;
+var init_at = __esm({
+  "src/fs/at.ts"() {
+    "use strict";
+    init_names();
+    init_safe_dir();
+    SYSTEM_LINKS = ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/var/run", "/var/lock"];
   }
 });
 
@@ -15044,8 +7822,8 @@ var require_CLUSTER_LINKS = __commonJS({
         parser.push("CLUSTER", "LINKS");
       },
       transformReply: {
-        2: (reply) => reply.map((link) => {
-          const unwrapped = link;
+        2: (reply) => reply.map((link2) => {
+          const unwrapped = link2;
           return {
             direction: unwrapped[1],
             node: unwrapped[3],
@@ -42512,9 +35290,9 @@ var require_Reflect = __commonJS({
             keys[key] = true;
             return key;
           }
-          function GetOrCreateWeakMapTable(target, create) {
+          function GetOrCreateWeakMapTable(target, create2) {
             if (!hasOwn.call(target, rootKey)) {
-              if (!create)
+              if (!create2)
                 return void 0;
               Object.defineProperty(target, rootKey, { value: HashMap.create() });
             }
@@ -42638,7 +35416,7 @@ function __esDecorate(ctor, descriptorIn, decorators, contextIn, initializers, e
     if (f !== void 0 && typeof f !== "function") throw new TypeError("Function expected");
     return f;
   }
-  var kind = contextIn.kind, key = kind === "getter" ? "get" : kind === "setter" ? "set" : "value";
+  var kind2 = contextIn.kind, key = kind2 === "getter" ? "get" : kind2 === "setter" ? "set" : "value";
   var target = !descriptorIn && ctor ? contextIn["static"] ? ctor : ctor.prototype : null;
   var descriptor = descriptorIn || (target ? Object.getOwnPropertyDescriptor(target, contextIn.name) : {});
   var _, done = false;
@@ -42650,15 +35428,15 @@ function __esDecorate(ctor, descriptorIn, decorators, contextIn, initializers, e
       if (done) throw new TypeError("Cannot add initializers after decoration has completed");
       extraInitializers.push(accept(f || null));
     };
-    var result = (0, decorators[i2])(kind === "accessor" ? { get: descriptor.get, set: descriptor.set } : descriptor[key], context2);
-    if (kind === "accessor") {
+    var result = (0, decorators[i2])(kind2 === "accessor" ? { get: descriptor.get, set: descriptor.set } : descriptor[key], context2);
+    if (kind2 === "accessor") {
       if (result === void 0) continue;
       if (result === null || typeof result !== "object") throw new TypeError("Object expected");
       if (_ = accept(result.get)) descriptor.get = _;
       if (_ = accept(result.set)) descriptor.set = _;
       if (_ = accept(result.init)) initializers.unshift(_);
     } else if (_ = accept(result)) {
-      if (kind === "field") initializers.unshift(_);
+      if (kind2 === "field") initializers.unshift(_);
       else descriptor[key] = _;
     }
   }
@@ -42926,16 +35704,16 @@ function __importStar(mod) {
 function __importDefault(mod) {
   return mod && mod.__esModule ? mod : { default: mod };
 }
-function __classPrivateFieldGet(receiver, state, kind, f) {
-  if (kind === "a" && !f) throw new TypeError("Private accessor was defined without a getter");
+function __classPrivateFieldGet(receiver, state, kind2, f) {
+  if (kind2 === "a" && !f) throw new TypeError("Private accessor was defined without a getter");
   if (typeof state === "function" ? receiver !== state || !f : !state.has(receiver)) throw new TypeError("Cannot read private member from an object whose class did not declare it");
-  return kind === "m" ? f : kind === "a" ? f.call(receiver) : f ? f.value : state.get(receiver);
+  return kind2 === "m" ? f : kind2 === "a" ? f.call(receiver) : f ? f.value : state.get(receiver);
 }
-function __classPrivateFieldSet(receiver, state, value, kind, f) {
-  if (kind === "m") throw new TypeError("Private method is not writable");
-  if (kind === "a" && !f) throw new TypeError("Private accessor was defined without a setter");
+function __classPrivateFieldSet(receiver, state, value, kind2, f) {
+  if (kind2 === "m") throw new TypeError("Private method is not writable");
+  if (kind2 === "a" && !f) throw new TypeError("Private accessor was defined without a setter");
   if (typeof state === "function" ? receiver !== state || !f : !state.has(receiver)) throw new TypeError("Cannot write private member to an object whose class did not declare it");
-  return kind === "a" ? f.call(receiver, value) : f ? f.value = value : state.set(receiver, value), value;
+  return kind2 === "a" ? f.call(receiver, value) : f ? f.value = value : state.set(receiver, value), value;
 }
 function __classPrivateFieldIn(state, receiver) {
   if (receiver === null || typeof receiver !== "object" && typeof receiver !== "function") throw new TypeError("Cannot use 'in' operator on non-object");
@@ -44500,16 +37278,16 @@ var require_build2 = __commonJS({
         return void 0;
       return { payload, prefix: Uint8Array.of(payload.byteLength ? unusedBits : 0) };
     }
-    function primitivePayload(block, kind, registry2) {
+    function primitivePayload(block, kind2, registry2) {
       const valueBlock = dataProperty(block, "valueBlock");
       if (!valueBlock)
         return void 0;
-      if (kind === "integer") {
+      if (kind2 === "integer") {
         if (Object.getPrototypeOf(valueBlock) !== registry2.LocalIntegerValueBlock.prototype)
           return void 0;
         if (!prototypeMethod(valueBlock, registry2.LocalIntegerValueBlock.prototype, "toBER", registry2.originalIntegerToBER))
           return void 0;
-      } else if (kind === "octet") {
+      } else if (kind2 === "octet") {
         if (Object.getPrototypeOf(valueBlock) !== registry2.LocalOctetStringValueBlock.prototype)
           return void 0;
         if (!prototypeMethod(valueBlock, registry2.LocalOctetStringValueBlock.prototype, "toBER", registry2.originalOctetStringToBER))
@@ -44522,7 +37300,7 @@ var require_build2 = __commonJS({
         if (!inheritedMethod(valueBlock, "toBER", registry2.originalPrimitiveToBER, registry2.LocalPrimitiveValueBlock))
           return void 0;
       }
-      if (kind === "primitive" && dataProperty(valueBlock, "isHexOnly") !== true)
+      if (kind2 === "primitive" && dataProperty(valueBlock, "isHexOnly") !== true)
         return void 0;
       if (typeof dataProperty(valueBlock, "isHexOnly") !== "boolean")
         return void 0;
@@ -48266,7 +41044,7 @@ var require_pem = __commonJS({
         throw new TypeError(`Invalid PEM label '${label}'`);
       }
     }
-    function wrap2(text, lineLength) {
+    function wrap3(text, lineLength) {
       const result = [];
       for (let i2 = 0; i2 < text.length; i2 += lineLength) {
         result.push(text.slice(i2, i2 + lineLength));
@@ -48334,7 +41112,7 @@ var require_pem = __commonJS({
         }
         lines2.push("");
       }
-      lines2.push(...wrap2(base64_js_1.base64.encode(data), lineLength));
+      lines2.push(...wrap3(base64_js_1.base64.encode(data), lineLength));
       lines2.push(`-----END ${label}-----`);
       return `${lines2.join(newline)}${newline}`;
     }
@@ -54436,14 +47214,14 @@ var require_algorithms = __commonJS({
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
     var asn1_x509_1 = require_cjs3();
     var oid = tslib_1.__importStar(require_object_identifiers4());
-    function create(algorithm) {
+    function create2(algorithm) {
       return new asn1_x509_1.AlgorithmIdentifier({ algorithm });
     }
-    exports.ecdsaWithSHA1 = create(oid.id_ecdsaWithSHA1);
-    exports.ecdsaWithSHA224 = create(oid.id_ecdsaWithSHA224);
-    exports.ecdsaWithSHA256 = create(oid.id_ecdsaWithSHA256);
-    exports.ecdsaWithSHA384 = create(oid.id_ecdsaWithSHA384);
-    exports.ecdsaWithSHA512 = create(oid.id_ecdsaWithSHA512);
+    exports.ecdsaWithSHA1 = create2(oid.id_ecdsaWithSHA1);
+    exports.ecdsaWithSHA224 = create2(oid.id_ecdsaWithSHA224);
+    exports.ecdsaWithSHA256 = create2(oid.id_ecdsaWithSHA256);
+    exports.ecdsaWithSHA384 = create2(oid.id_ecdsaWithSHA384);
+    exports.ecdsaWithSHA512 = create2(oid.id_ecdsaWithSHA512);
   }
 });
 
@@ -54713,21 +47491,21 @@ var require_algorithms2 = __commonJS({
     var asn1_schema_1 = require_cjs2();
     var asn1_x509_1 = require_cjs3();
     var oid = tslib_1.__importStar(require_object_identifiers5());
-    function create(algorithm) {
+    function create2(algorithm) {
       return new asn1_x509_1.AlgorithmIdentifier({
         algorithm,
         parameters: null
       });
     }
-    exports.md2 = create(oid.id_md2);
-    exports.md4 = create(oid.id_md5);
-    exports.sha1 = create(oid.id_sha1);
-    exports.sha224 = create(oid.id_sha224);
-    exports.sha256 = create(oid.id_sha256);
-    exports.sha384 = create(oid.id_sha384);
-    exports.sha512 = create(oid.id_sha512);
-    exports.sha512_224 = create(oid.id_sha512_224);
-    exports.sha512_256 = create(oid.id_sha512_256);
+    exports.md2 = create2(oid.id_md2);
+    exports.md4 = create2(oid.id_md5);
+    exports.sha1 = create2(oid.id_sha1);
+    exports.sha224 = create2(oid.id_sha224);
+    exports.sha256 = create2(oid.id_sha256);
+    exports.sha384 = create2(oid.id_sha384);
+    exports.sha512 = create2(oid.id_sha512);
+    exports.sha512_224 = create2(oid.id_sha512_224);
+    exports.sha512_256 = create2(oid.id_sha512_256);
     exports.mgf1SHA1 = new asn1_x509_1.AlgorithmIdentifier({
       algorithm: oid.id_mgf1,
       parameters: asn1_schema_1.AsnConvert.serialize(exports.sha1)
@@ -54736,16 +47514,16 @@ var require_algorithms2 = __commonJS({
       algorithm: oid.id_pSpecified,
       parameters: asn1_schema_1.AsnConvert.serialize(asn1_schema_1.AsnOctetStringConverter.toASN(new Uint8Array([218, 57, 163, 238, 94, 107, 75, 13, 50, 85, 191, 239, 149, 96, 24, 144, 175, 216, 7, 9]).buffer))
     });
-    exports.rsaEncryption = create(oid.id_rsaEncryption);
-    exports.md2WithRSAEncryption = create(oid.id_md2WithRSAEncryption);
-    exports.md5WithRSAEncryption = create(oid.id_md5WithRSAEncryption);
-    exports.sha1WithRSAEncryption = create(oid.id_sha1WithRSAEncryption);
-    exports.sha224WithRSAEncryption = create(oid.id_sha512_224WithRSAEncryption);
-    exports.sha256WithRSAEncryption = create(oid.id_sha512_256WithRSAEncryption);
-    exports.sha384WithRSAEncryption = create(oid.id_sha384WithRSAEncryption);
-    exports.sha512WithRSAEncryption = create(oid.id_sha512WithRSAEncryption);
-    exports.sha512_224WithRSAEncryption = create(oid.id_sha512_224WithRSAEncryption);
-    exports.sha512_256WithRSAEncryption = create(oid.id_sha512_256WithRSAEncryption);
+    exports.rsaEncryption = create2(oid.id_rsaEncryption);
+    exports.md2WithRSAEncryption = create2(oid.id_md2WithRSAEncryption);
+    exports.md5WithRSAEncryption = create2(oid.id_md5WithRSAEncryption);
+    exports.sha1WithRSAEncryption = create2(oid.id_sha1WithRSAEncryption);
+    exports.sha224WithRSAEncryption = create2(oid.id_sha512_224WithRSAEncryption);
+    exports.sha256WithRSAEncryption = create2(oid.id_sha512_256WithRSAEncryption);
+    exports.sha384WithRSAEncryption = create2(oid.id_sha384WithRSAEncryption);
+    exports.sha512WithRSAEncryption = create2(oid.id_sha512WithRSAEncryption);
+    exports.sha512_224WithRSAEncryption = create2(oid.id_sha512_224WithRSAEncryption);
+    exports.sha512_256WithRSAEncryption = create2(oid.id_sha512_256WithRSAEncryption);
   }
 });
 
@@ -55499,8 +48277,8 @@ var require_lazy_helpers = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.delay = exports.DelayedConstructor = void 0;
     var DelayedConstructor = class {
-      constructor(wrap2) {
-        this.wrap = wrap2;
+      constructor(wrap3) {
+        this.wrap = wrap3;
         this.reflectMethods = [
           "get",
           "getPrototypeOf",
@@ -58721,8 +51499,8 @@ var require_x509_cjs = __commonJS({
           if (headersString) {
             const headers = headersString.split(new RegExp(rEolGroup, "g"));
             let lastHeader = null;
-            for (const header of headers) {
-              const [key, value] = header.split(/:(.*)/);
+            for (const header2 of headers) {
+              const [key, value] = header2.split(/:(.*)/);
               if (value === void 0) {
                 if (!lastHeader) {
                   throw new Error("Cannot parse PEM string. Incorrect header value");
@@ -58795,8 +51573,8 @@ var require_x509_cjs = __commonJS({
         const res = [];
         res.push(`-----BEGIN ${upperCaseType}-----`);
         if ((_a4 = pem2.headers) === null || _a4 === void 0 ? void 0 : _a4.length) {
-          for (const header of pem2.headers) {
-            res.push(`${header.key}: ${header.value}`);
+          for (const header2 of pem2.headers) {
+            res.push(`${header2.key}: ${header2.value}`);
           }
           res.push("");
         }
@@ -61023,120 +53801,73 @@ var require_x509_cjs = __commonJS({
   }
 });
 
-// src/build/runtime.ts
-import { execFileSync } from "node:child_process";
-import { existsSync as existsSync6, mkdirSync as mkdirSync8, readdirSync as readdirSync3, readFileSync as readFileSync14, renameSync as renameSync5, rmSync as rmSync6 } from "node:fs";
-import { dirname as dirname17, join as join17 } from "node:path";
-function nodePackageName(arch = process.arch) {
-  const a2 = { x64: "x64", arm64: "arm64" }[arch];
-  if (!a2)
-    throw new XoaError(`no Node build for this CPU (${arch})`, { hint: "xoa supports x86_64 and arm64" });
-  return `node-linux-${a2}`;
-}
-function compareVersions2(a2, b) {
-  const pa = a2.split(".").map(Number);
-  const pb = b.split(".").map(Number);
-  for (let i2 = 0; i2 < 3; i2++) if ((pa[i2] ?? 0) !== (pb[i2] ?? 0)) return (pa[i2] ?? 0) - (pb[i2] ?? 0);
-  return 0;
-}
-function findNode(runtimesDir2, major) {
-  if (!existsSync6(runtimesDir2)) return void 0;
-  const versions = readdirSync3(runtimesDir2).map((n2) => /^node-(\d+\.\d+\.\d+)$/.exec(n2)?.[1]).filter((v) => v !== void 0 && v.split(".")[0] === String(major)).filter((v) => existsSync6(join17(runtimesDir2, `node-${v}`, "bin", "node"))).sort(compareVersions2);
-  const version3 = versions.at(-1);
-  return version3 ? { version: version3, dir: join17(runtimesDir2, `node-${version3}`) } : void 0;
-}
-function findYarn(runtimesDir2, version3 = YARN_VERSION) {
-  const dir = join17(runtimesDir2, `yarn-${version3}`);
-  return existsSync6(join17(dir, "bin", "yarn.js")) ? dir : void 0;
-}
-async function npmProvision(runtimesDir2, spec, pkgName, dirName, log) {
-  mkdirSync8(runtimesDir2, { recursive: true });
-  const tmp = join17(runtimesDir2, `.tmp-${process.pid}-${Date.now()}`);
-  try {
-    log(`$ npm install --prefix ${tmp} ${spec}`);
-    const r = await execa(
-      "npm",
-      ["install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund", "--prefix", tmp, spec],
-      { all: true, reject: false }
-    );
-    for (const line of (r.all ?? "").split("\n")) if (line) log(line);
-    if (r.exitCode !== 0)
-      throw new XoaError(`npm could not install ${spec} (exit ${r.exitCode})`, {
-        hint: "check `npm config get registry` and the proxy settings, then run xoa build again"
-      });
-    const pkgDir = join17(tmp, "node_modules", pkgName);
-    const { version: version3 } = JSON.parse(readFileSync14(join17(pkgDir, "package.json"), "utf8"));
-    const dest = join17(runtimesDir2, dirName(version3));
-    await execa("chmod", ["-R", "u+rwX,go+rX,go-w", pkgDir]);
-    try {
-      renameSync5(pkgDir, dest);
-    } catch (e) {
-      const code = e.code;
-      if (code !== "ENOTEMPTY" && code !== "EEXIST") throw e;
-    }
-    return version3;
-  } finally {
-    rmSync6(tmp, { recursive: true, force: true });
-  }
-}
-function systemNode(major) {
-  const bin = process.env.XOA_NODE;
-  if (!bin) return void 0;
-  let version3;
-  try {
-    version3 = execFileSync(bin, ["--version"], { encoding: "utf8" }).trim().replace(/^v/, "");
-  } catch (e) {
-    throw new XoaError(`XOA_NODE=${bin} does not run: ${e.message}`, {
-      hint: "point XOA_NODE at a bin/node"
-    });
-  }
-  if (version3.split(".")[0] !== String(major))
-    throw new XoaError(`XOA_NODE is Node ${version3}, but this XO revision needs Node ${major}`, {
-      hint: `point XOA_NODE at a Node ${major}, or unset it to let xoa provision one`
-    });
-  return { version: version3, dir: dirname17(dirname17(bin)) };
-}
-function findBuildNode(runtimesDir2, major) {
-  return systemNode(major) ?? findNode(runtimesDir2, major);
-}
-async function provisionRuntime(runtimesDir2, major, log) {
-  let node2 = findBuildNode(runtimesDir2, major);
-  if (!node2) {
-    const pkg = nodePackageName();
-    await npmProvision(runtimesDir2, `${pkg}@${major}`, pkg, (v) => `node-${v}`, log);
-    node2 = findNode(runtimesDir2, major);
-    if (!node2) throw new XoaError(`npm installed ${pkg}@${major} but it has no bin/node`);
-  }
-  let yarnDir = findYarn(runtimesDir2);
-  if (!yarnDir) {
-    await npmProvision(runtimesDir2, `yarn@${YARN_VERSION}`, "yarn", (v) => `yarn-${v}`, log);
-    yarnDir = findYarn(runtimesDir2);
-    if (!yarnDir) throw new XoaError(`npm installed yarn@${YARN_VERSION} but it has no bin/yarn.js`);
-  }
-  return { nodeVersion: node2.version, nodeDir: node2.dir, yarnVersion: YARN_VERSION, yarnDir };
-}
-function cleanRuntimeDebris(runtimesDir2) {
-  if (!existsSync6(runtimesDir2)) return;
-  for (const n2 of readdirSync3(runtimesDir2)) {
-    const pid = /^\.tmp-(\d+)-/.exec(n2)?.[1];
-    if (pid && !pidAlive(Number(pid))) rmSync6(join17(runtimesDir2, n2), { recursive: true, force: true });
-  }
-}
-function pidAlive(pid) {
+// src/fs/lock.ts
+import { link } from "node:fs/promises";
+function pidAlive2(pid) {
   try {
     process.kill(pid, 0);
     return true;
   } catch (e) {
-    return e.code === "EPERM";
+    return errno(e) === "EPERM";
   }
 }
-var YARN_VERSION;
-var init_runtime = __esm({
-  "src/build/runtime.ts"() {
+async function holder(dir, name) {
+  const text = await dir.readFile(name, { maxBytes: 64, uid: me().uid });
+  if (text === void 0) return void 0;
+  const pid = Number(text.toString("utf8").trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : void 0;
+}
+async function takeLock(dir, name, opts) {
+  const own2 = await dir.dup();
+  const mine = `${name}.${process.pid}`;
+  const path6 = own2.childPath(name);
+  try {
+    await own2.writeFile(mine, `${process.pid}
+`, { ...me(), mode: 420 });
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        try {
+          await link(procPath(own2.fd, mine), procPath(own2.fd, name));
+          return lockOf(own2, name);
+        } catch (e) {
+          if (errno(e) !== "EEXIST") throw e;
+        }
+        const pid = await holder(own2, name);
+        if (pid !== void 0 && pid !== process.pid && pidAlive2(pid)) throw opts.busy(pid, path6);
+        await own2.remove(name);
+      }
+      throw new XoaError(`could not take the lock ${path6}`, { hint: "run the command again" });
+    } finally {
+      await own2.remove(mine);
+    }
+  } catch (e) {
+    await own2.close();
+    if (e instanceof UnsafePathError)
+      throw new UnsafePathError(e.path, `${e.message.slice(e.path.length + 2)} (not a lock xoa took)`);
+    throw e;
+  }
+}
+function lockOf(dir, name) {
+  let held = true;
+  return {
+    async release() {
+      if (!held) return;
+      held = false;
+      try {
+        if (await holder(dir, name).catch(() => void 0) === process.pid) await dir.remove(name);
+      } finally {
+        await dir.close();
+      }
+    }
+  };
+}
+var me;
+var init_lock = __esm({
+  "src/fs/lock.ts"() {
     "use strict";
-    init_execa();
     init_errors();
-    YARN_VERSION = "1.22.22";
+    init_names();
+    me = () => ({ uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 });
   }
 });
 
@@ -61156,33 +53887,18 @@ __export(store_exports, {
   rollback: () => rollback,
   switchTo: () => switchTo
 });
-import {
-  closeSync as closeSync4,
-  existsSync as existsSync7,
-  linkSync as linkSync2,
-  lstatSync as lstatSync4,
-  mkdirSync as mkdirSync9,
-  openSync as openSync4,
-  readdirSync as readdirSync4,
-  readFileSync as readFileSync15,
-  readlinkSync as readlinkSync4,
-  renameSync as renameSync6,
-  rmSync as rmSync7,
-  symlinkSync as symlinkSync3,
-  unlinkSync,
-  writeSync as writeSync3
-} from "node:fs";
-import { basename as basename7, join as join18, resolve as resolve3 } from "node:path";
+import { existsSync as existsSync11, lstatSync as lstatSync6, readdirSync as readdirSync6, readFileSync as readFileSync22, readlinkSync as readlinkSync6 } from "node:fs";
+import { basename as basename9, join as join20, resolve as resolve4 } from "node:path";
 function readManifest(dir) {
   try {
-    return JSON.parse(readFileSync15(join18(dir, "manifest.json"), "utf8"));
+    return JSON.parse(readFileSync22(join20(dir, "manifest.json"), "utf8"));
   } catch {
     return void 0;
   }
 }
-function linkTarget(link) {
+function linkTarget(link2) {
   try {
-    return basename7(readlinkSync4(link));
+    return basename9(readlinkSync6(link2));
   } catch {
     return void 0;
   }
@@ -61194,31 +53910,28 @@ function previousId(paths) {
   return linkTarget(paths.previous);
 }
 function listReleases(paths) {
-  if (!existsSync7(paths.releases)) return [];
+  if (!existsSync11(paths.releases)) return [];
   const cur = currentId(paths);
   const prev = previousId(paths);
-  return readdirSync4(paths.releases).filter((n2) => !n2.startsWith(".")).flatMap((id) => {
-    const dir = join18(paths.releases, id);
+  return readdirSync6(paths.releases).filter((n2) => !n2.startsWith(".")).flatMap((id) => {
+    const dir = join20(paths.releases, id);
     const manifest = readManifest(dir);
     return manifest ? [{ id, dir, manifest, current: id === cur, previous: id === prev }] : [];
   }).sort((a2, b) => b.manifest.endedAt.localeCompare(a2.manifest.endedAt));
 }
-function setLink(link, id) {
-  const tmp = `${link}.tmp-${process.pid}`;
-  rmSync7(tmp, { force: true });
-  symlinkSync3(join18("releases", id), tmp);
-  renameSync6(tmp, link);
+async function setLink(link2, id) {
+  await withParent(link2, {}, (dir, name) => dir.symlink(name, join20("releases", id)));
 }
-function switchTo(paths, id) {
-  if (!readManifest(join18(paths.releases, id)))
+async function switchTo(paths, id) {
+  if (!readManifest(join20(paths.releases, id)))
     throw new XoaError(`no complete release ${id}`, { hint: "run `xoa releases` to see the ones there are" });
   const from = currentId(paths);
   if (from === id) return { from, to: id };
-  if (from) setLink(paths.previous, from);
-  setLink(paths.current, id);
+  if (from) await setLink(paths.previous, from);
+  await setLink(paths.current, id);
   return { from, to: id };
 }
-function rollback(paths, id) {
+async function rollback(paths, id) {
   const target = id ?? previousId(paths);
   if (!target)
     throw new XoaError("there is no previous release to roll back to", {
@@ -61230,79 +53943,68 @@ function rollback(paths, id) {
 function releasesToPrune(releases, keep) {
   return releases.filter((r) => !r.current && !r.previous).slice(keep);
 }
-function removeRelease(paths, id) {
-  const dir = join18(paths.releases, id);
-  const trash = join18(paths.releases, `.trash-${id}-${process.pid}`);
-  renameSync6(dir, trash);
-  rmSync7(trash, { recursive: true, force: true });
-}
-function removeDebris(paths) {
-  if (!existsSync7(paths.releases)) return [];
-  const gone = [];
-  for (const n2 of readdirSync4(paths.releases)) {
-    if (!/^\.(tmp|trash)-/.test(n2)) continue;
-    rmSync7(join18(paths.releases, n2), { recursive: true, force: true });
-    gone.push(n2);
+async function removeRelease(paths, id) {
+  const releases = await openLive(paths.releases);
+  try {
+    const trash = `.trash-${id}-${process.pid}`;
+    await releases.rename(id, releases, trash);
+    await releases.removeTree(trash);
+  } finally {
+    await releases.close();
   }
-  for (const link of [paths.current, paths.previous]) {
-    const tmp = `${link}.tmp-`;
-    for (const n2 of readdirSync4(paths.state)) {
-      const p = join18(paths.state, n2);
-      if (p.startsWith(tmp)) rmSync7(p, { force: true });
+}
+async function removeDebris(paths) {
+  if (!existsSync11(paths.releases)) return [];
+  const gone = [];
+  const releases = await openLive(paths.releases);
+  try {
+    for (const e of await releases.entries()) {
+      if (!/^\.(tmp|trash)-/.test(e.name)) continue;
+      await releases.removeTree(e.name);
+      gone.push(e.name);
     }
+  } finally {
+    await releases.close();
+  }
+  const links = [basename9(paths.current), basename9(paths.previous)];
+  const state = await openLive(paths.state);
+  try {
+    for (const e of await state.entries())
+      if (links.some((l) => e.name.startsWith(`${l}.tmp-`) || e.name.startsWith(`.${l}.xoa-`)))
+        await state.remove(e.name);
+  } finally {
+    await state.close();
   }
   return gone;
 }
-function lockStore(paths) {
-  mkdirSync9(paths.releases, { recursive: true });
-  const lock = join18(paths.releases, ".lock");
-  const mine = `${lock}.${process.pid}`;
-  const fd = openSync4(mine, "w", 420);
-  writeSync3(fd, `${process.pid}
-`);
-  closeSync4(fd);
+async function lockStore(paths) {
+  const releases = await openLive(paths.releases, { create: self2(493) });
   try {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        linkSync2(mine, lock);
-        let held = true;
-        return {
-          release() {
-            if (!held) return;
-            held = false;
-            if (Number(readFileSync15(lock, "utf8")) === process.pid) unlinkSync(lock);
-          }
-        };
-      } catch (e) {
-        if (e.code !== "EEXIST") throw e;
-        const holder = Number(readFileSync15(lock, "utf8").trim());
-        if (holder && pidAlive(holder) && holder !== process.pid)
-          throw new XoaError(`another build or switch is running (pid ${holder})`, {
-            hint: `wait for it, or if pid ${holder} is not xoa, remove ${lock}`
-          });
-        unlinkSync(lock);
-      }
-    }
-    throw new XoaError(`could not take the lock ${lock}`, { hint: "run the command again" });
+    return await takeLock(releases, ".lock", {
+      busy: (pid, file2) => new XoaError(`another build or switch is running (pid ${pid})`, {
+        hint: `wait for it, or if pid ${pid} is not xoa, remove ${file2}`
+      })
+    });
   } finally {
-    unlinkSync(mine);
+    await releases.close();
   }
 }
 function isLink(p) {
   try {
-    return lstatSync4(p).isSymbolicLink();
+    return lstatSync6(p).isSymbolicLink();
   } catch {
     return false;
   }
 }
 function releaseDir(paths, id) {
-  return resolve3(paths.releases, id);
+  return resolve4(paths.releases, id);
 }
 var init_store = __esm({
   "src/build/store.ts"() {
     "use strict";
     init_errors();
-    init_runtime();
+    init_at();
+    init_lock();
   }
 });
 
@@ -61940,9 +54642,9 @@ function parseArray(ctx) {
 }
 
 // node_modules/smol-toml/dist/parse.js
-function peekTable(ctx, key, table, meta4, type) {
+function peekTable(ctx, key, table, meta3, type) {
   let t = table;
-  let m = meta4;
+  let m = meta3;
   let k;
   let hasOwn = false;
   let state;
@@ -62016,11 +54718,11 @@ function parse(toml, options = {}) {
     uk: options.unsafeKeyBehaviour === "throw" ? 2 : options.unsafeKeyBehaviour === "drop" ? 1 : 0
   };
   let res = /* @__PURE__ */ Object.create(null);
-  let meta4 = /* @__PURE__ */ Object.create(null);
+  let meta3 = /* @__PURE__ */ Object.create(null);
   let tmp;
   let skipping = false;
   let tbl = res;
-  let m = meta4;
+  let m = meta3;
   if (toml.charCodeAt(0) === 65279)
     ctx.p++;
   skipVoid(ctx);
@@ -62044,7 +54746,7 @@ function parse(toml, options = {}) {
         ctx,
         k,
         res,
-        meta4,
+        meta3,
         isTableArray ? 2 : 1
         /* Type.EXPLICIT */
       );
@@ -63048,7 +55750,7 @@ function putProp(target, key, value) {
   else
     target[key] = value;
 }
-function mirrorShape(target, source2, keys, wrap2) {
+function mirrorShape(target, source2, keys, wrap3) {
   const raw = sourceShape(source2);
   for (const key of keys) {
     const desc = Object.getOwnPropertyDescriptor(raw, key);
@@ -63057,10 +55759,10 @@ function mirrorShape(target, source2, keys, wrap2) {
     if (desc.get) {
       deferProp(target, key, () => {
         const value = source2._zod.def.shape[key];
-        return wrap2 ? wrap2(value, key) : value;
+        return wrap3 ? wrap3(value, key) : value;
       });
     } else
-      putProp(target, key, wrap2 ? wrap2(desc.value, key) : desc.value);
+      putProp(target, key, wrap3 ? wrap3(desc.value, key) : desc.value);
   }
 }
 function mirrorProps(target, source2) {
@@ -65403,10 +58105,10 @@ function isValidJWT(token, algorithm = null) {
     const tokensParts = token.split(".");
     if (tokensParts.length !== 3)
       return false;
-    const [header] = tokensParts;
-    if (!header)
+    const [header2] = tokensParts;
+    if (!header2)
       return false;
-    const parsedHeader = JSON.parse(atob(header));
+    const parsedHeader = JSON.parse(atob(header2));
     if ("typ" in parsedHeader && parsedHeader?.typ !== "JWT")
       return false;
     if (!parsedHeader.alg)
@@ -67367,8 +60069,8 @@ function isRecursive(inst, stack, resolve8) {
       result = answer;
   };
   const def = inst._zod.def;
-  const kind = def.type;
-  switch (kind) {
+  const kind2 = def.type;
+  switch (kind2) {
     case "object": {
       const raw = rawShape(def);
       merge2(raw ? shape(raw, true) : ASSUMED);
@@ -67448,7 +60150,7 @@ function isRecursive(inst, stack, resolve8) {
     case "custom":
       break;
     default: {
-      kind;
+      kind2;
       for (const key in def) {
         const desc = Object.getOwnPropertyDescriptor(def, key);
         if (!desc || desc.get)
@@ -75170,10 +67872,10 @@ var $ZodRegistry = class {
     this._idmap = /* @__PURE__ */ new Map();
   }
   add(schema, ..._meta) {
-    const meta4 = _meta[0];
-    this._map.set(schema, meta4);
-    if (meta4 && typeof meta4 === "object" && "id" in meta4) {
-      this._idmap.set(meta4.id, schema);
+    const meta3 = _meta[0];
+    this._map.set(schema, meta3);
+    if (meta3 && typeof meta3 === "object" && "id" in meta3) {
+      this._idmap.set(meta3.id, schema);
     }
     return this;
   }
@@ -75183,9 +67885,9 @@ var $ZodRegistry = class {
     return this;
   }
   remove(schema) {
-    const meta4 = this._map.get(schema);
-    if (meta4 && typeof meta4 === "object" && "id" in meta4) {
-      this._idmap.delete(meta4.id);
+    const meta3 = this._map.get(schema);
+    if (meta3 && typeof meta3 === "object" && "id" in meta3) {
+      this._idmap.delete(meta3.id);
     }
     this._map.delete(schema);
     return this;
@@ -77967,9 +70669,9 @@ function processSchema(schema, ctx, _params = { path: [], schemaPath: [] }) {
       ctx.seen.get(parent).isParent = true;
     }
   }
-  const meta4 = ctx.metadataRegistry.get(schema);
-  if (meta4)
-    assignProps(result.schema, meta4);
+  const meta3 = ctx.metadataRegistry.get(schema);
+  if (meta3)
+    assignProps(result.schema, meta3);
   if (ctx.io === "input" && isTransforming(schema)) {
     delete result.schema.examples;
     delete result.schema.default;
@@ -79477,15 +72179,15 @@ var initializer2 = (inst, issues) => {
   if (_installedErrorProtos.has(proto))
     return;
   _installedErrorProtos.add(proto);
-  _lazyMethod(proto, "format", (self2) => (mapper) => formatError(self2, mapper));
-  _lazyMethod(proto, "flatten", (self2) => (mapper) => flattenError(self2, mapper));
-  _lazyMethod(proto, "addIssue", (self2) => (issue2) => {
-    self2.issues.push(issue2);
-    self2.message = JSON.stringify(self2.issues, jsonStringifyReplacer, 2);
+  _lazyMethod(proto, "format", (self3) => (mapper) => formatError(self3, mapper));
+  _lazyMethod(proto, "flatten", (self3) => (mapper) => flattenError(self3, mapper));
+  _lazyMethod(proto, "addIssue", (self3) => (issue2) => {
+    self3.issues.push(issue2);
+    self3.message = JSON.stringify(self3.issues, jsonStringifyReplacer, 2);
   });
-  _lazyMethod(proto, "addIssues", (self2) => (issues2) => {
-    self2.issues.push(...issues2);
-    self2.message = JSON.stringify(self2.issues, jsonStringifyReplacer, 2);
+  _lazyMethod(proto, "addIssues", (self3) => (issues2) => {
+    self3.issues.push(...issues2);
+    self3.message = JSON.stringify(self3.issues, jsonStringifyReplacer, 2);
   });
   Object.defineProperty(proto, "isEmpty", {
     configurable: true,
@@ -79548,8 +72250,8 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
   brand() {
     return this;
   },
-  register(reg, meta4) {
-    reg.add(this, meta4);
+  register(reg, meta3) {
+    reg.add(this, meta3);
     return this;
   },
   refine(check3, params) {
@@ -80331,7 +73033,7 @@ var ZodObject = /* @__PURE__ */ $constructor("ZodObject", (inst, def) => {
   $ZodObjectJIT.init(inst, def);
   ZodType.init(inst, def);
   inst._zod.processJSONSchema = (ctx, json2, params) => objectProcessor(inst, ctx, json2, params);
-  util_exports.installLazyProp(inst, "shape", (self2) => self2._zod.def.shape, false);
+  util_exports.installLazyProp(inst, "shape", (self3) => self3._zod.def.shape, false);
 }, {
   keyof() {
     return _enum2(Object.keys(this._zod.def.shape));
@@ -81771,7 +74473,7 @@ function visit(schema, fnOrHandlers) {
     return h2 ? h2(node2, rewritten) : node2;
   };
   const cache = /* @__PURE__ */ new Map();
-  function run5(s) {
+  function run7(s) {
     const cached2 = cache.get(s);
     if (cached2 === RESOLVING) {
       return new $ZodLazy({
@@ -81789,29 +74491,29 @@ function visit(schema, fnOrHandlers) {
   }
   function mapInner(s) {
     const def = s._zod.def;
-    const kind = def.type;
-    switch (kind) {
+    const kind2 = def.type;
+    switch (kind2) {
       case "object": {
         const oldShape = def.shape;
         const keys = Object.keys(oldShape);
         let changed = false;
         const newShape = {};
         for (const k of keys) {
-          const mapped = run5(oldShape[k]);
+          const mapped = run7(oldShape[k]);
           if (mapped !== oldShape[k])
             changed = true;
           newShape[k] = mapped;
         }
         let newCatchall = def.catchall;
         if (def.catchall) {
-          newCatchall = run5(def.catchall);
+          newCatchall = run7(def.catchall);
           if (newCatchall !== def.catchall)
             changed = true;
         }
         return changed ? clone(s, { ...def, shape: newShape, catchall: newCatchall }) : s;
       }
       case "array": {
-        const mapped = run5(def.element);
+        const mapped = run7(def.element);
         return mapped === def.element ? s : clone(s, { ...def, element: mapped });
       }
       case "tuple": {
@@ -81819,14 +74521,14 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newItems = [];
         for (const item of oldItems) {
-          const mapped = run5(item);
+          const mapped = run7(item);
           if (mapped !== item)
             changed = true;
           newItems.push(mapped);
         }
         let newRest = def.rest;
         if (def.rest) {
-          newRest = run5(def.rest);
+          newRest = run7(def.rest);
           if (newRest !== def.rest)
             changed = true;
         }
@@ -81834,12 +74536,12 @@ function visit(schema, fnOrHandlers) {
       }
       case "record":
       case "map": {
-        const newKey = run5(def.keyType);
-        const newVal = run5(def.valueType);
+        const newKey = run7(def.keyType);
+        const newVal = run7(def.valueType);
         return newKey === def.keyType && newVal === def.valueType ? s : clone(s, { ...def, keyType: newKey, valueType: newVal });
       }
       case "set": {
-        const newVal = run5(def.valueType);
+        const newVal = run7(def.valueType);
         return newVal === def.valueType ? s : clone(s, { ...def, valueType: newVal });
       }
       case "union": {
@@ -81847,7 +74549,7 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newOptions = [];
         for (const opt of oldOptions) {
-          const mapped = run5(opt);
+          const mapped = run7(opt);
           if (mapped !== opt)
             changed = true;
           newOptions.push(mapped);
@@ -81855,8 +74557,8 @@ function visit(schema, fnOrHandlers) {
         return changed ? clone(s, { ...def, options: newOptions }) : s;
       }
       case "intersection": {
-        const newLeft = run5(def.left);
-        const newRight = run5(def.right);
+        const newLeft = run7(def.left);
+        const newRight = run7(def.right);
         return newLeft === def.left && newRight === def.right ? s : clone(s, { ...def, left: newLeft, right: newRight });
       }
       case "optional":
@@ -81868,23 +74570,23 @@ function visit(schema, fnOrHandlers) {
       case "nonoptional":
       case "promise":
       case "success": {
-        const newInner = run5(def.innerType);
+        const newInner = run7(def.innerType);
         return newInner === def.innerType ? s : clone(s, { ...def, innerType: newInner });
       }
       case "pipe": {
-        const newIn = run5(def.in);
-        const newOut = run5(def.out);
+        const newIn = run7(def.in);
+        const newOut = run7(def.out);
         return newIn === def.in && newOut === def.out ? s : clone(s, { ...def, in: newIn, out: newOut });
       }
       case "function": {
-        const newInput = run5(def.input);
-        const newOutput = run5(def.output);
+        const newInput = run7(def.input);
+        const newOutput = run7(def.output);
         return newInput === def.input && newOutput === def.output ? s : clone(s, { ...def, input: newInput, output: newOutput });
       }
       case "lazy": {
         const original = def.getter;
         const { _cachedInner, ...rest } = def;
-        return clone(s, { ...rest, getter: () => run5(original()) });
+        return clone(s, { ...rest, getter: () => run7(original()) });
       }
       // A leaf by choice: `parts` are regex fragments, not data positions.
       case "template_literal":
@@ -81910,12 +74612,12 @@ function visit(schema, fnOrHandlers) {
       case "custom":
         return s;
       default: {
-        kind;
+        kind2;
         return s;
       }
     }
   }
-  return run5(schema);
+  return run7(schema);
 }
 
 // node_modules/zod/v4/classic/deep-partial.js
@@ -81986,7 +74688,15 @@ function date4(params) {
 }
 
 // src/spec/schema.ts
-var absPath = external_exports.string().min(1).refine((p) => p.startsWith("/"), "must be an absolute path").refine((p) => !p.split("/").includes(".."), 'must not contain ".."').refine((p) => !/[\0\n\r]/.test(p), "must not contain NUL or newlines").refine((p) => p === "/" || !p.endsWith("/"), 'must not end with "/"');
+var absPath = external_exports.string().min(1).refine((p) => p.startsWith("/"), "must be an absolute path").refine((p) => !p.split("/").includes(".."), 'must not contain ".."').refine((p) => !/[\0\n\r]/.test(p), "must not contain NUL or newlines").refine((p) => p === "/" || !p.endsWith("/"), 'must not end with "/"').refine((p) => !/\/\/|\/\.(\/|$)/.test(p), 'must be normalised (no "//" or "/./")');
+var execDirPath = absPath.refine(
+  (p) => !/[:\\]/.test(p),
+  'must not contain ":" or "\\" (it is written into RuntimeDirectory=/StateDirectory=)'
+);
+var calendar = external_exports.string().min(1).regex(
+  /^[A-Za-z0-9 _*,.:/~+-]+$/,
+  "must be a systemd calendar expression (letters, digits, spaces and * , . : / ~ + - _ only)"
+);
 var port = external_exports.int().min(1).max(65535);
 var unixName = external_exports.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a valid Unix user or group name");
 var noNewline = external_exports.string().refine((s) => !/[\0\n\r]/.test(s), "must not contain NUL or newlines");
@@ -82006,7 +74716,10 @@ var xo = external_exports.strictObject({
   dataDir: absPath.default("/var/lib/xo/data").describe("xo-server datadir (LevelDB, backup metadata)."),
   tempDir: absPath.default("/var/lib/xo/tmp").describe("Temporary files."),
   mountsDir: absPath.default("/var/lib/xo/mounts").describe("Remote and VHD mount points."),
-  stateDir: absPath.default("/var/lib/xo").describe("Releases, caches, secrets and the private Node runtime."),
+  stateDir: absPath.refine(
+    (p) => !/[:"'\\]/.test(p),
+    'must not contain ":", quotes or "\\" (it is on PATH and in ExecStart=)'
+  ).default("/var/lib/xo").describe("Releases, caches, secrets and the private Node runtime."),
   extraServerEnv: external_exports.record(external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"), noNewline).default({}).describe("Extra environment for xo-server (e.g. DEBUG, NODE_OPTIONS)."),
   settings: external_exports.record(external_exports.string(), external_exports.unknown()).default({}).describe("Free-form xo-server config.toml settings merged last (LDAP, mail, plugins\u2026).")
 });
@@ -82023,7 +74736,13 @@ var build = external_exports.strictObject({
 });
 var service = external_exports.strictObject({
   user: unixName.default("xo").describe("Service account running xo-server (no shell, no password)."),
-  group: unixName.default("xo").describe("Service account's group.")
+  group: unixName.default("xo").describe("Service account's group."),
+  uid: external_exports.int().min(1).max(2147483646).optional().describe(
+    "uid of service.user when xoa creates it (apply, or `xoa up`/`xoa build` as root); an existing account with another uid is an error. Default: the next free system uid."
+  ),
+  gid: external_exports.int().min(1).max(2147483646).optional().describe(
+    "gid of service.group when xoa creates it, likewise checked. Default: the next free system gid."
+  )
 });
 var sshKey = external_exports.string().regex(
   /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/=]+( [^\n\r\0]*)?$/,
@@ -82040,8 +74759,8 @@ var webAdmin = external_exports.strictObject({
   passwordFile: absPath.optional().describe("0600 file with the admin password; generated under stateDir/secrets when absent.")
 });
 var redis = external_exports.strictObject({
-  socket: absPath.default("/run/redis-xo/redis.sock").describe("Unix socket of the dedicated Redis."),
-  dir: absPath.default("/var/lib/redis-xo").describe("Redis data directory (AOF)."),
+  socket: execDirPath.default("/run/redis-xo/redis.sock").describe("Unix socket of the dedicated Redis."),
+  dir: execDirPath.default("/var/lib/redis-xo").describe("Redis data directory (AOF)."),
   maxmemory: external_exports.string().regex(/^\d+(b|kb|mb|gb)?$/i, "must be a size like 512mb or 0 (no limit)").default("0").describe("Redis maxmemory; eviction is always off.")
 });
 var firewall = external_exports.strictObject({
@@ -82052,11 +74771,12 @@ var mounts = external_exports.strictObject({
   mode: external_exports.enum(["broker", "sudo", "none"]).default("broker").describe(
     "broker: least-privilege mount daemon; sudo: seed-compatible exact sudo rules; none: no mounts."
   ),
-  brokerSocket: absPath.default("/run/xoa-mountd/mountd.sock").describe("Mount broker socket.")
+  brokerSocket: absPath.default("/run/xoa-mountd/mountd.sock").describe("Mount broker socket."),
+  maxImageMounts: external_exports.number().int().min(1).max(256).default(8).describe("At most this many vhdimount FUSE servers (each a root process) at a time.")
 });
 var updates = external_exports.strictObject({
   channel: external_exports.enum(["latest", "stable", "master"]).default("latest").describe("Upstream channel to follow."),
-  schedule: noNewline.min(1).optional().describe("systemd OnCalendar expression for `xoa upgrade`; unset = no scheduled updates."),
+  schedule: calendar.optional().describe("systemd OnCalendar expression for `xoa upgrade`; unset = no scheduled updates."),
   keepBackups: external_exports.int().min(1).max(100).default(5).describe("Backup archives kept.")
 });
 var SpecSchema = external_exports.strictObject({
@@ -82107,6 +74827,13 @@ var SpecSchema = external_exports.strictObject({
     else if (SHARED_DIRS.includes(dir))
       issue2(path6, "must not be a directory the system shares (xoa changes its owner and mode)");
   }
+  const socketDir = s.mounts.brokerSocket.slice(0, s.mounts.brokerSocket.lastIndexOf("/")) || "/";
+  for (const d of dirs2)
+    if (isInside(socketDir, s.xo[d]))
+      issue2(
+        ["mounts", "brokerSocket"],
+        `must not be inside xo.${d} (${s.xo[d]}): the service account writes there`
+      );
   if (PRIVILEGED_GROUPS.includes(s.service.group))
     issue2(["service", "group"], `must not be ${s.service.group}: membership grants privileges`);
   if (s.service.user === "redis-xo" || s.service.group === "redis-xo")
@@ -82237,7 +74964,7 @@ function loadSpecFile(file2) {
     text = readFileSync(file2, "utf8");
   } catch (e) {
     const code = e.code;
-    const hint = code === "ENOENT" ? " (write one from examples/xoa.toml, or pass --spec FILE)" : "";
+    const hint = code === "ENOENT" ? " (write one from examples/xoa.toml, or pass --spec FILE)" : code === "EACCES" ? " (the installed spec is readable by root only: run xoa as root, e.g. with sudo)" : "";
     throw new SpecError(file2, [
       { field: "", message: `cannot read the spec: ${code ?? e.message}${hint}` }
     ]);
@@ -82288,8 +75015,6808 @@ __export(apply_exports, {
 });
 import { createInterface } from "node:readline/promises";
 
+// node_modules/is-plain-obj/index.js
+function isPlainObject2(value) {
+  if (typeof value !== "object" || value === null) {
+    return false;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  return (prototype === null || prototype === Object.prototype || Object.getPrototypeOf(prototype) === null) && !(Symbol.toStringTag in value) && !(Symbol.iterator in value);
+}
+
+// node_modules/execa/lib/arguments/file-url.js
+import { fileURLToPath } from "node:url";
+var safeNormalizeFileUrl = (file2, name) => {
+  const fileString = normalizeFileUrl(normalizeDenoExecPath(file2));
+  if (typeof fileString !== "string") {
+    throw new TypeError(`${name} must be a string or a file URL: ${fileString}.`);
+  }
+  return fileString;
+};
+var normalizeDenoExecPath = (file2) => isDenoExecPath(file2) ? file2.toString() : file2;
+var isDenoExecPath = (file2) => typeof file2 !== "string" && file2 && Object.getPrototypeOf(file2) === String.prototype;
+var normalizeFileUrl = (file2) => file2 instanceof URL ? fileURLToPath(file2) : file2;
+
+// node_modules/execa/lib/methods/parameters.js
+var normalizeParameters = (rawFile, rawArguments = [], rawOptions = {}) => {
+  const filePath = safeNormalizeFileUrl(rawFile, "First argument");
+  const [commandArguments, options] = isPlainObject2(rawArguments) ? [[], rawArguments] : [rawArguments, rawOptions];
+  if (!Array.isArray(commandArguments)) {
+    throw new TypeError(`Second argument must be either an array of arguments or an options object: ${commandArguments}`);
+  }
+  if (commandArguments.some((commandArgument) => typeof commandArgument === "object" && commandArgument !== null)) {
+    throw new TypeError(`Second argument must be an array of strings: ${commandArguments}`);
+  }
+  const normalizedArguments = commandArguments.map(String);
+  const nullByteArgument = normalizedArguments.find((normalizedArgument) => normalizedArgument.includes("\0"));
+  if (nullByteArgument !== void 0) {
+    throw new TypeError(`Arguments cannot contain null bytes ("\\0"): ${nullByteArgument}`);
+  }
+  if (!isPlainObject2(options)) {
+    throw new TypeError(`Last argument must be an options object: ${options}`);
+  }
+  return [filePath, normalizedArguments, options];
+};
+
+// node_modules/execa/lib/methods/template.js
+import { ChildProcess } from "node:child_process";
+
+// node_modules/execa/lib/utils/uint-array.js
+import { StringDecoder } from "node:string_decoder";
+var { toString: objectToString } = Object.prototype;
+var isArrayBuffer = (value) => objectToString.call(value) === "[object ArrayBuffer]";
+var isUint8Array = (value) => objectToString.call(value) === "[object Uint8Array]";
+var bufferToUint8Array = (buffer) => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+var textEncoder = new TextEncoder();
+var stringToUint8Array = (string4) => textEncoder.encode(string4);
+var textDecoder = new TextDecoder();
+var uint8ArrayToString = (uint8Array) => textDecoder.decode(uint8Array);
+var joinToString = (uint8ArraysOrStrings, encoding) => {
+  const strings = uint8ArraysToStrings(uint8ArraysOrStrings, encoding);
+  return strings.join("");
+};
+var uint8ArraysToStrings = (uint8ArraysOrStrings, encoding) => {
+  if (encoding === "utf8" && uint8ArraysOrStrings.every((uint8ArrayOrString) => typeof uint8ArrayOrString === "string")) {
+    return uint8ArraysOrStrings;
+  }
+  const decoder = new StringDecoder(encoding);
+  const strings = uint8ArraysOrStrings.map((uint8ArrayOrString) => typeof uint8ArrayOrString === "string" ? stringToUint8Array(uint8ArrayOrString) : uint8ArrayOrString).map((uint8Array) => decoder.write(uint8Array));
+  const finalString = decoder.end();
+  return finalString === "" ? strings : [...strings, finalString];
+};
+var joinToUint8Array = (uint8ArraysOrStrings) => {
+  if (uint8ArraysOrStrings.length === 1 && isUint8Array(uint8ArraysOrStrings[0])) {
+    return uint8ArraysOrStrings[0];
+  }
+  return concatUint8Arrays(stringsToUint8Arrays(uint8ArraysOrStrings));
+};
+var stringsToUint8Arrays = (uint8ArraysOrStrings) => uint8ArraysOrStrings.map((uint8ArrayOrString) => typeof uint8ArrayOrString === "string" ? stringToUint8Array(uint8ArrayOrString) : uint8ArrayOrString);
+var concatUint8Arrays = (uint8Arrays) => {
+  const result = new Uint8Array(getJoinLength(uint8Arrays));
+  let index = 0;
+  for (const uint8Array of uint8Arrays) {
+    result.set(uint8Array, index);
+    index += uint8Array.length;
+  }
+  return result;
+};
+var getJoinLength = (uint8Arrays) => {
+  let joinLength = 0;
+  for (const uint8Array of uint8Arrays) {
+    joinLength += uint8Array.length;
+  }
+  return joinLength;
+};
+
+// node_modules/execa/lib/methods/template.js
+var isTemplateString = (templates) => Array.isArray(templates) && Array.isArray(templates.raw);
+var parseTemplates = (templates, expressions) => {
+  let tokens = [];
+  for (const [index, template] of templates.entries()) {
+    tokens = parseTemplate({
+      templates,
+      expressions,
+      tokens,
+      index,
+      template
+    });
+  }
+  if (tokens.length === 0) {
+    throw new TypeError("Template script must not be empty");
+  }
+  const [file2, ...commandArguments] = tokens;
+  return [file2, commandArguments, {}];
+};
+var parseTemplate = ({ templates, expressions, tokens, index, template }) => {
+  if (template === void 0) {
+    throw new TypeError(`Invalid backslash sequence: ${templates.raw[index]}`);
+  }
+  const { nextTokens, leadingWhitespaces, trailingWhitespaces } = splitByWhitespaces(template, templates.raw[index]);
+  const newTokens = concatTokens(tokens, nextTokens, leadingWhitespaces);
+  if (index === expressions.length) {
+    return newTokens;
+  }
+  const expression = expressions[index];
+  const expressionTokens = Array.isArray(expression) ? expression.map((expression2) => parseExpression(expression2)) : [parseExpression(expression)];
+  return concatTokens(newTokens, expressionTokens, trailingWhitespaces);
+};
+var splitByWhitespaces = (template, rawTemplate) => {
+  if (rawTemplate.length === 0) {
+    return { nextTokens: [], leadingWhitespaces: false, trailingWhitespaces: false };
+  }
+  const nextTokens = [];
+  let templateStart = 0;
+  const leadingWhitespaces = DELIMITERS.has(rawTemplate[0]);
+  for (let templateIndex = 0, rawIndex = 0; templateIndex < template.length; templateIndex += 1, rawIndex += 1) {
+    const rawCharacter = rawTemplate[rawIndex];
+    if (DELIMITERS.has(rawCharacter)) {
+      if (templateStart !== templateIndex) {
+        nextTokens.push(template.slice(templateStart, templateIndex));
+      }
+      templateStart = templateIndex + 1;
+    } else if (rawCharacter === "\\") {
+      const nextRawCharacter = rawTemplate[rawIndex + 1];
+      if (nextRawCharacter === "\n") {
+        templateIndex -= 1;
+        rawIndex += 1;
+      } else if (nextRawCharacter === "u" && rawTemplate[rawIndex + 2] === "{") {
+        rawIndex = rawTemplate.indexOf("}", rawIndex + 3);
+      } else {
+        rawIndex += ESCAPE_LENGTH[nextRawCharacter] ?? 1;
+      }
+    }
+  }
+  const trailingWhitespaces = templateStart === template.length;
+  if (!trailingWhitespaces) {
+    nextTokens.push(template.slice(templateStart));
+  }
+  return { nextTokens, leadingWhitespaces, trailingWhitespaces };
+};
+var DELIMITERS = /* @__PURE__ */ new Set([" ", "	", "\r", "\n"]);
+var ESCAPE_LENGTH = { x: 3, u: 5 };
+var concatTokens = (tokens, nextTokens, isSeparated) => isSeparated || tokens.length === 0 || nextTokens.length === 0 ? [...tokens, ...nextTokens] : [
+  ...tokens.slice(0, -1),
+  `${tokens.at(-1)}${nextTokens[0]}`,
+  ...nextTokens.slice(1)
+];
+var parseExpression = (expression) => {
+  const typeOfExpression = typeof expression;
+  if (typeOfExpression === "string") {
+    return expression;
+  }
+  if (typeOfExpression === "number") {
+    return String(expression);
+  }
+  if (isPlainObject2(expression) && ("stdout" in expression || "isMaxBuffer" in expression)) {
+    return getSubprocessResult(expression);
+  }
+  if (expression instanceof ChildProcess || Object.prototype.toString.call(expression) === "[object Promise]") {
+    throw new TypeError("Unexpected subprocess in template expression. Please use ${await subprocess} instead of ${subprocess}.");
+  }
+  throw new TypeError(`Unexpected "${typeOfExpression}" in template expression`);
+};
+var getSubprocessResult = ({ stdout }) => {
+  if (typeof stdout === "string") {
+    return stdout;
+  }
+  if (isUint8Array(stdout)) {
+    return uint8ArrayToString(stdout);
+  }
+  if (stdout === void 0) {
+    throw new TypeError(`Missing result.stdout in template expression. This is probably due to the previous subprocess' "stdout" option.`);
+  }
+  throw new TypeError(`Unexpected "${typeof stdout}" stdout in template expression`);
+};
+
+// node_modules/execa/lib/methods/main-sync.js
+import { spawnSync } from "node:child_process";
+
+// node_modules/execa/lib/arguments/specific.js
+import { debuglog } from "node:util";
+
+// node_modules/execa/lib/utils/standard-stream.js
+import process2 from "node:process";
+var isStandardStream = (stream) => STANDARD_STREAMS.includes(stream);
+var STANDARD_STREAMS = [process2.stdin, process2.stdout, process2.stderr];
+var STANDARD_STREAMS_ALIASES = ["stdin", "stdout", "stderr"];
+var getStreamName = (fdNumber) => STANDARD_STREAMS_ALIASES[fdNumber] ?? `stdio[${fdNumber}]`;
+
+// node_modules/execa/lib/arguments/specific.js
+var normalizeFdSpecificOptions = (options) => {
+  const optionsCopy = { ...options };
+  for (const optionName of FD_SPECIFIC_OPTIONS) {
+    optionsCopy[optionName] = normalizeFdSpecificOption(options, optionName);
+  }
+  return optionsCopy;
+};
+var normalizeFdSpecificOption = (options, optionName) => {
+  const optionBaseArray = Array.from({ length: getStdioLength(options) + 1 });
+  const optionArray = normalizeFdSpecificValue(options[optionName], optionBaseArray, optionName);
+  return addDefaultValue(optionArray, optionName);
+};
+var getStdioLength = ({ stdio }) => Array.isArray(stdio) ? Math.max(stdio.length, STANDARD_STREAMS_ALIASES.length) : STANDARD_STREAMS_ALIASES.length;
+var normalizeFdSpecificValue = (optionValue, optionArray, optionName) => isPlainObject2(optionValue) ? normalizeOptionObject(optionValue, optionArray, optionName) : optionArray.fill(optionValue);
+var normalizeOptionObject = (optionValue, optionArray, optionName) => {
+  for (const fdName of Object.keys(optionValue).sort(compareFdName)) {
+    for (const fdNumber of parseFdName(fdName, optionName, optionArray)) {
+      optionArray[fdNumber] = optionValue[fdName];
+    }
+  }
+  return optionArray;
+};
+var compareFdName = (fdNameA, fdNameB) => getFdNameOrder(fdNameA) < getFdNameOrder(fdNameB) ? 1 : -1;
+var getFdNameOrder = (fdName) => {
+  if (fdName === "stdout" || fdName === "stderr") {
+    return 0;
+  }
+  return fdName === "all" ? 2 : 1;
+};
+var parseFdName = (fdName, optionName, optionArray) => {
+  if (fdName === "ipc") {
+    return [optionArray.length - 1];
+  }
+  const fdNumber = parseFd(fdName);
+  if (fdNumber === void 0 || fdNumber === 0) {
+    throw new TypeError(`"${optionName}.${fdName}" is invalid.
+It must be "${optionName}.stdout", "${optionName}.stderr", "${optionName}.all", "${optionName}.ipc", or "${optionName}.fd3", "${optionName}.fd4" (and so on).`);
+  }
+  if (fdNumber >= optionArray.length) {
+    throw new TypeError(`"${optionName}.${fdName}" is invalid: that file descriptor does not exist.
+Please set the "stdio" option to ensure that file descriptor exists.`);
+  }
+  return fdNumber === "all" ? [1, 2] : [fdNumber];
+};
+var parseFd = (fdName) => {
+  if (fdName === "all") {
+    return fdName;
+  }
+  if (STANDARD_STREAMS_ALIASES.includes(fdName)) {
+    return STANDARD_STREAMS_ALIASES.indexOf(fdName);
+  }
+  const regexpResult = FD_REGEXP.exec(fdName);
+  if (regexpResult !== null) {
+    return Number(regexpResult[1]);
+  }
+};
+var FD_REGEXP = /^fd(\d+)$/;
+var addDefaultValue = (optionArray, optionName) => optionArray.map((optionValue) => optionValue === void 0 ? DEFAULT_OPTIONS[optionName] : optionValue);
+var verboseDefault = debuglog("execa").enabled ? "full" : "none";
+var DEFAULT_OPTIONS = {
+  lines: false,
+  buffer: true,
+  maxBuffer: 1e3 * 1e3 * 100,
+  verbose: verboseDefault,
+  stripFinalNewline: true
+};
+var FD_SPECIFIC_OPTIONS = ["lines", "buffer", "maxBuffer", "verbose", "stripFinalNewline"];
+var getFdSpecificValue = (optionArray, fdNumber) => fdNumber === "ipc" ? optionArray.at(-1) : optionArray[fdNumber];
+
+// node_modules/execa/lib/verbose/values.js
+var isVerbose = ({ verbose }, fdNumber) => getFdVerbose(verbose, fdNumber) !== "none";
+var isFullVerbose = ({ verbose }, fdNumber) => !["none", "short"].includes(getFdVerbose(verbose, fdNumber));
+var getVerboseFunction = ({ verbose }, fdNumber) => {
+  const fdVerbose = getFdVerbose(verbose, fdNumber);
+  return isVerboseFunction(fdVerbose) ? fdVerbose : void 0;
+};
+var getFdVerbose = (verbose, fdNumber) => fdNumber === void 0 ? getFdGenericVerbose(verbose) : getFdSpecificValue(verbose, fdNumber);
+var getFdGenericVerbose = (verbose) => verbose.find((fdVerbose) => isVerboseFunction(fdVerbose)) ?? VERBOSE_VALUES.findLast((fdVerbose) => verbose.includes(fdVerbose));
+var isVerboseFunction = (fdVerbose) => typeof fdVerbose === "function";
+var VERBOSE_VALUES = ["none", "short", "full"];
+
+// node_modules/execa/lib/verbose/log.js
+import { inspect } from "node:util";
+
+// node_modules/execa/lib/arguments/escape.js
+import { platform } from "node:process";
+import { stripVTControlCharacters } from "node:util";
+var joinCommand = (filePath, rawArguments) => {
+  const fileAndArguments = [filePath, ...rawArguments];
+  const command = fileAndArguments.join(" ");
+  const escapedCommand = fileAndArguments.map((fileAndArgument) => quoteString(escapeControlCharacters(fileAndArgument))).join(" ");
+  return { command, escapedCommand };
+};
+var escapeLines = (lines2) => stripVTControlCharacters(lines2).split("\n").map((line) => escapeControlCharacters(line)).join("\n");
+var escapeControlCharacters = (line) => line.replaceAll(SPECIAL_CHAR_REGEXP, (character) => escapeControlCharacter(character));
+var escapeControlCharacter = (character) => {
+  const commonEscape = COMMON_ESCAPES[character];
+  if (commonEscape !== void 0) {
+    return commonEscape;
+  }
+  const codepoint = character.codePointAt(0);
+  const codepointHex = codepoint.toString(16);
+  return codepoint <= ASTRAL_START ? `\\u${codepointHex.padStart(4, "0")}` : `\\U${codepointHex}`;
+};
+var getSpecialCharRegExp = () => {
+  try {
+    return new RegExp("\\p{Separator}|\\p{Other}", "gu");
+  } catch {
+    return /[\s\u0000-\u001F\u007F-\u009F\u00AD]/g;
+  }
+};
+var SPECIAL_CHAR_REGEXP = getSpecialCharRegExp();
+var COMMON_ESCAPES = {
+  " ": " ",
+  "\b": "\\b",
+  "\f": "\\f",
+  "\n": "\\n",
+  "\r": "\\r",
+  "	": "\\t"
+};
+var ASTRAL_START = 65535;
+var quoteString = (escapedArgument) => {
+  if (NO_ESCAPE_REGEXP.test(escapedArgument)) {
+    return escapedArgument;
+  }
+  return platform === "win32" ? `"${escapedArgument.replaceAll('"', '""')}"` : `'${escapedArgument.replaceAll("'", "'\\''")}'`;
+};
+var NO_ESCAPE_REGEXP = /^[\w./-]+$/;
+
+// node_modules/is-unicode-supported/index.js
+import process3 from "node:process";
+function isUnicodeSupported() {
+  const { env } = process3;
+  const { TERM, TERM_PROGRAM } = env;
+  if (process3.platform !== "win32") {
+    return TERM !== "linux";
+  }
+  return Boolean(env.WT_SESSION) || Boolean(env.TERMINUS_SUBLIME) || env.ConEmuTask === "{cmd::Cmder}" || TERM_PROGRAM === "Terminus-Sublime" || TERM_PROGRAM === "vscode" || TERM === "xterm-256color" || TERM === "alacritty" || TERM === "rxvt-unicode" || TERM === "rxvt-unicode-256color" || env.TERMINAL_EMULATOR === "JetBrains-JediTerm";
+}
+
+// node_modules/figures/index.js
+var common = {
+  circleQuestionMark: "(?)",
+  questionMarkPrefix: "(?)",
+  square: "\u2588",
+  squareDarkShade: "\u2593",
+  squareMediumShade: "\u2592",
+  squareLightShade: "\u2591",
+  squareTop: "\u2580",
+  squareBottom: "\u2584",
+  squareLeft: "\u258C",
+  squareRight: "\u2590",
+  squareCenter: "\u25A0",
+  bullet: "\u25CF",
+  dot: "\u2024",
+  ellipsis: "\u2026",
+  pointerSmall: "\u203A",
+  triangleUp: "\u25B2",
+  triangleUpSmall: "\u25B4",
+  triangleDown: "\u25BC",
+  triangleDownSmall: "\u25BE",
+  triangleLeftSmall: "\u25C2",
+  triangleRightSmall: "\u25B8",
+  home: "\u2302",
+  heart: "\u2665",
+  musicNote: "\u266A",
+  musicNoteBeamed: "\u266B",
+  arrowUp: "\u2191",
+  arrowDown: "\u2193",
+  arrowLeft: "\u2190",
+  arrowRight: "\u2192",
+  arrowLeftRight: "\u2194",
+  arrowUpDown: "\u2195",
+  almostEqual: "\u2248",
+  notEqual: "\u2260",
+  lessOrEqual: "\u2264",
+  greaterOrEqual: "\u2265",
+  identical: "\u2261",
+  infinity: "\u221E",
+  subscriptZero: "\u2080",
+  subscriptOne: "\u2081",
+  subscriptTwo: "\u2082",
+  subscriptThree: "\u2083",
+  subscriptFour: "\u2084",
+  subscriptFive: "\u2085",
+  subscriptSix: "\u2086",
+  subscriptSeven: "\u2087",
+  subscriptEight: "\u2088",
+  subscriptNine: "\u2089",
+  oneHalf: "\xBD",
+  oneThird: "\u2153",
+  oneQuarter: "\xBC",
+  oneFifth: "\u2155",
+  oneSixth: "\u2159",
+  oneEighth: "\u215B",
+  twoThirds: "\u2154",
+  twoFifths: "\u2156",
+  threeQuarters: "\xBE",
+  threeFifths: "\u2157",
+  threeEighths: "\u215C",
+  fourFifths: "\u2158",
+  fiveSixths: "\u215A",
+  fiveEighths: "\u215D",
+  sevenEighths: "\u215E",
+  line: "\u2500",
+  lineBold: "\u2501",
+  lineDouble: "\u2550",
+  lineDashed0: "\u2504",
+  lineDashed1: "\u2505",
+  lineDashed2: "\u2508",
+  lineDashed3: "\u2509",
+  lineDashed4: "\u254C",
+  lineDashed5: "\u254D",
+  lineDashed6: "\u2574",
+  lineDashed7: "\u2576",
+  lineDashed8: "\u2578",
+  lineDashed9: "\u257A",
+  lineDashed10: "\u257C",
+  lineDashed11: "\u257E",
+  lineDashed12: "\u2212",
+  lineDashed13: "\u2013",
+  lineDashed14: "\u2010",
+  lineDashed15: "\u2043",
+  lineVertical: "\u2502",
+  lineVerticalBold: "\u2503",
+  lineVerticalDouble: "\u2551",
+  lineVerticalDashed0: "\u2506",
+  lineVerticalDashed1: "\u2507",
+  lineVerticalDashed2: "\u250A",
+  lineVerticalDashed3: "\u250B",
+  lineVerticalDashed4: "\u254E",
+  lineVerticalDashed5: "\u254F",
+  lineVerticalDashed6: "\u2575",
+  lineVerticalDashed7: "\u2577",
+  lineVerticalDashed8: "\u2579",
+  lineVerticalDashed9: "\u257B",
+  lineVerticalDashed10: "\u257D",
+  lineVerticalDashed11: "\u257F",
+  lineDownLeft: "\u2510",
+  lineDownLeftArc: "\u256E",
+  lineDownBoldLeftBold: "\u2513",
+  lineDownBoldLeft: "\u2512",
+  lineDownLeftBold: "\u2511",
+  lineDownDoubleLeftDouble: "\u2557",
+  lineDownDoubleLeft: "\u2556",
+  lineDownLeftDouble: "\u2555",
+  lineDownRight: "\u250C",
+  lineDownRightArc: "\u256D",
+  lineDownBoldRightBold: "\u250F",
+  lineDownBoldRight: "\u250E",
+  lineDownRightBold: "\u250D",
+  lineDownDoubleRightDouble: "\u2554",
+  lineDownDoubleRight: "\u2553",
+  lineDownRightDouble: "\u2552",
+  lineUpLeft: "\u2518",
+  lineUpLeftArc: "\u256F",
+  lineUpBoldLeftBold: "\u251B",
+  lineUpBoldLeft: "\u251A",
+  lineUpLeftBold: "\u2519",
+  lineUpDoubleLeftDouble: "\u255D",
+  lineUpDoubleLeft: "\u255C",
+  lineUpLeftDouble: "\u255B",
+  lineUpRight: "\u2514",
+  lineUpRightArc: "\u2570",
+  lineUpBoldRightBold: "\u2517",
+  lineUpBoldRight: "\u2516",
+  lineUpRightBold: "\u2515",
+  lineUpDoubleRightDouble: "\u255A",
+  lineUpDoubleRight: "\u2559",
+  lineUpRightDouble: "\u2558",
+  lineUpDownLeft: "\u2524",
+  lineUpBoldDownBoldLeftBold: "\u252B",
+  lineUpBoldDownBoldLeft: "\u2528",
+  lineUpDownLeftBold: "\u2525",
+  lineUpBoldDownLeftBold: "\u2529",
+  lineUpDownBoldLeftBold: "\u252A",
+  lineUpDownBoldLeft: "\u2527",
+  lineUpBoldDownLeft: "\u2526",
+  lineUpDoubleDownDoubleLeftDouble: "\u2563",
+  lineUpDoubleDownDoubleLeft: "\u2562",
+  lineUpDownLeftDouble: "\u2561",
+  lineUpDownRight: "\u251C",
+  lineUpBoldDownBoldRightBold: "\u2523",
+  lineUpBoldDownBoldRight: "\u2520",
+  lineUpDownRightBold: "\u251D",
+  lineUpBoldDownRightBold: "\u2521",
+  lineUpDownBoldRightBold: "\u2522",
+  lineUpDownBoldRight: "\u251F",
+  lineUpBoldDownRight: "\u251E",
+  lineUpDoubleDownDoubleRightDouble: "\u2560",
+  lineUpDoubleDownDoubleRight: "\u255F",
+  lineUpDownRightDouble: "\u255E",
+  lineDownLeftRight: "\u252C",
+  lineDownBoldLeftBoldRightBold: "\u2533",
+  lineDownLeftBoldRightBold: "\u252F",
+  lineDownBoldLeftRight: "\u2530",
+  lineDownBoldLeftBoldRight: "\u2531",
+  lineDownBoldLeftRightBold: "\u2532",
+  lineDownLeftRightBold: "\u252E",
+  lineDownLeftBoldRight: "\u252D",
+  lineDownDoubleLeftDoubleRightDouble: "\u2566",
+  lineDownDoubleLeftRight: "\u2565",
+  lineDownLeftDoubleRightDouble: "\u2564",
+  lineUpLeftRight: "\u2534",
+  lineUpBoldLeftBoldRightBold: "\u253B",
+  lineUpLeftBoldRightBold: "\u2537",
+  lineUpBoldLeftRight: "\u2538",
+  lineUpBoldLeftBoldRight: "\u2539",
+  lineUpBoldLeftRightBold: "\u253A",
+  lineUpLeftRightBold: "\u2536",
+  lineUpLeftBoldRight: "\u2535",
+  lineUpDoubleLeftDoubleRightDouble: "\u2569",
+  lineUpDoubleLeftRight: "\u2568",
+  lineUpLeftDoubleRightDouble: "\u2567",
+  lineUpDownLeftRight: "\u253C",
+  lineUpBoldDownBoldLeftBoldRightBold: "\u254B",
+  lineUpDownBoldLeftBoldRightBold: "\u2548",
+  lineUpBoldDownLeftBoldRightBold: "\u2547",
+  lineUpBoldDownBoldLeftRightBold: "\u254A",
+  lineUpBoldDownBoldLeftBoldRight: "\u2549",
+  lineUpBoldDownLeftRight: "\u2540",
+  lineUpDownBoldLeftRight: "\u2541",
+  lineUpDownLeftBoldRight: "\u253D",
+  lineUpDownLeftRightBold: "\u253E",
+  lineUpBoldDownBoldLeftRight: "\u2542",
+  lineUpDownLeftBoldRightBold: "\u253F",
+  lineUpBoldDownLeftBoldRight: "\u2543",
+  lineUpBoldDownLeftRightBold: "\u2544",
+  lineUpDownBoldLeftBoldRight: "\u2545",
+  lineUpDownBoldLeftRightBold: "\u2546",
+  lineUpDoubleDownDoubleLeftDoubleRightDouble: "\u256C",
+  lineUpDoubleDownDoubleLeftRight: "\u256B",
+  lineUpDownLeftDoubleRightDouble: "\u256A",
+  lineCross: "\u2573",
+  lineBackslash: "\u2572",
+  lineSlash: "\u2571"
+};
+var specialMainSymbols = {
+  tick: "\u2714",
+  info: "\u2139",
+  warning: "\u26A0",
+  cross: "\u2718",
+  squareSmall: "\u25FB",
+  squareSmallFilled: "\u25FC",
+  circle: "\u25EF",
+  circleFilled: "\u25C9",
+  circleDotted: "\u25CC",
+  circleDouble: "\u25CE",
+  circleCircle: "\u24DE",
+  circleCross: "\u24E7",
+  circlePipe: "\u24BE",
+  radioOn: "\u25C9",
+  radioOff: "\u25EF",
+  checkboxOn: "\u2612",
+  checkboxOff: "\u2610",
+  checkboxCircleOn: "\u24E7",
+  checkboxCircleOff: "\u24BE",
+  pointer: "\u276F",
+  triangleUpOutline: "\u25B3",
+  triangleLeft: "\u25C0",
+  triangleRight: "\u25B6",
+  lozenge: "\u25C6",
+  lozengeOutline: "\u25C7",
+  hamburger: "\u2630",
+  smiley: "\u32E1",
+  mustache: "\u0DF4",
+  star: "\u2605",
+  play: "\u25B6",
+  nodejs: "\u2B22",
+  oneSeventh: "\u2150",
+  oneNinth: "\u2151",
+  oneTenth: "\u2152"
+};
+var specialFallbackSymbols = {
+  tick: "\u221A",
+  info: "i",
+  warning: "\u203C",
+  cross: "\xD7",
+  squareSmall: "\u25A1",
+  squareSmallFilled: "\u25A0",
+  circle: "( )",
+  circleFilled: "(*)",
+  circleDotted: "( )",
+  circleDouble: "( )",
+  circleCircle: "(\u25CB)",
+  circleCross: "(\xD7)",
+  circlePipe: "(\u2502)",
+  radioOn: "(*)",
+  radioOff: "( )",
+  checkboxOn: "[\xD7]",
+  checkboxOff: "[ ]",
+  checkboxCircleOn: "(\xD7)",
+  checkboxCircleOff: "( )",
+  pointer: ">",
+  triangleUpOutline: "\u2206",
+  triangleLeft: "\u25C4",
+  triangleRight: "\u25BA",
+  lozenge: "\u2666",
+  lozengeOutline: "\u25CA",
+  hamburger: "\u2261",
+  smiley: "\u263A",
+  mustache: "\u250C\u2500\u2510",
+  star: "\u2736",
+  play: "\u25BA",
+  nodejs: "\u2666",
+  oneSeventh: "1/7",
+  oneNinth: "1/9",
+  oneTenth: "1/10"
+};
+var mainSymbols = { ...common, ...specialMainSymbols };
+var fallbackSymbols = { ...common, ...specialFallbackSymbols };
+var shouldUseMain = isUnicodeSupported();
+var figures = shouldUseMain ? mainSymbols : fallbackSymbols;
+var figures_default = figures;
+var replacements = Object.entries(specialMainSymbols);
+
+// node_modules/yoctocolors/base.js
+import tty from "node:tty";
+var hasColors = tty?.WriteStream?.prototype?.hasColors?.() ?? false;
+var format = (open3, close) => {
+  if (!hasColors) {
+    return (input2) => input2;
+  }
+  const openCode = `\x1B[${open3}m`;
+  const closeCode = `\x1B[${close}m`;
+  return (input2) => {
+    const string4 = input2 + "";
+    let index = string4.indexOf(closeCode);
+    if (index === -1) {
+      return openCode + string4 + closeCode;
+    }
+    let result = openCode;
+    let lastIndex = 0;
+    const reopenOnNestedClose = close === 22;
+    const replaceCode = (reopenOnNestedClose ? closeCode : "") + openCode;
+    while (index !== -1) {
+      result += string4.slice(lastIndex, index) + replaceCode;
+      lastIndex = index + closeCode.length;
+      index = string4.indexOf(closeCode, lastIndex);
+    }
+    result += string4.slice(lastIndex) + closeCode;
+    return result;
+  };
+};
+var reset = format(0, 0);
+var bold = format(1, 22);
+var dim = format(2, 22);
+var italic = format(3, 23);
+var underline = format(4, 24);
+var underlineDouble = format("4:2", 24);
+var underlineCurly = format("4:3", 24);
+var underlineDotted = format("4:4", 24);
+var underlineDashed = format("4:5", 24);
+var overline = format(53, 55);
+var inverse = format(7, 27);
+var hidden = format(8, 28);
+var strikethrough = format(9, 29);
+var black = format(30, 39);
+var red = format(31, 39);
+var green = format(32, 39);
+var yellow = format(33, 39);
+var blue = format(34, 39);
+var magenta = format(35, 39);
+var cyan = format(36, 39);
+var white = format(37, 39);
+var gray = format(90, 39);
+var bgBlack = format(40, 49);
+var bgRed = format(41, 49);
+var bgGreen = format(42, 49);
+var bgYellow = format(43, 49);
+var bgBlue = format(44, 49);
+var bgMagenta = format(45, 49);
+var bgCyan = format(46, 49);
+var bgWhite = format(47, 49);
+var bgGray = format(100, 49);
+var redBright = format(91, 39);
+var greenBright = format(92, 39);
+var yellowBright = format(93, 39);
+var blueBright = format(94, 39);
+var magentaBright = format(95, 39);
+var cyanBright = format(96, 39);
+var whiteBright = format(97, 39);
+var bgRedBright = format(101, 49);
+var bgGreenBright = format(102, 49);
+var bgYellowBright = format(103, 49);
+var bgBlueBright = format(104, 49);
+var bgMagentaBright = format(105, 49);
+var bgCyanBright = format(106, 49);
+var bgWhiteBright = format(107, 49);
+var underlineBlack = format("58;5;0", 59);
+var underlineRed = format("58;5;1", 59);
+var underlineGreen = format("58;5;2", 59);
+var underlineYellow = format("58;5;3", 59);
+var underlineBlue = format("58;5;4", 59);
+var underlineMagenta = format("58;5;5", 59);
+var underlineCyan = format("58;5;6", 59);
+var underlineWhite = format("58;5;7", 59);
+var underlineGray = format("58;5;8", 59);
+var underlineRedBright = format("58;5;9", 59);
+var underlineGreenBright = format("58;5;10", 59);
+var underlineYellowBright = format("58;5;11", 59);
+var underlineBlueBright = format("58;5;12", 59);
+var underlineMagentaBright = format("58;5;13", 59);
+var underlineCyanBright = format("58;5;14", 59);
+var underlineWhiteBright = format("58;5;15", 59);
+
+// node_modules/execa/lib/verbose/default.js
+var defaultVerboseFunction = ({
+  type,
+  message,
+  timestamp,
+  piped,
+  commandId,
+  result: { failed: failed2 = false } = {},
+  options: { reject = true }
+}) => {
+  const timestampString = serializeTimestamp(timestamp);
+  const icon = ICONS[type]({ failed: failed2, reject, piped });
+  const color = COLORS[type]({ reject });
+  return `${gray(`[${timestampString}]`)} ${gray(`[${commandId}]`)} ${color(icon)} ${color(message)}`;
+};
+var serializeTimestamp = (timestamp) => `${padField(timestamp.getHours(), 2)}:${padField(timestamp.getMinutes(), 2)}:${padField(timestamp.getSeconds(), 2)}.${padField(timestamp.getMilliseconds(), 3)}`;
+var padField = (field, padding) => String(field).padStart(padding, "0");
+var getFinalIcon = ({ failed: failed2, reject }) => {
+  if (!failed2) {
+    return figures_default.tick;
+  }
+  return reject ? figures_default.cross : figures_default.warning;
+};
+var ICONS = {
+  command: ({ piped }) => piped ? "|" : "$",
+  output: () => " ",
+  ipc: () => "*",
+  error: getFinalIcon,
+  duration: getFinalIcon
+};
+var identity = (string4) => string4;
+var COLORS = {
+  command: () => bold,
+  output: () => identity,
+  ipc: () => identity,
+  error: ({ reject }) => reject ? redBright : yellowBright,
+  duration: () => gray
+};
+
+// node_modules/execa/lib/verbose/custom.js
+var applyVerboseOnLines = (printedLines, verboseInfo, fdNumber) => {
+  const verboseFunction = getVerboseFunction(verboseInfo, fdNumber);
+  return printedLines.map(({ verboseLine, verboseObject }) => applyVerboseFunction(verboseLine, verboseObject, verboseFunction)).filter((printedLine) => printedLine !== void 0).map((printedLine) => appendNewline(printedLine)).join("");
+};
+var applyVerboseFunction = (verboseLine, verboseObject, verboseFunction) => {
+  if (verboseFunction === void 0) {
+    return verboseLine;
+  }
+  const printedLine = verboseFunction(verboseLine, verboseObject);
+  if (typeof printedLine === "string") {
+    return printedLine;
+  }
+};
+var appendNewline = (printedLine) => printedLine.endsWith("\n") ? printedLine : `${printedLine}
+`;
+
+// node_modules/execa/lib/verbose/log.js
+var verboseLog = ({ type, verboseMessage, fdNumber, verboseInfo, result }) => {
+  const verboseObject = getVerboseObject({ type, result, verboseInfo });
+  const printedLines = getPrintedLines(verboseMessage, verboseObject);
+  const finalLines = applyVerboseOnLines(printedLines, verboseInfo, fdNumber);
+  if (finalLines !== "") {
+    console.warn(finalLines.slice(0, -1));
+  }
+};
+var getVerboseObject = ({
+  type,
+  result,
+  verboseInfo: { escapedCommand, commandId, rawOptions: { piped = false, ...options } }
+}) => ({
+  type,
+  escapedCommand,
+  commandId: `${commandId}`,
+  timestamp: /* @__PURE__ */ new Date(),
+  piped,
+  result,
+  options
+});
+var getPrintedLines = (verboseMessage, verboseObject) => verboseMessage.split("\n").map((message) => getPrintedLine({ ...verboseObject, message }));
+var getPrintedLine = (verboseObject) => {
+  const verboseLine = defaultVerboseFunction(verboseObject);
+  return { verboseLine, verboseObject };
+};
+var serializeVerboseMessage = (message) => {
+  const messageString = typeof message === "string" ? message : inspect(message);
+  const escapedMessage = escapeLines(messageString);
+  return escapedMessage.replaceAll("	", " ".repeat(TAB_SIZE));
+};
+var TAB_SIZE = 2;
+
+// node_modules/execa/lib/verbose/start.js
+var logCommand = (escapedCommand, verboseInfo) => {
+  if (!isVerbose(verboseInfo)) {
+    return;
+  }
+  verboseLog({
+    type: "command",
+    verboseMessage: escapedCommand,
+    verboseInfo
+  });
+};
+
+// node_modules/execa/lib/verbose/info.js
+var getVerboseInfo = (verbose, escapedCommand, rawOptions) => {
+  validateVerbose(verbose);
+  const commandId = getCommandId(verbose);
+  return {
+    verbose,
+    escapedCommand,
+    commandId,
+    rawOptions
+  };
+};
+var getCommandId = (verbose) => isVerbose({ verbose }) ? COMMAND_ID++ : void 0;
+var COMMAND_ID = 0n;
+var validateVerbose = (verbose) => {
+  for (const fdVerbose of verbose) {
+    if (fdVerbose === false) {
+      throw new TypeError(`The "verbose: false" option was renamed to "verbose: 'none'".`);
+    }
+    if (fdVerbose === true) {
+      throw new TypeError(`The "verbose: true" option was renamed to "verbose: 'short'".`);
+    }
+    if (!VERBOSE_VALUES.includes(fdVerbose) && !isVerboseFunction(fdVerbose)) {
+      const allowedValues = VERBOSE_VALUES.map((allowedValue) => `'${allowedValue}'`).join(", ");
+      throw new TypeError(`The "verbose" option must not be ${fdVerbose}. Allowed values are: ${allowedValues} or a function.`);
+    }
+  }
+};
+
+// node_modules/execa/lib/return/duration.js
+import { hrtime } from "node:process";
+var getStartTime = () => hrtime.bigint();
+var getDurationMs = (startTime) => Number(hrtime.bigint() - startTime) / 1e6;
+
+// node_modules/execa/lib/arguments/command.js
+var handleCommand = (filePath, rawArguments, rawOptions) => {
+  const startTime = getStartTime();
+  const { command, escapedCommand } = joinCommand(filePath, rawArguments);
+  const verbose = normalizeFdSpecificOption(rawOptions, "verbose");
+  const verboseInfo = getVerboseInfo(verbose, escapedCommand, { ...rawOptions });
+  logCommand(escapedCommand, verboseInfo);
+  return {
+    command,
+    escapedCommand,
+    startTime,
+    verboseInfo
+  };
+};
+
+// node_modules/execa/lib/arguments/options.js
+var import_cross_spawn = __toESM(require_cross_spawn(), 1);
+import path5 from "node:path";
+import process6 from "node:process";
+
+// node_modules/npm-run-path/index.js
+import process4 from "node:process";
+import path2 from "node:path";
+
+// node_modules/npm-run-path/node_modules/path-key/index.js
+function pathKey(options = {}) {
+  const {
+    env = process.env,
+    platform: platform2 = process.platform
+  } = options;
+  if (platform2 !== "win32") {
+    return "PATH";
+  }
+  return Object.keys(env).reverse().find((key) => key.toUpperCase() === "PATH") || "Path";
+}
+
+// node_modules/unicorn-magic/node.js
+import { promisify } from "node:util";
+import { execFile as execFileCallback, execFileSync as execFileSyncOriginal } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath as fileURLToPath2 } from "node:url";
+var execFileOriginal = promisify(execFileCallback);
+function toPath(urlOrPath) {
+  return urlOrPath instanceof URL ? fileURLToPath2(urlOrPath) : urlOrPath;
+}
+function traversePathUp(startPath) {
+  return {
+    *[Symbol.iterator]() {
+      let currentPath = path.resolve(toPath(startPath));
+      let previousPath;
+      while (previousPath !== currentPath) {
+        yield currentPath;
+        previousPath = currentPath;
+        currentPath = path.resolve(currentPath, "..");
+      }
+    }
+  };
+}
+var TEN_MEGABYTES_IN_BYTES = 10 * 1024 * 1024;
+
+// node_modules/npm-run-path/index.js
+var npmRunPath = ({
+  cwd = process4.cwd(),
+  path: pathOption = process4.env[pathKey()],
+  preferLocal = true,
+  execPath: execPath2 = process4.execPath,
+  addExecPath = true
+} = {}) => {
+  const cwdPath = path2.resolve(toPath(cwd));
+  const result = [];
+  const pathParts = pathOption.split(path2.delimiter);
+  if (preferLocal) {
+    applyPreferLocal(result, pathParts, cwdPath);
+  }
+  if (addExecPath) {
+    applyExecPath(result, pathParts, execPath2, cwdPath);
+  }
+  return pathOption === "" || pathOption === path2.delimiter ? `${result.join(path2.delimiter)}${pathOption}` : [...result, pathOption].join(path2.delimiter);
+};
+var applyPreferLocal = (result, pathParts, cwdPath) => {
+  for (const directory of traversePathUp(cwdPath)) {
+    const pathPart = path2.join(directory, "node_modules/.bin");
+    if (!pathParts.includes(pathPart)) {
+      result.push(pathPart);
+    }
+  }
+};
+var applyExecPath = (result, pathParts, execPath2, cwdPath) => {
+  const pathPart = path2.resolve(cwdPath, toPath(execPath2), "..");
+  if (!pathParts.includes(pathPart)) {
+    result.push(pathPart);
+  }
+};
+var npmRunPathEnv = ({ env = process4.env, ...options } = {}) => {
+  env = { ...env };
+  const pathName = pathKey({ env });
+  options.path = env[pathName];
+  env[pathName] = npmRunPath(options);
+  return env;
+};
+
+// node_modules/execa/lib/terminate/kill.js
+import { setTimeout as setTimeout2 } from "node:timers/promises";
+
+// node_modules/execa/lib/return/final-error.js
+var getFinalError = (originalError, message, isSync) => {
+  const ErrorClass = isSync ? ExecaSyncError : ExecaError;
+  const options = originalError instanceof DiscardedError ? {} : { cause: originalError };
+  return new ErrorClass(message, options);
+};
+var DiscardedError = class extends Error {
+};
+var setErrorName = (ErrorClass, value) => {
+  Object.defineProperty(ErrorClass.prototype, "name", {
+    value,
+    writable: true,
+    enumerable: false,
+    configurable: true
+  });
+  Object.defineProperty(ErrorClass.prototype, execaErrorSymbol, {
+    value: true,
+    writable: false,
+    enumerable: false,
+    configurable: false
+  });
+};
+var isExecaError = (error62) => isErrorInstance(error62) && execaErrorSymbol in error62;
+var execaErrorSymbol = /* @__PURE__ */ Symbol("isExecaError");
+var isErrorInstance = (value) => Object.prototype.toString.call(value) === "[object Error]";
+var ExecaError = class extends Error {
+};
+setErrorName(ExecaError, ExecaError.name);
+var ExecaSyncError = class extends Error {
+};
+setErrorName(ExecaSyncError, ExecaSyncError.name);
+
+// node_modules/execa/lib/terminate/signal.js
+import { constants as constants3 } from "node:os";
+
+// node_modules/human-signals/build/src/main.js
+import { constants as constants2 } from "node:os";
+
+// node_modules/human-signals/build/src/realtime.js
+var getRealtimeSignals = () => {
+  const length = SIGRTMAX - SIGRTMIN + 1;
+  return Array.from({ length }, getRealtimeSignal);
+};
+var getRealtimeSignal = (value, index) => ({
+  name: `SIGRT${index + 1}`,
+  number: SIGRTMIN + index,
+  action: "terminate",
+  description: "Application-specific signal (realtime)",
+  standard: "posix"
+});
+var SIGRTMIN = 34;
+var SIGRTMAX = 64;
+
+// node_modules/human-signals/build/src/signals.js
+import { constants } from "node:os";
+
+// node_modules/human-signals/build/src/core.js
+var SIGNALS = [
+  {
+    name: "SIGHUP",
+    number: 1,
+    action: "terminate",
+    description: "Terminal closed",
+    standard: "posix"
+  },
+  {
+    name: "SIGINT",
+    number: 2,
+    action: "terminate",
+    description: "User interruption with CTRL-C",
+    standard: "ansi"
+  },
+  {
+    name: "SIGQUIT",
+    number: 3,
+    action: "core",
+    description: "User interruption with CTRL-\\",
+    standard: "posix"
+  },
+  {
+    name: "SIGILL",
+    number: 4,
+    action: "core",
+    description: "Invalid machine instruction",
+    standard: "ansi"
+  },
+  {
+    name: "SIGTRAP",
+    number: 5,
+    action: "core",
+    description: "Debugger breakpoint",
+    standard: "posix"
+  },
+  {
+    name: "SIGABRT",
+    number: 6,
+    action: "core",
+    description: "Aborted",
+    standard: "ansi"
+  },
+  {
+    name: "SIGIOT",
+    number: 6,
+    action: "core",
+    description: "Aborted",
+    standard: "bsd"
+  },
+  {
+    name: "SIGBUS",
+    number: 7,
+    action: "core",
+    description: "Bus error due to misaligned, non-existing address or paging error",
+    standard: "bsd"
+  },
+  {
+    name: "SIGEMT",
+    number: 7,
+    action: "terminate",
+    description: "Command should be emulated but is not implemented",
+    standard: "other"
+  },
+  {
+    name: "SIGFPE",
+    number: 8,
+    action: "core",
+    description: "Floating point arithmetic error",
+    standard: "ansi"
+  },
+  {
+    name: "SIGKILL",
+    number: 9,
+    action: "terminate",
+    description: "Forced termination",
+    standard: "posix",
+    forced: true
+  },
+  {
+    name: "SIGUSR1",
+    number: 10,
+    action: "terminate",
+    description: "Application-specific signal",
+    standard: "posix"
+  },
+  {
+    name: "SIGSEGV",
+    number: 11,
+    action: "core",
+    description: "Segmentation fault",
+    standard: "ansi"
+  },
+  {
+    name: "SIGUSR2",
+    number: 12,
+    action: "terminate",
+    description: "Application-specific signal",
+    standard: "posix"
+  },
+  {
+    name: "SIGPIPE",
+    number: 13,
+    action: "terminate",
+    description: "Broken pipe or socket",
+    standard: "posix"
+  },
+  {
+    name: "SIGALRM",
+    number: 14,
+    action: "terminate",
+    description: "Timeout or timer",
+    standard: "posix"
+  },
+  {
+    name: "SIGTERM",
+    number: 15,
+    action: "terminate",
+    description: "Termination",
+    standard: "ansi"
+  },
+  {
+    name: "SIGSTKFLT",
+    number: 16,
+    action: "terminate",
+    description: "Stack is empty or overflowed",
+    standard: "other"
+  },
+  {
+    name: "SIGCHLD",
+    number: 17,
+    action: "ignore",
+    description: "Child process terminated, paused or unpaused",
+    standard: "posix"
+  },
+  {
+    name: "SIGCLD",
+    number: 17,
+    action: "ignore",
+    description: "Child process terminated, paused or unpaused",
+    standard: "other"
+  },
+  {
+    name: "SIGCONT",
+    number: 18,
+    action: "unpause",
+    description: "Unpaused",
+    standard: "posix",
+    forced: true
+  },
+  {
+    name: "SIGSTOP",
+    number: 19,
+    action: "pause",
+    description: "Paused",
+    standard: "posix",
+    forced: true
+  },
+  {
+    name: "SIGTSTP",
+    number: 20,
+    action: "pause",
+    description: 'Paused using CTRL-Z or "suspend"',
+    standard: "posix"
+  },
+  {
+    name: "SIGTTIN",
+    number: 21,
+    action: "pause",
+    description: "Background process cannot read terminal input",
+    standard: "posix"
+  },
+  {
+    name: "SIGBREAK",
+    number: 21,
+    action: "terminate",
+    description: "User interruption with CTRL-BREAK",
+    standard: "other"
+  },
+  {
+    name: "SIGTTOU",
+    number: 22,
+    action: "pause",
+    description: "Background process cannot write to terminal output",
+    standard: "posix"
+  },
+  {
+    name: "SIGURG",
+    number: 23,
+    action: "ignore",
+    description: "Socket received out-of-band data",
+    standard: "bsd"
+  },
+  {
+    name: "SIGXCPU",
+    number: 24,
+    action: "core",
+    description: "Process timed out",
+    standard: "bsd"
+  },
+  {
+    name: "SIGXFSZ",
+    number: 25,
+    action: "core",
+    description: "File too big",
+    standard: "bsd"
+  },
+  {
+    name: "SIGVTALRM",
+    number: 26,
+    action: "terminate",
+    description: "Timeout or timer",
+    standard: "bsd"
+  },
+  {
+    name: "SIGPROF",
+    number: 27,
+    action: "terminate",
+    description: "Timeout or timer",
+    standard: "bsd"
+  },
+  {
+    name: "SIGWINCH",
+    number: 28,
+    action: "ignore",
+    description: "Terminal window size changed",
+    standard: "bsd"
+  },
+  {
+    name: "SIGIO",
+    number: 29,
+    action: "terminate",
+    description: "I/O is available",
+    standard: "other"
+  },
+  {
+    name: "SIGPOLL",
+    number: 29,
+    action: "terminate",
+    description: "Watched event",
+    standard: "other"
+  },
+  {
+    name: "SIGINFO",
+    number: 29,
+    action: "ignore",
+    description: "Request for process information",
+    standard: "other"
+  },
+  {
+    name: "SIGPWR",
+    number: 30,
+    action: "terminate",
+    description: "Device running out of power",
+    standard: "systemv"
+  },
+  {
+    name: "SIGSYS",
+    number: 31,
+    action: "core",
+    description: "Invalid system call",
+    standard: "other"
+  },
+  {
+    name: "SIGUNUSED",
+    number: 31,
+    action: "terminate",
+    description: "Invalid system call",
+    standard: "other"
+  }
+];
+
+// node_modules/human-signals/build/src/signals.js
+var getSignals = () => {
+  const realtimeSignals = getRealtimeSignals();
+  const signals2 = [...SIGNALS, ...realtimeSignals].map(normalizeSignal);
+  return signals2;
+};
+var normalizeSignal = ({
+  name,
+  number: defaultNumber,
+  description,
+  action,
+  forced = false,
+  standard
+}) => {
+  const {
+    signals: { [name]: constantSignal }
+  } = constants;
+  const supported = constantSignal !== void 0;
+  const number4 = supported ? constantSignal : defaultNumber;
+  return { name, number: number4, description, supported, action, forced, standard };
+};
+
+// node_modules/human-signals/build/src/main.js
+var getSignalsByName = () => {
+  const signals2 = getSignals();
+  return Object.fromEntries(signals2.map(getSignalByName));
+};
+var getSignalByName = ({
+  name,
+  number: number4,
+  description,
+  supported,
+  action,
+  forced,
+  standard
+}) => [name, { name, number: number4, description, supported, action, forced, standard }];
+var signalsByName = getSignalsByName();
+var getSignalsByNumber = () => {
+  const signals2 = getSignals();
+  const length = SIGRTMAX + 1;
+  const signalsA = Array.from(
+    { length },
+    (value, number4) => getSignalByNumber(number4, signals2)
+  );
+  return Object.assign({}, ...signalsA);
+};
+var getSignalByNumber = (number4, signals2) => {
+  const signal = findSignalByNumber(number4, signals2);
+  if (signal === void 0) {
+    return {};
+  }
+  const { name, description, supported, action, forced, standard } = signal;
+  return {
+    [number4]: {
+      name,
+      number: number4,
+      description,
+      supported,
+      action,
+      forced,
+      standard
+    }
+  };
+};
+var findSignalByNumber = (number4, signals2) => {
+  const signal = signals2.find(({ name }) => constants2.signals[name] === number4);
+  if (signal !== void 0) {
+    return signal;
+  }
+  return signals2.find((signalA) => signalA.number === number4);
+};
+var signalsByNumber = getSignalsByNumber();
+
+// node_modules/execa/lib/terminate/signal.js
+var normalizeKillSignal = (killSignal) => {
+  const optionName = "option `killSignal`";
+  if (killSignal === 0) {
+    throw new TypeError(`Invalid ${optionName}: 0 cannot be used.`);
+  }
+  return normalizeSignal2(killSignal, optionName);
+};
+var normalizeSignalArgument = (signal) => signal === 0 ? signal : normalizeSignal2(signal, "`subprocess.kill()`'s argument");
+var normalizeSignal2 = (signalNameOrInteger, optionName) => {
+  if (Number.isInteger(signalNameOrInteger)) {
+    return normalizeSignalInteger(signalNameOrInteger, optionName);
+  }
+  if (typeof signalNameOrInteger === "string") {
+    return normalizeSignalName(signalNameOrInteger, optionName);
+  }
+  throw new TypeError(`Invalid ${optionName} ${String(signalNameOrInteger)}: it must be a string or an integer.
+${getAvailableSignals()}`);
+};
+var normalizeSignalInteger = (signalInteger, optionName) => {
+  if (signalsIntegerToName.has(signalInteger)) {
+    return signalsIntegerToName.get(signalInteger);
+  }
+  throw new TypeError(`Invalid ${optionName} ${signalInteger}: this signal integer does not exist.
+${getAvailableSignals()}`);
+};
+var getSignalsIntegerToName = () => new Map(Object.entries(constants3.signals).reverse().map(([signalName, signalInteger]) => [signalInteger, signalName]));
+var signalsIntegerToName = getSignalsIntegerToName();
+var normalizeSignalName = (signalName, optionName) => {
+  if (signalName in constants3.signals) {
+    return signalName;
+  }
+  if (signalName.toUpperCase() in constants3.signals) {
+    throw new TypeError(`Invalid ${optionName} '${signalName}': please rename it to '${signalName.toUpperCase()}'.`);
+  }
+  throw new TypeError(`Invalid ${optionName} '${signalName}': this signal name does not exist.
+${getAvailableSignals()}`);
+};
+var getAvailableSignals = () => `Available signal names: ${getAvailableSignalNames()}.
+Available signal numbers: ${getAvailableSignalIntegers()}.`;
+var getAvailableSignalNames = () => Object.keys(constants3.signals).sort().map((signalName) => `'${signalName}'`).join(", ");
+var getAvailableSignalIntegers = () => [...new Set(Object.values(constants3.signals).sort((signalInteger, signalIntegerTwo) => signalInteger - signalIntegerTwo))].join(", ");
+var getSignalDescription = (signal) => signalsByName[signal].description;
+
+// node_modules/execa/lib/terminate/kill.js
+var normalizeForceKillAfterDelay = (forceKillAfterDelay) => {
+  if (forceKillAfterDelay === false) {
+    return forceKillAfterDelay;
+  }
+  if (forceKillAfterDelay === true) {
+    return DEFAULT_FORCE_KILL_TIMEOUT;
+  }
+  if (!Number.isFinite(forceKillAfterDelay) || forceKillAfterDelay < 0) {
+    throw new TypeError(`Expected the \`forceKillAfterDelay\` option to be a non-negative integer, got \`${forceKillAfterDelay}\` (${typeof forceKillAfterDelay})`);
+  }
+  return forceKillAfterDelay;
+};
+var DEFAULT_FORCE_KILL_TIMEOUT = 1e3 * 5;
+var subprocessKill = ({ kill, options: { forceKillAfterDelay, killSignal }, onInternalError, context: context2, controller }, signalOrError, errorArgument) => {
+  const { signal, error: error62 } = parseKillArguments(signalOrError, errorArgument, killSignal);
+  emitKillError(error62, onInternalError);
+  const killResult = kill(signal);
+  setKillTimeout({
+    kill,
+    signal,
+    forceKillAfterDelay,
+    killSignal,
+    killResult,
+    context: context2,
+    controller
+  });
+  return killResult;
+};
+var parseKillArguments = (signalOrError, errorArgument, killSignal) => {
+  const [signal = killSignal, error62] = isErrorInstance(signalOrError) ? [void 0, signalOrError] : [signalOrError, errorArgument];
+  if (typeof signal !== "string" && !Number.isInteger(signal)) {
+    throw new TypeError(`The first argument must be an error instance or a signal name string/integer: ${String(signal)}`);
+  }
+  if (error62 !== void 0 && !isErrorInstance(error62)) {
+    throw new TypeError(`The second argument is optional. If specified, it must be an error instance: ${error62}`);
+  }
+  return { signal: normalizeSignalArgument(signal), error: error62 };
+};
+var emitKillError = (error62, onInternalError) => {
+  if (error62 !== void 0) {
+    onInternalError.reject(error62);
+  }
+};
+var setKillTimeout = async ({ kill, signal, forceKillAfterDelay, killSignal, killResult, context: context2, controller }) => {
+  if (signal === killSignal && killResult) {
+    killOnTimeout({
+      kill,
+      forceKillAfterDelay,
+      context: context2,
+      controllerSignal: controller.signal
+    });
+  }
+};
+var killOnTimeout = async ({ kill, forceKillAfterDelay, context: context2, controllerSignal }) => {
+  if (forceKillAfterDelay === false) {
+    return;
+  }
+  try {
+    await setTimeout2(forceKillAfterDelay, void 0, { signal: controllerSignal });
+    if (kill("SIGKILL")) {
+      context2.isForcefullyTerminated ??= true;
+    }
+  } catch {
+  }
+};
+
+// node_modules/execa/lib/utils/abort-signal.js
+import { once } from "node:events";
+var onAbortedSignal = async (mainSignal, stopSignal) => {
+  if (!mainSignal.aborted) {
+    await once(mainSignal, "abort", { signal: stopSignal });
+  }
+};
+
+// node_modules/execa/lib/terminate/cancel.js
+var validateCancelSignal = ({ cancelSignal }) => {
+  if (cancelSignal !== void 0 && Object.prototype.toString.call(cancelSignal) !== "[object AbortSignal]") {
+    throw new Error(`The \`cancelSignal\` option must be an AbortSignal: ${String(cancelSignal)}`);
+  }
+};
+var throwOnCancel = ({ subprocess, cancelSignal, gracefulCancel, context: context2, controller }) => cancelSignal === void 0 || gracefulCancel ? [] : [terminateOnCancel(subprocess, cancelSignal, context2, controller)];
+var terminateOnCancel = async (subprocess, cancelSignal, context2, { signal }) => {
+  await onAbortedSignal(cancelSignal, signal);
+  context2.terminationReason ??= "cancel";
+  subprocess.kill();
+  throw cancelSignal.reason;
+};
+
+// node_modules/execa/lib/ipc/graceful.js
+import { scheduler as scheduler2 } from "node:timers/promises";
+
+// node_modules/execa/lib/ipc/send.js
+import { promisify as promisify2 } from "node:util";
+
+// node_modules/execa/lib/ipc/validation.js
+var validateIpcMethod = ({ methodName, isSubprocess, ipc, isConnected: isConnected2 }) => {
+  validateIpcOption(methodName, isSubprocess, ipc);
+  validateConnection(methodName, isSubprocess, isConnected2);
+};
+var validateIpcOption = (methodName, isSubprocess, ipc) => {
+  if (!ipc) {
+    throw new Error(`${getMethodName(methodName, isSubprocess)} can only be used if the \`ipc\` option is \`true\`.`);
+  }
+};
+var validateConnection = (methodName, isSubprocess, isConnected2) => {
+  if (!isConnected2) {
+    throw new Error(`${getMethodName(methodName, isSubprocess)} cannot be used: the ${getOtherProcessName(isSubprocess)} has already exited or disconnected.`);
+  }
+};
+var throwOnEarlyDisconnect = (isSubprocess) => {
+  throw new Error(`${getMethodName("getOneMessage", isSubprocess)} could not complete: the ${getOtherProcessName(isSubprocess)} exited or disconnected.`);
+};
+var throwOnStrictDeadlockError = (isSubprocess) => {
+  throw new Error(`${getMethodName("sendMessage", isSubprocess)} failed: the ${getOtherProcessName(isSubprocess)} is sending a message too, instead of listening to incoming messages.
+This can be fixed by both sending a message and listening to incoming messages at the same time:
+
+const [receivedMessage] = await Promise.all([
+	${getMethodName("getOneMessage", isSubprocess)},
+	${getMethodName("sendMessage", isSubprocess, "message, {strict: true}")},
+]);`);
+};
+var getStrictResponseError = (error62, isSubprocess) => new Error(`${getMethodName("sendMessage", isSubprocess)} failed when sending an acknowledgment response to the ${getOtherProcessName(isSubprocess)}.`, { cause: error62 });
+var throwOnMissingStrict = (isSubprocess) => {
+  throw new Error(`${getMethodName("sendMessage", isSubprocess)} failed: the ${getOtherProcessName(isSubprocess)} is not listening to incoming messages.`);
+};
+var throwOnStrictDisconnect = (isSubprocess) => {
+  throw new Error(`${getMethodName("sendMessage", isSubprocess)} failed: the ${getOtherProcessName(isSubprocess)} exited without listening to incoming messages.`);
+};
+var getAbortDisconnectError = () => new Error(`\`cancelSignal\` aborted: the ${getOtherProcessName(true)} disconnected.`);
+var throwOnMissingParent = () => {
+  throw new Error("`getCancelSignal()` cannot be used without setting the `cancelSignal` subprocess option.");
+};
+var handleEpipeError = ({ error: error62, methodName, isSubprocess }) => {
+  if (error62.code === "EPIPE") {
+    throw new Error(`${getMethodName(methodName, isSubprocess)} cannot be used: the ${getOtherProcessName(isSubprocess)} is disconnecting.`, { cause: error62 });
+  }
+};
+var handleSerializationError = ({ error: error62, methodName, isSubprocess, message }) => {
+  if (isSerializationError(error62)) {
+    throw new Error(`${getMethodName(methodName, isSubprocess)}'s argument type is invalid: the message cannot be serialized: ${String(message)}.`, { cause: error62 });
+  }
+};
+var isSerializationError = ({ code, message }) => SERIALIZATION_ERROR_CODES.has(code) || SERIALIZATION_ERROR_MESSAGES.some((serializationErrorMessage) => message.includes(serializationErrorMessage));
+var SERIALIZATION_ERROR_CODES = /* @__PURE__ */ new Set([
+  // Message is `undefined`
+  "ERR_MISSING_ARGS",
+  // Message is a function, a bigint, a symbol
+  "ERR_INVALID_ARG_TYPE"
+]);
+var SERIALIZATION_ERROR_MESSAGES = [
+  // Message is a promise or a proxy, with `serialization: 'advanced'`
+  "could not be cloned",
+  // Message has cycles, with `serialization: 'json'`
+  "circular structure",
+  // Message has cycles inside toJSON(), with `serialization: 'json'`
+  "call stack size exceeded"
+];
+var getMethodName = (methodName, isSubprocess, parameters = "") => methodName === "cancelSignal" ? "`cancelSignal`'s `controller.abort()`" : `${getNamespaceName(isSubprocess)}${methodName}(${parameters})`;
+var getNamespaceName = (isSubprocess) => isSubprocess ? "" : "subprocess.";
+var getOtherProcessName = (isSubprocess) => isSubprocess ? "parent process" : "subprocess";
+var disconnect = (anyProcess) => {
+  if (anyProcess.connected) {
+    anyProcess.disconnect();
+  }
+};
+
+// node_modules/execa/lib/utils/deferred.js
+var createDeferred = () => {
+  const methods = {};
+  const promise2 = new Promise((resolve8, reject) => {
+    Object.assign(methods, { resolve: resolve8, reject });
+  });
+  return Object.assign(promise2, methods);
+};
+
+// node_modules/execa/lib/arguments/fd-options.js
+var getToStream = (destination, to = "stdin") => {
+  const isWritable = true;
+  const { options, fileDescriptors } = SUBPROCESS_OPTIONS.get(destination);
+  const fdNumber = getFdNumber(fileDescriptors, to, isWritable);
+  const destinationStream = destination.stdio[fdNumber];
+  if (destinationStream === null) {
+    throw new TypeError(getInvalidStdioOptionMessage(fdNumber, to, options, isWritable));
+  }
+  return destinationStream;
+};
+var getFromStream = (source2, from = "stdout") => {
+  const isWritable = false;
+  const { options, fileDescriptors } = SUBPROCESS_OPTIONS.get(source2);
+  const fdNumber = getFdNumber(fileDescriptors, from, isWritable);
+  const sourceStream = fdNumber === "all" ? source2.all : source2.stdio[fdNumber];
+  if (sourceStream === null || sourceStream === void 0) {
+    throw new TypeError(getInvalidStdioOptionMessage(fdNumber, from, options, isWritable));
+  }
+  return sourceStream;
+};
+var SUBPROCESS_OPTIONS = /* @__PURE__ */ new WeakMap();
+var getFdNumber = (fileDescriptors, fdName, isWritable) => {
+  const fdNumber = parseFdNumber(fdName, isWritable);
+  validateFdNumber(fdNumber, fdName, isWritable, fileDescriptors);
+  return fdNumber;
+};
+var parseFdNumber = (fdName, isWritable) => {
+  const fdNumber = parseFd(fdName);
+  if (fdNumber !== void 0) {
+    return fdNumber;
+  }
+  const { validOptions, defaultValue } = isWritable ? { validOptions: '"stdin"', defaultValue: "stdin" } : { validOptions: '"stdout", "stderr", "all"', defaultValue: "stdout" };
+  throw new TypeError(`"${getOptionName(isWritable)}" must not be "${fdName}".
+It must be ${validOptions} or "fd3", "fd4" (and so on).
+It is optional and defaults to "${defaultValue}".`);
+};
+var validateFdNumber = (fdNumber, fdName, isWritable, fileDescriptors) => {
+  const fileDescriptor = fileDescriptors[getUsedDescriptor(fdNumber)];
+  if (fileDescriptor === void 0) {
+    throw new TypeError(`"${getOptionName(isWritable)}" must not be ${fdName}. That file descriptor does not exist.
+Please set the "stdio" option to ensure that file descriptor exists.`);
+  }
+  if (fileDescriptor.direction === "input" && !isWritable) {
+    throw new TypeError(`"${getOptionName(isWritable)}" must not be ${fdName}. It must be a readable stream, not writable.`);
+  }
+  if (fileDescriptor.direction !== "input" && isWritable) {
+    throw new TypeError(`"${getOptionName(isWritable)}" must not be ${fdName}. It must be a writable stream, not readable.`);
+  }
+};
+var getInvalidStdioOptionMessage = (fdNumber, fdName, options, isWritable) => {
+  if (fdNumber === "all" && !options.all) {
+    return `The "all" option must be true to use "from: 'all'".`;
+  }
+  const { optionName, optionValue } = getInvalidStdioOption(fdNumber, options);
+  return `The "${optionName}: ${serializeOptionValue(optionValue)}" option is incompatible with using "${getOptionName(isWritable)}: ${serializeOptionValue(fdName)}".
+Please set this option with "pipe" instead.`;
+};
+var getInvalidStdioOption = (fdNumber, { stdin, stdout, stderr, stdio }) => {
+  const usedDescriptor = getUsedDescriptor(fdNumber);
+  if (usedDescriptor === 0 && stdin !== void 0) {
+    return { optionName: "stdin", optionValue: stdin };
+  }
+  if (usedDescriptor === 1 && stdout !== void 0) {
+    return { optionName: "stdout", optionValue: stdout };
+  }
+  if (usedDescriptor === 2 && stderr !== void 0) {
+    return { optionName: "stderr", optionValue: stderr };
+  }
+  return { optionName: `stdio[${usedDescriptor}]`, optionValue: stdio[usedDescriptor] };
+};
+var getUsedDescriptor = (fdNumber) => fdNumber === "all" ? 1 : fdNumber;
+var getOptionName = (isWritable) => isWritable ? "to" : "from";
+var serializeOptionValue = (value) => {
+  if (typeof value === "string") {
+    return `'${value}'`;
+  }
+  return typeof value === "number" ? `${value}` : "Stream";
+};
+
+// node_modules/execa/lib/ipc/strict.js
+import { once as once3 } from "node:events";
+
+// node_modules/execa/lib/utils/max-listeners.js
+import { addAbortListener } from "node:events";
+var incrementMaxListeners = (eventEmitter, maxListenersIncrement, signal) => {
+  const maxListeners = eventEmitter.getMaxListeners();
+  if (maxListeners === 0 || maxListeners === Number.POSITIVE_INFINITY) {
+    return;
+  }
+  eventEmitter.setMaxListeners(maxListeners + maxListenersIncrement);
+  addAbortListener(signal, () => {
+    eventEmitter.setMaxListeners(eventEmitter.getMaxListeners() - maxListenersIncrement);
+  });
+};
+
+// node_modules/execa/lib/ipc/forward.js
+import { EventEmitter } from "node:events";
+
+// node_modules/execa/lib/ipc/incoming.js
+import { once as once2 } from "node:events";
+import { scheduler } from "node:timers/promises";
+
+// node_modules/execa/lib/ipc/reference.js
+var addReference = (channel, reference) => {
+  if (reference) {
+    addReferenceCount(channel);
+  }
+};
+var addReferenceCount = (channel) => {
+  channel.refCounted();
+};
+var removeReference = (channel, reference) => {
+  if (reference) {
+    removeReferenceCount(channel);
+  }
+};
+var removeReferenceCount = (channel) => {
+  channel.unrefCounted();
+};
+var undoAddedReferences = (channel, isSubprocess) => {
+  if (isSubprocess) {
+    removeReferenceCount(channel);
+    removeReferenceCount(channel);
+  }
+};
+var redoAddedReferences = (channel, isSubprocess) => {
+  if (isSubprocess) {
+    addReferenceCount(channel);
+    addReferenceCount(channel);
+  }
+};
+
+// node_modules/execa/lib/ipc/incoming.js
+var onMessage = async ({ anyProcess, channel, isSubprocess, ipcEmitter }, wrappedMessage) => {
+  if (handleStrictResponse(wrappedMessage) || handleAbort(wrappedMessage)) {
+    return;
+  }
+  if (!INCOMING_MESSAGES.has(anyProcess)) {
+    INCOMING_MESSAGES.set(anyProcess, []);
+  }
+  const incomingMessages = INCOMING_MESSAGES.get(anyProcess);
+  incomingMessages.push(wrappedMessage);
+  if (incomingMessages.length > 1) {
+    return;
+  }
+  while (incomingMessages.length > 0) {
+    await waitForOutgoingMessages(anyProcess, ipcEmitter, wrappedMessage);
+    await scheduler.yield();
+    const message = await handleStrictRequest({
+      wrappedMessage: incomingMessages[0],
+      anyProcess,
+      channel,
+      isSubprocess,
+      ipcEmitter
+    });
+    incomingMessages.shift();
+    ipcEmitter.emit("message", message);
+    ipcEmitter.emit("message:done");
+  }
+};
+var onDisconnect = async ({ anyProcess, channel, isSubprocess, ipcEmitter, boundOnMessage }) => {
+  abortOnDisconnect();
+  const incomingMessages = INCOMING_MESSAGES.get(anyProcess);
+  while (incomingMessages?.length > 0) {
+    await once2(ipcEmitter, "message:done");
+  }
+  anyProcess.removeListener("message", boundOnMessage);
+  redoAddedReferences(channel, isSubprocess);
+  ipcEmitter.connected = false;
+  ipcEmitter.emit("disconnect");
+};
+var INCOMING_MESSAGES = /* @__PURE__ */ new WeakMap();
+
+// node_modules/execa/lib/ipc/forward.js
+var getIpcEmitter = (anyProcess, channel, isSubprocess) => {
+  if (IPC_EMITTERS.has(anyProcess)) {
+    return IPC_EMITTERS.get(anyProcess);
+  }
+  const ipcEmitter = new EventEmitter();
+  ipcEmitter.connected = true;
+  IPC_EMITTERS.set(anyProcess, ipcEmitter);
+  forwardEvents({
+    ipcEmitter,
+    anyProcess,
+    channel,
+    isSubprocess
+  });
+  return ipcEmitter;
+};
+var IPC_EMITTERS = /* @__PURE__ */ new WeakMap();
+var forwardEvents = ({ ipcEmitter, anyProcess, channel, isSubprocess }) => {
+  const boundOnMessage = onMessage.bind(void 0, {
+    anyProcess,
+    channel,
+    isSubprocess,
+    ipcEmitter
+  });
+  anyProcess.on("message", boundOnMessage);
+  anyProcess.once("disconnect", onDisconnect.bind(void 0, {
+    anyProcess,
+    channel,
+    isSubprocess,
+    ipcEmitter,
+    boundOnMessage
+  }));
+  undoAddedReferences(channel, isSubprocess);
+};
+var isConnected = (anyProcess) => {
+  const ipcEmitter = IPC_EMITTERS.get(anyProcess);
+  return ipcEmitter === void 0 ? anyProcess.channel !== null : ipcEmitter.connected;
+};
+
+// node_modules/execa/lib/ipc/strict.js
+var handleSendStrict = ({ anyProcess, channel, isSubprocess, message, strict }) => {
+  if (!strict) {
+    return message;
+  }
+  const ipcEmitter = getIpcEmitter(anyProcess, channel, isSubprocess);
+  const hasListeners = hasMessageListeners(anyProcess, ipcEmitter);
+  return {
+    id: count++,
+    type: REQUEST_TYPE,
+    message,
+    hasListeners
+  };
+};
+var count = 0n;
+var validateStrictDeadlock = (outgoingMessages, wrappedMessage) => {
+  if (wrappedMessage?.type !== REQUEST_TYPE || wrappedMessage.hasListeners) {
+    return;
+  }
+  for (const { id } of outgoingMessages) {
+    if (id !== void 0) {
+      STRICT_RESPONSES[id].resolve({ isDeadlock: true, hasListeners: false });
+    }
+  }
+};
+var handleStrictRequest = async ({ wrappedMessage, anyProcess, channel, isSubprocess, ipcEmitter }) => {
+  if (wrappedMessage?.type !== REQUEST_TYPE || !anyProcess.connected) {
+    return wrappedMessage;
+  }
+  const { id, message } = wrappedMessage;
+  const response = { id, type: RESPONSE_TYPE, message: hasMessageListeners(anyProcess, ipcEmitter) };
+  try {
+    await sendMessage({
+      anyProcess,
+      channel,
+      isSubprocess,
+      ipc: true
+    }, response);
+  } catch (error62) {
+    ipcEmitter.emit("strict:error", error62);
+  }
+  return message;
+};
+var handleStrictResponse = (wrappedMessage) => {
+  if (wrappedMessage?.type !== RESPONSE_TYPE) {
+    return false;
+  }
+  const { id, message: hasListeners } = wrappedMessage;
+  STRICT_RESPONSES[id]?.resolve({ isDeadlock: false, hasListeners });
+  return true;
+};
+var waitForStrictResponse = async (wrappedMessage, anyProcess, isSubprocess) => {
+  if (wrappedMessage?.type !== REQUEST_TYPE) {
+    return;
+  }
+  const deferred = createDeferred();
+  STRICT_RESPONSES[wrappedMessage.id] = deferred;
+  const controller = new AbortController();
+  try {
+    const { isDeadlock, hasListeners } = await Promise.race([
+      deferred,
+      throwOnDisconnect(anyProcess, isSubprocess, controller)
+    ]);
+    if (isDeadlock) {
+      throwOnStrictDeadlockError(isSubprocess);
+    }
+    if (!hasListeners) {
+      throwOnMissingStrict(isSubprocess);
+    }
+  } finally {
+    controller.abort();
+    delete STRICT_RESPONSES[wrappedMessage.id];
+  }
+};
+var STRICT_RESPONSES = {};
+var throwOnDisconnect = async (anyProcess, isSubprocess, { signal }) => {
+  incrementMaxListeners(anyProcess, 1, signal);
+  await once3(anyProcess, "disconnect", { signal });
+  throwOnStrictDisconnect(isSubprocess);
+};
+var REQUEST_TYPE = "execa:ipc:request";
+var RESPONSE_TYPE = "execa:ipc:response";
+
+// node_modules/execa/lib/ipc/outgoing.js
+var startSendMessage = (anyProcess, wrappedMessage, strict) => {
+  if (!OUTGOING_MESSAGES.has(anyProcess)) {
+    OUTGOING_MESSAGES.set(anyProcess, /* @__PURE__ */ new Set());
+  }
+  const outgoingMessages = OUTGOING_MESSAGES.get(anyProcess);
+  const onMessageSent = createDeferred();
+  const id = strict ? wrappedMessage.id : void 0;
+  const outgoingMessage = { onMessageSent, id };
+  outgoingMessages.add(outgoingMessage);
+  return { outgoingMessages, outgoingMessage };
+};
+var endSendMessage = ({ outgoingMessages, outgoingMessage }) => {
+  outgoingMessages.delete(outgoingMessage);
+  outgoingMessage.onMessageSent.resolve();
+};
+var waitForOutgoingMessages = async (anyProcess, ipcEmitter, wrappedMessage) => {
+  while (!hasMessageListeners(anyProcess, ipcEmitter) && OUTGOING_MESSAGES.get(anyProcess)?.size > 0) {
+    const outgoingMessages = [...OUTGOING_MESSAGES.get(anyProcess)];
+    validateStrictDeadlock(outgoingMessages, wrappedMessage);
+    await Promise.all(outgoingMessages.map(({ onMessageSent }) => onMessageSent));
+  }
+};
+var OUTGOING_MESSAGES = /* @__PURE__ */ new WeakMap();
+var hasMessageListeners = (anyProcess, ipcEmitter) => ipcEmitter.listenerCount("message") > getMinListenerCount(anyProcess);
+var getMinListenerCount = (anyProcess) => SUBPROCESS_OPTIONS.has(anyProcess) && !getFdSpecificValue(SUBPROCESS_OPTIONS.get(anyProcess).options.buffer, "ipc") ? 1 : 0;
+
+// node_modules/execa/lib/ipc/send.js
+var sendMessage = ({ anyProcess, channel, isSubprocess, ipc }, message, { strict = false } = {}) => {
+  const methodName = "sendMessage";
+  validateIpcMethod({
+    methodName,
+    isSubprocess,
+    ipc,
+    isConnected: anyProcess.connected
+  });
+  return sendMessageAsync({
+    anyProcess,
+    channel,
+    methodName,
+    isSubprocess,
+    message,
+    strict
+  });
+};
+var sendMessageAsync = async ({ anyProcess, channel, methodName, isSubprocess, message, strict }) => {
+  const wrappedMessage = handleSendStrict({
+    anyProcess,
+    channel,
+    isSubprocess,
+    message,
+    strict
+  });
+  const outgoingMessagesState = startSendMessage(anyProcess, wrappedMessage, strict);
+  try {
+    await sendOneMessage({
+      anyProcess,
+      methodName,
+      isSubprocess,
+      wrappedMessage,
+      message
+    });
+  } catch (error62) {
+    disconnect(anyProcess);
+    throw error62;
+  } finally {
+    endSendMessage(outgoingMessagesState);
+  }
+};
+var sendOneMessage = async ({ anyProcess, methodName, isSubprocess, wrappedMessage, message }) => {
+  const sendMethod = getSendMethod(anyProcess);
+  try {
+    await Promise.all([
+      waitForStrictResponse(wrappedMessage, anyProcess, isSubprocess),
+      sendMethod(wrappedMessage)
+    ]);
+  } catch (error62) {
+    handleEpipeError({ error: error62, methodName, isSubprocess });
+    handleSerializationError({
+      error: error62,
+      methodName,
+      isSubprocess,
+      message
+    });
+    throw error62;
+  }
+};
+var getSendMethod = (anyProcess) => {
+  if (PROCESS_SEND_METHODS.has(anyProcess)) {
+    return PROCESS_SEND_METHODS.get(anyProcess);
+  }
+  const sendMethod = promisify2(anyProcess.send.bind(anyProcess));
+  PROCESS_SEND_METHODS.set(anyProcess, sendMethod);
+  return sendMethod;
+};
+var PROCESS_SEND_METHODS = /* @__PURE__ */ new WeakMap();
+
+// node_modules/execa/lib/ipc/graceful.js
+var sendAbort = (subprocess, message) => {
+  const methodName = "cancelSignal";
+  validateConnection(methodName, false, subprocess.connected);
+  return sendOneMessage({
+    anyProcess: subprocess,
+    methodName,
+    isSubprocess: false,
+    wrappedMessage: { type: GRACEFUL_CANCEL_TYPE, message },
+    message
+  });
+};
+var getCancelSignal = async ({ anyProcess, channel, isSubprocess, ipc }) => {
+  await startIpc({
+    anyProcess,
+    channel,
+    isSubprocess,
+    ipc
+  });
+  return cancelController.signal;
+};
+var startIpc = async ({ anyProcess, channel, isSubprocess, ipc }) => {
+  if (cancelListening) {
+    return;
+  }
+  cancelListening = true;
+  if (!ipc) {
+    throwOnMissingParent();
+    return;
+  }
+  if (channel === null) {
+    abortOnDisconnect();
+    return;
+  }
+  getIpcEmitter(anyProcess, channel, isSubprocess);
+  await scheduler2.yield();
+};
+var cancelListening = false;
+var handleAbort = (wrappedMessage) => {
+  if (wrappedMessage?.type !== GRACEFUL_CANCEL_TYPE) {
+    return false;
+  }
+  cancelController.abort(wrappedMessage.message);
+  return true;
+};
+var GRACEFUL_CANCEL_TYPE = "execa:ipc:cancel";
+var abortOnDisconnect = () => {
+  cancelController.abort(getAbortDisconnectError());
+};
+var cancelController = new AbortController();
+
+// node_modules/execa/lib/terminate/graceful.js
+var validateGracefulCancel = ({ gracefulCancel, cancelSignal, ipc, serialization }) => {
+  if (!gracefulCancel) {
+    return;
+  }
+  if (cancelSignal === void 0) {
+    throw new Error("The `cancelSignal` option must be defined when setting the `gracefulCancel` option.");
+  }
+  if (!ipc) {
+    throw new Error("The `ipc` option cannot be false when setting the `gracefulCancel` option.");
+  }
+  if (serialization === "json") {
+    throw new Error("The `serialization` option cannot be 'json' when setting the `gracefulCancel` option.");
+  }
+};
+var throwOnGracefulCancel = ({
+  subprocess,
+  cancelSignal,
+  gracefulCancel,
+  forceKillAfterDelay,
+  context: context2,
+  controller
+}) => gracefulCancel ? [sendOnAbort({
+  subprocess,
+  cancelSignal,
+  forceKillAfterDelay,
+  context: context2,
+  controller
+})] : [];
+var sendOnAbort = async ({ subprocess, cancelSignal, forceKillAfterDelay, context: context2, controller: { signal } }) => {
+  await onAbortedSignal(cancelSignal, signal);
+  const reason = getReason(cancelSignal);
+  await sendAbort(subprocess, reason);
+  killOnTimeout({
+    kill: subprocess.kill,
+    forceKillAfterDelay,
+    context: context2,
+    controllerSignal: signal
+  });
+  context2.terminationReason ??= "gracefulCancel";
+  throw cancelSignal.reason;
+};
+var getReason = ({ reason }) => {
+  if (!(reason instanceof DOMException)) {
+    return reason;
+  }
+  const error62 = new Error(reason.message);
+  Object.defineProperty(error62, "stack", {
+    value: reason.stack,
+    enumerable: false,
+    configurable: true,
+    writable: true
+  });
+  return error62;
+};
+
+// node_modules/execa/lib/terminate/timeout.js
+import { setTimeout as setTimeout3 } from "node:timers/promises";
+var validateTimeout = ({ timeout }) => {
+  if (timeout !== void 0 && (!Number.isFinite(timeout) || timeout < 0)) {
+    throw new TypeError(`Expected the \`timeout\` option to be a non-negative integer, got \`${timeout}\` (${typeof timeout})`);
+  }
+};
+var throwOnTimeout = (subprocess, timeout, context2, controller) => timeout === 0 || timeout === void 0 ? [] : [killAfterTimeout(subprocess, timeout, context2, controller)];
+var killAfterTimeout = async (subprocess, timeout, context2, { signal }) => {
+  await setTimeout3(timeout, void 0, { signal });
+  context2.terminationReason ??= "timeout";
+  subprocess.kill();
+  throw new DiscardedError();
+};
+
+// node_modules/execa/lib/methods/node.js
+import { execPath, execArgv } from "node:process";
+import path3 from "node:path";
+var mapNode = ({ options }) => {
+  if (options.node === false) {
+    throw new TypeError('The "node" option cannot be false with `execaNode()`.');
+  }
+  return { options: { ...options, node: true } };
+};
+var handleNodeOption = (file2, commandArguments, {
+  node: shouldHandleNode = false,
+  nodePath = execPath,
+  nodeOptions = execArgv.filter((nodeOption) => !nodeOption.startsWith("--inspect")),
+  cwd,
+  execPath: formerNodePath,
+  ...options
+}) => {
+  if (formerNodePath !== void 0) {
+    throw new TypeError('The "execPath" option has been removed. Please use the "nodePath" option instead.');
+  }
+  const normalizedNodePath = safeNormalizeFileUrl(nodePath, 'The "nodePath" option');
+  const resolvedNodePath = path3.resolve(cwd, normalizedNodePath);
+  const newOptions = {
+    ...options,
+    nodePath: resolvedNodePath,
+    node: shouldHandleNode,
+    cwd
+  };
+  if (!shouldHandleNode) {
+    return [file2, commandArguments, newOptions];
+  }
+  if (path3.basename(file2, ".exe") === "node") {
+    throw new TypeError('When the "node" option is true, the first argument does not need to be "node".');
+  }
+  return [
+    resolvedNodePath,
+    [...nodeOptions, file2, ...commandArguments],
+    { ipc: true, ...newOptions, shell: false }
+  ];
+};
+
+// node_modules/execa/lib/ipc/ipc-input.js
+import { serialize } from "node:v8";
+var validateIpcInputOption = ({ ipcInput, ipc, serialization }) => {
+  if (ipcInput === void 0) {
+    return;
+  }
+  if (!ipc) {
+    throw new Error("The `ipcInput` option cannot be set unless the `ipc` option is `true`.");
+  }
+  validateIpcInput[serialization](ipcInput);
+};
+var validateAdvancedInput = (ipcInput) => {
+  try {
+    serialize(ipcInput);
+  } catch (error62) {
+    throw new Error("The `ipcInput` option is not serializable with a structured clone.", { cause: error62 });
+  }
+};
+var validateJsonInput = (ipcInput) => {
+  try {
+    JSON.stringify(ipcInput);
+  } catch (error62) {
+    throw new Error("The `ipcInput` option is not serializable with JSON.", { cause: error62 });
+  }
+};
+var validateIpcInput = {
+  advanced: validateAdvancedInput,
+  json: validateJsonInput
+};
+var sendIpcInput = async (subprocess, ipcInput) => {
+  if (ipcInput === void 0) {
+    return;
+  }
+  await subprocess.sendMessage(ipcInput);
+};
+
+// node_modules/execa/lib/arguments/encoding-option.js
+var validateEncoding = ({ encoding }) => {
+  if (ENCODINGS.has(encoding)) {
+    return;
+  }
+  const correctEncoding = getCorrectEncoding(encoding);
+  if (correctEncoding !== void 0) {
+    throw new TypeError(`Invalid option \`encoding: ${serializeEncoding(encoding)}\`.
+Please rename it to ${serializeEncoding(correctEncoding)}.`);
+  }
+  const correctEncodings = [...ENCODINGS].map((correctEncoding2) => serializeEncoding(correctEncoding2)).join(", ");
+  throw new TypeError(`Invalid option \`encoding: ${serializeEncoding(encoding)}\`.
+Please rename it to one of: ${correctEncodings}.`);
+};
+var TEXT_ENCODINGS = /* @__PURE__ */ new Set(["utf8", "utf16le"]);
+var BINARY_ENCODINGS = /* @__PURE__ */ new Set(["buffer", "hex", "base64", "base64url", "latin1", "ascii"]);
+var ENCODINGS = /* @__PURE__ */ new Set([...TEXT_ENCODINGS, ...BINARY_ENCODINGS]);
+var getCorrectEncoding = (encoding) => {
+  if (encoding === null) {
+    return "buffer";
+  }
+  if (typeof encoding !== "string") {
+    return;
+  }
+  const lowerEncoding = encoding.toLowerCase();
+  if (lowerEncoding in ENCODING_ALIASES) {
+    return ENCODING_ALIASES[lowerEncoding];
+  }
+  if (ENCODINGS.has(lowerEncoding)) {
+    return lowerEncoding;
+  }
+};
+var ENCODING_ALIASES = {
+  // eslint-disable-next-line unicorn/text-encoding-identifier-case
+  "utf-8": "utf8",
+  "utf-16le": "utf16le",
+  "ucs-2": "utf16le",
+  ucs2: "utf16le",
+  binary: "latin1"
+};
+var serializeEncoding = (encoding) => typeof encoding === "string" ? `"${encoding}"` : String(encoding);
+
+// node_modules/execa/lib/arguments/cwd.js
+import { statSync } from "node:fs";
+import path4 from "node:path";
+import process5 from "node:process";
+var normalizeCwd = (cwd = getDefaultCwd()) => {
+  const cwdString = safeNormalizeFileUrl(cwd, 'The "cwd" option');
+  return path4.resolve(cwdString);
+};
+var getDefaultCwd = () => {
+  try {
+    return process5.cwd();
+  } catch (error62) {
+    error62.message = `The current directory does not exist.
+${error62.message}`;
+    throw error62;
+  }
+};
+var fixCwdError = (originalMessage, cwd) => {
+  if (cwd === getDefaultCwd()) {
+    return originalMessage;
+  }
+  let cwdStat;
+  try {
+    cwdStat = statSync(cwd);
+  } catch (error62) {
+    return `The "cwd" option is invalid: ${cwd}.
+${error62.message}
+${originalMessage}`;
+  }
+  if (!cwdStat.isDirectory()) {
+    return `The "cwd" option is not a directory: ${cwd}.
+${originalMessage}`;
+  }
+  return originalMessage;
+};
+
+// node_modules/execa/lib/arguments/options.js
+var normalizeOptions = (filePath, rawArguments, rawOptions) => {
+  rawOptions.cwd = normalizeCwd(rawOptions.cwd);
+  const [processedFile, processedArguments, processedOptions] = handleNodeOption(filePath, rawArguments, rawOptions);
+  const { command: file2, args: commandArguments, options: initialOptions } = import_cross_spawn.default._parse(processedFile, processedArguments, processedOptions);
+  const fdOptions = normalizeFdSpecificOptions(initialOptions);
+  const options = addDefaultOptions(fdOptions);
+  validateTimeout(options);
+  validateEncoding(options);
+  validateIpcInputOption(options);
+  validateCancelSignal(options);
+  validateGracefulCancel(options);
+  options.shell = normalizeFileUrl(options.shell);
+  options.env = getEnv(options);
+  options.killSignal = normalizeKillSignal(options.killSignal);
+  options.forceKillAfterDelay = normalizeForceKillAfterDelay(options.forceKillAfterDelay);
+  options.lines = options.lines.map((lines2, fdNumber) => lines2 && !BINARY_ENCODINGS.has(options.encoding) && options.buffer[fdNumber]);
+  if (process6.platform === "win32" && path5.basename(file2, ".exe") === "cmd") {
+    commandArguments.unshift("/q");
+  }
+  return { file: file2, commandArguments, options };
+};
+var addDefaultOptions = ({
+  extendEnv = true,
+  preferLocal = false,
+  cwd,
+  localDir: localDirectory = cwd,
+  encoding = "utf8",
+  reject = true,
+  cleanup = true,
+  all = false,
+  windowsHide = true,
+  killSignal = "SIGTERM",
+  forceKillAfterDelay = true,
+  gracefulCancel = false,
+  ipcInput,
+  ipc = ipcInput !== void 0 || gracefulCancel,
+  serialization = "advanced",
+  ...options
+}) => ({
+  ...options,
+  extendEnv,
+  preferLocal,
+  cwd,
+  localDirectory,
+  encoding,
+  reject,
+  cleanup,
+  all,
+  windowsHide,
+  killSignal,
+  forceKillAfterDelay,
+  gracefulCancel,
+  ipcInput,
+  ipc,
+  serialization
+});
+var getEnv = ({ env: envOption, extendEnv, preferLocal, node: node2, localDirectory, nodePath }) => {
+  const env = extendEnv ? { ...process6.env, ...envOption } : envOption;
+  if (preferLocal || node2) {
+    return npmRunPathEnv({
+      env,
+      cwd: localDirectory,
+      execPath: nodePath,
+      preferLocal,
+      addExecPath: node2
+    });
+  }
+  return env;
+};
+
+// node_modules/execa/lib/arguments/shell.js
+var concatenateShell = (file2, commandArguments, options) => options.shell && commandArguments.length > 0 ? [[file2, ...commandArguments].join(" "), [], options] : [file2, commandArguments, options];
+
+// node_modules/execa/lib/return/message.js
+import { inspect as inspect2 } from "node:util";
+
+// node_modules/strip-final-newline/index.js
+function stripFinalNewline(input2) {
+  if (typeof input2 === "string") {
+    return stripFinalNewlineString(input2);
+  }
+  if (!(ArrayBuffer.isView(input2) && input2.BYTES_PER_ELEMENT === 1)) {
+    throw new Error("Input must be a string or a Uint8Array");
+  }
+  return stripFinalNewlineBinary(input2);
+}
+var stripFinalNewlineString = (input2) => input2.at(-1) === LF ? input2.slice(0, input2.at(-2) === CR ? -2 : -1) : input2;
+var stripFinalNewlineBinary = (input2) => input2.at(-1) === LF_BINARY ? input2.subarray(0, input2.at(-2) === CR_BINARY ? -2 : -1) : input2;
+var LF = "\n";
+var LF_BINARY = LF.codePointAt(0);
+var CR = "\r";
+var CR_BINARY = CR.codePointAt(0);
+
+// node_modules/get-stream/source/index.js
+import { on } from "node:events";
+import { finished } from "node:stream/promises";
+
+// node_modules/is-stream/index.js
+function isStream(stream, { checkOpen = true } = {}) {
+  return stream !== null && typeof stream === "object" && (stream.writable || stream.readable || !checkOpen || stream.writable === void 0 && stream.readable === void 0) && typeof stream.pipe === "function";
+}
+function isWritableStream(stream, { checkOpen = true } = {}) {
+  return isStream(stream, { checkOpen }) && (stream.writable || !checkOpen) && typeof stream.write === "function" && typeof stream.end === "function" && typeof stream.writable === "boolean" && typeof stream.writableObjectMode === "boolean" && typeof stream.destroy === "function" && typeof stream.destroyed === "boolean";
+}
+function isReadableStream(stream, { checkOpen = true } = {}) {
+  return isStream(stream, { checkOpen }) && (stream.readable || !checkOpen) && typeof stream.read === "function" && typeof stream.readable === "boolean" && typeof stream.readableObjectMode === "boolean" && typeof stream.destroy === "function" && typeof stream.destroyed === "boolean";
+}
+function isDuplexStream(stream, options) {
+  return isWritableStream(stream, options) && isReadableStream(stream, options);
+}
+
+// node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js
+var a = Object.getPrototypeOf(
+  Object.getPrototypeOf(
+    /* istanbul ignore next */
+    async function* () {
+    }
+  ).prototype
+);
+var c = class {
+  #t;
+  #n;
+  #r = false;
+  #e = void 0;
+  constructor(e, t) {
+    this.#t = e, this.#n = t;
+  }
+  next() {
+    const e = () => this.#s();
+    return this.#e = this.#e ? this.#e.then(e, e) : e(), this.#e;
+  }
+  return(e) {
+    const t = () => this.#i(e);
+    return this.#e ? this.#e.then(t, t) : t();
+  }
+  async #s() {
+    if (this.#r)
+      return {
+        done: true,
+        value: void 0
+      };
+    let e;
+    try {
+      e = await this.#t.read();
+    } catch (t) {
+      throw this.#e = void 0, this.#r = true, this.#t.releaseLock(), t;
+    }
+    return e.done && (this.#e = void 0, this.#r = true, this.#t.releaseLock()), e;
+  }
+  async #i(e) {
+    if (this.#r)
+      return {
+        done: true,
+        value: e
+      };
+    if (this.#r = true, !this.#n) {
+      const t = this.#t.cancel(e);
+      return this.#t.releaseLock(), await t, {
+        done: true,
+        value: e
+      };
+    }
+    return this.#t.releaseLock(), {
+      done: true,
+      value: e
+    };
+  }
+};
+var n = /* @__PURE__ */ Symbol();
+function i() {
+  return this[n].next();
+}
+Object.defineProperty(i, "name", { value: "next" });
+function o(r) {
+  return this[n].return(r);
+}
+Object.defineProperty(o, "name", { value: "return" });
+var u = Object.create(a, {
+  next: {
+    enumerable: true,
+    configurable: true,
+    writable: true,
+    value: i
+  },
+  return: {
+    enumerable: true,
+    configurable: true,
+    writable: true,
+    value: o
+  }
+});
+function h({ preventCancel: r = false } = {}) {
+  const e = this.getReader(), t = new c(
+    e,
+    r
+  ), s = Object.create(u);
+  return s[n] = t, s;
+}
+
+// node_modules/get-stream/source/stream.js
+var getAsyncIterable = (stream) => {
+  if (isReadableStream(stream, { checkOpen: false }) && nodeImports.on !== void 0) {
+    return getStreamIterable(stream);
+  }
+  if (typeof stream?.[Symbol.asyncIterator] === "function") {
+    return stream;
+  }
+  if (toString.call(stream) === "[object ReadableStream]") {
+    return h.call(stream);
+  }
+  throw new TypeError("The first argument must be a Readable, a ReadableStream, or an async iterable.");
+};
+var { toString } = Object.prototype;
+var getStreamIterable = async function* (stream) {
+  const controller = new AbortController();
+  const state = {};
+  handleStreamEnd(stream, controller, state);
+  try {
+    for await (const [chunk] of nodeImports.on(stream, "data", { signal: controller.signal })) {
+      yield chunk;
+    }
+  } catch (error62) {
+    if (state.error !== void 0) {
+      throw state.error;
+    } else if (!controller.signal.aborted) {
+      throw error62;
+    }
+  } finally {
+    stream.destroy();
+  }
+};
+var handleStreamEnd = async (stream, controller, state) => {
+  try {
+    await nodeImports.finished(stream, {
+      cleanup: true,
+      readable: true,
+      writable: false,
+      error: false
+    });
+  } catch (error62) {
+    state.error = error62;
+  } finally {
+    controller.abort();
+  }
+};
+var nodeImports = {};
+
+// node_modules/get-stream/source/contents.js
+var getStreamContents = async (stream, { init: init2, convertChunk, getSize, truncateChunk, addChunk, getFinalChunk, finalize: finalize2 }, { maxBuffer = Number.POSITIVE_INFINITY } = {}) => {
+  const asyncIterable = getAsyncIterable(stream);
+  const state = init2();
+  state.length = 0;
+  try {
+    for await (const chunk of asyncIterable) {
+      const chunkType = getChunkType(chunk);
+      const convertedChunk = convertChunk[chunkType](chunk, state);
+      appendChunk({
+        convertedChunk,
+        state,
+        getSize,
+        truncateChunk,
+        addChunk,
+        maxBuffer
+      });
+    }
+    appendFinalChunk({
+      state,
+      convertChunk,
+      getSize,
+      truncateChunk,
+      addChunk,
+      getFinalChunk,
+      maxBuffer
+    });
+    return finalize2(state);
+  } catch (error62) {
+    const normalizedError = typeof error62 === "object" && error62 !== null ? error62 : new Error(error62);
+    normalizedError.bufferedData = finalize2(state);
+    throw normalizedError;
+  }
+};
+var appendFinalChunk = ({ state, getSize, truncateChunk, addChunk, getFinalChunk, maxBuffer }) => {
+  const convertedChunk = getFinalChunk(state);
+  if (convertedChunk !== void 0) {
+    appendChunk({
+      convertedChunk,
+      state,
+      getSize,
+      truncateChunk,
+      addChunk,
+      maxBuffer
+    });
+  }
+};
+var appendChunk = ({ convertedChunk, state, getSize, truncateChunk, addChunk, maxBuffer }) => {
+  const chunkSize = getSize(convertedChunk);
+  const newLength = state.length + chunkSize;
+  if (newLength <= maxBuffer) {
+    addNewChunk(convertedChunk, state, addChunk, newLength);
+    return;
+  }
+  const truncatedChunk = truncateChunk(convertedChunk, maxBuffer - state.length);
+  if (truncatedChunk !== void 0) {
+    addNewChunk(truncatedChunk, state, addChunk, maxBuffer);
+  }
+  throw new MaxBufferError();
+};
+var addNewChunk = (convertedChunk, state, addChunk, newLength) => {
+  state.contents = addChunk(convertedChunk, state, newLength);
+  state.length = newLength;
+};
+var getChunkType = (chunk) => {
+  const typeOfChunk = typeof chunk;
+  if (typeOfChunk === "string") {
+    return "string";
+  }
+  if (typeOfChunk !== "object" || chunk === null) {
+    return "others";
+  }
+  if (globalThis.Buffer?.isBuffer(chunk)) {
+    return "buffer";
+  }
+  const prototypeName = objectToString2.call(chunk);
+  if (prototypeName === "[object ArrayBuffer]") {
+    return "arrayBuffer";
+  }
+  if (prototypeName === "[object DataView]") {
+    return "dataView";
+  }
+  if (Number.isInteger(chunk.byteLength) && Number.isInteger(chunk.byteOffset) && objectToString2.call(chunk.buffer) === "[object ArrayBuffer]") {
+    return "typedArray";
+  }
+  return "others";
+};
+var { toString: objectToString2 } = Object.prototype;
+var MaxBufferError = class extends Error {
+  name = "MaxBufferError";
+  constructor() {
+    super("maxBuffer exceeded");
+  }
+};
+
+// node_modules/get-stream/source/utils.js
+var identity2 = (value) => value;
+var noop = () => void 0;
+var getContentsProperty = ({ contents }) => contents;
+var throwObjectStream = (chunk) => {
+  throw new Error(`Streams in object mode are not supported: ${String(chunk)}`);
+};
+var getLengthProperty = (convertedChunk) => convertedChunk.length;
+
+// node_modules/get-stream/source/array.js
+async function getStreamAsArray(stream, options) {
+  return getStreamContents(stream, arrayMethods, options);
+}
+var initArray = () => ({ contents: [] });
+var increment = () => 1;
+var addArrayChunk = (convertedChunk, { contents }) => {
+  contents.push(convertedChunk);
+  return contents;
+};
+var arrayMethods = {
+  init: initArray,
+  convertChunk: {
+    string: identity2,
+    buffer: identity2,
+    arrayBuffer: identity2,
+    dataView: identity2,
+    typedArray: identity2,
+    others: identity2
+  },
+  getSize: increment,
+  truncateChunk: noop,
+  addChunk: addArrayChunk,
+  getFinalChunk: noop,
+  finalize: getContentsProperty
+};
+
+// node_modules/get-stream/source/array-buffer.js
+async function getStreamAsArrayBuffer(stream, options) {
+  return getStreamContents(stream, arrayBufferMethods, options);
+}
+var initArrayBuffer = () => ({ contents: new ArrayBuffer(0) });
+var useTextEncoder = (chunk) => textEncoder2.encode(chunk);
+var textEncoder2 = new TextEncoder();
+var useUint8Array = (chunk) => new Uint8Array(chunk);
+var useUint8ArrayWithOffset = (chunk) => new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+var truncateArrayBufferChunk = (convertedChunk, chunkSize) => convertedChunk.slice(0, chunkSize);
+var addArrayBufferChunk = (convertedChunk, { contents, length: previousLength }, length) => {
+  const newContents = hasArrayBufferResize() ? resizeArrayBuffer(contents, length) : resizeArrayBufferSlow(contents, length);
+  new Uint8Array(newContents).set(convertedChunk, previousLength);
+  return newContents;
+};
+var resizeArrayBufferSlow = (contents, length) => {
+  if (length <= contents.byteLength) {
+    return contents;
+  }
+  const arrayBuffer = new ArrayBuffer(getNewContentsLength(length));
+  new Uint8Array(arrayBuffer).set(new Uint8Array(contents), 0);
+  return arrayBuffer;
+};
+var resizeArrayBuffer = (contents, length) => {
+  if (length <= contents.maxByteLength) {
+    contents.resize(length);
+    return contents;
+  }
+  const arrayBuffer = new ArrayBuffer(length, { maxByteLength: getNewContentsLength(length) });
+  new Uint8Array(arrayBuffer).set(new Uint8Array(contents), 0);
+  return arrayBuffer;
+};
+var getNewContentsLength = (length) => SCALE_FACTOR ** Math.ceil(Math.log(length) / Math.log(SCALE_FACTOR));
+var SCALE_FACTOR = 2;
+var finalizeArrayBuffer = ({ contents, length }) => hasArrayBufferResize() ? contents : contents.slice(0, length);
+var hasArrayBufferResize = () => "resize" in ArrayBuffer.prototype;
+var arrayBufferMethods = {
+  init: initArrayBuffer,
+  convertChunk: {
+    string: useTextEncoder,
+    buffer: useUint8Array,
+    arrayBuffer: useUint8Array,
+    dataView: useUint8ArrayWithOffset,
+    typedArray: useUint8ArrayWithOffset,
+    others: throwObjectStream
+  },
+  getSize: getLengthProperty,
+  truncateChunk: truncateArrayBufferChunk,
+  addChunk: addArrayBufferChunk,
+  getFinalChunk: noop,
+  finalize: finalizeArrayBuffer
+};
+
+// node_modules/get-stream/source/string.js
+async function getStreamAsString(stream, options) {
+  return getStreamContents(stream, stringMethods, options);
+}
+var initString = () => ({ contents: "", textDecoder: new TextDecoder() });
+var useTextDecoder = (chunk, { textDecoder: textDecoder2 }) => textDecoder2.decode(chunk, { stream: true });
+var addStringChunk = (convertedChunk, { contents }) => contents + convertedChunk;
+var truncateStringChunk = (convertedChunk, chunkSize) => convertedChunk.slice(0, chunkSize);
+var getFinalStringChunk = ({ textDecoder: textDecoder2 }) => {
+  const finalChunk = textDecoder2.decode();
+  return finalChunk === "" ? void 0 : finalChunk;
+};
+var stringMethods = {
+  init: initString,
+  convertChunk: {
+    string: identity2,
+    buffer: useTextDecoder,
+    arrayBuffer: useTextDecoder,
+    dataView: useTextDecoder,
+    typedArray: useTextDecoder,
+    others: throwObjectStream
+  },
+  getSize: getLengthProperty,
+  truncateChunk: truncateStringChunk,
+  addChunk: addStringChunk,
+  getFinalChunk: getFinalStringChunk,
+  finalize: getContentsProperty
+};
+
+// node_modules/get-stream/source/index.js
+Object.assign(nodeImports, { on, finished });
+
+// node_modules/execa/lib/io/max-buffer.js
+var handleMaxBuffer = ({ error: error62, stream, readableObjectMode, lines: lines2, encoding, fdNumber }) => {
+  if (!(error62 instanceof MaxBufferError)) {
+    throw error62;
+  }
+  if (fdNumber === "all") {
+    return error62;
+  }
+  const unit = getMaxBufferUnit(readableObjectMode, lines2, encoding);
+  error62.maxBufferInfo = { fdNumber, unit };
+  stream.destroy();
+  throw error62;
+};
+var getMaxBufferUnit = (readableObjectMode, lines2, encoding) => {
+  if (readableObjectMode) {
+    return "objects";
+  }
+  if (lines2) {
+    return "lines";
+  }
+  if (encoding === "buffer") {
+    return "bytes";
+  }
+  return "characters";
+};
+var checkIpcMaxBuffer = (subprocess, ipcOutput, maxBuffer) => {
+  if (ipcOutput.length !== maxBuffer) {
+    return;
+  }
+  const error62 = new MaxBufferError();
+  error62.maxBufferInfo = { fdNumber: "ipc" };
+  throw error62;
+};
+var getMaxBufferMessage = (error62, maxBuffer) => {
+  const { streamName, threshold, unit } = getMaxBufferInfo(error62, maxBuffer);
+  return `Command's ${streamName} was larger than ${threshold} ${unit}`;
+};
+var getMaxBufferInfo = (error62, maxBuffer) => {
+  if (error62?.maxBufferInfo === void 0) {
+    return { streamName: "output", threshold: maxBuffer[1], unit: "bytes" };
+  }
+  const { maxBufferInfo: { fdNumber, unit } } = error62;
+  delete error62.maxBufferInfo;
+  const threshold = getFdSpecificValue(maxBuffer, fdNumber);
+  if (fdNumber === "ipc") {
+    return { streamName: "IPC output", threshold, unit: "messages" };
+  }
+  return { streamName: getStreamName(fdNumber), threshold, unit };
+};
+var isMaxBufferSync = (resultError, output2, maxBuffer) => resultError?.code === "ENOBUFS" && output2 !== null && output2.some((result) => result !== null && result.length > getMaxBufferSync(maxBuffer));
+var truncateMaxBufferSync = (result, isMaxBuffer, maxBuffer) => {
+  if (!isMaxBuffer) {
+    return result;
+  }
+  const maxBufferValue = getMaxBufferSync(maxBuffer);
+  return result.length > maxBufferValue ? result.slice(0, maxBufferValue) : result;
+};
+var getMaxBufferSync = ([, stdoutMaxBuffer]) => stdoutMaxBuffer;
+
+// node_modules/execa/lib/return/message.js
+var createMessages = ({
+  stdio,
+  all,
+  ipcOutput,
+  originalError,
+  signal,
+  signalDescription,
+  exitCode,
+  escapedCommand,
+  timedOut,
+  isCanceled,
+  isGracefullyCanceled,
+  isMaxBuffer,
+  isForcefullyTerminated,
+  forceKillAfterDelay,
+  killSignal,
+  maxBuffer,
+  timeout,
+  cwd
+}) => {
+  const errorCode = originalError?.code;
+  const prefix = getErrorPrefix({
+    originalError,
+    timedOut,
+    timeout,
+    isMaxBuffer,
+    maxBuffer,
+    errorCode,
+    signal,
+    signalDescription,
+    exitCode,
+    isCanceled,
+    isGracefullyCanceled,
+    isForcefullyTerminated,
+    forceKillAfterDelay,
+    killSignal
+  });
+  const originalMessage = getOriginalMessage(originalError, cwd);
+  const suffix = originalMessage === void 0 ? "" : `
+${originalMessage}`;
+  const shortMessage = `${prefix}: ${escapedCommand}${suffix}`;
+  const messageStdio = all === void 0 ? [stdio[2], stdio[1]] : [all];
+  const message = [
+    shortMessage,
+    ...messageStdio,
+    ...stdio.slice(3),
+    ipcOutput.map((ipcMessage) => serializeIpcMessage(ipcMessage)).join("\n")
+  ].map((messagePart) => escapeLines(stripFinalNewline(serializeMessagePart(messagePart)))).filter(Boolean).join("\n\n");
+  return { originalMessage, shortMessage, message };
+};
+var getErrorPrefix = ({
+  originalError,
+  timedOut,
+  timeout,
+  isMaxBuffer,
+  maxBuffer,
+  errorCode,
+  signal,
+  signalDescription,
+  exitCode,
+  isCanceled,
+  isGracefullyCanceled,
+  isForcefullyTerminated,
+  forceKillAfterDelay,
+  killSignal
+}) => {
+  const forcefulSuffix = getForcefulSuffix(isForcefullyTerminated, forceKillAfterDelay);
+  if (timedOut) {
+    return `Command timed out after ${timeout} milliseconds${forcefulSuffix}`;
+  }
+  if (isGracefullyCanceled) {
+    if (signal === void 0) {
+      return `Command was gracefully canceled with exit code ${exitCode}`;
+    }
+    return isForcefullyTerminated ? `Command was gracefully canceled${forcefulSuffix}` : `Command was gracefully canceled with ${signal} (${signalDescription})`;
+  }
+  if (isCanceled) {
+    return `Command was canceled${forcefulSuffix}`;
+  }
+  if (isMaxBuffer) {
+    return `${getMaxBufferMessage(originalError, maxBuffer)}${forcefulSuffix}`;
+  }
+  if (errorCode !== void 0) {
+    return `Command failed with ${errorCode}${forcefulSuffix}`;
+  }
+  if (isForcefullyTerminated) {
+    return `Command was killed with ${killSignal} (${getSignalDescription(killSignal)})${forcefulSuffix}`;
+  }
+  if (signal !== void 0) {
+    return `Command was killed with ${signal} (${signalDescription})`;
+  }
+  if (exitCode !== void 0) {
+    return `Command failed with exit code ${exitCode}`;
+  }
+  return "Command failed";
+};
+var getForcefulSuffix = (isForcefullyTerminated, forceKillAfterDelay) => isForcefullyTerminated ? ` and was forcefully terminated after ${forceKillAfterDelay} milliseconds` : "";
+var getOriginalMessage = (originalError, cwd) => {
+  if (originalError instanceof DiscardedError) {
+    return;
+  }
+  const originalMessage = isExecaError(originalError) ? originalError.originalMessage : String(originalError?.message ?? originalError);
+  const escapedOriginalMessage = escapeLines(fixCwdError(originalMessage, cwd));
+  return escapedOriginalMessage === "" ? void 0 : escapedOriginalMessage;
+};
+var serializeIpcMessage = (ipcMessage) => typeof ipcMessage === "string" ? ipcMessage : inspect2(ipcMessage);
+var serializeMessagePart = (messagePart) => Array.isArray(messagePart) ? messagePart.map((messageItem) => stripFinalNewline(serializeMessageItem(messageItem))).filter(Boolean).join("\n") : serializeMessageItem(messagePart);
+var serializeMessageItem = (messageItem) => {
+  if (typeof messageItem === "string") {
+    return messageItem;
+  }
+  if (isUint8Array(messageItem)) {
+    return uint8ArrayToString(messageItem);
+  }
+  return "";
+};
+
+// node_modules/execa/lib/return/result.js
+var makeSuccessResult = ({
+  command,
+  escapedCommand,
+  stdio,
+  all,
+  ipcOutput,
+  options: { cwd },
+  startTime
+}) => omitUndefinedProperties({
+  command,
+  escapedCommand,
+  cwd,
+  durationMs: getDurationMs(startTime),
+  failed: false,
+  timedOut: false,
+  isCanceled: false,
+  isGracefullyCanceled: false,
+  isTerminated: false,
+  isMaxBuffer: false,
+  isForcefullyTerminated: false,
+  exitCode: 0,
+  stdout: stdio[1],
+  stderr: stdio[2],
+  all,
+  stdio,
+  ipcOutput,
+  pipedFrom: []
+});
+var makeEarlyError = ({
+  error: error62,
+  command,
+  escapedCommand,
+  fileDescriptors,
+  options,
+  startTime,
+  isSync
+}) => makeError({
+  error: error62,
+  command,
+  escapedCommand,
+  startTime,
+  timedOut: false,
+  isCanceled: false,
+  isGracefullyCanceled: false,
+  isMaxBuffer: false,
+  isForcefullyTerminated: false,
+  stdio: Array.from({ length: fileDescriptors.length }),
+  ipcOutput: [],
+  options,
+  isSync
+});
+var makeError = ({
+  error: originalError,
+  command,
+  escapedCommand,
+  startTime,
+  timedOut,
+  isCanceled,
+  isGracefullyCanceled,
+  isMaxBuffer,
+  isForcefullyTerminated,
+  exitCode: rawExitCode,
+  signal: rawSignal,
+  stdio,
+  all,
+  ipcOutput,
+  options: {
+    timeoutDuration,
+    timeout = timeoutDuration,
+    forceKillAfterDelay,
+    killSignal,
+    cwd,
+    maxBuffer
+  },
+  isSync
+}) => {
+  const { exitCode, signal, signalDescription } = normalizeExitPayload(rawExitCode, rawSignal);
+  const { originalMessage, shortMessage, message } = createMessages({
+    stdio,
+    all,
+    ipcOutput,
+    originalError,
+    signal,
+    signalDescription,
+    exitCode,
+    escapedCommand,
+    timedOut,
+    isCanceled,
+    isGracefullyCanceled,
+    isMaxBuffer,
+    isForcefullyTerminated,
+    forceKillAfterDelay,
+    killSignal,
+    maxBuffer,
+    timeout,
+    cwd
+  });
+  const error62 = getFinalError(originalError, message, isSync);
+  Object.assign(error62, getErrorProperties({
+    error: error62,
+    command,
+    escapedCommand,
+    startTime,
+    timedOut,
+    isCanceled,
+    isGracefullyCanceled,
+    isMaxBuffer,
+    isForcefullyTerminated,
+    exitCode,
+    signal,
+    signalDescription,
+    stdio,
+    all,
+    ipcOutput,
+    cwd,
+    originalMessage,
+    shortMessage
+  }));
+  return error62;
+};
+var getErrorProperties = ({
+  error: error62,
+  command,
+  escapedCommand,
+  startTime,
+  timedOut,
+  isCanceled,
+  isGracefullyCanceled,
+  isMaxBuffer,
+  isForcefullyTerminated,
+  exitCode,
+  signal,
+  signalDescription,
+  stdio,
+  all,
+  ipcOutput,
+  cwd,
+  originalMessage,
+  shortMessage
+}) => omitUndefinedProperties({
+  shortMessage,
+  originalMessage,
+  command,
+  escapedCommand,
+  cwd,
+  durationMs: getDurationMs(startTime),
+  failed: true,
+  timedOut,
+  isCanceled,
+  isGracefullyCanceled,
+  isTerminated: signal !== void 0,
+  isMaxBuffer,
+  isForcefullyTerminated,
+  exitCode,
+  signal,
+  signalDescription,
+  code: error62.cause?.code,
+  stdout: stdio[1],
+  stderr: stdio[2],
+  all,
+  stdio,
+  ipcOutput,
+  pipedFrom: []
+});
+var omitUndefinedProperties = (result) => Object.fromEntries(Object.entries(result).filter(([, value]) => value !== void 0));
+var normalizeExitPayload = (rawExitCode, rawSignal) => {
+  const exitCode = rawExitCode === null ? void 0 : rawExitCode;
+  const signal = rawSignal === null ? void 0 : rawSignal;
+  const signalDescription = signal === void 0 ? void 0 : getSignalDescription(rawSignal);
+  return { exitCode, signal, signalDescription };
+};
+
+// node_modules/parse-ms/index.js
+var toZeroIfInfinity = (value) => Number.isFinite(value) ? value : 0;
+function parseNumber2(milliseconds) {
+  return {
+    days: Math.trunc(milliseconds / 864e5),
+    hours: Math.trunc(milliseconds / 36e5 % 24),
+    minutes: Math.trunc(milliseconds / 6e4 % 60),
+    seconds: Math.trunc(milliseconds / 1e3 % 60),
+    milliseconds: Math.trunc(milliseconds % 1e3),
+    microseconds: Math.trunc(toZeroIfInfinity(milliseconds * 1e3) % 1e3),
+    nanoseconds: Math.trunc(toZeroIfInfinity(milliseconds * 1e6) % 1e3)
+  };
+}
+function parseBigint(milliseconds) {
+  return {
+    days: milliseconds / 86400000n,
+    hours: milliseconds / 3600000n % 24n,
+    minutes: milliseconds / 60000n % 60n,
+    seconds: milliseconds / 1000n % 60n,
+    milliseconds: milliseconds % 1000n,
+    microseconds: 0n,
+    nanoseconds: 0n
+  };
+}
+function parseMilliseconds(milliseconds) {
+  switch (typeof milliseconds) {
+    case "number": {
+      if (Number.isFinite(milliseconds)) {
+        return parseNumber2(milliseconds);
+      }
+      break;
+    }
+    case "bigint": {
+      return parseBigint(milliseconds);
+    }
+  }
+  throw new TypeError("Expected a finite number or bigint");
+}
+
+// node_modules/pretty-ms/index.js
+var isZero = (value) => value === 0 || value === 0n;
+var pluralize = (word, count2) => count2 === 1 || count2 === 1n ? word : `${word}s`;
+var SECOND_ROUNDING_EPSILON = 1e-7;
+var ONE_DAY_IN_MILLISECONDS = 24n * 60n * 60n * 1000n;
+function prettyMilliseconds(milliseconds, options) {
+  const isBigInt = typeof milliseconds === "bigint";
+  if (!isBigInt && !Number.isFinite(milliseconds)) {
+    throw new TypeError("Expected a finite number or bigint");
+  }
+  options = { ...options };
+  const sign = milliseconds < 0 ? "-" : "";
+  milliseconds = milliseconds < 0 ? -milliseconds : milliseconds;
+  if (options.colonNotation) {
+    options.compact = false;
+    options.formatSubMilliseconds = false;
+    options.separateMilliseconds = false;
+    options.verbose = false;
+  }
+  if (options.compact) {
+    options.unitCount = 1;
+    options.secondsDecimalDigits = 0;
+    options.millisecondsDecimalDigits = 0;
+  }
+  let result = [];
+  const floorDecimals = (value, decimalDigits) => {
+    const flooredInterimValue = Math.floor(value * 10 ** decimalDigits + SECOND_ROUNDING_EPSILON);
+    const flooredValue = Math.round(flooredInterimValue) / 10 ** decimalDigits;
+    return flooredValue.toFixed(decimalDigits);
+  };
+  const add = (value, long, short2, valueString) => {
+    if ((result.length === 0 || !options.colonNotation) && isZero(value) && !(options.colonNotation && short2 === "m")) {
+      return;
+    }
+    valueString ??= String(value);
+    if (options.colonNotation) {
+      const wholeDigits = valueString.includes(".") ? valueString.split(".")[0].length : valueString.length;
+      const minLength = result.length > 0 ? 2 : 1;
+      valueString = "0".repeat(Math.max(0, minLength - wholeDigits)) + valueString;
+    } else {
+      valueString += options.verbose ? " " + pluralize(long, value) : short2;
+    }
+    result.push(valueString);
+  };
+  const parsed = parseMilliseconds(milliseconds);
+  const days = BigInt(parsed.days);
+  if (options.hideYearAndDays) {
+    add(BigInt(days) * 24n + BigInt(parsed.hours), "hour", "h");
+  } else {
+    if (options.hideYear) {
+      add(days, "day", "d");
+    } else {
+      add(days / 365n, "year", "y");
+      add(days % 365n, "day", "d");
+    }
+    add(Number(parsed.hours), "hour", "h");
+  }
+  add(Number(parsed.minutes), "minute", "m");
+  if (!options.hideSeconds) {
+    if (options.separateMilliseconds || options.formatSubMilliseconds || !options.colonNotation && milliseconds < 1e3 && !options.subSecondsAsDecimals) {
+      const seconds2 = Number(parsed.seconds);
+      const milliseconds2 = Number(parsed.milliseconds);
+      const microseconds = Number(parsed.microseconds);
+      const nanoseconds = Number(parsed.nanoseconds);
+      add(seconds2, "second", "s");
+      if (options.formatSubMilliseconds) {
+        add(milliseconds2, "millisecond", "ms");
+        add(microseconds, "microsecond", "\xB5s");
+        add(nanoseconds, "nanosecond", "ns");
+      } else {
+        const millisecondsAndBelow = milliseconds2 + microseconds / 1e3 + nanoseconds / 1e6;
+        const millisecondsDecimalDigits = typeof options.millisecondsDecimalDigits === "number" ? options.millisecondsDecimalDigits : 0;
+        const roundedMilliseconds = millisecondsAndBelow >= 1 ? Math.round(millisecondsAndBelow) : Math.ceil(millisecondsAndBelow);
+        const maximumMilliseconds = 1e3 - 10 ** -millisecondsDecimalDigits;
+        const millisecondsString = millisecondsDecimalDigits ? Math.min(millisecondsAndBelow, maximumMilliseconds).toFixed(millisecondsDecimalDigits) : Math.min(roundedMilliseconds, maximumMilliseconds);
+        add(
+          Number.parseFloat(millisecondsString),
+          "millisecond",
+          "ms",
+          millisecondsString
+        );
+      }
+    } else {
+      const seconds2 = (isBigInt ? Number(milliseconds % ONE_DAY_IN_MILLISECONDS) : milliseconds) / 1e3 % 60;
+      const secondsDecimalDigits = typeof options.secondsDecimalDigits === "number" ? options.secondsDecimalDigits : 1;
+      const secondsFixed = floorDecimals(seconds2, secondsDecimalDigits);
+      const secondsString = options.keepDecimalsOnWholeSeconds ? secondsFixed : secondsFixed.replace(/\.0+$/, "");
+      add(Number.parseFloat(secondsString), "second", "s", secondsString);
+    }
+  }
+  if (result.length === 0) {
+    return sign + "0" + (options.verbose ? " milliseconds" : "ms");
+  }
+  const separator = options.colonNotation ? ":" : " ";
+  if (typeof options.unitCount === "number") {
+    result = result.slice(0, Math.max(options.unitCount, 1));
+  }
+  return sign + result.join(separator);
+}
+
+// node_modules/execa/lib/verbose/error.js
+var logError = (result, verboseInfo) => {
+  if (result.failed) {
+    verboseLog({
+      type: "error",
+      verboseMessage: result.shortMessage,
+      verboseInfo,
+      result
+    });
+  }
+};
+
+// node_modules/execa/lib/verbose/complete.js
+var logResult = (result, verboseInfo) => {
+  if (!isVerbose(verboseInfo)) {
+    return;
+  }
+  logError(result, verboseInfo);
+  logDuration(result, verboseInfo);
+};
+var logDuration = (result, verboseInfo) => {
+  const verboseMessage = `(done in ${prettyMilliseconds(result.durationMs)})`;
+  verboseLog({
+    type: "duration",
+    verboseMessage,
+    verboseInfo,
+    result
+  });
+};
+
+// node_modules/execa/lib/return/reject.js
+var handleResult = (result, verboseInfo, { reject }) => {
+  logResult(result, verboseInfo);
+  if (result.failed && reject) {
+    throw result;
+  }
+  return result;
+};
+
+// node_modules/execa/lib/stdio/handle-sync.js
+import { readFileSync as readFileSync3 } from "node:fs";
+
+// node_modules/execa/lib/stdio/type.js
+var getStdioItemType = (value, optionName) => {
+  if (isAsyncGenerator(value)) {
+    return "asyncGenerator";
+  }
+  if (isSyncGenerator(value)) {
+    return "generator";
+  }
+  if (isUrl(value)) {
+    return "fileUrl";
+  }
+  if (isFilePathObject(value)) {
+    return "filePath";
+  }
+  if (isWebStream(value)) {
+    return "webStream";
+  }
+  if (isStream(value, { checkOpen: false })) {
+    return "native";
+  }
+  if (isUint8Array(value)) {
+    return "uint8Array";
+  }
+  if (isAsyncIterableObject(value)) {
+    return "asyncIterable";
+  }
+  if (isIterableObject(value)) {
+    return "iterable";
+  }
+  if (isTransformStream(value)) {
+    return getTransformStreamType({ transform: value }, optionName);
+  }
+  if (isTransformOptions(value)) {
+    return getTransformObjectType(value, optionName);
+  }
+  return "native";
+};
+var getTransformObjectType = (value, optionName) => {
+  if (isDuplexStream(value.transform, { checkOpen: false })) {
+    return getDuplexType(value, optionName);
+  }
+  if (isTransformStream(value.transform)) {
+    return getTransformStreamType(value, optionName);
+  }
+  return getGeneratorObjectType(value, optionName);
+};
+var getDuplexType = (value, optionName) => {
+  validateNonGeneratorType(value, optionName, "Duplex stream");
+  return "duplex";
+};
+var getTransformStreamType = (value, optionName) => {
+  validateNonGeneratorType(value, optionName, "web TransformStream");
+  return "webTransform";
+};
+var validateNonGeneratorType = ({ final, binary: binary2, objectMode }, optionName, typeName2) => {
+  checkUndefinedOption(final, `${optionName}.final`, typeName2);
+  checkUndefinedOption(binary2, `${optionName}.binary`, typeName2);
+  checkBooleanOption(objectMode, `${optionName}.objectMode`);
+};
+var checkUndefinedOption = (value, optionName, typeName2) => {
+  if (value !== void 0) {
+    throw new TypeError(`The \`${optionName}\` option can only be defined when using a generator, not a ${typeName2}.`);
+  }
+};
+var getGeneratorObjectType = ({ transform: transform2, final, binary: binary2, objectMode }, optionName) => {
+  if (transform2 !== void 0 && !isGenerator(transform2)) {
+    throw new TypeError(`The \`${optionName}.transform\` option must be a generator, a Duplex stream or a web TransformStream.`);
+  }
+  if (isDuplexStream(final, { checkOpen: false })) {
+    throw new TypeError(`The \`${optionName}.final\` option must not be a Duplex stream.`);
+  }
+  if (isTransformStream(final)) {
+    throw new TypeError(`The \`${optionName}.final\` option must not be a web TransformStream.`);
+  }
+  if (final !== void 0 && !isGenerator(final)) {
+    throw new TypeError(`The \`${optionName}.final\` option must be a generator.`);
+  }
+  checkBooleanOption(binary2, `${optionName}.binary`);
+  checkBooleanOption(objectMode, `${optionName}.objectMode`);
+  return isAsyncGenerator(transform2) || isAsyncGenerator(final) ? "asyncGenerator" : "generator";
+};
+var checkBooleanOption = (value, optionName) => {
+  if (value !== void 0 && typeof value !== "boolean") {
+    throw new TypeError(`The \`${optionName}\` option must use a boolean.`);
+  }
+};
+var isGenerator = (value) => isAsyncGenerator(value) || isSyncGenerator(value);
+var isAsyncGenerator = (value) => Object.prototype.toString.call(value) === "[object AsyncGeneratorFunction]";
+var isSyncGenerator = (value) => Object.prototype.toString.call(value) === "[object GeneratorFunction]";
+var isTransformOptions = (value) => isPlainObject2(value) && (value.transform !== void 0 || value.final !== void 0);
+var isUrl = (value) => Object.prototype.toString.call(value) === "[object URL]";
+var isRegularUrl = (value) => isUrl(value) && value.protocol !== "file:";
+var isFilePathObject = (value) => isPlainObject2(value) && Object.keys(value).length > 0 && Object.keys(value).every((key) => FILE_PATH_KEYS.has(key)) && isFilePathString(value.file);
+var FILE_PATH_KEYS = /* @__PURE__ */ new Set(["file", "append"]);
+var isFilePathString = (file2) => typeof file2 === "string";
+var isUnknownStdioString = (type, value) => type === "native" && typeof value === "string" && !KNOWN_STDIO_STRINGS.has(value);
+var KNOWN_STDIO_STRINGS = /* @__PURE__ */ new Set(["ipc", "ignore", "inherit", "overlapped", "pipe"]);
+var isReadableStream2 = (value) => Object.prototype.toString.call(value) === "[object ReadableStream]";
+var isWritableStream2 = (value) => Object.prototype.toString.call(value) === "[object WritableStream]";
+var isWebStream = (value) => isReadableStream2(value) || isWritableStream2(value);
+var isTransformStream = (value) => isReadableStream2(value?.readable) && isWritableStream2(value?.writable);
+var isAsyncIterableObject = (value) => isObject2(value) && typeof value[Symbol.asyncIterator] === "function";
+var isIterableObject = (value) => isObject2(value) && typeof value[Symbol.iterator] === "function";
+var isObject2 = (value) => typeof value === "object" && value !== null;
+var TRANSFORM_TYPES = /* @__PURE__ */ new Set(["generator", "asyncGenerator", "duplex", "webTransform"]);
+var FILE_TYPES = /* @__PURE__ */ new Set(["fileUrl", "filePath", "fileNumber"]);
+var SPECIAL_DUPLICATE_TYPES_SYNC = /* @__PURE__ */ new Set(["fileUrl", "filePath"]);
+var SPECIAL_DUPLICATE_TYPES = /* @__PURE__ */ new Set([...SPECIAL_DUPLICATE_TYPES_SYNC, "webStream", "nodeStream"]);
+var FORBID_DUPLICATE_TYPES = /* @__PURE__ */ new Set(["webTransform", "duplex"]);
+var TYPE_TO_MESSAGE = {
+  generator: "a generator",
+  asyncGenerator: "an async generator",
+  fileUrl: "a file URL",
+  filePath: "a file path string",
+  fileNumber: "a file descriptor number",
+  webStream: "a web stream",
+  nodeStream: "a Node.js stream",
+  webTransform: "a web TransformStream",
+  duplex: "a Duplex stream",
+  native: "any value",
+  iterable: "an iterable",
+  asyncIterable: "an async iterable",
+  string: "a string",
+  uint8Array: "a Uint8Array"
+};
+
+// node_modules/execa/lib/transform/object-mode.js
+var getTransformObjectModes = (objectMode, index, newTransforms, direction) => direction === "output" ? getOutputObjectModes(objectMode, index, newTransforms) : getInputObjectModes(objectMode, index, newTransforms);
+var getOutputObjectModes = (objectMode, index, newTransforms) => {
+  const writableObjectMode = index !== 0 && newTransforms[index - 1].value.readableObjectMode;
+  const readableObjectMode = objectMode ?? writableObjectMode;
+  return { writableObjectMode, readableObjectMode };
+};
+var getInputObjectModes = (objectMode, index, newTransforms) => {
+  const writableObjectMode = index === 0 ? objectMode === true : newTransforms[index - 1].value.readableObjectMode;
+  const readableObjectMode = index !== newTransforms.length - 1 && (objectMode ?? writableObjectMode);
+  return { writableObjectMode, readableObjectMode };
+};
+var getFdObjectMode = (stdioItems, direction) => {
+  const lastTransform = stdioItems.findLast(({ type }) => TRANSFORM_TYPES.has(type));
+  if (lastTransform === void 0) {
+    return false;
+  }
+  return direction === "input" ? lastTransform.value.writableObjectMode : lastTransform.value.readableObjectMode;
+};
+
+// node_modules/execa/lib/transform/normalize.js
+var normalizeTransforms = (stdioItems, optionName, direction, options) => [
+  ...stdioItems.filter(({ type }) => !TRANSFORM_TYPES.has(type)),
+  ...getTransforms(stdioItems, optionName, direction, options)
+];
+var getTransforms = (stdioItems, optionName, direction, { encoding }) => {
+  const transforms = stdioItems.filter(({ type }) => TRANSFORM_TYPES.has(type));
+  const newTransforms = Array.from({ length: transforms.length });
+  for (const [index, stdioItem] of Object.entries(transforms)) {
+    newTransforms[index] = normalizeTransform({
+      stdioItem,
+      index: Number(index),
+      newTransforms,
+      optionName,
+      direction,
+      encoding
+    });
+  }
+  return sortTransforms(newTransforms, direction);
+};
+var normalizeTransform = ({ stdioItem, stdioItem: { type }, index, newTransforms, optionName, direction, encoding }) => {
+  if (type === "duplex") {
+    return normalizeDuplex({ stdioItem, optionName });
+  }
+  if (type === "webTransform") {
+    return normalizeTransformStream({
+      stdioItem,
+      index,
+      newTransforms,
+      direction
+    });
+  }
+  return normalizeGenerator({
+    stdioItem,
+    index,
+    newTransforms,
+    direction,
+    encoding
+  });
+};
+var normalizeDuplex = ({
+  stdioItem,
+  stdioItem: {
+    value: {
+      transform: transform2,
+      transform: { writableObjectMode, readableObjectMode },
+      objectMode = readableObjectMode
+    }
+  },
+  optionName
+}) => {
+  if (objectMode && !readableObjectMode) {
+    throw new TypeError(`The \`${optionName}.objectMode\` option can only be \`true\` if \`new Duplex({objectMode: true})\` is used.`);
+  }
+  if (!objectMode && readableObjectMode) {
+    throw new TypeError(`The \`${optionName}.objectMode\` option cannot be \`false\` if \`new Duplex({objectMode: true})\` is used.`);
+  }
+  return {
+    ...stdioItem,
+    value: { transform: transform2, writableObjectMode, readableObjectMode }
+  };
+};
+var normalizeTransformStream = ({ stdioItem, stdioItem: { value }, index, newTransforms, direction }) => {
+  const { transform: transform2, objectMode } = isPlainObject2(value) ? value : { transform: value };
+  const { writableObjectMode, readableObjectMode } = getTransformObjectModes(objectMode, index, newTransforms, direction);
+  return {
+    ...stdioItem,
+    value: { transform: transform2, writableObjectMode, readableObjectMode }
+  };
+};
+var normalizeGenerator = ({ stdioItem, stdioItem: { value }, index, newTransforms, direction, encoding }) => {
+  const {
+    transform: transform2,
+    final,
+    binary: binaryOption = false,
+    preserveNewlines = false,
+    objectMode
+  } = isPlainObject2(value) ? value : { transform: value };
+  const binary2 = binaryOption || BINARY_ENCODINGS.has(encoding);
+  const { writableObjectMode, readableObjectMode } = getTransformObjectModes(objectMode, index, newTransforms, direction);
+  return {
+    ...stdioItem,
+    value: {
+      transform: transform2,
+      final,
+      binary: binary2,
+      preserveNewlines,
+      writableObjectMode,
+      readableObjectMode
+    }
+  };
+};
+var sortTransforms = (newTransforms, direction) => direction === "input" ? newTransforms.reverse() : newTransforms;
+
+// node_modules/execa/lib/stdio/direction.js
+import process7 from "node:process";
+var getStreamDirection = (stdioItems, fdNumber, optionName) => {
+  const directions = stdioItems.map((stdioItem) => getStdioItemDirection(stdioItem, fdNumber));
+  if (directions.includes("input") && directions.includes("output")) {
+    throw new TypeError(`The \`${optionName}\` option must not be an array of both readable and writable values.`);
+  }
+  return directions.find(Boolean) ?? DEFAULT_DIRECTION;
+};
+var getStdioItemDirection = ({ type, value }, fdNumber) => KNOWN_DIRECTIONS[fdNumber] ?? guessStreamDirection[type](value);
+var KNOWN_DIRECTIONS = ["input", "output", "output"];
+var anyDirection = () => void 0;
+var alwaysInput = () => "input";
+var guessStreamDirection = {
+  generator: anyDirection,
+  asyncGenerator: anyDirection,
+  fileUrl: anyDirection,
+  filePath: anyDirection,
+  iterable: alwaysInput,
+  asyncIterable: alwaysInput,
+  uint8Array: alwaysInput,
+  webStream: (value) => isWritableStream2(value) ? "output" : "input",
+  nodeStream(value) {
+    if (!isReadableStream(value, { checkOpen: false })) {
+      return "output";
+    }
+    return isWritableStream(value, { checkOpen: false }) ? void 0 : "input";
+  },
+  webTransform: anyDirection,
+  duplex: anyDirection,
+  native(value) {
+    const standardStreamDirection = getStandardStreamDirection(value);
+    if (standardStreamDirection !== void 0) {
+      return standardStreamDirection;
+    }
+    if (isStream(value, { checkOpen: false })) {
+      return guessStreamDirection.nodeStream(value);
+    }
+  }
+};
+var getStandardStreamDirection = (value) => {
+  if ([0, process7.stdin].includes(value)) {
+    return "input";
+  }
+  if ([1, 2, process7.stdout, process7.stderr].includes(value)) {
+    return "output";
+  }
+};
+var DEFAULT_DIRECTION = "output";
+
+// node_modules/execa/lib/ipc/array.js
+var normalizeIpcStdioArray = (stdioArray, ipc) => ipc && !stdioArray.includes("ipc") ? [...stdioArray, "ipc"] : stdioArray;
+
+// node_modules/execa/lib/stdio/stdio-option.js
+var normalizeStdioOption = ({ stdio, ipc, buffer, ...options }, verboseInfo, isSync) => {
+  const stdioArray = getStdioArray(stdio, options).map((stdioOption, fdNumber) => addDefaultValue2(stdioOption, fdNumber));
+  return isSync ? normalizeStdioSync(stdioArray, buffer, verboseInfo) : normalizeIpcStdioArray(stdioArray, ipc);
+};
+var getStdioArray = (stdio, options) => {
+  if (stdio === void 0) {
+    return STANDARD_STREAMS_ALIASES.map((alias) => options[alias]);
+  }
+  if (hasAlias(options)) {
+    throw new Error(`It's not possible to provide \`stdio\` in combination with one of ${STANDARD_STREAMS_ALIASES.map((alias) => `\`${alias}\``).join(", ")}`);
+  }
+  if (typeof stdio === "string") {
+    return [stdio, stdio, stdio];
+  }
+  if (!Array.isArray(stdio)) {
+    throw new TypeError(`Expected \`stdio\` to be of type \`string\` or \`Array\`, got \`${typeof stdio}\``);
+  }
+  const length = Math.max(stdio.length, STANDARD_STREAMS_ALIASES.length);
+  return Array.from({ length }, (_, fdNumber) => stdio[fdNumber]);
+};
+var hasAlias = (options) => STANDARD_STREAMS_ALIASES.some((alias) => options[alias] !== void 0);
+var addDefaultValue2 = (stdioOption, fdNumber) => {
+  if (Array.isArray(stdioOption)) {
+    return stdioOption.map((item) => addDefaultValue2(item, fdNumber));
+  }
+  if (stdioOption === null || stdioOption === void 0) {
+    return fdNumber >= STANDARD_STREAMS_ALIASES.length ? "ignore" : "pipe";
+  }
+  return stdioOption;
+};
+var normalizeStdioSync = (stdioArray, buffer, verboseInfo) => stdioArray.map((stdioOption, fdNumber) => !buffer[fdNumber] && fdNumber !== 0 && !isFullVerbose(verboseInfo, fdNumber) && isOutputPipeOnly(stdioOption) ? "ignore" : stdioOption);
+var isOutputPipeOnly = (stdioOption) => stdioOption === "pipe" || Array.isArray(stdioOption) && stdioOption.every((item) => item === "pipe");
+
+// node_modules/execa/lib/stdio/native.js
+import { readFileSync as readFileSync2 } from "node:fs";
+import tty2 from "node:tty";
+var handleNativeStream = ({ stdioItem, stdioItem: { type }, isStdioArray, fdNumber, direction, isSync }) => {
+  if (!isStdioArray || type !== "native") {
+    return stdioItem;
+  }
+  return isSync ? handleNativeStreamSync({ stdioItem, fdNumber, direction }) : handleNativeStreamAsync({ stdioItem, fdNumber });
+};
+var handleNativeStreamSync = ({ stdioItem, stdioItem: { value, optionName }, fdNumber, direction }) => {
+  const targetFd = getTargetFd({
+    value,
+    optionName,
+    fdNumber,
+    direction
+  });
+  if (targetFd !== void 0) {
+    return targetFd;
+  }
+  if (isStream(value, { checkOpen: false })) {
+    throw new TypeError(`The \`${optionName}: Stream\` option cannot both be an array and include a stream with synchronous methods.`);
+  }
+  return stdioItem;
+};
+var getTargetFd = ({ value, optionName, fdNumber, direction }) => {
+  const targetFdNumber = getTargetFdNumber(value, fdNumber);
+  if (targetFdNumber === void 0) {
+    return;
+  }
+  if (direction === "output") {
+    return { type: "fileNumber", value: targetFdNumber, optionName };
+  }
+  if (tty2.isatty(targetFdNumber)) {
+    throw new TypeError(`The \`${optionName}: ${serializeOptionValue(value)}\` option is invalid: it cannot be a TTY with synchronous methods.`);
+  }
+  return { type: "uint8Array", value: bufferToUint8Array(readFileSync2(targetFdNumber)), optionName };
+};
+var getTargetFdNumber = (value, fdNumber) => {
+  if (value === "inherit") {
+    return fdNumber;
+  }
+  if (typeof value === "number") {
+    return value;
+  }
+  const standardStreamIndex = STANDARD_STREAMS.indexOf(value);
+  if (standardStreamIndex !== -1) {
+    return standardStreamIndex;
+  }
+};
+var handleNativeStreamAsync = ({ stdioItem, stdioItem: { value, optionName }, fdNumber }) => {
+  if (value === "inherit") {
+    return { type: "nodeStream", value: getStandardStream(fdNumber, value, optionName), optionName };
+  }
+  if (typeof value === "number") {
+    return { type: "nodeStream", value: getStandardStream(value, value, optionName), optionName };
+  }
+  if (isStream(value, { checkOpen: false })) {
+    return { type: "nodeStream", value, optionName };
+  }
+  return stdioItem;
+};
+var getStandardStream = (fdNumber, value, optionName) => {
+  const standardStream = STANDARD_STREAMS[fdNumber];
+  if (standardStream === void 0) {
+    throw new TypeError(`The \`${optionName}: ${value}\` option is invalid: no such standard stream.`);
+  }
+  return standardStream;
+};
+
+// node_modules/execa/lib/stdio/input-option.js
+var handleInputOptions = ({ input: input2, inputFile }, fdNumber) => fdNumber === 0 ? [
+  ...handleInputOption(input2),
+  ...handleInputFileOption(inputFile)
+] : [];
+var handleInputOption = (input2) => input2 === void 0 ? [] : [{
+  type: getInputType(input2),
+  value: input2,
+  optionName: "input"
+}];
+var getInputType = (input2) => {
+  if (isReadableStream(input2, { checkOpen: false })) {
+    return "nodeStream";
+  }
+  if (typeof input2 === "string") {
+    return "string";
+  }
+  if (isUint8Array(input2)) {
+    return "uint8Array";
+  }
+  throw new Error("The `input` option must be a string, a Uint8Array or a Node.js Readable stream.");
+};
+var handleInputFileOption = (inputFile) => inputFile === void 0 ? [] : [{
+  ...getInputFileType(inputFile),
+  optionName: "inputFile"
+}];
+var getInputFileType = (inputFile) => {
+  if (isUrl(inputFile)) {
+    return { type: "fileUrl", value: inputFile };
+  }
+  if (isFilePathString(inputFile)) {
+    return { type: "filePath", value: { file: inputFile } };
+  }
+  throw new Error("The `inputFile` option must be a file path string or a file URL.");
+};
+
+// node_modules/execa/lib/stdio/duplicate.js
+var filterDuplicates = (stdioItems) => stdioItems.filter((stdioItemOne, indexOne) => stdioItems.every((stdioItemTwo, indexTwo) => stdioItemOne.value !== stdioItemTwo.value || indexOne >= indexTwo || stdioItemOne.type === "generator" || stdioItemOne.type === "asyncGenerator"));
+var getDuplicateStream = ({ stdioItem: { type, value, optionName }, direction, fileDescriptors, isSync }) => {
+  const otherStdioItems = getOtherStdioItems(fileDescriptors, type);
+  if (otherStdioItems.length === 0) {
+    return;
+  }
+  if (isSync) {
+    validateDuplicateStreamSync({
+      otherStdioItems,
+      type,
+      value,
+      optionName,
+      direction
+    });
+    return;
+  }
+  if (SPECIAL_DUPLICATE_TYPES.has(type)) {
+    return getDuplicateStreamInstance({
+      otherStdioItems,
+      type,
+      value,
+      optionName,
+      direction
+    });
+  }
+  if (FORBID_DUPLICATE_TYPES.has(type)) {
+    validateDuplicateTransform({
+      otherStdioItems,
+      type,
+      value,
+      optionName
+    });
+  }
+};
+var getOtherStdioItems = (fileDescriptors, type) => fileDescriptors.flatMap(({ direction, stdioItems }) => stdioItems.filter((stdioItem) => stdioItem.type === type).map(((stdioItem) => ({ ...stdioItem, direction }))));
+var validateDuplicateStreamSync = ({ otherStdioItems, type, value, optionName, direction }) => {
+  if (SPECIAL_DUPLICATE_TYPES_SYNC.has(type)) {
+    getDuplicateStreamInstance({
+      otherStdioItems,
+      type,
+      value,
+      optionName,
+      direction
+    });
+  }
+};
+var getDuplicateStreamInstance = ({ otherStdioItems, type, value, optionName, direction }) => {
+  const duplicateStdioItems = otherStdioItems.filter((stdioItem) => hasSameValue(stdioItem, value));
+  if (duplicateStdioItems.length === 0) {
+    return;
+  }
+  const differentStdioItem = duplicateStdioItems.find((stdioItem) => stdioItem.direction !== direction);
+  throwOnDuplicateStream(differentStdioItem, optionName, type);
+  return direction === "output" ? duplicateStdioItems[0].stream : void 0;
+};
+var hasSameValue = ({ type, value }, secondValue) => {
+  if (type === "filePath") {
+    return value.file === secondValue.file;
+  }
+  if (type === "fileUrl") {
+    return value.href === secondValue.href;
+  }
+  return value === secondValue;
+};
+var validateDuplicateTransform = ({ otherStdioItems, type, value, optionName }) => {
+  const duplicateStdioItem = otherStdioItems.find(({ value: { transform: transform2 } }) => transform2 === value.transform);
+  throwOnDuplicateStream(duplicateStdioItem, optionName, type);
+};
+var throwOnDuplicateStream = (stdioItem, optionName, type) => {
+  if (stdioItem !== void 0) {
+    throw new TypeError(`The \`${stdioItem.optionName}\` and \`${optionName}\` options must not target ${TYPE_TO_MESSAGE[type]} that is the same.`);
+  }
+};
+
+// node_modules/execa/lib/stdio/handle.js
+var handleStdio = (addProperties3, options, verboseInfo, isSync) => {
+  const stdio = normalizeStdioOption(options, verboseInfo, isSync);
+  const initialFileDescriptors = stdio.map((stdioOption, fdNumber) => getFileDescriptor({
+    stdioOption,
+    fdNumber,
+    options,
+    isSync
+  }));
+  const fileDescriptors = getFinalFileDescriptors({
+    initialFileDescriptors,
+    addProperties: addProperties3,
+    options,
+    isSync
+  });
+  options.stdio = fileDescriptors.map(({ stdioItems }) => forwardStdio(stdioItems));
+  return fileDescriptors;
+};
+var getFileDescriptor = ({ stdioOption, fdNumber, options, isSync }) => {
+  const optionName = getStreamName(fdNumber);
+  const { stdioItems: initialStdioItems, isStdioArray } = initializeStdioItems({
+    stdioOption,
+    fdNumber,
+    options,
+    optionName
+  });
+  const direction = getStreamDirection(initialStdioItems, fdNumber, optionName);
+  const stdioItems = initialStdioItems.map((stdioItem) => handleNativeStream({
+    stdioItem,
+    isStdioArray,
+    fdNumber,
+    direction,
+    isSync
+  }));
+  const normalizedStdioItems = normalizeTransforms(stdioItems, optionName, direction, options);
+  const objectMode = getFdObjectMode(normalizedStdioItems, direction);
+  validateFileObjectMode(normalizedStdioItems, objectMode);
+  return { direction, objectMode, stdioItems: normalizedStdioItems };
+};
+var initializeStdioItems = ({ stdioOption, fdNumber, options, optionName }) => {
+  const values = Array.isArray(stdioOption) ? stdioOption : [stdioOption];
+  const initialStdioItems = [
+    ...values.map((value) => initializeStdioItem(value, optionName)),
+    ...handleInputOptions(options, fdNumber)
+  ];
+  const stdioItems = filterDuplicates(initialStdioItems);
+  const isStdioArray = stdioItems.length > 1;
+  validateStdioArray(stdioItems, isStdioArray, optionName);
+  validateStreams(stdioItems);
+  return { stdioItems, isStdioArray };
+};
+var initializeStdioItem = (value, optionName) => ({
+  type: getStdioItemType(value, optionName),
+  value,
+  optionName
+});
+var validateStdioArray = (stdioItems, isStdioArray, optionName) => {
+  if (stdioItems.length === 0) {
+    throw new TypeError(`The \`${optionName}\` option must not be an empty array.`);
+  }
+  if (!isStdioArray) {
+    return;
+  }
+  for (const { value, optionName: optionName2 } of stdioItems) {
+    if (INVALID_STDIO_ARRAY_OPTIONS.has(value)) {
+      throw new Error(`The \`${optionName2}\` option must not include \`${value}\`.`);
+    }
+  }
+};
+var INVALID_STDIO_ARRAY_OPTIONS = /* @__PURE__ */ new Set(["ignore", "ipc"]);
+var validateStreams = (stdioItems) => {
+  for (const stdioItem of stdioItems) {
+    validateFileStdio(stdioItem);
+  }
+};
+var validateFileStdio = ({ type, value, optionName }) => {
+  if (isRegularUrl(value)) {
+    throw new TypeError(`The \`${optionName}: URL\` option must use the \`file:\` scheme.
+For example, you can use the \`pathToFileURL()\` method of the \`url\` core module.`);
+  }
+  if (isUnknownStdioString(type, value)) {
+    throw new TypeError(`The \`${optionName}: { file: '...' }\` option must be used instead of \`${optionName}: '...'\`.`);
+  }
+};
+var validateFileObjectMode = (stdioItems, objectMode) => {
+  if (!objectMode) {
+    return;
+  }
+  const fileStdioItem = stdioItems.find(({ type }) => FILE_TYPES.has(type));
+  if (fileStdioItem !== void 0) {
+    throw new TypeError(`The \`${fileStdioItem.optionName}\` option cannot use both files and transforms in objectMode.`);
+  }
+};
+var getFinalFileDescriptors = ({ initialFileDescriptors, addProperties: addProperties3, options, isSync }) => {
+  const fileDescriptors = [];
+  try {
+    for (const fileDescriptor of initialFileDescriptors) {
+      fileDescriptors.push(getFinalFileDescriptor({
+        fileDescriptor,
+        fileDescriptors,
+        addProperties: addProperties3,
+        options,
+        isSync
+      }));
+    }
+    return fileDescriptors;
+  } catch (error62) {
+    cleanupCustomStreams(fileDescriptors);
+    throw error62;
+  }
+};
+var getFinalFileDescriptor = ({
+  fileDescriptor: { direction, objectMode, stdioItems },
+  fileDescriptors,
+  addProperties: addProperties3,
+  options,
+  isSync
+}) => {
+  const finalStdioItems = stdioItems.map((stdioItem) => addStreamProperties({
+    stdioItem,
+    addProperties: addProperties3,
+    direction,
+    options,
+    fileDescriptors,
+    isSync
+  }));
+  return { direction, objectMode, stdioItems: finalStdioItems };
+};
+var addStreamProperties = ({ stdioItem, addProperties: addProperties3, direction, options, fileDescriptors, isSync }) => {
+  const duplicateStream = getDuplicateStream({
+    stdioItem,
+    direction,
+    fileDescriptors,
+    isSync
+  });
+  if (duplicateStream !== void 0) {
+    return { ...stdioItem, stream: duplicateStream };
+  }
+  return {
+    ...stdioItem,
+    ...addProperties3[direction][stdioItem.type](stdioItem, options)
+  };
+};
+var cleanupCustomStreams = (fileDescriptors) => {
+  for (const { stdioItems } of fileDescriptors) {
+    for (const { stream } of stdioItems) {
+      if (stream !== void 0 && !isStandardStream(stream)) {
+        stream.destroy();
+      }
+    }
+  }
+};
+var forwardStdio = (stdioItems) => {
+  if (stdioItems.length > 1) {
+    return stdioItems.some(({ value: value2 }) => value2 === "overlapped") ? "overlapped" : "pipe";
+  }
+  const [{ type, value }] = stdioItems;
+  return type === "native" ? value : "pipe";
+};
+
+// node_modules/execa/lib/stdio/handle-sync.js
+var handleStdioSync = (options, verboseInfo) => handleStdio(addPropertiesSync, options, verboseInfo, true);
+var forbiddenIfSync = ({ type, optionName }) => {
+  throwInvalidSyncValue(optionName, TYPE_TO_MESSAGE[type]);
+};
+var forbiddenNativeIfSync = ({ optionName, value }) => {
+  if (value === "ipc" || value === "overlapped") {
+    throwInvalidSyncValue(optionName, `"${value}"`);
+  }
+  return {};
+};
+var throwInvalidSyncValue = (optionName, value) => {
+  throw new TypeError(`The \`${optionName}\` option cannot be ${value} with synchronous methods.`);
+};
+var addProperties = {
+  generator() {
+  },
+  asyncGenerator: forbiddenIfSync,
+  webStream: forbiddenIfSync,
+  nodeStream: forbiddenIfSync,
+  webTransform: forbiddenIfSync,
+  duplex: forbiddenIfSync,
+  asyncIterable: forbiddenIfSync,
+  native: forbiddenNativeIfSync
+};
+var addPropertiesSync = {
+  input: {
+    ...addProperties,
+    fileUrl: ({ value }) => ({ contents: [bufferToUint8Array(readFileSync3(value))] }),
+    filePath: ({ value: { file: file2 } }) => ({ contents: [bufferToUint8Array(readFileSync3(file2))] }),
+    fileNumber: forbiddenIfSync,
+    iterable: ({ value }) => ({ contents: [...value] }),
+    string: ({ value }) => ({ contents: [value] }),
+    uint8Array: ({ value }) => ({ contents: [value] })
+  },
+  output: {
+    ...addProperties,
+    fileUrl: ({ value }) => ({ path: value }),
+    filePath: ({ value: { file: file2, append } }) => ({ path: file2, append }),
+    fileNumber: ({ value }) => ({ path: value }),
+    iterable: forbiddenIfSync,
+    string: forbiddenIfSync,
+    uint8Array: forbiddenIfSync
+  }
+};
+
+// node_modules/execa/lib/io/strip-newline.js
+var stripNewline = (value, { stripFinalNewline: stripFinalNewline2 }, fdNumber) => getStripFinalNewline(stripFinalNewline2, fdNumber) && value !== void 0 && !Array.isArray(value) ? stripFinalNewline(value) : value;
+var getStripFinalNewline = (stripFinalNewline2, fdNumber) => fdNumber === "all" ? stripFinalNewline2[1] || stripFinalNewline2[2] : stripFinalNewline2[fdNumber];
+
+// node_modules/execa/lib/transform/generator.js
+import { Transform, getDefaultHighWaterMark } from "node:stream";
+
+// node_modules/execa/lib/transform/split.js
+var getSplitLinesGenerator = (binary2, preserveNewlines, skipped, state) => binary2 || skipped ? void 0 : initializeSplitLines(preserveNewlines, state);
+var splitLinesSync = (chunk, preserveNewlines, objectMode) => objectMode ? chunk.flatMap((item) => splitLinesItemSync(item, preserveNewlines)) : splitLinesItemSync(chunk, preserveNewlines);
+var splitLinesItemSync = (chunk, preserveNewlines) => {
+  const { transform: transform2, final } = initializeSplitLines(preserveNewlines, {});
+  return [...transform2(chunk), ...final()];
+};
+var initializeSplitLines = (preserveNewlines, state) => {
+  state.previousChunks = "";
+  return {
+    transform: splitGenerator.bind(void 0, state, preserveNewlines),
+    final: linesFinal.bind(void 0, state)
+  };
+};
+var splitGenerator = function* (state, preserveNewlines, chunk) {
+  if (typeof chunk !== "string") {
+    yield chunk;
+    return;
+  }
+  let { previousChunks } = state;
+  let start = -1;
+  for (let end = 0; end < chunk.length; end += 1) {
+    if (chunk[end] === "\n") {
+      const newlineLength = getNewlineLength(chunk, end, preserveNewlines, state);
+      let line = chunk.slice(start + 1, end + 1 - newlineLength);
+      if (previousChunks.length > 0) {
+        line = concatString(previousChunks, line);
+        previousChunks = "";
+      }
+      yield line;
+      start = end;
+    }
+  }
+  if (start !== chunk.length - 1) {
+    previousChunks = concatString(previousChunks, chunk.slice(start + 1));
+  }
+  state.previousChunks = previousChunks;
+};
+var getNewlineLength = (chunk, end, preserveNewlines, state) => {
+  if (preserveNewlines) {
+    return 0;
+  }
+  state.isWindowsNewline = end !== 0 && chunk[end - 1] === "\r";
+  return state.isWindowsNewline ? 2 : 1;
+};
+var linesFinal = function* ({ previousChunks }) {
+  if (previousChunks.length > 0) {
+    yield previousChunks;
+  }
+};
+var getAppendNewlineGenerator = ({ binary: binary2, preserveNewlines, readableObjectMode, state }) => binary2 || preserveNewlines || readableObjectMode ? void 0 : { transform: appendNewlineGenerator.bind(void 0, state) };
+var appendNewlineGenerator = function* ({ isWindowsNewline = false }, chunk) {
+  const { unixNewline, windowsNewline, LF: LF2, concatBytes } = typeof chunk === "string" ? linesStringInfo : linesUint8ArrayInfo;
+  if (chunk.at(-1) === LF2) {
+    yield chunk;
+    return;
+  }
+  const newline = isWindowsNewline ? windowsNewline : unixNewline;
+  yield concatBytes(chunk, newline);
+};
+var concatString = (firstChunk, secondChunk) => `${firstChunk}${secondChunk}`;
+var linesStringInfo = {
+  windowsNewline: "\r\n",
+  unixNewline: "\n",
+  LF: "\n",
+  concatBytes: concatString
+};
+var concatUint8Array = (firstChunk, secondChunk) => {
+  const chunk = new Uint8Array(firstChunk.length + secondChunk.length);
+  chunk.set(firstChunk, 0);
+  chunk.set(secondChunk, firstChunk.length);
+  return chunk;
+};
+var linesUint8ArrayInfo = {
+  windowsNewline: new Uint8Array([13, 10]),
+  unixNewline: new Uint8Array([10]),
+  LF: 10,
+  concatBytes: concatUint8Array
+};
+
+// node_modules/execa/lib/transform/validate.js
+import { Buffer as Buffer2 } from "node:buffer";
+var getValidateTransformInput = (writableObjectMode, optionName) => writableObjectMode ? void 0 : validateStringTransformInput.bind(void 0, optionName);
+var validateStringTransformInput = function* (optionName, chunk) {
+  if (typeof chunk !== "string" && !isUint8Array(chunk) && !Buffer2.isBuffer(chunk)) {
+    throw new TypeError(`The \`${optionName}\` option's transform must use "objectMode: true" to receive as input: ${typeof chunk}.`);
+  }
+  yield chunk;
+};
+var getValidateTransformReturn = (readableObjectMode, optionName) => readableObjectMode ? validateObjectTransformReturn.bind(void 0, optionName) : validateStringTransformReturn.bind(void 0, optionName);
+var validateObjectTransformReturn = function* (optionName, chunk) {
+  validateEmptyReturn(optionName, chunk);
+  yield chunk;
+};
+var validateStringTransformReturn = function* (optionName, chunk) {
+  validateEmptyReturn(optionName, chunk);
+  if (typeof chunk !== "string" && !isUint8Array(chunk)) {
+    throw new TypeError(`The \`${optionName}\` option's function must yield a string or an Uint8Array, not ${typeof chunk}.`);
+  }
+  yield chunk;
+};
+var validateEmptyReturn = (optionName, chunk) => {
+  if (chunk === null || chunk === void 0) {
+    throw new TypeError(`The \`${optionName}\` option's function must not call \`yield ${chunk}\`.
+Instead, \`yield\` should either be called with a value, or not be called at all. For example:
+  if (condition) { yield value; }`);
+  }
+};
+
+// node_modules/execa/lib/transform/encoding-transform.js
+import { Buffer as Buffer3 } from "node:buffer";
+import { StringDecoder as StringDecoder2 } from "node:string_decoder";
+var getEncodingTransformGenerator = (binary2, encoding, skipped) => {
+  if (skipped) {
+    return;
+  }
+  if (binary2) {
+    return { transform: encodingUint8ArrayGenerator.bind(void 0, new TextEncoder()) };
+  }
+  const stringDecoder = new StringDecoder2(encoding);
+  return {
+    transform: encodingStringGenerator.bind(void 0, stringDecoder),
+    final: encodingStringFinal.bind(void 0, stringDecoder)
+  };
+};
+var encodingUint8ArrayGenerator = function* (textEncoder3, chunk) {
+  if (Buffer3.isBuffer(chunk)) {
+    yield bufferToUint8Array(chunk);
+  } else if (typeof chunk === "string") {
+    yield textEncoder3.encode(chunk);
+  } else {
+    yield chunk;
+  }
+};
+var encodingStringGenerator = function* (stringDecoder, chunk) {
+  yield isUint8Array(chunk) ? stringDecoder.write(chunk) : chunk;
+};
+var encodingStringFinal = function* (stringDecoder) {
+  const lastChunk = stringDecoder.end();
+  if (lastChunk !== "") {
+    yield lastChunk;
+  }
+};
+
+// node_modules/execa/lib/transform/run-async.js
+import { callbackify } from "node:util";
+var pushChunks = callbackify(async (getChunks, state, getChunksArguments, transformStream) => {
+  state.currentIterable = getChunks(...getChunksArguments);
+  try {
+    for await (const chunk of state.currentIterable) {
+      transformStream.push(chunk);
+    }
+  } finally {
+    delete state.currentIterable;
+  }
+});
+var transformChunk = async function* (chunk, generators, index) {
+  if (index === generators.length) {
+    yield chunk;
+    return;
+  }
+  const { transform: transform2 = identityGenerator } = generators[index];
+  for await (const transformedChunk of transform2(chunk)) {
+    yield* transformChunk(transformedChunk, generators, index + 1);
+  }
+};
+var finalChunks = async function* (generators) {
+  for (const [index, { final }] of Object.entries(generators)) {
+    yield* generatorFinalChunks(final, Number(index), generators);
+  }
+};
+var generatorFinalChunks = async function* (final, index, generators) {
+  if (final === void 0) {
+    return;
+  }
+  for await (const finalChunk of final()) {
+    yield* transformChunk(finalChunk, generators, index + 1);
+  }
+};
+var destroyTransform = callbackify(async ({ currentIterable }, error62) => {
+  if (currentIterable !== void 0) {
+    await (error62 ? currentIterable.throw(error62) : currentIterable.return());
+    return;
+  }
+  if (error62) {
+    throw error62;
+  }
+});
+var identityGenerator = function* (chunk) {
+  yield chunk;
+};
+
+// node_modules/execa/lib/transform/run-sync.js
+var pushChunksSync = (getChunksSync, getChunksArguments, transformStream, done) => {
+  try {
+    for (const chunk of getChunksSync(...getChunksArguments)) {
+      transformStream.push(chunk);
+    }
+    done();
+  } catch (error62) {
+    done(error62);
+  }
+};
+var runTransformSync = (generators, chunks) => [
+  ...chunks.flatMap((chunk) => [...transformChunkSync(chunk, generators, 0)]),
+  ...finalChunksSync(generators)
+];
+var transformChunkSync = function* (chunk, generators, index) {
+  if (index === generators.length) {
+    yield chunk;
+    return;
+  }
+  const { transform: transform2 = identityGenerator2 } = generators[index];
+  for (const transformedChunk of transform2(chunk)) {
+    yield* transformChunkSync(transformedChunk, generators, index + 1);
+  }
+};
+var finalChunksSync = function* (generators) {
+  for (const [index, { final }] of Object.entries(generators)) {
+    yield* generatorFinalChunksSync(final, Number(index), generators);
+  }
+};
+var generatorFinalChunksSync = function* (final, index, generators) {
+  if (final === void 0) {
+    return;
+  }
+  for (const finalChunk of final()) {
+    yield* transformChunkSync(finalChunk, generators, index + 1);
+  }
+};
+var identityGenerator2 = function* (chunk) {
+  yield chunk;
+};
+
+// node_modules/execa/lib/transform/generator.js
+var generatorToStream = ({
+  value,
+  value: { transform: transform2, final, writableObjectMode, readableObjectMode },
+  optionName
+}, { encoding }) => {
+  const state = {};
+  const generators = addInternalGenerators(value, encoding, optionName);
+  const transformAsync = isAsyncGenerator(transform2);
+  const finalAsync = isAsyncGenerator(final);
+  const transformMethod = transformAsync ? pushChunks.bind(void 0, transformChunk, state) : pushChunksSync.bind(void 0, transformChunkSync);
+  const finalMethod = transformAsync || finalAsync ? pushChunks.bind(void 0, finalChunks, state) : pushChunksSync.bind(void 0, finalChunksSync);
+  const destroyMethod = transformAsync || finalAsync ? destroyTransform.bind(void 0, state) : void 0;
+  const stream = new Transform({
+    writableObjectMode,
+    writableHighWaterMark: getDefaultHighWaterMark(writableObjectMode),
+    readableObjectMode,
+    readableHighWaterMark: getDefaultHighWaterMark(readableObjectMode),
+    transform(chunk, encoding2, done) {
+      transformMethod([chunk, generators, 0], this, done);
+    },
+    flush(done) {
+      finalMethod([generators], this, done);
+    },
+    destroy: destroyMethod
+  });
+  return { stream };
+};
+var runGeneratorsSync = (chunks, stdioItems, encoding, isInput) => {
+  const generators = stdioItems.filter(({ type }) => type === "generator");
+  const reversedGenerators = isInput ? generators.reverse() : generators;
+  for (const { value, optionName } of reversedGenerators) {
+    const generators2 = addInternalGenerators(value, encoding, optionName);
+    chunks = runTransformSync(generators2, chunks);
+  }
+  return chunks;
+};
+var addInternalGenerators = ({ transform: transform2, final, binary: binary2, writableObjectMode, readableObjectMode, preserveNewlines }, encoding, optionName) => {
+  const state = {};
+  return [
+    { transform: getValidateTransformInput(writableObjectMode, optionName) },
+    getEncodingTransformGenerator(binary2, encoding, writableObjectMode),
+    getSplitLinesGenerator(binary2, preserveNewlines, writableObjectMode, state),
+    { transform: transform2, final },
+    { transform: getValidateTransformReturn(readableObjectMode, optionName) },
+    getAppendNewlineGenerator({
+      binary: binary2,
+      preserveNewlines,
+      readableObjectMode,
+      state
+    })
+  ].filter(Boolean);
+};
+
+// node_modules/execa/lib/io/input-sync.js
+var addInputOptionsSync = (fileDescriptors, options) => {
+  for (const fdNumber of getInputFdNumbers(fileDescriptors)) {
+    addInputOptionSync(fileDescriptors, fdNumber, options);
+  }
+};
+var getInputFdNumbers = (fileDescriptors) => new Set(Object.entries(fileDescriptors).filter(([, { direction }]) => direction === "input").map(([fdNumber]) => Number(fdNumber)));
+var addInputOptionSync = (fileDescriptors, fdNumber, options) => {
+  const { stdioItems } = fileDescriptors[fdNumber];
+  const allStdioItems = stdioItems.filter(({ contents }) => contents !== void 0);
+  if (allStdioItems.length === 0) {
+    return;
+  }
+  if (fdNumber !== 0) {
+    const [{ type, optionName }] = allStdioItems;
+    throw new TypeError(`Only the \`stdin\` option, not \`${optionName}\`, can be ${TYPE_TO_MESSAGE[type]} with synchronous methods.`);
+  }
+  const allContents = allStdioItems.map(({ contents }) => contents);
+  const transformedContents = allContents.map((contents) => applySingleInputGeneratorsSync(contents, stdioItems));
+  options.input = joinToUint8Array(transformedContents);
+};
+var applySingleInputGeneratorsSync = (contents, stdioItems) => {
+  const newContents = runGeneratorsSync(contents, stdioItems, "utf8", true);
+  validateSerializable(newContents);
+  return joinToUint8Array(newContents);
+};
+var validateSerializable = (newContents) => {
+  const invalidItem = newContents.find((item) => typeof item !== "string" && !isUint8Array(item));
+  if (invalidItem !== void 0) {
+    throw new TypeError(`The \`stdin\` option is invalid: when passing objects as input, a transform must be used to serialize them to strings or Uint8Arrays: ${invalidItem}.`);
+  }
+};
+
+// node_modules/execa/lib/io/output-sync.js
+import { writeFileSync, appendFileSync } from "node:fs";
+
+// node_modules/execa/lib/verbose/output.js
+var shouldLogOutput = ({ stdioItems, encoding, verboseInfo, fdNumber }) => fdNumber !== "all" && isFullVerbose(verboseInfo, fdNumber) && !BINARY_ENCODINGS.has(encoding) && fdUsesVerbose(fdNumber) && (stdioItems.some(({ type, value }) => type === "native" && PIPED_STDIO_VALUES.has(value)) || stdioItems.every(({ type }) => TRANSFORM_TYPES.has(type)));
+var fdUsesVerbose = (fdNumber) => fdNumber === 1 || fdNumber === 2;
+var PIPED_STDIO_VALUES = /* @__PURE__ */ new Set(["pipe", "overlapped"]);
+var logLines = async (linesIterable, stream, fdNumber, verboseInfo) => {
+  for await (const line of linesIterable) {
+    if (!isPipingStream(stream)) {
+      logLine(line, fdNumber, verboseInfo);
+    }
+  }
+};
+var logLinesSync = (linesArray, fdNumber, verboseInfo) => {
+  for (const line of linesArray) {
+    logLine(line, fdNumber, verboseInfo);
+  }
+};
+var isPipingStream = (stream) => stream._readableState.pipes.length > 0;
+var logLine = (line, fdNumber, verboseInfo) => {
+  const verboseMessage = serializeVerboseMessage(line);
+  verboseLog({
+    type: "output",
+    verboseMessage,
+    fdNumber,
+    verboseInfo
+  });
+};
+
+// node_modules/execa/lib/io/output-sync.js
+var transformOutputSync = ({ fileDescriptors, syncResult: { output: output2 }, options, isMaxBuffer, verboseInfo }) => {
+  if (output2 === null) {
+    return { output: Array.from({ length: 3 }) };
+  }
+  const state = {};
+  const outputFiles = /* @__PURE__ */ new Set([]);
+  const transformedOutput = output2.map((result, fdNumber) => transformOutputResultSync({
+    result,
+    fileDescriptors,
+    fdNumber,
+    state,
+    outputFiles,
+    isMaxBuffer,
+    verboseInfo
+  }, options));
+  return { output: transformedOutput, ...state };
+};
+var transformOutputResultSync = ({ result, fileDescriptors, fdNumber, state, outputFiles, isMaxBuffer, verboseInfo }, { buffer, encoding, lines: lines2, stripFinalNewline: stripFinalNewline2, maxBuffer }) => {
+  if (result === null) {
+    return;
+  }
+  const truncatedResult = truncateMaxBufferSync(result, isMaxBuffer, maxBuffer);
+  const uint8ArrayResult = bufferToUint8Array(truncatedResult);
+  const { stdioItems, objectMode } = fileDescriptors[fdNumber];
+  const chunks = runOutputGeneratorsSync([uint8ArrayResult], stdioItems, encoding, state);
+  const { serializedResult, finalResult = serializedResult } = serializeChunks({
+    chunks,
+    objectMode,
+    encoding,
+    lines: lines2,
+    stripFinalNewline: stripFinalNewline2,
+    fdNumber
+  });
+  logOutputSync({
+    serializedResult,
+    fdNumber,
+    state,
+    verboseInfo,
+    encoding,
+    stdioItems,
+    objectMode
+  });
+  const returnedResult = buffer[fdNumber] ? finalResult : void 0;
+  try {
+    if (state.error === void 0) {
+      writeToFiles(serializedResult, stdioItems, outputFiles);
+    }
+    return returnedResult;
+  } catch (error62) {
+    state.error = error62;
+    return returnedResult;
+  }
+};
+var runOutputGeneratorsSync = (chunks, stdioItems, encoding, state) => {
+  try {
+    return runGeneratorsSync(chunks, stdioItems, encoding, false);
+  } catch (error62) {
+    state.error = error62;
+    return chunks;
+  }
+};
+var serializeChunks = ({ chunks, objectMode, encoding, lines: lines2, stripFinalNewline: stripFinalNewline2, fdNumber }) => {
+  if (objectMode) {
+    return { serializedResult: chunks };
+  }
+  if (encoding === "buffer") {
+    return { serializedResult: joinToUint8Array(chunks) };
+  }
+  const serializedResult = joinToString(chunks, encoding);
+  if (lines2[fdNumber]) {
+    return { serializedResult, finalResult: splitLinesSync(serializedResult, !stripFinalNewline2[fdNumber], objectMode) };
+  }
+  return { serializedResult };
+};
+var logOutputSync = ({ serializedResult, fdNumber, state, verboseInfo, encoding, stdioItems, objectMode }) => {
+  if (!shouldLogOutput({
+    stdioItems,
+    encoding,
+    verboseInfo,
+    fdNumber
+  })) {
+    return;
+  }
+  const linesArray = splitLinesSync(serializedResult, false, objectMode);
+  try {
+    logLinesSync(linesArray, fdNumber, verboseInfo);
+  } catch (error62) {
+    state.error ??= error62;
+  }
+};
+var writeToFiles = (serializedResult, stdioItems, outputFiles) => {
+  for (const { path: path6, append } of stdioItems.filter(({ type }) => FILE_TYPES.has(type))) {
+    const pathString = typeof path6 === "string" ? path6 : path6.toString();
+    if (append || outputFiles.has(pathString)) {
+      appendFileSync(path6, serializedResult);
+    } else {
+      outputFiles.add(pathString);
+      writeFileSync(path6, serializedResult);
+    }
+  }
+};
+
+// node_modules/execa/lib/resolve/all-sync.js
+var getAllSync = ([, stdout, stderr], options) => {
+  if (!options.all) {
+    return;
+  }
+  if (stdout === void 0) {
+    return stderr;
+  }
+  if (stderr === void 0) {
+    return stdout;
+  }
+  if (Array.isArray(stdout)) {
+    return Array.isArray(stderr) ? [...stdout, ...stderr] : [...stdout, stripNewline(stderr, options, "all")];
+  }
+  if (Array.isArray(stderr)) {
+    return [stripNewline(stdout, options, "all"), ...stderr];
+  }
+  if (isUint8Array(stdout) && isUint8Array(stderr)) {
+    return concatUint8Arrays([stdout, stderr]);
+  }
+  return `${stdout}${stderr}`;
+};
+
+// node_modules/execa/lib/resolve/exit-async.js
+import { once as once4 } from "node:events";
+var waitForExit = async (subprocess, context2) => {
+  const [exitCode, signal] = await waitForExitOrError(subprocess);
+  context2.isForcefullyTerminated ??= false;
+  return [exitCode, signal];
+};
+var waitForExitOrError = async (subprocess) => {
+  const [spawnPayload, exitPayload] = await Promise.allSettled([
+    once4(subprocess, "spawn"),
+    once4(subprocess, "exit")
+  ]);
+  if (spawnPayload.status === "rejected") {
+    return [];
+  }
+  return exitPayload.status === "rejected" ? waitForSubprocessExit(subprocess) : exitPayload.value;
+};
+var waitForSubprocessExit = async (subprocess) => {
+  try {
+    return await once4(subprocess, "exit");
+  } catch {
+    return waitForSubprocessExit(subprocess);
+  }
+};
+var waitForSuccessfulExit = async (exitPromise) => {
+  const [exitCode, signal] = await exitPromise;
+  if (!isSubprocessErrorExit(exitCode, signal) && isFailedExit(exitCode, signal)) {
+    throw new DiscardedError();
+  }
+  return [exitCode, signal];
+};
+var isSubprocessErrorExit = (exitCode, signal) => exitCode === void 0 && signal === void 0;
+var isFailedExit = (exitCode, signal) => exitCode !== 0 || signal !== null;
+
+// node_modules/execa/lib/resolve/exit-sync.js
+var getExitResultSync = ({ error: error62, status: exitCode, signal, output: output2 }, { maxBuffer }) => {
+  const resultError = getResultError(error62, exitCode, signal);
+  const timedOut = resultError?.code === "ETIMEDOUT";
+  const isMaxBuffer = isMaxBufferSync(resultError, output2, maxBuffer);
+  return {
+    resultError,
+    exitCode,
+    signal,
+    timedOut,
+    isMaxBuffer
+  };
+};
+var getResultError = (error62, exitCode, signal) => {
+  if (error62 !== void 0) {
+    return error62;
+  }
+  return isFailedExit(exitCode, signal) ? new DiscardedError() : void 0;
+};
+
+// node_modules/execa/lib/methods/main-sync.js
+var execaCoreSync = (rawFile, rawArguments, rawOptions) => {
+  const { file: file2, commandArguments, command, escapedCommand, startTime, verboseInfo, options, fileDescriptors } = handleSyncArguments(rawFile, rawArguments, rawOptions);
+  const result = spawnSubprocessSync({
+    file: file2,
+    commandArguments,
+    options,
+    command,
+    escapedCommand,
+    verboseInfo,
+    fileDescriptors,
+    startTime
+  });
+  return handleResult(result, verboseInfo, options);
+};
+var handleSyncArguments = (rawFile, rawArguments, rawOptions) => {
+  const { command, escapedCommand, startTime, verboseInfo } = handleCommand(rawFile, rawArguments, rawOptions);
+  const syncOptions = normalizeSyncOptions(rawOptions);
+  const { file: file2, commandArguments, options } = normalizeOptions(rawFile, rawArguments, syncOptions);
+  validateSyncOptions(options);
+  const fileDescriptors = handleStdioSync(options, verboseInfo);
+  return {
+    file: file2,
+    commandArguments,
+    command,
+    escapedCommand,
+    startTime,
+    verboseInfo,
+    options,
+    fileDescriptors
+  };
+};
+var normalizeSyncOptions = (options) => options.node && !options.ipc ? { ...options, ipc: false } : options;
+var validateSyncOptions = ({ ipc, ipcInput, detached, cancelSignal }) => {
+  if (ipcInput) {
+    throwInvalidSyncOption("ipcInput");
+  }
+  if (ipc) {
+    throwInvalidSyncOption("ipc: true");
+  }
+  if (detached) {
+    throwInvalidSyncOption("detached: true");
+  }
+  if (cancelSignal) {
+    throwInvalidSyncOption("cancelSignal");
+  }
+};
+var throwInvalidSyncOption = (value) => {
+  throw new TypeError(`The "${value}" option cannot be used with synchronous methods.`);
+};
+var spawnSubprocessSync = ({ file: file2, commandArguments, options, command, escapedCommand, verboseInfo, fileDescriptors, startTime }) => {
+  const syncResult = runSubprocessSync({
+    file: file2,
+    commandArguments,
+    options,
+    command,
+    escapedCommand,
+    fileDescriptors,
+    startTime
+  });
+  if (syncResult.failed) {
+    return syncResult;
+  }
+  const { resultError, exitCode, signal, timedOut, isMaxBuffer } = getExitResultSync(syncResult, options);
+  const { output: output2, error: error62 = resultError } = transformOutputSync({
+    fileDescriptors,
+    syncResult,
+    options,
+    isMaxBuffer,
+    verboseInfo
+  });
+  const stdio = output2.map((stdioOutput, fdNumber) => stripNewline(stdioOutput, options, fdNumber));
+  const all = stripNewline(getAllSync(output2, options), options, "all");
+  return getSyncResult({
+    error: error62,
+    exitCode,
+    signal,
+    timedOut,
+    isMaxBuffer,
+    stdio,
+    all,
+    options,
+    command,
+    escapedCommand,
+    startTime
+  });
+};
+var runSubprocessSync = ({ file: file2, commandArguments, options, command, escapedCommand, fileDescriptors, startTime }) => {
+  try {
+    addInputOptionsSync(fileDescriptors, options);
+    const normalizedOptions = normalizeSpawnSyncOptions(options);
+    return spawnSync(...concatenateShell(file2, commandArguments, normalizedOptions));
+  } catch (error62) {
+    return makeEarlyError({
+      error: error62,
+      command,
+      escapedCommand,
+      fileDescriptors,
+      options,
+      startTime,
+      isSync: true
+    });
+  }
+};
+var normalizeSpawnSyncOptions = ({ encoding, maxBuffer, ...options }) => ({ ...options, encoding: "buffer", maxBuffer: getMaxBufferSync(maxBuffer) });
+var getSyncResult = ({ error: error62, exitCode, signal, timedOut, isMaxBuffer, stdio, all, options, command, escapedCommand, startTime }) => error62 === void 0 ? makeSuccessResult({
+  command,
+  escapedCommand,
+  stdio,
+  all,
+  ipcOutput: [],
+  options,
+  startTime
+}) : makeError({
+  error: error62,
+  command,
+  escapedCommand,
+  timedOut,
+  isCanceled: false,
+  isGracefullyCanceled: false,
+  isMaxBuffer,
+  isForcefullyTerminated: false,
+  exitCode,
+  signal,
+  stdio,
+  all,
+  ipcOutput: [],
+  options,
+  startTime,
+  isSync: true
+});
+
+// node_modules/execa/lib/methods/main-async.js
+import { setMaxListeners } from "node:events";
+import { spawn } from "node:child_process";
+
+// node_modules/execa/lib/ipc/methods.js
+import process8 from "node:process";
+
+// node_modules/execa/lib/ipc/get-one.js
+import { once as once5, on as on2 } from "node:events";
+var getOneMessage = ({ anyProcess, channel, isSubprocess, ipc }, { reference = true, filter } = {}) => {
+  validateIpcMethod({
+    methodName: "getOneMessage",
+    isSubprocess,
+    ipc,
+    isConnected: isConnected(anyProcess)
+  });
+  return getOneMessageAsync({
+    anyProcess,
+    channel,
+    isSubprocess,
+    filter,
+    reference
+  });
+};
+var getOneMessageAsync = async ({ anyProcess, channel, isSubprocess, filter, reference }) => {
+  addReference(channel, reference);
+  const ipcEmitter = getIpcEmitter(anyProcess, channel, isSubprocess);
+  const controller = new AbortController();
+  try {
+    return await Promise.race([
+      getMessage(ipcEmitter, filter, controller),
+      throwOnDisconnect2(ipcEmitter, isSubprocess, controller),
+      throwOnStrictError(ipcEmitter, isSubprocess, controller)
+    ]);
+  } catch (error62) {
+    disconnect(anyProcess);
+    throw error62;
+  } finally {
+    controller.abort();
+    removeReference(channel, reference);
+  }
+};
+var getMessage = async (ipcEmitter, filter, { signal }) => {
+  if (filter === void 0) {
+    const [message] = await once5(ipcEmitter, "message", { signal });
+    return message;
+  }
+  for await (const [message] of on2(ipcEmitter, "message", { signal })) {
+    if (filter(message)) {
+      return message;
+    }
+  }
+};
+var throwOnDisconnect2 = async (ipcEmitter, isSubprocess, { signal }) => {
+  await once5(ipcEmitter, "disconnect", { signal });
+  throwOnEarlyDisconnect(isSubprocess);
+};
+var throwOnStrictError = async (ipcEmitter, isSubprocess, { signal }) => {
+  const [error62] = await once5(ipcEmitter, "strict:error", { signal });
+  throw getStrictResponseError(error62, isSubprocess);
+};
+
+// node_modules/execa/lib/ipc/get-each.js
+import { once as once6, on as on3 } from "node:events";
+var getEachMessage = ({ anyProcess, channel, isSubprocess, ipc }, { reference = true } = {}) => loopOnMessages({
+  anyProcess,
+  channel,
+  isSubprocess,
+  ipc,
+  shouldAwait: !isSubprocess,
+  reference
+});
+var loopOnMessages = ({ anyProcess, channel, isSubprocess, ipc, shouldAwait, reference }) => {
+  validateIpcMethod({
+    methodName: "getEachMessage",
+    isSubprocess,
+    ipc,
+    isConnected: isConnected(anyProcess)
+  });
+  addReference(channel, reference);
+  const ipcEmitter = getIpcEmitter(anyProcess, channel, isSubprocess);
+  const controller = new AbortController();
+  const state = {};
+  stopOnDisconnect(anyProcess, ipcEmitter, controller);
+  abortOnStrictError({
+    ipcEmitter,
+    isSubprocess,
+    controller,
+    state
+  });
+  return iterateOnMessages({
+    anyProcess,
+    channel,
+    ipcEmitter,
+    isSubprocess,
+    shouldAwait,
+    controller,
+    state,
+    reference
+  });
+};
+var stopOnDisconnect = async (anyProcess, ipcEmitter, controller) => {
+  try {
+    await once6(ipcEmitter, "disconnect", { signal: controller.signal });
+    controller.abort();
+  } catch {
+  }
+};
+var abortOnStrictError = async ({ ipcEmitter, isSubprocess, controller, state }) => {
+  try {
+    const [error62] = await once6(ipcEmitter, "strict:error", { signal: controller.signal });
+    state.error = getStrictResponseError(error62, isSubprocess);
+    controller.abort();
+  } catch {
+  }
+};
+var iterateOnMessages = async function* ({ anyProcess, channel, ipcEmitter, isSubprocess, shouldAwait, controller, state, reference }) {
+  try {
+    for await (const [message] of on3(ipcEmitter, "message", { signal: controller.signal })) {
+      throwIfStrictError(state);
+      yield message;
+    }
+  } catch {
+    throwIfStrictError(state);
+  } finally {
+    controller.abort();
+    removeReference(channel, reference);
+    if (!isSubprocess) {
+      disconnect(anyProcess);
+    }
+    if (shouldAwait) {
+      await anyProcess;
+    }
+  }
+};
+var throwIfStrictError = ({ error: error62 }) => {
+  if (error62) {
+    throw error62;
+  }
+};
+
+// node_modules/execa/lib/ipc/methods.js
+var addIpcMethods = (subprocess, { ipc }) => {
+  Object.assign(subprocess, getIpcMethods(subprocess, false, ipc));
+};
+var getIpcExport = () => {
+  const anyProcess = process8;
+  const isSubprocess = true;
+  const ipc = process8.channel !== void 0;
+  return {
+    ...getIpcMethods(anyProcess, isSubprocess, ipc),
+    getCancelSignal: getCancelSignal.bind(void 0, {
+      anyProcess,
+      channel: anyProcess.channel,
+      isSubprocess,
+      ipc
+    })
+  };
+};
+var getIpcMethods = (anyProcess, isSubprocess, ipc) => ({
+  sendMessage: sendMessage.bind(void 0, {
+    anyProcess,
+    channel: anyProcess.channel,
+    isSubprocess,
+    ipc
+  }),
+  getOneMessage: getOneMessage.bind(void 0, {
+    anyProcess,
+    channel: anyProcess.channel,
+    isSubprocess,
+    ipc
+  }),
+  getEachMessage: getEachMessage.bind(void 0, {
+    anyProcess,
+    channel: anyProcess.channel,
+    isSubprocess,
+    ipc
+  })
+});
+
+// node_modules/execa/lib/return/early-error.js
+import { ChildProcess as ChildProcess2 } from "node:child_process";
+import {
+  PassThrough,
+  Readable,
+  Writable,
+  Duplex
+} from "node:stream";
+var handleEarlyError = ({ error: error62, command, escapedCommand, fileDescriptors, options, startTime, verboseInfo }) => {
+  cleanupCustomStreams(fileDescriptors);
+  const subprocess = new ChildProcess2();
+  createDummyStreams(subprocess, fileDescriptors);
+  Object.assign(subprocess, { readable, writable, duplex });
+  const earlyError = makeEarlyError({
+    error: error62,
+    command,
+    escapedCommand,
+    fileDescriptors,
+    options,
+    startTime,
+    isSync: false
+  });
+  const promise2 = handleDummyPromise(earlyError, verboseInfo, options);
+  return { subprocess, promise: promise2 };
+};
+var createDummyStreams = (subprocess, fileDescriptors) => {
+  const stdin = createDummyStream();
+  const stdout = createDummyStream();
+  const stderr = createDummyStream();
+  const extraStdio = Array.from({ length: fileDescriptors.length - 3 }, createDummyStream);
+  const all = createDummyStream();
+  const stdio = [stdin, stdout, stderr, ...extraStdio];
+  Object.assign(subprocess, {
+    stdin,
+    stdout,
+    stderr,
+    all,
+    stdio
+  });
+};
+var createDummyStream = () => {
+  const stream = new PassThrough();
+  stream.end();
+  return stream;
+};
+var readable = () => new Readable({ read() {
+} });
+var writable = () => new Writable({ write() {
+} });
+var duplex = () => new Duplex({ read() {
+}, write() {
+} });
+var handleDummyPromise = async (error62, verboseInfo, options) => handleResult(error62, verboseInfo, options);
+
+// node_modules/execa/lib/stdio/handle-async.js
+import { createReadStream, createWriteStream } from "node:fs";
+import { Buffer as Buffer4 } from "node:buffer";
+import { Readable as Readable2, Writable as Writable2, Duplex as Duplex2 } from "node:stream";
+var handleStdioAsync = (options, verboseInfo) => handleStdio(addPropertiesAsync, options, verboseInfo, false);
+var forbiddenIfAsync = ({ type, optionName }) => {
+  throw new TypeError(`The \`${optionName}\` option cannot be ${TYPE_TO_MESSAGE[type]}.`);
+};
+var addProperties2 = {
+  fileNumber: forbiddenIfAsync,
+  generator: generatorToStream,
+  asyncGenerator: generatorToStream,
+  nodeStream: ({ value }) => ({ stream: value }),
+  webTransform({ value: { transform: transform2, writableObjectMode, readableObjectMode } }) {
+    const objectMode = writableObjectMode || readableObjectMode;
+    const stream = Duplex2.fromWeb(transform2, { objectMode });
+    return { stream };
+  },
+  duplex: ({ value: { transform: transform2 } }) => ({ stream: transform2 }),
+  native() {
+  }
+};
+var addPropertiesAsync = {
+  input: {
+    ...addProperties2,
+    fileUrl: ({ value }) => ({ stream: createReadStream(value) }),
+    filePath: ({ value: { file: file2 } }) => ({ stream: createReadStream(file2) }),
+    webStream: ({ value }) => ({ stream: Readable2.fromWeb(value) }),
+    iterable: ({ value }) => ({ stream: Readable2.from(value) }),
+    asyncIterable: ({ value }) => ({ stream: Readable2.from(value) }),
+    string: ({ value }) => ({ stream: Readable2.from(value) }),
+    uint8Array: ({ value }) => ({ stream: Readable2.from(Buffer4.from(value)) })
+  },
+  output: {
+    ...addProperties2,
+    fileUrl: ({ value }) => ({ stream: createWriteStream(value) }),
+    filePath: ({ value: { file: file2, append } }) => ({ stream: createWriteStream(file2, append ? { flags: "a" } : {}) }),
+    webStream: ({ value }) => ({ stream: Writable2.fromWeb(value) }),
+    iterable: forbiddenIfAsync,
+    asyncIterable: forbiddenIfAsync,
+    string: forbiddenIfAsync,
+    uint8Array: forbiddenIfAsync
+  }
+};
+
+// node_modules/@sindresorhus/merge-streams/index.js
+import { on as on4, once as once7 } from "node:events";
+import { PassThrough as PassThroughStream, getDefaultHighWaterMark as getDefaultHighWaterMark2 } from "node:stream";
+import { finished as finished2 } from "node:stream/promises";
+function mergeStreams(streams) {
+  if (!Array.isArray(streams)) {
+    throw new TypeError(`Expected an array, got \`${typeof streams}\`.`);
+  }
+  for (const stream of streams) {
+    validateStream(stream);
+  }
+  const objectMode = streams.some(({ readableObjectMode }) => readableObjectMode);
+  const highWaterMark = getHighWaterMark(streams, objectMode);
+  const passThroughStream = new MergedStream({
+    objectMode,
+    writableHighWaterMark: highWaterMark,
+    readableHighWaterMark: highWaterMark
+  });
+  for (const stream of streams) {
+    passThroughStream.add(stream);
+  }
+  return passThroughStream;
+}
+var getHighWaterMark = (streams, objectMode) => {
+  if (streams.length === 0) {
+    return getDefaultHighWaterMark2(objectMode);
+  }
+  const highWaterMarks = streams.filter(({ readableObjectMode }) => readableObjectMode === objectMode).map(({ readableHighWaterMark }) => readableHighWaterMark);
+  return Math.max(...highWaterMarks);
+};
+var MergedStream = class extends PassThroughStream {
+  #streams = /* @__PURE__ */ new Set([]);
+  #ended = /* @__PURE__ */ new Set([]);
+  #aborted = /* @__PURE__ */ new Set([]);
+  #onFinished;
+  #unpipeEvent = /* @__PURE__ */ Symbol("unpipe");
+  #streamPromises = /* @__PURE__ */ new WeakMap();
+  add(stream) {
+    validateStream(stream);
+    if (this.#streams.has(stream)) {
+      return;
+    }
+    this.#streams.add(stream);
+    this.#onFinished ??= onMergedStreamFinished(this, this.#streams, this.#unpipeEvent);
+    const streamPromise = endWhenStreamsDone({
+      passThroughStream: this,
+      stream,
+      streams: this.#streams,
+      ended: this.#ended,
+      aborted: this.#aborted,
+      onFinished: this.#onFinished,
+      unpipeEvent: this.#unpipeEvent
+    });
+    this.#streamPromises.set(stream, streamPromise);
+    stream.pipe(this, { end: false });
+  }
+  async remove(stream) {
+    validateStream(stream);
+    if (!this.#streams.has(stream)) {
+      return false;
+    }
+    const streamPromise = this.#streamPromises.get(stream);
+    if (streamPromise === void 0) {
+      return false;
+    }
+    this.#streamPromises.delete(stream);
+    stream.unpipe(this);
+    await streamPromise;
+    return true;
+  }
+};
+var onMergedStreamFinished = async (passThroughStream, streams, unpipeEvent) => {
+  updateMaxListeners(passThroughStream, PASSTHROUGH_LISTENERS_COUNT);
+  const controller = new AbortController();
+  try {
+    await Promise.race([
+      onMergedStreamEnd(passThroughStream, controller),
+      onInputStreamsUnpipe(passThroughStream, streams, unpipeEvent, controller)
+    ]);
+  } finally {
+    controller.abort();
+    updateMaxListeners(passThroughStream, -PASSTHROUGH_LISTENERS_COUNT);
+  }
+};
+var onMergedStreamEnd = async (passThroughStream, { signal }) => {
+  try {
+    await finished2(passThroughStream, { signal, cleanup: true });
+  } catch (error62) {
+    errorOrAbortStream(passThroughStream, error62);
+    throw error62;
+  }
+};
+var onInputStreamsUnpipe = async (passThroughStream, streams, unpipeEvent, { signal }) => {
+  for await (const [unpipedStream] of on4(passThroughStream, "unpipe", { signal })) {
+    if (streams.has(unpipedStream)) {
+      unpipedStream.emit(unpipeEvent);
+    }
+  }
+};
+var validateStream = (stream) => {
+  if (typeof stream?.pipe !== "function") {
+    throw new TypeError(`Expected a readable stream, got: \`${typeof stream}\`.`);
+  }
+};
+var endWhenStreamsDone = async ({ passThroughStream, stream, streams, ended, aborted: aborted3, onFinished, unpipeEvent }) => {
+  updateMaxListeners(passThroughStream, PASSTHROUGH_LISTENERS_PER_STREAM);
+  const controller = new AbortController();
+  try {
+    await Promise.race([
+      afterMergedStreamFinished(onFinished, stream, controller),
+      onInputStreamEnd({
+        passThroughStream,
+        stream,
+        streams,
+        ended,
+        aborted: aborted3,
+        controller
+      }),
+      onInputStreamUnpipe({
+        stream,
+        streams,
+        ended,
+        aborted: aborted3,
+        unpipeEvent,
+        controller
+      })
+    ]);
+  } finally {
+    controller.abort();
+    updateMaxListeners(passThroughStream, -PASSTHROUGH_LISTENERS_PER_STREAM);
+  }
+  if (streams.size > 0 && streams.size === ended.size + aborted3.size) {
+    if (ended.size === 0 && aborted3.size > 0) {
+      abortStream(passThroughStream);
+    } else {
+      endStream(passThroughStream);
+    }
+  }
+};
+var afterMergedStreamFinished = async (onFinished, stream, { signal }) => {
+  try {
+    await onFinished;
+    if (!signal.aborted) {
+      abortStream(stream);
+    }
+  } catch (error62) {
+    if (!signal.aborted) {
+      errorOrAbortStream(stream, error62);
+    }
+  }
+};
+var onInputStreamEnd = async ({ passThroughStream, stream, streams, ended, aborted: aborted3, controller: { signal } }) => {
+  try {
+    await finished2(stream, {
+      signal,
+      cleanup: true,
+      readable: true,
+      writable: false
+    });
+    if (streams.has(stream)) {
+      ended.add(stream);
+    }
+  } catch (error62) {
+    if (signal.aborted || !streams.has(stream)) {
+      return;
+    }
+    if (isAbortError(error62)) {
+      aborted3.add(stream);
+    } else {
+      errorStream(passThroughStream, error62);
+    }
+  }
+};
+var onInputStreamUnpipe = async ({ stream, streams, ended, aborted: aborted3, unpipeEvent, controller: { signal } }) => {
+  await once7(stream, unpipeEvent, { signal });
+  if (!stream.readable) {
+    return once7(signal, "abort", { signal });
+  }
+  streams.delete(stream);
+  ended.delete(stream);
+  aborted3.delete(stream);
+};
+var endStream = (stream) => {
+  if (stream.writable) {
+    stream.end();
+  }
+};
+var errorOrAbortStream = (stream, error62) => {
+  if (isAbortError(error62)) {
+    abortStream(stream);
+  } else {
+    errorStream(stream, error62);
+  }
+};
+var isAbortError = (error62) => error62?.code === "ERR_STREAM_PREMATURE_CLOSE";
+var abortStream = (stream) => {
+  if (stream.readable || stream.writable) {
+    stream.destroy();
+  }
+};
+var errorStream = (stream, error62) => {
+  if (!stream.destroyed) {
+    stream.once("error", noop2);
+    stream.destroy(error62);
+  }
+};
+var noop2 = () => {
+};
+var updateMaxListeners = (passThroughStream, increment2) => {
+  const maxListeners = passThroughStream.getMaxListeners();
+  if (maxListeners !== 0 && maxListeners !== Number.POSITIVE_INFINITY) {
+    passThroughStream.setMaxListeners(maxListeners + increment2);
+  }
+};
+var PASSTHROUGH_LISTENERS_COUNT = 2;
+var PASSTHROUGH_LISTENERS_PER_STREAM = 1;
+
+// node_modules/execa/lib/io/pipeline.js
+import { finished as finished3 } from "node:stream/promises";
+var pipeStreams = (source2, destination) => {
+  source2.pipe(destination);
+  onSourceFinish(source2, destination);
+  onDestinationFinish(source2, destination);
+};
+var onSourceFinish = async (source2, destination) => {
+  if (isStandardStream(source2) || isStandardStream(destination)) {
+    return;
+  }
+  try {
+    await finished3(source2, { cleanup: true, readable: true, writable: false });
+  } catch {
+  }
+  endDestinationStream(destination);
+};
+var endDestinationStream = (destination) => {
+  if (destination.writable) {
+    destination.end();
+  }
+};
+var onDestinationFinish = async (source2, destination) => {
+  if (isStandardStream(source2) || isStandardStream(destination)) {
+    return;
+  }
+  try {
+    await finished3(destination, { cleanup: true, readable: false, writable: true });
+  } catch {
+  }
+  abortSourceStream(source2);
+};
+var abortSourceStream = (source2) => {
+  if (source2.readable) {
+    source2.destroy();
+  }
+};
+
+// node_modules/execa/lib/io/output-async.js
+var pipeOutputAsync = (subprocess, fileDescriptors, controller) => {
+  const pipeGroups = /* @__PURE__ */ new Map();
+  for (const [fdNumber, { stdioItems, direction }] of Object.entries(fileDescriptors)) {
+    for (const { stream } of stdioItems.filter(({ type }) => TRANSFORM_TYPES.has(type))) {
+      pipeTransform(subprocess, stream, direction, fdNumber);
+    }
+    for (const { stream } of stdioItems.filter(({ type }) => !TRANSFORM_TYPES.has(type))) {
+      pipeStdioItem({
+        subprocess,
+        stream,
+        direction,
+        fdNumber,
+        pipeGroups,
+        controller
+      });
+    }
+  }
+  for (const [outputStream, inputStreams] of pipeGroups.entries()) {
+    const inputStream = inputStreams.length === 1 ? inputStreams[0] : mergeStreams(inputStreams);
+    pipeStreams(inputStream, outputStream);
+  }
+};
+var pipeTransform = (subprocess, stream, direction, fdNumber) => {
+  if (direction === "output") {
+    pipeStreams(subprocess.stdio[fdNumber], stream);
+  } else {
+    pipeStreams(stream, subprocess.stdio[fdNumber]);
+  }
+  const streamProperty = SUBPROCESS_STREAM_PROPERTIES[fdNumber];
+  if (streamProperty !== void 0) {
+    subprocess[streamProperty] = stream;
+  }
+  subprocess.stdio[fdNumber] = stream;
+};
+var SUBPROCESS_STREAM_PROPERTIES = ["stdin", "stdout", "stderr"];
+var pipeStdioItem = ({ subprocess, stream, direction, fdNumber, pipeGroups, controller }) => {
+  if (stream === void 0) {
+    return;
+  }
+  setStandardStreamMaxListeners(stream, controller);
+  const [inputStream, outputStream] = direction === "output" ? [stream, subprocess.stdio[fdNumber]] : [subprocess.stdio[fdNumber], stream];
+  const outputStreams = pipeGroups.get(inputStream) ?? [];
+  pipeGroups.set(inputStream, [...outputStreams, outputStream]);
+};
+var setStandardStreamMaxListeners = (stream, { signal }) => {
+  if (isStandardStream(stream)) {
+    incrementMaxListeners(stream, MAX_LISTENERS_INCREMENT, signal);
+  }
+};
+var MAX_LISTENERS_INCREMENT = 2;
+
+// node_modules/execa/lib/terminate/cleanup.js
+import { addAbortListener as addAbortListener2 } from "node:events";
+
+// node_modules/signal-exit/dist/mjs/signals.js
+var signals = [];
+signals.push("SIGHUP", "SIGINT", "SIGTERM");
+if (process.platform !== "win32") {
+  signals.push(
+    "SIGALRM",
+    "SIGABRT",
+    "SIGVTALRM",
+    "SIGXCPU",
+    "SIGXFSZ",
+    "SIGUSR2",
+    "SIGTRAP",
+    "SIGSYS",
+    "SIGQUIT",
+    "SIGIOT"
+    // should detect profiler and enable/disable accordingly.
+    // see #21
+    // 'SIGPROF'
+  );
+}
+if (process.platform === "linux") {
+  signals.push("SIGIO", "SIGPOLL", "SIGPWR", "SIGSTKFLT");
+}
+
+// node_modules/signal-exit/dist/mjs/index.js
+var processOk = (process10) => !!process10 && typeof process10 === "object" && typeof process10.removeListener === "function" && typeof process10.emit === "function" && typeof process10.reallyExit === "function" && typeof process10.listeners === "function" && typeof process10.kill === "function" && typeof process10.pid === "number" && typeof process10.on === "function";
+var kExitEmitter = /* @__PURE__ */ Symbol.for("signal-exit emitter");
+var global2 = globalThis;
+var ObjectDefineProperty = Object.defineProperty.bind(Object);
+var Emitter = class {
+  emitted = {
+    afterExit: false,
+    exit: false
+  };
+  listeners = {
+    afterExit: [],
+    exit: []
+  };
+  count = 0;
+  id = Math.random();
+  constructor() {
+    if (global2[kExitEmitter]) {
+      return global2[kExitEmitter];
+    }
+    ObjectDefineProperty(global2, kExitEmitter, {
+      value: this,
+      writable: false,
+      enumerable: false,
+      configurable: false
+    });
+  }
+  on(ev, fn) {
+    this.listeners[ev].push(fn);
+  }
+  removeListener(ev, fn) {
+    const list2 = this.listeners[ev];
+    const i2 = list2.indexOf(fn);
+    if (i2 === -1) {
+      return;
+    }
+    if (i2 === 0 && list2.length === 1) {
+      list2.length = 0;
+    } else {
+      list2.splice(i2, 1);
+    }
+  }
+  emit(ev, code, signal) {
+    if (this.emitted[ev]) {
+      return false;
+    }
+    this.emitted[ev] = true;
+    let ret = false;
+    for (const fn of this.listeners[ev]) {
+      ret = fn(code, signal) === true || ret;
+    }
+    if (ev === "exit") {
+      ret = this.emit("afterExit", code, signal) || ret;
+    }
+    return ret;
+  }
+};
+var SignalExitBase = class {
+};
+var signalExitWrap = (handler) => {
+  return {
+    onExit(cb, opts) {
+      return handler.onExit(cb, opts);
+    },
+    load() {
+      return handler.load();
+    },
+    unload() {
+      return handler.unload();
+    }
+  };
+};
+var SignalExitFallback = class extends SignalExitBase {
+  onExit() {
+    return () => {
+    };
+  }
+  load() {
+  }
+  unload() {
+  }
+};
+var SignalExit = class extends SignalExitBase {
+  // "SIGHUP" throws an `ENOSYS` error on Windows,
+  // so use a supported signal instead
+  /* c8 ignore start */
+  #hupSig = process9.platform === "win32" ? "SIGINT" : "SIGHUP";
+  /* c8 ignore stop */
+  #emitter = new Emitter();
+  #process;
+  #originalProcessEmit;
+  #originalProcessReallyExit;
+  #sigListeners = {};
+  #loaded = false;
+  constructor(process10) {
+    super();
+    this.#process = process10;
+    this.#sigListeners = {};
+    for (const sig of signals) {
+      this.#sigListeners[sig] = () => {
+        const listeners = this.#process.listeners(sig);
+        let { count: count2 } = this.#emitter;
+        const p = process10;
+        if (typeof p.__signal_exit_emitter__ === "object" && typeof p.__signal_exit_emitter__.count === "number") {
+          count2 += p.__signal_exit_emitter__.count;
+        }
+        if (listeners.length === count2) {
+          this.unload();
+          const ret = this.#emitter.emit("exit", null, sig);
+          const s = sig === "SIGHUP" ? this.#hupSig : sig;
+          if (!ret)
+            process10.kill(process10.pid, s);
+        }
+      };
+    }
+    this.#originalProcessReallyExit = process10.reallyExit;
+    this.#originalProcessEmit = process10.emit;
+  }
+  onExit(cb, opts) {
+    if (!processOk(this.#process)) {
+      return () => {
+      };
+    }
+    if (this.#loaded === false) {
+      this.load();
+    }
+    const ev = opts?.alwaysLast ? "afterExit" : "exit";
+    this.#emitter.on(ev, cb);
+    return () => {
+      this.#emitter.removeListener(ev, cb);
+      if (this.#emitter.listeners["exit"].length === 0 && this.#emitter.listeners["afterExit"].length === 0) {
+        this.unload();
+      }
+    };
+  }
+  load() {
+    if (this.#loaded) {
+      return;
+    }
+    this.#loaded = true;
+    this.#emitter.count += 1;
+    for (const sig of signals) {
+      try {
+        const fn = this.#sigListeners[sig];
+        if (fn)
+          this.#process.on(sig, fn);
+      } catch (_) {
+      }
+    }
+    this.#process.emit = (ev, ...a2) => {
+      return this.#processEmit(ev, ...a2);
+    };
+    this.#process.reallyExit = (code) => {
+      return this.#processReallyExit(code);
+    };
+  }
+  unload() {
+    if (!this.#loaded) {
+      return;
+    }
+    this.#loaded = false;
+    signals.forEach((sig) => {
+      const listener = this.#sigListeners[sig];
+      if (!listener) {
+        throw new Error("Listener not defined for signal: " + sig);
+      }
+      try {
+        this.#process.removeListener(sig, listener);
+      } catch (_) {
+      }
+    });
+    this.#process.emit = this.#originalProcessEmit;
+    this.#process.reallyExit = this.#originalProcessReallyExit;
+    this.#emitter.count -= 1;
+  }
+  #processReallyExit(code) {
+    if (!processOk(this.#process)) {
+      return 0;
+    }
+    this.#process.exitCode = code || 0;
+    this.#emitter.emit("exit", this.#process.exitCode, null);
+    return this.#originalProcessReallyExit.call(this.#process, this.#process.exitCode);
+  }
+  #processEmit(ev, ...args) {
+    const og = this.#originalProcessEmit;
+    if (ev === "exit" && processOk(this.#process)) {
+      if (typeof args[0] === "number") {
+        this.#process.exitCode = args[0];
+      }
+      const ret = og.call(this.#process, ev, ...args);
+      this.#emitter.emit("exit", this.#process.exitCode, null);
+      return ret;
+    } else {
+      return og.call(this.#process, ev, ...args);
+    }
+  }
+};
+var process9 = globalThis.process;
+var {
+  /**
+   * Called when the process is exiting, whether via signal, explicit
+   * exit, or running out of stuff to do.
+   *
+   * If the global process object is not suitable for instrumentation,
+   * then this will be a no-op.
+   *
+   * Returns a function that may be used to unload signal-exit.
+   */
+  onExit,
+  /**
+   * Load the listeners.  Likely you never need to call this, unless
+   * doing a rather deep integration with signal-exit functionality.
+   * Mostly exposed for the benefit of testing.
+   *
+   * @internal
+   */
+  load,
+  /**
+   * Unload the listeners.  Likely you never need to call this, unless
+   * doing a rather deep integration with signal-exit functionality.
+   * Mostly exposed for the benefit of testing.
+   *
+   * @internal
+   */
+  unload
+} = signalExitWrap(processOk(process9) ? new SignalExit(process9) : new SignalExitFallback());
+
+// node_modules/execa/lib/terminate/cleanup.js
+var cleanupOnExit = (subprocess, { cleanup, detached }, { signal }) => {
+  if (!cleanup || detached) {
+    return;
+  }
+  const removeExitHandler = onExit(() => {
+    subprocess.kill();
+  });
+  addAbortListener2(signal, () => {
+    removeExitHandler();
+  });
+};
+
+// node_modules/execa/lib/pipe/pipe-arguments.js
+var normalizePipeArguments = ({ source: source2, sourcePromise, boundOptions, createNested }, ...pipeArguments) => {
+  const startTime = getStartTime();
+  const {
+    destination,
+    destinationStream,
+    destinationError,
+    from,
+    unpipeSignal
+  } = getDestinationStream(boundOptions, createNested, pipeArguments);
+  const { sourceStream, sourceError } = getSourceStream(source2, from);
+  const { options: sourceOptions, fileDescriptors } = SUBPROCESS_OPTIONS.get(source2);
+  return {
+    sourcePromise,
+    sourceStream,
+    sourceOptions,
+    sourceError,
+    destination,
+    destinationStream,
+    destinationError,
+    unpipeSignal,
+    fileDescriptors,
+    startTime
+  };
+};
+var getDestinationStream = (boundOptions, createNested, pipeArguments) => {
+  try {
+    const {
+      destination,
+      pipeOptions: { from, to, unpipeSignal } = {}
+    } = getDestination(boundOptions, createNested, ...pipeArguments);
+    const destinationStream = getToStream(destination, to);
+    return {
+      destination,
+      destinationStream,
+      from,
+      unpipeSignal
+    };
+  } catch (error62) {
+    return { destinationError: error62 };
+  }
+};
+var getDestination = (boundOptions, createNested, firstArgument, ...pipeArguments) => {
+  if (Array.isArray(firstArgument)) {
+    const destination = createNested(mapDestinationArguments, boundOptions)(firstArgument, ...pipeArguments);
+    return { destination, pipeOptions: boundOptions };
+  }
+  if (typeof firstArgument === "string" || firstArgument instanceof URL || isDenoExecPath(firstArgument)) {
+    if (Object.keys(boundOptions).length > 0) {
+      throw new TypeError('Please use .pipe("file", ..., options) or .pipe(execa("file", ..., options)) instead of .pipe(options)("file", ...).');
+    }
+    const [rawFile, rawArguments, rawOptions] = normalizeParameters(firstArgument, ...pipeArguments);
+    const destination = createNested(mapDestinationArguments)(rawFile, rawArguments, rawOptions);
+    return { destination, pipeOptions: rawOptions };
+  }
+  if (SUBPROCESS_OPTIONS.has(firstArgument)) {
+    if (Object.keys(boundOptions).length > 0) {
+      throw new TypeError("Please use .pipe(options)`command` or .pipe($(options)`command`) instead of .pipe(options)($`command`).");
+    }
+    return { destination: firstArgument, pipeOptions: pipeArguments[0] };
+  }
+  throw new TypeError(`The first argument must be a template string, an options object, or an Execa subprocess: ${firstArgument}`);
+};
+var mapDestinationArguments = ({ options }) => ({ options: { ...options, stdin: "pipe", piped: true } });
+var getSourceStream = (source2, from) => {
+  try {
+    const sourceStream = getFromStream(source2, from);
+    return { sourceStream };
+  } catch (error62) {
+    return { sourceError: error62 };
+  }
+};
+
+// node_modules/execa/lib/pipe/throw.js
+var handlePipeArgumentsError = ({
+  sourceStream,
+  sourceError,
+  destinationStream,
+  destinationError,
+  fileDescriptors,
+  sourceOptions,
+  startTime
+}) => {
+  const error62 = getPipeArgumentsError({
+    sourceStream,
+    sourceError,
+    destinationStream,
+    destinationError
+  });
+  if (error62 !== void 0) {
+    throw createNonCommandError({
+      error: error62,
+      fileDescriptors,
+      sourceOptions,
+      startTime
+    });
+  }
+};
+var getPipeArgumentsError = ({ sourceStream, sourceError, destinationStream, destinationError }) => {
+  if (sourceError !== void 0 && destinationError !== void 0) {
+    return destinationError;
+  }
+  if (destinationError !== void 0) {
+    abortSourceStream(sourceStream);
+    return destinationError;
+  }
+  if (sourceError !== void 0) {
+    endDestinationStream(destinationStream);
+    return sourceError;
+  }
+};
+var createNonCommandError = ({ error: error62, fileDescriptors, sourceOptions, startTime }) => makeEarlyError({
+  error: error62,
+  command: PIPE_COMMAND_MESSAGE,
+  escapedCommand: PIPE_COMMAND_MESSAGE,
+  fileDescriptors,
+  options: sourceOptions,
+  startTime,
+  isSync: false
+});
+var PIPE_COMMAND_MESSAGE = "source.pipe(destination)";
+
+// node_modules/execa/lib/pipe/sequence.js
+var waitForBothSubprocesses = async (subprocessPromises) => {
+  const [
+    { status: sourceStatus, reason: sourceReason, value: sourceResult = sourceReason },
+    { status: destinationStatus, reason: destinationReason, value: destinationResult = destinationReason }
+  ] = await subprocessPromises;
+  if (!destinationResult.pipedFrom.includes(sourceResult)) {
+    destinationResult.pipedFrom.push(sourceResult);
+  }
+  if (destinationStatus === "rejected") {
+    throw destinationResult;
+  }
+  if (sourceStatus === "rejected") {
+    throw sourceResult;
+  }
+  return destinationResult;
+};
+
+// node_modules/execa/lib/pipe/streaming.js
+import { finished as finished4 } from "node:stream/promises";
+var pipeSubprocessStream = (sourceStream, destinationStream, maxListenersController) => {
+  const mergedStream = MERGED_STREAMS.has(destinationStream) ? pipeMoreSubprocessStream(sourceStream, destinationStream) : pipeFirstSubprocessStream(sourceStream, destinationStream);
+  incrementMaxListeners(sourceStream, SOURCE_LISTENERS_PER_PIPE, maxListenersController.signal);
+  incrementMaxListeners(destinationStream, DESTINATION_LISTENERS_PER_PIPE, maxListenersController.signal);
+  cleanupMergedStreamsMap(destinationStream);
+  return mergedStream;
+};
+var pipeFirstSubprocessStream = (sourceStream, destinationStream) => {
+  const mergedStream = mergeStreams([sourceStream]);
+  pipeStreams(mergedStream, destinationStream);
+  MERGED_STREAMS.set(destinationStream, mergedStream);
+  return mergedStream;
+};
+var pipeMoreSubprocessStream = (sourceStream, destinationStream) => {
+  const mergedStream = MERGED_STREAMS.get(destinationStream);
+  mergedStream.add(sourceStream);
+  return mergedStream;
+};
+var cleanupMergedStreamsMap = async (destinationStream) => {
+  try {
+    await finished4(destinationStream, { cleanup: true, readable: false, writable: true });
+  } catch {
+  }
+  MERGED_STREAMS.delete(destinationStream);
+};
+var MERGED_STREAMS = /* @__PURE__ */ new WeakMap();
+var SOURCE_LISTENERS_PER_PIPE = 2;
+var DESTINATION_LISTENERS_PER_PIPE = 1;
+
+// node_modules/execa/lib/pipe/abort.js
+import { aborted as aborted2 } from "node:util";
+var unpipeOnAbort = (unpipeSignal, unpipeContext) => unpipeSignal === void 0 ? [] : [unpipeOnSignalAbort(unpipeSignal, unpipeContext)];
+var unpipeOnSignalAbort = async (unpipeSignal, { sourceStream, mergedStream, fileDescriptors, sourceOptions, startTime }) => {
+  await aborted2(unpipeSignal, sourceStream);
+  await mergedStream.remove(sourceStream);
+  const error62 = new Error("Pipe canceled by `unpipeSignal` option.");
+  throw createNonCommandError({
+    error: error62,
+    fileDescriptors,
+    sourceOptions,
+    startTime
+  });
+};
+
+// node_modules/execa/lib/pipe/setup.js
+var pipeToSubprocess = (sourceInfo, ...pipeArguments) => {
+  if (isPlainObject2(pipeArguments[0])) {
+    return pipeToSubprocess.bind(void 0, {
+      ...sourceInfo,
+      boundOptions: { ...sourceInfo.boundOptions, ...pipeArguments[0] }
+    });
+  }
+  const { destination, ...normalizedInfo } = normalizePipeArguments(sourceInfo, ...pipeArguments);
+  const promise2 = handlePipePromise({ ...normalizedInfo, destination });
+  promise2.pipe = pipeToSubprocess.bind(void 0, {
+    ...sourceInfo,
+    source: destination,
+    sourcePromise: promise2,
+    boundOptions: {}
+  });
+  return promise2;
+};
+var handlePipePromise = async ({
+  sourcePromise,
+  sourceStream,
+  sourceOptions,
+  sourceError,
+  destination,
+  destinationStream,
+  destinationError,
+  unpipeSignal,
+  fileDescriptors,
+  startTime
+}) => {
+  const subprocessPromises = getSubprocessPromises(sourcePromise, destination);
+  handlePipeArgumentsError({
+    sourceStream,
+    sourceError,
+    destinationStream,
+    destinationError,
+    fileDescriptors,
+    sourceOptions,
+    startTime
+  });
+  const maxListenersController = new AbortController();
+  try {
+    const mergedStream = pipeSubprocessStream(sourceStream, destinationStream, maxListenersController);
+    return await Promise.race([
+      waitForBothSubprocesses(subprocessPromises),
+      ...unpipeOnAbort(unpipeSignal, {
+        sourceStream,
+        mergedStream,
+        sourceOptions,
+        fileDescriptors,
+        startTime
+      })
+    ]);
+  } finally {
+    maxListenersController.abort();
+  }
+};
+var getSubprocessPromises = (sourcePromise, destination) => Promise.allSettled([sourcePromise, destination]);
+
+// node_modules/execa/lib/io/contents.js
+import { setImmediate as setImmediate2 } from "node:timers/promises";
+
+// node_modules/execa/lib/io/iterate.js
+import { on as on5 } from "node:events";
+import { getDefaultHighWaterMark as getDefaultHighWaterMark3 } from "node:stream";
+var iterateOnSubprocessStream = ({ subprocessStdout, subprocess, binary: binary2, shouldEncode, encoding, preserveNewlines }) => {
+  const controller = new AbortController();
+  stopReadingOnExit(subprocess, controller);
+  return iterateOnStream({
+    stream: subprocessStdout,
+    controller,
+    binary: binary2,
+    shouldEncode: !subprocessStdout.readableObjectMode && shouldEncode,
+    encoding,
+    shouldSplit: !subprocessStdout.readableObjectMode,
+    preserveNewlines
+  });
+};
+var stopReadingOnExit = async (subprocess, controller) => {
+  try {
+    await subprocess;
+  } catch {
+  } finally {
+    controller.abort();
+  }
+};
+var iterateForResult = ({ stream, onStreamEnd, lines: lines2, encoding, stripFinalNewline: stripFinalNewline2, allMixed }) => {
+  const controller = new AbortController();
+  stopReadingOnStreamEnd(onStreamEnd, controller, stream);
+  const objectMode = stream.readableObjectMode && !allMixed;
+  return iterateOnStream({
+    stream,
+    controller,
+    binary: encoding === "buffer",
+    shouldEncode: !objectMode,
+    encoding,
+    shouldSplit: !objectMode && lines2,
+    preserveNewlines: !stripFinalNewline2
+  });
+};
+var stopReadingOnStreamEnd = async (onStreamEnd, controller, stream) => {
+  try {
+    await onStreamEnd;
+  } catch {
+    stream.destroy();
+  } finally {
+    controller.abort();
+  }
+};
+var iterateOnStream = ({ stream, controller, binary: binary2, shouldEncode, encoding, shouldSplit, preserveNewlines }) => {
+  const onStdoutChunk = on5(stream, "data", {
+    signal: controller.signal,
+    highWaterMark: HIGH_WATER_MARK,
+    // Backward compatibility with older name for this option
+    // See https://github.com/nodejs/node/pull/52080#discussion_r1525227861
+    // @todo Remove after removing support for Node 21
+    highWatermark: HIGH_WATER_MARK
+  });
+  return iterateOnData({
+    onStdoutChunk,
+    controller,
+    binary: binary2,
+    shouldEncode,
+    encoding,
+    shouldSplit,
+    preserveNewlines
+  });
+};
+var DEFAULT_OBJECT_HIGH_WATER_MARK = getDefaultHighWaterMark3(true);
+var HIGH_WATER_MARK = DEFAULT_OBJECT_HIGH_WATER_MARK;
+var iterateOnData = async function* ({ onStdoutChunk, controller, binary: binary2, shouldEncode, encoding, shouldSplit, preserveNewlines }) {
+  const generators = getGenerators({
+    binary: binary2,
+    shouldEncode,
+    encoding,
+    shouldSplit,
+    preserveNewlines
+  });
+  try {
+    for await (const [chunk] of onStdoutChunk) {
+      yield* transformChunkSync(chunk, generators, 0);
+    }
+  } catch (error62) {
+    if (!controller.signal.aborted) {
+      throw error62;
+    }
+  } finally {
+    yield* finalChunksSync(generators);
+  }
+};
+var getGenerators = ({ binary: binary2, shouldEncode, encoding, shouldSplit, preserveNewlines }) => [
+  getEncodingTransformGenerator(binary2, encoding, !shouldEncode),
+  getSplitLinesGenerator(binary2, preserveNewlines, !shouldSplit, {})
+].filter(Boolean);
+
+// node_modules/execa/lib/io/contents.js
+var getStreamOutput = async ({ stream, onStreamEnd, fdNumber, encoding, buffer, maxBuffer, lines: lines2, allMixed, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => {
+  const logPromise = logOutputAsync({
+    stream,
+    onStreamEnd,
+    fdNumber,
+    encoding,
+    allMixed,
+    verboseInfo,
+    streamInfo
+  });
+  if (!buffer) {
+    await Promise.all([resumeStream(stream), logPromise]);
+    return;
+  }
+  const stripFinalNewlineValue = getStripFinalNewline(stripFinalNewline2, fdNumber);
+  const iterable = iterateForResult({
+    stream,
+    onStreamEnd,
+    lines: lines2,
+    encoding,
+    stripFinalNewline: stripFinalNewlineValue,
+    allMixed
+  });
+  const [output2] = await Promise.all([
+    getStreamContents2({
+      stream,
+      iterable,
+      fdNumber,
+      encoding,
+      maxBuffer,
+      lines: lines2
+    }),
+    logPromise
+  ]);
+  return output2;
+};
+var logOutputAsync = async ({ stream, onStreamEnd, fdNumber, encoding, allMixed, verboseInfo, streamInfo: { fileDescriptors } }) => {
+  if (!shouldLogOutput({
+    stdioItems: fileDescriptors[fdNumber]?.stdioItems,
+    encoding,
+    verboseInfo,
+    fdNumber
+  })) {
+    return;
+  }
+  const linesIterable = iterateForResult({
+    stream,
+    onStreamEnd,
+    lines: true,
+    encoding,
+    stripFinalNewline: true,
+    allMixed
+  });
+  await logLines(linesIterable, stream, fdNumber, verboseInfo);
+};
+var resumeStream = async (stream) => {
+  await setImmediate2();
+  if (stream.readableFlowing === null) {
+    stream.resume();
+  }
+};
+var getStreamContents2 = async ({ stream, stream: { readableObjectMode }, iterable, fdNumber, encoding, maxBuffer, lines: lines2 }) => {
+  try {
+    if (readableObjectMode || lines2) {
+      return await getStreamAsArray(iterable, { maxBuffer });
+    }
+    if (encoding === "buffer") {
+      return new Uint8Array(await getStreamAsArrayBuffer(iterable, { maxBuffer }));
+    }
+    return await getStreamAsString(iterable, { maxBuffer });
+  } catch (error62) {
+    return handleBufferedData(handleMaxBuffer({
+      error: error62,
+      stream,
+      readableObjectMode,
+      lines: lines2,
+      encoding,
+      fdNumber
+    }));
+  }
+};
+var getBufferedData = async (streamPromise) => {
+  try {
+    return await streamPromise;
+  } catch (error62) {
+    return handleBufferedData(error62);
+  }
+};
+var handleBufferedData = ({ bufferedData }) => isArrayBuffer(bufferedData) ? new Uint8Array(bufferedData) : bufferedData;
+
+// node_modules/execa/lib/resolve/wait-stream.js
+import { finished as finished5 } from "node:stream/promises";
+var waitForStream = async (stream, fdNumber, streamInfo, { isSameDirection, stopOnExit = false } = {}) => {
+  const state = handleStdinDestroy(stream, streamInfo);
+  const abortController = new AbortController();
+  try {
+    await Promise.race([
+      ...stopOnExit ? [streamInfo.exitPromise] : [],
+      finished5(stream, { cleanup: true, signal: abortController.signal })
+    ]);
+  } catch (error62) {
+    if (!state.stdinCleanedUp) {
+      handleStreamError(error62, fdNumber, streamInfo, isSameDirection);
+    }
+  } finally {
+    abortController.abort();
+  }
+};
+var handleStdinDestroy = (stream, { originalStreams: [originalStdin], subprocess }) => {
+  const state = { stdinCleanedUp: false };
+  if (stream === originalStdin) {
+    spyOnStdinDestroy(stream, subprocess, state);
+  }
+  return state;
+};
+var spyOnStdinDestroy = (subprocessStdin, subprocess, state) => {
+  const { _destroy } = subprocessStdin;
+  subprocessStdin._destroy = (...destroyArguments) => {
+    setStdinCleanedUp(subprocess, state);
+    _destroy.call(subprocessStdin, ...destroyArguments);
+  };
+};
+var setStdinCleanedUp = ({ exitCode, signalCode }, state) => {
+  if (exitCode !== null || signalCode !== null) {
+    state.stdinCleanedUp = true;
+  }
+};
+var handleStreamError = (error62, fdNumber, streamInfo, isSameDirection) => {
+  if (!shouldIgnoreStreamError(error62, fdNumber, streamInfo, isSameDirection)) {
+    throw error62;
+  }
+};
+var shouldIgnoreStreamError = (error62, fdNumber, streamInfo, isSameDirection = true) => {
+  if (streamInfo.propagating) {
+    return isStreamEpipe(error62) || isStreamAbort(error62);
+  }
+  streamInfo.propagating = true;
+  return isInputFileDescriptor(streamInfo, fdNumber) === isSameDirection ? isStreamEpipe(error62) : isStreamAbort(error62);
+};
+var isInputFileDescriptor = ({ fileDescriptors }, fdNumber) => fdNumber !== "all" && fileDescriptors[fdNumber].direction === "input";
+var isStreamAbort = (error62) => error62?.code === "ERR_STREAM_PREMATURE_CLOSE";
+var isStreamEpipe = (error62) => error62?.code === "EPIPE";
+
+// node_modules/execa/lib/resolve/stdio.js
+var waitForStdioStreams = ({ subprocess, encoding, buffer, maxBuffer, lines: lines2, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => subprocess.stdio.map((stream, fdNumber) => waitForSubprocessStream({
+  stream,
+  fdNumber,
+  encoding,
+  buffer: buffer[fdNumber],
+  maxBuffer: maxBuffer[fdNumber],
+  lines: lines2[fdNumber],
+  allMixed: false,
+  stripFinalNewline: stripFinalNewline2,
+  verboseInfo,
+  streamInfo
+}));
+var waitForSubprocessStream = async ({ stream, fdNumber, encoding, buffer, maxBuffer, lines: lines2, allMixed, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => {
+  if (!stream) {
+    return;
+  }
+  const onStreamEnd = waitForStream(stream, fdNumber, streamInfo);
+  if (isInputFileDescriptor(streamInfo, fdNumber)) {
+    await onStreamEnd;
+    return;
+  }
+  const [output2] = await Promise.all([
+    getStreamOutput({
+      stream,
+      onStreamEnd,
+      fdNumber,
+      encoding,
+      buffer,
+      maxBuffer,
+      lines: lines2,
+      allMixed,
+      stripFinalNewline: stripFinalNewline2,
+      verboseInfo,
+      streamInfo
+    }),
+    onStreamEnd
+  ]);
+  return output2;
+};
+
+// node_modules/execa/lib/resolve/all-async.js
+var makeAllStream = ({ stdout, stderr }, { all }) => all && (stdout || stderr) ? mergeStreams([stdout, stderr].filter(Boolean)) : void 0;
+var waitForAllStream = ({ subprocess, encoding, buffer, maxBuffer, lines: lines2, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => waitForSubprocessStream({
+  ...getAllStream(subprocess, buffer),
+  fdNumber: "all",
+  encoding,
+  maxBuffer: maxBuffer[1] + maxBuffer[2],
+  lines: lines2[1] || lines2[2],
+  allMixed: getAllMixed(subprocess),
+  stripFinalNewline: stripFinalNewline2,
+  verboseInfo,
+  streamInfo
+});
+var getAllStream = ({ stdout, stderr, all }, [, bufferStdout, bufferStderr]) => {
+  const buffer = bufferStdout || bufferStderr;
+  if (!buffer) {
+    return { stream: all, buffer };
+  }
+  if (!bufferStdout) {
+    return { stream: stderr, buffer };
+  }
+  if (!bufferStderr) {
+    return { stream: stdout, buffer };
+  }
+  return { stream: all, buffer };
+};
+var getAllMixed = ({ all, stdout, stderr }) => all && stdout && stderr && stdout.readableObjectMode !== stderr.readableObjectMode;
+
+// node_modules/execa/lib/resolve/wait-subprocess.js
+import { once as once8 } from "node:events";
+
+// node_modules/execa/lib/verbose/ipc.js
+var shouldLogIpc = (verboseInfo) => isFullVerbose(verboseInfo, "ipc");
+var logIpcOutput = (message, verboseInfo) => {
+  const verboseMessage = serializeVerboseMessage(message);
+  verboseLog({
+    type: "ipc",
+    verboseMessage,
+    fdNumber: "ipc",
+    verboseInfo
+  });
+};
+
+// node_modules/execa/lib/ipc/buffer-messages.js
+var waitForIpcOutput = async ({
+  subprocess,
+  buffer: bufferArray,
+  maxBuffer: maxBufferArray,
+  ipc,
+  ipcOutput,
+  verboseInfo
+}) => {
+  if (!ipc) {
+    return ipcOutput;
+  }
+  const isVerbose2 = shouldLogIpc(verboseInfo);
+  const buffer = getFdSpecificValue(bufferArray, "ipc");
+  const maxBuffer = getFdSpecificValue(maxBufferArray, "ipc");
+  for await (const message of loopOnMessages({
+    anyProcess: subprocess,
+    channel: subprocess.channel,
+    isSubprocess: false,
+    ipc,
+    shouldAwait: false,
+    reference: true
+  })) {
+    if (buffer) {
+      checkIpcMaxBuffer(subprocess, ipcOutput, maxBuffer);
+      ipcOutput.push(message);
+    }
+    if (isVerbose2) {
+      logIpcOutput(message, verboseInfo);
+    }
+  }
+  return ipcOutput;
+};
+var getBufferedIpcOutput = async (ipcOutputPromise, ipcOutput) => {
+  await Promise.allSettled([ipcOutputPromise]);
+  return ipcOutput;
+};
+
+// node_modules/execa/lib/resolve/wait-subprocess.js
+var waitForSubprocessResult = async ({
+  subprocess,
+  options: {
+    encoding,
+    buffer,
+    maxBuffer,
+    lines: lines2,
+    timeoutDuration: timeout,
+    cancelSignal,
+    gracefulCancel,
+    forceKillAfterDelay,
+    stripFinalNewline: stripFinalNewline2,
+    ipc,
+    ipcInput
+  },
+  context: context2,
+  verboseInfo,
+  fileDescriptors,
+  originalStreams,
+  onInternalError,
+  controller
+}) => {
+  const exitPromise = waitForExit(subprocess, context2);
+  const streamInfo = {
+    originalStreams,
+    fileDescriptors,
+    subprocess,
+    exitPromise,
+    propagating: false
+  };
+  const stdioPromises = waitForStdioStreams({
+    subprocess,
+    encoding,
+    buffer,
+    maxBuffer,
+    lines: lines2,
+    stripFinalNewline: stripFinalNewline2,
+    verboseInfo,
+    streamInfo
+  });
+  const allPromise = waitForAllStream({
+    subprocess,
+    encoding,
+    buffer,
+    maxBuffer,
+    lines: lines2,
+    stripFinalNewline: stripFinalNewline2,
+    verboseInfo,
+    streamInfo
+  });
+  const ipcOutput = [];
+  const ipcOutputPromise = waitForIpcOutput({
+    subprocess,
+    buffer,
+    maxBuffer,
+    ipc,
+    ipcOutput,
+    verboseInfo
+  });
+  const originalPromises = waitForOriginalStreams(originalStreams, subprocess, streamInfo);
+  const customStreamsEndPromises = waitForCustomStreamsEnd(fileDescriptors, streamInfo);
+  try {
+    return await Promise.race([
+      Promise.all([
+        {},
+        waitForSuccessfulExit(exitPromise),
+        Promise.all(stdioPromises),
+        allPromise,
+        ipcOutputPromise,
+        sendIpcInput(subprocess, ipcInput),
+        ...originalPromises,
+        ...customStreamsEndPromises
+      ]),
+      onInternalError,
+      throwOnSubprocessError(subprocess, controller),
+      ...throwOnTimeout(subprocess, timeout, context2, controller),
+      ...throwOnCancel({
+        subprocess,
+        cancelSignal,
+        gracefulCancel,
+        context: context2,
+        controller
+      }),
+      ...throwOnGracefulCancel({
+        subprocess,
+        cancelSignal,
+        gracefulCancel,
+        forceKillAfterDelay,
+        context: context2,
+        controller
+      })
+    ]);
+  } catch (error62) {
+    context2.terminationReason ??= "other";
+    return Promise.all([
+      { error: error62 },
+      exitPromise,
+      Promise.all(stdioPromises.map((stdioPromise) => getBufferedData(stdioPromise))),
+      getBufferedData(allPromise),
+      getBufferedIpcOutput(ipcOutputPromise, ipcOutput),
+      Promise.allSettled(originalPromises),
+      Promise.allSettled(customStreamsEndPromises)
+    ]);
+  }
+};
+var waitForOriginalStreams = (originalStreams, subprocess, streamInfo) => originalStreams.map((stream, fdNumber) => stream === subprocess.stdio[fdNumber] ? void 0 : waitForStream(stream, fdNumber, streamInfo));
+var waitForCustomStreamsEnd = (fileDescriptors, streamInfo) => fileDescriptors.flatMap(({ stdioItems }, fdNumber) => stdioItems.filter(({ value, stream = value }) => isStream(stream, { checkOpen: false }) && !isStandardStream(stream)).map(({ type, value, stream = value }) => waitForStream(stream, fdNumber, streamInfo, {
+  isSameDirection: TRANSFORM_TYPES.has(type),
+  stopOnExit: type === "native"
+})));
+var throwOnSubprocessError = async (subprocess, { signal }) => {
+  const [error62] = await once8(subprocess, "error", { signal });
+  throw error62;
+};
+
+// node_modules/execa/lib/convert/concurrent.js
+var initializeConcurrentStreams = () => ({
+  readableDestroy: /* @__PURE__ */ new WeakMap(),
+  writableFinal: /* @__PURE__ */ new WeakMap(),
+  writableDestroy: /* @__PURE__ */ new WeakMap()
+});
+var addConcurrentStream = (concurrentStreams, stream, waitName) => {
+  const weakMap = concurrentStreams[waitName];
+  if (!weakMap.has(stream)) {
+    weakMap.set(stream, []);
+  }
+  const promises = weakMap.get(stream);
+  const promise2 = createDeferred();
+  promises.push(promise2);
+  const resolve8 = promise2.resolve.bind(promise2);
+  return { resolve: resolve8, promises };
+};
+var waitForConcurrentStreams = async ({ resolve: resolve8, promises }, subprocess) => {
+  resolve8();
+  const [isSubprocessExit] = await Promise.race([
+    Promise.allSettled([true, subprocess]),
+    Promise.all([false, ...promises])
+  ]);
+  return !isSubprocessExit;
+};
+
+// node_modules/execa/lib/convert/readable.js
+import { Readable as Readable3 } from "node:stream";
+import { callbackify as callbackify2 } from "node:util";
+
+// node_modules/execa/lib/convert/shared.js
+import { finished as finished6 } from "node:stream/promises";
+var safeWaitForSubprocessStdin = async (subprocessStdin) => {
+  if (subprocessStdin === void 0) {
+    return;
+  }
+  try {
+    await waitForSubprocessStdin(subprocessStdin);
+  } catch {
+  }
+};
+var safeWaitForSubprocessStdout = async (subprocessStdout) => {
+  if (subprocessStdout === void 0) {
+    return;
+  }
+  try {
+    await waitForSubprocessStdout(subprocessStdout);
+  } catch {
+  }
+};
+var waitForSubprocessStdin = async (subprocessStdin) => {
+  await finished6(subprocessStdin, { cleanup: true, readable: false, writable: true });
+};
+var waitForSubprocessStdout = async (subprocessStdout) => {
+  await finished6(subprocessStdout, { cleanup: true, readable: true, writable: false });
+};
+var waitForSubprocess = async (subprocess, error62) => {
+  await subprocess;
+  if (error62) {
+    throw error62;
+  }
+};
+var destroyOtherStream = (stream, isOpen, error62) => {
+  if (error62 && !isStreamAbort(error62)) {
+    stream.destroy(error62);
+  } else if (isOpen) {
+    stream.destroy();
+  }
+};
+
+// node_modules/execa/lib/convert/readable.js
+var createReadable = ({ subprocess, concurrentStreams, encoding }, { from, binary: binaryOption = true, preserveNewlines = true } = {}) => {
+  const binary2 = binaryOption || BINARY_ENCODINGS.has(encoding);
+  const { subprocessStdout, waitReadableDestroy } = getSubprocessStdout(subprocess, from, concurrentStreams);
+  const { readableEncoding, readableObjectMode, readableHighWaterMark } = getReadableOptions(subprocessStdout, binary2);
+  const { read: read3, onStdoutDataDone } = getReadableMethods({
+    subprocessStdout,
+    subprocess,
+    binary: binary2,
+    encoding,
+    preserveNewlines
+  });
+  const readable2 = new Readable3({
+    read: read3,
+    destroy: callbackify2(onReadableDestroy.bind(void 0, { subprocessStdout, subprocess, waitReadableDestroy })),
+    highWaterMark: readableHighWaterMark,
+    objectMode: readableObjectMode,
+    encoding: readableEncoding
+  });
+  onStdoutFinished({
+    subprocessStdout,
+    onStdoutDataDone,
+    readable: readable2,
+    subprocess
+  });
+  return readable2;
+};
+var getSubprocessStdout = (subprocess, from, concurrentStreams) => {
+  const subprocessStdout = getFromStream(subprocess, from);
+  const waitReadableDestroy = addConcurrentStream(concurrentStreams, subprocessStdout, "readableDestroy");
+  return { subprocessStdout, waitReadableDestroy };
+};
+var getReadableOptions = ({ readableEncoding, readableObjectMode, readableHighWaterMark }, binary2) => binary2 ? { readableEncoding, readableObjectMode, readableHighWaterMark } : { readableEncoding, readableObjectMode: true, readableHighWaterMark: DEFAULT_OBJECT_HIGH_WATER_MARK };
+var getReadableMethods = ({ subprocessStdout, subprocess, binary: binary2, encoding, preserveNewlines }) => {
+  const onStdoutDataDone = createDeferred();
+  const onStdoutData = iterateOnSubprocessStream({
+    subprocessStdout,
+    subprocess,
+    binary: binary2,
+    shouldEncode: !binary2,
+    encoding,
+    preserveNewlines
+  });
+  return {
+    read() {
+      onRead(this, onStdoutData, onStdoutDataDone);
+    },
+    onStdoutDataDone
+  };
+};
+var onRead = async (readable2, onStdoutData, onStdoutDataDone) => {
+  try {
+    const { value, done } = await onStdoutData.next();
+    if (done) {
+      onStdoutDataDone.resolve();
+    } else {
+      readable2.push(value);
+    }
+  } catch {
+  }
+};
+var onStdoutFinished = async ({ subprocessStdout, onStdoutDataDone, readable: readable2, subprocess, subprocessStdin }) => {
+  try {
+    await waitForSubprocessStdout(subprocessStdout);
+    await subprocess;
+    await safeWaitForSubprocessStdin(subprocessStdin);
+    await onStdoutDataDone;
+    if (readable2.readable) {
+      readable2.push(null);
+    }
+  } catch (error62) {
+    await safeWaitForSubprocessStdin(subprocessStdin);
+    destroyOtherReadable(readable2, error62);
+  }
+};
+var onReadableDestroy = async ({ subprocessStdout, subprocess, waitReadableDestroy }, error62) => {
+  if (await waitForConcurrentStreams(waitReadableDestroy, subprocess)) {
+    destroyOtherReadable(subprocessStdout, error62);
+    await waitForSubprocess(subprocess, error62);
+  }
+};
+var destroyOtherReadable = (stream, error62) => {
+  destroyOtherStream(stream, stream.readable, error62);
+};
+
+// node_modules/execa/lib/convert/writable.js
+import { Writable as Writable3 } from "node:stream";
+import { callbackify as callbackify3 } from "node:util";
+var createWritable = ({ subprocess, concurrentStreams }, { to } = {}) => {
+  const { subprocessStdin, waitWritableFinal, waitWritableDestroy } = getSubprocessStdin(subprocess, to, concurrentStreams);
+  const writable2 = new Writable3({
+    ...getWritableMethods(subprocessStdin, subprocess, waitWritableFinal),
+    destroy: callbackify3(onWritableDestroy.bind(void 0, {
+      subprocessStdin,
+      subprocess,
+      waitWritableFinal,
+      waitWritableDestroy
+    })),
+    highWaterMark: subprocessStdin.writableHighWaterMark,
+    objectMode: subprocessStdin.writableObjectMode
+  });
+  onStdinFinished(subprocessStdin, writable2);
+  return writable2;
+};
+var getSubprocessStdin = (subprocess, to, concurrentStreams) => {
+  const subprocessStdin = getToStream(subprocess, to);
+  const waitWritableFinal = addConcurrentStream(concurrentStreams, subprocessStdin, "writableFinal");
+  const waitWritableDestroy = addConcurrentStream(concurrentStreams, subprocessStdin, "writableDestroy");
+  return { subprocessStdin, waitWritableFinal, waitWritableDestroy };
+};
+var getWritableMethods = (subprocessStdin, subprocess, waitWritableFinal) => ({
+  write: onWrite.bind(void 0, subprocessStdin),
+  final: callbackify3(onWritableFinal.bind(void 0, subprocessStdin, subprocess, waitWritableFinal))
+});
+var onWrite = (subprocessStdin, chunk, encoding, done) => {
+  if (subprocessStdin.write(chunk, encoding)) {
+    done();
+  } else {
+    subprocessStdin.once("drain", done);
+  }
+};
+var onWritableFinal = async (subprocessStdin, subprocess, waitWritableFinal) => {
+  if (await waitForConcurrentStreams(waitWritableFinal, subprocess)) {
+    if (subprocessStdin.writable) {
+      subprocessStdin.end();
+    }
+    await subprocess;
+  }
+};
+var onStdinFinished = async (subprocessStdin, writable2, subprocessStdout) => {
+  try {
+    await waitForSubprocessStdin(subprocessStdin);
+    if (writable2.writable) {
+      writable2.end();
+    }
+  } catch (error62) {
+    await safeWaitForSubprocessStdout(subprocessStdout);
+    destroyOtherWritable(writable2, error62);
+  }
+};
+var onWritableDestroy = async ({ subprocessStdin, subprocess, waitWritableFinal, waitWritableDestroy }, error62) => {
+  await waitForConcurrentStreams(waitWritableFinal, subprocess);
+  if (await waitForConcurrentStreams(waitWritableDestroy, subprocess)) {
+    destroyOtherWritable(subprocessStdin, error62);
+    await waitForSubprocess(subprocess, error62);
+  }
+};
+var destroyOtherWritable = (stream, error62) => {
+  destroyOtherStream(stream, stream.writable, error62);
+};
+
+// node_modules/execa/lib/convert/duplex.js
+import { Duplex as Duplex3 } from "node:stream";
+import { callbackify as callbackify4 } from "node:util";
+var createDuplex = ({ subprocess, concurrentStreams, encoding }, { from, to, binary: binaryOption = true, preserveNewlines = true } = {}) => {
+  const binary2 = binaryOption || BINARY_ENCODINGS.has(encoding);
+  const { subprocessStdout, waitReadableDestroy } = getSubprocessStdout(subprocess, from, concurrentStreams);
+  const { subprocessStdin, waitWritableFinal, waitWritableDestroy } = getSubprocessStdin(subprocess, to, concurrentStreams);
+  const { readableEncoding, readableObjectMode, readableHighWaterMark } = getReadableOptions(subprocessStdout, binary2);
+  const { read: read3, onStdoutDataDone } = getReadableMethods({
+    subprocessStdout,
+    subprocess,
+    binary: binary2,
+    encoding,
+    preserveNewlines
+  });
+  const duplex2 = new Duplex3({
+    read: read3,
+    ...getWritableMethods(subprocessStdin, subprocess, waitWritableFinal),
+    destroy: callbackify4(onDuplexDestroy.bind(void 0, {
+      subprocessStdout,
+      subprocessStdin,
+      subprocess,
+      waitReadableDestroy,
+      waitWritableFinal,
+      waitWritableDestroy
+    })),
+    readableHighWaterMark,
+    writableHighWaterMark: subprocessStdin.writableHighWaterMark,
+    readableObjectMode,
+    writableObjectMode: subprocessStdin.writableObjectMode,
+    encoding: readableEncoding
+  });
+  onStdoutFinished({
+    subprocessStdout,
+    onStdoutDataDone,
+    readable: duplex2,
+    subprocess,
+    subprocessStdin
+  });
+  onStdinFinished(subprocessStdin, duplex2, subprocessStdout);
+  return duplex2;
+};
+var onDuplexDestroy = async ({ subprocessStdout, subprocessStdin, subprocess, waitReadableDestroy, waitWritableFinal, waitWritableDestroy }, error62) => {
+  await Promise.all([
+    onReadableDestroy({ subprocessStdout, subprocess, waitReadableDestroy }, error62),
+    onWritableDestroy({
+      subprocessStdin,
+      subprocess,
+      waitWritableFinal,
+      waitWritableDestroy
+    }, error62)
+  ]);
+};
+
+// node_modules/execa/lib/convert/iterable.js
+var createIterable = (subprocess, encoding, {
+  from,
+  binary: binaryOption = false,
+  preserveNewlines = false
+} = {}) => {
+  const binary2 = binaryOption || BINARY_ENCODINGS.has(encoding);
+  const subprocessStdout = getFromStream(subprocess, from);
+  const onStdoutData = iterateOnSubprocessStream({
+    subprocessStdout,
+    subprocess,
+    binary: binary2,
+    shouldEncode: true,
+    encoding,
+    preserveNewlines
+  });
+  return iterateOnStdoutData(onStdoutData, subprocessStdout, subprocess);
+};
+var iterateOnStdoutData = async function* (onStdoutData, subprocessStdout, subprocess) {
+  try {
+    yield* onStdoutData;
+  } finally {
+    if (subprocessStdout.readable) {
+      subprocessStdout.destroy();
+    }
+    await subprocess;
+  }
+};
+
+// node_modules/execa/lib/convert/add.js
+var addConvertedStreams = (subprocess, { encoding }) => {
+  const concurrentStreams = initializeConcurrentStreams();
+  subprocess.readable = createReadable.bind(void 0, { subprocess, concurrentStreams, encoding });
+  subprocess.writable = createWritable.bind(void 0, { subprocess, concurrentStreams });
+  subprocess.duplex = createDuplex.bind(void 0, { subprocess, concurrentStreams, encoding });
+  subprocess.iterable = createIterable.bind(void 0, subprocess, encoding);
+  subprocess[Symbol.asyncIterator] = createIterable.bind(void 0, subprocess, encoding, {});
+};
+
+// node_modules/execa/lib/methods/promise.js
+var mergePromise = (subprocess, promise2) => {
+  for (const [property, descriptor] of descriptors) {
+    const value = descriptor.value.bind(promise2);
+    Reflect.defineProperty(subprocess, property, { ...descriptor, value });
+  }
+};
+var nativePromisePrototype = (async () => {
+})().constructor.prototype;
+var descriptors = ["then", "catch", "finally"].map((property) => [
+  property,
+  Reflect.getOwnPropertyDescriptor(nativePromisePrototype, property)
+]);
+
+// node_modules/execa/lib/methods/main-async.js
+var execaCoreAsync = (rawFile, rawArguments, rawOptions, createNested) => {
+  const { file: file2, commandArguments, command, escapedCommand, startTime, verboseInfo, options, fileDescriptors } = handleAsyncArguments(rawFile, rawArguments, rawOptions);
+  const { subprocess, promise: promise2 } = spawnSubprocessAsync({
+    file: file2,
+    commandArguments,
+    options,
+    startTime,
+    verboseInfo,
+    command,
+    escapedCommand,
+    fileDescriptors
+  });
+  subprocess.pipe = pipeToSubprocess.bind(void 0, {
+    source: subprocess,
+    sourcePromise: promise2,
+    boundOptions: {},
+    createNested
+  });
+  mergePromise(subprocess, promise2);
+  SUBPROCESS_OPTIONS.set(subprocess, { options, fileDescriptors });
+  return subprocess;
+};
+var handleAsyncArguments = (rawFile, rawArguments, rawOptions) => {
+  const { command, escapedCommand, startTime, verboseInfo } = handleCommand(rawFile, rawArguments, rawOptions);
+  const { file: file2, commandArguments, options: normalizedOptions } = normalizeOptions(rawFile, rawArguments, rawOptions);
+  const options = handleAsyncOptions(normalizedOptions);
+  const fileDescriptors = handleStdioAsync(options, verboseInfo);
+  return {
+    file: file2,
+    commandArguments,
+    command,
+    escapedCommand,
+    startTime,
+    verboseInfo,
+    options,
+    fileDescriptors
+  };
+};
+var handleAsyncOptions = ({ timeout, signal, ...options }) => {
+  if (signal !== void 0) {
+    throw new TypeError('The "signal" option has been renamed to "cancelSignal" instead.');
+  }
+  return { ...options, timeoutDuration: timeout };
+};
+var spawnSubprocessAsync = ({ file: file2, commandArguments, options, startTime, verboseInfo, command, escapedCommand, fileDescriptors }) => {
+  let subprocess;
+  try {
+    subprocess = spawn(...concatenateShell(file2, commandArguments, options));
+  } catch (error62) {
+    return handleEarlyError({
+      error: error62,
+      command,
+      escapedCommand,
+      fileDescriptors,
+      options,
+      startTime,
+      verboseInfo
+    });
+  }
+  const controller = new AbortController();
+  setMaxListeners(Number.POSITIVE_INFINITY, controller.signal);
+  const originalStreams = [...subprocess.stdio];
+  pipeOutputAsync(subprocess, fileDescriptors, controller);
+  cleanupOnExit(subprocess, options, controller);
+  const context2 = {};
+  const onInternalError = createDeferred();
+  subprocess.kill = subprocessKill.bind(void 0, {
+    kill: subprocess.kill.bind(subprocess),
+    options,
+    onInternalError,
+    context: context2,
+    controller
+  });
+  subprocess.all = makeAllStream(subprocess, options);
+  addConvertedStreams(subprocess, options);
+  addIpcMethods(subprocess, options);
+  const promise2 = handlePromise({
+    subprocess,
+    options,
+    startTime,
+    verboseInfo,
+    fileDescriptors,
+    originalStreams,
+    command,
+    escapedCommand,
+    context: context2,
+    onInternalError,
+    controller
+  });
+  return { subprocess, promise: promise2 };
+};
+var handlePromise = async ({ subprocess, options, startTime, verboseInfo, fileDescriptors, originalStreams, command, escapedCommand, context: context2, onInternalError, controller }) => {
+  const [
+    errorInfo,
+    [exitCode, signal],
+    stdioResults,
+    allResult,
+    ipcOutput
+  ] = await waitForSubprocessResult({
+    subprocess,
+    options,
+    context: context2,
+    verboseInfo,
+    fileDescriptors,
+    originalStreams,
+    onInternalError,
+    controller
+  });
+  controller.abort();
+  onInternalError.resolve();
+  const stdio = stdioResults.map((stdioResult, fdNumber) => stripNewline(stdioResult, options, fdNumber));
+  const all = stripNewline(allResult, options, "all");
+  const result = getAsyncResult({
+    errorInfo,
+    exitCode,
+    signal,
+    stdio,
+    all,
+    ipcOutput,
+    context: context2,
+    options,
+    command,
+    escapedCommand,
+    startTime
+  });
+  return handleResult(result, verboseInfo, options);
+};
+var getAsyncResult = ({ errorInfo, exitCode, signal, stdio, all, ipcOutput, context: context2, options, command, escapedCommand, startTime }) => "error" in errorInfo ? makeError({
+  error: errorInfo.error,
+  command,
+  escapedCommand,
+  timedOut: context2.terminationReason === "timeout",
+  isCanceled: context2.terminationReason === "cancel" || context2.terminationReason === "gracefulCancel",
+  isGracefullyCanceled: context2.terminationReason === "gracefulCancel",
+  isMaxBuffer: errorInfo.error instanceof MaxBufferError,
+  isForcefullyTerminated: context2.isForcefullyTerminated,
+  exitCode,
+  signal,
+  stdio,
+  all,
+  ipcOutput,
+  options,
+  startTime,
+  isSync: false
+}) : makeSuccessResult({
+  command,
+  escapedCommand,
+  stdio,
+  all,
+  ipcOutput,
+  options,
+  startTime
+});
+
+// node_modules/execa/lib/methods/bind.js
+var mergeOptions = (boundOptions, options) => {
+  const newOptions = Object.fromEntries(
+    Object.entries(options).map(([optionName, optionValue]) => [
+      optionName,
+      mergeOption(optionName, boundOptions[optionName], optionValue)
+    ])
+  );
+  return { ...boundOptions, ...newOptions };
+};
+var mergeOption = (optionName, boundOptionValue, optionValue) => {
+  if (DEEP_OPTIONS.has(optionName) && isPlainObject2(boundOptionValue) && isPlainObject2(optionValue)) {
+    return { ...boundOptionValue, ...optionValue };
+  }
+  return optionValue;
+};
+var DEEP_OPTIONS = /* @__PURE__ */ new Set(["env", ...FD_SPECIFIC_OPTIONS]);
+
+// node_modules/execa/lib/methods/create.js
+var createExeca = (mapArguments, boundOptions, deepOptions, setBoundExeca) => {
+  const createNested = (mapArguments2, boundOptions2, setBoundExeca2) => createExeca(mapArguments2, boundOptions2, deepOptions, setBoundExeca2);
+  const boundExeca = (...execaArguments) => callBoundExeca({
+    mapArguments,
+    deepOptions,
+    boundOptions,
+    setBoundExeca,
+    createNested
+  }, ...execaArguments);
+  if (setBoundExeca !== void 0) {
+    setBoundExeca(boundExeca, createNested, boundOptions);
+  }
+  return boundExeca;
+};
+var callBoundExeca = ({ mapArguments, deepOptions = {}, boundOptions = {}, setBoundExeca, createNested }, firstArgument, ...nextArguments) => {
+  if (isPlainObject2(firstArgument)) {
+    return createNested(mapArguments, mergeOptions(boundOptions, firstArgument), setBoundExeca);
+  }
+  const { file: file2, commandArguments, options, isSync } = parseArguments({
+    mapArguments,
+    firstArgument,
+    nextArguments,
+    deepOptions,
+    boundOptions
+  });
+  return isSync ? execaCoreSync(file2, commandArguments, options) : execaCoreAsync(file2, commandArguments, options, createNested);
+};
+var parseArguments = ({ mapArguments, firstArgument, nextArguments, deepOptions, boundOptions }) => {
+  const callArguments = isTemplateString(firstArgument) ? parseTemplates(firstArgument, nextArguments) : [firstArgument, ...nextArguments];
+  const [initialFile, initialArguments, initialOptions] = normalizeParameters(...callArguments);
+  const mergedOptions = mergeOptions(mergeOptions(deepOptions, boundOptions), initialOptions);
+  const {
+    file: file2 = initialFile,
+    commandArguments = initialArguments,
+    options = mergedOptions,
+    isSync = false
+  } = mapArguments({ file: initialFile, commandArguments: initialArguments, options: mergedOptions });
+  return {
+    file: file2,
+    commandArguments,
+    options,
+    isSync
+  };
+};
+
+// node_modules/execa/lib/methods/command.js
+var mapCommandAsync = ({ file: file2, commandArguments }) => parseCommand(file2, commandArguments);
+var mapCommandSync = ({ file: file2, commandArguments }) => ({ ...parseCommand(file2, commandArguments), isSync: true });
+var parseCommand = (command, unusedArguments) => {
+  if (unusedArguments.length > 0) {
+    throw new TypeError(`The command and its arguments must be passed as a single string: ${command} ${unusedArguments}.`);
+  }
+  const [file2, ...commandArguments] = parseCommandString(command);
+  return { file: file2, commandArguments };
+};
+var parseCommandString = (command) => {
+  if (typeof command !== "string") {
+    throw new TypeError(`The command must be a string: ${String(command)}.`);
+  }
+  const trimmedCommand = command.trim();
+  if (trimmedCommand === "") {
+    return [];
+  }
+  const tokens = [];
+  for (const token of trimmedCommand.split(SPACES_REGEXP)) {
+    const previousToken = tokens.at(-1);
+    if (previousToken && previousToken.endsWith("\\")) {
+      tokens[tokens.length - 1] = `${previousToken.slice(0, -1)} ${token}`;
+    } else {
+      tokens.push(token);
+    }
+  }
+  return tokens;
+};
+var SPACES_REGEXP = / +/g;
+
+// node_modules/execa/lib/methods/script.js
+var setScriptSync = (boundExeca, createNested, boundOptions) => {
+  boundExeca.sync = createNested(mapScriptSync, boundOptions);
+  boundExeca.s = boundExeca.sync;
+};
+var mapScriptAsync = ({ options }) => getScriptOptions(options);
+var mapScriptSync = ({ options }) => ({ ...getScriptOptions(options), isSync: true });
+var getScriptOptions = (options) => ({ options: { ...getScriptStdinOption(options), ...options } });
+var getScriptStdinOption = ({ input: input2, inputFile, stdio }) => input2 === void 0 && inputFile === void 0 && stdio === void 0 ? { stdin: "inherit" } : {};
+var deepScriptOptions = { preferLocal: true };
+
+// node_modules/execa/index.js
+var execa = createExeca(() => ({}));
+var execaSync = createExeca(() => ({ isSync: true }));
+var execaCommand = createExeca(mapCommandAsync);
+var execaCommandSync = createExeca(mapCommandSync);
+var execaNode = createExeca(mapNode);
+var $ = createExeca(mapScriptAsync, {}, deepScriptOptions, setScriptSync);
+var {
+  sendMessage: sendMessage2,
+  getOneMessage: getOneMessage2,
+  getEachMessage: getEachMessage2,
+  getCancelSignal: getCancelSignal2
+} = getIpcExport();
+
 // src/plan/apply.ts
-init_execa();
 init_errors();
 
 // src/plan/accounts.ts
@@ -82356,76 +81883,76 @@ function gidOf(accounts, name) {
   return accounts.groups.get(name)?.gid;
 }
 
-// src/plan/atomic.ts
-import { randomBytes } from "node:crypto";
-import {
-  closeSync,
-  constants as constants4,
-  fchmodSync,
-  fchownSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  renameSync,
-  rmSync,
-  symlinkSync,
-  writeSync
-} from "node:fs";
-import { basename, dirname, join as join2 } from "node:path";
-function tempNext(path6) {
-  return join2(dirname(path6), `.${basename(path6)}.xoa-${randomBytes(4).toString("hex")}`);
+// src/plan/packages.ts
+init_errors();
+var RUNTIME_PACKAGES = [
+  "redis-server",
+  // the dedicated redis-xo instance
+  "git",
+  // xo-server's build reads `git rev-parse`; the source mirror
+  "openssl",
+  // certificates
+  "sudo",
+  // visudo for every sudoers file, seed-compatible mount mode, the admin account
+  "nfs-common",
+  // NFS remotes
+  "cifs-utils",
+  // SMB remotes
+  "libvhdi-utils",
+  // vhdimount for file-level restore
+  "lvm2",
+  // file-level restore of LVM disks
+  "fuse3",
+  // FUSE-based file-level restore
+  "ca-certificates"
+  // HTTPS to XCP-ng hosts and the source
+];
+function packagesFor(spec) {
+  const sshd = spec.admin.enable && spec.admin.sshd ? ["openssh-server"] : [];
+  return [...RUNTIME_PACKAGES, ...sshd];
 }
-function fsyncDir(dir) {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+var STOCK_UNITS = {
+  "redis-server": {
+    unit: "redis-server.service",
+    why: "Debian's stock Redis listens on 127.0.0.1:6379 with no password; xoa runs its own redis-xo on a socket"
   }
+};
+function stockUnitsFor(installing2) {
+  return installing2.flatMap((pkg) => {
+    const s = STOCK_UNITS[pkg];
+    return s ? [{ pkg, ...s }] : [];
+  });
 }
-function writeFileAtomic(path6, content, own2) {
-  mkdirSync(dirname(path6), { recursive: true });
-  const tmp = tempNext(path6);
-  const fd = openSync(tmp, "wx", 384);
-  try {
-    try {
-      writeSync(fd, content);
-      fchownSync(fd, own2.uid, own2.gid);
-      fchmodSync(fd, own2.mode);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path6);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  fsyncDir(dirname(path6));
+var TOOL_PACKAGE = {
+  "apt-get": "apt",
+  "dpkg-query": "dpkg",
+  groupadd: "passwd",
+  useradd: "passwd",
+  usermod: "passwd",
+  visudo: "sudo",
+  "ssh-keygen": "openssh-client",
+  sshd: "openssh-server",
+  "systemd-analyze": "systemd",
+  systemctl: "systemd",
+  unshare: "util-linux",
+  setpriv: "util-linux",
+  script: "bsdutils",
+  git: "git",
+  "redis-server": "redis-server"
+};
+function missingTool(tool, what) {
+  const pkg = TOOL_PACKAGE[tool];
+  return new XoaError(`${what} needs \`${tool}\`, which is not installed`, {
+    hint: pkg ? `apt-get install ${pkg} (on a live host \`xoa apply\` installs it), then run it again` : `install ${tool}, then run it again`
+  });
 }
-function ensureDir(path6, own2) {
-  mkdirSync(path6, { recursive: true });
-  setOwnership(path6, own2);
+function notFound(r) {
+  return r.code === "ENOENT" && r.exitCode === void 0;
 }
-function setOwnership(path6, own2) {
-  const fd = openSync(path6, constants4.O_RDONLY | constants4.O_NOFOLLOW | constants4.O_NONBLOCK);
-  try {
-    fchownSync(fd, own2.uid, own2.gid);
-    fchmodSync(fd, own2.mode);
-  } finally {
-    closeSync(fd);
-  }
-}
-function symlinkAtomic(path6, target) {
-  mkdirSync(dirname(path6), { recursive: true });
-  const tmp = tempNext(path6);
-  symlinkSync(target, tmp);
-  try {
-    renameSync(tmp, path6);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+function toolEnv() {
+  const path6 = (process.env.PATH ?? "/usr/bin:/bin").split(":").filter(Boolean);
+  for (const d of ["/usr/local/sbin", "/usr/sbin", "/sbin"]) if (!path6.includes(d)) path6.push(d);
+  return { PATH: path6.join(":") };
 }
 
 // src/plan/resources.ts
@@ -82478,16 +82005,25 @@ function diff(resources, observed, host) {
 function change(resource, action, details = []) {
   return { id: resourceId(resource), resource, action, details };
 }
+function idConflict(r, what, has, want) {
+  return change(r, "conflict", [
+    `exists with ${what} ${has}, but ${want.field} = ${want.id}: change ${want.field} (or the account) to agree`
+  ]);
+}
 function diffOne(r, o2) {
   if (!o2) throw new Error(`no observation for ${resourceId(r)}`);
   switch (r.kind) {
     case "group":
-      return o2.kind === "group" && o2.exists ? change(r, "ok") : change(r, "create", [r.system ? "system" : "user group"]);
+      if (o2.kind === "group" && o2.exists)
+        return r.gid && o2.gid !== r.gid.id ? idConflict(r, "gid", o2.gid, r.gid) : change(r, "ok");
+      return change(r, "create", [r.system ? "system" : "user group", ...r.gid ? [`gid ${r.gid.id}`] : []]);
     case "user": {
       const s = o2.kind === "user" ? o2.state : void 0;
+      if (s && r.uid && s.uid !== r.uid.id) return idConflict(r, "uid", s.uid, r.uid);
       if (!s)
         return change(r, "create", [
           r.system ? "system" : "login",
+          ...r.uid ? [`uid ${r.uid.id}`] : [],
           `home ${r.home}`,
           `shell ${r.shell}`,
           ...r.groups.length ? [`groups ${r.groups.join(",")}`] : []
@@ -82532,7 +82068,11 @@ function diffOne(r, o2) {
     case "package":
       if (o2.kind !== "package" || o2.skip)
         return change(r, "skip", [o2.kind === "package" && o2.skip ? o2.skip : "skipped"]);
-      return o2.installed ? change(r, "ok") : change(r, "create", ["apt-get install"]);
+      if (o2.installed) return change(r, "ok");
+      return change(r, "create", [
+        "apt-get install",
+        ...stockUnitsFor([r.name]).map((u2) => `mask ${u2.unit} first`)
+      ]);
     case "unit":
       return change(r, "ok");
   }
@@ -82553,8 +82093,8 @@ function diffUnit(c3, r, o2, touched, host) {
   if (o2.skip) return { ...c3, action: "skip", details: [o2.skip] };
   const d = [];
   const steps = [];
-  const create = r.enable && !o2.enabled;
-  if (create) {
+  const create2 = r.enable && !o2.enabled;
+  if (create2) {
     d.push("enable");
     steps.push("enable");
   }
@@ -82568,7 +82108,7 @@ function diffUnit(c3, r, o2, touched, host) {
       steps.push("start");
     }
   }
-  return { ...c3, action: create ? "create" : d.length ? "change" : "ok", details: d, steps };
+  return { ...c3, action: create2 ? "create" : d.length ? "change" : "ok", details: d, steps };
 }
 function lineDelta(before, after) {
   const count2 = (text) => {
@@ -82590,55 +82130,68 @@ function summarize(changes) {
   return s;
 }
 
-// src/plan/host.ts
-import { existsSync } from "node:fs";
-import { join as join3, resolve } from "node:path";
-function detectHost(root = "/") {
-  const r = resolve(root);
-  const live = r === "/";
-  return {
-    root: r,
-    live,
-    systemd: live && existsSync("/run/systemd/system"),
-    dpkg: live && existsSync("/usr/bin/dpkg-query") && existsSync("/usr/bin/apt-get")
-  };
+// src/plan/observe.ts
+init_errors();
+init_names();
+
+// src/plan/target-fs.ts
+init_at();
+init_names();
+init_safe_dir();
+import { realpath } from "node:fs/promises";
+import { basename as basename2, dirname as dirname2 } from "node:path";
+var UNDECLARED_PARENT = { uid: 0, gid: 0, mode: 493 };
+async function openTarget(host) {
+  return SafeDir.open(host.live ? "/" : await realpath(host.root));
 }
-function onHost(host, path6) {
-  return host.live ? path6 : join3(host.root, path6);
+async function parentIn(root, path6, create2 = false) {
+  try {
+    const dir = await root.beneath(dirname2(path6), {
+      declaredLinks: SYSTEM_LINKS,
+      create: create2 ? UNDECLARED_PARENT : void 0
+    });
+    return { dir, name: basename2(path6) };
+  } catch (e) {
+    if (!create2 && (errno(e) === "ENOENT" || errno(e) === "ENOTDIR")) return void 0;
+    throw e;
+  }
+}
+async function atTarget(root, path6, fn) {
+  const entry = await parentIn(root, path6, true);
+  try {
+    await fn(entry);
+  } finally {
+    await entry.dir.close();
+  }
 }
 
 // src/plan/observe.ts
-init_execa();
-init_errors();
-import { lstatSync, readFileSync as readFileSync5, readlinkSync } from "node:fs";
-function observePath(host, path6, accounts, withContent) {
-  const p = onHost(host, path6);
-  let st;
+async function observePath(root, path6, accounts, withContent) {
+  const where = root.path === "/" ? path6 : `${root.path}${path6}`;
   try {
-    st = lstatSync(p);
+    const entry = await parentIn(root, path6);
+    if (!entry) return void 0;
+    const { dir, name } = entry;
+    try {
+      const st = await dir.lstat(name);
+      if (!st) return void 0;
+      const type = st.isDirectory() ? "dir" : st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : "other";
+      return {
+        type,
+        mode: st.mode & 4095,
+        owner: userName(accounts, st.uid),
+        group: groupName(accounts, st.gid),
+        content: type === "file" && withContent ? (await dir.readFile(name))?.toString("utf8") : void 0,
+        target: type === "symlink" ? await dir.readlink(name) : void 0
+      };
+    } finally {
+      await dir.close();
+    }
   } catch (e) {
-    const code = e.code;
-    if (code === "ENOENT" || code === "ENOTDIR") return void 0;
-    if (code === "EACCES")
-      throw new XoaError(`cannot inspect ${p}: permission denied`, { hint: "run it as root: sudo xoa plan" });
-    throw e;
-  }
-  const type = st.isDirectory() ? "dir" : st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : "other";
-  return {
-    type,
-    mode: st.mode & 4095,
-    owner: userName(accounts, st.uid),
-    group: groupName(accounts, st.gid),
-    content: type === "file" && withContent ? readContent(p) : void 0,
-    target: type === "symlink" ? readlinkSync(p) : void 0
-  };
-}
-function readContent(p) {
-  try {
-    return readFileSync5(p, "utf8");
-  } catch (e) {
-    if (e.code === "EACCES")
-      throw new XoaError(`cannot read ${p}: permission denied`, { hint: "run it as root: sudo xoa plan" });
+    if (errno(e) === "EACCES")
+      throw new XoaError(`cannot inspect ${where}: permission denied`, {
+        hint: "run it as root: sudo xoa plan"
+      });
     throw e;
   }
 }
@@ -82646,6 +82199,7 @@ function observeUser(accounts, name) {
   const u2 = accounts.users.get(name);
   if (!u2) return void 0;
   return {
+    uid: u2.uid,
     home: u2.home,
     shell: u2.shell,
     group: groupName(accounts, u2.gid),
@@ -82675,6 +82229,14 @@ async function observeUnit(host, name) {
   return { kind: "unit", enabled: en.stdout.trim() === "enabled", active: ac.stdout.trim() === "active" };
 }
 async function observe(host, resources) {
+  const root = await openTarget(host);
+  try {
+    return await observeAll(host, root, resources);
+  } finally {
+    await root.close();
+  }
+}
+async function observeAll(host, root, resources) {
   const accounts = readAccounts(host.root);
   const pkgNames = resources.flatMap((r) => r.kind === "package" ? [r.name] : []);
   const packages = host.dpkg ? await observePackages(pkgNames) : /* @__PURE__ */ new Map();
@@ -82682,21 +82244,25 @@ async function observe(host, resources) {
   for (const r of resources) {
     switch (r.kind) {
       case "group":
-        out.push({ kind: "group", exists: accounts.groups.has(r.name) });
+        out.push({
+          kind: "group",
+          exists: accounts.groups.has(r.name),
+          gid: accounts.groups.get(r.name)?.gid
+        });
         break;
       case "user":
         out.push({ kind: "user", state: observeUser(accounts, r.name) });
         break;
       case "dir":
       case "symlink":
-        out.push({ kind: "path", state: observePath(host, r.path, accounts, false) });
+        out.push({ kind: "path", state: await observePath(root, r.path, accounts, false) });
         break;
       case "secret":
       case "seed":
-        out.push({ kind: "path", state: observePath(host, r.path, accounts, false) });
+        out.push({ kind: "path", state: await observePath(root, r.path, accounts, false) });
         break;
       case "file":
-        out.push({ kind: "path", state: observePath(host, r.file.path, accounts, true) });
+        out.push({ kind: "path", state: await observePath(root, r.file.path, accounts, true) });
         break;
       case "package":
         out.push(
@@ -82714,8 +82280,72 @@ async function observe(host, resources) {
   return out;
 }
 
+// src/plan/prefix.ts
+import { existsSync, readFileSync as readFileSync5 } from "node:fs";
+import { join as join2 } from "node:path";
+function prefixLacks(root) {
+  const out = [];
+  for (const [file2, account] of [
+    ["etc/passwd", "root:"],
+    ["etc/group", "root:"]
+  ]) {
+    const path6 = join2(root, file2);
+    if (!existsSync(path6)) out.push(`${file2} (missing)`);
+    else if (!readFileSync5(path6, "utf8").split("\n").some((l) => l.startsWith(account)))
+      out.push(`${file2} (no root entry)`);
+  }
+  return out;
+}
+
+// src/plan/stock-units.ts
+import { existsSync as existsSync2, readFileSync as readFileSync6 } from "node:fs";
+init_errors();
+function readMaskRecord(file2) {
+  if (!existsSync2(file2)) return [];
+  return parseMaskRecord(readFileSync6(file2, "utf8"), file2);
+}
+function parseMaskRecord(text, file2) {
+  const doc = JSON.parse(text);
+  if (doc.version !== 1 || !Array.isArray(doc.masked))
+    throw new XoaError(`${file2}: not an xoa record of masked units (version 1)`);
+  return doc.masked;
+}
+async function maskStockUnits(host, units2, now = /* @__PURE__ */ new Date()) {
+  const out = [];
+  for (const u2 of units2) {
+    const args = host.systemd ? ["mask", u2.unit] : ["--root=/", "mask", u2.unit];
+    const r = await execa("systemctl", args, { reject: false, all: true, env: toolEnv() });
+    if (r.code === "ENOENT") continue;
+    if (r.exitCode !== 0)
+      throw new XoaError(
+        `package ${u2.pkg}: could not mask ${u2.unit} before installing it: ${(r.all ?? "").trim()}`,
+        {
+          hint: `systemctl mask ${u2.unit}, then run xoa apply again (${u2.why})`
+        }
+      );
+    out.push({ unit: u2.unit, package: u2.pkg, why: u2.why, at: now.toISOString() });
+  }
+  return out;
+}
+async function recordMasked(host, file2, masked) {
+  if (masked.length === 0) return;
+  const root = await openTarget(host);
+  try {
+    await atTarget(root, file2, async ({ dir, name }) => {
+      const old = await dir.readFile(name, { uid: 0 });
+      const kept = (old ? parseMaskRecord(old.toString("utf8"), file2) : []).filter(
+        (m) => !masked.some((n2) => n2.unit === m.unit)
+      );
+      const doc = { version: 1, masked: [...kept, ...masked] };
+      await dir.writeFile(name, `${JSON.stringify(doc, null, 2)}
+`, { uid: 0, gid: 0, mode: 384 });
+    });
+  } finally {
+    await root.close();
+  }
+}
+
 // src/plan/units.ts
-init_execa();
 init_errors();
 async function systemctl(c3, host, args) {
   const full = host.live ? args : [`--root=${host.root}`, ...args];
@@ -82740,13 +82370,12 @@ async function runUnitSteps(host, pending, onChange) {
 }
 
 // src/plan/validate.ts
-init_execa();
-import { mkdirSync as mkdirSync2, mkdtempSync, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync as writeFileSync2 } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename as basename2, dirname as dirname2, join as join4 } from "node:path";
+import { basename as basename3, dirname as dirname3, join as join3 } from "node:path";
 async function validateCandidate(c3, ctx) {
   if (!c3.validate) return void 0;
-  const dir = mkdtempSync(join4(tmpdir(), "xoa-validate-"));
+  const dir = mkdtempSync(join3(tmpdir(), "xoa-validate-"));
   try {
     switch (c3.validate) {
       case "toml":
@@ -82761,7 +82390,7 @@ async function validateCandidate(c3, ctx) {
         return await checkUnit(dir, c3, ctx);
     }
   } finally {
-    rmSync2(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 function checkToml(content) {
@@ -82782,18 +82411,25 @@ function checkRedis(content) {
   return bad < 0 ? void 0 : `line ${bad + 1} is not a redis directive: ${content.split("\n")[bad]}`;
 }
 async function checkSudoers(dir, content) {
-  const f = join4(dir, "sudoers");
+  const f = join3(dir, "sudoers");
   writeFileSync2(f, content, { mode: 288 });
-  const r = await execa("visudo", ["-cf", f], { reject: false, all: true });
+  const r = await execa("visudo", ["-cf", f], { reject: false, all: true, env: toolEnv() });
+  if (notFound(r)) throw missingTool("visudo", "checking a sudoers file");
   return r.exitCode === 0 ? void 0 : `visudo -cf: ${clean(r.all, dir)}`;
 }
 async function checkSshd(dir, content) {
-  const key = join4(dir, "host_key");
-  await execa("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
-  writeFileSync2(join4(dir, "drop-in.conf"), content);
-  const main2 = join4(dir, "sshd_config");
+  const key = join3(dir, "host_key");
+  const keygen = await execa("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key], {
+    reject: false,
+    all: true,
+    env: toolEnv()
+  });
+  if (notFound(keygen)) throw missingTool("ssh-keygen", "checking the sshd drop-in");
+  if (keygen.exitCode !== 0) return `ssh-keygen (throwaway host key): ${clean(keygen.all, dir)}`;
+  writeFileSync2(join3(dir, "drop-in.conf"), content);
+  const main2 = join3(dir, "sshd_config");
   writeFileSync2(main2, `HostKey ${key}
-Include ${join4(dir, "drop-in.conf")}
+Include ${join3(dir, "drop-in.conf")}
 `);
   const r = await execa(
     "unshare",
@@ -82801,34 +82437,38 @@ Include ${join4(dir, "drop-in.conf")}
       "--mount",
       "sh",
       "-c",
-      'mount -t tmpfs -o mode=0755 tmpfs /run && mkdir -m 0755 /run/sshd && exec sshd -t -f "$1"',
+      'command -v sshd >/dev/null || exit 127; mount -t tmpfs -o mode=0755 tmpfs /run && mkdir -m 0755 /run/sshd && exec sshd -t -f "$1"',
       "sh",
       main2
     ],
-    { reject: false, all: true }
+    { reject: false, all: true, env: toolEnv() }
   );
+  if (notFound(r)) throw missingTool("unshare", "checking the sshd drop-in");
+  if (r.exitCode === 127) throw missingTool("sshd", "checking the sshd drop-in");
   return r.exitCode === 0 ? void 0 : `sshd -t: ${clean(r.all, dir)}`;
 }
 async function checkUnit(dir, c3, ctx) {
   return verifyUnits(dir, [c3], ctx);
 }
 async function verifyUnits(dir, cands, ctx) {
-  const place = (p) => /\.d$/.test(basename2(dirname2(p))) ? join4(dir, basename2(dirname2(p)), basename2(p)) : join4(dir, basename2(p));
+  const place = (p) => /\.d$/.test(basename3(dirname3(p))) ? join3(dir, basename3(dirname3(p)), basename3(p)) : join3(dir, basename3(p));
   const byPath = new Map([...ctx.units, ...cands].map((u2) => [u2.path, u2]));
   for (const u2 of byPath.values()) {
-    mkdirSync2(dirname2(place(u2.path)), { recursive: true });
+    mkdirSync(dirname3(place(u2.path)), { recursive: true });
     writeFileSync2(place(u2.path), u2.content);
   }
   const targets = cands.map(
-    (c3) => /\.d$/.test(basename2(dirname2(c3.path))) ? join4(dir, basename2(dirname2(c3.path)).replace(/\.d$/, "")) : place(c3.path)
+    (c3) => /\.d$/.test(basename3(dirname3(c3.path))) ? join3(dir, basename3(dirname3(c3.path)).replace(/\.d$/, "")) : place(c3.path)
   );
   const r = await execa("systemd-analyze", ["verify", "--man=no", "--generators=no", ...new Set(targets)], {
     reject: false,
-    all: true
+    all: true,
+    env: toolEnv()
   });
+  if (notFound(r)) throw missingTool("systemd-analyze", "checking the unit files");
   const ours = (r.all ?? "").split("\n").filter((l) => l.trim() !== "").filter((l) => !isProvidedLater(l, ctx.providedLater));
   const problems = ours.filter(
-    (l) => l.includes(dir) || [...byPath.keys()].some((p) => l.includes(basename2(p)))
+    (l) => l.includes(dir) || [...byPath.keys()].some((p) => l.includes(basename3(p)))
   );
   if (problems.length === 0 && (r.exitCode === 0 || ours.length === 0)) return void 0;
   return `systemd-analyze verify: ${clean((problems.length ? problems : ours).join("\n"), dir)}`;
@@ -82838,11 +82478,11 @@ async function validateCandidates(cands, ctx) {
   const units2 = cands.filter((c3) => c3.validate === "systemd-unit");
   let unitsOk = units2.length === 0;
   if (!unitsOk) {
-    const dir = mkdtempSync(join4(tmpdir(), "xoa-validate-"));
+    const dir = mkdtempSync(join3(tmpdir(), "xoa-validate-"));
     try {
       unitsOk = await verifyUnits(dir, units2, ctx) === void 0;
     } finally {
-      rmSync2(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
     }
   }
   for (const c3 of cands) {
@@ -82874,13 +82514,23 @@ async function apply(host, resources, opts) {
       { hint: "move the conflicting path away, then run `xoa apply` again" }
     );
   const pending = changes.filter((c3) => c3.action === "create" || c3.action === "change");
+  if (!host.live && pending.some((c3) => c3.resource.kind === "group" || c3.resource.kind === "user")) {
+    const lacks = prefixLacks(host.root);
+    if (lacks.length)
+      throw new XoaError(
+        `nothing was changed: --root ${host.root} is not a system image: it lacks ${lacks.join(", ")}`,
+        {
+          hint: `apply --root edits the target's account databases: copy etc/passwd, etc/group (and etc/shadow, etc/gshadow) of the image into ${host.root}, then run it again`
+        }
+      );
+  }
+  const installed = await installPackages(host, pending, opts);
+  for (const c3 of pending) if (c3.resource.kind === "package") opts.onChange?.(c3);
   const secrets2 = /* @__PURE__ */ new Map();
   for (const c3 of pending)
     if ((c3.resource.kind === "secret" || c3.resource.kind === "seed") && c3.action === "create")
       secrets2.set(c3.resource.path, c3.resource.generate());
-  await validateAll(pending, ordered, secrets2, opts);
-  await installPackages(host, pending);
-  for (const c3 of pending) if (c3.resource.kind === "package") opts.onChange?.(c3);
+  await validateAll(pending, ordered, secrets2, opts, installed);
   for (const c3 of pending) {
     if (c3.resource.kind === "group" || c3.resource.kind === "user") {
       await runAccountStep(host, c3);
@@ -82888,26 +82538,43 @@ async function apply(host, resources, opts) {
     }
   }
   const accounts = readAccounts(host.root);
-  for (const c3 of pending) {
-    const r = c3.resource;
-    if (r.kind === "dir") ensureDir(onHost(host, r.path), ownership(accounts, c3, r.owner, r.group, r.mode));
-    else if (r.kind === "file") {
-      const own2 = ownership(accounts, c3, r.file.owner, r.file.group, r.file.mode);
-      if (c3.rewrite) writeFileAtomic(onHost(host, r.file.path), r.file.content, own2);
-      else setOwnership(onHost(host, r.file.path), own2);
-    } else if (r.kind === "secret" || r.kind === "seed") {
-      const own2 = ownership(accounts, c3, r.owner, r.group, r.mode);
-      const generated = secrets2.get(r.path);
-      if (generated !== void 0) writeFileAtomic(onHost(host, r.path), generated, own2);
-      else setOwnership(onHost(host, r.path), own2);
-    } else if (r.kind === "symlink") symlinkAtomic(onHost(host, r.path), r.target);
-    else continue;
-    opts.onChange?.(c3);
+  const root = await openTarget(host);
+  try {
+    for (const c3 of pending) if (await writeStep(root, c3, accounts, secrets2)) opts.onChange?.(c3);
+  } finally {
+    await root.close();
   }
   await runUnitSteps(host, pending, opts.onChange);
   return changes;
 }
-async function validateAll(pending, all, secrets2, opts) {
+async function writeStep(root, c3, accounts, secrets2) {
+  const r = c3.resource;
+  if (r.kind === "dir") {
+    const own2 = ownership(accounts, c3, r.owner, r.group, r.mode);
+    await atTarget(root, r.path, ({ dir, name }) => dir.ensureDir(name, own2));
+  } else if (r.kind === "file") {
+    const own2 = ownership(accounts, c3, r.file.owner, r.file.group, r.file.mode);
+    const { content } = r.file;
+    await atTarget(
+      root,
+      r.file.path,
+      ({ dir, name }) => c3.rewrite ? dir.writeFile(name, content, own2) : dir.setMeta(name, own2)
+    );
+  } else if (r.kind === "secret" || r.kind === "seed") {
+    const own2 = ownership(accounts, c3, r.owner, r.group, r.mode);
+    const generated = secrets2.get(r.path);
+    await atTarget(
+      root,
+      r.path,
+      ({ dir, name }) => generated !== void 0 ? dir.writeFile(name, generated, own2) : dir.setMeta(name, own2)
+    );
+  } else if (r.kind === "symlink") {
+    const { target } = r;
+    await atTarget(root, r.path, ({ dir, name }) => dir.symlink(name, target));
+  } else return false;
+  return true;
+}
+async function validateAll(pending, all, secrets2, opts, installed) {
   const units2 = all.flatMap(
     (r) => r.kind === "file" && r.file.validate === "systemd-unit" ? [r.file] : []
   );
@@ -82920,8 +82587,9 @@ async function validateAll(pending, all, secrets2, opts) {
   }
   const problems = await validateCandidates(cands, { units: units2, providedLater: opts.providedLater });
   const failures = [...problems].map(([path6, problem]) => `${path6}: ${problem}`);
+  const done = installed.length ? `the packages ${installed.join(" ")} were installed (the validators need them); nothing else was installed` : "nothing was installed";
   if (failures.length)
-    throw new XoaError(`validation failed, nothing was installed:
+    throw new XoaError(`validation failed, ${done}:
   ${failures.join("\n  ")}`, {
       hint: "fix the spec (or report a bug if the file is xoa-generated), then run `xoa plan`"
     });
@@ -82939,7 +82607,8 @@ function rootArgs(host) {
   return host.live ? [] : ["--root", host.root];
 }
 async function run(c3, cmd, args) {
-  const r = await execa(cmd, args, { reject: false, all: true, env: { LC_ALL: "C" } });
+  const r = await execa(cmd, args, { reject: false, all: true, env: { LC_ALL: "C", ...toolEnv() } });
+  if (notFound(r)) throw missingTool(cmd, c3.id);
   if (r.exitCode !== 0)
     throw new XoaError(`${c3.id}: ${cmd} failed (exit ${r.exitCode}): ${(r.all ?? "").trim()}`, {
       hint: "fix the cause above, then run `xoa apply` again (what already changed stays changed)"
@@ -82948,7 +82617,8 @@ async function run(c3, cmd, args) {
 async function runAccountStep(host, c3) {
   const r = c3.resource;
   if (r.kind === "group") {
-    await run(c3, "groupadd", [...rootArgs(host), ...r.system ? ["--system"] : [], r.name]);
+    const gid = r.gid ? ["--gid", String(r.gid.id)] : [];
+    await run(c3, "groupadd", [...rootArgs(host), ...r.system ? ["--system"] : [], ...gid, r.name]);
     return;
   }
   if (r.kind !== "user") return;
@@ -82957,6 +82627,7 @@ async function runAccountStep(host, c3) {
     await run(c3, "useradd", [
       ...rootArgs(host),
       ...r.system ? ["--system"] : [],
+      ...r.uid ? ["--uid", String(r.uid.id)] : [],
       ...common2,
       "--home-dir",
       r.home,
@@ -82969,16 +82640,18 @@ async function runAccountStep(host, c3) {
     await run(c3, "usermod", [...rootArgs(host), ...common2, "--home", r.home, "--lock", r.name]);
   }
 }
-async function installPackages(host, pending) {
+async function installPackages(host, pending, opts) {
   const names2 = pending.flatMap((c3) => c3.resource.kind === "package" ? [c3.resource.name] : []);
-  if (names2.length === 0 || !host.live) return;
-  const env = { DEBIAN_FRONTEND: "noninteractive", LC_ALL: "C" };
+  if (names2.length === 0 || !host.live) return [];
+  const masked = await maskStockUnits(host, stockUnitsFor(names2));
+  const env = { DEBIAN_FRONTEND: "noninteractive", LC_ALL: "C", ...toolEnv() };
   const install2 = () => execa("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...names2], {
     reject: false,
     all: true,
     env
   });
   let r = await install2();
+  if (notFound(r)) throw missingTool("apt-get", `packages ${names2.join(" ")}`);
   if (r.exitCode !== 0) {
     await execa("apt-get", ["update", "-q"], { reject: false, env });
     r = await install2();
@@ -82991,6 +82664,8 @@ ${(r.all ?? "").trim().split("\n").slice(-5).join("\n")}`,
         hint: `run \`apt-get install ${names2.join(" ")}\` yourself to see why, then \`xoa apply\` again`
       }
     );
+  if (opts.maskRecord) await recordMasked(host, opts.maskRecord, masked);
+  return names2;
 }
 
 // src/plan/format.ts
@@ -83054,37 +82729,41 @@ __export(plan_exports, {
   register: () => register,
   withTargetOptions: () => withTargetOptions
 });
-import { readFileSync as readFileSync7, statSync as statSync2 } from "node:fs";
+import { readFileSync as readFileSync8, statSync as statSync2 } from "node:fs";
 
 // src/plan/desired.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { basename as basename3, dirname as dirname8 } from "node:path";
+import { basename as basename4, dirname as dirname9 } from "node:path";
 
 // src/spec/paths.ts
-import { join as join5 } from "node:path";
+import { join as join4 } from "node:path";
 function statePaths(spec) {
   const s = spec.xo.stateDir;
   return {
     state: s,
-    releases: join5(s, "releases"),
-    current: join5(s, "current"),
-    previous: join5(s, "previous"),
+    releases: join4(s, "releases"),
+    current: join4(s, "current"),
+    previous: join4(s, "previous"),
     /** Node of the current release: <current>/node is a symlink to the runtime it was built with. */
-    currentNode: join5(s, "current", "node", "bin", "node"),
+    currentNode: join4(s, "current", "node", "bin", "node"),
     /** xo-server entry point of the current release. */
-    currentServer: join5(s, "current", "xo", "packages", "xo-server", "dist", "cli.mjs"),
-    runtimes: join5(s, "runtimes"),
-    cache: join5(s, "cache"),
-    mirror: join5(s, "cache", "xen-orchestra.git"),
-    secrets: join5(s, "secrets"),
+    currentServer: join4(s, "current", "xo", "packages", "xo-server", "dist", "cli.mjs"),
+    runtimes: join4(s, "runtimes"),
+    cache: join4(s, "cache"),
+    mirror: join4(s, "cache", "xen-orchestra.git"),
+    secrets: join4(s, "secrets"),
     /** Generated web admin password when webAdmin.passwordFile is not set. */
-    adminPasswordFile: spec.webAdmin.passwordFile ?? join5(s, "secrets", "admin-password"),
+    adminPasswordFile: spec.webAdmin.passwordFile ?? join4(s, "secrets", "admin-password"),
     /** XDG_CONFIG_HOME of xo-server, so nothing goes to a home directory. */
-    serverConfigHome: join5(s, "home", ".config"),
-    logs: join5(s, "logs"),
+    serverConfigHome: join4(s, "home", ".config"),
+    logs: join4(s, "logs"),
     /** Directory put first on xo-server's PATH; holds the `sudo` shim that talks to the mount broker. */
-    shimDir: join5(s, "bin"),
-    backups: join5(s, "backups")
+    shimDir: join4(s, "bin"),
+    backups: join4(s, "backups"),
+    /** Stock units (Debian's redis-server.service) apply masked before installing their package. */
+    maskedUnits: join4(s, "masked-units.json"),
+    /** Root-only (0700) directory of the socket `xoa up` holds while it runs: see src/run/up-lock.ts. */
+    upRun: join4(s, "run")
   };
 }
 
@@ -83195,12 +82874,12 @@ var mountdServiceArtefact = {
 var brokerArtefacts = [sudoShimArtefact, mountdSocketArtefact, mountdServiceArtefact];
 
 // src/render/redis.ts
-import { dirname as dirname3 } from "node:path";
+import { dirname as dirname4 } from "node:path";
 
 // src/render/systemd.ts
 var HEADER2 = "# Managed by xoa (rendered from the spec; edit the spec, not this file).";
-function formatUnit(sections, header = []) {
-  const out = [HEADER2, ...header.map((h2) => `# ${h2}`)];
+function formatUnit(sections, header2 = []) {
+  const out = [HEADER2, ...header2.map((h2) => `# ${h2}`)];
   for (const [name, lines2] of sections) {
     out.push("", `[${name}]`);
     for (const line of lines2) {
@@ -83215,13 +82894,10 @@ function formatValue(v) {
   const s = typeof v === "boolean" ? v ? "yes" : "no" : String(v);
   if (/[\n\r\0]/.test(s))
     throw new Error(`unit value must not contain a newline or NUL: ${JSON.stringify(s)}`);
-  return s;
-}
-function escapeSpecifiers(s) {
   return s.replaceAll("%", "%%");
 }
 function quoteWord(s, { exec = false } = {}) {
-  let w = escapeSpecifiers(s);
+  let w = s;
   if (exec) w = w.replaceAll("$", "$$$$");
   if (w !== "" && !/[\s"'\\;]/.test(w)) return w;
   return `"${w.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
@@ -83270,7 +82946,7 @@ function hardening(o2) {
     ["ProtectProc", "invisible"],
     ["RestrictNamespaces", true],
     ["RestrictRealtime", true],
-    ["RestrictSUIDSGID", true],
+    ...o2.setidReason ? [{ comment: o2.setidReason }] : [["RestrictSUIDSGID", true]],
     ["LockPersonality", true],
     ["SystemCallArchitectures", "native"],
     ["SystemCallFilter", "@system-service"]
@@ -83342,16 +83018,16 @@ function managedDir(path6, base) {
   return path6.startsWith(`${base}/`) ? path6.slice(base.length + 1) : void 0;
 }
 function renderRedisUnit(spec) {
-  const socketDir = dirname3(spec.redis.socket);
+  const socketDir = dirname4(spec.redis.socket);
   const runtimeDir = managedDir(socketDir, "/run");
   const stateDir = managedDir(spec.redis.dir, "/var/lib");
   const dirs2 = [
     ...runtimeDir ? [
       { comment: "Socket directory: traversable by the redis-xo group only (xo-server joins it)." },
-      ["RuntimeDirectory", runtimeDir],
+      ["RuntimeDirectory", quoteWord(runtimeDir)],
       ["RuntimeDirectoryMode", "0750"]
     ] : [],
-    ...stateDir ? [["StateDirectory", stateDir], ["StateDirectoryMode", "0700"]] : []
+    ...stateDir ? [["StateDirectory", quoteWord(stateDir)], ["StateDirectoryMode", "0700"]] : []
   ];
   const writable2 = [...runtimeDir ? [] : [socketDir], ...stateDir ? [] : [spec.redis.dir]];
   const content = formatUnit([
@@ -83613,17 +83289,17 @@ var xoServerConfigArtefact = {
 };
 
 // src/render/xo-server-unit.ts
-import { dirname as dirname5 } from "node:path";
+import { dirname as dirname6 } from "node:path";
 
 // src/spec/server-env.ts
-import { dirname as dirname4 } from "node:path";
+import { dirname as dirname5 } from "node:path";
 var SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 function serverBaseEnvironment(spec) {
   const p = statePaths(spec);
   return {
     // In broker mode the first `sudo` on PATH is xoa's shim (the mount broker's client), not the real sudo.
     PATH: spec.mounts.mode === "broker" ? `${p.shimDir}:${SYSTEM_PATH}` : SYSTEM_PATH,
-    HOME: dirname4(p.serverConfigHome),
+    HOME: dirname5(p.serverConfigHome),
     // xo-server writes ~/.config/xo-server/config.z-auto.json when it lacks a session secret; keep it in state.
     XDG_CONFIG_HOME: p.serverConfigHome,
     TMPDIR: spec.xo.tempDir,
@@ -83664,7 +83340,7 @@ function renderXoServerUnit(spec) {
   const broker = spec.mounts.mode === "broker";
   const sudo = spec.mounts.mode === "sudo";
   const lowPorts = privilegedPorts(spec);
-  const workDir = dirname5(dirname5(p.currentServer));
+  const workDir = dirname6(dirname6(p.currentServer));
   const hard = hardening({
     readWritePaths: [spec.xo.dataDir, spec.xo.tempDir, spec.xo.mountsDir, p.serverConfigHome, p.logs],
     // AF_NETLINK: os.networkInterfaces() (getifaddrs) needs it; without it Node throws.
@@ -83703,7 +83379,7 @@ function renderXoServerUnit(spec) {
         { comment: "The Redis socket is reachable by the redis-xo group only." },
         ["SupplementaryGroups", REDIS_ACCOUNT],
         // WorkingDirectory takes the rest of the line as the path: no quotes, only specifiers escaped.
-        ["WorkingDirectory", escapeSpecifiers(workDir)],
+        ["WorkingDirectory", workDir],
         ["ExecStart", execLine([p.currentNode, p.currentServer])],
         ...broker ? [
           {
@@ -83748,8 +83424,21 @@ var xoServerUnitArtefact = {
 };
 
 // src/render/xoa-units.ts
-import { dirname as dirname6 } from "node:path";
+import { dirname as dirname7 } from "node:path";
 var UNIT_DIR2 = "/etc/systemd/system";
+var PRIVATE_MOUNTS = [
+  {
+    comment: "This unit has a mount namespace of its own (ProtectSystem=): xoa mounts the release store nosuid in it for the build, and the mount ends with the unit."
+  },
+  ["Environment", envAssignment("XOA_PRIVATE_MOUNTS", "1")]
+];
+var BUILDS = {
+  setidReason: "RestrictSUIDSGID= is deliberately not set: npm tarballs XO depends on (fuse-shared-library-linux) chmod a script to 6775 during yarn install. The bits are void here (NoNewPrivileges=, the release store mounted nosuid) and xoa strips every one of them when it seals the release.",
+  extra: [
+    { comment: "mount(2) for that nosuid bind mount of the release store, in the units that build only." },
+    ["SystemCallFilter", "@mount"]
+  ]
+};
 var xoaExec = (env, command) => execLine([...env.xoaCommand, command, "--spec", env.specPath]);
 function renderBootstrapUnit(_spec, env) {
   const content = formatUnit([
@@ -83808,7 +83497,8 @@ function renderBuildUnit(spec, env) {
           comment: `Root for git, the release store and its symlinks; xoa runs yarn (the install scripts of ~2700 npm packages) as ${spec.service.user}, never as root, then hands the release to root, read-only.`
         },
         ["ExecStart", xoaExec(env, "build")],
-        ["Environment", envAssignment("HOME", dirname6(p.serverConfigHome))],
+        ["Environment", envAssignment("HOME", dirname7(p.serverConfigHome))],
+        ...PRIVATE_MOUNTS,
         { comment: "A cold build takes minutes; an unchanged build key returns at once." },
         ["TimeoutStartSec", "2h"],
         ...hardening({
@@ -83818,7 +83508,8 @@ function renderBuildUnit(spec, env) {
           addressFamilies: ["AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"],
           // It changes owners (chown) and drops to the service account (setuid) for the yarn steps.
           root: true,
-          jit: true
+          jit: true,
+          ...BUILDS
         })
       ]
     ]
@@ -83845,13 +83536,15 @@ function renderUpdateUnits(spec, env) {
           comment: "Root: it switches releases and restarts xo-server (health-gated, rolls back on failure)."
         },
         ["ExecStart", xoaExec(env, "upgrade")],
+        ...PRIVATE_MOUNTS,
         ["TimeoutStartSec", "3h"],
         ...hardening({
           root: true,
           protectSystem: "yes",
           readWritePaths: [],
           addressFamilies: ["AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"],
-          jit: true
+          jit: true,
+          ...BUILDS
         })
       ]
     ]
@@ -83909,8 +83602,8 @@ function renderAll(spec, env) {
 }
 
 // src/source/pin.ts
-import { existsSync as existsSync2, readFileSync as readFileSync6 } from "node:fs";
-import { dirname as dirname7, join as join6 } from "node:path";
+import { existsSync as existsSync3, readFileSync as readFileSync7 } from "node:fs";
+import { dirname as dirname8, join as join5 } from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 init_errors();
 var PinSchema = external_exports.object({
@@ -83921,21 +83614,21 @@ var PinSchema = external_exports.object({
   channel: external_exports.string().optional()
 });
 function defaultPinCandidates(moduleUrl = import.meta.url) {
-  const here = dirname7(fileURLToPath3(moduleUrl));
+  const here = dirname8(fileURLToPath3(moduleUrl));
   return [
-    join6(here, "xo-source.json"),
-    join6(here, "..", "xo-source.json"),
-    join6(here, "..", "..", "xo-source.json"),
+    join5(here, "xo-source.json"),
+    join5(here, "..", "xo-source.json"),
+    join5(here, "..", "..", "xo-source.json"),
     "/usr/local/lib/xoa/xo-source.json"
   ];
 }
 var HOST_PIN_FILE = "/etc/xoa/xo-source.json";
 function shippedPinFile() {
-  return defaultPinCandidates().find((f) => existsSync2(f));
+  return defaultPinCandidates().find((f) => existsSync3(f));
 }
 function findPinFile(spec) {
   if (spec.source.pinFile) return spec.source.pinFile;
-  const found = existsSync2(HOST_PIN_FILE) ? HOST_PIN_FILE : shippedPinFile();
+  const found = existsSync3(HOST_PIN_FILE) ? HOST_PIN_FILE : shippedPinFile();
   if (!found)
     throw new XoaError("no xo-source.json found next to xoa", {
       hint: "set source.pinFile (or source.url and source.rev) in the spec, or reinstall with scripts/setup.sh"
@@ -83945,7 +83638,7 @@ function findPinFile(spec) {
 function readPin(file2) {
   let doc;
   try {
-    doc = JSON.parse(readFileSync6(file2, "utf8"));
+    doc = JSON.parse(readFileSync7(file2, "utf8"));
   } catch (e) {
     throw new XoaError(`cannot read the pin file ${file2}: ${e.message}`, {
       hint: "check source.pinFile in the spec"
@@ -83953,8 +83646,8 @@ function readPin(file2) {
   }
   const r = PinSchema.safeParse(doc);
   if (!r.success) {
-    const why2 = r.error.issues.map((i2) => `${i2.path.join(".")}: ${i2.message}`).join("; ");
-    throw new XoaError(`invalid pin file ${file2}: ${why2}`, {
+    const why = r.error.issues.map((i2) => `${i2.path.join(".")}: ${i2.message}`).join("; ");
+    throw new XoaError(`invalid pin file ${file2}: ${why}`, {
       hint: "fix it, or set source.url/rev in the spec"
     });
   }
@@ -83964,30 +83657,6 @@ function sourceRef(spec, pin, revOverride) {
   return { url: spec.source.url ?? pin.url, rev: revOverride ?? spec.source.rev ?? pin.rev, pin };
 }
 
-// src/plan/packages.ts
-var RUNTIME_PACKAGES = [
-  "redis-server",
-  // the dedicated redis-xo instance
-  "git",
-  // xo-server's build reads `git rev-parse`; the source mirror
-  "openssl",
-  // certificates
-  "sudo",
-  // seed-compatible mount mode, the admin account
-  "nfs-common",
-  // NFS remotes
-  "cifs-utils",
-  // SMB remotes
-  "libvhdi-utils",
-  // vhdimount for file-level restore
-  "lvm2",
-  // file-level restore of LVM disks
-  "fuse3",
-  // FUSE-based file-level restore
-  "ca-certificates"
-  // HTTPS to XCP-ng hosts and the source
-];
-
 // src/plan/desired.ts
 var NOLOGIN = "/usr/sbin/nologin";
 var XOA_CONFIG_DIR = "/etc/xoa";
@@ -83995,7 +83664,7 @@ var UNIT_DIR3 = "/etc/systemd/system";
 function desired(spec, env, specSource, seeds = {}) {
   const files = [...renderAll(spec, env), ...specSource ? [installedSpec(specSource)] : []];
   return [
-    ...RUNTIME_PACKAGES.map((name) => ({ kind: "package", name })),
+    ...packagesFor(spec).map((name) => ({ kind: "package", name })),
     ...groups(spec),
     ...users(spec),
     ...dirs(spec),
@@ -84013,7 +83682,7 @@ function installedSpec(source2) {
   return {
     path: installedSpecPath(source2),
     content: source2.text,
-    mode: 420,
+    mode: 384,
     owner: "root",
     group: "root",
     validate: json2 ? void 0 : "toml"
@@ -84021,8 +83690,9 @@ function installedSpec(source2) {
 }
 function groups(spec) {
   const g = (name, system = true) => ({ kind: "group", name, system });
+  const gid = spec.service.gid;
   return dedupe([
-    g(spec.service.group),
+    { ...g(spec.service.group), ...gid === void 0 ? {} : { gid: { id: gid, field: "service.gid" } } },
     g(REDIS_ACCOUNT),
     ...spec.admin.enable ? [g(spec.admin.user, false), g("sudo"), g("systemd-journal")] : []
   ]);
@@ -84039,7 +83709,8 @@ function users(spec) {
       home: spec.xo.stateDir,
       createHome: false,
       shell: NOLOGIN,
-      comment: "Xen Orchestra"
+      comment: "Xen Orchestra",
+      ...spec.service.uid === void 0 ? {} : { uid: { id: spec.service.uid, field: "service.uid" } }
     },
     {
       kind: "user",
@@ -84093,11 +83764,13 @@ function dirs(spec) {
     d(p.cache, "root", grp, 488),
     d(p.secrets, "root", "root", 448),
     d(p.backups, "root", "root", 448),
-    d(dirname8(p.serverConfigHome), svc, grp, 488),
+    d(dirname9(p.serverConfigHome), svc, grp, 488),
     d(p.serverConfigHome, svc, grp, 488),
     d(spec.xo.dataDir, svc, grp, 488),
     d(spec.xo.tempDir, svc, grp, 488),
-    d(spec.xo.mountsDir, svc, grp, 488),
+    // Sticky, root's, writable by the group: xo-server makes <id> in it, the broker renames a root-owned
+    // directory over it before mounting, which the service can then neither rename nor remove (docs/mounts.md).
+    d(spec.xo.mountsDir, "root", grp, 1016),
     d(XO_CONFIG_DIR, "root", grp, 488),
     d(XOA_CONFIG_DIR, "root", "root", 493),
     // Same mode as StateDirectoryMode= in redis-xo.service, or systemd and apply would fight over it.
@@ -84156,18 +83829,18 @@ function seeded(spec, seeds) {
 }
 function units(files) {
   const unitFiles = files.filter(
-    (f) => dirname8(f.path) === UNIT_DIR3 && /\.(service|socket|timer|path)$/.test(f.path)
+    (f) => dirname9(f.path) === UNIT_DIR3 && /\.(service|socket|timer|path)$/.test(f.path)
   );
   return unitFiles.map((f) => {
-    const name = basename3(f.path);
+    const name = basename4(f.path);
     const installable = /^\[Install\]/m.test(f.content);
-    const inputs = files.filter((o2) => o2.path === f.path || dirname8(o2.path) === `${UNIT_DIR3}/${name}.d` || configOf(name, o2)).map((o2) => o2.path);
+    const inputs = files.filter((o2) => o2.path === f.path || dirname9(o2.path) === `${UNIT_DIR3}/${name}.d` || configOf(name, o2)).map((o2) => o2.path);
     if (name === "xo-server.service") inputs.push(XO_SERVER_SECRETS);
     return { kind: "unit", name, enable: installable, start: installable, inputs };
   });
 }
 function configOf(unit, f) {
-  if (unit === "xo-server.service") return dirname8(f.path) === XO_CONFIG_DIR;
+  if (unit === "xo-server.service") return dirname9(f.path) === XO_CONFIG_DIR;
   if (unit === `${REDIS_ACCOUNT}.service`) return f.validate === "redis";
   return false;
 }
@@ -84182,6 +83855,20 @@ function dedupe(list2) {
     seen.add(k);
     return true;
   });
+}
+
+// src/plan/host.ts
+import { existsSync as existsSync4 } from "node:fs";
+import { join as join6, resolve } from "node:path";
+function detectHost(root = "/") {
+  const r = resolve(root);
+  const live = r === "/";
+  return {
+    root: r,
+    live,
+    systemd: live && existsSync4("/run/systemd/system"),
+    dpkg: live && existsSync4("/usr/bin/dpkg-query") && existsSync4("/usr/bin/apt-get")
+  };
 }
 
 // src/cli/plan.ts
@@ -84205,19 +83892,20 @@ function readSpec(opts) {
 function loadTarget(opts) {
   const spec = readSpec(opts);
   const path6 = specPathOf(opts);
-  const source2 = { path: path6, text: readFileSync7(path6, "utf8") };
+  const source2 = { path: path6, text: readFileSync8(path6, "utf8") };
   if (opts.root !== void 0 && !statSync2(opts.root, { throwIfNoEntry: false })?.isDirectory())
     throw new UsageError(`--root ${opts.root}: not a directory`, `mkdir -p ${opts.root}`);
   const host = detectHost(opts.root ?? "/");
   const env = { ...DEFAULT_RENDER_ENV, specPath: installedSpecPath(source2) };
   const pinPath = shippedPinFile();
-  const shippedPin = pinPath ? { path: pinPath, text: readFileSync7(pinPath, "utf8") } : void 0;
+  const shippedPin = pinPath ? { path: pinPath, text: readFileSync8(pinPath, "utf8") } : void 0;
   return {
     spec,
     host,
     env,
     resources: desired(spec, env, source2, { shippedPin }),
-    providedLater: laterProvided(spec, env)
+    providedLater: laterProvided(spec, env),
+    maskRecord: statePaths(spec).maskedUnits
   };
 }
 function withTargetOptions(cmd) {
@@ -84269,6 +83957,7 @@ function register2(program2) {
     }
     const changes = await apply(t.host, t.resources, {
       providedLater: t.providedLater,
+      maskRecord: t.maskRecord,
       onChange: opts.json ? void 0 : (c3) => say(colourLine(changeLine(c3)))
     });
     if (opts.json) printJson(changesJson(changes));
@@ -84285,48 +83974,144 @@ __export(backup_exports, {
 // src/backup/backup.ts
 init_errors();
 import {
-  mkdirSync as mkdirSync4,
+  mkdirSync as mkdirSync6,
   mkdtempSync as mkdtempSync2,
-  readdirSync as readdirSync2,
-  readFileSync as readFileSync9,
+  readdirSync as readdirSync4,
+  readFileSync as readFileSync12,
   readlinkSync as readlinkSync3,
-  rmSync as rmSync5,
+  rmSync as rmSync3,
   writeFileSync as writeFileSync3
 } from "node:fs";
 import { hostname as hostname3 } from "node:os";
-import { basename as basename5, dirname as dirname11, join as join10, resolve as resolve2 } from "node:path";
+import { basename as basename6, dirname as dirname13, join as join13, resolve as resolve3 } from "node:path";
 
 // src/backup/archive.ts
-init_execa();
-init_errors();
 import { spawn as spawn2 } from "node:child_process";
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { closeSync as closeSync2, fchmodSync as fchmodSync2, fsyncSync as fsyncSync2, linkSync, openSync as openSync2, rmSync as rmSync3, statSync as statSync3 } from "node:fs";
-import { basename as basename4, dirname as dirname9, join as join7 } from "node:path";
-async function writeArchive(staging, target) {
-  const tmp = join7(dirname9(target), `.${basename4(target)}.${randomBytes3(4).toString("hex")}.tmp`);
-  const fd = openSync2(tmp, "wx", 384);
+import {
+  closeSync,
+  constants as constants6,
+  fchmodSync,
+  fstatSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readdirSync,
+  readSync,
+  rmSync as rmSync2,
+  statSync as statSync3,
+  writeSync
+} from "node:fs";
+import { basename as basename5, dirname as dirname10, join as join7 } from "node:path";
+import { createGzip } from "node:zlib";
+init_errors();
+
+// src/backup/auth.ts
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+var KEY_BYTES = 32;
+var ID_BYTES = 8;
+var MAC_BYTES = 32;
+var DOMAIN = Buffer.from("xoa-backup/2\0");
+var FIXED = Buffer.from([31, 139, 8, 4, 0, 0, 0, 0, 0, 3]);
+var SUB_LEN = ID_BYTES + MAC_BYTES;
+var XLEN = 4 + SUB_LEN;
+var HEADER_BYTES = FIXED.length + 2 + XLEN;
+var ZLIB_HEADER = Buffer.from([31, 139, 8, 0, 0, 0, 0, 0, 0, 3]);
+function keyId(key) {
+  return createHash("sha256").update("xoa-backup-key-id\0").update(key).digest().subarray(0, ID_BYTES);
+}
+function newMac(key) {
+  return createHmac("sha256", key).update(DOMAIN).update(keyId(key));
+}
+function header(key, mac3) {
+  const h2 = Buffer.alloc(HEADER_BYTES);
+  FIXED.copy(h2, 0);
+  h2.writeUInt16LE(XLEN, 10);
+  h2.write("XA", 12, "latin1");
+  h2.writeUInt16LE(SUB_LEN, 14);
+  keyId(key).copy(h2, 16);
+  mac3.copy(h2, 16 + ID_BYTES);
+  return h2;
+}
+function readHeader(h2, key) {
+  if (h2.length < HEADER_BYTES || h2[0] !== 31 || h2[1] !== 139)
+    return { ok: false, why: "it is not a gzip file" };
+  if (!h2.subarray(0, FIXED.length).equals(FIXED) || h2.readUInt16LE(10) !== XLEN || h2.toString("latin1", 12, 14) !== "XA")
+    return {
+      ok: false,
+      why: "it carries no xoa signature (made by an xoa older than the signed format, or not by xoa)"
+    };
+  if (h2.readUInt16LE(14) !== SUB_LEN) return { ok: false, why: "its signature field is malformed" };
+  if (!h2.subarray(16, 16 + ID_BYTES).equals(keyId(key)))
+    return {
+      ok: false,
+      why: `it was signed with another backup key (id ${h2.toString("hex", 16, 16 + ID_BYTES)}, this host's is ${keyId(key).toString("hex")})`
+    };
+  return { ok: true, mac: Buffer.from(h2.subarray(16 + ID_BYTES, HEADER_BYTES)) };
+}
+function macMatches(expected, computed) {
+  return expected.length === computed.length && timingSafeEqual(expected, computed);
+}
+
+// src/backup/archive.ts
+async function writeArchive(staging, target, key) {
+  const tmp = join7(dirname10(target), `.${basename5(target)}.${randomBytes3(4).toString("hex")}.tmp`);
+  const fd = openSync(tmp, "wx", 384);
   try {
-    fchmodSync2(fd, 384);
-    await tarInto(fd, ["--create", "--gzip", "--file=-", "--format=gnu", `--directory=${staging}`, "."]);
-    fsyncSync2(fd);
-    closeSync2(fd);
+    fchmodSync(fd, 384);
+    const mac3 = newMac(key);
+    let pos = HEADER_BYTES;
+    let skip2 = ZLIB_HEADER.length;
+    const gzip = createGzip({ level: 6 });
+    gzip.on("data", (chunk) => {
+      if (skip2 > 0) {
+        const head = chunk.subarray(0, skip2);
+        if (!head.equals(
+          ZLIB_HEADER.subarray(ZLIB_HEADER.length - skip2, ZLIB_HEADER.length - skip2 + head.length)
+        ))
+          gzip.destroy(new Error("unexpected gzip header from zlib"));
+        chunk = chunk.subarray(head.length);
+        skip2 -= head.length;
+      }
+      mac3.update(chunk);
+      writeSync(fd, chunk, 0, chunk.length, pos);
+      pos += chunk.length;
+    });
+    const gzipped = new Promise((resolve8, reject) => {
+      gzip.on("end", resolve8);
+      gzip.on("error", reject);
+    });
+    const top = readdirSync(staging).sort();
+    await tarInto(gzip, [
+      "--create",
+      "--file=-",
+      "--format=gnu",
+      "--sparse",
+      `--directory=${staging}`,
+      "--",
+      ...top
+    ]);
+    await gzipped;
+    writeSync(fd, header(key, mac3.digest()), 0, HEADER_BYTES, 0);
+    fsyncSync(fd);
+    closeSync(fd);
     linkSync(tmp, target);
     return statSync3(target).size;
   } catch (e) {
     try {
-      closeSync2(fd);
+      closeSync(fd);
     } catch {
     }
     throw e;
   } finally {
-    rmSync3(tmp, { force: true });
+    rmSync2(tmp, { force: true });
   }
 }
-function tarInto(fd, args) {
+function tarInto(sink, args) {
   return new Promise((resolve8, reject) => {
-    const child = spawn2("tar", args, { stdio: ["ignore", fd, "pipe"] });
+    const child = spawn2("tar", args, { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
+    child.stdout.pipe(sink);
     child.stderr?.setEncoding("utf8").on("data", (c3) => {
       stderr += c3;
     });
@@ -84340,17 +84125,73 @@ function tarInto(fd, args) {
     );
   });
 }
-async function extractArchive(file2, into) {
-  const damaged = (why2) => new XoaError(`${file2} is not a usable xoa backup: ${why2}`, {
-    hint: "pick another archive: ls -l the backups directory (xoa backup prints it)"
+function notUsable(file2, why) {
+  return new XoaError(`${file2} is not a usable xoa backup: ${why}; nothing was changed`, {
+    hint: "pick another archive: ls -l the backups directory (xoa backup prints it), or pass the right --key"
   });
-  const list2 = await execa("tar", ["--list", "--verbose", "--gzip", `--file=${file2}`], { reject: false });
-  if (list2.exitCode !== 0) throw damaged(String(list2.stderr).trim().split("\n")[0] ?? "tar cannot read it");
-  const names2 = await execa("tar", ["--list", "--gzip", `--file=${file2}`], { reject: false });
-  for (const line of String(list2.stdout).split("\n").filter(Boolean))
-    if (line[0] !== "-" && line[0] !== "d") throw damaged(`it holds something other than files: ${line}`);
-  for (const n2 of String(names2.stdout).split("\n").filter(Boolean))
-    if (n2.startsWith("/") || n2.split("/").includes("..")) throw damaged(`unsafe member name ${n2}`);
+}
+function authenticatedCopy(file2, copy, key) {
+  let from;
+  try {
+    from = openSync(file2, constants6.O_RDONLY | constants6.O_NOFOLLOW | constants6.O_NONBLOCK);
+  } catch (e) {
+    throw notUsable(file2, `cannot open it (${e.code})`);
+  }
+  const to = openSync(copy, "wx", 384);
+  try {
+    if (!fstatSync(from).isFile()) throw notUsable(file2, "it is not a regular file");
+    const head = Buffer.alloc(HEADER_BYTES);
+    const got = readSync(from, head, 0, HEADER_BYTES, null);
+    const h2 = readHeader(head.subarray(0, got), key);
+    if (!h2.ok) throw notUsable(file2, h2.why);
+    writeSync(to, head);
+    const mac3 = newMac(key);
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let n2 = readSync(from, buf, 0, buf.length, null); n2 > 0; n2 = readSync(from, buf, 0, buf.length, null)) {
+      mac3.update(buf.subarray(0, n2));
+      writeSync(to, buf, 0, n2);
+    }
+    if (!macMatches(h2.mac, mac3.digest()))
+      throw notUsable(file2, "its signature does not match its content (damaged or altered since it was made)");
+    fsyncSync(to);
+  } catch (e) {
+    rmSync2(copy, { force: true });
+    throw e;
+  } finally {
+    closeSync(from);
+    closeSync(to);
+  }
+}
+async function listArchive(file2, shownAs) {
+  const args = [
+    "--list",
+    "--verbose",
+    "--totals",
+    "--numeric-owner",
+    "--quoting-style=literal",
+    "--gzip",
+    `--file=${file2}`
+  ];
+  const list2 = await execa("tar", args, {
+    reject: false,
+    env: { LC_ALL: "C", TZ: "UTC" }
+  });
+  if (list2.exitCode !== 0)
+    throw notUsable(shownAs, String(list2.stderr).trim().split("\n")[0] ?? "tar cannot read it");
+  const out = [];
+  for (const line of String(list2.stdout).split("\n").filter(Boolean)) {
+    const m = /^([-d])[-rwxsStT]{9} \d+\/\d+ +(\d+) \d{4}-\d\d-\d\d \d\d:\d\d (.+)$/.exec(line);
+    if (!m) throw notUsable(shownAs, `it holds something other than plain files: ${line}`);
+    const name = m[3].replace(/^\.\//, "").replace(/\/$/, "");
+    if (name.startsWith("/") || name.split("/").some((s) => s === ".."))
+      throw notUsable(shownAs, `unsafe member name ${m[3]}`);
+    if (name === "." || name === "") continue;
+    out.push({ name, raw: m[3], type: m[1] === "d" ? "dir" : "file", size: Number(m[2]) });
+  }
+  const totals = /Total bytes read: (\d+)/.exec(String(list2.stderr));
+  return { members: out, streamBytes: totals ? Number(totals[1]) : void 0 };
+}
+async function extractArchive(file2, into, shownAs, members2) {
   const x = await execa(
     "tar",
     [
@@ -84359,66 +84200,210 @@ async function extractArchive(file2, into) {
       `--file=${file2}`,
       `--directory=${into}`,
       "--no-same-owner",
-      "--no-same-permissions"
+      "--no-same-permissions",
+      "--no-overwrite-dir",
+      ...members2 ? ["--", ...members2] : []
     ],
     { reject: false }
   );
-  if (x.exitCode !== 0) throw damaged(String(x.stderr).trim().split("\n")[0] ?? "tar failed");
+  if (x.exitCode !== 0) throw notUsable(shownAs, String(x.stderr).trim().split("\n")[0] ?? "tar failed");
 }
 
 // src/backup/files.ts
-import { createHash as createHash2, randomBytes as randomBytes4 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
+import { closeSync as closeSync3, constants as constants8, fstatSync as fstatSync3, mkdirSync as mkdirSync3, openSync as openSync3, readSync as readSync3 } from "node:fs";
+import { dirname as dirname11, join as join8 } from "node:path";
+
+// src/backup/dir-fd.ts
+import { randomBytes as randomBytes4 } from "node:crypto";
 import {
-  chmodSync,
-  chownSync,
-  closeSync as closeSync3,
-  fchmodSync as fchmodSync3,
-  fchownSync as fchownSync2,
-  fsyncSync as fsyncSync3,
-  lchownSync,
-  lstatSync as lstatSync2,
-  mkdirSync as mkdirSync3,
-  openSync as openSync3,
-  readdirSync,
-  readFileSync as readFileSync8,
-  readlinkSync as readlinkSync2,
-  readSync,
-  renameSync as renameSync2,
-  rmSync as rmSync4,
-  symlinkSync as symlinkSync2,
+  closeSync as closeSync2,
+  constants as constants7,
+  fchmodSync as fchmodSync2,
+  fchownSync,
+  fstatSync as fstatSync2,
+  fsyncSync as fsyncSync2,
+  ftruncateSync,
+  lstatSync,
+  mkdirSync as mkdirSync2,
+  openSync as openSync2,
+  readdirSync as readdirSync2,
+  readlinkSync,
+  readSync as readSync2,
+  renameSync,
+  rmdirSync,
+  unlinkSync,
   writeSync as writeSync2
 } from "node:fs";
-import { dirname as dirname10, join as join8 } from "node:path";
+import { isAbsolute, posix as posix2 } from "node:path";
+var { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants7;
+var UnsafePath = class extends Error {
+};
+function checkName2(name) {
+  if (name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\0"))
+    throw new UnsafePath(`not a plain file name: ${JSON.stringify(name)}`);
+  return name;
+}
+function at(dirFd, name) {
+  return `/proc/self/fd/${dirFd}/${checkName2(name)}`;
+}
+function openDirAt(dirFd, name) {
+  const fd = openSync2(at(dirFd, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  if (!fstatSync2(fd).isDirectory()) {
+    closeSync2(fd);
+    throw new UnsafePath(`${name} is not a directory`);
+  }
+  return fd;
+}
+function openDirPath(abs, depth = 0) {
+  if (!isAbsolute(abs)) throw new UnsafePath(`not an absolute path: ${abs}`);
+  if (depth > 20) throw new UnsafePath(`too many symlinks resolving ${abs}`);
+  let fd = openSync2("/", O_RDONLY | O_DIRECTORY);
+  let here = "/";
+  try {
+    for (const name of posix2.normalize(abs).split("/").filter(Boolean)) {
+      let next;
+      try {
+        next = openDirAt(fd, name);
+      } catch (e) {
+        const code = e.code;
+        if (code !== "ELOOP" && code !== "ENOTDIR") throw e;
+        const link2 = lstatSync(at(fd, name));
+        const parent = fstatSync2(fd);
+        if (!link2.isSymbolicLink()) throw e;
+        if (link2.uid !== 0 || parent.uid !== 0 || (parent.mode & 18) !== 0)
+          throw new UnsafePath(
+            `${posix2.join(here, name)} is a symlink that another account could have made; refusing to follow it`
+          );
+        const target = readlinkSync(at(fd, name));
+        next = openDirPath(posix2.resolve(here, target), depth + 1);
+      }
+      closeSync2(fd);
+      fd = next;
+      here = posix2.join(here, name);
+    }
+    return fd;
+  } catch (e) {
+    closeSync2(fd);
+    throw e;
+  }
+}
+function lstatAt(dirFd, name) {
+  try {
+    return lstatSync(at(dirFd, name));
+  } catch (e) {
+    if (e.code === "ENOENT") return void 0;
+    throw e;
+  }
+}
+function entriesAt(dirFd) {
+  return readdirSync2(`/proc/self/fd/${dirFd}`).sort();
+}
+function openFileAt(dirFd, name) {
+  let fd;
+  try {
+    fd = openSync2(at(dirFd, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (e) {
+    const code = e.code;
+    if (code === "ELOOP") return { kind: "other", what: "symlink" };
+    if (code === "ENOENT") return { kind: "other", what: "gone" };
+    if (code === "ENXIO" || code === "EISDIR") return { kind: "other", what: code };
+    throw e;
+  }
+  const st = fstatSync2(fd);
+  if (!st.isFile()) {
+    closeSync2(fd);
+    return { kind: "other", what: st.isDirectory() ? "directory" : "special file" };
+  }
+  return { kind: "file", fd, st };
+}
+var CHUNK = 1 << 20;
+var zeros = Buffer.alloc(CHUNK);
+function copyFd(from, to, onChunk) {
+  const buf = Buffer.allocUnsafe(CHUNK);
+  let size = 0;
+  for (let n2 = readSync2(from, buf, 0, CHUNK, null); n2 > 0; n2 = readSync2(from, buf, 0, CHUNK, null)) {
+    const chunk = buf.subarray(0, n2);
+    onChunk?.(chunk);
+    if (n2 !== CHUNK || !chunk.equals(zeros)) writeSync2(to, chunk, 0, n2, size);
+    size += n2;
+  }
+  ftruncateSync(to, size);
+  return size;
+}
+function writeFileAt2(dirFd, name, meta3, fill) {
+  checkName2(name);
+  const tmp = `.${randomBytes4(6).toString("hex")}.xoa-tmp`;
+  const fd = openSync2(at(dirFd, tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 384);
+  try {
+    fill(fd);
+    fchownSync(fd, meta3.uid, meta3.gid);
+    fchmodSync2(fd, meta3.mode);
+    fsyncSync2(fd);
+    closeSync2(fd);
+    renameSync(at(dirFd, tmp), at(dirFd, name));
+  } catch (e) {
+    try {
+      closeSync2(fd);
+    } catch {
+    }
+    try {
+      unlinkSync(at(dirFd, tmp));
+    } catch {
+    }
+    throw e;
+  }
+}
+function ensureDirAt(dirFd, name, meta3) {
+  try {
+    mkdirSync2(at(dirFd, name), { mode: 448 });
+  } catch (e) {
+    if (e.code !== "EEXIST") throw e;
+  }
+  const fd = openDirAt(dirFd, name);
+  setMeta(fd, meta3);
+  return fd;
+}
+function setMeta(fd, meta3) {
+  fchownSync(fd, meta3.uid, meta3.gid);
+  fchmodSync2(fd, meta3.mode);
+}
+function removeAt(dirFd, name) {
+  const st = lstatAt(dirFd, name);
+  if (!st) return;
+  if (!st.isDirectory()) {
+    unlinkSync(at(dirFd, name));
+    return;
+  }
+  const sub = openDirAt(dirFd, name);
+  try {
+    for (const n2 of entriesAt(sub)) removeAt(sub, n2);
+  } finally {
+    closeSync2(sub);
+  }
+  rmdirSync(at(dirFd, name));
+}
 
 // src/backup/format.ts
-import { createHash } from "node:crypto";
-var FORMAT = "xoa-backup/1";
+import { createHash as createHash2 } from "node:crypto";
+var FORMAT = "xoa-backup/2";
 var MANIFEST_FILE = "manifest.json";
 var REDIS_FILE = "redis.json";
 var SECTIONS = ["config", "secrets", "data", "pin"];
 var relPath = external_exports.string().min(1).refine((p) => !p.startsWith("/") && !p.split("/").some((s) => s === ".." || s === "." || s === ""), {
   message: "must be a plain relative path"
 });
-var meta3 = { mode: external_exports.int().min(0).max(4095), uid: external_exports.int().min(0), gid: external_exports.int().min(0) };
 var EntrySchema = external_exports.discriminatedUnion("type", [
   external_exports.strictObject({
     type: external_exports.literal("file"),
     section: external_exports.enum(SECTIONS),
     path: relPath,
     size: external_exports.int().min(0),
-    sha256: external_exports.string().regex(/^[0-9a-f]{64}$/),
-    ...meta3
+    sha256: external_exports.string().regex(/^[0-9a-f]{64}$/)
   }),
-  external_exports.strictObject({ type: external_exports.literal("dir"), section: external_exports.enum(SECTIONS), path: relPath, ...meta3 }),
-  external_exports.strictObject({
-    type: external_exports.literal("symlink"),
-    section: external_exports.enum(SECTIONS),
-    path: relPath,
-    target: external_exports.string().min(1),
-    ...meta3
-  })
+  external_exports.strictObject({ type: external_exports.literal("dir"), section: external_exports.enum(SECTIONS), path: relPath })
 ]);
-var RootSchema = external_exports.strictObject({ dir: external_exports.string(), present: external_exports.boolean(), ...meta3 });
+var RootSchema = external_exports.strictObject({ dir: external_exports.string(), present: external_exports.boolean() });
 var ManifestSchema = external_exports.strictObject({
   format: external_exports.literal(FORMAT),
   xoaVersion: external_exports.string(),
@@ -84445,9 +84430,9 @@ var ManifestSchema = external_exports.strictObject({
 function archivePathOf(e) {
   return `files/${e.section}/${e.path}`;
 }
-var NAME_RE = /^xoa-backup-(\d{8}T\d{6}Z)(?:-(\d{1,4}))?\.tar\.gz$/;
-function archiveName(at, n2 = 0) {
-  const stamp = at.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z");
+var NAME_RE = /^xoa-backup-(\d{8}T\d{6}Z)(?:-(\d{1,6}))?\.tar\.gz$/;
+function archiveName(at2, n2 = 0) {
+  const stamp = at2.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z");
   return `xoa-backup-${stamp}${n2 > 0 ? `-${n2}` : ""}.tar.gz`;
 }
 function isArchiveName(name) {
@@ -84457,16 +84442,30 @@ function order(name) {
   const m = NAME_RE.exec(name);
   return [m[1], Number(m[2] ?? 0)];
 }
-function archivesToRemove(names2, keep) {
-  const ours = names2.filter(isArchiveName).sort((a2, b) => {
-    const [ta, na] = order(a2);
-    const [tb, nb] = order(b);
-    return ta === tb ? na - nb : ta < tb ? -1 : 1;
-  });
-  return ours.slice(0, Math.max(0, ours.length - keep));
+function byAge(a2, b) {
+  const [ta, na] = order(a2);
+  const [tb, nb] = order(b);
+  return ta === tb ? na - nb : ta < tb ? -1 : 1;
+}
+function nextArchiveName(names2, at2) {
+  const ours = names2.filter(isArchiveName).sort(byAge);
+  const newest = ours.at(-1);
+  const want = archiveName(at2);
+  if (!newest || byAge(want, newest) > 0) return want;
+  const [stamp, n2] = order(newest);
+  const [wantStamp] = order(want);
+  const base = stamp > wantStamp ? new Date(stampToIso(stamp)) : at2;
+  return archiveName(base, n2 + 1);
+}
+function stampToIso(s) {
+  return `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, 15)}Z`;
+}
+function archivesToRemove(names2, keep, keepAlso) {
+  const ours = names2.filter(isArchiveName).sort(byAge);
+  return ours.slice(0, Math.max(0, ours.length - keep)).filter((n2) => n2 !== keepAlso);
 }
 function specHash(spec) {
-  return createHash("sha256").update(canonicalJson(spec)).digest("hex");
+  return createHash2("sha256").update(canonicalJson(spec)).digest("hex");
 }
 function canonicalJson(v) {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
@@ -84478,166 +84477,679 @@ function canonicalJson(v) {
 // src/backup/files.ts
 var SWAP_PREFIXES = [".xoa-restore-", ".xoa-old-"];
 function sha256File(path6) {
-  return createHash2("sha256").update(readFileSync8(path6)).digest("hex");
-}
-function copyInto(src, to) {
-  const hash2 = createHash2("sha256");
-  const buf = Buffer.allocUnsafe(1 << 20);
-  const from = openSync3(src, "r");
-  let size = 0;
+  const fd = openSync3(path6, constants8.O_RDONLY | constants8.O_NOFOLLOW);
   try {
-    for (let n2 = readSync(from, buf); n2 > 0; n2 = readSync(from, buf)) {
-      writeSync2(to, buf, 0, n2);
-      hash2.update(buf.subarray(0, n2));
-      size += n2;
-    }
+    const hash2 = createHash3("sha256");
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let n2 = readSync3(fd, buf); n2 > 0; n2 = readSync3(fd, buf)) hash2.update(buf.subarray(0, n2));
+    return hash2.digest("hex");
   } finally {
-    closeSync3(from);
+    closeSync3(fd);
   }
-  return { size, sha256: hash2.digest("hex") };
 }
-function copyPrivate(src, dest) {
-  mkdirSync3(dirname10(dest), { recursive: true, mode: 448 });
+function stageCopy(from, dest) {
+  mkdirSync3(dirname11(dest), { recursive: true, mode: 448 });
   const to = openSync3(dest, "wx", 384);
   try {
-    return copyInto(src, to);
+    const hash2 = createHash3("sha256");
+    const size = copyFd(from, to, (b) => hash2.update(b));
+    return { size, sha256: hash2.digest("hex") };
   } finally {
     closeSync3(to);
   }
 }
-function metaOf(path6) {
-  const st = lstatSync2(path6);
-  return { mode: st.mode & 4095, uid: st.uid, gid: st.gid };
-}
-function collectTree(section, dir, staging) {
-  let st;
+function collectTree(section, dir, staging, rules = {}) {
+  let top;
   try {
-    st = lstatSync2(dir);
-  } catch {
-    return { root: { dir, present: false, mode: 0, uid: 0, gid: 0 }, entries: [], skipped: [] };
+    top = openDirPath(dir);
+  } catch (e) {
+    const code = e.code;
+    return {
+      root: { dir, present: false },
+      entries: [],
+      skipped: code === "ENOENT" ? [] : [`${dir} (${code ?? e.message})`]
+    };
   }
-  if (!st.isDirectory())
-    return { root: { dir, present: false, mode: 0, uid: 0, gid: 0 }, entries: [], skipped: [dir] };
   const entries = [];
   const skipped = [];
-  const walk = (rel) => {
-    const here = rel ? join8(dir, rel) : dir;
-    for (const name of readdirSync(here).sort()) {
-      if (!rel && SWAP_PREFIXES.some((p) => name.startsWith(p))) continue;
+  const walk2 = (fd, rel) => {
+    for (const name of entriesAt(fd)) {
+      if (!rel && (SWAP_PREFIXES.some((p) => name.startsWith(p)) || rules.exclude?.includes(name))) continue;
       const r = rel ? `${rel}/${name}` : name;
-      const src = join8(dir, r);
-      const s = lstatSync2(src);
-      const meta4 = { mode: s.mode & 4095, uid: s.uid, gid: s.gid };
-      if (s.isDirectory()) {
-        entries.push({ type: "dir", section, path: r, ...meta4 });
-        walk(r);
-      } else if (s.isSymbolicLink()) {
-        entries.push({ type: "symlink", section, path: r, target: readlinkSync2(src), ...meta4 });
-      } else if (s.isFile()) {
-        const copied = copyPrivate(src, join8(staging, archivePathOf({ section, path: r })));
-        entries.push({ type: "file", section, path: r, ...copied, ...meta4 });
-      } else {
-        skipped.push(src);
+      const shown = join8(dir, r);
+      if (/[\x00-\x1f\x7f]/.test(name)) {
+        skipped.push(`${JSON.stringify(shown)} (control character in its name)`);
+        continue;
+      }
+      if (lstatAt(fd, name)?.isDirectory()) {
+        let sub;
+        try {
+          sub = openDirAt(fd, name);
+        } catch (e) {
+          skipped.push(`${shown} (${e.code ?? "changed while read"})`);
+          continue;
+        }
+        try {
+          entries.push({ type: "dir", section, path: r });
+          walk2(sub, r);
+        } finally {
+          closeSync3(sub);
+        }
+        continue;
+      }
+      const o2 = openFileAt(fd, name);
+      if (o2.kind === "other") {
+        if (o2.what !== "gone") skipped.push(`${shown} (${o2.what})`);
+        continue;
+      }
+      try {
+        if (rules.ownerUid !== void 0 && o2.st.uid !== rules.ownerUid) {
+          skipped.push(`${shown} (owned by uid ${o2.st.uid}, not the service account)`);
+          continue;
+        }
+        const copied = stageCopy(o2.fd, join8(staging, archivePathOf({ section, path: r })));
+        entries.push({ type: "file", section, path: r, ...copied });
+      } finally {
+        closeSync3(o2.fd);
       }
     }
   };
-  walk("");
-  return { root: { dir, present: true, ...metaOf(dir) }, entries, skipped };
+  try {
+    walk2(top, "");
+  } finally {
+    closeSync3(top);
+  }
+  return { root: { dir, present: true }, entries, skipped };
 }
 function collectFile(section, src, name, staging) {
-  let s;
+  let dirFd;
   try {
-    s = lstatSync2(src);
+    dirFd = openDirPath(dirname11(src));
   } catch {
     return void 0;
   }
-  if (!s.isFile()) return void 0;
-  const copied = copyPrivate(src, join8(staging, archivePathOf({ section, path: name })));
-  return {
-    type: "file",
-    section,
-    path: name,
-    ...copied,
-    mode: s.mode & 4095,
-    uid: s.uid,
-    gid: s.gid
-  };
-}
-function placeFile(target, src, meta4) {
-  const tmp = join8(dirname10(target), `.${randomBytes4(6).toString("hex")}.xoa-tmp`);
-  const fd = openSync3(tmp, "wx", 384);
   try {
-    copyInto(src, fd);
-    fchownSync2(fd, meta4.uid, meta4.gid);
-    fchmodSync3(fd, meta4.mode);
-    fsyncSync3(fd);
-    closeSync3(fd);
-    renameSync2(tmp, target);
-  } catch (e) {
+    const o2 = openFileAt(dirFd, src.slice(dirname11(src).length + 1));
+    if (o2.kind === "other") return void 0;
     try {
-      closeSync3(fd);
-    } catch {
+      return {
+        type: "file",
+        section,
+        path: name,
+        ...stageCopy(o2.fd, join8(staging, archivePathOf({ section, path: name })))
+      };
+    } finally {
+      closeSync3(o2.fd);
     }
-    rmSync4(tmp, { force: true });
-    throw e;
+  } finally {
+    closeSync3(dirFd);
   }
 }
-function ensureDir2(path6, meta4) {
-  mkdirSync3(path6, { recursive: true, mode: 448 });
-  chownSync(path6, meta4.uid, meta4.gid);
-  chmodSync(path6, meta4.mode);
+function openSectionRoot(dir, meta3) {
+  mkdirSync3(dir, { recursive: true, mode: 448 });
+  const fd = openDirPath(dir);
+  setMeta(fd, meta3);
+  return fd;
 }
-function placeSymlink(target, e) {
-  const tmp = join8(dirname10(target), `.${randomBytes4(6).toString("hex")}.xoa-tmp`);
-  symlinkSync2(e.target, tmp);
-  lchownSync(tmp, e.uid, e.gid);
-  renameSync2(tmp, target);
-}
-function restoreOverlay(dir, root, entries, staging) {
-  ensureDir2(dir, root);
+function placeEntries(rootFd, entries, stagedTree, rules) {
   for (const e of entries) {
-    const target = join8(dir, e.path);
-    if (e.type === "dir") ensureDir2(target, e);
-    else if (e.type === "symlink") placeSymlink(target, e);
-    else placeFile(target, join8(staging, archivePathOf(e)), e);
+    const parts = e.path.split("/");
+    const name = parts.pop();
+    const opened = [];
+    try {
+      let fd = rootFd;
+      for (const p of parts) {
+        fd = ensureDirAt(fd, p, rules.dir);
+        opened.push(fd);
+      }
+      if (e.type === "dir") closeSync3(ensureDirAt(fd, name, rules.dir));
+      else {
+        const src = openSync3(join8(stagedTree, archivePathOf(e)), constants8.O_RDONLY | constants8.O_NOFOLLOW);
+        try {
+          if (!fstatSync3(src).isFile()) throw new Error(`${archivePathOf(e)} is not a file`);
+          writeFileAt2(fd, name, rules.file(name), (to) => copyFd(src, to));
+        } finally {
+          closeSync3(src);
+        }
+      }
+    } finally {
+      for (const fd of opened) closeSync3(fd);
+    }
   }
 }
-function prepareReplace(dir, root, entries, staging) {
-  ensureDir2(dir, root);
-  const tag = `${process.pid}-${randomBytes4(4).toString("hex")}`;
-  const fresh = join8(dir, `${SWAP_PREFIXES[0]}${tag}`);
-  mkdirSync3(fresh, { mode: 448 });
-  try {
-    restoreOverlay(fresh, { ...root, mode: 448 }, entries, staging);
-  } catch (e) {
-    rmSync4(fresh, { recursive: true, force: true });
-    throw e;
+function replaceContent(rootFd, entries, stagedTree, rules) {
+  for (const name of entriesAt(rootFd)) removeAt(rootFd, name);
+  placeEntries(rootFd, entries, stagedTree, rules);
+}
+
+// src/backup/key-file.ts
+init_errors();
+import { randomBytes as randomBytes5 } from "node:crypto";
+import {
+  closeSync as closeSync4,
+  constants as constants9,
+  fstatSync as fstatSync4,
+  fsyncSync as fsyncSync3,
+  linkSync as linkSync2,
+  mkdirSync as mkdirSync4,
+  openSync as openSync4,
+  readFileSync as readFileSync9,
+  readSync as readSync4,
+  unlinkSync as unlinkSync2,
+  writeSync as writeSync3
+} from "node:fs";
+var BACKUP_KEY_FILE = "backup-key";
+function hostKeyPath(spec) {
+  return `${statePaths(spec).secrets}/${BACKUP_KEY_FILE}`;
+}
+function parseKey2(text, where) {
+  const hex3 = text.trim();
+  if (!/^[0-9a-f]+$/i.test(hex3) || hex3.length !== KEY_BYTES * 2)
+    throw new XoaError(`${where} is not an xoa backup key (${KEY_BYTES * 2} hex digits)`, {
+      hint: "pass the copy of <stateDir>/secrets/backup-key from the host that made the backup"
+    });
+  return Buffer.from(hex3, "hex");
+}
+function openSecrets(spec) {
+  const dir = statePaths(spec).secrets;
+  mkdirSync4(dir, { recursive: true, mode: 448 });
+  const fd = openDirPath(dir);
+  const st = fstatSync4(fd);
+  if (st.uid !== process.getuid?.() || (st.mode & 63) !== 0) {
+    closeSync4(fd);
+    throw new XoaError(
+      `${dir} must be private to ${process.getuid?.() === 0 ? "root" : "this user"} (0700)`,
+      {
+        hint: `chown root:root ${dir} && chmod 0700 ${dir} (xoa apply does it)`
+      }
+    );
   }
-  const commit = () => {
-    const old = join8(dir, `${SWAP_PREFIXES[1]}${tag}`);
-    mkdirSync3(old, { mode: 448 });
-    for (const name of readdirSync(dir))
-      if (!SWAP_PREFIXES.some((p) => name.startsWith(p))) renameSync2(join8(dir, name), join8(old, name));
-    for (const name of readdirSync(fresh)) renameSync2(join8(fresh, name), join8(dir, name));
-    rmSync4(fresh, { recursive: true, force: true });
-    rmSync4(old, { recursive: true, force: true });
-    chownSync(dir, root.uid, root.gid);
-    chmodSync(dir, root.mode);
-  };
-  return { commit, abort: () => rmSync4(fresh, { recursive: true, force: true }) };
+  return fd;
+}
+function readAt(dirFd, where) {
+  const o2 = openFileAt(dirFd, BACKUP_KEY_FILE);
+  if (o2.kind === "other") {
+    if (o2.what === "gone") return void 0;
+    throw new XoaError(`${where} is a ${o2.what}, not the backup key`, { hint: `remove ${where}` });
+  }
+  try {
+    if (o2.st.uid !== process.getuid?.() || (o2.st.mode & 63) !== 0 || o2.st.nlink !== 1 || o2.st.size > 256)
+      throw new XoaError(`${where} must be a private file of its own (0600, one link)`, {
+        hint: `chmod 0600 ${where}`
+      });
+    const buf = Buffer.alloc(Number(o2.st.size));
+    readSync4(o2.fd, buf, 0, buf.length, 0);
+    return parseKey2(buf.toString("utf8"), where);
+  } finally {
+    closeSync4(o2.fd);
+  }
+}
+function placeKey(dirFd, key, where) {
+  const tmp = `.${BACKUP_KEY_FILE}.${randomBytes5(4).toString("hex")}.tmp`;
+  const fd = openSync4(
+    at(dirFd, tmp),
+    constants9.O_WRONLY | constants9.O_CREAT | constants9.O_EXCL | constants9.O_NOFOLLOW,
+    384
+  );
+  try {
+    writeSync3(fd, `${key.toString("hex")}
+`);
+    fsyncSync3(fd);
+    closeSync4(fd);
+    try {
+      linkSync2(at(dirFd, tmp), at(dirFd, BACKUP_KEY_FILE));
+      return key;
+    } catch (e) {
+      if (e.code !== "EEXIST") throw e;
+      return readAt(dirFd, where);
+    }
+  } finally {
+    unlinkSync2(at(dirFd, tmp));
+  }
+}
+function hostKey(spec) {
+  const where = hostKeyPath(spec);
+  const dir = openSecrets(spec);
+  try {
+    return readAt(dir, where) ?? placeKey(dir, randomBytes5(KEY_BYTES), where);
+  } finally {
+    closeSync4(dir);
+  }
+}
+function existingHostKey(spec) {
+  const where = hostKeyPath(spec);
+  const dir = openSecrets(spec);
+  try {
+    return readAt(dir, where);
+  } finally {
+    closeSync4(dir);
+  }
+}
+function adoptKey(spec, key) {
+  const dir = openSecrets(spec);
+  try {
+    if (readAt(dir, hostKeyPath(spec))) return "kept";
+    placeKey(dir, key, hostKeyPath(spec));
+    return "adopted";
+  } finally {
+    closeSync4(dir);
+  }
+}
+function readKeyArgument(path6) {
+  let text;
+  try {
+    text = readFileSync9(path6, "utf8");
+  } catch (e) {
+    throw new XoaError(`cannot read the key ${path6}: ${e.message}`);
+  }
+  return parseKey2(text, path6);
 }
 
 // src/backup/locations.ts
 init_errors();
-import { join as join9 } from "node:path";
-var TEST_ROOT_ENV = "XOA_TEST_ROOT";
-function xoConfigDir(env = process.env) {
-  const root = env[TEST_ROOT_ENV];
-  return root ? join9(root, XO_CONFIG_DIR) : XO_CONFIG_DIR;
+import { join as join12 } from "node:path";
+
+// src/status/paths.ts
+import { existsSync as existsSync6 } from "node:fs";
+import { join as join11 } from "node:path";
+
+// src/status/server.ts
+import { existsSync as existsSync5 } from "node:fs";
+
+// src/run/ports.ts
+import { createServer } from "node:net";
+var LOOPBACK = /^(127\.|::1$|localhost$)/;
+function serverListeners(spec) {
+  const { xo: xo2 } = spec;
+  const byKey = /* @__PURE__ */ new Map([
+    ["0", { field: "xo.port", host: xo2.host, port: xo2.port, tls: false }]
+  ]);
+  if (xo2.ssl.enable) byKey.set("1", { field: "xo.httpsPort", host: xo2.host, port: xo2.httpsPort, tls: true });
+  const extra = xo2.settings.http?.listen ?? {};
+  for (const [key, value] of Object.entries(typeof extra === "object" && extra ? extra : {})) {
+    if (!value || typeof value !== "object") continue;
+    const v = value;
+    const base = byKey.get(key);
+    const port3 = typeof v.port === "number" ? v.port : base?.port;
+    if (port3 === void 0) continue;
+    byKey.set(key, {
+      field: typeof v.port === "number" ? `xo.settings.http.listen.${key}.port` : base?.field ?? "",
+      host: typeof v.hostname === "string" ? v.hostname : base?.host ?? xo2.host,
+      port: port3,
+      tls: v.cert !== void 0 || v.autoCert === true || (base?.tls ?? false)
+    });
+  }
+  return [...byKey.values()];
 }
-function restoredDirs(spec, env = process.env) {
+function checkPorts(spec) {
+  const listeners = serverListeners(spec);
+  const problems = [];
+  const seen = /* @__PURE__ */ new Map();
+  for (const l of listeners) {
+    const other = seen.get(l.port);
+    if (other && overlaps(other.host, l.host))
+      problems.push({
+        severity: "error",
+        field: l.field,
+        message: `port ${l.port} is also used by ${other.field}: xo-server would fail to start with EADDRINUSE`
+      });
+    seen.set(l.port, l);
+  }
+  if (!spec.firewall.enable) return problems;
+  const open3 = new Set(spec.firewall.ports);
+  for (const l of listeners) {
+    if (!open3.has(l.port) && !LOOPBACK.test(l.host))
+      problems.push({
+        severity: "warning",
+        field: "firewall.ports",
+        message: `${l.field} = ${l.port} is not in firewall.ports: clients cannot reach it; add ${l.port}`
+      });
+  }
+  const used = new Set(listeners.map((l) => l.port));
+  for (const p of [80, 443])
+    if (open3.has(p) && !used.has(p))
+      problems.push({
+        severity: "info",
+        field: "firewall.ports",
+        message: `port ${p} is open but xo-server does not listen on it (a seed default left after a port change?)`
+      });
+  return problems;
+}
+function overlaps(a2, b) {
+  const wild = (h2) => h2 === "0.0.0.0" || h2 === "::";
+  return a2 === b || wild(a2) || wild(b);
+}
+function isPortFree(host, port3) {
+  return new Promise((resolve8, reject) => {
+    const server = createServer();
+    server.once("error", (e) => {
+      if (e.code === "EADDRINUSE") resolve8(false);
+      else reject(e);
+    });
+    server.listen({ host, port: port3, exclusive: true }, () => server.close(() => resolve8(true)));
+  });
+}
+
+// src/run/up-lock.ts
+init_errors();
+import { lstatSync as lstatSync2, mkdirSync as mkdirSync5, realpathSync, statSync as statSync4, unlinkSync as unlinkSync3 } from "node:fs";
+import { connect, createServer as createServer2 } from "node:net";
+import { dirname as dirname12, join as join9, sep } from "node:path";
+var SUN_PATH_MAX = 107;
+function upLockPath(spec) {
+  return join9(statePaths(spec).upRun, "up.sock");
+}
+var euid = () => process.geteuid?.() ?? 0;
+var trustedOwner = (uid) => uid === 0 || uid === euid();
+function untrustedLockDir(dir) {
+  let st;
+  try {
+    st = lstatSync2(dir);
+  } catch (e) {
+    return `${dir}: ${e.code ?? e.message}`;
+  }
+  if (!st.isDirectory()) return `${dir} is not a directory`;
+  if (!trustedOwner(st.uid)) return `${dir} is owned by uid ${st.uid}`;
+  if ((st.mode & 63) !== 0) return `${dir} has mode ${(st.mode & 511).toString(8)}, not 0700`;
+  let parent;
+  try {
+    parent = realpathSync(dirname12(dir));
+  } catch (e) {
+    return `${dirname12(dir)}: ${e.message}`;
+  }
+  const parts = parent.split(sep).filter(Boolean);
+  for (let i2 = 0; i2 <= parts.length; i2++) {
+    const p = `${sep}${parts.slice(0, i2).join(sep)}`;
+    const s = statSync4(p);
+    if (!trustedOwner(s.uid)) return `${p} is owned by uid ${s.uid}`;
+    if ((s.mode & 18) !== 0 && (s.mode & 512) === 0)
+      return `${p} is writable by others (mode ${(s.mode & 4095).toString(8)})`;
+  }
+  return void 0;
+}
+function ask(path6, timeoutMs) {
+  return new Promise((resolve8) => {
+    let text = "";
+    let connected = false;
+    const sock = connect(path6);
+    const done = () => {
+      clearTimeout(timer);
+      sock.destroy();
+      if (!connected) return resolve8(void 0);
+      try {
+        const v = JSON.parse(text);
+        resolve8(Number.isInteger(v.pid) ? v : {});
+      } catch {
+        resolve8({});
+      }
+    };
+    const timer = setTimeout(done, timeoutMs);
+    sock.once("connect", () => {
+      connected = true;
+    });
+    sock.setEncoding("utf8");
+    sock.on("data", (d) => {
+      text += d;
+    });
+    sock.on("end", done);
+    sock.on("error", done);
+  });
+}
+async function upHolder(spec, timeoutMs = 2e3) {
+  const path6 = upLockPath(spec);
+  if (untrustedLockDir(dirname12(path6)) !== void 0) return void 0;
+  return ask(path6, timeoutMs);
+}
+async function holdUpLock(spec, describe5) {
+  const path6 = upLockPath(spec);
+  const dir = dirname12(path6);
+  if (Buffer.byteLength(path6) > SUN_PATH_MAX)
+    throw new XoaError(
+      `the lock socket path ${path6} is longer than a Unix socket allows (${SUN_PATH_MAX} bytes)`,
+      {
+        hint: "choose a shorter xo.stateDir"
+      }
+    );
+  mkdirSync5(spec.xo.stateDir, { recursive: true, mode: 493 });
+  mkdirSync5(dir, { recursive: true, mode: 448 });
+  const why = untrustedLockDir(dir);
+  if (why)
+    throw new XoaError(`cannot hold the xoa up lock: ${why}`, {
+      hint: `remove ${dir} (xoa up recreates it owned by ${euid() === 0 ? "root" : "you"}, mode 0700)`
+    });
+  const other = await ask(path6, 2e3);
+  if (other)
+    throw new XoaError(`xoa up is already running for ${spec.xo.stateDir} (pid ${other.pid ?? "?"})`, {
+      hint: "stop that one first (Ctrl-C or SIGTERM)"
+    });
+  try {
+    unlinkSync3(path6);
+  } catch (e) {
+    if (e.code !== "ENOENT") throw e;
+  }
+  const server = createServer2((conn) => {
+    conn.on("error", () => {
+    });
+    conn.end(`${JSON.stringify({ pid: process.pid, server: describe5() })}
+`);
+  });
+  await new Promise((resolve8, reject) => {
+    server.once("error", reject);
+    server.listen(path6, () => resolve8());
+  });
+  server.unref();
   return {
-    config: xoConfigDir(env),
+    path: path6,
+    release: () => new Promise((resolve8) => {
+      server.close(() => resolve8());
+      try {
+        unlinkSync3(path6);
+      } catch {
+      }
+    })
+  };
+}
+
+// src/status/host.ts
+import { accessSync, constants as constants10, lstatSync as lstatSync3, readFileSync as readFileSync10 } from "node:fs";
+import { delimiter, join as join10, resolve as resolve2 } from "node:path";
+function hostView(root = "/") {
+  const r = resolve2(root);
+  const live = r === "/";
+  return { root: r, live, path: (p) => live ? p : join10(r, p) };
+}
+function pathFacts(host, p) {
+  try {
+    const st = lstatSync3(host.path(p));
+    const type = st.isSymbolicLink() ? "symlink" : st.isDirectory() ? "dir" : st.isFile() ? "file" : st.isSocket() ? "socket" : "other";
+    return { type, mode: st.mode & 4095, uid: st.uid, gid: st.gid };
+  } catch {
+    return void 0;
+  }
+}
+function readText(host, p) {
+  try {
+    return readFileSync10(host.path(p), "utf8");
+  } catch {
+    return void 0;
+  }
+}
+function exists(host, p) {
+  try {
+    accessSync(host.path(p), constants10.F_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function serviceIds(host, spec) {
+  const a2 = readAccounts(host.root);
+  return { uid: a2.users.get(spec.service.user)?.uid, gid: a2.groups.get(spec.service.group)?.gid };
+}
+var octal2 = (mode) => `0${mode.toString(8).padStart(3, "0")}`;
+
+// src/status/procfs.ts
+import { readdirSync as readdirSync3, readFileSync as readFileSync11, readlinkSync as readlinkSync2 } from "node:fs";
+function listeningInodes(procNetTcp, port3) {
+  return procNetTcp.split("\n").slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f.length > 9 && f[3] === "0A" && Number.parseInt(f[1].split(":")[1] ?? "", 16) === port3).map((f) => f[9]);
+}
+function read(path6) {
+  try {
+    return readFileSync11(path6, "utf8");
+  } catch {
+    return "";
+  }
+}
+function processCommand(pid) {
+  return read(`/proc/${pid}/cmdline`).split("\0").filter(Boolean).join(" ");
+}
+function portHolders(port3) {
+  const inodes = new Set(
+    [read("/proc/net/tcp"), read("/proc/net/tcp6")].flatMap((t) => listeningInodes(t, port3))
+  );
+  if (inodes.size === 0) return [];
+  const found = [];
+  for (const name of readdirSync3("/proc").filter((n2) => /^\d+$/.test(n2))) {
+    let fds;
+    try {
+      fds = readdirSync3(`/proc/${name}/fd`);
+    } catch {
+      continue;
+    }
+    const holds = fds.some((fd) => {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync2(`/proc/${name}/fd/${fd}`));
+        return m !== null && inodes.has(m[1]);
+      } catch {
+        return false;
+      }
+    });
+    if (holds) found.push({ pid: Number(name), command: processCommand(Number(name)) });
+  }
+  return found;
+}
+function processStartedAt(pid) {
+  const stat2 = read(`/proc/${pid}/stat`);
+  const btime = /^btime (\d+)$/m.exec(read("/proc/stat"))?.[1];
+  const rest = stat2.slice(stat2.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(rest[19]);
+  if (!btime || !Number.isFinite(ticks)) return void 0;
+  const CLK_TCK = 100;
+  return new Date((Number(btime) + ticks / CLK_TCK) * 1e3);
+}
+var unoctal = (s) => s.replace(/\\([0-7]{3})/g, (_, o2) => String.fromCharCode(Number.parseInt(o2, 8)));
+function mountsUnder(mountinfo, dir) {
+  return mountinfo.split("\n").filter(Boolean).flatMap((line) => {
+    const [left, right] = line.split(" - ");
+    const target = unoctal(left?.split(" ")[4] ?? "");
+    const [type = "", source2 = ""] = (right ?? "").split(" ");
+    return target && isInside(target, dir) ? [{ type, source: unoctal(source2), target }] : [];
+  });
+}
+function readMountinfo() {
+  return read("/proc/self/mountinfo");
+}
+
+// src/status/server.ts
+var SERVER_UNIT_FILE = "/etc/systemd/system/xo-server.service";
+function parseShow(text) {
+  const kv = new Map(
+    text.split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])
+  );
+  const ts = /^@(\d+)/.exec(kv.get("ActiveEnterTimestamp") ?? "")?.[1];
+  const pid = Number(kv.get("MainPID"));
+  return {
+    activeState: kv.get("ActiveState") || "unknown",
+    since: ts && ts !== "0" ? new Date(Number(ts) * 1e3).toISOString() : void 0,
+    mainPid: pid > 0 ? pid : void 0,
+    unitFileState: kv.get("UnitFileState") || void 0
+  };
+}
+function systemdRunning(host) {
+  return host.live && existsSync5("/run/systemd/system");
+}
+async function unitState(unit) {
+  const r = await execa(
+    "systemctl",
+    ["show", unit, "--timestamp=unix", "-p", "ActiveState,ActiveEnterTimestamp,MainPID,UnitFileState"],
+    { reject: false }
+  );
+  return r.exitCode === 0 ? parseShow(r.stdout) : void 0;
+}
+var isXoServer = (p, server) => server.running && server.pid !== void 0 && p.pid === server.pid;
+async function observeServer(spec, host) {
+  const mode = exists(host, SERVER_UNIT_FILE) ? "systemd" : "foreground";
+  const unit = systemdRunning(host) ? await unitState("xo-server") : void 0;
+  const ports = serverListeners(spec).map((listener) => ({ listener, holders: portHolders(listener.port) }));
+  if (unit)
+    return {
+      mode,
+      unit,
+      ports,
+      running: unit.activeState === "active",
+      pid: unit.mainPid,
+      since: unit.since
+    };
+  const up2 = host.live ? await upHolder(spec) : void 0;
+  return {
+    mode,
+    ports,
+    running: up2?.server !== void 0,
+    pid: up2?.server?.pid,
+    since: up2?.server ? processStartedAt(up2.server.pid)?.toISOString() ?? up2.server.since : void 0,
+    upPid: up2?.pid
+  };
+}
+
+// src/status/paths.ts
+function hostMode(at2 = (p) => p) {
+  return existsSync6(at2(SERVER_UNIT_FILE)) ? "systemd" : "foreground";
+}
+function serverConfigDir(spec, mode) {
+  return mode === "systemd" ? XO_CONFIG_DIR : join11(statePaths(spec).serverConfigHome, "xo-server");
+}
+function serverConfigFiles(spec, mode) {
+  if (mode === "systemd") return { config: XO_SERVER_CONFIG, secrets: XO_SERVER_SECRETS };
+  const dir = serverConfigDir(spec, mode);
+  return { config: join11(dir, "config.toml"), secrets: join11(dir, "config.z-secrets.toml") };
+}
+function hostStatePaths(spec, host) {
+  const p = statePaths(spec);
+  return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, host.path(v)]));
+}
+function hostSpec(spec, host) {
+  if (host.live) return spec;
+  const ssl2 = { ...spec.xo.ssl, key: host.path(spec.xo.ssl.key), cert: host.path(spec.xo.ssl.cert) };
+  return { ...spec, xo: { ...spec.xo, ssl: ssl2 } };
+}
+
+// src/util/accounts.ts
+var AccountMissing = class extends Error {
+};
+async function getentId(db, name) {
+  const r = await execa("getent", [db, name], { reject: false });
+  const id = r.exitCode === 0 ? Number(r.stdout.split(":")[2]) : Number.NaN;
+  if (!Number.isInteger(id))
+    throw new AccountMissing(`the ${db === "passwd" ? "user" : "group"} "${name}" does not exist`);
+  return id;
+}
+async function lookupAccount(user, group) {
+  const [uid, gid] = await Promise.all([getentId("passwd", user), getentId("group", group)]);
+  return { uid, gid };
+}
+
+// src/backup/locations.ts
+var TEST_ROOT_ENV = "XOA_TEST_ROOT";
+function fixedPath(env) {
+  const root = env[TEST_ROOT_ENV];
+  return (p) => root ? join12(root, p) : p;
+}
+function runMode(env = process.env) {
+  return hostMode(fixedPath(env));
+}
+function restoredDirs(spec, mode = runMode(), env = process.env) {
+  return {
+    config: mode === "systemd" ? fixedPath(env)(serverConfigDir(spec, mode)) : serverConfigDir(spec, mode),
     secrets: statePaths(spec).secrets,
     data: spec.xo.dataDir
   };
@@ -84648,6 +85160,17 @@ function assertBackupsOutsideData(spec, backupsDir) {
       `the backups directory ${backupsDir} is inside xo.dataDir (${spec.xo.dataDir})`,
       "move xo.stateDir out of xo.dataDir in the spec, or pass --out FILE outside it"
     );
+}
+async function owners(spec) {
+  const uid = process.getuid?.() ?? 0;
+  const self3 = { uid, gid: process.getgid?.() ?? 0 };
+  if (uid !== 0) return { service: self3, admin: self3 };
+  const service2 = await lookupAccount(spec.service.user, spec.service.group).catch((e) => {
+    throw new XoaError(`${e.message}: backup and restore give the data dir to the service account`, {
+      hint: "xoa apply creates it (or set service.user/service.group in the spec)"
+    });
+  });
+  return { service: service2, admin: { uid: 0, gid: 0 } };
 }
 
 // src/backup/redis-snapshot.ts
@@ -84806,19 +85329,25 @@ var xoaVersion = true ? "0.1.0" : "0.0.0-dev";
 async function createBackup(spec, opts) {
   const paths = statePaths(spec);
   const now = opts.now ?? /* @__PURE__ */ new Date();
-  const target = opts.out ? resolve2(opts.out) : join10(paths.backups, archiveName(now));
-  const dir = dirname11(target);
+  const out = opts.out ? resolve3(opts.out) : void 0;
+  const dir = out ? dirname13(out) : paths.backups;
   assertBackupsOutsideData(spec, dir);
-  mkdirSync4(dirname11(dir), { recursive: true });
-  mkdirSync4(dir, { recursive: true, mode: 448 });
-  const staging = mkdtempSync2(join10(dir, ".xoa-backup-staging-"));
+  mkdirSync6(dirname13(paths.backups), { recursive: true });
+  mkdirSync6(paths.backups, { recursive: true, mode: 448 });
+  mkdirSync6(dir, { recursive: true, mode: 448 });
+  const key = hostKey(spec);
+  const { service: service2 } = await owners(spec);
+  const staging = mkdtempSync2(join13(paths.backups, ".xoa-backup-staging-"));
   try {
     const dirs2 = restoredDirs(spec);
     const roots = {};
     const files = [];
     const skipped = [];
     const take = (section, path6) => {
-      const c3 = collectTree(section, path6, staging);
+      const c3 = collectTree(section, path6, staging, {
+        exclude: section === "secrets" ? [BACKUP_KEY_FILE] : [],
+        ownerUid: section === "data" ? service2.uid : void 0
+      });
       roots[section] = c3.root;
       files.push(...c3.entries);
       skipped.push(...c3.skipped);
@@ -84840,17 +85369,17 @@ async function createBackup(spec, opts) {
     }
     const release2 = currentRelease(paths);
     if (release2) {
-      const cur = join10(paths.releases, release2.id);
+      const cur = join13(paths.releases, release2.id);
       for (const [src, name] of [
-        [join10(cur, "manifest.json"), "release-manifest.json"],
-        [join10(cur, "xo-source.json"), "xo-source.json"]
+        [join13(cur, "manifest.json"), "release-manifest.json"],
+        [join13(cur, "xo-source.json"), "xo-source.json"]
       ]) {
         const e = collectFile("pin", src, name, staging);
         if (e) files.push(e);
       }
     }
     const redisText = serializeSnapshot(snap);
-    writeFileSync3(join10(staging, REDIS_FILE), redisText, { mode: 384 });
+    writeFileSync3(join13(staging, REDIS_FILE), redisText, { mode: 384 });
     const manifest = {
       format: FORMAT,
       xoaVersion,
@@ -84863,7 +85392,7 @@ async function createBackup(spec, opts) {
         files: opts.live ? "live" : wasActive ? "service-stopped" : "service-not-running"
       },
       redis: {
-        sha256: sha256File(join10(staging, REDIS_FILE)),
+        sha256: sha256File(join13(staging, REDIS_FILE)),
         size: Buffer.byteLength(redisText),
         keys: keyCount(snap),
         databases: Object.fromEntries(snap.databases.map((d) => [String(d.db), d.keys.length]))
@@ -84872,10 +85401,10 @@ async function createBackup(spec, opts) {
       files,
       skipped
     };
-    writeFileSync3(join10(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}
+    writeFileSync3(join13(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}
 `, { mode: 384 });
-    const written = await placeArchive(staging, target, opts.out === void 0, now);
-    const removed = opts.out === void 0 ? applyRetention(dir, spec.updates.keepBackups) : [];
+    const written = await placeArchive(staging, out ?? dir, out === void 0, now, key);
+    const removed = out === void 0 ? applyRetention(dir, spec.updates.keepBackups, basename6(written.path)) : [];
     return {
       archive: written.path,
       bytes: written.bytes,
@@ -84888,36 +85417,36 @@ async function createBackup(spec, opts) {
       skipped
     };
   } finally {
-    rmSync5(staging, { recursive: true, force: true });
+    rmSync3(staging, { recursive: true, force: true });
   }
 }
-async function placeArchive(staging, target, numbered, now) {
-  for (let n2 = 0; n2 < 100; n2++) {
-    const path6 = n2 === 0 ? target : join10(dirname11(target), archiveName(now, n2));
+async function placeArchive(staging, target, numbered, now, key) {
+  for (let tries = 0; tries < 100; tries++) {
+    const path6 = numbered ? join13(target, nextArchiveName(readdirSync4(target), now)) : target;
     try {
-      return { path: path6, bytes: await writeArchive(staging, path6) };
+      return { path: path6, bytes: await writeArchive(staging, path6, key) };
     } catch (e) {
       if (e.code !== "EEXIST") throw e;
       if (!numbered)
         throw new XoaError(`${target} already exists`, { hint: "choose another --out, or remove that file" });
     }
   }
-  throw new XoaError(`too many backups named like ${target} in one second`);
+  throw new XoaError(`too many backups made at once in ${target}`);
 }
-function applyRetention(dir, keep) {
-  const gone = archivesToRemove(readdirSync2(dir), keep).map((n2) => join10(dir, n2));
-  for (const f of gone) rmSync5(f, { force: true });
+function applyRetention(dir, keep, justWritten) {
+  const gone = archivesToRemove(readdirSync4(dir), keep, justWritten).map((n2) => join13(dir, n2));
+  for (const f of gone) rmSync3(f, { force: true });
   return gone;
 }
 function currentRelease(paths) {
   let id;
   try {
-    id = basename5(readlinkSync3(paths.current));
+    id = basename6(readlinkSync3(paths.current));
   } catch {
     return null;
   }
   try {
-    const m = JSON.parse(readFileSync9(join10(paths.releases, id, "manifest.json"), "utf8"));
+    const m = JSON.parse(readFileSync12(join13(paths.releases, id, "manifest.json"), "utf8"));
     const str = (v) => typeof v === "string" ? v : "";
     return { id, version: str(m.version), rev: str(m.rev), url: str(m.url) };
   } catch {
@@ -84926,9 +85455,8 @@ function currentRelease(paths) {
 }
 
 // src/backup/services.ts
-init_execa();
+import { existsSync as existsSync7 } from "node:fs";
 init_errors();
-import { existsSync as existsSync3 } from "node:fs";
 var XO_SERVER_UNIT = "xo-server.service";
 var noServiceControl = {
   name: "none (xo-server is not under systemd)",
@@ -84940,7 +85468,7 @@ var noServiceControl = {
   }
 };
 function systemdServiceControl(unit = XO_SERVER_UNIT) {
-  const run5 = async (verb) => {
+  const run7 = async (verb) => {
     const r = await execa("systemctl", [verb, unit], { reject: false });
     if (r.exitCode !== 0)
       throw new XoaError(
@@ -84954,41 +85482,64 @@ function systemdServiceControl(unit = XO_SERVER_UNIT) {
     name: `systemd unit ${unit}`,
     manages: true,
     isActive: async () => (await execa("systemctl", ["is-active", "--quiet", unit], { reject: false })).exitCode === 0,
-    stop: () => run5("stop"),
-    start: () => run5("start")
+    stop: () => run7("stop"),
+    start: () => run7("start")
   };
 }
-async function detectServiceControl() {
-  if (!existsSync3("/run/systemd/system")) return noServiceControl;
-  const r = await execa("systemctl", ["cat", XO_SERVER_UNIT], { reject: false });
-  return r.exitCode === 0 ? systemdServiceControl() : noServiceControl;
+function upServiceControl(upPid) {
+  return {
+    name: `xoa up (pid ${upPid ?? "?"})`,
+    manages: false,
+    underUp: true,
+    isActive: async () => true,
+    stop: async () => {
+      throw new XoaError(
+        `xoa up (pid ${upPid ?? "?"}) is running xo-server on this state dir; nothing was changed`,
+        {
+          hint: "stop xoa up first, or restore before it starts"
+        }
+      );
+    },
+    start: async () => {
+    }
+  };
+}
+async function detectServiceControl(spec) {
+  if (existsSync7("/run/systemd/system")) {
+    const r = await execa("systemctl", ["cat", XO_SERVER_UNIT], { reject: false });
+    if (r.exitCode === 0) return systemdServiceControl();
+  }
+  const up2 = await upHolder(spec);
+  return up2 ? upServiceControl(up2.pid) : noServiceControl;
 }
 
 // src/cli/backup.ts
 var CONSISTENCY = {
   "service-stopped": "xo-server was stopped for the snapshot: Redis and the data dir are of one instant",
-  "service-not-running": "xo-server was not running under systemd: Redis and the data dir are of one instant if it was not running at all",
+  "service-not-running": "xo-server was not running (neither systemd nor xoa up runs it): Redis and the data dir are of one instant",
   live: "taken live (--live): the data dir is as of the copy, Redis as of its atomic snapshot"
 };
 function register3(program2) {
-  withSpecOption(program2.command("backup")).description("write one 0600 archive of Redis, /etc/xo-server, the secrets, the pin and the data dir").option("-o, --out <file>", "archive path (default: <stateDir>/backups/xoa-backup-<UTC time>.tar.gz)").option("--live", "do not stop xo-server; the data dir is then copied while it runs").option("--json", "print the result as JSON").addHelpText(
+  withSpecOption(program2.command("backup")).description(
+    "write one 0600 archive of Redis, xo-server's config, the secrets, the pin and the data dir, signed with the host's backup key"
+  ).option("-o, --out <file>", "archive path (default: <stateDir>/backups/xoa-backup-<UTC time>.tar.gz)").option("--live", "do not stop xo-server; the data dir is then copied while it runs").option("--json", "print the result as JSON").addHelpText(
     "after",
     "\nRetention keeps updates.keepBackups archives in the default directory.\nRestore with: xoa restore FILE"
   ).action(async (opts) => {
     const spec = readSpec(opts);
-    const r = await createBackup(spec, {
-      services: await detectServiceControl(),
-      out: opts.out,
-      live: opts.live
-    });
+    const services = await detectServiceControl(spec);
+    const underUp = services.underUp === true && !opts.live;
+    const r = await createBackup(spec, { services, out: opts.out, live: opts.live || underUp });
     if (opts.json) return printJson(r);
     say(`${green2("backup written")}: ${r.archive} (${r.bytes} bytes, mode 0600)`);
     say(`  redis: ${r.keys} keys, one atomic snapshot; files: ${r.files}`);
-    say(`  ${CONSISTENCY[r.consistency.files]}`);
+    say(
+      underUp ? `  taken live: xo-server is running under ${services.name}, which backup does not stop; the data dir is as of the copy, Redis as of its atomic snapshot` : `  ${CONSISTENCY[r.consistency.files]}`
+    );
     if (r.release)
       say(`  release: ${r.release.version || "?"} ${r.release.rev.slice(0, 10)} (${r.release.id})`);
     for (const f of r.removed) say(dim2(`  removed (retention, keep ${spec.updates.keepBackups}): ${f}`));
-    for (const s of r.skipped) warn(`  skipped (not a file, directory or symlink): ${s}`);
+    for (const s of r.skipped) warn(`  skipped (restore creates only plain files and directories): ${s}`);
   });
 }
 
@@ -85000,28 +85551,12 @@ __export(bootstrap_exports, {
 
 // src/run/bootstrap.ts
 init_errors();
-import { existsSync as existsSync4, realpathSync } from "node:fs";
+import { existsSync as existsSync8, realpathSync as realpathSync2 } from "node:fs";
 
 // src/tls/ensure.ts
-import { constants as constants5 } from "node:fs";
-import { lstat, mkdir as mkdir3, open as open3, stat } from "node:fs/promises";
+init_at();
+import { lstat as lstat2, stat } from "node:fs/promises";
 import { hostname as hostname4 } from "node:os";
-
-// src/util/accounts.ts
-init_execa();
-var AccountMissing = class extends Error {
-};
-async function getentId(db, name) {
-  const r = await execa("getent", [db, name], { reject: false });
-  const id = r.exitCode === 0 ? Number(r.stdout.split(":")[2]) : Number.NaN;
-  if (!Number.isInteger(id))
-    throw new AccountMissing(`the ${db === "passwd" ? "user" : "group"} "${name}" does not exist`);
-  return id;
-}
-async function lookupAccount(user, group) {
-  const [uid, gid] = await Promise.all([getentId("passwd", user), getentId("group", group)]);
-  return { uid, gid };
-}
 
 // src/tls/names.ts
 import { isIP } from "node:net";
@@ -85140,34 +85675,6 @@ function isoDay(d) {
   return d.toISOString().slice(0, 10);
 }
 
-// src/tls/files.ts
-import { randomBytes as randomBytes5 } from "node:crypto";
-import { mkdir, open as open2, rename, rm } from "node:fs/promises";
-import { basename as basename6, dirname as dirname12, join as join11 } from "node:path";
-async function writeFileAtomic2(path6, data, opts) {
-  const dir = dirname12(path6);
-  await mkdir(dir, { recursive: true, mode: opts.dirMode ?? 493 });
-  const tmp = join11(dir, `.${basename6(path6)}.${randomBytes5(6).toString("hex")}.tmp`);
-  const fh = await open2(tmp, "wx", 384);
-  try {
-    await fh.writeFile(data);
-    if (opts.owner) await fh.chown(opts.owner.uid, opts.owner.gid);
-    await fh.chmod(opts.mode);
-    await fh.sync();
-  } catch (e) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  await fh.close();
-  try {
-    await rename(tmp, path6);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
-
 // src/tls/generate.ts
 import { X509Certificate as NodeX509, randomBytes as randomBytes6, webcrypto } from "node:crypto";
 
@@ -85236,17 +85743,17 @@ import { createPrivateKey, X509Certificate as NodeX5092 } from "node:crypto";
 import { readFile } from "node:fs/promises";
 
 // src/tls/ledger.ts
-import { readFileSync as readFileSync10 } from "node:fs";
-import { mkdir as mkdir2 } from "node:fs/promises";
-import { dirname as dirname13, join as join12 } from "node:path";
+init_at();
+import { readFileSync as readFileSync13 } from "node:fs";
+import { basename as basename7, dirname as dirname14, join as join14 } from "node:path";
 var KEEP = 50;
 function ledgerPath(spec) {
-  return join12(statePaths(spec).secrets, "tls-generated.json");
+  return join14(statePaths(spec).secrets, "tls-generated.json");
 }
 function readLedger(file2) {
   let text;
   try {
-    text = readFileSync10(file2, "utf8");
+    text = readFileSync13(file2, "utf8");
   } catch (e) {
     if (e.code === "ENOENT") return [];
     throw e;
@@ -85264,9 +85771,18 @@ async function recordGenerated(file2, entry) {
     -KEEP
   );
   const doc = { version: 1, generated };
-  await mkdir2(dirname13(dirname13(file2)), { recursive: true, mode: 493 });
-  await writeFileAtomic2(file2, `${JSON.stringify(doc, null, 2)}
-`, { mode: 420, dirMode: 448 });
+  const state = await openLive(dirname14(dirname14(file2)), { create: self2(493) });
+  try {
+    const secrets2 = await state.subdir(basename7(dirname14(file2)), { create: self2(448) });
+    try {
+      await secrets2.writeFile(basename7(file2), `${JSON.stringify(doc, null, 2)}
+`, self2(420));
+    } finally {
+      await secrets2.close();
+    }
+  } finally {
+    await state.close();
+  }
 }
 
 // src/tls/inspect.ts
@@ -85399,7 +85915,6 @@ async function ensureCertificate(spec, opts = {}) {
       }
       const owner = await serviceOwner(spec);
       const made = await generateSelfSigned({ names: names2, now });
-      await mkdir3(ssl2.dir, { recursive: true, mode: 493 });
       await recordGenerated(ledgerFile, {
         fingerprint: made.fingerprint,
         cert: ssl2.cert,
@@ -85407,8 +85922,9 @@ async function ensureCertificate(spec, opts = {}) {
         notAfter: made.notAfter.toISOString(),
         generatedAt: now.toISOString()
       });
-      await writeFileAtomic2(ssl2.key, made.keyPem, { mode: 384, owner });
-      await writeFileAtomic2(ssl2.cert, made.certPem, { mode: 420 });
+      const put = { create: self2(493), replaceSymlink: true };
+      await writeFileAt(ssl2.key, made.keyPem, { ...owner, mode: 384 }, put);
+      await writeFileAt(ssl2.cert, made.certPem, self2(420), put);
       const certificate = certificateInfo(ssl2.cert, parseCertificatePem(made.certPem), true, now);
       return { ...base, outcome: reason ? "renewed" : "created", ok: true, reason, certificate };
     }
@@ -85425,20 +85941,14 @@ async function serviceOwner(spec) {
   }
 }
 async function ensureKeyOwnership(key, owner) {
-  const fh = await open3(key, constants5.O_RDONLY | constants5.O_NOFOLLOW).catch((e) => {
-    if (e.code !== "ELOOP") throw e;
-    throw new TlsSetupError(
-      `xo.ssl.key (${key}) is a symlink; xoa keeps the key of its own certificate as a regular file`,
-      `replace the link with the key file itself, or remove ${key} and the certificate and run \`xoa cert\``
-    );
+  await withParent(key, {}, async (dir, name) => {
+    if ((await dir.lstat(name))?.isSymbolicLink())
+      throw new TlsSetupError(
+        `xo.ssl.key (${key}) is a symlink; xoa keeps the key of its own certificate as a regular file`,
+        `replace the link with the key file itself, or remove ${key} and the certificate and run \`xoa cert\``
+      );
+    await dir.setMeta(name, { ...owner, mode: 384 });
   });
-  try {
-    const st = await fh.stat();
-    if (st.uid !== owner.uid || st.gid !== owner.gid) await fh.chown(owner.uid, owner.gid);
-    if ((st.mode & 4095) !== 384) await fh.chmod(384);
-  } finally {
-    await fh.close();
-  }
 }
 async function foreignKeyWarnings(key) {
   const st = await stat(key);
@@ -85446,7 +85956,7 @@ async function foreignKeyWarnings(key) {
 }
 async function dirWarnings(dir) {
   try {
-    const st = await lstat(dir);
+    const st = await lstat2(dir);
     if (st.uid !== 0 || st.mode & 18)
       return [
         `${dir} (xo.ssl.dir) is writable by someone other than root: chown root: ${dir} && chmod 755 ${dir}`
@@ -85467,9 +85977,10 @@ var TlsSetupError = class extends Error {
 
 // src/run/admin.ts
 init_errors();
+init_at();
 import { randomBytes as randomBytes7 } from "node:crypto";
-import { mkdirSync as mkdirSync5, readFileSync as readFileSync11, renameSync as renameSync3, statSync as statSync4, writeFileSync as writeFileSync4 } from "node:fs";
-import { dirname as dirname14, join as join13 } from "node:path";
+import { readFileSync as readFileSync14, statSync as statSync5 } from "node:fs";
+import { join as join15 } from "node:path";
 
 // src/run/on-terminal.ts
 import { spawn as spawn3 } from "node:child_process";
@@ -85502,15 +86013,15 @@ function answerOnTerminal(command, prompt, answer, opts) {
 }
 
 // src/run/admin.ts
-function readOrCreateAdminPassword(spec) {
+async function readOrCreateAdminPassword(spec) {
   const file2 = statePaths(spec).adminPasswordFile;
   try {
-    const st = statSync4(file2);
+    const st = statSync5(file2);
     if ((st.mode & 63) !== 0)
       throw new XoaError(`${file2} is readable by others (mode ${(st.mode & 511).toString(8)})`, {
         hint: `chmod 600 ${file2}`
       });
-    const password2 = readFileSync11(file2, "utf8").split("\n")[0] ?? "";
+    const password2 = readFileSync14(file2, "utf8").split("\n")[0] ?? "";
     if (password2.length < 8) throw new XoaError(`${file2}: the admin password must have at least 8 characters`);
     return { password: password2, file: file2, generated: false };
   } catch (e) {
@@ -85521,20 +86032,17 @@ function readOrCreateAdminPassword(spec) {
       hint: `write the password into it (mode 600), or remove webAdmin.passwordFile to have one generated`
     });
   const password = randomBytes7(18).toString("base64url");
-  mkdirSync5(dirname14(file2), { recursive: true, mode: 448 });
-  const tmp = join13(dirname14(file2), `.admin-password.${process.pid}`);
-  writeFileSync4(tmp, `${password}
-`, { mode: 384, flag: "wx" });
-  renameSync3(tmp, file2);
+  await writeFileAt(file2, `${password}
+`, self2(384), { create: self2(448) });
   return { password, file: file2, generated: true };
 }
-async function ensureWebAdmin(spec, run5) {
+async function ensureWebAdmin(spec, run7) {
   if (await countUsers(spec.redis.socket) > 0) return { created: false };
-  const pw = readOrCreateAdminPassword(spec);
-  const cli = join13(run5.release, "xo", "packages", "xo-server", "dist", "recover-account-cli.mjs");
-  const command = [join13(run5.release, "node", "bin", "node"), cli, spec.webAdmin.email];
-  const argv = run5.uid === void 0 ? command : asAccount(run5.uid, run5.gid ?? run5.uid, command);
-  const r = await answerOnTerminal(argv, /Password[^\n]*:/, pw.password, { env: run5.env, timeoutMs: 12e4 });
+  const pw = await readOrCreateAdminPassword(spec);
+  const cli = join15(run7.release, "xo", "packages", "xo-server", "dist", "recover-account-cli.mjs");
+  const command = [join15(run7.release, "node", "bin", "node"), cli, spec.webAdmin.email];
+  const argv = run7.uid === void 0 ? command : asAccount(run7.uid, run7.gid ?? run7.uid, command);
+  const r = await answerOnTerminal(argv, /Password[^\n]*:/, pw.password, { env: run7.env, timeoutMs: 12e4 });
   if (r.code !== 0 || await countUsers(spec.redis.socket) === 0)
     throw new XoaError(`creating the web admin ${spec.webAdmin.email} failed: ${r.output.trim()}`, {
       hint: "check that Redis answers on redis.socket and that the release is complete (xoa releases)"
@@ -85566,8 +86074,8 @@ async function bootstrap(spec, opts = {}) {
 }
 function currentRelease2(spec) {
   const { current } = statePaths(spec);
-  if (!existsSync4(current)) throw new XoaError("no release is built yet", { hint: "xoa build" });
-  return realpathSync(current);
+  if (!existsSync8(current)) throw new XoaError("no release is built yet", { hint: "xoa build" });
+  return realpathSync2(current);
 }
 async function runAsServiceAccount(spec) {
   if (process.getuid?.() !== 0) return {};
@@ -85598,7 +86106,7 @@ __export(broker_exports, {
 });
 
 // src/mount/client.ts
-import { connect } from "node:net";
+import { connect as connect2 } from "node:net";
 var BrokerUnavailable = class extends Error {
   constructor(message, code) {
     super(message);
@@ -85613,7 +86121,7 @@ function forwardedEnv(env) {
 }
 function requestBroker(socketPath, request, timeoutMs = 18e4) {
   return new Promise((resolve8, reject) => {
-    const sock = connect(socketPath);
+    const sock = connect2(socketPath);
     const chunks = [];
     sock.setTimeout(timeoutMs, () => {
       sock.destroy();
@@ -85644,20 +86152,20 @@ function requestBroker(socketPath, request, timeoutMs = 18e4) {
 }
 
 // src/mount/tools.ts
-import { accessSync, constants as constants6 } from "node:fs";
-import { join as join14 } from "node:path";
+import { accessSync as accessSync2, constants as constants11 } from "node:fs";
+import { join as join16 } from "node:path";
 var DIRS = ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/run/current-system/sw/bin"];
 var TOOLS = ["mount", "umount", "findmnt", "vhdimount", "vhdiinfo"];
 function resolveTools(dirs2 = DIRS) {
   const find = (t) => {
     for (const d of dirs2) {
       try {
-        accessSync(join14(d, t), constants6.X_OK);
-        return join14(d, t);
+        accessSync2(join16(d, t), constants11.X_OK);
+        return join16(d, t);
       } catch {
       }
     }
-    return join14("/usr/bin", t);
+    return join16("/usr/bin", t);
   };
   return Object.fromEntries(TOOLS.map((t) => [t, find(t)]));
 }
@@ -85665,16 +86173,22 @@ function resolveTools(dirs2 = DIRS) {
 // src/mount/context.ts
 async function brokerContext(spec) {
   const { uid, gid } = await lookupAccount(spec.service.user, spec.service.group);
-  return { mountsDir: spec.xo.mountsDir, dataDir: spec.xo.dataDir, uid, gid, tools: resolveTools() };
+  return {
+    mountsDir: spec.xo.mountsDir,
+    dataDir: spec.xo.dataDir,
+    uid,
+    gid,
+    tools: resolveTools(),
+    maxImageMounts: spec.mounts.maxImageMounts
+  };
 }
 
 // src/mount/daemon.ts
-import { chmod, chown, lstat as lstat3, mkdir as mkdir4, unlink } from "node:fs/promises";
-import { createServer } from "node:net";
-import { dirname as dirname15 } from "node:path";
+import { chmod as chmod2, lchown, lstat as lstat3, unlink as unlink2 } from "node:fs/promises";
+import { createServer as createServer3 } from "node:net";
+import { basename as basename8, dirname as dirname15 } from "node:path";
 
 // src/mount/exec.ts
-init_execa();
 var EXEC_TIMEOUT_MS = 12e4;
 var MAX_OUTPUT = 1024 * 1024;
 var runPlan = async (plan, fds) => {
@@ -85697,97 +86211,346 @@ var runPlan = async (plan, fds) => {
   return { code, stdout: String(r.stdout ?? ""), stderr: String(stderr) };
 };
 
+// src/mount/image-cap.ts
+import { readFileSync as readFileSync15 } from "node:fs";
+var DEFAULT_MAX_IMAGE_MOUNTS = 8;
+function imageMounts(mountinfo, mountsDir) {
+  const decode3 = (s) => s.replace(/\\([0-7]{3})/g, (_, o2) => String.fromCharCode(parseInt(o2, 8)));
+  return mountinfo.split("\n").filter(Boolean).filter((line) => {
+    const fields = line.split(" ");
+    const point = decode3(fields[4] ?? "");
+    const type = fields[fields.indexOf("-") + 1] ?? "";
+    const name = point.slice(mountsDir.length + 1);
+    return point.startsWith(`${mountsDir}/`) && name !== "" && !name.includes("/") && /^fuse(\.|$)/.test(type);
+  }).length;
+}
+var starting = 0;
+function reserveImageServer(mountsDir, max) {
+  const running = imageMounts(readFileSync15("/proc/self/mountinfo", "utf8"), mountsDir);
+  if (running + starting >= max)
+    return {
+      ok: false,
+      reason: `vhdimount: ${running} image mounts and ${starting} starting, at most ${max} at a time (mounts.maxImageMounts): unmount one first`
+    };
+  starting++;
+  let done = false;
+  return {
+    ok: true,
+    release() {
+      if (!done) starting--;
+      done = true;
+    }
+  };
+}
+
 // src/mount/pin.ts
-import { constants as constants7 } from "node:fs";
-import { lstat as lstat2, open as open4, readFile as readFile2, readlink } from "node:fs/promises";
-import { join as join15 } from "node:path";
-var { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants7;
-var PinRefused = class extends Error {
+import { randomBytes as randomBytes8 } from "node:crypto";
+import { constants as constants13, readFileSync as readFileSync16 } from "node:fs";
+
+// src/mount/syscalls.ts
+import {
+  closeSync as closeSync5,
+  fchmodSync as fchmodSync3,
+  fstatSync as fstatSync5,
+  mkdirSync as mkdirSync7,
+  openSync as openSync5,
+  readlinkSync as readlinkSync4,
+  renameSync as renameSync2,
+  rmdirSync as rmdirSync2
+} from "node:fs";
+import { Worker } from "node:worker_threads";
+var CallFailed = class extends Error {
+  constructor(message, code) {
+    super(message);
+    this.code = code;
+  }
+  code;
+};
+var fstatOf = (fd) => {
+  const s = fstatSync5(fd);
+  return { dev: s.dev, ino: s.ino, mode: s.mode, uid: s.uid, gid: s.gid, nlink: s.nlink };
+};
+function run2(op, args) {
+  const [a2, b] = args;
+  switch (op) {
+    case "open":
+      return openSync5(a2, b);
+    case "fstat":
+      return fstatOf(a2);
+    case "readlink":
+      return readlinkSync4(a2);
+    case "mkdir":
+      return mkdirSync7(a2, { mode: b });
+    case "rename":
+      return renameSync2(a2, b);
+    case "rmdir":
+      return rmdirSync2(a2);
+    case "fchmod":
+      return fchmodSync3(a2, b);
+    case "close":
+      return closeSync5(a2);
+  }
+}
+var WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads')
+const fs = require('node:fs')
+const ops = {
+  open: (p, f) => fs.openSync(p, f),
+  fstat: (fd) => { const s = fs.fstatSync(fd); return { dev: s.dev, ino: s.ino, mode: s.mode, uid: s.uid, gid: s.gid, nlink: s.nlink } },
+  readlink: (p) => fs.readlinkSync(p),
+  mkdir: (p, m) => { fs.mkdirSync(p, { mode: m }) },
+  rename: (a, b) => { fs.renameSync(a, b) },
+  rmdir: (p) => { fs.rmdirSync(p) },
+  fchmod: (fd, m) => { fs.fchmodSync(fd, m) },
+  close: (fd) => { fs.closeSync(fd) },
+}
+parentPort.on('message', ({ id, op, args }) => {
+  try {
+    parentPort.postMessage({ id, value: ops[op](...args) })
+  } catch (e) {
+    parentPort.postMessage({ id, error: { code: e.code || 'EIO', message: e.message } })
+  }
+})
+`;
+function errorOf(e) {
+  const err = e;
+  return new CallFailed(err.message, err.code ?? "EIO");
+}
+function directCalls() {
+  const call = async (op, ...args) => {
+    try {
+      return run2(op, args);
+    } catch (e) {
+      throw errorOf(e);
+    }
+  };
+  return wrap2(call, () => {
+  });
+}
+var stuck = 0;
+var stuckWorkers = () => stuck;
+function workerCalls(timeoutMs) {
+  const worker = new Worker(WORKER_SOURCE, { eval: true });
+  worker.unref();
+  let next = 0;
+  let dead;
+  const waiting = /* @__PURE__ */ new Map();
+  const abandon = (why) => {
+    if (dead) return;
+    dead = why;
+    for (const w of waiting.values()) {
+      clearTimeout(w.timer);
+      w.reject(why);
+    }
+    waiting.clear();
+  };
+  worker.on("message", (m) => {
+    const w = waiting.get(m.id);
+    if (!w) return;
+    waiting.delete(m.id);
+    clearTimeout(w.timer);
+    if (m.error) w.reject(new CallFailed(m.error.message, m.error.code));
+    else w.resolve(m.value);
+  });
+  worker.on("error", (e) => abandon(new CallFailed(`pin worker failed: ${e.message}`, "EIO")));
+  const call = (op, ...args) => {
+    if (dead) return Promise.reject(dead);
+    const id = next++;
+    return new Promise((resolve8, reject) => {
+      const timer = setTimeout(() => {
+        stuck++;
+        worker.once("exit", () => stuck--);
+        abandon(
+          new CallFailed(
+            `${op} ${String(args[0])} did not return within ${timeoutMs} ms (hung file system?)`,
+            "ETIMEDOUT"
+          )
+        );
+        void worker.terminate();
+      }, timeoutMs);
+      waiting.set(id, { resolve: resolve8, reject, timer });
+      worker.postMessage({ id, op, args });
+    });
+  };
+  return wrap2(call, () => {
+    if (!dead) {
+      dead = new CallFailed("pin worker ended", "EIO");
+      void worker.terminate();
+    }
+  });
+}
+function wrap2(call, end) {
+  return {
+    open: (p, f) => call("open", p, f),
+    fstat: (fd) => call("fstat", fd),
+    readlink: (p) => call("readlink", p),
+    mkdir: (p, m) => call("mkdir", p, m),
+    rename: (a2, b) => call("rename", a2, b),
+    rmdir: (p) => call("rmdir", p),
+    fchmod: (fd, m) => call("fchmod", fd, m),
+    close: (fd) => call("close", fd),
+    end
+  };
+}
+
+// src/mount/walk.ts
+import { constants as constants12 } from "node:fs";
+var { O_DIRECTORY: O_DIRECTORY2, O_NOFOLLOW: O_NOFOLLOW2, S_IFMT, S_IFDIR, S_IFLNK } = constants12;
+var O_PATH2 = 2097152;
+var PathRefused = class extends Error {
+  constructor(message, code) {
+    super(message);
+    this.code = code;
+  }
+  code;
 };
 var procFd = (fd) => `/proc/self/fd/${fd}`;
-async function pinAll(pins, mountsDir) {
-  const handles = [];
+var kind = (st) => st.mode & S_IFMT;
+function unsafeDir(st, path6) {
+  if (st.uid !== 0)
+    return `${path6} is owned by uid ${st.uid}, not root: its owner could swap what is below it`;
+  if (st.mode & 18 && !(st.mode & 512))
+    return `${path6} is writable by group or others without the sticky bit: they could swap what is below it`;
+  return void 0;
+}
+var REASON = {
+  ENOENT: "does not exist",
+  ENOTDIR: "is not a directory",
+  EACCES: "cannot be opened (permission denied)",
+  ELOOP: "is a symlink"
+};
+var failed = (e, path6) => e instanceof CallFailed ? new PathRefused(`${path6} ${REASON[e.code] ?? `cannot be opened: ${e.message}`}`, e.code) : e;
+async function walk(sys, abs, opened, checkDir) {
+  const parts = abs.split("/").filter(Boolean);
+  let fd = await sys.open("/", O_PATH2 | O_DIRECTORY2);
+  let path6 = "";
+  try {
+    for (let i2 = 0; i2 <= parts.length; i2++) {
+      const st = await sys.fstat(fd);
+      const shown = path6 || "/";
+      if (i2 === parts.length) {
+        opened.push(fd);
+        return { fd, st };
+      }
+      if (kind(st) === S_IFLNK) throw new PathRefused(`${shown} is a symlink`);
+      if (kind(st) !== S_IFDIR) throw new PathRefused(`${shown} is not a directory`);
+      const unsafe = checkDir?.(st, shown);
+      if (unsafe) throw new PathRefused(unsafe);
+      path6 += `/${parts[i2]}`;
+      let child;
+      try {
+        child = await sys.open(`${procFd(fd)}/${parts[i2]}`, O_PATH2 | O_NOFOLLOW2);
+      } catch (e) {
+        throw failed(e, path6);
+      }
+      await sys.close(fd).catch(() => {
+      });
+      fd = child;
+    }
+  } catch (e) {
+    await sys.close(fd).catch(() => {
+    });
+    throw e;
+  }
+  throw new Error("unreachable");
+}
+
+// src/mount/pin.ts
+var { O_RDONLY: O_RDONLY2, O_DIRECTORY: O_DIRECTORY3, O_NOFOLLOW: O_NOFOLLOW3, O_NONBLOCK: O_NONBLOCK2, S_IFMT: S_IFMT2, S_IFDIR: S_IFDIR2, S_IFREG, S_IFLNK: S_IFLNK2 } = constants13;
+var PIN_TIMEOUT_MS = 5e3;
+var MAX_STUCK_PINS = 8;
+async function pinAll(pins, mountsDir, opts = {}) {
+  const onlyLocal = pins.every((p) => p.kind === "mounted");
+  if (!onlyLocal && stuckWorkers() >= MAX_STUCK_PINS)
+    throw new PathRefused(
+      `${stuckWorkers()} earlier pins are stuck on a hung file system: unmount it first (umount -l)`
+    );
+  const sys = onlyLocal ? directCalls() : workerCalls(opts.timeoutMs ?? PIN_TIMEOUT_MS);
+  const opened = [];
   const fds = /* @__PURE__ */ new Map();
   const release2 = async () => {
-    await Promise.all(handles.map((h2) => h2.close().catch(() => {
+    await Promise.all(opened.splice(0).map((fd) => sys.close(fd).catch(() => {
     })));
+    sys.end();
   };
   try {
     for (const pin of pins) {
-      const h2 = pin.kind === "mountPoint" ? await pinMountPoint(mountsDir, pin.name) : pin.kind === "mounted" ? await pinMounted(mountsDir, pin.name) : await pinImage(pin.path);
-      handles.push(h2);
-      fds.set(pin.childFd, h2.fd);
+      const fd = pin.kind === "mountPoint" ? await pinMountPoint(sys, mountsDir, pin.name, opts.replace ?? true, opened) : pin.kind === "mounted" ? await pinMounted(sys, mountsDir, pin.name, opened) : await pinImage(sys, pin.path, opened);
+      fds.set(pin.childFd, fd);
     }
   } catch (e) {
     await release2();
+    if (e instanceof CallFailed) throw new PathRefused(e.message);
     throw e;
   }
   return { fds, release: release2 };
 }
-async function why(e, what, path6) {
-  let code = e.code;
-  if (code === "ENOTDIR" && (await lstat2(path6).catch(() => void 0))?.isSymbolicLink()) code = "ELOOP";
-  const text = {
-    ELOOP: `${what} is a symlink`,
-    ENOTDIR: `${what} is not a directory`,
-    ENOENT: `${what} does not exist`,
-    EACCES: `${what} cannot be opened (permission denied)`
-  };
-  return new PinRefused(text[code ?? ""] ?? `${what} cannot be opened: ${e.message}`);
+async function openMountsDir(sys, mountsDir, opened, strict) {
+  const check3 = strict ? unsafeDir : void 0;
+  const { fd, st } = await walk(sys, mountsDir, opened, check3);
+  const hint = " (xoa apply makes it root:<service group> 01770)";
+  if (kind(st) === S_IFLNK2) throw new PathRefused(`mounts directory ${mountsDir} is a symlink`);
+  if (kind(st) !== S_IFDIR2) throw new PathRefused(`mounts directory ${mountsDir} is not a directory`);
+  const unsafe = check3?.(st, mountsDir);
+  if (unsafe) throw new PathRefused(`mounts directory: ${unsafe}${hint}`);
+  return fd;
 }
-async function openMountsDir(mountsDir) {
-  let h2;
+async function isMountPoint(path6) {
+  return mountPoints(readFileSync16("/proc/self/mountinfo", "utf8")).includes(path6);
+}
+async function pinMountPoint(sys, mountsDir, name, replace, opened) {
+  const path6 = `${mountsDir}/${name}`;
+  const dir = await openMountsDir(sys, mountsDir, opened, true);
+  if (await isMountPoint(path6)) throw new PathRefused(`${path6} is already a mount point`);
+  const at2 = (n2) => `${procFd(dir)}/${n2}`;
+  if (!replace) {
+    let fd2;
+    try {
+      fd2 = await sys.open(at2(name), O_PATH2 | O_NOFOLLOW3);
+    } catch (e) {
+      throw failed(e, `mount point ${path6}`);
+    }
+    opened.push(fd2);
+    const st2 = await sys.fstat(fd2);
+    if (kind(st2) === S_IFLNK2) throw new PathRefused(`mount point ${path6} is a symlink`);
+    if (kind(st2) !== S_IFDIR2) throw new PathRefused(`mount point ${path6} is not a directory`);
+    return fd2;
+  }
+  const tmp = `.xoa-mnt-${randomBytes8(8).toString("hex")}`;
   try {
-    h2 = await open4(mountsDir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    await sys.mkdir(at2(tmp), 448);
   } catch (e) {
-    throw await why(e, `mounts directory ${mountsDir}`, mountsDir);
+    throw failed(e, `${mountsDir}/${tmp}`);
   }
-  const real = await readlink(procFd(h2.fd));
-  if (real !== mountsDir) {
-    await h2.close();
-    throw new PinRefused(`mounts directory ${mountsDir} resolves to ${real}: a symlink is in its path`);
-  }
-  return h2;
-}
-async function pinMountPoint(mountsDir, name) {
-  const dir = await openMountsDir(mountsDir);
-  const path6 = join15(mountsDir, name);
+  let fd;
   try {
-    const child = `${procFd(dir.fd)}/${name}`;
-    let h2;
-    try {
-      h2 = await open4(child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-    } catch (e) {
-      throw await why(e, `mount point ${path6}`, child);
-    }
-    try {
-      const [st, parent, l, real] = await Promise.all([
-        h2.stat(),
-        dir.stat(),
-        lstat2(child).catch(() => void 0),
-        readlink(procFd(h2.fd))
-      ]);
-      if (l === void 0 || st.dev !== l.dev || st.ino !== l.ino)
-        throw new PinRefused(`mount point ${path6} changed while checked`);
-      if (real !== path6) throw new PinRefused(`mount point ${path6} resolves to ${real}`);
-      if (st.dev !== parent.dev) throw new PinRefused(`${path6} is already a mount point`);
-      return h2;
-    } catch (e) {
-      await h2.close();
-      throw e;
-    }
-  } finally {
-    await dir.close();
+    fd = await sys.open(at2(tmp), O_RDONLY2 | O_DIRECTORY3 | O_NOFOLLOW3);
+    opened.push(fd);
+    await sys.fchmod(fd, 493);
+    await sys.rename(at2(tmp), at2(name));
+  } catch (e) {
+    await sys.rmdir(at2(tmp)).catch(() => {
+    });
+    const code = e instanceof CallFailed ? e.code : "";
+    const why = {
+      ENOTEMPTY: "is not empty",
+      EEXIST: "is not empty",
+      ENOTDIR: "is not a directory (a symlink or a file)",
+      EISDIR: "is not a directory",
+      EBUSY: "is already a mount point"
+    };
+    if (why[code]) throw new PathRefused(`mount point ${path6} ${why[code]}`);
+    throw e;
   }
+  const [st, real] = await Promise.all([sys.fstat(fd), sys.readlink(procFd(fd))]);
+  if (st.uid !== 0 || kind(st) !== S_IFDIR2) throw new PathRefused(`mount point ${path6} changed while checked`);
+  if (real !== path6) throw new PathRefused(`mount point ${path6} resolves to ${real}`);
+  return fd;
 }
-async function pinMounted(mountsDir, name) {
-  const dir = await openMountsDir(mountsDir);
-  const path6 = join15(mountsDir, name);
-  const table = await readFile2("/proc/self/mountinfo", "utf8");
-  if (!mountPoints(table).includes(path6)) {
-    await dir.close();
-    throw new PinRefused(`${path6} is not a mount point`);
-  }
+async function pinMounted(sys, mountsDir, name, opened) {
+  const path6 = `${mountsDir}/${name}`;
+  const dir = await openMountsDir(sys, mountsDir, opened, false);
+  if (!await isMountPoint(path6)) throw new PathRefused(`${path6} is not a mount point`);
   return dir;
 }
 function mountPoints(mountinfo) {
@@ -85795,26 +86558,19 @@ function mountPoints(mountinfo) {
     (line) => (line.split(" ")[4] ?? "").replace(/\\([0-7]{3})/g, (_, o2) => String.fromCharCode(parseInt(o2, 8)))
   );
 }
-async function pinImage(path6) {
-  let h2;
-  try {
-    h2 = await open4(path6, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-  } catch (e) {
-    throw await why(e, `image ${path6}`, path6);
-  }
-  try {
-    const st = await h2.stat();
-    if (st.isBlockDevice()) throw new PinRefused(`image ${path6} is a block device`);
-    if (st.isCharacterDevice()) throw new PinRefused(`image ${path6} is a character device`);
-    if (!st.isFile()) throw new PinRefused(`image ${path6} is not a regular file`);
-    if (st.nlink !== 1) throw new PinRefused(`image ${path6} has ${st.nlink} hard links`);
-    const real = await readlink(procFd(h2.fd));
-    if (real !== path6) throw new PinRefused(`image ${path6} resolves to ${real}: a symlink is in its path`);
-    return h2;
-  } catch (e) {
-    await h2.close();
-    throw e;
-  }
+async function pinImage(sys, path6, opened) {
+  const { fd: handle2, st } = await walk(sys, path6, opened);
+  if (kind(st) === S_IFLNK2) throw new PathRefused(`image ${path6} is a symlink`);
+  if ((st.mode & S_IFMT2) === constants13.S_IFBLK) throw new PathRefused(`image ${path6} is a block device`);
+  if ((st.mode & S_IFMT2) === constants13.S_IFCHR) throw new PathRefused(`image ${path6} is a character device`);
+  if (kind(st) !== S_IFREG) throw new PathRefused(`image ${path6} is not a regular file`);
+  if (st.nlink !== 1) throw new PathRefused(`image ${path6} has ${st.nlink} hard links`);
+  const fd = await sys.open(procFd(handle2), O_RDONLY2 | O_NONBLOCK2);
+  opened.push(fd);
+  const again = await sys.fstat(fd);
+  if (again.dev !== st.dev || again.ino !== st.ino)
+    throw new PathRefused(`image ${path6} changed while checked`);
+  return fd;
 }
 
 // src/mount/options.ts
@@ -86014,6 +86770,13 @@ function checkEnv(env) {
   }
   return void 0;
 }
+function checkSmbUser(user) {
+  if (user === void 0) return void 0;
+  const bad = /[,=]/.exec(user);
+  if (bad)
+    return `environment variable USER contains ${JSON.stringify(bad[0])}: mount.cifs would read the rest as mount options`;
+  return void 0;
+}
 function decideMount(args, env, ctx) {
   let options;
   let type;
@@ -86050,6 +86813,8 @@ function decideMount(args, env, ctx) {
   if (!opts.ok) return refuse(`mount: ${opts.reason}`);
   const credentials = {};
   if (type === "cifs") {
+    const user = checkSmbUser(env.USER);
+    if (user) return refuse(`mount: ${user}`);
     if (env.USER !== void 0) credentials.USER = env.USER;
     if (env.PASSWD !== void 0) credentials.PASSWD = env.PASSWD;
   }
@@ -86065,7 +86830,10 @@ function decideMount(args, env, ctx) {
   };
 }
 function decideUmount(args, ctx) {
-  if (args.length !== 1) return refuse("umount: exactly one argument, the mount point, is accepted");
+  const lazy2 = args[0] === "-l";
+  if (lazy2) args = args.slice(1);
+  if (args.length !== 1)
+    return refuse("umount: exactly one argument, the mount point, is accepted (after an optional -l)");
   const name = mountPointName(args[0], ctx.mountsDir);
   if (!name.ok) return refuse(`umount: ${name.reason}`);
   return {
@@ -86074,7 +86842,7 @@ function decideUmount(args, ctx) {
       file: ctx.tools.umount,
       // mountsDir is held as fd 3 and the name is a mount point (checked when pinning), which the kernel
       // will not let anyone rename or replace while it is mounted.
-      argv: ["--no-canonicalize", `${fdPath(3)}/${name.name}`],
+      argv: ["--no-canonicalize", ...lazy2 ? ["-l"] : [], `${fdPath(3)}/${name.name}`],
       env: { ...FIXED_ENV },
       pins: [{ kind: "mounted", name: name.name, childFd: 3 }]
     }
@@ -86153,6 +86921,38 @@ function describeRequest(request) {
   return `${argv.join(" ")}${env ? ` env: ${env}` : ""}`;
 }
 
+// src/mount/socket-dir.ts
+async function openSocketDir(dir) {
+  const sys = directCalls();
+  const parts = dir.split("/").filter(Boolean);
+  for (let i2 = 1; i2 <= parts.length; i2++) {
+    const prefix = `/${parts.slice(0, i2).join("/")}`;
+    const opened2 = [];
+    try {
+      await walk(sys, prefix, opened2, unsafeDir);
+    } catch (e) {
+      if (!(e instanceof PathRefused) || e.code !== "ENOENT") throw e;
+      const parent = await walk(sys, `/${parts.slice(0, i2 - 1).join("/")}`, opened2, unsafeDir);
+      await sys.mkdir(`${procFd(parent.fd)}/${parts[i2 - 1]}`, 493);
+    } finally {
+      for (const fd2 of opened2) await sys.close(fd2).catch(() => {
+      });
+    }
+  }
+  const opened = [];
+  const { fd, st } = await walk(sys, dir, opened, unsafeDir);
+  const close = async () => {
+    for (const o2 of opened) await sys.close(o2).catch(() => {
+    });
+  };
+  const unsafe = unsafeDir(st, dir) ?? ((st.mode & 61440) === 16384 ? void 0 : `${dir} is not a directory`);
+  if (unsafe) {
+    await close();
+    throw new PathRefused(`mounts.brokerSocket: ${unsafe}`);
+  }
+  return { at: (name) => `${procFd(fd)}/${name}`, close };
+}
+
 // src/mount/daemon.ts
 async function handle(text, opts) {
   const log = opts.log ?? ((l) => process.stderr.write(`${l}
@@ -86162,16 +86962,26 @@ async function handle(text, opts) {
   const what = describeRequest(parsed.request);
   const decision = decide(parsed.request, opts.ctx);
   if (!decision.allow) return refused(decision.reason, log, what);
+  if (decision.exec.file !== opts.ctx.tools.vhdimount) return run3(decision.exec, what, opts, log);
+  const slot = reserveImageServer(opts.ctx.mountsDir, opts.ctx.maxImageMounts ?? DEFAULT_MAX_IMAGE_MOUNTS);
+  if (!slot.ok) return refused(slot.reason, log, what);
+  try {
+    return await run3(decision.exec, what, opts, log);
+  } finally {
+    slot.release();
+  }
+}
+async function run3(exec, what, opts, log) {
   let pinned;
   try {
-    pinned = await pinAll(decision.exec.pins, opts.ctx.mountsDir);
+    pinned = await pinAll(exec.pins, opts.ctx.mountsDir);
   } catch (e) {
-    if (e instanceof PinRefused) return refused(e.message, log, what);
+    if (e instanceof PathRefused) return refused(e.message, log, what);
     throw e;
   }
   try {
-    const reply = await (opts.executor ?? runPlan)(decision.exec, pinned.fds);
-    log(`allowed: ${what} -> ${decision.exec.file} exit ${reply.code}`);
+    const reply = await (opts.executor ?? runPlan)(exec, pinned.fds);
+    log(`allowed: ${what} -> ${exec.file} exit ${reply.code}`);
     return reply;
   } finally {
     await pinned.release();
@@ -86182,36 +86992,64 @@ function refused(reason, log, what) {
   return { code: 1, stdout: "", stderr: `xoa-mountd: refused: ${reason}
 `, refused: reason };
 }
-function serveConnection(sock, opts) {
+var CONNECTION_LIMITS = {
+  connections: 64,
+  running: 16,
+  deadlineMs: READ_TIMEOUT_MS
+};
+function serveConnection(sock, opts, state) {
+  const log = opts.log ?? ((l) => process.stderr.write(`${l}
+`));
+  const { limits } = state;
   const chunks = [];
   let size = 0;
   let done = false;
   let started = false;
+  let deadline;
   const reply = (r) => {
     if (done) return;
     done = true;
-    sock.setTimeout(0);
+    clearTimeout(deadline);
     sock.end(`${JSON.stringify(r)}
 `);
   };
-  const fail2 = (reason) => reply(refused(reason, opts.log ?? ((l) => process.stderr.write(`${l}
-`)), "<connection>"));
-  sock.setTimeout(READ_TIMEOUT_MS, () => {
-    fail2(`no complete request within ${READ_TIMEOUT_MS} ms`);
-    sock.destroySoon();
-  });
+  const fail2 = (reason) => reply(refused(reason, log, "<connection>"));
+  const conn = {
+    reading: true,
+    drop(reason) {
+      conn.reading = false;
+      fail2(reason);
+      sock.destroySoon();
+    }
+  };
+  if (state.open.size >= limits.connections) {
+    const oldest = [...state.open].find((c3) => c3.reading);
+    if (!oldest) {
+      fail2(`busy: ${state.open.size} connections open, all running; retry`);
+      sock.destroySoon();
+      return;
+    }
+    oldest.drop(`dropped: ${limits.connections} connections open and this one had not sent its request`);
+    state.open.delete(oldest);
+  }
+  state.open.add(conn);
+  sock.on("close", () => state.open.delete(conn));
+  deadline = setTimeout(
+    () => conn.drop(`no complete request within ${limits.deadlineMs} ms`),
+    limits.deadlineMs
+  );
   sock.on("error", () => {
   });
   const finish = () => {
     if (done || started) return;
     started = true;
+    conn.reading = false;
+    clearTimeout(deadline);
+    if (state.running >= limits.running) return fail2(`busy: ${state.running} requests running; retry`);
+    state.running++;
     const text = Buffer.concat(chunks).toString("utf8").split("\n")[0];
-    sock.setTimeout(0);
-    handle(text, opts).then(
-      reply,
-      (e) => reply({ code: 1, stdout: "", stderr: `xoa-mountd: ${e.message}
-` })
-    );
+    handle(text, opts).then(reply, (e) => reply({ code: 1, stdout: "", stderr: `xoa-mountd: ${e.message}
+` })).finally(() => state.running--);
   };
   sock.on("data", (chunk) => {
     if (done || started) return;
@@ -86230,25 +87068,30 @@ function serveConnection(sock, opts) {
   sock.on("end", finish);
 }
 async function startDaemon(opts) {
-  const server = createServer({ allowHalfOpen: true }, (sock) => serveConnection(sock, opts));
+  const state = { limits: { ...CONNECTION_LIMITS, ...opts.limits }, open: /* @__PURE__ */ new Set(), running: 0 };
+  const server = createServer3({ allowHalfOpen: true }, (sock) => serveConnection(sock, opts, state));
   const env = opts.env ?? process.env;
   if (env.LISTEN_PID === String(process.pid) && Number(env.LISTEN_FDS) >= 1) {
     await new Promise((res, rej) => server.once("error", rej).listen({ fd: 3 }, res));
     return server;
   }
-  await mkdir4(dirname15(opts.socketPath), { recursive: true, mode: 493 });
+  const dir = await openSocketDir(dirname15(opts.socketPath));
   try {
-    if ((await lstat3(opts.socketPath)).isSocket()) await unlink(opts.socketPath);
-  } catch {
-  }
-  const old = process.umask(127);
-  try {
-    await new Promise((res, rej) => server.once("error", rej).listen(opts.socketPath, res));
+    const at2 = dir.at(basename8(opts.socketPath));
+    if ((await lstat3(at2).catch(() => void 0))?.isSocket()) await unlink2(at2);
+    const old = process.umask(127);
+    try {
+      await new Promise((res, rej) => server.once("error", rej).listen(at2, res));
+    } finally {
+      process.umask(old);
+    }
+    const st = await lstat3(at2);
+    if (!st.isSocket() || st.uid !== 0) throw new Error(`${opts.socketPath} changed after it was bound`);
+    await lchown(at2, 0, opts.gid);
+    await chmod2(at2, 432);
   } finally {
-    process.umask(old);
+    await dir.close();
   }
-  await chown(opts.socketPath, 0, opts.gid);
-  await chmod(opts.socketPath, 432);
   return server;
 }
 
@@ -86320,9 +87163,9 @@ async function check2(opts) {
   }
   if (!opts.pure) {
     try {
-      await (await pinAll(decision.exec.pins, ctx.mountsDir)).release();
+      await (await pinAll(decision.exec.pins, ctx.mountsDir, { replace: false })).release();
     } catch (e) {
-      if (!(e instanceof PinRefused)) throw e;
+      if (!(e instanceof PathRefused)) throw e;
       printJson({ allow: false, reason: e.message });
       process.exitCode = EXIT.failed;
       return;
@@ -86340,14 +87183,13 @@ __export(build_exports, {
 });
 
 // src/build/builder.ts
-init_execa();
+import { existsSync as existsSync12, mkdirSync as mkdirSync11, readFileSync as readFileSync23, symlinkSync } from "node:fs";
+import { join as join21 } from "node:path";
 init_errors();
-import { existsSync as existsSync8, mkdirSync as mkdirSync10, readFileSync as readFileSync16, renameSync as renameSync7, rmSync as rmSync8, symlinkSync as symlinkSync4, writeFileSync as writeFileSync6 } from "node:fs";
-import { join as join19 } from "node:path";
+init_at();
 
 // src/source/mirror.ts
-init_execa();
-import { existsSync as existsSync5, mkdirSync as mkdirSync6 } from "node:fs";
+import { existsSync as existsSync9, mkdirSync as mkdirSync8 } from "node:fs";
 import { dirname as dirname16 } from "node:path";
 var COMMIT_FORMAT = "%H %cs %s";
 function parseCommitLine(line) {
@@ -86373,8 +87215,8 @@ var GitMirror = class {
       reject: false
     });
     if (r.exitCode !== 0) {
-      const why2 = String(r.stderr).trim().split("\n").at(-1) ?? "";
-      throw new Error(`git ${args.filter((a2) => !a2.startsWith("-") && a2 !== this.dir)[0]} failed: ${why2}`);
+      const why = String(r.stderr).trim().split("\n").at(-1) ?? "";
+      throw new Error(`git ${args.filter((a2) => !a2.startsWith("-") && a2 !== this.dir)[0]} failed: ${why}`);
     }
     return r.stdout;
   }
@@ -86382,12 +87224,12 @@ var GitMirror = class {
     return this.git(["--git-dir", this.dir, ...args], opts);
   }
   exists() {
-    return existsSync5(`${this.dir}/HEAD`);
+    return existsSync9(`${this.dir}/HEAD`);
   }
   /** Create the mirror if needed and point it at url (a spec may switch to a fork). */
   async ensure(url2) {
     if (!this.exists()) {
-      mkdirSync6(dirname16(this.dir), { recursive: true });
+      mkdirSync8(dirname16(this.dir), { recursive: true });
       await this.git(["init", "--quiet", "--bare", this.dir]);
       await this.gitDir(["remote", "add", "origin", url2]);
     } else if (await this.gitDir(["remote", "get-url", "origin"]).catch(() => "") !== url2) {
@@ -86439,10 +87281,10 @@ var GitMirror = class {
     let pos = 0;
     for (const p of paths) {
       const nl = data.indexOf(10, pos);
-      const header = data.subarray(pos, nl).toString();
+      const header2 = data.subarray(pos, nl).toString();
       pos = nl + 1;
-      if (header.endsWith(" missing")) continue;
-      const size = Number(header.split(" ")[2]);
+      if (header2.endsWith(" missing")) continue;
+      const size = Number(header2.split(" ")[2]);
       out.set(p, data.subarray(pos, pos + size).toString("utf8"));
       pos += size + 1;
     }
@@ -86504,35 +87346,97 @@ var GitMirror = class {
 };
 
 // src/build/account.ts
-init_execa();
+import { chmodSync, chownSync, lstatSync as lstatSync4 } from "node:fs";
+
+// src/util/service-account.ts
 init_errors();
-import { chmodSync as chmodSync2, chownSync as chownSync2, lstatSync as lstatSync3 } from "node:fs";
-async function buildAccount(spec) {
-  if (process.getuid?.() !== 0) return void 0;
-  try {
-    return await lookupAccount(spec.service.user, spec.service.group);
-  } catch (e) {
+async function getentIds(db, name) {
+  const r = await execa("getent", [db, name], { reject: false });
+  if (r.exitCode !== 0) return void 0;
+  return Number(r.stdout.split(":")[2]);
+}
+function checkId(what, name, has, field, want) {
+  if (want !== void 0 && has !== want)
     throw new XoaError(
-      `service.user/service.group: ${e.message}; as root, xoa builds as that account`,
+      `the ${what} "${name}" exists with ${field.split(".")[1]} ${has}, but ${field} = ${want}`,
       {
-        hint: "run `xoa apply` first (it creates the account), or build as an unprivileged user"
+        hint: `set ${field} = ${has} in the spec (or remove it), or give the account id ${want} yourself`
       }
     );
+}
+async function create(cmd, args, field) {
+  const r = await execa(cmd, args, { reject: false, all: true, env: { LC_ALL: "C" } });
+  if (r.exitCode === 0) return;
+  if (r.code === "ENOENT" || r.exitCode === void 0)
+    throw new XoaError(`${cmd} is not installed, so the service account cannot be created`, {
+      hint: "apt-get install passwd (it has useradd and groupadd), or create the account yourself"
+    });
+  throw new XoaError(`${cmd} failed (exit ${r.exitCode}): ${(r.all ?? "").trim()}`, {
+    hint: `check ${field} and the service account names in the spec`
+  });
+}
+async function ensureServiceAccount(spec) {
+  const { user, group, uid, gid } = spec.service;
+  const created = [];
+  const hasGid = await getentIds("group", group);
+  if (hasGid === void 0) {
+    await create(
+      "groupadd",
+      ["--system", ...gid === void 0 ? [] : ["--gid", String(gid)], group],
+      "service.gid"
+    );
+    created.push(`group ${group}`);
+  } else checkId("group", group, hasGid, "service.gid", gid);
+  const hasUid = await getentIds("passwd", user);
+  if (hasUid === void 0) {
+    await create(
+      "useradd",
+      [
+        "--system",
+        ...uid === void 0 ? [] : ["--uid", String(uid)],
+        "--gid",
+        group,
+        "--home-dir",
+        spec.xo.stateDir,
+        "--no-create-home",
+        "--shell",
+        NOLOGIN,
+        "--comment",
+        "Xen Orchestra",
+        user
+      ],
+      "service.uid"
+    );
+    created.push(`user ${user}`);
+  } else checkId("user", user, hasUid, "service.uid", uid);
+  try {
+    return { ...await lookupAccount(user, group), created };
+  } catch (e) {
+    if (e instanceof AccountMissing) throw new XoaError(`service.user/service.group: ${e.message}`);
+    throw e;
   }
+}
+
+// src/build/account.ts
+async function buildAccount(spec, log) {
+  if (process.getuid?.() !== 0) return void 0;
+  const { uid, gid, created } = await ensureServiceAccount(spec);
+  if (created.length) log(`created the service account: ${created.join(", ")} (uid ${uid}, gid ${gid})`);
+  return { uid, gid };
 }
 async function handTo(account, dirs2) {
   if (!account) return;
-  const todo = dirs2.filter((d) => lstatSync3(d).uid !== account.uid);
+  const todo = dirs2.filter((d) => lstatSync4(d).uid !== account.uid);
   if (todo.length > 0)
     await execa("chown", ["-R", "--no-dereference", `${account.uid}:${account.gid}`, ...todo]);
 }
 function openPathTo(account, dirs2) {
   if (!account) return;
   for (const d of dirs2) {
-    const st = lstatSync3(d);
+    const st = lstatSync4(d);
     if (st.uid !== 0 || st.isSymbolicLink()) continue;
-    if (st.gid !== account.gid) chownSync2(d, 0, account.gid);
-    if ((st.mode & 40) !== 40) chmodSync2(d, st.mode & 4095 | 40);
+    if (st.gid !== account.gid) chownSync(d, 0, account.gid);
+    if ((st.mode & 40) !== 40) chmodSync(d, st.mode & 4095 | 40);
   }
 }
 async function sealRelease(account, dir) {
@@ -86542,7 +87446,7 @@ async function sealRelease(account, dir) {
 }
 
 // src/build/key.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 var BUILDER_VERSION = 1;
 function buildKey(inputs) {
   const canonical = JSON.stringify({
@@ -86556,18 +87460,177 @@ function buildKey(inputs) {
     jobs: inputs.jobs ?? null,
     heapMb: inputs.heapMb ?? null
   });
-  return createHash3("sha256").update(canonical).digest("hex");
+  return createHash4("sha256").update(canonical).digest("hex");
 }
 function releaseId(version3, rev, key) {
   const safeVersion = version3.replace(/[^0-9A-Za-z.+_-]/g, "_");
   return `${safeVersion}-${rev.slice(0, 10)}-${key.slice(0, 12)}`;
 }
 function sha256(text) {
-  return createHash3("sha256").update(text).digest("hex");
+  return createHash4("sha256").update(text).digest("hex");
+}
+
+// src/build/npm-config.ts
+import {
+  chmodSync as chmodSync2,
+  closeSync as closeSync6,
+  fchownSync as fchownSync2,
+  lstatSync as lstatSync5,
+  mkdirSync as mkdirSync9,
+  openSync as openSync6,
+  readFileSync as readFileSync17,
+  rmSync as rmSync4,
+  writeSync as writeSync4
+} from "node:fs";
+import { dirname as dirname17, join as join17 } from "node:path";
+init_errors();
+function npmEnv(log, env = process.env, rootCache) {
+  if (process.getuid?.() !== 0) return {};
+  const out = {};
+  const home = env.HOME ?? "/root";
+  const file2 = env.npm_config_userconfig ?? env.NPM_CONFIG_USERCONFIG ?? join17(home, ".npmrc");
+  if (!rootOnly(file2)) {
+    log(`not reading ${file2}: it or its directory is not root's alone`);
+    Object.assign(out, { npm_config_userconfig: "/dev/null", NPM_CONFIG_USERCONFIG: "/dev/null" });
+  }
+  if (rootCache && !safeDir(home)) {
+    ensureRootDir(rootCache);
+    for (const [k, v] of [
+      ["cache", rootCache],
+      ["logs_dir", join17(rootCache, "_logs")]
+    ])
+      Object.assign(out, { [`npm_config_${k}`]: v, [`NPM_CONFIG_${k.toUpperCase()}`]: v });
+  }
+  return out;
+}
+function ensureRootDir(dir) {
+  try {
+    const st = lstatSync5(dir);
+    if (st.isDirectory() && st.uid === 0) {
+      chmodSync2(dir, 448);
+      return;
+    }
+    rmSync4(dir, { recursive: true, force: true });
+  } catch (e) {
+    if (e.code !== "ENOENT") throw e;
+  }
+  mkdirSync9(dirname17(dir), { recursive: true });
+  mkdirSync9(dir, { mode: 448 });
+}
+function rootOnly(file2) {
+  try {
+    const st = lstatSync5(file2);
+    const dir = lstatSync5(dirname17(file2));
+    const safe = (s) => s.uid === 0 && (s.mode & 18) === 0;
+    return st.isFile() && safe(st) && safe(dir);
+  } catch (e) {
+    return e.code === "ENOENT" && safeDir(dirname17(file2));
+  }
+}
+function safeDir(dir) {
+  try {
+    const st = lstatSync5(dir);
+    return st.isDirectory() && st.uid === 0 && (st.mode & 18) === 0;
+  } catch {
+    return false;
+  }
+}
+var AUTH_LINE = /^\s*(\/\/[^=\s]+:)?(_auth|_authToken|_password|username|always-auth)\s*=/;
+function parseNpmConfig(json2, files, caFiles) {
+  const str = (v) => typeof v === "string" && v !== "" ? v : void 0;
+  const list2 = (v) => Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : [];
+  const scoped = {};
+  for (const [k, v] of Object.entries(json2)) if (/^@[^:]+:registry$/.test(k) && str(v)) scoped[k] = String(v);
+  const ca = [...caFiles, ...list2(json2.ca)].map((p) => p.trim()).filter((p) => p !== "");
+  return {
+    registry: str(json2.registry),
+    scoped,
+    ca: ca.length ? `${ca.join("\n")}
+` : "",
+    strictSsl: json2["strict-ssl"] !== false,
+    proxy: str(json2.proxy),
+    httpsProxy: str(json2["https-proxy"]),
+    noproxy: list2(json2.noproxy).join(",") || void 0,
+    authLines: files.flatMap((t) => t.split("\n").filter((l) => AUTH_LINE.test(l))).map((l) => l.trim())
+  };
+}
+async function machineNpmSettings(cwd, env) {
+  const r = await execa("npm", ["config", "list", "--json"], { cwd, env, reject: false });
+  if (r.exitCode !== 0)
+    throw new XoaError(`npm config list failed (exit ${r.exitCode}): ${r.stderr.trim()}`, {
+      hint: "check the npm configuration of this machine (`npm config list`)"
+    });
+  const json2 = JSON.parse(r.stdout);
+  const read3 = (p) => {
+    try {
+      return typeof p === "string" && p !== "/dev/null" ? readFileSync17(p, "utf8") : "";
+    } catch {
+      return "";
+    }
+  };
+  const cafile = typeof json2.cafile === "string" ? json2.cafile : void 0;
+  if (cafile && read3(cafile) === "")
+    throw new XoaError(`npm's cafile ${cafile} cannot be read`, {
+      hint: "fix cafile in the npm configuration"
+    });
+  return parseNpmConfig(json2, [read3(json2.globalconfig), read3(json2.userconfig)], cafile ? [read3(cafile)] : []);
+}
+function yarnNpmrc(s, caPath) {
+  const lines2 = ["# Written by xoa build from the machine npm configuration; removed after the build."];
+  if (s.registry) lines2.push(`registry=${s.registry}`);
+  for (const [k, v] of Object.entries(s.scoped)) lines2.push(`${k}=${v}`);
+  if (caPath) lines2.push(`cafile=${caPath}`);
+  if (!s.strictSsl) lines2.push("strict-ssl=false");
+  lines2.push(...s.authLines);
+  return `${lines2.join("\n")}
+`;
+}
+var PROXY_ENV = ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"];
+function proxyEnv(s, env) {
+  const out = {};
+  for (const k of PROXY_ENV) if (env[k]) out[k] = env[k];
+  const set2 = (k, v) => {
+    if (v && !out[k] && !out[k.toLowerCase()]) {
+      out[k] = v;
+      out[k.toLowerCase()] = v;
+    }
+  };
+  set2("HTTPS_PROXY", s.httpsProxy ?? s.proxy);
+  set2("HTTP_PROXY", s.proxy);
+  set2("NO_PROXY", s.noproxy);
+  return out;
+}
+function writePrivate(file2, text, mode, owner) {
+  rmSync4(file2, { force: true });
+  const fd = openSync6(file2, "wx", mode);
+  try {
+    writeSync4(fd, text);
+    if (owner) fchownSync2(fd, owner.uid, owner.gid);
+  } finally {
+    closeSync6(fd);
+  }
+}
+function writeYarnConfig(home, s, owner, env = process.env) {
+  const npmrc = join17(home, ".npmrc");
+  const caPath = s.ca ? join17(home, "npm-ca.pem") : void 0;
+  if (caPath) writePrivate(caPath, s.ca, 420, owner);
+  writePrivate(npmrc, yarnNpmrc(s, caPath), 384, owner);
+  const out = proxyEnv(s, env);
+  const extra = env.NODE_EXTRA_CA_CERTS;
+  if (extra) {
+    try {
+      const copy = join17(home, "node-extra-ca.pem");
+      writePrivate(copy, readFileSync17(extra, "utf8"), 420, owner);
+      out.NODE_EXTRA_CA_CERTS = copy;
+    } catch {
+      out.NODE_EXTRA_CA_CERTS = extra;
+    }
+  }
+  return { env: out, remove: () => rmSync4(npmrc, { force: true }) };
 }
 
 // src/build/resources.ts
-import { readFileSync as readFileSync12 } from "node:fs";
+import { readFileSync as readFileSync18 } from "node:fs";
 import { availableParallelism } from "node:os";
 function chooseResources(availableMb, cpus, fixed = {}) {
   const byMemory = Math.floor((availableMb - 1024) / 1536);
@@ -86580,11 +87643,11 @@ function availableMemoryMb() {
   return candidates.length > 0 ? Math.min(...candidates) : 2048;
 }
 function memAvailableMb() {
-  const m = /^MemAvailable:\s+(\d+) kB/m.exec(read("/proc/meminfo") ?? "");
+  const m = /^MemAvailable:\s+(\d+) kB/m.exec(read2("/proc/meminfo") ?? "");
   return m ? Math.floor(Number(m[1]) / 1024) : void 0;
 }
 function cgroupLimitMb() {
-  const lines2 = (read("/proc/self/cgroup") ?? "").split("\n");
+  const lines2 = (read2("/proc/self/cgroup") ?? "").split("\n");
   for (const line of lines2) {
     const [, controllers, path6] = line.split(":");
     if (path6 === void 0) continue;
@@ -86595,16 +87658,16 @@ function cgroupLimitMb() {
 }
 function cgroupValue(...files) {
   for (const f of files) {
-    const v = read(f)?.trim();
+    const v = read2(f)?.trim();
     if (!v || v === "max") continue;
     const bytes = Number(v);
     if (Number.isFinite(bytes) && bytes < 2 ** 60) return Math.floor(bytes / 1024 / 1024);
   }
   return void 0;
 }
-function read(file2) {
+function read2(file2) {
   try {
-    return readFileSync12(file2, "utf8");
+    return readFileSync18(file2, "utf8");
   } catch {
     return void 0;
   }
@@ -86614,8 +87677,9 @@ function cpuCount() {
 }
 
 // src/build/rev-info.ts
-import { mkdirSync as mkdirSync7, readFileSync as readFileSync13, renameSync as renameSync4, writeFileSync as writeFileSync5 } from "node:fs";
-import { join as join16 } from "node:path";
+init_at();
+import { readFileSync as readFileSync19 } from "node:fs";
+import { join as join18 } from "node:path";
 
 // src/source/channels.ts
 init_errors();
@@ -86811,11 +87875,11 @@ function enginesNode(pkgText) {
 // src/build/rev-info.ts
 var RELEASE_SUBJECT = "^feat: release +(XO +)?v?[0-9]+\\.[0-9]+\\.[0-9]+";
 function revInfoFile(cacheDir, rev) {
-  return join16(cacheDir, "revs", `${rev}.json`);
+  return join18(cacheDir, "revs", `${rev}.json`);
 }
 function cachedRevInfo(cacheDir, rev) {
   try {
-    const info = JSON.parse(readFileSync13(revInfoFile(cacheDir, rev), "utf8"));
+    const info = JSON.parse(readFileSync19(revInfoFile(cacheDir, rev), "utf8"));
     return info.rev === rev ? info : void 0;
   } catch {
     return void 0;
@@ -86840,18 +87904,125 @@ async function revInfo(mirror, cacheDir, rev) {
     nodeMajor: nodeMajorFor(nodeRanges),
     nodeRanges: [...new Set(nodeRanges)].sort()
   };
-  const file2 = revInfoFile(cacheDir, rev);
-  mkdirSync7(join16(cacheDir, "revs"), { recursive: true });
-  writeFileSync5(`${file2}.tmp-${process.pid}`, JSON.stringify(info, null, 2));
-  renameSync4(`${file2}.tmp-${process.pid}`, file2);
+  await writeFileAt(revInfoFile(cacheDir, rev), JSON.stringify(info, null, 2), self2(420), {
+    create: self2(493)
+  });
   return info;
 }
 function versionOf(info, pin) {
   return info.rev === pin.rev && pin.version ? pin.version : info.version;
 }
 
-// src/build/builder.ts
-init_runtime();
+// src/build/runtime.ts
+import { execFileSync } from "node:child_process";
+import { existsSync as existsSync10, mkdirSync as mkdirSync10, readdirSync as readdirSync5, readFileSync as readFileSync20, renameSync as renameSync3, rmSync as rmSync5 } from "node:fs";
+import { dirname as dirname18, join as join19 } from "node:path";
+init_errors();
+var YARN_VERSION = "1.22.22";
+function nodePackageName(arch = process.arch) {
+  const a2 = { x64: "x64", arm64: "arm64" }[arch];
+  if (!a2)
+    throw new XoaError(`no Node build for this CPU (${arch})`, { hint: "xoa supports x86_64 and arm64" });
+  return `node-linux-${a2}`;
+}
+function compareVersions2(a2, b) {
+  const pa = a2.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i2 = 0; i2 < 3; i2++) if ((pa[i2] ?? 0) !== (pb[i2] ?? 0)) return (pa[i2] ?? 0) - (pb[i2] ?? 0);
+  return 0;
+}
+function findNode(runtimesDir2, major) {
+  if (!existsSync10(runtimesDir2)) return void 0;
+  const versions = readdirSync5(runtimesDir2).map((n2) => /^node-(\d+\.\d+\.\d+)$/.exec(n2)?.[1]).filter((v) => v !== void 0 && v.split(".")[0] === String(major)).filter((v) => existsSync10(join19(runtimesDir2, `node-${v}`, "bin", "node"))).sort(compareVersions2);
+  const version3 = versions.at(-1);
+  return version3 ? { version: version3, dir: join19(runtimesDir2, `node-${version3}`) } : void 0;
+}
+function findYarn(runtimesDir2, version3 = YARN_VERSION) {
+  const dir = join19(runtimesDir2, `yarn-${version3}`);
+  return existsSync10(join19(dir, "bin", "yarn.js")) ? dir : void 0;
+}
+async function npmProvision(runtimesDir2, spec, pkgName, dirName, log, env) {
+  mkdirSync10(runtimesDir2, { recursive: true });
+  const tmp = join19(runtimesDir2, `.tmp-${process.pid}-${Date.now()}`);
+  try {
+    log(`$ npm install --prefix ${tmp} ${spec}`);
+    const r = await execa(
+      "npm",
+      ["install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund", "--prefix", tmp, spec],
+      // cwd: no project .npmrc of wherever xoa was started from; the yarn steps get the same settings.
+      { all: true, reject: false, cwd: runtimesDir2, env }
+    );
+    for (const line of (r.all ?? "").split("\n")) if (line) log(line);
+    if (r.exitCode !== 0)
+      throw new XoaError(`npm could not install ${spec} (exit ${r.exitCode})`, {
+        hint: "check `npm config get registry` and the proxy settings, then run xoa build again"
+      });
+    const pkgDir = join19(tmp, "node_modules", pkgName);
+    const { version: version3 } = JSON.parse(readFileSync20(join19(pkgDir, "package.json"), "utf8"));
+    const dest = join19(runtimesDir2, dirName(version3));
+    await execa("chmod", ["-R", "u+rwX,go+rX,go-w", pkgDir]);
+    try {
+      renameSync3(pkgDir, dest);
+    } catch (e) {
+      const code = e.code;
+      if (code !== "ENOTEMPTY" && code !== "EEXIST") throw e;
+    }
+    return version3;
+  } finally {
+    rmSync5(tmp, { recursive: true, force: true });
+  }
+}
+function systemNode(major) {
+  const bin = process.env.XOA_NODE;
+  if (!bin) return void 0;
+  let version3;
+  try {
+    version3 = execFileSync(bin, ["--version"], { encoding: "utf8" }).trim().replace(/^v/, "");
+  } catch (e) {
+    throw new XoaError(`XOA_NODE=${bin} does not run: ${e.message}`, {
+      hint: "point XOA_NODE at a bin/node"
+    });
+  }
+  if (version3.split(".")[0] !== String(major))
+    throw new XoaError(`XOA_NODE is Node ${version3}, but this XO revision needs Node ${major}`, {
+      hint: `point XOA_NODE at a Node ${major}, or unset it to let xoa provision one`
+    });
+  return { version: version3, dir: dirname18(dirname18(bin)) };
+}
+function findBuildNode(runtimesDir2, major) {
+  return systemNode(major) ?? findNode(runtimesDir2, major);
+}
+async function provisionRuntime(runtimesDir2, major, log, env = {}) {
+  let node2 = findBuildNode(runtimesDir2, major);
+  if (!node2) {
+    const pkg = nodePackageName();
+    await npmProvision(runtimesDir2, `${pkg}@${major}`, pkg, (v) => `node-${v}`, log, env);
+    node2 = findNode(runtimesDir2, major);
+    if (!node2) throw new XoaError(`npm installed ${pkg}@${major} but it has no bin/node`);
+  }
+  let yarnDir = findYarn(runtimesDir2);
+  if (!yarnDir) {
+    await npmProvision(runtimesDir2, `yarn@${YARN_VERSION}`, "yarn", (v) => `yarn-${v}`, log, env);
+    yarnDir = findYarn(runtimesDir2);
+    if (!yarnDir) throw new XoaError(`npm installed yarn@${YARN_VERSION} but it has no bin/yarn.js`);
+  }
+  return { nodeVersion: node2.version, nodeDir: node2.dir, yarnVersion: YARN_VERSION, yarnDir };
+}
+function cleanRuntimeDebris(runtimesDir2) {
+  if (!existsSync10(runtimesDir2)) return;
+  for (const n2 of readdirSync5(runtimesDir2)) {
+    const pid = /^\.tmp-(\d+)-/.exec(n2)?.[1];
+    if (pid && !pidAlive(Number(pid))) rmSync5(join19(runtimesDir2, n2), { recursive: true, force: true });
+  }
+}
+function pidAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === "EPERM";
+  }
+}
 
 // src/build/script.ts
 var DOC_STEP = /^(yarn|npm)\s+(run\s+)?build:docs?$/;
@@ -86859,6 +88030,57 @@ function buildCommand(scripts, opts) {
   const script = scripts?.build;
   if (!script) throw new Error('the root package.json has no "build" script');
   return script.split("&&").map((s) => s.trim()).filter((step) => opts.docs || !DOC_STEP.test(step)).map((step) => /(^|\s)turbo\s+run\s/.test(step) ? `${step} --concurrency=${opts.jobs}` : step).join(" && ");
+}
+
+// src/build/setid.ts
+import { readFileSync as readFileSync21, readlinkSync as readlinkSync5, realpathSync as realpathSync3 } from "node:fs";
+init_errors();
+async function setidFiles(dir) {
+  const r = await execa("find", [dir, "!", "-type", "l", "-perm", "/6000", "-print0"]);
+  return r.stdout.split("\0").filter((p) => p !== "");
+}
+async function stripSetid(dir) {
+  const found = await setidFiles(dir);
+  for (let i2 = 0; i2 < found.length; i2 += 500) await execa("chmod", ["ug-s", "--", ...found.slice(i2, i2 + 500)]);
+  const left = await setidFiles(dir);
+  if (left.length > 0)
+    throw new XoaError(
+      `setuid/setgid bits could not be cleared in the release: ${left.slice(0, 5).join(", ")}`,
+      {
+        hint: "a release must carry no setuid/setgid file; check the file system of the state dir"
+      }
+    );
+  return found;
+}
+function inPrivateMountNamespace() {
+  if (process.env.XOA_PRIVATE_MOUNTS !== "1" || process.getuid?.() !== 0) return false;
+  try {
+    return readlinkSync5("/proc/self/ns/mnt") !== readlinkSync5(`/proc/${process.ppid}/ns/mnt`);
+  } catch {
+    return false;
+  }
+}
+async function mountNosuid(dir) {
+  if (!inPrivateMountNamespace()) return false;
+  const bin = resolveTools().mount;
+  const mount = async (args) => {
+    const r = await execa(bin, args, { reject: false, all: true });
+    if (r.exitCode !== 0)
+      throw new XoaError(`could not mount ${dir} nosuid: ${(r.all ?? "").trim()}`, {
+        hint: "xo-build.service needs SystemCallFilter=@mount (run `xoa apply` to render it again)"
+      });
+  };
+  await mount(["--bind", dir, dir]);
+  await mount(["--make-private", dir]);
+  const keep = mountFlags(readFileSync21("/proc/self/mountinfo", "utf8"), realpathSync3(dir));
+  await mount(["-o", ["remount", "bind", ...keep, "nosuid", "nodev"].join(","), dir]);
+  return true;
+}
+var PER_MOUNT = /* @__PURE__ */ new Set(["ro", "rw", "noexec", "noatime", "nodiratime", "relatime", "strictatime"]);
+function mountFlags(mountinfo, dir) {
+  const unoctal2 = (s) => s.replace(/\\([0-7]{3})/g, (_, o2) => String.fromCharCode(Number.parseInt(o2, 8)));
+  const top = mountinfo.split("\n").map((l) => l.split(" ")).filter((f) => f[4] !== void 0 && unoctal2(f[4]) === dir).at(-1);
+  return (top?.[5] ?? "").split(",").filter((o2) => PER_MOUNT.has(o2));
 }
 
 // src/build/builder.ts
@@ -86886,16 +88108,16 @@ function knownRelease(spec, paths, url2, rev, pin) {
   if (!node2 || !findYarn(runtimesDir(paths))) return void 0;
   const key = keyOf(spec, url2, info, { nodeVersion: node2.version, yarnVersion: YARN_VERSION });
   const id = releaseId(versionOf(info, pin), rev, key);
-  return readManifest(join19(paths.releases, id)) ? id : void 0;
+  return readManifest(join21(paths.releases, id)) ? id : void 0;
 }
-function upToDate(paths, id, doSwitch) {
+async function upToDate(paths, id, doSwitch) {
   let switched = false;
   if (doSwitch && currentId(paths) !== id) {
-    const lock = lockStore(paths);
+    const lock = await lockStore(paths);
     try {
-      switched = switchTo(paths, id).from !== id;
+      switched = (await switchTo(paths, id)).from !== id;
     } finally {
-      lock.release();
+      await lock.release();
     }
   }
   return { status: "up-to-date", release: id, switched };
@@ -86906,9 +88128,9 @@ async function build2(spec, opts, progress) {
   const { url: url2, rev } = sourceRef(spec, pin, opts.rev);
   const known = knownRelease(spec, paths, url2, rev, pin);
   if (known) return upToDate(paths, known, opts.switch);
-  const lock = lockStore(paths);
+  const lock = await lockStore(paths);
   try {
-    const debris = removeDebris(paths);
+    const debris = await removeDebris(paths);
     cleanRuntimeDebris(runtimesDir(paths));
     if (debris.length) progress.log(`removed what an interrupted build left: ${debris.join(", ")}`);
     const log = (l) => progress.log(l);
@@ -86927,72 +88149,88 @@ async function build2(spec, opts, progress) {
       url2
     );
     const info = await progress.step("inspect", () => revInfo(mirror, paths.cache, fullRev), fullRev);
+    const npm = npmEnv(log, process.env, join21(paths.cache, "npm"));
     const runtime = await progress.step(
       "runtime",
-      () => provisionRuntime(runtimesDir(paths), info.nodeMajor, log),
+      () => provisionRuntime(runtimesDir(paths), info.nodeMajor, log, npm),
       `node ${info.nodeMajor}, yarn ${YARN_VERSION}`
     );
     const key = keyOf(spec, url2, info, runtime);
     const id = releaseId(versionOf(info, pin), fullRev, key);
-    if (readManifest(join19(paths.releases, id))) {
-      lock.release();
-      return upToDate(paths, id, opts.switch);
+    if (readManifest(join21(paths.releases, id))) {
+      await lock.release();
+      return await upToDate(paths, id, opts.switch);
     }
-    const tmp = join19(paths.releases, `.tmp-${id}-${process.pid}`);
+    const tmp = join21(paths.releases, `.tmp-${id}-${process.pid}`);
     const manifest = await buildRelease(
       spec,
       paths,
       tmp,
-      { url: url2, info, pin, runtime, key, id },
+      { url: url2, info, pin, runtime, key, id, npm },
       mirror,
       progress
-    ).catch((e) => {
-      rmSync8(tmp, { recursive: true, force: true });
+    ).catch(async (e) => {
+      await withParent(tmp, {}, (dir, name) => dir.removeTree(name));
       throw e;
     });
     let switched = false;
-    if (opts.switch) switched = switchTo(paths, id).from !== id;
+    if (opts.switch) switched = (await switchTo(paths, id)).from !== id;
     const pruned = releasesToPrune(listReleases(paths), spec.build.keep).map((r) => r.id);
-    for (const p of pruned) removeRelease(paths, p);
+    for (const p of pruned) await removeRelease(paths, p);
     return { status: "built", release: id, switched, manifest, pruned };
   } finally {
-    lock.release();
+    await lock.release();
   }
 }
 async function buildRelease(spec, paths, tmp, plan, mirror, progress) {
   const startedAt = /* @__PURE__ */ new Date();
-  const xo2 = join19(tmp, "xo");
-  mkdirSync10(tmp, { recursive: true });
+  const xo2 = join21(tmp, "xo");
+  mkdirSync11(tmp, { recursive: true });
   const res = chooseResources(availableMemoryMb(), cpuCount(), spec.build);
   progress.log(`memory available ${res.availableMb} MB \u2192 ${res.jobs} task(s), heap ${res.heapMb} MB`);
   await progress.step("checkout", () => mirror.checkout(plan.info.rev, xo2, plan.url), plan.info.rev);
-  symlinkSync4(plan.runtime.nodeDir, join19(tmp, "node"));
-  const account = await buildAccount(spec);
-  const caches = ["yarn", "turbo", "home"].map((d) => join19(paths.cache, d));
-  for (const d of caches) mkdirSync10(d, { recursive: true });
+  symlinkSync(plan.runtime.nodeDir, join21(tmp, "node"));
+  const account = await buildAccount(spec, (l) => progress.log(l));
+  const caches = ["yarn", "turbo", "home"].map((d) => join21(paths.cache, d));
+  for (const d of caches) mkdirSync11(d, { recursive: true });
   openPathTo(account, [paths.state, paths.releases, paths.cache, runtimesDir(paths)]);
   await handTo(account, [tmp, ...caches]);
   if (account) progress.log(`install and build run as ${spec.service.user}, not root`);
+  if (await mountNosuid(paths.releases)) progress.log(`${paths.releases} is mounted nosuid for this build`);
+  const npmSettings = await machineNpmSettings(runtimesDir(paths), plan.npm);
+  const yarnConfig = writeYarnConfig(join21(paths.cache, "home"), npmSettings, account);
+  progress.log(
+    `yarn uses the machine's npm settings: registry ${(npmSettings.registry ?? "(default)").replace(/\/\/[^/@]*@/, "//")}${npmSettings.ca ? ", its CA file" : ""}${yarnConfig.env.HTTPS_PROXY || yarnConfig.env.https_proxy ? ", a proxy" : ""}`
+  );
+  try {
+    return await runSteps(spec, paths, tmp, plan, progress, account, res, yarnConfig.env, startedAt);
+  } finally {
+    yarnConfig.remove();
+  }
+}
+async function runSteps(spec, paths, tmp, plan, progress, account, res, netEnv, startedAt) {
+  const xo2 = join21(tmp, "xo");
   const env = {
     PATH: [
-      join19(xo2, "node_modules", ".bin"),
-      join19(plan.runtime.nodeDir, "bin"),
-      join19(plan.runtime.yarnDir, "bin")
+      join21(xo2, "node_modules", ".bin"),
+      join21(plan.runtime.nodeDir, "bin"),
+      join21(plan.runtime.yarnDir, "bin")
     ].concat(process.env.PATH ?? "/usr/bin:/bin").join(":"),
-    HOME: join19(paths.cache, "home"),
+    HOME: join21(paths.cache, "home"),
     HUSKY: "0",
-    YARN_CACHE_FOLDER: join19(paths.cache, "yarn"),
-    TURBO_CACHE_DIR: join19(paths.cache, "turbo"),
+    YARN_CACHE_FOLDER: join21(paths.cache, "yarn"),
+    TURBO_CACHE_DIR: join21(paths.cache, "turbo"),
     TURBO_TELEMETRY_DISABLED: "1",
     DO_NOT_TRACK: "1",
     NODE_OPTIONS: `--max-old-space-size=${res.heapMb}`,
     // Never let a build prompt or pick up the host's own Node through nvm-like shims.
-    CI: "1"
+    CI: "1",
+    ...netEnv
   };
-  const run5 = (name, file2, args, detail) => progress.step(name, () => runLogged(file2, args, xo2, env, progress, account), detail);
-  const yarn = join19(plan.runtime.yarnDir, "bin", "yarn.js");
-  const node2 = join19(plan.runtime.nodeDir, "bin", "node");
-  await run5("install", node2, [
+  const run7 = (name, file2, args, detail) => progress.step(name, () => runLogged(file2, args, xo2, env, progress, account), detail);
+  const yarn = join21(plan.runtime.yarnDir, "bin", "yarn.js");
+  const node2 = join21(plan.runtime.nodeDir, "bin", "node");
+  await run7("install", node2, [
     yarn,
     "install",
     "--frozen-lockfile",
@@ -87000,11 +88238,14 @@ async function buildRelease(spec, paths, tmp, plan, mirror, progress) {
     "--network-timeout",
     "600000"
   ]);
-  const rootPkg = JSON.parse(readFileSync16(join19(xo2, "package.json"), "utf8"));
+  const rootPkg = JSON.parse(readFileSync23(join21(xo2, "package.json"), "utf8"));
   const command = buildCommand(rootPkg.scripts, { docs: spec.build.docs, jobs: res.jobs });
-  await run5("build", "/bin/sh", ["-c", command], `${res.jobs} task(s), heap ${res.heapMb} MB`);
+  await run7("build", "/bin/sh", ["-c", command], `${res.jobs} task(s), heap ${res.heapMb} MB`);
   return progress.step("finish", async () => {
     await sealRelease(account, tmp);
+    const stripped = await stripSetid(tmp);
+    if (stripped.length)
+      progress.log(`cleared setuid/setgid bits of ${stripped.length} path(s) in the release`);
     const du = await execa("du", ["-sb", tmp]);
     const endedAt = /* @__PURE__ */ new Date();
     const manifest = {
@@ -87024,9 +88265,16 @@ async function buildRelease(spec, paths, tmp, plan, mirror, progress) {
       durationMs: endedAt.getTime() - startedAt.getTime(),
       sizeBytes: Number(du.stdout.split("	")[0])
     };
-    writeFileSync6(join19(tmp, "manifest.json"), `${JSON.stringify(manifest, null, 2)}
-`);
-    renameSync7(tmp, join19(paths.releases, plan.id));
+    await withParent(tmp, {}, async (releases, name) => {
+      const dir = await releases.subdir(name);
+      try {
+        await dir.writeFile("manifest.json", `${JSON.stringify(manifest, null, 2)}
+`, self2(420));
+      } finally {
+        await dir.close();
+      }
+      await releases.rename(name, releases, plan.id);
+    });
     return manifest;
   });
 }
@@ -87061,12 +88309,12 @@ function nextHint(step, logFile, hasCurrent2) {
   return `${kept}${what[step] ?? "read the log"}; full log: ${logFile}; then run \`xoa build\` again`;
 }
 function hasCurrent(spec) {
-  return existsSync8(statePaths(spec).current);
+  return existsSync12(statePaths(spec).current);
 }
 
 // src/build/progress.ts
-import { closeSync as closeSync5, mkdirSync as mkdirSync11, openSync as openSync5, writeSync as writeSync4 } from "node:fs";
-import { dirname as dirname18 } from "node:path";
+import { closeSync as closeSync7, mkdirSync as mkdirSync12, openSync as openSync7, writeSync as writeSync5 } from "node:fs";
+import { dirname as dirname19 } from "node:path";
 var TAIL = 40;
 var Progress = class {
   constructor(mode, logFile, out = process.stdout, err = process.stderr) {
@@ -87085,11 +88333,11 @@ var Progress = class {
   /** Open the log lazily: a no-op build writes nothing. */
   log(line) {
     if (this.fd === void 0) {
-      mkdirSync11(dirname18(this.logFile), { recursive: true });
-      this.fd = openSync5(this.logFile, "a", 416);
+      mkdirSync12(dirname19(this.logFile), { recursive: true });
+      this.fd = openSync7(this.logFile, "a", 416);
       this.emit({ event: "start", log: this.logFile });
     }
-    writeSync4(this.fd, `${line}
+    writeSync5(this.fd, `${line}
 `);
     this.tail.push(line);
     if (this.tail.length > TAIL) this.tail.shift();
@@ -87170,7 +88418,7 @@ ${ev.tail.join("\n")}
   }
   close() {
     this.stopTicker();
-    if (this.fd !== void 0) closeSync5(this.fd);
+    if (this.fd !== void 0) closeSync7(this.fd);
     this.fd = void 0;
   }
 };
@@ -87307,44 +88555,6 @@ __export(doctor_exports, {
   register: () => register8
 });
 
-// src/status/host.ts
-import { accessSync as accessSync2, constants as constants8, lstatSync as lstatSync5, readFileSync as readFileSync17 } from "node:fs";
-import { delimiter, join as join20, resolve as resolve4 } from "node:path";
-function hostView(root = "/") {
-  const r = resolve4(root);
-  const live = r === "/";
-  return { root: r, live, path: (p) => live ? p : join20(r, p) };
-}
-function pathFacts(host, p) {
-  try {
-    const st = lstatSync5(host.path(p));
-    const type = st.isSymbolicLink() ? "symlink" : st.isDirectory() ? "dir" : st.isFile() ? "file" : st.isSocket() ? "socket" : "other";
-    return { type, mode: st.mode & 4095, uid: st.uid, gid: st.gid };
-  } catch {
-    return void 0;
-  }
-}
-function readText(host, p) {
-  try {
-    return readFileSync17(host.path(p), "utf8");
-  } catch {
-    return void 0;
-  }
-}
-function exists(host, p) {
-  try {
-    accessSync2(host.path(p), constants8.F_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-function serviceIds(host, spec) {
-  const a2 = readAccounts(host.root);
-  return { uid: a2.users.get(spec.service.user)?.uid, gid: a2.groups.get(spec.service.group)?.gid };
-}
-var octal2 = (mode) => `0${mode.toString(8).padStart(3, "0")}`;
-
 // src/status/redis-facts.ts
 var DEFAULT_ADMIN_EMAIL = "admin@admin.net";
 async function observeRedis(socket, declaredEmail) {
@@ -87376,199 +88586,8 @@ async function observeRedis(socket, declaredEmail) {
   }
 }
 
-// src/status/server.ts
-init_execa();
-import { existsSync as existsSync9 } from "node:fs";
-
-// src/run/ports.ts
-import { createServer as createServer2 } from "node:net";
-var LOOPBACK = /^(127\.|::1$|localhost$)/;
-function serverListeners(spec) {
-  const { xo: xo2 } = spec;
-  const byKey = /* @__PURE__ */ new Map([
-    ["0", { field: "xo.port", host: xo2.host, port: xo2.port, tls: false }]
-  ]);
-  if (xo2.ssl.enable) byKey.set("1", { field: "xo.httpsPort", host: xo2.host, port: xo2.httpsPort, tls: true });
-  const extra = xo2.settings.http?.listen ?? {};
-  for (const [key, value] of Object.entries(typeof extra === "object" && extra ? extra : {})) {
-    if (!value || typeof value !== "object") continue;
-    const v = value;
-    const base = byKey.get(key);
-    const port3 = typeof v.port === "number" ? v.port : base?.port;
-    if (port3 === void 0) continue;
-    byKey.set(key, {
-      field: typeof v.port === "number" ? `xo.settings.http.listen.${key}.port` : base?.field ?? "",
-      host: typeof v.hostname === "string" ? v.hostname : base?.host ?? xo2.host,
-      port: port3,
-      tls: v.cert !== void 0 || v.autoCert === true || (base?.tls ?? false)
-    });
-  }
-  return [...byKey.values()];
-}
-function checkPorts(spec) {
-  const listeners = serverListeners(spec);
-  const problems = [];
-  const seen = /* @__PURE__ */ new Map();
-  for (const l of listeners) {
-    const other = seen.get(l.port);
-    if (other && overlaps(other.host, l.host))
-      problems.push({
-        severity: "error",
-        field: l.field,
-        message: `port ${l.port} is also used by ${other.field}: xo-server would fail to start with EADDRINUSE`
-      });
-    seen.set(l.port, l);
-  }
-  if (!spec.firewall.enable) return problems;
-  const open5 = new Set(spec.firewall.ports);
-  for (const l of listeners) {
-    if (!open5.has(l.port) && !LOOPBACK.test(l.host))
-      problems.push({
-        severity: "warning",
-        field: "firewall.ports",
-        message: `${l.field} = ${l.port} is not in firewall.ports: clients cannot reach it; add ${l.port}`
-      });
-  }
-  const used = new Set(listeners.map((l) => l.port));
-  for (const p of [80, 443])
-    if (open5.has(p) && !used.has(p))
-      problems.push({
-        severity: "info",
-        field: "firewall.ports",
-        message: `port ${p} is open but xo-server does not listen on it (a seed default left after a port change?)`
-      });
-  return problems;
-}
-function overlaps(a2, b) {
-  const wild = (h2) => h2 === "0.0.0.0" || h2 === "::";
-  return a2 === b || wild(a2) || wild(b);
-}
-function isPortFree(host, port3) {
-  return new Promise((resolve8, reject) => {
-    const server = createServer2();
-    server.once("error", (e) => {
-      if (e.code === "EADDRINUSE") resolve8(false);
-      else reject(e);
-    });
-    server.listen({ host, port: port3, exclusive: true }, () => server.close(() => resolve8(true)));
-  });
-}
-
-// src/status/procfs.ts
-import { readdirSync as readdirSync5, readFileSync as readFileSync18, readlinkSync as readlinkSync5 } from "node:fs";
-function listeningInodes(procNetTcp, port3) {
-  return procNetTcp.split("\n").slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f.length > 9 && f[3] === "0A" && Number.parseInt(f[1].split(":")[1] ?? "", 16) === port3).map((f) => f[9]);
-}
-function read2(path6) {
-  try {
-    return readFileSync18(path6, "utf8");
-  } catch {
-    return "";
-  }
-}
-function processCommand(pid) {
-  return read2(`/proc/${pid}/cmdline`).split("\0").filter(Boolean).join(" ");
-}
-function portHolders(port3) {
-  const inodes = new Set(
-    [read2("/proc/net/tcp"), read2("/proc/net/tcp6")].flatMap((t) => listeningInodes(t, port3))
-  );
-  if (inodes.size === 0) return [];
-  const found = [];
-  for (const name of readdirSync5("/proc").filter((n2) => /^\d+$/.test(n2))) {
-    let fds;
-    try {
-      fds = readdirSync5(`/proc/${name}/fd`);
-    } catch {
-      continue;
-    }
-    const holds = fds.some((fd) => {
-      try {
-        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync5(`/proc/${name}/fd/${fd}`));
-        return m !== null && inodes.has(m[1]);
-      } catch {
-        return false;
-      }
-    });
-    if (holds) found.push({ pid: Number(name), command: processCommand(Number(name)) });
-  }
-  return found;
-}
-function processStartedAt(pid) {
-  const stat2 = read2(`/proc/${pid}/stat`);
-  const btime = /^btime (\d+)$/m.exec(read2("/proc/stat"))?.[1];
-  const rest = stat2.slice(stat2.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(rest[19]);
-  if (!btime || !Number.isFinite(ticks)) return void 0;
-  const CLK_TCK = 100;
-  return new Date((Number(btime) + ticks / CLK_TCK) * 1e3);
-}
-var unoctal = (s) => s.replace(/\\([0-7]{3})/g, (_, o2) => String.fromCharCode(Number.parseInt(o2, 8)));
-function mountsUnder(mountinfo, dir) {
-  return mountinfo.split("\n").filter(Boolean).flatMap((line) => {
-    const [left, right] = line.split(" - ");
-    const target = unoctal(left?.split(" ")[4] ?? "");
-    const [type = "", source2 = ""] = (right ?? "").split(" ");
-    return target && isInside(target, dir) ? [{ type, source: unoctal(source2), target }] : [];
-  });
-}
-function readMountinfo() {
-  return read2("/proc/self/mountinfo");
-}
-
-// src/status/server.ts
-var SERVER_UNIT_FILE = "/etc/systemd/system/xo-server.service";
-function parseShow(text) {
-  const kv = new Map(
-    text.split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])
-  );
-  const ts = /^@(\d+)/.exec(kv.get("ActiveEnterTimestamp") ?? "")?.[1];
-  const pid = Number(kv.get("MainPID"));
-  return {
-    activeState: kv.get("ActiveState") || "unknown",
-    since: ts && ts !== "0" ? new Date(Number(ts) * 1e3).toISOString() : void 0,
-    mainPid: pid > 0 ? pid : void 0,
-    unitFileState: kv.get("UnitFileState") || void 0
-  };
-}
-function systemdRunning(host) {
-  return host.live && existsSync9("/run/systemd/system");
-}
-async function unitState(unit) {
-  const r = await execa(
-    "systemctl",
-    ["show", unit, "--timestamp=unix", "-p", "ActiveState,ActiveEnterTimestamp,MainPID,UnitFileState"],
-    { reject: false }
-  );
-  return r.exitCode === 0 ? parseShow(r.stdout) : void 0;
-}
-var isXoServer = (p) => /xo-server\/dist\/cli\.mjs/.test(p.command);
-async function observeServer(spec, host) {
-  const mode = exists(host, SERVER_UNIT_FILE) ? "systemd" : "foreground";
-  const unit = systemdRunning(host) ? await unitState("xo-server") : void 0;
-  const ports = serverListeners(spec).map((listener) => ({ listener, holders: portHolders(listener.port) }));
-  const server = ports.flatMap((p) => p.holders).find(isXoServer);
-  if (unit)
-    return {
-      mode,
-      unit,
-      ports,
-      running: unit.activeState === "active",
-      pid: unit.mainPid,
-      since: unit.since
-    };
-  return {
-    mode,
-    ports,
-    running: server !== void 0,
-    pid: server?.pid,
-    since: server ? processStartedAt(server.pid)?.toISOString() : void 0
-  };
-}
-
 // src/status/doctor/host-tools.ts
-init_execa();
-import { join as join21 } from "node:path";
+import { join as join22 } from "node:path";
 
 // src/status/doctor/types.ts
 var ok = (check3, finding) => ({ check: check3, level: "ok", finding });
@@ -87593,7 +88612,7 @@ function specArg(ctx) {
 // src/status/doctor/host-tools.ts
 var SYSTEM_DIRS2 = ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/run/current-system/sw/bin"];
 function findTool(ctx, tool) {
-  return SYSTEM_DIRS2.map((d) => join21(d, tool)).find((p) => exists(ctx.host, p));
+  return SYSTEM_DIRS2.map((d) => join22(d, tool)).find((p) => exists(ctx.host, p));
 }
 var fuseCheck = {
   name: "fuse",
@@ -87707,28 +88726,9 @@ var sshdCheck = {
 };
 
 // src/status/doctor/install.ts
-import { readdirSync as readdirSync6 } from "node:fs";
+import { readdirSync as readdirSync7 } from "node:fs";
 import { join as join23 } from "node:path";
 init_store();
-
-// src/status/paths.ts
-import { join as join22 } from "node:path";
-function serverConfigFiles(spec, mode) {
-  if (mode === "systemd") return { config: XO_SERVER_CONFIG, secrets: XO_SERVER_SECRETS };
-  const dir = join22(statePaths(spec).serverConfigHome, "xo-server");
-  return { config: join22(dir, "config.toml"), secrets: join22(dir, "config.z-secrets.toml") };
-}
-function hostStatePaths(spec, host) {
-  const p = statePaths(spec);
-  return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, host.path(v)]));
-}
-function hostSpec(spec, host) {
-  if (host.live) return spec;
-  const ssl2 = { ...spec.xo.ssl, key: host.path(spec.xo.ssl.key), cert: host.path(spec.xo.ssl.cert) };
-  return { ...spec, xo: { ...spec.xo, ssl: ssl2 } };
-}
-
-// src/status/doctor/install.ts
 var releaseCheck = {
   name: "release",
   run(ctx) {
@@ -87787,7 +88787,7 @@ function foreignConfigFiles(ctx) {
   const known = /* @__PURE__ */ new Set(["config.toml", "config.z-secrets.toml"]);
   let names2 = [];
   try {
-    names2 = readdirSync6(ctx.host.path(XO_CONFIG_DIR));
+    names2 = readdirSync7(ctx.host.path(XO_CONFIG_DIR));
   } catch {
     return [];
   }
@@ -87806,7 +88806,7 @@ var permissionsCheck = {
     const out = [];
     const ids = serviceIds(host, spec);
     const account = `${spec.service.user}:${spec.service.group}`;
-    const create = bySystemd(ctx, `xoa apply${specArg(ctx)}`, `xoa up${specArg(ctx)} (creates it)`);
+    const create2 = bySystemd(ctx, `xoa apply${specArg(ctx)}`, `xoa up${specArg(ctx)} (creates it)`);
     if (ids.uid === void 0 && ctx.server.mode === "systemd")
       out.push(
         fail(
@@ -87817,12 +88817,12 @@ var permissionsCheck = {
       );
     for (const [field, dir] of [
       ["xo.dataDir", spec.xo.dataDir],
-      ["xo.tempDir", spec.xo.tempDir],
-      ["xo.mountsDir", spec.xo.mountsDir]
+      ["xo.tempDir", spec.xo.tempDir]
+      // xo.mountsDir is root's (sticky, the group writes): the mount-path check has its rules.
     ]) {
       const st = pathFacts(host, dir);
       if (!st) {
-        out.push(fail("permissions", `${dir} (${field}) does not exist`, create));
+        out.push(fail("permissions", `${dir} (${field}) does not exist`, create2));
         continue;
       }
       if (st.type !== "dir") continue;
@@ -87889,7 +88889,7 @@ var permissionsCheck = {
         warn2(
           "permissions",
           `${sessionFile} is missing: xo-server will keep its own session secret elsewhere`,
-          create
+          create2
         )
       );
     else if (sf.mode & 7)
@@ -87924,7 +88924,18 @@ var mountPathCheck = {
       ];
     if (st.type !== "dir")
       return [fail("mount-path", `${dir} (xo.mountsDir) is not a directory`, `rm ${dir} && ${recreate}`)];
-    return [ok("mount-path", `${dir} is a directory`)];
+    if (st.uid !== 0 || (st.mode & 512) === 0 || (st.mode & 2) !== 0) {
+      if (ctx.spec.mounts.mode === "none")
+        return [ok("mount-path", `${dir} is a directory (mounts.mode = "none": nothing is mounted there)`)];
+      return [
+        fail(
+          "mount-path",
+          `${dir} (xo.mountsDir) is uid ${st.uid} mode ${octal2(st.mode)}, not root's and sticky (01770): the broker refuses to mount there`,
+          recreate
+        )
+      ];
+    }
+    return [ok("mount-path", `${dir} is a root-owned sticky directory`)];
   }
 };
 
@@ -87933,48 +88944,91 @@ import { join as join24 } from "node:path";
 
 // src/run/health.ts
 import { X509Certificate as X509Certificate2 } from "node:crypto";
-import { readFileSync as readFileSync19 } from "node:fs";
+import { readFileSync as readFileSync24 } from "node:fs";
 import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { connect as tlsConnect } from "node:tls";
 function localEndpoint(spec) {
   const host = ["0.0.0.0", "::", ""].includes(spec.xo.host) ? "127.0.0.1" : spec.xo.host;
   const h2 = host.includes(":") ? `[${host}]` : host;
-  if (spec.xo.ssl.enable) {
-    let pinnedCert;
-    try {
-      pinnedCert = readFileSync19(spec.xo.ssl.cert, "utf8");
-    } catch {
-      pinnedCert = void 0;
-    }
-    return { url: `https://${h2}:${spec.xo.httpsPort}`, pinnedCert };
+  if (!spec.xo.ssl.enable)
+    return {
+      url: `http://${h2}:${spec.xo.port}`,
+      noSignIn: "HTTPS is off (xo.ssl.enable = false), the password would cross the port in clear"
+    };
+  const url2 = `https://${h2}:${spec.xo.httpsPort}`;
+  let pinnedCert;
+  try {
+    pinnedCert = readFileSync24(spec.xo.ssl.cert, "utf8");
+    new X509Certificate2(pinnedCert);
+  } catch {
+    return { url: url2, noSignIn: `no certificate to pin at ${spec.xo.ssl.cert}` };
   }
-  return { url: `http://${h2}:${spec.xo.port}` };
+  return { url: url2, pinnedCert };
 }
-function get(ep, path6, auth, timeoutMs = 5e3) {
+function signInRefusal(ep) {
+  if (ep.noSignIn) return ep.noSignIn;
+  if (new URL(ep.url).protocol !== "https:") return "the endpoint is not HTTPS";
+  if (!ep.pinnedCert) return "no certificate to pin";
+  return void 0;
+}
+function connectPinned(host, port3, pinnedPem, timeoutMs) {
+  const want = new X509Certificate2(pinnedPem);
+  return new Promise((resolve8, reject) => {
+    const socket = tlsConnect({
+      host,
+      port: port3,
+      // The pin replaces name and CA verification: the exact certificate is the trust, whatever name it has.
+      rejectUnauthorized: false,
+      servername: /^[\d.]+$|:/.test(host) ? void 0 : host
+    });
+    const timer = setTimeout(
+      () => socket.destroy(new Error(`no TLS handshake within ${timeoutMs} ms`)),
+      timeoutMs
+    );
+    socket.once("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    socket.once("secureConnect", () => {
+      clearTimeout(timer);
+      const peer = socket.getPeerX509Certificate();
+      if (!peer?.raw.equals(want.raw)) {
+        socket.destroy();
+        const got = peer?.fingerprint256 ?? "none";
+        reject(
+          new Error(`the server presented certificate ${got}, not the configured ${want.fingerprint256}`)
+        );
+        return;
+      }
+      resolve8(socket);
+    });
+  });
+}
+async function get(ep, path6, auth, timeoutMs = 5e3) {
   const url2 = new URL(path6, ep.url);
+  const secure = url2.protocol === "https:";
+  if (auth) {
+    const refusal = signInRefusal(ep);
+    if (refusal) throw new Error(`credentials not sent: ${refusal}`);
+  }
+  const host = url2.hostname.replace(/^\[|\]$/g, "");
+  const port3 = Number(url2.port) || (secure ? 443 : 80);
+  const socket = secure ? ep.pinnedCert ? await connectPinned(host, port3, ep.pinnedCert, timeoutMs) : tlsConnect({ host, port: port3, rejectUnauthorized: false }) : void 0;
   const headers = {};
   if (auth)
     headers.authorization = `Basic ${Buffer.from(`${auth.email}:${auth.password}`).toString("base64")}`;
-  const secure = url2.protocol === "https:";
   return new Promise((resolve8, reject) => {
-    const req = (secure ? httpsRequest : httpRequest)(
-      url2,
-      // The pin below replaces name/CA verification: we check the exact certificate instead. No agent: a
-      // resumed TLS session carries no peer certificate to pin, so every check makes a full handshake.
-      { headers, timeout: timeoutMs, agent: false, ...secure ? { rejectUnauthorized: false } : {} },
+    const req = httpRequest(
+      {
+        host,
+        port: port3,
+        path: url2.pathname + url2.search,
+        headers,
+        timeout: timeoutMs,
+        // No agent, no pool: this request gets this connection (the checked one) and nothing reuses it.
+        ...socket ? { createConnection: () => socket } : { agent: false }
+      },
       (res) => {
-        if (secure && ep.pinnedCert) {
-          const peer = res.socket.getPeerX509Certificate?.();
-          const want = new X509Certificate2(ep.pinnedCert);
-          if (!peer || peer.fingerprint256 !== want.fingerprint256) {
-            res.destroy();
-            const got = peer?.fingerprint256 ?? "none";
-            reject(
-              new Error(`the server presented certificate ${got}, not the configured ${want.fingerprint256}`)
-            );
-            return;
-          }
-        }
         let body = "";
         res.setEncoding("utf8");
         res.on("data", (c3) => {
@@ -87990,13 +89044,15 @@ function get(ep, path6, auth, timeoutMs = 5e3) {
 }
 async function checkHealth(ep, admin2) {
   try {
-    const ping = await get(ep, "/rest/v0/ping");
-    if (ping.status !== 200 || !/"pong"/.test(ping.body))
-      return { healthy: false, ping: false, signIn: void 0, reason: `ping answered ${ping.status}` };
+    const ping2 = await get(ep, "/rest/v0/ping");
+    if (ping2.status !== 200 || !/"pong"/.test(ping2.body))
+      return { healthy: false, ping: false, signIn: void 0, reason: `ping answered ${ping2.status}` };
   } catch (e) {
     return { healthy: false, ping: false, signIn: void 0, reason: `ping failed: ${e.message}` };
   }
   if (!admin2) return { healthy: true, ping: true, signIn: void 0 };
+  const refusal = signInRefusal(ep);
+  if (refusal) return { healthy: true, ping: true, signIn: void 0, signInSkipped: refusal };
   try {
     const r = await get(ep, "/rest/v0/users?fields=id,email,permission", admin2);
     if (r.status === 200) return { healthy: true, ping: true, signIn: true };
@@ -88125,7 +89181,7 @@ var portsCheck = {
       (p) => p.severity === "error" ? fail("ports", p.message, `change ${p.field} in ${ctx.specPath}`) : p.severity === "warning" ? warn2("ports", p.message, `edit firewall.ports in ${ctx.specPath}, then xoa apply${specArg(ctx)}`) : ok("ports", p.message)
     );
     for (const { listener: l, holders } of ctx.server.ports) {
-      const others = holders.filter((h2) => !isXoServer(h2));
+      const others = holders.filter((h2) => !isXoServer(h2, ctx.server));
       if (others.length > 0) {
         const who = others.map((h2) => `pid ${h2.pid} (${h2.command.slice(0, 60) || "?"})`).join(", ");
         out.push(
@@ -88153,11 +89209,11 @@ var portsCheck = {
           );
       } catch (e) {
         const code = e.code;
-        const why2 = code === "EADDRNOTAVAIL" ? `${l.host} (xo.host) is not an address of this machine` : `cannot bind ${l.host}:${l.port}: ${code ?? e.message}`;
+        const why = code === "EADDRNOTAVAIL" ? `${l.host} (xo.host) is not an address of this machine` : `cannot bind ${l.host}:${l.port}: ${code ?? e.message}`;
         out.push(
           fail(
             "ports",
-            why2,
+            why,
             code === "EADDRNOTAVAIL" ? `set xo.host in ${ctx.specPath}` : `check ${l.field} in ${ctx.specPath}`
           )
         );
@@ -88253,6 +89309,14 @@ var healthCheck = {
       ];
     if (r.signIn === false)
       return [fail("health", `${ep.url}: ${r.reason}`, `reset the password: ${recoverCommand(ctx)}`)];
+    if (r.signInSkipped)
+      return [
+        warn2(
+          "health",
+          `${ep.url} answers ping; sign-in not checked: ${r.signInSkipped}`,
+          ctx.spec.xo.ssl.enable ? `xoa cert${specArg(ctx)} (the password is sent only to the certificate in ${ctx.spec.xo.ssl.cert})` : "set xo.ssl.enable = true: the password is sent only over TLS to the configured certificate"
+        )
+      ];
     if (r.signIn === void 0)
       return [
         warn2(
@@ -88265,6 +89329,65 @@ var healthCheck = {
   }
 };
 
+// src/status/doctor/stock-redis.ts
+import { connect as connect3 } from "node:net";
+var STOCK_UNIT = "redis-server.service";
+var STOCK_CONFIG = "/etc/redis/redis.conf";
+function stockRedisPort(config2) {
+  const m = config2 ? /^\s*port\s+(\d+)\s*$/m.exec(config2) : null;
+  const port3 = m ? Number(m[1]) : 6379;
+  return port3 === 0 ? void 0 : port3;
+}
+function classify(reply) {
+  if (reply === void 0) return "none";
+  if (reply.startsWith("+PONG")) return "open";
+  return /NOAUTH|auth/i.test(reply) ? "auth" : "none";
+}
+async function probeRedis2(port3) {
+  return classify(await ping(port3));
+}
+function ping(port3, timeoutMs = 2e3) {
+  return new Promise((resolve8) => {
+    const s = connect3({ host: "127.0.0.1", port: port3 });
+    const done = (v) => {
+      s.destroy();
+      resolve8(v);
+    };
+    s.setTimeout(timeoutMs, () => done(void 0));
+    s.on("error", () => done(void 0));
+    s.on("connect", () => s.write("PING\r\n"));
+    s.on("data", (d) => done(d.toString("utf8")));
+  });
+}
+var stockRedisCheck = {
+  name: "stock-redis",
+  async run(ctx) {
+    if (!ctx.host.live) return [skip("stock-redis", "not the live host: TCP is not probed under --root")];
+    const masked = readMaskRecord(statePaths(ctx.spec).maskedUnits).find((m) => m.unit === STOCK_UNIT);
+    const port3 = stockRedisPort(readText(ctx.host, STOCK_CONFIG));
+    const out = [];
+    const answer = port3 === void 0 ? "none" : await probeRedis2(port3);
+    if (answer === "open")
+      out.push(
+        warn2(
+          "stock-redis",
+          `an unauthenticated Redis listens on 127.0.0.1:${port3} (Debian's ${STOCK_UNIT}${masked ? `, masked by xoa apply on ${masked.at} and unmasked since` : ", installed before xoa"}): any local user can read and write it; xoa's own Redis is redis-xo, on a socket`,
+          `if nothing else uses it: systemctl disable --now ${STOCK_UNIT} && systemctl mask ${STOCK_UNIT}; else set requirepass (or port 0) in ${STOCK_CONFIG}`
+        )
+      );
+    else if (answer === "auth")
+      out.push(ok("stock-redis", `the Redis on 127.0.0.1:${port3} requires a password`));
+    else
+      out.push(
+        ok(
+          "stock-redis",
+          `no Redis answers on TCP ${port3 ?? "(port 0)"}${masked ? ` (${STOCK_UNIT} masked by xoa apply on ${masked.at})` : ""}`
+        )
+      );
+    return out;
+  }
+};
+
 // src/status/doctor/index.ts
 var checks = [
   releaseCheck,
@@ -88272,6 +89395,7 @@ var checks = [
   permissionsCheck,
   mountPathCheck,
   redisCheck,
+  stockRedisCheck,
   usersCheck,
   certificateCheck,
   portsCheck,
@@ -88349,13 +89473,16 @@ function register8(program2) {
 }
 
 // src/cli/init.ts
-var init_exports2 = {};
-__export(init_exports2, {
+var init_exports = {};
+__export(init_exports, {
   register: () => register9
 });
-import { copyFileSync, existsSync as existsSync11, mkdirSync as mkdirSync12, readFileSync as readFileSync20, writeFileSync as writeFileSync7 } from "node:fs";
+init_at();
+init_safe_dir();
+import { existsSync as existsSync14, mkdirSync as mkdirSync13, readFileSync as readFileSync25 } from "node:fs";
+import { realpath as realpath2 } from "node:fs/promises";
 import { hostname as osHostname } from "node:os";
-import { join as join25, resolve as resolve5 } from "node:path";
+import { basename as basename10, join as join25, resolve as resolve5 } from "node:path";
 import { createInterface as createInterface2 } from "node:readline/promises";
 
 // src/nix/host-vars.ts
@@ -88401,9 +89528,9 @@ ${body}
 }
 
 // src/nix/nixos.ts
-import { existsSync as existsSync10 } from "node:fs";
+import { existsSync as existsSync13 } from "node:fs";
 function isNixos(marker = process.env.XOA_NIXOS_MARKER ?? "/etc/NIXOS") {
-  return existsSync10(marker);
+  return existsSync13(marker);
 }
 function rebuildCommand(flakeDir, host, action = "switch") {
   return ["nixos-rebuild", action, "--flake", `${flakeDir}#${host}`, "-L", "--show-trace"];
@@ -88436,25 +89563,36 @@ async function init(opts) {
   if (problems.length > 0) throw new UsageError(problems.join("\n"), "xoa init --help");
   const dir = resolve5(opts.dir);
   const written = [];
-  const write = (file2, text) => {
-    if (existsSync11(file2) && !opts.force)
-      throw new UsageError(`${file2} exists; not overwriting it`, "xoa init --force (or edit the file)");
-    writeFileSync7(file2, text, { mode: 420 });
-    written.push(file2);
-  };
-  if (nixos) {
-    const hostDir = join25(dir, "hosts", opts.host);
-    mkdirSync12(hostDir, { recursive: true });
-    const hw = join25(hostDir, "hardware-configuration.nix");
-    if (existsSync11(hw) && !opts.force)
-      throw new UsageError(`${hw} exists; not overwriting it`, "xoa init --force (or edit the file)");
-    write(join25(hostDir, "vars.nix"), renderVarsNix(vars));
-    if (existsSync11(opts.hardwareConfig)) {
-      copyFileSync(opts.hardwareConfig, hw);
-      written.push(hw);
+  mkdirSync13(dir, { recursive: true });
+  const top = await SafeDir.open(await realpath2(dir));
+  try {
+    const write = async (at2, rel, text) => {
+      const file2 = join25(dir, rel);
+      if (await at2.lstat(basename10(rel)) && !opts.force)
+        throw new UsageError(`${file2} exists; not overwriting it`, "xoa init --force (or edit the file)");
+      await at2.writeFile(basename10(rel), text, self2(420));
+      written.push(file2);
+    };
+    if (nixos) {
+      const rel = join25("hosts", opts.host);
+      const hostDir = await top.beneath(rel, { create: self2(493) });
+      try {
+        const hw = join25(rel, "hardware-configuration.nix");
+        if (await hostDir.lstat(basename10(hw)) && !opts.force)
+          throw new UsageError(
+            `${join25(dir, hw)} exists; not overwriting it`,
+            "xoa init --force (or edit the file)"
+          );
+        await write(hostDir, join25(rel, "vars.nix"), renderVarsNix(vars));
+        if (existsSync14(opts.hardwareConfig)) await write(hostDir, hw, readFileSync25(opts.hardwareConfig));
+      } finally {
+        await hostDir.close();
+      }
+    } else {
+      await write(top, "xoa.toml", renderXoaToml(vars));
     }
-  } else {
-    write(join25(dir, "xoa.toml"), renderXoaToml(vars));
+  } finally {
+    await top.close();
   }
   if (opts.json) return printJson({ nixos, written, vars });
   for (const f of written) say(`wrote ${f}`);
@@ -88467,7 +89605,7 @@ async function gather(opts) {
   for (const f of opts.sshKeyFile) {
     let text;
     try {
-      text = readFileSync20(f, "utf8");
+      text = readFileSync25(f, "utf8");
     } catch (e) {
       throw new UsageError(
         `--ssh-key-file ${f}: ${e.code ?? e.message}`
@@ -88506,7 +89644,6 @@ var install_exports = {};
 __export(install_exports, {
   register: () => register10
 });
-init_execa();
 import { resolve as resolve6 } from "node:path";
 init_errors();
 function register10(program2) {
@@ -88539,10 +89676,10 @@ __export(logs_exports, {
   register: () => register11
 });
 import { spawn as spawn4 } from "node:child_process";
-import { existsSync as existsSync12 } from "node:fs";
+import { existsSync as existsSync15 } from "node:fs";
 
 // src/status/logs.ts
-import { readdirSync as readdirSync7, statSync as statSync5 } from "node:fs";
+import { readdirSync as readdirSync8, statSync as statSync6 } from "node:fs";
 import { join as join26 } from "node:path";
 var CORE_UNITS = ["xo-build", "xo-server", "redis-xo"];
 function defaultUnits(spec) {
@@ -88569,11 +89706,11 @@ function journalctlCommand(spec, opts) {
 function newestBuildLog(logsDir) {
   let names2;
   try {
-    names2 = readdirSync7(logsDir).filter((n2) => /^build-.*\.log$/.test(n2));
+    names2 = readdirSync8(logsDir).filter((n2) => /^build-.*\.log$/.test(n2));
   } catch {
     return void 0;
   }
-  return names2.map((n2) => ({ path: join26(logsDir, n2), mtime: statSync5(join26(logsDir, n2)).mtimeMs })).sort((a2, b) => b.mtime - a2.mtime || b.path.localeCompare(a2.path))[0]?.path;
+  return names2.map((n2) => ({ path: join26(logsDir, n2), mtime: statSync6(join26(logsDir, n2)).mtimeMs })).sort((a2, b) => b.mtime - a2.mtime || b.path.localeCompare(a2.path))[0]?.path;
 }
 function tailCommand(file2, opts) {
   return ["tail", "-n", String(opts.lines ?? 200), ...opts.follow ? ["-F"] : [], file2];
@@ -88599,7 +89736,7 @@ function register11(program2) {
     const spec = readSpec(opts);
     const o2 = { follow: opts.follow === true, lines: lines2, units: opts.unit };
     let argv;
-    if (existsSync12("/run/systemd/system")) {
+    if (existsSync15("/run/systemd/system")) {
       try {
         argv = journalctlCommand(spec, o2);
       } catch (e) {
@@ -88617,10 +89754,10 @@ function register11(program2) {
       argv = tailCommand(file2, o2);
     }
     if (opts.print) return say(shellLine(argv));
-    process.exitCode = await run2(argv);
+    process.exitCode = await run4(argv);
   });
 }
-function run2(argv) {
+function run4(argv) {
   return new Promise((resolve8, reject) => {
     const child = spawn4(argv[0], argv.slice(1), { stdio: "inherit" });
     const ignore = () => {
@@ -88671,8 +89808,11 @@ __export(render_exports, {
   register: () => register13
 });
 var import_fastest_levenshtein2 = __toESM(require_mod(), 1);
-import { chmodSync as chmodSync3, mkdirSync as mkdirSync13, writeFileSync as writeFileSync8 } from "node:fs";
-import { dirname as dirname19, join as join27, resolve as resolve7 } from "node:path";
+init_at();
+init_safe_dir();
+import { mkdirSync as mkdirSync14 } from "node:fs";
+import { realpath as realpath3 } from "node:fs/promises";
+import { basename as basename11, dirname as dirname20, join as join27, resolve as resolve7 } from "node:path";
 init_errors();
 function register13(program2) {
   withSpecOption(program2.command("render")).argument("[artefact]", 'artefact name (see --list) or "all"').description(
@@ -88689,9 +89829,9 @@ function register13(program2) {
   ).addHelpText(
     "after",
     "\nExamples:\n  xoa render --list\n  xoa render config.toml --spec xoa.toml\n  xoa render all --spec spec.json --out ./out"
-  ).action((name, opts) => run3(name, opts));
+  ).action((name, opts) => run5(name, opts));
 }
-function run3(name, opts) {
+async function run5(name, opts) {
   if (opts.list) {
     list(opts.json === true);
     return;
@@ -88705,7 +89845,7 @@ function run3(name, opts) {
   };
   const files = chosen.flatMap((a2) => a2.render(spec, env));
   if (opts.out) {
-    writeUnder(resolve7(opts.out), files);
+    await writeUnder(resolve7(opts.out), files);
     return;
   }
   if (opts.json) {
@@ -88743,13 +89883,22 @@ function list(json2) {
 function describe3(f) {
   return { ...f, mode: `0${f.mode.toString(8)}` };
 }
-function writeUnder(outDir, files) {
-  for (const f of files) {
-    const target = join27(outDir, f.path);
-    mkdirSync13(dirname19(target), { recursive: true });
-    writeFileSync8(target, f.content, { mode: f.mode });
-    chmodSync3(target, f.mode);
-    say(`${target}`);
+async function writeUnder(outDir, files) {
+  mkdirSync14(outDir, { recursive: true });
+  const out = await SafeDir.open(await realpath3(outDir));
+  try {
+    for (const f of files) {
+      const target = join27(outDir, f.path);
+      const dir = await out.beneath(dirname20(f.path), { create: self2(493) });
+      try {
+        await dir.writeFile(basename11(f.path), f.content, self2(f.mode));
+      } finally {
+        await dir.close();
+      }
+      say(`${target}`);
+    }
+  } finally {
+    await out.close();
   }
 }
 
@@ -88758,114 +89907,218 @@ var restore_exports = {};
 __export(restore_exports, {
   register: () => register14
 });
-import { readFileSync as readFileSync22 } from "node:fs";
+import { readFileSync as readFileSync27 } from "node:fs";
 import { createInterface as createInterface3 } from "node:readline/promises";
 
 // src/backup/restore.ts
 init_errors();
-import { lstatSync as lstatSync6, mkdirSync as mkdirSync14, mkdtempSync as mkdtempSync3, readdirSync as readdirSync8, readFileSync as readFileSync21, rmSync as rmSync9 } from "node:fs";
-import { dirname as dirname20, join as join28, relative } from "node:path";
-async function verifyBackup(spec, file2) {
-  try {
-    if (!lstatSync6(file2).isFile()) throw new Error("not a regular file");
-  } catch (e) {
-    throw new XoaError(`cannot read the archive ${file2}: ${e.message}`, {
-      hint: `ls ${statePaths(spec).backups}`
-    });
+import {
+  closeSync as closeSync8,
+  fstatSync as fstatSync6,
+  mkdirSync as mkdirSync15,
+  mkdtempSync as mkdtempSync3,
+  openSync as openSync8,
+  readdirSync as readdirSync9,
+  readFileSync as readFileSync26,
+  rmSync as rmSync6,
+  statfsSync
+} from "node:fs";
+import { dirname as dirname21, join as join28, relative } from "node:path";
+
+// src/backup/rules.ts
+function sectionRules(section, mode, o2) {
+  const m = (a2, bits) => ({ uid: a2.uid, gid: a2.gid, mode: bits });
+  const svcGroup = { uid: o2.admin.uid, gid: o2.service.gid };
+  switch (section) {
+    case "config":
+      if (mode === "systemd")
+        return { root: m(svcGroup, 488), dir: m(svcGroup, 488), file: () => m(svcGroup, 416) };
+      return {
+        root: m(o2.service, 448),
+        dir: m(o2.service, 448),
+        file: (name) => m(o2.service, name === "config.toml" ? 416 : 384)
+      };
+    case "secrets":
+      return { root: m(o2.admin, 448), dir: m(o2.admin, 448), file: () => m(o2.admin, 384) };
+    case "data":
+      return { root: m(o2.service, 488), dir: m(o2.service, 488), file: () => m(o2.service, 416) };
   }
+}
+
+// src/backup/restore.ts
+var MAX_MANIFEST_BYTES = 64 << 20;
+async function verifyBackup(spec, file2, opts = {}) {
+  const key = opts.key ?? existingHostKey(spec);
+  if (!key)
+    throw new XoaError(`this host has no backup key (${hostKeyPath(spec)}), so no archive can be verified`, {
+      hint: `on a new host, pass the old host's key: xoa restore ${file2} --key FILE (a copy of its ${BACKUP_KEY_FILE})`
+    });
   const work = statePaths(spec).backups;
   assertBackupsOutsideData(spec, work);
-  mkdirSync14(dirname20(work), { recursive: true });
-  mkdirSync14(work, { recursive: true, mode: 448 });
+  mkdirSync15(dirname21(work), { recursive: true });
+  mkdirSync15(work, { recursive: true, mode: 448 });
+  assertPrivate(work);
   const staging = mkdtempSync3(join28(work, ".xoa-restore-staging-"));
-  const dispose = () => rmSync9(staging, { recursive: true, force: true });
-  const bad = (why2) => new XoaError(`${file2} failed verification: ${why2}; nothing was changed`, {
+  const dispose = () => rmSync6(staging, { recursive: true, force: true });
+  const bad = (why) => new XoaError(`${file2} failed verification: ${why}; nothing was changed`, {
     hint: "restore another archive, or make a fresh one with xoa backup"
   });
   try {
-    await extractArchive(file2, staging);
+    const copy = join28(staging, "archive.tar.gz");
+    authenticatedCopy(file2, copy, key);
+    const tree = join28(staging, "tree");
+    mkdirSync15(tree, { mode: 448 });
+    const { members: members2, streamBytes } = await listArchive(copy, file2);
+    const manifestMember = members2.find((m) => m.name === MANIFEST_FILE && m.type === "file");
+    if (!manifestMember || manifestMember.size > MAX_MANIFEST_BYTES)
+      throw bad(`${MANIFEST_FILE} is missing or too large`);
+    await extractArchive(copy, tree, file2, [manifestMember.raw]);
     let manifest;
     try {
-      manifest = ManifestSchema.parse(JSON.parse(readFileSync21(join28(staging, MANIFEST_FILE), "utf8")));
+      manifest = ManifestSchema.parse(JSON.parse(readFileSync26(join28(tree, MANIFEST_FILE), "utf8")));
     } catch (e) {
-      throw bad(`${MANIFEST_FILE} is missing or invalid (${e.message.split("\n")[0]})`);
+      throw bad(`${MANIFEST_FILE} is invalid (${e.message.split("\n")[0]})`);
     }
-    const expected = /* @__PURE__ */ new Map([
-      [REDIS_FILE, { sha256: manifest.redis.sha256, size: manifest.redis.size }]
-    ]);
-    for (const e of manifest.files)
-      if (e.type === "file") expected.set(archivePathOf(e), { sha256: e.sha256, size: e.size });
-    for (const member of listFiles(staging)) {
+    const expected = expectedMembers(manifest);
+    checkMembers(members2, expected, bad);
+    const total = streamBytes ?? members2.reduce((n2, m) => n2 + m.size, 0);
+    const fs = statfsSync(staging);
+    const free = fs.bavail * fs.bsize;
+    if (total > free)
+      throw new XoaError(`${file2} unpacks to ${total} bytes; ${work} has ${free} free. Nothing was changed`, {
+        hint: `free space under ${work}, then run xoa restore again`
+      });
+    await extractArchive(copy, tree, file2);
+    rmSync6(copy);
+    for (const member of listFiles(tree)) {
       if (member === MANIFEST_FILE) continue;
-      const want = expected.get(member);
+      const want = expected.files.get(member);
       if (!want) throw bad(`${member} is not listed in the manifest`);
-      const path6 = join28(staging, member);
-      if (lstatSync6(path6).size !== want.size || sha256File(path6) !== want.sha256)
-        throw bad(`${member} does not match its checksum`);
-      expected.delete(member);
+      if (sha256File(join28(tree, member)) !== want.sha256) throw bad(`${member} does not match its checksum`);
     }
-    const missing = [...expected.keys()];
-    if (missing.length > 0) throw bad(`${missing[0]} is missing from the archive`);
-    const snapshot = parseSnapshot(readFileSync21(join28(staging, REDIS_FILE), "utf8"));
+    const snapshot = parseSnapshot(readFileSync26(join28(tree, REDIS_FILE), "utf8"));
     await probeRedis(spec.redis.socket, snapshot).catch((e) => {
       throw new XoaError(`this Redis (${spec.redis.socket}) cannot take the backup's data: ${e.message}`, {
         hint: "is redis-xo running, and at least as new as the Redis the backup came from?"
       });
     });
-    return { file: file2, manifest, snapshot, staging, dispose, specChanged: manifest.specHash !== specHash(spec) };
+    return {
+      file: file2,
+      manifest,
+      snapshot,
+      staging: tree,
+      dispose,
+      specChanged: manifest.specHash !== specHash(spec),
+      givenKey: opts.key
+    };
   } catch (e) {
     dispose();
     throw e;
   }
 }
+function assertPrivate(dir) {
+  const fd = openSync8(dir, "r");
+  try {
+    const st = fstatSync6(fd);
+    if (st.uid !== process.getuid?.() || (st.mode & 63) !== 0)
+      throw new XoaError(
+        `${dir} must be private (owner ${process.getuid?.()}, mode 0700) to stage a restore`,
+        {
+          hint: `chown root:root ${dir} && chmod 0700 ${dir}`
+        }
+      );
+  } finally {
+    closeSync8(fd);
+  }
+}
+function expectedMembers(m) {
+  const files = /* @__PURE__ */ new Map([
+    [REDIS_FILE, { sha256: m.redis.sha256, size: m.redis.size }]
+  ]);
+  const dirs2 = /* @__PURE__ */ new Set();
+  const addParents = (p) => {
+    for (let d = dirname21(p); d !== "."; d = dirname21(d)) dirs2.add(d);
+  };
+  for (const e of m.files) {
+    const p = archivePathOf(e);
+    if (e.type === "file") files.set(p, { sha256: e.sha256, size: e.size });
+    else dirs2.add(p);
+    addParents(p);
+  }
+  for (const s of Object.keys(m.roots)) dirs2.add(`files/${s}`);
+  if (m.files.length > 0 || Object.keys(m.roots).length > 0) dirs2.add("files");
+  return { files, dirs: dirs2 };
+}
+function checkMembers(members2, expected, bad) {
+  const seen = /* @__PURE__ */ new Set();
+  for (const m of members2) {
+    if (seen.has(m.name)) throw bad(`${m.name} appears twice`);
+    seen.add(m.name);
+    if (m.name === MANIFEST_FILE) continue;
+    if (m.type === "dir") {
+      if (!expected.dirs.has(m.name)) throw bad(`${m.name}/ is not listed in the manifest`);
+      continue;
+    }
+    const want = expected.files.get(m.name);
+    if (!want) throw bad(`${m.name} is not listed in the manifest`);
+    if (want.size !== m.size) throw bad(`${m.name} is ${m.size} bytes, the manifest says ${want.size}`);
+  }
+  for (const name of expected.files.keys())
+    if (!seen.has(name)) throw bad(`${name} is missing from the archive`);
+}
 function listFiles(root) {
   const out = [];
-  const walk = (dir) => {
-    for (const d of readdirSync8(dir, { withFileTypes: true })) {
+  const walk2 = (dir) => {
+    for (const d of readdirSync9(dir, { withFileTypes: true })) {
       const p = join28(dir, d.name);
-      if (d.isDirectory()) walk(p);
+      if (d.isDirectory()) walk2(p);
       else out.push(relative(root, p));
     }
   };
-  walk(root);
+  walk2(root);
   return out;
 }
 async function restoreBackup(spec, v, opts) {
-  const dirs2 = restoredDirs(spec);
-  const of = (s) => v.manifest.files.filter((f) => f.section === s);
+  const mode = runMode();
+  const dirs2 = restoredDirs(spec, mode);
+  const who = await owners(spec);
+  const of = (s) => v.manifest.files.filter((f) => f.section === s && !(s === "secrets" && f.path === BACKUP_KEY_FILE));
   const wasActive = await opts.services.isActive();
   await opts.services.stop();
-  let data;
   let keys;
   try {
-    const dataRoot = v.manifest.roots.data;
-    if (dataRoot?.present) data = prepareReplace(dirs2.data, dataRoot, of("data"), v.staging);
     keys = await restoreRedis(spec.redis.socket, v.snapshot);
   } catch (e) {
-    data?.abort();
     if (wasActive) await opts.services.start();
     throw new XoaError(`restoring Redis failed, nothing was changed: ${e.message}`, {
       hint: "check redis-xo (systemctl status redis-xo) and run xoa restore again"
     });
   }
   try {
-    for (const s of ["config", "secrets"]) {
-      const root = v.manifest.roots[s];
-      if (root?.present) restoreOverlay(dirs2[s], root, of(s), v.staging);
+    for (const s of ["config", "secrets", "data"]) {
+      if (!v.manifest.roots[s]?.present) continue;
+      const rules = sectionRules(s, mode, who);
+      const fd = openSectionRoot(dirs2[s], rules.root);
+      try {
+        if (s === "data") replaceContent(fd, of(s), v.staging, rules);
+        else placeEntries(fd, of(s), v.staging, rules);
+      } finally {
+        closeSync8(fd);
+      }
     }
-    data?.commit();
   } catch (e) {
     throw new XoaError(`Redis was restored but putting the files back failed: ${e.message}`, {
       hint: `fix the cause, then run xoa restore ${v.file} --yes again (xo-server stays stopped)`
     });
   }
+  const key = v.givenKey ? adoptKey(spec, v.givenKey) : void 0;
   const files = v.manifest.files.filter((f) => f.type === "file" && f.section !== "pin").length;
   if (!opts.services.manages) {
-    return { keys, files, health: { checked: false, why: `service control: ${opts.services.name}` } };
+    return { keys, files, key, health: { checked: false, why: `service control: ${opts.services.name}` } };
   }
   await opts.services.start();
   const h2 = await opts.checkHealth();
-  return { keys, files, health: { checked: true, healthy: h2.healthy, reason: h2.reason } };
+  return { keys, files, key, health: { checked: true, healthy: h2.healthy, reason: h2.reason } };
 }
 
 // src/cli/restore.ts
@@ -88873,24 +90126,33 @@ init_errors();
 function register14(program2) {
   withSpecOption(program2.command("restore")).description(
     "verify a backup archive, stop xo-server, restore Redis and the files, start it, check health"
-  ).argument("<file>", "archive written by xoa backup").option("-y, --yes", "do not ask (required when stdin is not a terminal)").option("--json", "print the result as JSON").addHelpText("after", "\nEverything in Redis is replaced by the backup; the archive is verified first.").action(async (file2, opts) => {
+  ).argument("<file>", "archive written by xoa backup").option(
+    "-k, --key <file>",
+    "the backup key of the host that made the archive (a copy of its <stateDir>/secrets/backup-key)"
+  ).option("-y, --yes", "do not ask (required when stdin is not a terminal)").option("--json", "print the result as JSON").addHelpText(
+    "after",
+    "\nEverything in Redis is replaced by the backup; the archive is verified first.\nOnly archives signed with this host's backup key (or --key) are accepted."
+  ).action(async (file2, opts) => {
     const spec = readSpec(opts);
     if (!opts.yes && !process.stdin.isTTY)
       throw new UsageError(
         "restore replaces all of Redis and the data dir; refusing without --yes because stdin is not a terminal",
         `xoa restore ${file2} --yes`
       );
-    const v = await verifyBackup(spec, file2);
+    const services = await detectServiceControl(spec);
+    if (services.underUp === true) await services.stop();
+    const v = await verifyBackup(spec, file2, { key: opts.key ? readKeyArgument(opts.key) : void 0 });
     try {
       if (!opts.json) describe4(v);
       if (!opts.yes && !await confirm()) throw new XoaError("restore cancelled; nothing was changed");
       const r = await restoreBackup(spec, v, {
-        services: await detectServiceControl(),
+        services,
         checkHealth: () => healthAfterRestore(spec)
       });
       if (opts.json) printJson({ archive: v.file, createdAt: v.manifest.createdAt, ...r });
       else {
         say(`${green2("restored")}: ${r.keys} Redis keys, ${r.files} files`);
+        if (r.key === "adopted") say(`  this host now uses the key from ${opts.key} for its own backups`);
         if (!r.health.checked) say(`  health check skipped: ${r.health.why}`);
         else if (r.health.healthy) say(`  ${green2("healthy")}: xo-server answers and the admin can sign in`);
       }
@@ -88921,7 +90183,7 @@ async function confirm() {
 async function healthAfterRestore(spec) {
   let password;
   try {
-    password = readFileSync22(statePaths(spec).adminPasswordFile, "utf8").trim();
+    password = readFileSync27(statePaths(spec).adminPasswordFile, "utf8").trim();
   } catch {
     password = void 0;
   }
@@ -88936,15 +90198,15 @@ __export(rollback_exports, {
 });
 init_store();
 function register15(program2) {
-  withSpecOption(program2.command("rollback")).description("make release ID current (default: the previous one); the one left becomes previous").argument("[id]", "release id from `xoa releases`").option("--json", "print {from, to} as JSON").action((id, opts) => {
+  withSpecOption(program2.command("rollback")).description("make release ID current (default: the previous one); the one left becomes previous").argument("[id]", "release id from `xoa releases`").option("--json", "print {from, to} as JSON").action(async (id, opts) => {
     const paths = statePaths(readSpec(opts));
-    const lock = lockStore(paths);
+    const lock = await lockStore(paths);
     try {
-      const r = rollback(paths, id);
+      const r = await rollback(paths, id);
       if (opts.json) say(JSON.stringify(r));
       else say(`current: ${r.to}${r.from ? ` (was ${r.from}, now previous)` : ""}`);
     } finally {
-      lock.release();
+      await lock.release();
     }
   });
 }
@@ -88992,7 +90254,7 @@ function formatStatus(s, paint = plain) {
   ]);
   if (s.health) {
     const h2 = s.health;
-    const signIn = h2.signIn === true ? "admin signs in" : h2.signIn === false ? paint.red("sign-in refused") : "sign-in not tried";
+    const signIn = h2.signIn === true ? "admin signs in" : h2.signIn === false ? paint.red("sign-in refused") : h2.signInSkipped ? paint.yellow(`sign-in not checked: ${h2.signInSkipped}`) : "sign-in not tried";
     lines2.push([
       "health",
       h2.healthy ? `${h2.url}  ${paint.green("ping ok")}, ${signIn}` : `${h2.url}  ${paint.red(h2.reason ?? "unhealthy")}`
@@ -89149,69 +90411,82 @@ __export(up_exports, {
 // src/run/up.ts
 init_store();
 init_errors();
-import { existsSync as existsSync13 } from "node:fs";
+import { existsSync as existsSync16 } from "node:fs";
 
 // src/run/foreground.ts
-import { randomBytes as randomBytes8 } from "node:crypto";
-import { chownSync as chownSync3, mkdirSync as mkdirSync15, readFileSync as readFileSync23, renameSync as renameSync8, writeFileSync as writeFileSync9 } from "node:fs";
-import { dirname as dirname21, join as join30 } from "node:path";
-function ensureDir3(path6, mode, owner) {
-  mkdirSync15(path6, { recursive: true, mode });
-  if (owner.uid !== void 0) chownSync3(path6, owner.uid, owner.gid ?? owner.uid);
+init_at();
+import { randomBytes as randomBytes9 } from "node:crypto";
+import { basename as basename12, dirname as dirname22, join as join30 } from "node:path";
+function metaOf(mode, owner) {
+  const me2 = self2(mode);
+  return { uid: owner.uid ?? me2.uid, gid: owner.gid ?? owner.uid ?? me2.gid, mode };
 }
-function writeAtomic(path6, content, mode, owner) {
-  const tmp = join30(dirname21(path6), `.${process.pid}.tmp`);
-  writeFileSync9(tmp, content, { mode });
-  if (owner.uid !== void 0) chownSync3(tmp, owner.uid, owner.gid ?? owner.uid);
-  renameSync8(tmp, path6);
-}
-function readIfPresent(path6) {
+async function ensureDir(path6, mode, owner) {
+  const meta3 = metaOf(mode, owner);
+  const parent = await openLive(dirname22(path6), { create: self2(mode) });
   try {
-    return readFileSync23(path6, "utf8");
-  } catch {
-    return void 0;
+    const name = basename12(path6);
+    await (await parent.subdir(name, { create: meta3 })).close();
+    const st = await parent.lstat(name);
+    if (owner.uid !== void 0 && st) await parent.setMeta(name, { ...meta3, mode: st.mode & 4095 });
+  } finally {
+    await parent.close();
   }
 }
-function prepareForeground(spec, owner) {
+async function ensureMountsDir(spec, owner) {
+  const dir = spec.xo.mountsDir;
+  if (process.getuid?.() !== 0 || owner.gid === void 0) {
+    await ensureDir(dir, 488, owner);
+    return;
+  }
+  const meta3 = { uid: 0, gid: owner.gid, mode: 1016 };
+  const parent = await openLive(dirname22(dir), { create: self2(493) });
+  try {
+    await (await parent.subdir(basename12(dir), { create: meta3 })).close();
+    await parent.setMeta(basename12(dir), meta3);
+  } finally {
+    await parent.close();
+  }
+}
+async function writeAtomic(path6, content, mode, owner) {
+  await writeFileAt(path6, content, metaOf(mode, owner));
+}
+async function prepareForeground(spec, owner) {
   const p = statePaths(spec);
-  ensureDir3(spec.xo.stateDir, 493, {});
-  for (const d of [
-    spec.xo.dataDir,
-    spec.xo.tempDir,
-    spec.xo.mountsDir,
-    spec.redis.dir,
-    dirname21(spec.redis.socket)
-  ])
-    ensureDir3(d, 488, owner);
-  ensureDir3(dirname21(p.serverConfigHome), 488, owner);
+  await ensureDir(spec.xo.stateDir, 493, {});
+  for (const d of [spec.xo.dataDir, spec.xo.tempDir, spec.redis.dir, dirname22(spec.redis.socket)])
+    await ensureDir(d, 488, owner);
+  await ensureMountsDir(spec, owner);
+  await ensureDir(dirname22(p.serverConfigHome), 488, owner);
   const configDir = join30(p.serverConfigHome, "xo-server");
-  ensureDir3(p.serverConfigHome, 448, owner);
-  ensureDir3(configDir, 448, owner);
-  ensureDir3(p.secrets, 448, {});
-  writeAtomic(join30(configDir, "config.toml"), renderXoServerConfig(spec).content, 416, owner);
+  await ensureDir(p.serverConfigHome, 448, owner);
+  await ensureDir(configDir, 448, owner);
+  await ensureDir(p.secrets, 448, {});
+  await writeAtomic(join30(configDir, "config.toml"), renderXoServerConfig(spec).content, 416, owner);
   const secrets2 = join30(configDir, "config.z-secrets.toml");
-  if (readIfPresent(secrets2) === void 0)
-    writeAtomic(
+  const kept = await withParent(secrets2, {}, async (dir, name) => (await dir.lstat(name))?.isFile() === true);
+  if (!kept)
+    await writeAtomic(
       secrets2,
-      renderXoServerSecrets(randomBytes8(32).toString("base64url"), spec).content,
+      renderXoServerSecrets(randomBytes9(32).toString("base64url"), spec).content,
       384,
       owner
     );
   if (spec.mounts.mode === "broker" && process.getuid?.() === 0) {
     const shim2 = renderSudoShim(spec, { xoaCommand: [process.execPath, process.argv[1]], specPath: "" });
-    ensureDir3(dirname21(shim2.path), 493, {});
-    writeAtomic(shim2.path, shim2.content, shim2.mode, {});
+    await ensureDir(dirname22(shim2.path), 493, {});
+    await writeAtomic(shim2.path, shim2.content, shim2.mode, {});
   }
   const redisConfig = join30(spec.xo.stateDir, "up", "redis-xo.conf");
-  ensureDir3(dirname21(redisConfig), 493, {});
-  writeAtomic(redisConfig, renderRedisConfig(spec).content, 420, {});
+  await ensureDir(dirname22(redisConfig), 493, {});
+  await writeAtomic(redisConfig, renderRedisConfig(spec).content, 420, {});
   return { configDir, redisConfig };
 }
 
 // src/run/gate.ts
 init_store();
 async function switchWithHealthGate(paths, id, control, check3) {
-  const { from } = switchTo(paths, id);
+  const { from } = await switchTo(paths, id);
   await control.restart();
   const health2 = await waitHealthy(check3.endpoint(), check3.admin, {
     timeoutMs: check3.timeoutMs,
@@ -89219,7 +90494,7 @@ async function switchWithHealthGate(paths, id, control, check3) {
   });
   if (health2.healthy) return { switched: true, from, to: id, health: health2 };
   if (!from || from === id) return { switched: false, from, attempted: id, health: health2, restored: void 0 };
-  rollback(paths, from);
+  await rollback(paths, from);
   await control.restart();
   const restored = await waitHealthy(check3.endpoint(), check3.admin, {
     timeoutMs: check3.timeoutMs,
@@ -89300,15 +90575,24 @@ async function waitFor(cond, timeoutMs, what) {
 }
 async function up(spec, opts) {
   const p = statePaths(spec);
-  const owner = await runAsServiceAccount(spec);
-  const candidate = opts.build ? await opts.build() : void 0;
-  if (!existsSync13(p.current) && !candidate)
-    throw new XoaError("no release is built yet", { hint: "xoa build" });
-  const files = prepareForeground(spec, owner);
   const children = [];
-  const log = opts.log;
   let server;
+  let serverSince = "";
+  const lock = await holdUpLock(
+    spec,
+    () => server?.running() && server.child.pid ? { pid: server.child.pid, since: serverSince } : void 0
+  );
+  const log = opts.log;
   try {
+    if (process.getuid?.() === 0) {
+      const { created } = await ensureServiceAccount(spec);
+      if (created.length) opts.log(`xoa | created the service account: ${created.join(", ")}`);
+    }
+    const owner = await runAsServiceAccount(spec);
+    const candidate = opts.build ? await opts.build() : void 0;
+    if (!existsSync16(p.current) && !candidate)
+      throw new XoaError("no release is built yet", { hint: "xoa build" });
+    const files = await prepareForeground(spec, owner);
     const redis2 = startChild(
       {
         name: "redis-xo",
@@ -89322,13 +90606,13 @@ async function up(spec, opts) {
     children.push(redis2);
     await waitFor(async () => redis2.running() && await pingRedis(spec.redis.socket), 3e4, "Redis");
     if (spec.mounts.mode === "broker" && process.getuid?.() === 0) {
-      const self2 = [...process.execArgv, process.argv[1]];
+      const self3 = [...process.execArgv, process.argv[1]];
       children.push(
         startChild(
           {
             name: "mountd",
             command: process.execPath,
-            args: [...self2, "broker", "serve", "--spec", opts.specPath],
+            args: [...self3, "broker", "serve", "--spec", opts.specPath],
             env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" }
           },
           log
@@ -89336,11 +90620,11 @@ async function up(spec, opts) {
       );
     }
     const hadCurrent = currentId(p);
-    if (!hadCurrent && candidate) (await Promise.resolve().then(() => (init_store(), store_exports))).switchTo(p, candidate);
+    if (!hadCurrent && candidate) await (await Promise.resolve().then(() => (init_store(), store_exports))).switchTo(p, candidate);
     const boot = await bootstrap(spec);
     if (boot.admin.created)
       log(`xoa | created the web admin ${boot.admin.email} (password in ${boot.admin.passwordFile})`);
-    const admin2 = { email: spec.webAdmin.email, password: readOrCreateAdminPassword(spec).password };
+    const admin2 = { email: spec.webAdmin.email, password: (await readOrCreateAdminPassword(spec)).password };
     const control = {
       async restart() {
         if (server) await server.stop();
@@ -89355,6 +90639,7 @@ async function up(spec, opts) {
           },
           log
         );
+        serverSince = (/* @__PURE__ */ new Date()).toISOString();
       },
       running: () => server?.running() ?? false
     };
@@ -89384,17 +90669,23 @@ async function up(spec, opts) {
       }
     }
     if (server) children.push(server);
+    const pingOnly = signInRefusal(check3.endpoint());
+    if (pingOnly) log(`xoa | health is ping only; sign-in not checked: ${pingOnly}`);
     const running = server;
     return {
       url: check3.endpoint().url,
       release: currentId(p) ?? "?",
       rolledBackFrom,
       serverExited: running.exited,
-      stop: () => stopAll(children.includes(running) ? children : [...children, running])
+      stop: async () => {
+        await stopAll(children.includes(running) ? children : [...children, running]);
+        await lock.release();
+      }
     };
   } catch (e) {
     if (server && !children.includes(server)) children.push(server);
     await stopAll(children);
+    await lock.release();
     throw e;
   }
 }
@@ -89403,13 +90694,13 @@ async function upUntilStopped(spec, opts) {
   try {
     const state = await up(spec, opts);
     opts.log(`xoa | Xen Orchestra is up at ${state.url} (release ${state.release}); Ctrl-C stops it`);
-    const why2 = await Promise.race([
+    const why = await Promise.race([
       (opts.stopWhen ?? signals2.signalled).then(() => "stop"),
       state.serverExited.then((code) => code)
     ]);
     await state.stop();
-    if (why2 === "stop") return 0;
-    opts.log(`xoa | xo-server exited on its own (code ${why2}); stopped everything`);
+    if (why === "stop") return 0;
+    opts.log(`xoa | xo-server exited on its own (code ${why}); stopped everything`);
     return 1;
   } finally {
     signals2.dispose();
@@ -89454,13 +90745,13 @@ __export(update_exports, {
   register: () => register19,
   specForPin: () => specForPin
 });
-import { existsSync as existsSync15 } from "node:fs";
+import { existsSync as existsSync18 } from "node:fs";
 
 // src/source/pin-write.ts
-init_execa();
+import { accessSync as accessSync3, constants as constants14 } from "node:fs";
+import { dirname as dirname23, relative as relative2 } from "node:path";
 init_errors();
-import { accessSync as accessSync3, constants as constants9, readFileSync as readFileSync24, renameSync as renameSync9, rmSync as rmSync10, statSync as statSync6, writeFileSync as writeFileSync10 } from "node:fs";
-import { basename as basename8, dirname as dirname22, join as join31, relative as relative2 } from "node:path";
+init_at();
 var KEY_ORDER = ["url", "rev", "version", "date", "channel"];
 function renderPin(original, pin) {
   let doc = {};
@@ -89479,28 +90770,26 @@ function renderPin(original, pin) {
 }
 function assertPinWritable(file2) {
   try {
-    accessSync3(dirname22(file2), constants9.W_OK);
-    accessSync3(file2, constants9.W_OK);
+    accessSync3(dirname23(file2), constants14.W_OK);
+    accessSync3(file2, constants14.W_OK);
   } catch (e) {
     throw new XoaError(`the pin file ${file2} cannot be rewritten (${e.code})`, {
       hint: "copy it somewhere writable (e.g. /etc/xoa/xo-source.json) and set source.pinFile in the spec, or pass --pin-file; on NixOS update the flake checkout with `nix run .#update-xo`"
     });
   }
 }
-function writePin(file2, pin) {
-  const original = readFileSync24(file2, "utf8");
-  const tmp = join31(dirname22(file2), `.${basename8(file2)}.tmp-${process.pid}`);
-  try {
-    writeFileSync10(tmp, renderPin(original, pin), { mode: statSync6(file2).mode & 511, flag: "wx" });
-    renameSync9(tmp, file2);
-  } catch (e) {
-    rmSync10(tmp, { force: true });
-    throw e;
-  }
+async function writePin(file2, pin) {
+  await withParent(file2, {}, async (dir, name) => {
+    const st = await dir.lstat(name);
+    const original = (await dir.readFile(name))?.toString("utf8");
+    if (!st || original === void 0)
+      throw new XoaError(`the pin file ${file2} does not exist`, { hint: "run `xoa apply` to seed it" });
+    await dir.writeFile(name, renderPin(original, pin), { uid: st.uid, gid: st.gid, mode: st.mode & 511 });
+  });
 }
 async function commitPin(file2, message) {
   const git = (args, cwd) => execa("git", args, { cwd, reject: false, env: { GIT_TERMINAL_PROMPT: "0" }, stdin: "ignore" });
-  const top = await git(["rev-parse", "--show-toplevel"], dirname22(file2));
+  const top = await git(["rev-parse", "--show-toplevel"], dirname23(file2));
   if (top.exitCode !== 0)
     throw new XoaError(`${file2} is not in a git repository, so --commit has nothing to commit to`, {
       hint: "drop --commit, or keep the pin file in a git checkout (e.g. your flake)"
@@ -89523,19 +90812,19 @@ async function commitPin(file2, message) {
 
 // src/source/update.ts
 init_errors();
-import { accessSync as accessSync4, constants as constants10, existsSync as existsSync14 } from "node:fs";
+import { accessSync as accessSync4, constants as constants15, existsSync as existsSync17 } from "node:fs";
 import { homedir } from "node:os";
-import { dirname as dirname23, join as join32 } from "node:path";
+import { dirname as dirname24, join as join31 } from "node:path";
 function mirrorDirFor(spec) {
   const own2 = statePaths(spec).mirror;
-  let dir = dirname23(own2);
-  while (!existsSync14(dir)) dir = dirname23(dir);
+  let dir = dirname24(own2);
+  while (!existsSync17(dir)) dir = dirname24(dir);
   try {
-    accessSync4(dir, constants10.W_OK);
+    accessSync4(dir, constants15.W_OK);
     return own2;
   } catch {
-    const cache = process.env.XDG_CACHE_HOME || join32(homedir(), ".cache");
-    return join32(cache, "xoa", "xen-orchestra.git");
+    const cache = process.env.XDG_CACHE_HOME || join31(homedir(), ".cache");
+    return join31(cache, "xoa", "xen-orchestra.git");
   }
 }
 function pinFileFor(spec, override) {
@@ -89602,8 +90891,8 @@ function nextPin(report2) {
   };
 }
 function commitMessage(report2) {
-  const why2 = report2.to.channel === "rev" ? `rev ${report2.to.rev.slice(0, 10)}` : report2.to.channel;
-  return `xo: ${report2.from.version} \u2192 ${report2.to.version} (${why2})`;
+  const why = report2.to.channel === "rev" ? `rev ${report2.to.rev.slice(0, 10)}` : report2.to.channel;
+  return `xo: ${report2.from.version} \u2192 ${report2.to.version} (${why})`;
 }
 
 // src/source/update-report.ts
@@ -89684,7 +90973,7 @@ function parseChannel(value) {
   return value;
 }
 function specForPin(opts) {
-  if (opts.pinFile && !opts.spec && !process.env.XOA_SPEC && !existsSync15(specPathOf(opts)))
+  if (opts.pinFile && !opts.spec && !process.env.XOA_SPEC && !existsSync18(specPathOf(opts)))
     return validateSpec({});
   return readSpec(opts);
 }
@@ -89717,7 +91006,7 @@ function register19(program2) {
       return;
     }
     assertPinWritable(report2.pinFile);
-    writePin(report2.pinFile, nextPin(report2));
+    await writePin(report2.pinFile, nextPin(report2));
     const message = commitMessage(report2);
     const commit = opts.commit ? await commitPin(report2.pinFile, message) : void 0;
     if (opts.json) return printJson(reportJson(report2, { pinWritten: true, commit, message }));
@@ -89743,7 +91032,6 @@ __export(upgrade_exports, {
 import { Writable as Writable4 } from "node:stream";
 
 // src/run/server-control.ts
-init_execa();
 init_errors();
 function systemdServerControl(unit = "xo-server.service") {
   return {
@@ -89758,33 +91046,32 @@ function systemdServerControl(unit = "xo-server.service") {
 }
 
 // src/run/upgrade.ts
-import { closeSync as closeSync6, mkdirSync as mkdirSync17, openSync as openSync6, readFileSync as readFileSync26, rmSync as rmSync11, writeSync as writeSync5 } from "node:fs";
-import { join as join34 } from "node:path";
-init_runtime();
+import { join as join33 } from "node:path";
 init_store();
 init_errors();
+init_at();
+init_lock();
 
 // src/run/upgrade-record.ts
-import { mkdirSync as mkdirSync16, readFileSync as readFileSync25, renameSync as renameSync10, writeFileSync as writeFileSync11 } from "node:fs";
-import { join as join33 } from "node:path";
+init_at();
+import { readFileSync as readFileSync28 } from "node:fs";
+import { join as join32 } from "node:path";
 function upgradeRecordFile(spec) {
-  return join33(statePaths(spec).logs, "upgrade-last.json");
+  return join32(statePaths(spec).logs, "upgrade-last.json");
 }
 function readLastUpgrade(spec) {
   try {
-    const r = JSON.parse(readFileSync25(upgradeRecordFile(spec), "utf8"));
+    const r = JSON.parse(readFileSync28(upgradeRecordFile(spec), "utf8"));
     return typeof r.outcome === "string" ? r : void 0;
   } catch {
     return void 0;
   }
 }
-function writeUpgradeRecord(spec, record2) {
-  const file2 = upgradeRecordFile(spec);
-  mkdirSync16(statePaths(spec).logs, { recursive: true });
-  const tmp = `${file2}.tmp-${process.pid}`;
-  writeFileSync11(tmp, `${JSON.stringify(record2, null, 2)}
-`, { mode: 420 });
-  renameSync10(tmp, file2);
+async function writeUpgradeRecord(spec, record2) {
+  await writeFileAt(upgradeRecordFile(spec), `${JSON.stringify(record2, null, 2)}
+`, self2(420), {
+    create: self2(493)
+  });
 }
 var describeSide = (s) => `${s.version} (${s.rev.slice(0, 10)})`;
 function heldBack(last, targetRev) {
@@ -89806,9 +91093,9 @@ async function upgrade(spec, opts) {
   const startedAt = (/* @__PURE__ */ new Date()).toISOString();
   const channel = opts.channel ?? spec.updates.channel;
   const record2 = { when: startedAt, startedAt, outcome: "failed", channel };
-  const lock = lockUpgrade(spec);
+  const release2 = await lockUpgrade(spec);
   try {
-    const result = await run4(spec, opts, record2);
+    const result = await run6(spec, opts, record2);
     return result;
   } catch (e) {
     record2.reason ??= e.message;
@@ -89817,17 +91104,20 @@ async function upgrade(spec, opts) {
     record2.when = (/* @__PURE__ */ new Date()).toISOString();
     if (record2.fromRelease) record2.from = describeSide(record2.fromRelease);
     if (record2.toRelease) record2.to = describeSide(record2.toRelease);
-    writeUpgradeRecord(spec, record2);
-    lock();
+    try {
+      await writeUpgradeRecord(spec, record2);
+    } finally {
+      await release2();
+    }
   }
 }
-async function run4(spec, opts, record2) {
+async function run6(spec, opts, record2) {
   const paths = statePaths(spec);
   const log = opts.log;
   log(`checking channel ${record2.channel} upstream\u2026`);
   const report2 = await planUpdate(spec, { channel: opts.channel, pinFile: opts.pinFile });
   const curId = currentId(paths);
-  const cur = curId ? readManifest(join34(paths.releases, curId)) : void 0;
+  const cur = curId ? readManifest(join33(paths.releases, curId)) : void 0;
   record2.fromRelease = cur ? { version: cur.version, rev: cur.rev, release: curId } : { version: report2.from.version, rev: report2.from.rev };
   record2.toRelease = { version: report2.to.version, rev: report2.to.rev };
   const serving = cur?.rev === report2.to.rev;
@@ -89857,7 +91147,7 @@ async function run4(spec, opts, record2) {
     const backup = await createBackup(spec, { services: opts.services });
     record2.backup = backup.archive;
     log(`switching to ${built.release}, health check within ${Math.round(opts.healthTimeoutMs / 1e3)} s\u2026`);
-    const admin2 = { email: spec.webAdmin.email, password: readOrCreateAdminPassword(spec).password };
+    const admin2 = { email: spec.webAdmin.email, password: (await readOrCreateAdminPassword(spec)).password };
     const gate = await switchWithHealthGate(paths, built.release, opts.control, {
       endpoint: () => localEndpoint(spec),
       admin: admin2,
@@ -89874,32 +91164,22 @@ async function run4(spec, opts, record2) {
       });
     }
   }
-  writePin(report2.pinFile, nextPin(report2));
+  await writePin(report2.pinFile, nextPin(report2));
   record2.outcome = "upgraded";
   return { record: record2, report: report2 };
 }
-function lockUpgrade(spec) {
-  const state = spec.xo.stateDir;
-  mkdirSync17(state, { recursive: true });
-  const file2 = join34(state, "upgrade.lock");
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync6(file2, "wx", 420);
-      writeSync5(fd, `${process.pid}
-`);
-      closeSync6(fd);
-      return () => rmSync11(file2, { force: true });
-    } catch (e) {
-      if (e.code !== "EEXIST") throw e;
-      const holder = Number(readFileSync26(file2, "utf8").trim());
-      if (holder && holder !== process.pid && pidAlive(holder))
-        throw new XoaError(`another xoa upgrade is running (pid ${holder})`, {
-          hint: `wait for it (systemctl status xoa-update), or remove ${file2} if pid ${holder} is not xoa`
-        });
-      rmSync11(file2, { force: true });
-    }
+async function lockUpgrade(spec) {
+  const state = await openLive(spec.xo.stateDir, { create: self2(493) });
+  try {
+    const lock = await takeLock(state, "upgrade.lock", {
+      busy: (pid, file2) => new XoaError(`another xoa upgrade is running (pid ${pid})`, {
+        hint: `wait for it (systemctl status xoa-update), or remove ${file2} if pid ${pid} is not xoa`
+      })
+    });
+    return () => lock.release();
+  } finally {
+    await state.close();
   }
-  throw new XoaError(`could not take the lock ${file2}`);
 }
 
 // src/cli/upgrade.ts
@@ -89924,7 +91204,7 @@ function register20(program2) {
       const { record: record2 } = await upgrade(spec, {
         channel,
         control: systemdServerControl(),
-        services: await detectServiceControl(),
+        services: await detectServiceControl(spec),
         healthTimeoutMs: timeout * 1e3,
         retry: opts.retry,
         progress,
@@ -90014,7 +91294,7 @@ var commands = [
   restore_exports,
   bootstrap_exports,
   up_exports,
-  init_exports2,
+  init_exports,
   install_exports,
   status_exports,
   logs_exports,
