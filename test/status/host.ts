@@ -25,6 +25,7 @@ import { generateSelfSigned } from '../../src/tls/generate.ts'
 import { ledgerPath } from '../../src/tls/ledger.ts'
 import { stopRedisServer } from '../backup/redis-server.ts'
 import { freePort, type Run, tempDir, xoa } from '../helpers.ts'
+import { addXoUser } from './xo-redis.ts'
 
 export const SERVICE_ID = 65534 // "xo" in the temp host's /etc/passwd: nobody's uid, so chown works for real
 
@@ -136,10 +137,8 @@ export async function healthyHost(t: { after(fn: () => unknown): void }): Promis
       await c.quit()
     }
   }
-  await redis(async (c) => {
-    await c.hSet('xo:user:u1', { email: 'ops@example.test', permission: 'admin' })
-    await c.sAdd('xo:user_ids', 'u1')
-  })
+  // The declared admin as upstream stores it: a JSON string (see xo-redis.ts).
+  await redis((c) => addXoUser(c, 'u1', 'ops@example.test'))
 
   const writeCert = async (opts: { now?: Date; validDays?: number }) => {
     const made = await generateSelfSigned({
