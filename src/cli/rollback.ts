@@ -25,7 +25,7 @@ export function register(program: Command): void {
         const spec = readSpec(opts)
         const host = hostView('/')
         // systemd runs xo-server here: xoa restarts it and gates the switch. Otherwise xoa cannot restart it.
-        const systemd = (await detectServiceControl()).manages
+        const systemd = (await detectServiceControl(spec)).manages
         const password = readAdminPassword(spec, host)
         const server = systemd ? undefined : await observeServer(spec, host)
         const r = await rollbackRelease(spec, id, {

@@ -48,12 +48,12 @@ export async function rollbackRelease(
   opts: RollbackOptions,
 ): Promise<RollbackResult> {
   const paths = statePaths(spec)
-  const lock = lockStore(paths)
+  const lock = await lockStore(paths)
   try {
     const to = target(paths, id)
     const pinNote = pinNoteFor(spec, paths, to)
     if (!opts.control) {
-      const { from } = switchTo(paths, to)
+      const { from } = await switchTo(paths, to)
       return { from, to, restart: restartAdvice(to, from, opts.foreground), pinNote }
     }
     const gate = await switchWithHealthGate(paths, to, opts.control, {
@@ -69,7 +69,7 @@ export async function rollbackRelease(
       hint: 'journalctl -u xo-server -n 100; `xoa releases` lists the others',
     })
   } finally {
-    lock.release()
+    await lock.release()
   }
 }
 

@@ -11,6 +11,7 @@ import { currentId, readManifest } from '../build/store.ts'
 import { XoaError } from '../cli/errors.ts'
 import { openLive, self } from '../fs/at.ts'
 import { takeLock } from '../fs/lock.ts'
+import { UPGRADE_LOCK } from '../host/layout.ts'
 import type { Channel } from '../source/channels.ts'
 import { assertPinWritable, writePin } from '../source/pin-write.ts'
 import { nextPin, offersNewer, planUpdate, type UpdateReport } from '../source/update.ts'
@@ -164,7 +165,7 @@ async function run(spec: Spec, opts: UpgradeOptions, record: UpgradeRecord): Pro
 async function lockUpgrade(spec: Spec): Promise<() => Promise<void>> {
   const state = await openLive(spec.xo.stateDir, { create: self(0o755) })
   try {
-    const lock = await takeLock(state, 'upgrade.lock', {
+    const lock = await takeLock(state, UPGRADE_LOCK, {
       busy: (pid, file) =>
         new XoaError(`another xoa upgrade is running (pid ${pid})`, {
           hint: `wait for it (systemctl status xoa-update), or remove ${file} if pid ${pid} is not xoa`,

@@ -268,3 +268,22 @@ test('an invalid spec → one spec failure naming the field, exit 1', async (t) 
   assertFails(run, 'spec', /xo\.port/, /xoa validate/)
   assert.equal(run.report.findings.length, 1)
 })
+
+test('a NixOS host (the module writes no session secret): doctor asks the nixos layout and does not warn', async (t) => {
+  const h = await healthyHost(t)
+  unlinkSync(h.at('/etc/xo-server/config.z-secrets.toml'))
+  const debian = h.doctor()
+  assert.ok(
+    only(debian.report, 'permissions').some(
+      (f) => f.level === 'warn' && /config\.z-secrets\.toml is missing/.test(f.finding),
+    ),
+    debian.stdout,
+  )
+  writeFileSync(h.at('/etc/NIXOS'), '')
+  const nixos = h.doctor()
+  assert.equal(nixos.status, 0, nixos.stdout)
+  assert.deepEqual(
+    only(nixos.report, 'permissions').map((f) => f.level),
+    ['ok'],
+  )
+})

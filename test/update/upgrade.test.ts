@@ -243,7 +243,7 @@ test('upgrade: 1.0.0 → 1.2.0 healthy; nothing new changes nothing; a release f
       const restarts = server.restarts
       const err = await rollbackRelease(spec, undefined, {
         control: server,
-        admin: admin(),
+        admin: await admin(),
         healthTimeoutMs: 30_000,
       }).then(
         () => assert.fail('an unhealthy rollback target is an error'),
@@ -255,7 +255,7 @@ test('upgrade: 1.0.0 → 1.2.0 healthy; nothing new changes nothing; a release f
       )
       assert.equal(currentId(p), good)
       assert.equal(server.restarts, restarts + 2, 'restarted on 1.3.0, then on 1.2.0 again')
-      assert.equal((await checkHealth(localEndpoint(spec), admin())).healthy, true)
+      assert.equal((await checkHealth(localEndpoint(spec), await admin())).healthy, true)
     },
   )
 
@@ -265,7 +265,7 @@ test('upgrade: 1.0.0 → 1.2.0 healthy; nothing new changes nothing; a release f
       const restarts = server.restarts
       const r = await rollbackRelease(spec, releaseOf('1.0.0'), {
         control: server,
-        admin: admin(),
+        admin: await admin(),
         healthTimeoutMs: 30_000,
       })
       assert.deepEqual(
@@ -298,7 +298,7 @@ test('upgrade: 1.0.0 → 1.2.0 healthy; nothing new changes nothing; a release f
       assert.equal(r.health, undefined)
       assert.match(r.restart ?? '', /still runs 1\.0\.0-.*: stop `xoa up` .* then start `xoa up --no-build`/)
       await server.restart()
-      assert.equal((await waitHealthy(localEndpoint(spec), admin(), { timeoutMs: 30_000 })).healthy, true)
+      assert.equal((await waitHealthy(localEndpoint(spec), await admin(), { timeoutMs: 30_000 })).healthy, true)
     },
   )
 

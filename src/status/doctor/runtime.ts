@@ -8,7 +8,7 @@ import { daysLeft, RENEW_BEFORE_DAYS } from '../../tls/decide.ts'
 import { observeCert } from '../../tls/inspect.ts'
 import { ledgerPath, readLedger } from '../../tls/ledger.ts'
 import { readAdminPassword } from '../admin-password.ts'
-import { hostSpec } from '../paths.ts'
+import { hostSpec } from '../host.ts'
 import { DEFAULT_ADMIN_EMAIL } from '../redis-facts.ts'
 import { isXoServer } from '../server.ts'
 import {
@@ -27,7 +27,7 @@ const redisFixes = (ctx: DoctorContext) =>
   bySystemd(
     ctx,
     `xoa apply${specArg(ctx)} && systemctl restart redis-xo`,
-    `restart xoa up (it rewrites ${join(ctx.spec.xo.stateDir, 'up', 'redis-xo.conf')})`,
+    `restart xoa up (it rewrites ${ctx.layout.redis.config})`,
   )
 
 export const redisCheck: Check = {
