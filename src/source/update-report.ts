@@ -1,8 +1,19 @@
 // What `xoa update` prints: old → new, the commits between and the changelog between. Pure (report → text),
 // so the output is tested as a golden file.
-import { offersNewer, type UpdateReport } from './update.ts'
+import type { UpdateReport } from './update.ts'
+import { compareVersions } from './version.ts'
 
 const short = (rev: string) => rev.slice(0, 10)
+
+/**
+ * Pure: does the channel offer a *newer* version than the pin? Forward in history, or — on another line (a
+ * pin upstream's history does not contain) — a higher version. Behind the pin, or not higher, is not newer.
+ */
+export function offersNewer(r: Pick<UpdateReport, 'direction' | 'from' | 'to'>): boolean {
+  if (r.direction === 'forward') return true
+  if (r.direction === 'sideways') return compareVersions(r.to.version, r.from.version) > 0
+  return false
+}
 
 export function describeVersion(v: { version: string; rev: string; date: string }): string {
   return `${v.version}  ${short(v.rev)}${v.date ? `  ${v.date}` : ''}`

@@ -16,7 +16,6 @@ import {
 import { type Channel, readUpstream, resolveChannel, resolveRev, type Target, versionAt } from './channels.ts'
 import { type CommitInfo, GitMirror, type LogFn } from './mirror.ts'
 import { findPinFile, type Pin, readPin } from './pin.ts'
-import { compareVersions } from './version.ts'
 
 export interface UpdateOptions {
   channel?: Channel
@@ -51,16 +50,6 @@ export interface UpdateReport {
   unreleased: string
   /** What `from` is: the pin file's rev, or the spec's `source.rev` (which overrides the pin). */
   pinnedBy: 'pin' | 'source.rev'
-}
-
-/**
- * Pure: does the channel offer a *newer* version than the pin? Forward in history, or — on another line (a
- * pin upstream's history does not contain) — a higher version. Behind the pin, or not higher, is not newer.
- */
-export function offersNewer(r: Pick<UpdateReport, 'direction' | 'from' | 'to'>): boolean {
-  if (r.direction === 'forward') return true
-  if (r.direction === 'sideways') return compareVersions(r.to.version, r.from.version) > 0
-  return false
 }
 
 /** The mirror `xoa update` uses: the state dir's when we may write there, else the user's cache. */

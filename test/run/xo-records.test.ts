@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { countUsers, withRedis } from '../../src/run/redis.ts'
 import { decodeRecord, readUsers } from '../../src/run/xo-records.ts'
-import { offersNewer } from '../../src/source/update.ts'
+import { offersNewer } from '../../src/source/update-report.ts'
 import { startRedis } from '../backup/redis-server.ts'
 import { addXoUser } from '../status/xo-redis.ts'
 
