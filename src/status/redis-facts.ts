@@ -11,6 +11,8 @@ export interface RedisFacts {
   error?: string
   keys?: number
   users?: number
+  /** Redis answers but the users could not be read (a record of a type upstream never writes, an ACL). */
+  usersError?: string
   /** Users whose record xoa cannot read (xo-server encrypts them with redis.encryptCredentialDatabase). */
   encryptedUsers?: number
   /** undefined when CONFIG GET is not allowed. */
@@ -32,18 +34,26 @@ export async function observeRedis(socket: string, declaredEmail: string): Promi
         }
       }
       const appendonly = await config('appendonly')
-      // Users as upstream stores them (JSON strings, older hashes, or encrypted): see xo-records.ts.
-      const users = await readUsers(r)
-      return {
+      const facts: RedisFacts = {
         socket,
         answers: (await r.ping()) === 'PONG',
         keys: await r.dbSize(),
-        users: users.count,
-        encryptedUsers: users.unreadable,
         aof: appendonly === undefined ? undefined : appendonly === 'yes',
         evictionPolicy: await config('maxmemory-policy'),
-        defaultAdmin: users.has(DEFAULT_ADMIN_EMAIL),
-        declaredAdmin: users.has(declaredEmail),
+      }
+      // Users as upstream stores them (JSON strings, older hashes, or encrypted): see xo-records.ts. Data that
+      // cannot be read is a finding about the data, never "Redis does not answer".
+      try {
+        const users = await readUsers(r)
+        return {
+          ...facts,
+          users: users.count,
+          encryptedUsers: users.unreadable,
+          defaultAdmin: users.has(DEFAULT_ADMIN_EMAIL),
+          declaredAdmin: users.has(declaredEmail),
+        }
+      } catch (e) {
+        return { ...facts, usersError: (e as Error).message || String(e) }
       }
     })
   } catch (e) {

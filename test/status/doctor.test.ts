@@ -169,6 +169,27 @@ test('users encrypted by xo-server (redis.encryptCredentialDatabase): unknown, n
   )
 })
 
+test('a user record of a type upstream never writes: redis ok, users warns what it could not read (no restart fix)', async (t) => {
+  const h = await healthyHost(t)
+  await h.redis(async (c) => {
+    await c.sAdd('xo:user_ids', 'u9')
+    await c.rPush('xo:user:u9', 'not a record')
+  })
+  const run = h.doctor()
+  assert.equal(run.status, 0, run.stdout)
+  assert.deepEqual(
+    only(run.report, 'redis').map((f) => f.level),
+    ['ok'],
+  )
+  const users = only(run.report, 'users')
+  assert.deepEqual(
+    users.map((f) => f.level),
+    ['warn'],
+  )
+  assert.match(users[0]!.finding, /^Redis answers, but XO's users could not be read: WRONGTYPE/)
+  assert.doesNotMatch(users[0]!.fix ?? '', /restart/)
+})
+
 test('world-readable key, open secrets → permissions fails with the chmod', async (t) => {
   const h = await healthyHost(t)
   chmodSync(h.at(h.spec.xo.ssl.key), 0o644)

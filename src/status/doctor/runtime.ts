@@ -79,6 +79,14 @@ export const usersCheck: Check = {
   run(ctx) {
     const r = ctx.redis
     if (!r.answers) return [skip('users', 'Redis does not answer')]
+    if (r.usersError !== undefined)
+      return [
+        warn(
+          'users',
+          `Redis answers, but XO's users could not be read: ${r.usersError}`,
+          `redis-cli -s ${ctx.spec.redis.socket} --scan --pattern 'xo:user*'  # see what the keys hold`,
+        ),
+      ]
     const spec = ctx.spec
     const recover = recoverCommand(ctx)
     if (!r.users)
