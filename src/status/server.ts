@@ -10,6 +10,9 @@ import type { Spec } from '../spec/schema.ts'
 import { exists, type HostView } from './host.ts'
 import { type ProcessInfo, portHolders, processStartedAt } from './procfs.ts'
 
+/** The old name (src/host/layout.ts has it). */
+export const SERVER_UNIT_FILE = XO_SERVER_UNIT_FILE
+
 export interface UnitState {
   activeState: string
   since?: string

@@ -1,12 +1,13 @@
 // Where things live, per way of running (src/host/layout.ts): the paths of each mode, and `xoa up`'s files
 // written exactly where the layout says — the place status, doctor and the docs read them from.
 import assert from 'node:assert/strict'
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { hostLayout, lockFiles, modeOf } from '../../src/host/layout.ts'
 import { prepareForeground } from '../../src/run/foreground.ts'
 import { validateSpec } from '../../src/spec/load.ts'
+import { hostMode, serverConfigDir, serverConfigFiles } from '../../src/status/paths.ts'
 import { tempDir } from '../helpers.ts'
 
 test('systemd, nixos, foreground: config, secrets, redis config, locks', () => {
@@ -71,4 +72,21 @@ test('xoa up writes its config, session secret and redis-xo.conf where the foreg
   assert.equal(files.redisConfig, l.redis.config)
   for (const f of [l.xoConfig, l.xoSecrets!, l.redis.config]) assert.ok(existsSync(f), f)
   assert.equal(statSync(l.xoSecrets!).mode & 0o777, 0o600)
+})
+
+test('the old names (status/paths.ts) answer from the layout', (t) => {
+  const spec = validateSpec({})
+  assert.deepEqual(serverConfigFiles(spec, 'foreground'), {
+    config: hostLayout(spec, 'foreground').xoConfig,
+    secrets: hostLayout(spec, 'foreground').xoSecrets,
+  })
+  assert.equal(serverConfigDir(spec, 'systemd'), '/etc/xo-server')
+  const root = tempDir(t, 'xoa-layout-mode-')
+  const at = (p: string) => join(root, p)
+  assert.equal(hostMode(at), 'foreground')
+  mkdirSync(at('/etc/systemd/system'), { recursive: true })
+  writeFileSync(at('/etc/systemd/system/xo-server.service'), '')
+  assert.equal(hostMode(at), 'systemd')
+  writeFileSync(at('/etc/NIXOS'), '')
+  assert.equal(hostMode(at), 'nixos')
 })
