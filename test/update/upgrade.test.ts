@@ -298,7 +298,10 @@ test('upgrade: 1.0.0 → 1.2.0 healthy; nothing new changes nothing; a release f
       assert.equal(r.health, undefined)
       assert.match(r.restart ?? '', /still runs 1\.0\.0-.*: stop `xoa up` .* then start `xoa up --no-build`/)
       await server.restart()
-      assert.equal((await waitHealthy(localEndpoint(spec), await admin(), { timeoutMs: 30_000 })).healthy, true)
+      assert.equal(
+        (await waitHealthy(localEndpoint(spec), await admin(), { timeoutMs: 30_000 })).healthy,
+        true,
+      )
     },
   )
 
