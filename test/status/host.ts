@@ -123,8 +123,12 @@ export async function healthyHost(t: { after(fn: () => unknown): void }): Promis
   const r = spawnSync('redis-server', [at('/etc/xoa/redis-xo.conf')], { encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`redis-server: ${r.stderr}${r.stdout}`)
   const pidfile = at('/run/redis-xo/redis.pid')
-  for (let i = 0; i < 200 && !(existsSync(socket) && existsSync(pidfile)); i++) await sleep(25)
-  const pid = Number(readFileSync(pidfile, 'utf8'))
+  // The pid file can exist before redis-server wrote the pid into it (seen under load): read until it has one,
+  // or the server could never be stopped (pid 0) and would outlive the test.
+  const readPid = () => (existsSync(pidfile) ? Number(readFileSync(pidfile, 'utf8').trim()) : 0)
+  for (let i = 0; i < 400 && !(existsSync(socket) && readPid() > 0); i++) await sleep(25)
+  const pid = readPid()
+  if (!(pid > 0)) throw new Error(`redis-server wrote no pid to ${pidfile}`)
   // Registered after the temp dir's cleanup, so it may run once the socket is gone: stop by pid then.
   const stopRedis = () => stopRedisServer(pid, socket)
   t.after(stopRedis)
