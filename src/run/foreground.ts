@@ -1,7 +1,7 @@
 // The files and directories `xoa up` needs, kept under the state dir so a container needs one volume:
 // xo-server's config (XDG_CONFIG_HOME/xo-server/config.toml + config.z-secrets.toml) and redis-xo.conf.
 import { randomBytes } from 'node:crypto'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname } from 'node:path'
 import { openLive, self, withParent, writeFileAt } from '../fs/at.ts'
 import type { Meta } from '../fs/safe-dir.ts'
 import { hostLayout } from '../host/layout.ts'
