@@ -1,5 +1,6 @@
 // Owner and mode of everything restore writes, from xoa's own rules for each location (the same as apply
 // and `xoa up` give them) — never from the archive. Pure.
+import type { RunMode } from '../host/layout.ts'
 import type { Account } from '../util/accounts.ts'
 import type { Meta } from './dir-fd.ts'
 import type { RestoredSection } from './format.ts'
@@ -23,16 +24,13 @@ export interface SectionRules {
  * under `xoa up` (prepareForeground); secrets: root only; data: the service's (xo-server writes it).
  * No setuid, setgid or sticky bit, ever.
  */
-export function sectionRules(
-  section: RestoredSection,
-  mode: 'systemd' | 'foreground',
-  o: Owners,
-): SectionRules {
+export function sectionRules(section: RestoredSection, mode: RunMode, o: Owners): SectionRules {
   const m = (a: Account, bits: number): Meta => ({ uid: a.uid, gid: a.gid, mode: bits })
   const svcGroup = { uid: o.admin.uid, gid: o.service.gid }
   switch (section) {
     case 'config':
-      if (mode === 'systemd')
+      // systemd and NixOS keep xo-server's config under /etc/xo-server, root's; `xoa up` under the state dir.
+      if (mode !== 'foreground')
         return { root: m(svcGroup, 0o750), dir: m(svcGroup, 0o750), file: () => m(svcGroup, 0o640) }
       return {
         root: m(o.service, 0o700),

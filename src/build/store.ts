@@ -5,6 +5,7 @@ import { basename, join, resolve } from 'node:path'
 import { XoaError } from '../cli/errors.ts'
 import { openLive, self, withParent } from '../fs/at.ts'
 import { type Lock, takeLock } from '../fs/lock.ts'
+import { STORE_LOCK } from '../host/layout.ts'
 import type { statePaths } from '../spec/paths.ts'
 
 export type { Lock }
@@ -156,7 +157,7 @@ export async function removeDebris(paths: StatePaths): Promise<string[]> {
 export async function lockStore(paths: StatePaths): Promise<Lock> {
   const releases = await openLive(paths.releases, { create: self(0o755) })
   try {
-    return await takeLock(releases, '.lock', {
+    return await takeLock(releases, STORE_LOCK, {
       busy: (pid, file) =>
         new XoaError(`another build or switch is running (pid ${pid})`, {
           hint: `wait for it, or if pid ${pid} is not xoa, remove ${file}`,

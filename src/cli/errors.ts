@@ -1,5 +1,9 @@
 // Exit codes scripts can rely on: 0 ok, 1 operation failed, 2 bad spec or usage, 10 update available.
-export const EXIT = { ok: 0, failed: 1, usage: 2, updateAvailable: 10 } as const
+/**
+ * updateAvailable: the channel has a newer version than the pin; channelBehind: it has not (behind the pin, or
+ * on another line without a higher version) — `xoa update --check`, docs/updates.md.
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, updateAvailable: 10, channelBehind: 11 } as const
 
 /** An expected failure: printed as "xoa: <message>" plus the next thing to try, without a stack trace. */
 export class XoaError extends Error {

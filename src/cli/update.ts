@@ -4,7 +4,7 @@ import type { Command } from 'commander'
 import { CHANNELS, type Channel } from '../source/channels.ts'
 import { assertPinWritable, commitPin, writePin } from '../source/pin-write.ts'
 import { commitMessage, nextPin, planUpdate, type UpdateReport } from '../source/update.ts'
-import { formatUpdateReport, reportJson } from '../source/update-report.ts'
+import { formatUpdateReport, offersNewer, reportJson } from '../source/update-report.ts'
 import { validateSpec } from '../spec/load.ts'
 import type { Spec } from '../spec/schema.ts'
 import { EXIT, UsageError } from './errors.ts'
@@ -44,7 +44,8 @@ export function register(program: Command): void {
     .option('--rev <rev>', 'pin this upstream commit (or branch) instead of a channel')
     .option(
       '--check',
-      `only report: exit ${EXIT.ok} when up to date, ${EXIT.updateAvailable} when an update is available`,
+      `only report: exit ${EXIT.ok} when up to date, ${EXIT.updateAvailable} when the channel has a newer version, ` +
+        `${EXIT.channelBehind} when it is behind (works with source.rev in the spec)`,
     )
     .option('--commit', 'commit the rewritten pin file in the git repository it lives in')
     .option(
@@ -66,13 +67,29 @@ export function register(program: Command): void {
       if (opts.check && opts.commit)
         throw new UsageError('--check only reports; it cannot be used with --commit')
       const spec = specForPin(opts)
-      const report = await planUpdate(spec, { channel, rev: opts.rev, pinFile: opts.pinFile, maxCommits })
+      const report = await planUpdate(spec, {
+        channel,
+        rev: opts.rev,
+        pinFile: opts.pinFile,
+        maxCommits,
+        check: opts.check,
+      })
       const upToDate = report.direction === 'up-to-date'
 
       if (opts.check || upToDate) {
         if (opts.json) printJson(reportJson(report, { pinWritten: false }))
-        else printReport(report)
-        process.exitCode = upToDate ? EXIT.ok : EXIT.updateAvailable
+        else {
+          printReport(report)
+          if (!upToDate && !offersNewer(report))
+            say(
+              `nothing newer on ${report.channel === 'rev' ? 'that revision' : `channel ${report.channel}`}`,
+            )
+        }
+        process.exitCode = upToDate
+          ? EXIT.ok
+          : offersNewer(report)
+            ? EXIT.updateAvailable
+            : EXIT.channelBehind
         return
       }
 

@@ -18,6 +18,7 @@ interface Opts extends SpecOpts {
   channel?: string
   healthTimeout: string
   retry?: boolean
+  allowDowngrade?: boolean
   json?: boolean
 }
 
@@ -29,10 +30,12 @@ export function register(program: Command): void {
     .option('--channel <name>', 'latest | stable | master (default: updates.channel in the spec)')
     .option('--health-timeout <seconds>', 'how long the new release gets to become healthy', '180')
     .option('--retry', 'try again a release that failed its health check before')
+    .option('--allow-downgrade', 'go to the channel even when it is behind the pin (never done otherwise)')
     .option('--json', 'print the record of the run as JSON')
     .addHelpText(
       'after',
-      '\nNothing new on the channel: nothing is built, backed up or restarted (exit 0).\n' +
+      '\nNothing new on the channel: nothing is built, backed up or restarted (exit 0). A channel behind the pin\n' +
+        'is nothing to do as well, unless --allow-downgrade.\n' +
         'The last run is kept in <xo.stateDir>/logs/upgrade-last.json.',
     )
     .action(async (opts: Opts) => {
@@ -53,6 +56,7 @@ export function register(program: Command): void {
           services: await detectServiceControl(spec),
           healthTimeoutMs: timeout * 1000,
           retry: opts.retry,
+          allowDowngrade: opts.allowDowngrade,
           progress,
           log,
         })

@@ -10,6 +10,7 @@ import { envAssignment, execLine, formatUnit, quoteWord, type UnitLine } from '.
 import type { RenderedFile } from './types.ts'
 
 export const XO_SERVER_ENV_FILE = '/etc/xoa/xo-server.env'
+export const XO_SERVER_UNIT_FILE = '/etc/systemd/system/xo-server.service'
 
 /** Ports below 1024 need CAP_NET_BIND_SERVICE; the ports xo-server binds per the spec. */
 export function privilegedPorts(spec: Spec): number[] {
@@ -121,7 +122,7 @@ export function renderXoServerUnit(spec: Spec): RenderedFile {
     ],
     ['Install', [['WantedBy', 'multi-user.target']]],
   ])
-  return { path: '/etc/systemd/system/xo-server.service', content, ...unitFileMeta }
+  return { path: XO_SERVER_UNIT_FILE, content, ...unitFileMeta }
 }
 
 /** systemd's EnvironmentFile syntax: double quotes, with \ " ` $ escaped. */

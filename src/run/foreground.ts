@@ -1,13 +1,13 @@
 // The files and directories `xoa up` needs, kept under the state dir so a container needs one volume:
 // xo-server's config (XDG_CONFIG_HOME/xo-server/config.toml + config.z-secrets.toml) and redis-xo.conf.
 import { randomBytes } from 'node:crypto'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname } from 'node:path'
 import { openLive, self, withParent, writeFileAt } from '../fs/at.ts'
 import type { Meta } from '../fs/safe-dir.ts'
+import { hostLayout } from '../host/layout.ts'
 import { renderSudoShim } from '../render/broker.ts'
 import { renderRedisConfig } from '../render/redis.ts'
 import { renderXoServerConfig, renderXoServerSecrets } from '../render/xo-server-config.ts'
-import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 
 export interface Account {
@@ -69,19 +69,20 @@ async function writeAtomic(path: string, content: string, mode: number, owner: A
 
 /** Create the directories and write the configuration; the session secret is generated once and kept. */
 export async function prepareForeground(spec: Spec, owner: Account): Promise<ForegroundFiles> {
-  const p = statePaths(spec)
+  const layout = hostLayout(spec, 'foreground')
+  const p = layout.state
   await ensureDir(spec.xo.stateDir, 0o755, {})
   for (const d of [spec.xo.dataDir, spec.xo.tempDir, spec.redis.dir, dirname(spec.redis.socket)])
     await ensureDir(d, 0o750, owner)
   await ensureMountsDir(spec, owner)
   await ensureDir(dirname(p.serverConfigHome), 0o750, owner)
-  const configDir = join(p.serverConfigHome, 'xo-server')
+  const configDir = layout.xoConfigDir
   await ensureDir(p.serverConfigHome, 0o700, owner)
   await ensureDir(configDir, 0o700, owner)
   await ensureDir(p.secrets, 0o700, {})
 
-  await writeAtomic(join(configDir, 'config.toml'), renderXoServerConfig(spec).content, 0o640, owner)
-  const secrets = join(configDir, 'config.z-secrets.toml')
+  await writeAtomic(layout.xoConfig, renderXoServerConfig(spec).content, 0o640, owner)
+  const secrets = layout.xoSecrets!
   // Kept when it is a regular file; a symlink or directory planted there is refused by the write, not followed.
   const kept = await withParent(secrets, {}, async (dir, name) => (await dir.lstat(name))?.isFile() === true)
   if (!kept)
@@ -99,7 +100,7 @@ export async function prepareForeground(spec: Spec, owner: Account): Promise<For
     await writeAtomic(shim.path, shim.content, shim.mode, {})
   }
 
-  const redisConfig = join(spec.xo.stateDir, 'up', 'redis-xo.conf')
+  const redisConfig = layout.redis.config
   await ensureDir(dirname(redisConfig), 0o755, {})
   await writeAtomic(redisConfig, renderRedisConfig(spec).content, 0o644, {})
   return { configDir, redisConfig }

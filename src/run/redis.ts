@@ -14,9 +14,15 @@ export async function withRedis<T>(socket: string, fn: (r: RedisClient) => Promi
   }
 }
 
-/** xo-server keeps user ids in the set `xo:user_ids`; when it is empty xo-server creates admin@admin.net. */
+/**
+ * How many users xo-server would find: ids in `xo:user_ids` whose record `xo:user:<id>` exists (upstream's
+ * `users.exists()` skips an id without one). When it is 0, xo-server creates admin@admin.net on start.
+ */
 export function countUsers(socket: string): Promise<number> {
-  return withRedis(socket, (r) => r.sCard('xo:user_ids'))
+  return withRedis(socket, async (r) => {
+    const ids = await r.sMembers('xo:user_ids')
+    return ids.length === 0 ? 0 : r.exists(ids.map((id) => `xo:user:${id}`))
+  })
 }
 
 export async function pingRedis(socket: string): Promise<boolean> {

@@ -11,9 +11,11 @@ import { currentId, readManifest } from '../build/store.ts'
 import { XoaError } from '../cli/errors.ts'
 import { openLive, self } from '../fs/at.ts'
 import { takeLock } from '../fs/lock.ts'
+import { UPGRADE_LOCK } from '../host/layout.ts'
 import type { Channel } from '../source/channels.ts'
 import { assertPinWritable, writePin } from '../source/pin-write.ts'
 import { nextPin, planUpdate, type UpdateReport } from '../source/update.ts'
+import { offersNewer } from '../source/update-report.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import { readOrCreateAdminPassword } from './admin.ts'
@@ -38,6 +40,8 @@ export interface UpgradeOptions {
   healthTimeoutMs: number
   /** Try again a target whose health check failed before. */
   retry?: boolean
+  /** Go to the channel's commit even when it is not newer than the pin (behind it, or a lower version). */
+  allowDowngrade?: boolean
   progress: Progress
   log: (line: string) => void
 }
@@ -97,18 +101,19 @@ async function run(spec: Spec, opts: UpgradeOptions, record: UpgradeRecord): Pro
     : { version: report.from.version, rev: report.from.rev }
   record.toRelease = { version: report.to.version, rev: report.to.rev }
 
-  // Nothing new: the channel names what is already built and serving (and pinned). A channel behind the pin
-  // (stable after a move to latest) is not a reason to go back: downgrades are done by hand.
+  // Nothing new: the channel names what is already built and serving (and pinned). A channel that is not newer
+  // than the pin (stable after a move to latest) is no reason to go back, unless asked: --allow-downgrade.
   const serving = cur?.rev === report.to.rev
-  if ((serving && report.direction === 'up-to-date') || report.direction === 'backward') {
+  const downgrade = report.direction !== 'up-to-date' && !offersNewer(report)
+  if ((serving && report.direction === 'up-to-date') || (downgrade && !opts.allowDowngrade)) {
     record.outcome = 'nothing-to-do'
     record.toRelease = record.fromRelease
-    record.reason =
-      report.direction === 'backward'
-        ? `channel ${report.channel} (${report.to.version}) is behind ${report.from.version}; xoa upgrade never goes back`
-        : `already at ${report.to.version} (${report.to.rev.slice(0, 10)})`
+    record.reason = downgrade
+      ? `channel ${report.channel} (${report.to.version}) is not newer than ${report.from.version}; xoa upgrade never goes back without --allow-downgrade`
+      : `already at ${report.to.version} (${report.to.rev.slice(0, 10)})`
     return { record, report }
   }
+  if (downgrade) log(`going back from ${report.from.version} to ${report.to.version} (--allow-downgrade)`)
   if (!opts.retry && heldBack(readLastUpgrade(spec), report.to.rev)) {
     record.outcome = 'held-back'
     record.reason = `${report.to.version} (${report.to.rev.slice(0, 10)}) failed its health check before; not trying again`
@@ -161,7 +166,7 @@ async function run(spec: Spec, opts: UpgradeOptions, record: UpgradeRecord): Pro
 async function lockUpgrade(spec: Spec): Promise<() => Promise<void>> {
   const state = await openLive(spec.xo.stateDir, { create: self(0o755) })
   try {
-    const lock = await takeLock(state, 'upgrade.lock', {
+    const lock = await takeLock(state, UPGRADE_LOCK, {
       busy: (pid, file) =>
         new XoaError(`another xoa upgrade is running (pid ${pid})`, {
           hint: `wait for it (systemctl status xoa-update), or remove ${file} if pid ${pid} is not xoa`,

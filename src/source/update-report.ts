@@ -1,8 +1,19 @@
 // What `xoa update` prints: old → new, the commits between and the changelog between. Pure (report → text),
 // so the output is tested as a golden file.
 import type { UpdateReport } from './update.ts'
+import { compareVersions } from './version.ts'
 
 const short = (rev: string) => rev.slice(0, 10)
+
+/**
+ * Pure: does the channel offer a *newer* version than the pin? Forward in history, or — on another line (a
+ * pin upstream's history does not contain) — a higher version. Behind the pin, or not higher, is not newer.
+ */
+export function offersNewer(r: Pick<UpdateReport, 'direction' | 'from' | 'to'>): boolean {
+  if (r.direction === 'forward') return true
+  if (r.direction === 'sideways') return compareVersions(r.to.version, r.from.version) > 0
+  return false
+}
 
 export function describeVersion(v: { version: string; rev: string; date: string }): string {
   return `${v.version}  ${short(v.rev)}${v.date ? `  ${v.date}` : ''}`
@@ -11,15 +22,16 @@ export function describeVersion(v: { version: string; rev: string; date: string 
 /** One line: what the move is. */
 export function headline(r: UpdateReport): string {
   const via = r.channel === 'rev' ? `revision ${short(r.to.rev)}` : `channel ${r.channel}`
+  const pin = r.pinnedBy === 'source.rev' ? 'source.rev in the spec' : 'the pin'
   switch (r.direction) {
     case 'up-to-date':
       return `already at ${r.to.version} (${short(r.to.rev)}), the newest on ${via}`
     case 'forward':
-      return `update available on ${via}: ${r.from.version} → ${r.to.version}`
+      return `update available on ${via}: ${r.from.version} → ${r.to.version}${r.pinnedBy === 'source.rev' ? ' (from source.rev in the spec)' : ''}`
     case 'backward':
-      return `${via} is behind the pin: ${r.from.version} → ${r.to.version} goes back`
+      return `${via} is behind ${pin}: ${r.from.version} → ${r.to.version} goes back`
     case 'sideways':
-      return `${via} is on another line than the pin: ${r.from.version} → ${r.to.version}`
+      return `${via} is on another line than ${pin}: ${r.from.version} → ${r.to.version}`
   }
 }
 
@@ -61,8 +73,10 @@ export function formatUpdateReport(r: UpdateReport, opts: FormatOptions = {}): s
 /** The machine form (`--json`): everything in the report, nothing formatted. */
 export function reportJson(r: UpdateReport, extra: Record<string, unknown> = {}) {
   return {
-    status: r.direction === 'up-to-date' ? 'up-to-date' : 'update-available',
+    status:
+      r.direction === 'up-to-date' ? 'up-to-date' : offersNewer(r) ? 'update-available' : 'channel-behind',
     direction: r.direction,
+    pinnedBy: r.pinnedBy,
     channel: r.channel,
     pinFile: r.pinFile,
     url: r.url,

@@ -20,6 +20,11 @@ import { findPinFile, type Pin, readPin } from './pin.ts'
 export interface UpdateOptions {
   channel?: Channel
   rev?: string
+  /**
+   * Only compare (`xoa update --check`): a spec that pins `source.rev` is then compared with the channel
+   * instead of refused — moving the pin would change nothing, but the user still wants to know.
+   */
+  check?: boolean
   pinFile?: string
   /** Commits listed before "… and N more". */
   maxCommits?: number
@@ -43,6 +48,8 @@ export interface UpdateReport {
   changelog: ChangelogSection[]
   /** What CHANGELOG.unreleased.md lists at `to` when `to` is not a release (master). */
   unreleased: string
+  /** What `from` is: the pin file's rev, or the spec's `source.rev` (which overrides the pin). */
+  pinnedBy: 'pin' | 'source.rev'
 }
 
 /** The mirror `xoa update` uses: the state dir's when we may write there, else the user's cache. */
@@ -66,17 +73,19 @@ export function pinFileFor(spec: Spec, override?: string): string {
 }
 
 export async function planUpdate(spec: Spec, opts: UpdateOptions = {}): Promise<UpdateReport> {
-  if (spec.source.rev && !opts.pinFile)
+  // The spec's source.rev overrides the pin (the builder builds it): it is what the channel is compared with.
+  const specRev = opts.pinFile ? undefined : spec.source.rev
+  if (specRev && !opts.check)
     throw new UsageError(
-      `source.rev in the spec (${spec.source.rev}) overrides the pin, so updating the pin would change nothing`,
-      'remove source.rev from the spec to follow a channel, or change source.rev itself',
+      `source.rev in the spec (${specRev}) overrides the pin, so updating the pin would change nothing`,
+      'remove source.rev from the spec to follow a channel, change source.rev itself, or only compare: xoa update --check',
     )
   const pinFile = pinFileFor(spec, opts.pinFile)
   const pin = readPin(pinFile)
   const url = spec.source.url ?? pin.url
   const mirror = new GitMirror(mirrorDirFor(spec), opts.log)
   await mirror.ensure(url)
-  await mirror.fetch(opts.rev).catch((e: Error) => {
+  await mirror.fetch(opts.rev ?? specRev).catch((e: Error) => {
     throw new XoaError(`cannot fetch ${url}: ${e.message}`, {
       hint: 'check the network and the url in the pin file (or source.url in the spec)',
     })
@@ -85,20 +94,29 @@ export async function planUpdate(spec: Spec, opts: UpdateOptions = {}): Promise<
   const channel = opts.channel ?? spec.updates.channel
   const to = opts.rev ? await resolveRev(mirror, view, opts.rev) : resolveChannel(view, channel)
 
-  const known = await mirror.hasCommit(pin.rev)
-  const fromInfo = known ? await mirror.commitInfo(pin.rev) : undefined
+  // From: the pin's rev (its recorded version and date first), or source.rev resolved in the mirror.
+  const fromTarget = specRev ? await resolveRev(mirror, view, specRev) : undefined
+  const fromRev = fromTarget?.rev ?? pin.rev
+  const known = await mirror.hasCommit(fromRev)
+  const fromInfo = known && !fromTarget ? await mirror.commitInfo(fromRev) : undefined
   const fromVersion =
-    pin.version ?? (known ? (await resolveRev(mirror, view, pin.rev)).version : versionAt(undefined, pin.rev))
-  const from = { rev: pin.rev, version: fromVersion, date: pin.date ?? fromInfo?.date ?? '' }
+    fromTarget?.version ??
+    pin.version ??
+    (known ? (await resolveRev(mirror, view, fromRev)).version : versionAt(undefined, fromRev))
+  const from = {
+    rev: fromRev,
+    version: fromVersion,
+    date: fromTarget?.date ?? pin.date ?? fromInfo?.date ?? '',
+  }
 
   const direction: Direction =
-    to.rev === pin.rev
+    to.rev === from.rev
       ? 'up-to-date'
       : !known
         ? 'sideways'
-        : (await mirror.isAncestor(pin.rev, to.rev))
+        : (await mirror.isAncestor(from.rev, to.rev))
           ? 'forward'
-          : (await mirror.isAncestor(to.rev, pin.rev))
+          : (await mirror.isAncestor(to.rev, from.rev))
             ? 'backward'
             : 'sideways'
 
@@ -106,11 +124,11 @@ export async function planUpdate(spec: Spec, opts: UpdateOptions = {}): Promise<
   if (known && direction !== 'up-to-date')
     commits =
       direction === 'backward'
-        ? await mirror.logRange(to.rev, pin.rev)
-        : await mirror.logRange(pin.rev, to.rev)
+        ? await mirror.logRange(to.rev, from.rev)
+        : await mirror.logRange(from.rev, to.rev)
   const { shown, more } = capCommits(commits, opts.maxCommits ?? 20)
 
-  const files = await mirror.readFiles(direction === 'backward' ? pin.rev : to.rev, [
+  const files = await mirror.readFiles(direction === 'backward' ? from.rev : to.rev, [
     'CHANGELOG.md',
     'CHANGELOG.unreleased.md',
   ])
@@ -137,6 +155,7 @@ export async function planUpdate(spec: Spec, opts: UpdateOptions = {}): Promise<
     moreCommits: more,
     changelog,
     unreleased,
+    pinnedBy: specRev ? 'source.rev' : 'pin',
   }
 }
 

@@ -60,7 +60,7 @@ export function formatStatus(s: StatusReport, paint: Paint = plain): string[] {
   lines.push([
     'redis',
     r.answers
-      ? `${r.socket}  ${paint.green('answers')}, ${r.keys} keys, ${r.users} users, AOF ${r.aof === undefined ? '?' : r.aof ? 'on' : paint.red('off')}`
+      ? `${r.socket}  ${paint.green('answers')}, ${r.keys} keys, ${r.users === undefined ? 'users unreadable' : `${r.users} users`}${r.encryptedUsers ? ` (${r.encryptedUsers} encrypted)` : ''}, AOF ${r.aof === undefined ? '?' : r.aof ? 'on' : paint.red('off')}`
       : `${r.socket}  ${paint.red('no answer')}${r.error ? `: ${r.error}` : ''}`,
   ])
   const c = s.certificate

@@ -3,6 +3,7 @@
 import { accessSync, constants, lstatSync, readFileSync } from 'node:fs'
 import { delimiter, join, resolve } from 'node:path'
 import { readAccounts } from '../plan/accounts.ts'
+import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 
 export interface HostView {
@@ -90,3 +91,16 @@ export function serviceIds(host: HostView, spec: Spec): { uid?: number; gid?: nu
 }
 
 export const octal = (mode: number) => `0${mode.toString(8).padStart(3, '0')}`
+
+/** statePaths with every path seen through the host's root prefix (for the release store readers). */
+export function hostStatePaths(spec: Spec, host: HostView): ReturnType<typeof statePaths> {
+  const p = statePaths(spec)
+  return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, host.path(v)])) as typeof p
+}
+
+/** The spec with the files xo-server and the health check read seen through the root prefix. */
+export function hostSpec(spec: Spec, host: HostView): Spec {
+  if (host.live) return spec
+  const ssl = { ...spec.xo.ssl, key: host.path(spec.xo.ssl.key), cert: host.path(spec.xo.ssl.cert) }
+  return { ...spec, xo: { ...spec.xo, ssl } }
+}

@@ -1,6 +1,7 @@
 // What status and doctor want to know about the dedicated Redis, in one connection: does it answer, how many
 // keys and XO users, is AOF on, which eviction policy, and whether the well-known admin@admin.net exists.
 import { withRedis } from '../run/redis.ts'
+import { readUsers } from '../run/xo-records.ts'
 
 export const DEFAULT_ADMIN_EMAIL = 'admin@admin.net'
 
@@ -10,9 +11,14 @@ export interface RedisFacts {
   error?: string
   keys?: number
   users?: number
+  /** Redis answers but the users could not be read (a record of a type upstream never writes, an ACL). */
+  usersError?: string
+  /** Users whose record xoa cannot read (xo-server encrypts them with redis.encryptCredentialDatabase). */
+  encryptedUsers?: number
   /** undefined when CONFIG GET is not allowed. */
   aof?: boolean
   evictionPolicy?: string
+  /** undefined when Redis does not answer, or unknown because records are encrypted. */
   defaultAdmin?: boolean
   declaredAdmin?: boolean
 }
@@ -28,18 +34,26 @@ export async function observeRedis(socket: string, declaredEmail: string): Promi
         }
       }
       const appendonly = await config('appendonly')
-      // xo-server keeps users as the set xo:user_ids and one hash xo:user:<id> each, with an email field.
-      const ids = await r.sMembers('xo:user_ids')
-      const emails = await Promise.all(ids.map((id) => r.hGet(`xo:user:${id}`, 'email')))
-      return {
+      const facts: RedisFacts = {
         socket,
         answers: (await r.ping()) === 'PONG',
         keys: await r.dbSize(),
-        users: ids.length,
         aof: appendonly === undefined ? undefined : appendonly === 'yes',
         evictionPolicy: await config('maxmemory-policy'),
-        defaultAdmin: emails.includes(DEFAULT_ADMIN_EMAIL),
-        declaredAdmin: emails.includes(declaredEmail),
+      }
+      // Users as upstream stores them (JSON strings, older hashes, or encrypted): see xo-records.ts. Data that
+      // cannot be read is a finding about the data, never "Redis does not answer".
+      try {
+        const users = await readUsers(r)
+        return {
+          ...facts,
+          users: users.count,
+          encryptedUsers: users.unreadable,
+          defaultAdmin: users.has(DEFAULT_ADMIN_EMAIL),
+          declaredAdmin: users.has(declaredEmail),
+        }
+      } catch (e) {
+        return { ...facts, usersError: (e as Error).message || String(e) }
       }
     })
   } catch (e) {

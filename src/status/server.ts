@@ -3,13 +3,15 @@
 // user can start a process that looks like xo-server. Also tells who else holds xo-server's ports.
 import { existsSync } from 'node:fs'
 import { execa } from 'execa'
+import { modeOf, NIXOS_MARKER, type RunMode, XO_SERVER_UNIT_FILE } from '../host/layout.ts'
 import { type Listener, serverListeners } from '../run/ports.ts'
 import { upHolder } from '../run/up-lock.ts'
 import type { Spec } from '../spec/schema.ts'
 import { exists, type HostView } from './host.ts'
 import { type ProcessInfo, portHolders, processStartedAt } from './procfs.ts'
 
-export const SERVER_UNIT_FILE = '/etc/systemd/system/xo-server.service'
+/** The old name (src/host/layout.ts has it). */
+export const SERVER_UNIT_FILE = XO_SERVER_UNIT_FILE
 
 export interface UnitState {
   activeState: string
@@ -56,8 +58,10 @@ export interface PortUse {
 }
 
 export interface ServerFacts {
-  /** "systemd" when xoa apply installed the unit (the host's mode), else "foreground" (`xoa up`). */
+  /** "systemd" when xoa apply (or the NixOS module) installed the unit, else "foreground" (`xoa up`). */
   mode: 'systemd' | 'foreground'
+  /** The way of running, for hostLayout: systemd, foreground, or nixos (a systemd host whose files differ). */
+  runMode: RunMode
   /** systemd's view; undefined when systemd does not run here. */
   unit?: UnitState
   ports: PortUse[]
@@ -73,13 +77,18 @@ export const isXoServer = (p: ProcessInfo, server: Pick<ServerFacts, 'running' |
   server.running && server.pid !== undefined && p.pid === server.pid
 
 export async function observeServer(spec: Spec, host: HostView): Promise<ServerFacts> {
-  const mode = exists(host, SERVER_UNIT_FILE) ? 'systemd' : 'foreground'
+  const runMode = modeOf({
+    nixos: exists(host, NIXOS_MARKER),
+    unitInstalled: exists(host, XO_SERVER_UNIT_FILE),
+  })
+  const mode = runMode === 'foreground' ? 'foreground' : 'systemd'
   const unit = systemdRunning(host) ? await unitState('xo-server') : undefined
   // Ports are the live machine's: with a --root prefix they still say whether something listens here.
   const ports = serverListeners(spec).map((listener) => ({ listener, holders: portHolders(listener.port) }))
   if (unit)
     return {
       mode,
+      runMode,
       unit,
       ports,
       running: unit.activeState === 'active',
@@ -90,6 +99,7 @@ export async function observeServer(spec: Spec, host: HostView): Promise<ServerF
   const up = host.live ? await upHolder(spec) : undefined
   return {
     mode,
+    runMode,
     ports,
     running: up?.server !== undefined,
     pid: up?.server?.pid,

@@ -8,8 +8,7 @@ import type { Spec } from '../spec/schema.ts'
 import { type CertificateInfo, readCertificateInfo } from '../tls/inspect.ts'
 import { ledgerPath } from '../tls/ledger.ts'
 import { readAdminPassword } from './admin-password.ts'
-import { type HostView, readText } from './host.ts'
-import { hostSpec, hostStatePaths } from './paths.ts'
+import { type HostView, hostSpec, hostStatePaths, readText } from './host.ts'
 import { type MountEntry, mountsUnder, readMountinfo } from './procfs.ts'
 import { observeRedis, type RedisFacts } from './redis-facts.ts'
 import { observeServer } from './server.ts'
@@ -29,6 +28,8 @@ export interface LastUpgrade {
   outcome?: string
   from?: string
   to?: string
+  /** Why it ended so (upgrade-last.json's reason): what a person reads to act. */
+  reason?: string
 }
 
 export interface StatusReport {
@@ -140,9 +141,10 @@ export function statusProblems(s: Omit<StatusReport, 'ok' | 'problems'>): string
   if (s.certificate.enabled && 'error' in s.certificate) out.push(`certificate: ${s.certificate.error}`)
   else if (s.certificate.enabled && s.certificate.expired)
     out.push(`the certificate expired on ${s.certificate.notAfter.slice(0, 10)}`)
-  if (s.lastUpgrade?.outcome && /fail|rolled|error|unreadable/i.test(s.lastUpgrade.outcome))
+  // held-back: the scheduled upgrade keeps refusing a release that failed its health check; upgrades are stuck.
+  if (s.lastUpgrade?.outcome && /fail|rolled|held|error|unreadable/i.test(s.lastUpgrade.outcome))
     out.push(
-      `the last upgrade ${s.lastUpgrade.when ? `(${s.lastUpgrade.when}) ` : ''}ended: ${s.lastUpgrade.outcome}`,
+      `the last upgrade ${s.lastUpgrade.when ? `(${s.lastUpgrade.when}) ` : ''}ended: ${s.lastUpgrade.outcome}${s.lastUpgrade.reason ? ` — ${s.lastUpgrade.reason}` : ''}`,
     )
   return out
 }

@@ -111,9 +111,12 @@ test('new revisions: previous is set, --json events, rollback with and without a
   assert.equal(linkOf(f.state, 'current'), built.release)
   assert.equal(linkOf(f.state, 'previous'), first)
 
-  // Rollback without an ID swaps current and previous.
+  // Rollback without an ID swaps current and previous. No systemd here: xoa cannot restart xo-server, so it
+  // says exactly what to restart (issue 12). The pin names this release: no note that a build would undo it.
   const rb = xoa(['rollback', '--spec', f.spec])
   assert.equal(rb.status, 0, rb.stderr)
+  assert.match(rb.stdout, /^restart needed: xo-server is not running: start .* with `xoa up --no-build`/m)
+  assert.doesNotMatch(rb.stdout, /note:/)
   assert.equal(linkOf(f.state, 'current'), first)
   assert.equal(linkOf(f.state, 'previous'), built.release)
 
@@ -128,7 +131,11 @@ test('new revisions: previous is set, --json events, rollback with and without a
   // Rollback with an ID (here: forward to the unswitched build).
   const rb2 = xoa(['rollback', '--spec', f.spec, third, '--json'])
   assert.equal(rb2.status, 0, rb2.stderr)
-  assert.deepEqual(JSON.parse(rb2.stdout), { from: first, to: third })
+  const moved = JSON.parse(rb2.stdout)
+  assert.deepEqual({ from: moved.from, to: moved.to }, { from: first, to: third })
+  assert.match(moved.restart, /xoa up --no-build/)
+  assert.match(moved.pinNote, / still names [0-9a-f]{10}: the next `xoa build` .* switches back to it/)
+  assert.equal(moved.health, undefined, 'nothing restarted, nothing checked')
   assert.equal(linkOf(f.state, 'previous'), first)
   const bad = xoa(['rollback', '--spec', f.spec, 'no-such-release'])
   assert.equal(bad.status, 1)

@@ -13,7 +13,9 @@ import {
 } from 'node:fs'
 import { createServer } from 'node:net'
 import { test } from 'node:test'
+import { observeRedis } from '../../src/status/redis-facts.ts'
 import { type DoctorJson, healthyHost } from './host.ts'
+import { addXoUser, dropXoUsers } from './xo-redis.ts'
 
 const DAY = 86_400_000
 
@@ -103,13 +105,89 @@ test('eviction policy wrong, AOF off → redis fails twice, fix: xoa apply && re
 
 test('admin@admin.net present → users fails with how to remove it; no users at all → xoa bootstrap', async (t) => {
   const h = await healthyHost(t)
-  await h.redis(async (c) => {
-    await c.hSet('xo:user:u2', { email: 'admin@admin.net', permission: 'admin' })
-    await c.sAdd('xo:user_ids', 'u2')
-  })
+  await h.redis((c) => addXoUser(c, 'u2', 'admin@admin.net'))
   assertFails(h.doctor(), 'users', /admin@admin\.net exists/, /delete admin@admin\.net/)
-  await h.redis((c) => c.del(['xo:user_ids', 'xo:user:u1', 'xo:user:u2']))
+  await h.redis((c) => dropXoUsers(c))
   assertFails(h.doctor(), 'users', /no XO user/, /^xoa bootstrap/)
+  // An id left in xo:user_ids without its record is no user to upstream either: it would create the default.
+  await h.redis((c) => c.sAdd('xo:user_ids', 'ghost'))
+  assertFails(h.doctor(), 'users', /no XO user/, /^xoa bootstrap/)
+})
+
+// Issue 12: real XO stores each user as a JSON string (upstream #7113); older installs kept hashes; with
+// redis.encryptCredentialDatabase the records are encrypted. Doctor reads all three and never fails on Redis.
+for (const stored of ['hash', 'json'] as const)
+  test(`users stored as ${stored === 'json' ? 'JSON strings (upstream today)' : 'hashes (before #7113)'}: redis and users ok, admin@admin.net seen`, async (t) => {
+    const h = await healthyHost(t)
+    await h.redis(async (c) => {
+      await dropXoUsers(c)
+      await addXoUser(c, 'u1', 'Ops@Example.test', stored) // upstream's email index is case-insensitive
+    })
+    let run = h.doctor()
+    assert.equal(run.status, 0, run.stdout)
+    assert.deepEqual(
+      only(run.report, 'redis').map((f) => f.level),
+      ['ok'],
+    )
+    assert.match(only(run.report, 'users')[0]?.finding ?? '', /^1 user\(s\), ops@example\.test among them/)
+    await h.redis((c) => addXoUser(c, 'u2', 'admin@admin.net', stored))
+    run = h.doctor()
+    assertFails(run, 'users', /admin@admin\.net exists/, /delete admin@admin\.net/)
+  })
+
+test('users encrypted by xo-server (redis.encryptCredentialDatabase): unknown, not a failure; facts say so', async (t) => {
+  const h = await healthyHost(t)
+  await h.redis(async (c) => {
+    await dropXoUsers(c)
+    await addXoUser(c, 'u1', 'ops@example.test', 'encrypted')
+    await addXoUser(c, 'u2', 'someone@example.test', 'encrypted')
+  })
+  const run = h.doctor()
+  assert.equal(run.status, 0, run.stdout)
+  assert.deepEqual(
+    only(run.report, 'users').map((f) => [f.level, f.finding]),
+    [
+      [
+        'skip',
+        '2 user(s), 2 encrypted by xo-server (redis.encryptCredentialDatabase): whether admin@admin.net exists and whether ops@example.test exists is unknown',
+      ],
+    ],
+  )
+  // One readable record naming the default admin is still a finding, whatever else is encrypted.
+  await h.redis((c) => addXoUser(c, 'u3', 'admin@admin.net'))
+  assertFails(h.doctor(), 'users', /admin@admin\.net exists/, /delete admin@admin\.net/)
+  // What `xoa status` shows comes from the same observation.
+  const facts = await observeRedis(h.at(h.spec.redis.socket), h.spec.webAdmin.email)
+  assert.deepEqual(
+    {
+      answers: facts.answers,
+      users: facts.users,
+      encrypted: facts.encryptedUsers,
+      declared: facts.declaredAdmin,
+    },
+    { answers: true, users: 3, encrypted: 2, declared: undefined },
+  )
+})
+
+test('a user record of a type upstream never writes: redis ok, users warns what it could not read (no restart fix)', async (t) => {
+  const h = await healthyHost(t)
+  await h.redis(async (c) => {
+    await c.sAdd('xo:user_ids', 'u9')
+    await c.rPush('xo:user:u9', 'not a record')
+  })
+  const run = h.doctor()
+  assert.equal(run.status, 0, run.stdout)
+  assert.deepEqual(
+    only(run.report, 'redis').map((f) => f.level),
+    ['ok'],
+  )
+  const users = only(run.report, 'users')
+  assert.deepEqual(
+    users.map((f) => f.level),
+    ['warn'],
+  )
+  assert.match(users[0]!.finding, /^Redis answers, but XO's users could not be read: WRONGTYPE/)
+  assert.doesNotMatch(users[0]!.fix ?? '', /restart/)
 })
 
 test('world-readable key, open secrets → permissions fails with the chmod', async (t) => {
@@ -210,4 +288,23 @@ test('an invalid spec → one spec failure naming the field, exit 1', async (t) 
   const run = h.doctor()
   assertFails(run, 'spec', /xo\.port/, /xoa validate/)
   assert.equal(run.report.findings.length, 1)
+})
+
+test('a NixOS host (the module writes no session secret): doctor asks the nixos layout and does not warn', async (t) => {
+  const h = await healthyHost(t)
+  unlinkSync(h.at('/etc/xo-server/config.z-secrets.toml'))
+  const debian = h.doctor()
+  assert.ok(
+    only(debian.report, 'permissions').some(
+      (f) => f.level === 'warn' && /config\.z-secrets\.toml is missing/.test(f.finding),
+    ),
+    debian.stdout,
+  )
+  writeFileSync(h.at('/etc/NIXOS'), '')
+  const nixos = h.doctor()
+  assert.equal(nixos.status, 0, nixos.stdout)
+  assert.deepEqual(
+    only(nixos.report, 'permissions').map((f) => f.level),
+    ['ok'],
+  )
 })

@@ -25,6 +25,7 @@ import { generateSelfSigned } from '../../src/tls/generate.ts'
 import { ledgerPath } from '../../src/tls/ledger.ts'
 import { stopRedisServer } from '../backup/redis-server.ts'
 import { freePort, type Run, tempDir, xoa } from '../helpers.ts'
+import { addXoUser } from './xo-redis.ts'
 
 export const SERVICE_ID = 65534 // "xo" in the temp host's /etc/passwd: nobody's uid, so chown works for real
 
@@ -122,8 +123,12 @@ export async function healthyHost(t: { after(fn: () => unknown): void }): Promis
   const r = spawnSync('redis-server', [at('/etc/xoa/redis-xo.conf')], { encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`redis-server: ${r.stderr}${r.stdout}`)
   const pidfile = at('/run/redis-xo/redis.pid')
-  for (let i = 0; i < 200 && !(existsSync(socket) && existsSync(pidfile)); i++) await sleep(25)
-  const pid = Number(readFileSync(pidfile, 'utf8'))
+  // The pid file can exist before redis-server wrote the pid into it (seen under load): read until it has one,
+  // or the server could never be stopped (pid 0) and would outlive the test.
+  const readPid = () => (existsSync(pidfile) ? Number(readFileSync(pidfile, 'utf8').trim()) : 0)
+  for (let i = 0; i < 400 && !(existsSync(socket) && readPid() > 0); i++) await sleep(25)
+  const pid = readPid()
+  if (!(pid > 0)) throw new Error(`redis-server wrote no pid to ${pidfile}`)
   // Registered after the temp dir's cleanup, so it may run once the socket is gone: stop by pid then.
   const stopRedis = () => stopRedisServer(pid, socket)
   t.after(stopRedis)
@@ -136,10 +141,8 @@ export async function healthyHost(t: { after(fn: () => unknown): void }): Promis
       await c.quit()
     }
   }
-  await redis(async (c) => {
-    await c.hSet('xo:user:u1', { email: 'ops@example.test', permission: 'admin' })
-    await c.sAdd('xo:user_ids', 'u1')
-  })
+  // The declared admin as upstream stores it: a JSON string (see xo-redis.ts).
+  await redis((c) => addXoUser(c, 'u1', 'ops@example.test'))
 
   const writeCert = async (opts: { now?: Date; validDays?: number }) => {
     const made = await generateSelfSigned({

@@ -161,6 +161,17 @@ test('statusProblems: none when healthy; each failure named', () => {
     'Redis does not answer on /s',
     'the last upgrade (2026-08-21) ended: rolled back',
   ])
+  // A scheduled upgrade that keeps holding a failed release back is said, with the record's reason.
+  const held = statusProblems({
+    ...healthy,
+    lastUpgrade: {
+      outcome: 'held-back',
+      reason: '1.3.0 (abc) failed its health check before; not trying again',
+    },
+  })
+  assert.deepEqual(held, [
+    'the last upgrade ended: held-back — 1.3.0 (abc) failed its health check before; not trying again',
+  ])
 })
 
 test('formatStatus: one line per part, then healthy or the problems', () => {

@@ -75,17 +75,59 @@ test('update rewrites the pin atomically, keeping its format; a second run is "a
   assert.equal(check.status, 0, 'up to date: --check exits 0')
 })
 
-test('stable resolves to the release CHANGELOG.md marks stable; going back is said plainly', (t) => {
+test('stable resolves to the release CHANGELOG.md marks stable; a channel behind the pin is exit 11, not 10', (t) => {
   const s = setup(t, '1.2.0')
   const r = xoa(['update', '--spec', s.spec, '--channel', 'stable', '--check', '--json'])
-  assert.equal(r.status, 10, r.stderr)
+  assert.equal(r.status, 11, r.stderr)
   const j = JSON.parse(r.stdout)
+  assert.equal(j.status, 'channel-behind')
   assert.equal(j.direction, 'backward')
   assert.deepEqual([j.to.version, j.to.rev], ['1.1.0', s.up.revs['1.1.0']])
   assert.deepEqual(
     j.commits.map((c: { subject: string }) => c.subject),
     ['feat: release 1.2.0 (#6)', 'fix(server): a second fix (#5)'],
   )
+  const human = xoa(['update', '--spec', s.spec, '--channel', 'stable', '--check'])
+  assert.equal(human.status, 11)
+  assert.match(human.stdout, /^channel stable is behind the pin: 1\.2\.0 → 1\.1\.0 goes back$/m)
+  assert.match(human.stdout, /^nothing newer on channel stable$/m)
+})
+
+// Issue 12: a user who pins by source.rev still wants to know whether a newer release exists.
+test('--check with source.rev in the spec compares that rev with the channel and moves nothing', (t) => {
+  const s = setup(t) // the pin file says 1.0.0; source.rev overrides it
+  const pinText = readFileSync(s.pin, 'utf8')
+  const withRev = (rev: string) =>
+    writeFileSync(s.spec, JSON.stringify({ xo: { stateDir: s.state }, source: { pinFile: s.pin, rev } }))
+
+  withRev(s.up.revs['1.1.0']!.slice(0, 12))
+  let r = xoa(['update', '--spec', s.spec, '--check', '--json'])
+  assert.equal(r.status, 10, r.stderr)
+  const j = JSON.parse(r.stdout)
+  assert.deepEqual(
+    [j.status, j.pinnedBy, j.from.rev, j.from.version, j.to.version],
+    ['update-available', 'source.rev', s.up.revs['1.1.0'], '1.1.0', '1.2.0'],
+  )
+  r = xoa(['update', '--spec', s.spec, '--check'])
+  assert.equal(r.status, 10)
+  assert.match(
+    r.stdout,
+    /^update available on channel latest: 1\.1\.0 → 1\.2\.0 \(from source\.rev in the spec\)$/m,
+  )
+
+  // The stable channel (1.1.0) is behind a source.rev at 1.2.0: its own exit code, never "update available".
+  withRev(s.up.revs['1.2.0']!)
+  r = xoa(['update', '--spec', s.spec, '--check', '--channel', 'stable'])
+  assert.equal(r.status, 11, r.stdout + r.stderr)
+  assert.match(r.stdout, /^channel stable is behind source\.rev in the spec: 1\.2\.0 → 1\.1\.0 goes back$/m)
+  r = xoa(['update', '--spec', s.spec, '--check'])
+  assert.equal(r.status, 0, r.stdout + r.stderr)
+  assert.match(r.stdout, /^already at 1\.2\.0/m)
+
+  assert.equal(readFileSync(s.pin, 'utf8'), pinText, 'the pin file is never touched')
+  // Without --check it is still refused: moving the pin would change nothing.
+  assert.equal(xoa(['update', '--spec', s.spec]).status, 2)
+  assert.equal(readFileSync(s.pin, 'utf8'), pinText)
 })
 
 test('--rev pins a commit by hand: version from the history, no channel in the pin', (t) => {

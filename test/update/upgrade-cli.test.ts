@@ -59,8 +59,13 @@ test('a scheduled upgrade with nothing new on the channel changes nothing and sa
   assert.equal(j.status, 0, j.stderr)
   const rec = JSON.parse(j.stdout)
   assert.equal(rec.outcome, 'nothing-to-do')
-  assert.match(rec.reason, /channel stable \(1\.1\.0\) is behind 1\.2\.0; xoa upgrade never goes back/)
+  assert.match(
+    rec.reason,
+    /channel stable \(1\.1\.0\) is not newer than 1\.2\.0; xoa upgrade never goes back without --allow-downgrade/,
+  )
   assert.equal(readlinkSync(join(state, 'current')), current)
+  assert.deepEqual(readdirSync(join(state, 'releases')).sort(), releases, 'nothing built')
+  assert.equal(readFileSync(pin, 'utf8'), pinText)
 
   assert.equal(xoa(['upgrade', '--spec', spec, '--channel', 'nightly']).status, 2)
   assert.equal(xoa(['upgrade', '--spec', spec, '--health-timeout', '0']).status, 2)

@@ -10,10 +10,11 @@ import { test } from 'node:test'
 import type { ServiceControl } from '../../src/backup/services.ts'
 import { build } from '../../src/build/builder.ts'
 import { Progress } from '../../src/build/progress.ts'
-import { currentId, listReleases, readManifest } from '../../src/build/store.ts'
+import { currentId, listReleases, previousId, readManifest } from '../../src/build/store.ts'
 import { ensureWebAdmin, readOrCreateAdminPassword } from '../../src/run/admin.ts'
 import { prepareForeground } from '../../src/run/foreground.ts'
 import { checkHealth, localEndpoint, waitHealthy } from '../../src/run/health.ts'
+import { rollbackRelease } from '../../src/run/rollback.ts'
 import { UpgradeError, upgrade } from '../../src/run/upgrade.ts'
 import { readLastUpgrade } from '../../src/run/upgrade-record.ts'
 import { validateSpec } from '../../src/spec/load.ts'
@@ -122,7 +123,7 @@ test('upgrade: 1.0.0 → 1.2.0 healthy; nothing new changes nothing; a release f
   const log: string[] = []
   const server = new FixtureServer(spec)
   t.after(() => server.stop())
-  const run = (extra: { retry?: boolean } = {}) =>
+  const run = (extra: { retry?: boolean; channel?: 'stable'; allowDowngrade?: boolean } = {}) =>
     upgrade(spec, {
       control: server,
       services: server.services(),
@@ -232,4 +233,92 @@ test('upgrade: 1.0.0 → 1.2.0 healthy; nothing new changes nothing; a release f
     assert.equal(backups().length, 2)
     assert.equal(currentId(p), good)
   })
+
+  // Issue 12: `xoa rollback` is the same health-gated switch (systemd's role played by the fixture control).
+  const releaseOf = (version: string) => listReleases(p).find((r) => r.manifest.version === version)!.id
+  await t.test(
+    'rollback to a release that is not healthy (1.3.0): switched back, 1.2.0 serving',
+    async () => {
+      assert.equal(previousId(p), releaseOf('1.3.0'), 'the failed upgrade left 1.3.0 as previous')
+      const restarts = server.restarts
+      const err = await rollbackRelease(spec, undefined, {
+        control: server,
+        admin: await admin(),
+        healthTimeoutMs: 30_000,
+      }).then(
+        () => assert.fail('an unhealthy rollback target is an error'),
+        (e: unknown) => e as Error,
+      )
+      assert.match(
+        err.message,
+        /1\.3\.0-.* was not healthy after the restart \(xo-server exited\); .* is current and serving again/,
+      )
+      assert.equal(currentId(p), good)
+      assert.equal(server.restarts, restarts + 2, 'restarted on 1.3.0, then on 1.2.0 again')
+      assert.equal((await checkHealth(localEndpoint(spec), await admin())).healthy, true)
+    },
+  )
+
+  await t.test(
+    'rollback to 1.0.0: xo-server restarted on it and healthy; the pin note says how to stay',
+    async () => {
+      const restarts = server.restarts
+      const r = await rollbackRelease(spec, releaseOf('1.0.0'), {
+        control: server,
+        admin: await admin(),
+        healthTimeoutMs: 30_000,
+      })
+      assert.deepEqual(
+        [r.from, r.to, r.health?.healthy, r.health?.signIn],
+        [good, releaseOf('1.0.0'), true, true],
+      )
+      assert.equal(currentRev(), up.revs['1.0.0'])
+      assert.equal(previousId(p), good)
+      assert.equal(server.restarts, restarts + 1)
+      assert.match(
+        r.pinNote ?? '',
+        new RegExp(
+          `still names ${up.revs['1.2.0']!.slice(0, 10)}: .*xoa update --rev ${up.revs['1.0.0']!.slice(0, 12)}`,
+        ),
+      )
+    },
+  )
+
+  await t.test(
+    'rollback without a control (no systemd): the link moves, nothing restarted, the restart said',
+    async () => {
+      const restarts = server.restarts
+      const r = await rollbackRelease(spec, undefined, {
+        healthTimeoutMs: 30_000,
+        foreground: { running: true, pid: server.child?.pid },
+      })
+      assert.equal(r.to, good)
+      assert.equal(currentId(p), good)
+      assert.equal(server.restarts, restarts, 'xoa did not restart what it does not manage')
+      assert.equal(r.health, undefined)
+      assert.match(r.restart ?? '', /still runs 1\.0\.0-.*: stop `xoa up` .* then start `xoa up --no-build`/)
+      await server.restart()
+      assert.equal(
+        (await waitHealthy(localEndpoint(spec), await admin(), { timeoutMs: 30_000 })).healthy,
+        true,
+      )
+    },
+  )
+
+  await t.test(
+    'stable (1.1.0) is behind the pin (1.2.0): nothing to do; --allow-downgrade goes back',
+    async () => {
+      const releases = listReleases(p).length
+      const { record } = await run({ channel: 'stable' })
+      assert.equal(record.outcome, 'nothing-to-do')
+      assert.match(record.reason ?? '', /not newer than 1\.2\.0; .*--allow-downgrade/)
+      assert.equal(listReleases(p).length, releases, 'nothing built')
+      assert.equal(pinRev(), up.revs['1.2.0'])
+      const down = await run({ channel: 'stable', allowDowngrade: true })
+      assert.equal(down.record.outcome, 'upgraded', down.record.reason)
+      assert.equal(currentRev(), up.revs['1.1.0'])
+      assert.equal(pinRev(), up.revs['1.1.0'])
+      assert.equal(down.record.health?.healthy, true)
+    },
+  )
 })

@@ -1,5 +1,6 @@
 // `xoa doctor` as a function: load the spec, observe the shared facts once (xo-server, Redis), run every
 // check, and sum up. Exit 1 when any finding fails.
+import { hostLayout } from '../../host/layout.ts'
 import { loadSpecFile, SpecError } from '../../spec/load.ts'
 import { type HostView, hostView } from '../host.ts'
 import { observeRedis } from '../redis-facts.ts'
@@ -60,7 +61,8 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   }
   const server = await observeServer(spec, host)
   const redis = await observeRedis(host.path(spec.redis.socket), spec.webAdmin.email)
-  const ctx = { spec, specPath: opts.specPath, host, now: opts.now ?? new Date(), server, redis }
+  const layout = hostLayout(spec, server.runMode)
+  const ctx = { spec, specPath: opts.specPath, host, now: opts.now ?? new Date(), server, redis, layout }
   const findings: Finding[] = [ok('spec', `${opts.specPath} is valid`)]
   for (const c of checks) {
     try {

@@ -1,14 +1,13 @@
 // What must be on disk before xo-server can start: a complete release, the rendered config, sane permissions,
 // a real mounts directory. The seed's "Server Won't Start" section, automated.
 import { readdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { parse as parseToml } from 'smol-toml'
 import { currentId, previousId, readManifest } from '../../build/store.ts'
 import { XO_CONFIG_DIR } from '../../render/types.ts'
-import { renderXoServerConfig } from '../../render/xo-server-config.ts'
+import { renderXoServerConfig, XO_SERVER_CONFIG, XO_SERVER_SECRETS } from '../../render/xo-server-config.ts'
 import { statePaths } from '../../spec/paths.ts'
-import { exists, octal, pathFacts, readText, serviceIds } from '../host.ts'
-import { hostStatePaths, serverConfigFiles } from '../paths.ts'
+import { exists, hostStatePaths, octal, pathFacts, readText, serviceIds } from '../host.ts'
 import { bySystemd, type Check, type DoctorContext, type Finding, fail, ok, specArg, warn } from './types.ts'
 
 export const releaseCheck: Check = {
@@ -42,7 +41,7 @@ export const releaseCheck: Check = {
 export const configCheck: Check = {
   name: 'config',
   run(ctx) {
-    const { config } = serverConfigFiles(ctx.spec, ctx.server.mode)
+    const config = ctx.layout.xoConfig
     const fix = bySystemd(ctx, `xoa apply${specArg(ctx)}`, `restart xoa up (it rewrites ${config})`)
     const text = readText(ctx.host, config)
     if (text === undefined) return [fail('config', `${config} is missing`, fix)]
@@ -69,7 +68,7 @@ export const configCheck: Check = {
 
 /** xo-server merges every /etc/xo-server/config.*: a stray one silently overrides what the spec says. */
 function foreignConfigFiles(ctx: DoctorContext): Finding[] {
-  const known = new Set(['config.toml', 'config.z-secrets.toml'])
+  const known = new Set([basename(XO_SERVER_CONFIG), basename(XO_SERVER_SECRETS)])
   let names: string[] = []
   try {
     names = readdirSync(ctx.host.path(XO_CONFIG_DIR))
@@ -170,9 +169,10 @@ export const permissionsCheck: Check = {
           `chmod 600 ${p.adminPasswordFile}`,
         ),
       )
-    const { secrets: sessionFile } = serverConfigFiles(spec, ctx.server.mode)
-    const sf = pathFacts(host, sessionFile)
-    if (!sf)
+    // No session secret file where xoa writes none (NixOS): xo-server keeps its own.
+    const sessionFile = ctx.layout.xoSecrets
+    const sf = sessionFile === undefined ? undefined : pathFacts(host, sessionFile)
+    if (sessionFile !== undefined && !sf)
       out.push(
         warn(
           'permissions',
@@ -180,7 +180,7 @@ export const permissionsCheck: Check = {
           create,
         ),
       )
-    else if (sf.mode & 0o007)
+    else if (sf && sf.mode & 0o007)
       out.push(
         fail(
           'permissions',

@@ -1,5 +1,6 @@
 // A doctor check: observe a few facts (small I/O), then decide with a pure function. A finding that is not ok
 // carries the fix: the exact command to run, or the one step to take.
+import type { HostLayout } from '../../host/layout.ts'
 import type { Spec } from '../../spec/schema.ts'
 import type { HostView } from '../host.ts'
 import type { RedisFacts } from '../redis-facts.ts'
@@ -25,6 +26,8 @@ export interface DoctorContext {
   now: Date
   server: ServerFacts
   redis: RedisFacts
+  /** Where things live for the way this host runs xo-server. */
+  layout: HostLayout
 }
 
 export interface Check {
