@@ -28,9 +28,9 @@ var __commonJS = (cb, mod) => function __require2() {
     throw mod = 0, e;
   }
 };
-var __export = (target, all) => {
+var __export = (target2, all) => {
   for (var name in all)
-    __defProp(target, name, { get: all[name], enumerable: true });
+    __defProp(target2, name, { get: all[name], enumerable: true });
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
@@ -40,13 +40,13 @@ var __copyProps = (to, from, except, desc) => {
   }
   return to;
 };
-var __reExport = (target, mod, secondTarget) => (__copyProps(target, mod, "default"), secondTarget && __copyProps(secondTarget, mod, "default"));
-var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
+var __reExport = (target2, mod, secondTarget) => (__copyProps(target2, mod, "default"), secondTarget && __copyProps(secondTarget, mod, "default"));
+var __toESM = (mod, isNodeMode, target2) => (target2 = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
   // If the importer is in node compatibility mode or this is not an ESM
   // file that has been converted to a CommonJS file using a Babel-
   // compatible transform (i.e. "__esModule" has not been set), then set
   // "default" to the CommonJS "module.exports" for node compatibility.
-  isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
+  isNodeMode || !mod || !mod.__esModule ? __defProp(target2, "default", { value: mod, enumerable: true }) : target2,
   mod
 ));
 var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
@@ -1716,9 +1716,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} invalidArgumentMessage
        * @private
        */
-      _callParseArg(target, value, previous, invalidArgumentMessage) {
+      _callParseArg(target2, value, previous, invalidArgumentMessage) {
         try {
-          return target.parseArg(value, previous);
+          return target2.parseArg(value, previous);
         } catch (err) {
           if (err.code === "commander.invalidArgument") {
             const message = `${invalidArgumentMessage} ${err.message}`;
@@ -2905,10 +2905,10 @@ Expecting one of '${allowedValues.join("', '")}'`);
           const optionKey = option2.attributeName();
           const optionValue = this.getOptionValue(optionKey);
           const negativeOption = this.options.find(
-            (target) => target.negate && optionKey === target.attributeName()
+            (target2) => target2.negate && optionKey === target2.attributeName()
           );
           const positiveOption = this.options.find(
-            (target) => !target.negate && optionKey === target.attributeName()
+            (target2) => !target2.negate && optionKey === target2.attributeName()
           );
           if (negativeOption && (negativeOption.presetArg === void 0 && optionValue === false || negativeOption.presetArg !== void 0 && optionValue === negativeOption.presetArg)) {
             return negativeOption;
@@ -3625,6 +3625,1006 @@ var require_mod = __commonJS({
   }
 });
 
+// node_modules/smol-toml/dist/error.js
+function getLineColFromPtr(string4, ptr) {
+  let lines2 = string4.slice(0, ptr).split(/\r?\n/);
+  return [lines2.length, lines2.pop().length + 1];
+}
+function makeCodeBlock(string4, line, column) {
+  let lines2 = string4.split(/\r?\n/);
+  let codeblock = "";
+  let numberLen = (Math.log10(line + 1) | 0) + 1;
+  for (let i2 = line - 1; i2 <= line + 1; i2++) {
+    let l = lines2[i2 - 1];
+    if (!l)
+      continue;
+    codeblock += i2.toString().padEnd(numberLen, " ");
+    codeblock += ":  ";
+    codeblock += l;
+    codeblock += "\n";
+    if (i2 === line) {
+      codeblock += " ".repeat(numberLen + column + 2);
+      codeblock += "^\n";
+    }
+  }
+  return codeblock;
+}
+var TomlError;
+var init_error = __esm({
+  "node_modules/smol-toml/dist/error.js"() {
+    TomlError = class _TomlError extends Error {
+      line;
+      column;
+      codeblock;
+      constructor(message, options) {
+        const [line, column] = getLineColFromPtr(options.toml, options.ptr);
+        const codeblock = makeCodeBlock(options.toml, line, column);
+        super(`Invalid TOML document: ${message}
+
+${codeblock}`, options);
+        this.line = line;
+        this.column = column;
+        this.codeblock = codeblock;
+      }
+      /** @internal */
+      static x(message, ctx, ptr) {
+        throw new _TomlError(message, { toml: ctx.s, ptr: ptr ?? ctx.p });
+      }
+    };
+  }
+});
+
+// node_modules/smol-toml/dist/primitive.js
+function parseString(ctx) {
+  let startPtr = ctx.p;
+  let c3 = ctx.s.charCodeAt(ctx.p++);
+  let first = c3;
+  let isLiteral = c3 === 39;
+  let isMultiline = c3 === ctx.s.charCodeAt(ctx.p) && c3 === ctx.s.charCodeAt(ctx.p + 1);
+  if (isMultiline) {
+    if ((c3 = ctx.s.charCodeAt(ctx.p += 2)) === 10)
+      ctx.p++;
+    else if (c3 === 13 && ctx.s.charCodeAt(ctx.p + 1) === 10)
+      ctx.p += 2;
+  }
+  let parsed = "";
+  let sliceStart = ctx.p;
+  let state = 0;
+  for (; ctx.p < ctx.s.length; ctx.p++) {
+    c3 = ctx.s.charCodeAt(ctx.p);
+    if (isMultiline && (c3 === 10 || c3 === 13 && ctx.s.charCodeAt(ctx.p + 1) === 10)) {
+      state = state && 3;
+    } else if (c3 < 32 && c3 !== 9 || c3 === 127) {
+      TomlError.x("control characters are not allowed in strings", ctx);
+    } else if ((!state || state === 3) && c3 === first && (!isMultiline || ctx.s.charCodeAt(ctx.p + 1) === first && ctx.s.charCodeAt(ctx.p + 2) === first)) {
+      if (isMultiline) {
+        if (ctx.s.charCodeAt(ctx.p + 3) === first)
+          ctx.p++;
+        if (ctx.s.charCodeAt(ctx.p + 3) === first)
+          ctx.p++;
+      }
+      if (!state) {
+        let s = ctx.s.slice(sliceStart, ctx.p);
+        parsed = parsed ? parsed + s : s;
+      }
+      ctx.p += isMultiline ? 3 : 1;
+      return parsed;
+    } else if (!state) {
+      if (!isLiteral && c3 === 92) {
+        parsed += ctx.s.slice(sliceStart, sliceStart = ctx.p);
+        state = 1;
+      }
+    } else if (state === 1) {
+      if (c3 === 120 || c3 === 117 || c3 === 85) {
+        let errPtr = ctx.p++ - 1;
+        let value = 0;
+        let len = c3 === 120 ? 2 : c3 === 117 ? 4 : 8;
+        for (let j = 0; j < len; j++, ctx.p++) {
+          let hex3 = ctx.s.charCodeAt(ctx.p);
+          let digit = (
+            /* 0-9 */
+            hex3 >= 48 && hex3 <= 57 ? hex3 - 48 : (
+              /* A-F */
+              hex3 >= 65 && hex3 <= 70 ? hex3 - 65 + 10 : (
+                /* a-f */
+                hex3 >= 97 && hex3 <= 102 ? hex3 - 97 + 10 : -1
+              )
+            )
+          );
+          if (digit < 0)
+            TomlError.x("invalid non-hex character in unicode escape", ctx);
+          value = value << 4 | digit;
+        }
+        if (value < 0 || value > 1114111 || value >= 55296 && value <= 57343) {
+          TomlError.x("invalid unicode escape", ctx, errPtr);
+        }
+        parsed += String.fromCodePoint(value);
+        sliceStart = ctx.p--;
+        state = 0;
+      } else if (isMultiline && (c3 === 32 || c3 === 9)) {
+        state = 2;
+      } else {
+        if (c3 === 98)
+          parsed += "\b";
+        else if (c3 === 116)
+          parsed += "	";
+        else if (c3 === 110)
+          parsed += "\n";
+        else if (c3 === 102)
+          parsed += "\f";
+        else if (c3 === 114)
+          parsed += "\r";
+        else if (c3 === 101)
+          parsed += "\x1B";
+        else if (c3 === 34)
+          parsed += '"';
+        else if (c3 === 92)
+          parsed += "\\";
+        else
+          TomlError.x("unrecognised escape sequence", ctx);
+        sliceStart = ctx.p + 1;
+        state = 0;
+      }
+    } else if (c3 !== 32 && c3 !== 9) {
+      if (state === 2)
+        TomlError.x("invalid escape: only line-ending whitespace may be escaped", ctx, sliceStart);
+      state = !isLiteral && c3 === 92 ? 1 : 0;
+      sliceStart = ctx.p;
+    }
+  }
+  TomlError.x("unfinished string", ctx, startPtr);
+}
+var init_primitive = __esm({
+  "node_modules/smol-toml/dist/primitive.js"() {
+    init_error();
+  }
+});
+
+// node_modules/smol-toml/dist/date.js
+var DATE_TIME_RE, TomlDate;
+var init_date = __esm({
+  "node_modules/smol-toml/dist/date.js"() {
+    DATE_TIME_RE = /^(\d{4}-\d{2}-\d{2})?[Tt ]?(?:(\d{2}):\d{2}(?::\d{2}(?:\.\d+)?)?)?(Z|z|[-+]\d{2}:\d{2})?$/i;
+    TomlDate = class _TomlDate extends Date {
+      #hasDate = false;
+      #hasTime = false;
+      #offset = null;
+      constructor(date5, fasttype, unsafeDelim) {
+        let hasDate = true;
+        let hasTime = true;
+        let offset = "Z";
+        let c3;
+        if (typeof date5 === "string") {
+          if (fasttype)
+            prep: {
+              if (fasttype < 3) {
+                if (+date5.slice(11, 13) > 23) {
+                  date5 = "";
+                  break prep;
+                }
+                if (fasttype === 2) {
+                  offset = null;
+                  date5 += "Z";
+                } else if ((c3 = date5.charCodeAt(date5.length - 1)) !== 90 && c3 !== 122) {
+                  offset = date5.slice(date5.length - 6);
+                }
+                if (unsafeDelim)
+                  date5 = date5.slice(0, 10) + "T" + date5.slice(11);
+              } else if (fasttype === 4) {
+                date5 = +date5.slice(0, 2) > 23 ? "" : `0000-01-01T${date5}Z`;
+              }
+              hasDate = fasttype !== 4;
+              hasTime = fasttype !== 3;
+            }
+          else {
+            let match = date5.match(DATE_TIME_RE);
+            if (match) {
+              if (!match[1]) {
+                hasDate = false;
+                date5 = `0000-01-01T${date5}`;
+              }
+              hasTime = !!match[2];
+              hasTime && date5[10] === " " && (date5 = date5.replace(" ", "T"));
+              if (match[2] && +match[2] > 23) {
+                date5 = "";
+              } else {
+                offset = match[3] || null;
+                if (!offset && hasTime)
+                  date5 += "Z";
+              }
+            } else {
+              date5 = "";
+            }
+          }
+        }
+        super(date5);
+        if (!isNaN(this.getTime())) {
+          this.#hasDate = hasDate;
+          this.#hasTime = hasTime;
+          this.#offset = offset;
+        }
+      }
+      isDateTime() {
+        return this.#hasDate && this.#hasTime;
+      }
+      isLocal() {
+        return !this.#hasDate || !this.#hasTime || !this.#offset;
+      }
+      isDate() {
+        return this.#hasDate && !this.#hasTime;
+      }
+      isTime() {
+        return this.#hasTime && !this.#hasDate;
+      }
+      isValid() {
+        return this.#hasDate || this.#hasTime;
+      }
+      toISOString() {
+        let iso = super.toISOString();
+        if (this.isDate())
+          return iso.slice(0, 10);
+        if (this.isTime())
+          return iso.slice(11, 23);
+        if (this.#offset === null)
+          return iso.slice(0, -1);
+        if (this.#offset === "Z" || this.#offset === "z")
+          return iso;
+        let offset = +this.#offset.slice(1, 3) * 60 + +this.#offset.slice(4, 6);
+        offset = this.#offset[0] === "-" ? offset : -offset;
+        let offsetDate = new Date(this.getTime() - offset * 6e4);
+        return offsetDate.toISOString().slice(0, -1) + this.#offset;
+      }
+      static wrapAsOffsetDateTime(jsDate, offset = "Z") {
+        let date5 = new _TomlDate(jsDate);
+        date5.#offset = offset;
+        return date5;
+      }
+      static wrapAsLocalDateTime(jsDate) {
+        let date5 = new _TomlDate(jsDate);
+        date5.#offset = null;
+        return date5;
+      }
+      static wrapAsLocalDate(jsDate) {
+        let date5 = new _TomlDate(jsDate);
+        date5.#hasTime = false;
+        date5.#offset = null;
+        return date5;
+      }
+      static wrapAsLocalTime(jsDate) {
+        let date5 = new _TomlDate(jsDate);
+        date5.#hasDate = false;
+        date5.#offset = null;
+        return date5;
+      }
+    };
+  }
+});
+
+// node_modules/smol-toml/dist/extract.js
+function isDigit(char, base = 10) {
+  return base === 16 ? char > 47 && char < 58 || char > 64 && char < 71 || char > 96 && char < 103 : char > 47 && char < 48 + base;
+}
+function isEndOfValue(char, delim) {
+  return char === 32 || char === 9 || char === 10 || char === 13 || // Structure end or next value delimiter
+  delim && (char === delim || char === 44) || // Comment
+  char === 35;
+}
+function extractValue(ctx, end) {
+  let errPtr = ctx.p;
+  let c3 = ctx.s.charCodeAt(ctx.p);
+  if (c3 === 91 || c3 === 123) {
+    ctx.d-- || TomlError.x("document contains excessively nested structures. aborting.", ctx);
+    let value = c3 === 91 ? parseArray(ctx) : parseInlineTable(ctx);
+    ctx.d++;
+    return value;
+  }
+  if (c3 === 34 || c3 === 39) {
+    return parseString(ctx);
+  }
+  if (c3 === 116) {
+    if (ctx.s.charCodeAt(++ctx.p) !== 114 || ctx.s.charCodeAt(++ctx.p) !== 117 || ctx.s.charCodeAt(++ctx.p) !== 101)
+      TomlError.x("invalid value", ctx, errPtr);
+    return ctx.p++, true;
+  }
+  if (c3 === 102) {
+    if (ctx.s.charCodeAt(++ctx.p) !== 97 || ctx.s.charCodeAt(++ctx.p) !== 108 || ctx.s.charCodeAt(++ctx.p) !== 115 || ctx.s.charCodeAt(++ctx.p) !== 101)
+      TomlError.x("invalid value", ctx, errPtr);
+    return ctx.p++, false;
+  }
+  if (c3 === 43 || c3 === 45) {
+    return parseNumber(ctx, ctx.p, ctx.s.charCodeAt(++ctx.p), 44 - c3, end);
+  }
+  if (ctx.s.charCodeAt(ctx.p + 4) === 45 && ctx.s.charCodeAt(ctx.p + 7) === 45) {
+    return parseDate(ctx, c3, end);
+  }
+  if (ctx.s.charCodeAt(ctx.p + 2) === 58) {
+    return parseTime(ctx, c3, end);
+  }
+  return parseNumber(ctx, ctx.p, c3, 0, end);
+}
+function parseNumber(ctx, startPtr, startChr, sign, endChr) {
+  let c3 = startChr;
+  let state = 0;
+  let hasUnderscores = false;
+  if (c3 === 105) {
+    if (ctx.s.charCodeAt(++ctx.p) !== 110 || ctx.s.charCodeAt(++ctx.p) !== 102)
+      TomlError.x("invalid value", ctx, startPtr);
+    return ctx.p++, (sign || 1) / 0;
+  }
+  if (c3 === 110) {
+    if (ctx.s.charCodeAt(++ctx.p) !== 97 || ctx.s.charCodeAt(++ctx.p) !== 110)
+      TomlError.x("invalid value", ctx, startPtr);
+    return ctx.p++, NaN;
+  }
+  if (c3 === 48) {
+    if (++ctx.p >= ctx.s.length || isEndOfValue(c3 = ctx.s.charCodeAt(ctx.p), endChr))
+      return ctx.bi === true ? 0n : 0;
+    if (!sign) {
+      if (c3 === 120)
+        return parseIntegerBaseN(ctx, startPtr, 16, endChr);
+      else if (c3 === 98)
+        return parseIntegerBaseN(ctx, startPtr, 2, endChr);
+      else if (c3 === 111)
+        return parseIntegerBaseN(ctx, startPtr, 8, endChr);
+    }
+    if (c3 === 46)
+      state = 2;
+    else if (c3 === 101 || c3 === 69)
+      state = 4;
+    else
+      TomlError.x("illegal leading zero", ctx, startPtr);
+  } else if (!isDigit(c3))
+    TomlError.x("invalid value", ctx, startPtr);
+  while (++ctx.p < ctx.s.length && (c3 = ctx.s.charCodeAt(ctx.p), !isEndOfValue(c3, endChr))) {
+    if (!state)
+      state = 1;
+    if (c3 === 95) {
+      if (!(state & 1))
+        TomlError.x("illegal underscore", ctx);
+      state += 11;
+      hasUnderscores = true;
+    } else if (state === 1 && c3 === 46)
+      state = 2;
+    else if ((state === 1 || state === 3) && (c3 === 101 || c3 === 69))
+      state = 4;
+    else if (state === 4 && (c3 === 43 || c3 === 45)) {
+      state = 6;
+    } else if (!isDigit(c3))
+      TomlError.x(`illegal character in numeric literal`, ctx);
+    else if (state > 9)
+      state -= 11;
+    else if (!(state & 1))
+      state++;
+  }
+  if (!state) {
+    let val = (startChr - 48) * (sign || 1);
+    return ctx.bi === true ? BigInt(val) : val;
+  }
+  if (!(state & 1))
+    TomlError.x("unfinished numeric value", ctx, startPtr);
+  let str = ctx.s.slice(startPtr, ctx.p);
+  if (hasUnderscores)
+    str = str.replaceAll("_", "");
+  return state > 1 ? parseFloat(str) : parseInteger(ctx, str, 10, startPtr);
+}
+function parseIntegerBaseN(ctx, startPtr, base, endChr) {
+  let c3, underscore = 1;
+  while (++ctx.p < ctx.s.length && (c3 = ctx.s.charCodeAt(ctx.p), !isEndOfValue(c3, endChr))) {
+    if (c3 === 95) {
+      if (underscore & 1)
+        TomlError.x("illegal underscore", ctx);
+      underscore = 3;
+    } else if (!isDigit(c3, base))
+      TomlError.x(`illegal character in numeric literal`, ctx);
+    else if (underscore & 1)
+      underscore--;
+  }
+  if (underscore & 1)
+    TomlError.x("unfinished numeric value", ctx);
+  let str = ctx.s.slice(startPtr + 2, ctx.p);
+  if (underscore)
+    str = str.replaceAll("_", "");
+  return parseInteger(ctx, str, base, startPtr);
+}
+function parseInteger(ctx, str, base, startPtr) {
+  if (ctx.bi !== true)
+    int: {
+      let val = parseInt(str, base);
+      if (!Number.isSafeInteger(val)) {
+        if (ctx.bi)
+          break int;
+        TomlError.x("integer value cannot be represented losslessly", ctx, startPtr);
+      }
+      return val;
+    }
+  return base === 10 ? BigInt(str) : BigInt((base === 2 ? "0b" : base === 8 ? "0o" : "0x") + str);
+}
+function parseDate(ctx, c3, endChr) {
+  let startPtr = ctx.p++, unsafeSeparator;
+  if (!isDigit(c3) || !isDigit(ctx.s.charCodeAt(ctx.p++)) || !isDigit(ctx.s.charCodeAt(ctx.p++)) || !isDigit(ctx.s.charCodeAt(ctx.p++))) {
+    return parseNumber(ctx, ctx.p = startPtr, c3, 0, endChr);
+  }
+  ctx.p += 5;
+  if (!isDigit(ctx.s.charCodeAt(ctx.p++)))
+    TomlError.x("invalid date-time: date part is malformed", ctx, startPtr);
+  if (ctx.p >= ctx.s.length || ((c3 = ctx.s.charCodeAt(ctx.p)) !== 32 || (unsafeSeparator = true, !isDigit(ctx.s.charCodeAt(ctx.p + 1)))) && c3 !== 84 && c3 !== 116) {
+    let t2 = ctx.s.slice(startPtr, ctx.p);
+    return readDate(ctx, t2, 3, false, startPtr);
+  }
+  if (ctx.s.charCodeAt(ctx.p += 3) !== 58)
+    TomlError.x("invalid date-time: time part is malformed", ctx, startPtr);
+  if (ctx.s.charCodeAt(ctx.p += 3) === 58)
+    ctx.p += 3;
+  if (ctx.s.charCodeAt(ctx.p) === 46)
+    while (isDigit(ctx.s.charCodeAt(++ctx.p)))
+      ;
+  if (c3 = ctx.s.charCodeAt(ctx.p)) {
+    if (c3 === 90 || c3 === 122) {
+      let t2 = ctx.s.slice(startPtr, ++ctx.p);
+      return readDate(ctx, t2, 1, unsafeSeparator, startPtr, "[+00:00]");
+    }
+    if (c3 === 43 || c3 === 45) {
+      let t2 = ctx.s.slice(startPtr, ctx.p += 6);
+      return readDate(ctx, t2, 1, unsafeSeparator, startPtr, !ctx.ld && "[" + ctx.s.slice(ctx.p - 6, ctx.p) + "]");
+    }
+  }
+  let t = ctx.s.slice(startPtr, ctx.p);
+  return readDate(ctx, t, 2, unsafeSeparator, startPtr);
+}
+function parseTime(ctx, c3, endChr) {
+  let start = ctx.p;
+  if (!isDigit(c3) || !isDigit(ctx.s.charCodeAt(++ctx.p))) {
+    return parseNumber(ctx, --ctx.p, c3, 0, endChr);
+  }
+  if (ctx.s.charCodeAt(ctx.p += 4) === 58)
+    ctx.p += 3;
+  if (ctx.s.charCodeAt(ctx.p) === 46)
+    while (isDigit(ctx.s.charCodeAt(++ctx.p)))
+      ;
+  let t = ctx.s.slice(start, ctx.p);
+  return readDate(ctx, t, 4, false, start);
+}
+function readDate(ctx, str, type, unsafeDelim, errPtr, temporalSuffix) {
+  if (ctx.ld) {
+    let date5 = new TomlDate(str, type, unsafeDelim);
+    if (!date5.isValid())
+      TomlError.x("invalid date", ctx, errPtr);
+    return date5;
+  }
+  try {
+    if (temporalSuffix)
+      str += temporalSuffix;
+    switch (type) {
+      case 1:
+        return Temporal.ZonedDateTime.from(str);
+      case 2:
+        return Temporal.PlainDateTime.from(str);
+      case 3:
+        return Temporal.PlainDate.from(str);
+      case 4:
+        return Temporal.PlainTime.from(str);
+    }
+  } catch (e) {
+    TomlError.x(e instanceof Error ? e.message : "" + e, ctx, errPtr);
+  }
+}
+var init_extract = __esm({
+  "node_modules/smol-toml/dist/extract.js"() {
+    init_primitive();
+    init_struct();
+    init_error();
+    init_date();
+  }
+});
+
+// node_modules/smol-toml/dist/util.js
+function skipComment(ctx) {
+  for (; ctx.p < ctx.s.length; ctx.p++) {
+    let c3 = ctx.s.charCodeAt(ctx.p);
+    if (c3 === 10)
+      break;
+    if (c3 === 13 && ctx.s.charCodeAt(ctx.p + 1) === 10) {
+      ctx.p++;
+      break;
+    }
+    if (c3 < 32 && c3 !== 9 || c3 === 127) {
+      TomlError.x("control characters are not allowed in comments", ctx);
+    }
+  }
+}
+function skipVoid(ctx, banNewLines, banComments) {
+  let c3;
+  while (ctx.p < ctx.s.length) {
+    while (ctx.p < ctx.s.length && ((c3 = ctx.s.charCodeAt(ctx.p)) === 32 || c3 === 9 || !banNewLines && (c3 === 10 || c3 === 13 && ctx.s.charCodeAt(ctx.p + 1) === 10)))
+      ctx.p++;
+    if (banComments || c3 !== 35)
+      break;
+    skipComment(ctx);
+  }
+}
+var init_util = __esm({
+  "node_modules/smol-toml/dist/util.js"() {
+    init_error();
+  }
+});
+
+// node_modules/smol-toml/dist/struct.js
+function parseKey(ctx, end = 61) {
+  let startPtr;
+  let state = 0;
+  let parsed = [];
+  let sliceStart;
+  let c3 = ctx.s.charCodeAt(startPtr = ctx.p);
+  do {
+    if (c3 === end) {
+      if (!state)
+        TomlError.x("unexpected end of key", ctx);
+      if (state === 1)
+        parsed.push(ctx.s.slice(sliceStart, ctx.p));
+      return ctx.p++, parsed;
+    } else if (c3 === 46) {
+      if (!state)
+        TomlError.x("illegal empty bare key", ctx);
+      if (state === 1)
+        parsed.push(ctx.s.slice(sliceStart, ctx.p));
+      state = 0;
+    } else if (!state && (c3 === 34 || c3 === 39)) {
+      if (c3 === ctx.s.charCodeAt(ctx.p + 1) && c3 === ctx.s.charCodeAt(ctx.p + 2))
+        TomlError.x("illegal quoted key: multiline strings are not allowed", ctx);
+      parsed.push(parseString(ctx));
+      state = 2;
+      ctx.p--;
+    } else if (c3 === 32 || c3 === 9) {
+      if (state === 1) {
+        parsed.push(ctx.s.slice(sliceStart, ctx.p));
+        state = 2;
+      }
+    } else if (state === 2 || c3 < 48 && c3 !== 45 || c3 > 57 && c3 < 65 || c3 > 90 && c3 < 97 && c3 !== 95 || c3 > 122) {
+      TomlError.x("illegal character in key", ctx);
+    } else if (!state) {
+      state = 1;
+      sliceStart = ctx.p;
+    }
+  } while (c3 = ctx.s.charCodeAt(++ctx.p));
+  TomlError.x("incomplete key-value: cannot find end of key", ctx, startPtr);
+}
+function parseInlineTable(ctx) {
+  let startPtr = ctx.p++;
+  let res = /* @__PURE__ */ Object.create(null);
+  let seen = /* @__PURE__ */ new Set();
+  let c3;
+  while (ctx.p < ctx.s.length) {
+    skipVoid(ctx);
+    if ((c3 = ctx.s.charCodeAt(ctx.p)) === 125) {
+      ctx.p++;
+      return res;
+    }
+    let k;
+    let t = res;
+    let hasOwn = false;
+    let errPtr = ctx.p;
+    let key = parseKey(ctx);
+    for (let i2 = 0; i2 < key.length; i2++) {
+      if (i2)
+        t = hasOwn ? t[k] : t[k] = /* @__PURE__ */ Object.create(null);
+      k = key[i2];
+      if ((hasOwn = Object.hasOwn(t, k)) && (typeof t[k] !== "object" || seen.has(t[k]))) {
+        TomlError.x("trying to redefine an already defined value", ctx, errPtr);
+      }
+      let unsafe = k === "__proto__";
+      if (ctx.uk && (unsafe || k === "constructor")) {
+        t = ctx.uk !== 1 && TomlError.x("document contains an unsafe property", ctx, errPtr);
+        break;
+      }
+      if (!hasOwn && unsafe) {
+        Object.defineProperty(t, k, { enumerable: true, configurable: true, writable: true });
+      }
+    }
+    if (hasOwn) {
+      TomlError.x("trying to redefine an already defined value", ctx, errPtr);
+    }
+    skipVoid(ctx, true, true);
+    let value = extractValue(
+      ctx,
+      125
+      /* } */
+    );
+    if (t && typeof (t[k] = value) === "object")
+      seen.add(value);
+    skipVoid(ctx);
+    if ((c3 = ctx.s.charCodeAt(ctx.p++)) === 125) {
+      return res;
+    }
+    if (c3 !== 44)
+      TomlError.x("expected comma or end of structure", ctx, ctx.p - 1);
+  }
+  TomlError.x("unfinished table", ctx, startPtr);
+}
+function parseArray(ctx) {
+  let startPtr = ctx.p++;
+  let res = [];
+  let c3;
+  while (ctx.p < ctx.s.length) {
+    skipVoid(ctx);
+    if ((c3 = ctx.s.charCodeAt(ctx.p)) === 93) {
+      ctx.p++;
+      return res;
+    }
+    res.push(extractValue(
+      ctx,
+      93
+      /* ] */
+    ));
+    skipVoid(ctx);
+    if ((c3 = ctx.s.charCodeAt(ctx.p++)) === 93) {
+      return res;
+    }
+    if (c3 !== 44)
+      TomlError.x("expected comma or end of structure", ctx, ctx.p - 1);
+  }
+  TomlError.x("unfinished array", ctx, startPtr);
+}
+var init_struct = __esm({
+  "node_modules/smol-toml/dist/struct.js"() {
+    init_primitive();
+    init_extract();
+    init_util();
+    init_error();
+  }
+});
+
+// node_modules/smol-toml/dist/parse.js
+function peekTable(ctx, key, table, meta3, type) {
+  let t = table;
+  let m = meta3;
+  let k;
+  let hasOwn = false;
+  let state;
+  for (let i2 = 0; i2 < key.length; i2++) {
+    if (i2) {
+      t = hasOwn ? t[k] : t[k] = /* @__PURE__ */ Object.create(null);
+      m = (state = m[k]).c;
+      if (type === 0 && (state.t === 1 || state.t === 2)) {
+        return null;
+      }
+      if (state.t === 2) {
+        let l = t.length - 1;
+        t = t[l];
+        m = m[l].c;
+      }
+    }
+    k = key[i2];
+    if ((hasOwn = Object.hasOwn(t, k)) && m[k]?.t === 0 && m[k]?.d) {
+      return null;
+    }
+    if (!hasOwn) {
+      let unsafe = k === "__proto__";
+      if (ctx.uk && (unsafe || k === "constructor"))
+        return false;
+      if (unsafe) {
+        Object.defineProperty(t, k, { enumerable: true, configurable: true, writable: true });
+        Object.defineProperty(m, k, { enumerable: true, configurable: true, writable: true });
+      }
+      m[k] = {
+        t: i2 < key.length - 1 && type === 2 ? 3 : type,
+        d: false,
+        i: 0,
+        c: /* @__PURE__ */ Object.create(null)
+      };
+    }
+  }
+  state = m[k];
+  if (state.t !== type && !(type === 1 && state.t === 3)) {
+    return null;
+  }
+  if (type === 2) {
+    if (!state.d) {
+      state.d = true;
+      t[k] = [];
+    }
+    t[k].push(t = /* @__PURE__ */ Object.create(null));
+    state.c[state.i++] = state = { t: 1, d: false, i: 0, c: /* @__PURE__ */ Object.create(null) };
+  }
+  if (state.d) {
+    return null;
+  }
+  state.d = true;
+  if (type === 1) {
+    t = hasOwn ? t[k] : t[k] = /* @__PURE__ */ Object.create(null);
+  } else if (type === 0 && hasOwn) {
+    return null;
+  }
+  return [k, t, state.c];
+}
+function validateTablePeek(ctx, peek, ptr) {
+  if (peek === null || ctx.uk === 2)
+    TomlError.x(peek === null ? "trying to redefine an already defined table or value" : "document contains an unsafe property", ctx, ptr);
+}
+function parse(toml, options = {}) {
+  let ctx = {
+    s: toml,
+    p: 0,
+    d: options.maxDepth ?? 1e3,
+    bi: options.integersAsBigInt ?? false,
+    ld: options.useLegacyDate ?? true,
+    uk: options.unsafeKeyBehaviour === "throw" ? 2 : options.unsafeKeyBehaviour === "drop" ? 1 : 0
+  };
+  let res = /* @__PURE__ */ Object.create(null);
+  let meta3 = /* @__PURE__ */ Object.create(null);
+  let tmp;
+  let skipping = false;
+  let tbl = res;
+  let m = meta3;
+  if (toml.charCodeAt(0) === 65279)
+    ctx.p++;
+  skipVoid(ctx);
+  while (ctx.p < toml.length) {
+    if (toml.charCodeAt(ctx.p) === 91) {
+      let isTableArray = toml.charCodeAt(++ctx.p) === 91;
+      tmp = ctx.p += +isTableArray;
+      skipping = false;
+      let k = parseKey(
+        ctx,
+        93
+        /* ] */
+      );
+      if (isTableArray) {
+        if (toml.charCodeAt(ctx.p) !== 93) {
+          TomlError.x("expected end of table array declaration", ctx);
+        }
+        ctx.p++;
+      }
+      let p = peekTable(
+        ctx,
+        k,
+        res,
+        meta3,
+        isTableArray ? 2 : 1
+        /* Type.EXPLICIT */
+      );
+      if (!p) {
+        validateTablePeek(ctx, p, tmp);
+        skipping = true;
+      } else {
+        m = p[2];
+        tbl = p[1];
+      }
+    } else {
+      tmp = ctx.p;
+      let k = parseKey(ctx);
+      let p = peekTable(
+        ctx,
+        k,
+        tbl,
+        m,
+        0
+        /* Type.DOTTED */
+      );
+      if (!p && !skipping)
+        validateTablePeek(ctx, p, tmp);
+      skipVoid(ctx, true, true);
+      let v = extractValue(ctx, void 0);
+      if (p && !skipping)
+        p[1][p[0]] = v;
+    }
+    skipVoid(ctx, true);
+    if (ctx.p < toml.length && (tmp = toml.charCodeAt(ctx.p)) !== 10 && (tmp !== 13 || toml.charCodeAt(ctx.p + 1) !== 10)) {
+      TomlError.x("each key-value declaration must be followed by an end-of-line", ctx);
+    }
+    skipVoid(ctx);
+  }
+  return res;
+}
+var init_parse = __esm({
+  "node_modules/smol-toml/dist/parse.js"() {
+    init_struct();
+    init_extract();
+    init_util();
+    init_error();
+  }
+});
+
+// node_modules/smol-toml/dist/stringify.js
+function extendedTypeOf(obj) {
+  let type = typeof obj;
+  if (type === "object") {
+    if (Array.isArray(obj))
+      return "array";
+    if (typeof obj.getUTCDate === "function" && obj instanceof Date)
+      return "date";
+    if (globalThis.Temporal) {
+      if (obj.until) {
+        if (obj instanceof Temporal.ZonedDateTime)
+          return "temporal/tz+uc";
+        if (obj instanceof Temporal.PlainDateTime || obj instanceof Temporal.PlainDate)
+          return "temporal/uc";
+        if (obj instanceof Temporal.PlainTime || obj instanceof Temporal.Instant)
+          return "temporal";
+        if (obj instanceof Temporal.PlainYearMonth)
+          return "temporal/x";
+      } else if (obj.toPlainDate && obj instanceof Temporal.PlainMonthDay || obj.negated && obj instanceof Temporal.Duration) {
+        return "temporal/x";
+      }
+    }
+  }
+  return type;
+}
+function isArrayOfTables(obj) {
+  for (let i2 = 0; i2 < obj.length; i2++) {
+    if (extendedTypeOf(obj[i2]) !== "object")
+      return false;
+  }
+  return obj.length != 0;
+}
+function formatWellFormedStringUnchecked(s) {
+  return JSON.stringify(s).replaceAll("\x7F", "\\u007f");
+}
+function formatString(s) {
+  return formatWellFormedStringUnchecked(HAS_WELLFORMED ? s.toWellFormed() : s);
+}
+function formatKey(s) {
+  if (BARE_KEY.test(s))
+    return s;
+  if (HAS_WELLFORMED && !s.isWellFormed())
+    throw new RangeError("key contains illegal lone surrogates");
+  return formatWellFormedStringUnchecked(s);
+}
+function stringifyValue(val, type, depth, numberAsFloat, strictTemporal) {
+  if (depth === 0) {
+    throw new Error("Could not stringify the object: maximum object depth exceeded");
+  }
+  switch (type) {
+    // @ts-expect-error -- intentional fallthrough case
+    case "number":
+      if (isNaN(val))
+        return "nan";
+      if (val === Infinity)
+        return "inf";
+      if (val === -Infinity)
+        return "-inf";
+      if (Number.isInteger(val) && (numberAsFloat || !Number.isSafeInteger(val)))
+        return val.toFixed(1);
+    case "bigint":
+    case "boolean":
+    case "temporal":
+      return val.toString();
+    case "string":
+      return formatString(val);
+    case "date":
+      if (isNaN(val.getTime()))
+        throw new TypeError("cannot serialize invalid date");
+      return val.toISOString();
+    case "object":
+      return stringifyInlineTable(val, depth, numberAsFloat, strictTemporal);
+    case "array":
+      return stringifyArray(val, depth, numberAsFloat, strictTemporal);
+    // @ts-expect-error -- intentional fallthrough case
+    case "temporal/tz+uc":
+      if (strictTemporal) {
+        let tz = val.timeZoneId;
+        let tzc = tz.charCodeAt(0);
+        if (
+          // Classic offset
+          tzc !== 43 && tzc !== 45 && // Fast pre-check pass; see below for the actually accepted values
+          (tzc !== 85 && tzc !== 71 && tzc !== 90 && tzc !== 69 || // UTC and its aliases; Temporal implementations don't all canonicalise unfortunately
+          tz !== "UTC" && tz !== "UCT" && tz !== "Universal" && tz !== "Zulu" && // GMT is a TZ but it's for all intents and purposes equivalent to UTC. Safe to downgrade.
+          !tz.startsWith("GMT") && tz !== "Greenwich" && // Etc/* are all safe to downgrade to offset (either UTC, GMT, or offset)
+          !tz.startsWith("Etc/"))
+        ) {
+          throw new TypeError("Temporal objects with an IANA timezone are not allowed in Temporal strict mode");
+        }
+      }
+    case "temporal/uc":
+      if (strictTemporal && val.calendarId !== "iso8601")
+        throw new TypeError("Temporal objects with a non-default calendar are not allowed in Temporal strict mode");
+      return val.toString({
+        calendarName: "never",
+        timeZoneName: "never"
+      });
+    case "temporal/x":
+      throw new TypeError("Unsupported " + val[Symbol.toStringTag]);
+  }
+}
+function stringifyInlineTable(obj, depth, numberAsFloat, strictTemporal) {
+  let keys = Object.keys(obj);
+  if (keys.length === 0)
+    return "{}";
+  let res = "{ ";
+  for (let i2 = 0; i2 < keys.length; i2++) {
+    let k = keys[i2];
+    if (i2)
+      res += ", ";
+    res += formatKey(k) + " = " + stringifyValue(obj[k], extendedTypeOf(obj[k]), depth - 1, numberAsFloat, strictTemporal);
+  }
+  return res + " }";
+}
+function stringifyArray(array2, depth, numberAsFloat, strictTemporal) {
+  if (array2.length === 0)
+    return "[]";
+  let res = "[ ";
+  for (let i2 = 0; i2 < array2.length; i2++) {
+    if (i2)
+      res += ", ";
+    if (array2[i2] === null || array2[i2] === void 0) {
+      throw new TypeError("arrays cannot contain null or undefined values");
+    }
+    res += stringifyValue(array2[i2], extendedTypeOf(array2[i2]), depth - 1, numberAsFloat, strictTemporal);
+  }
+  return res + " ]";
+}
+function stringifyArrayTable(array2, key, depth, numberAsFloat, strictTemporal) {
+  if (depth === 0) {
+    throw new Error("Could not stringify the object: maximum object depth exceeded");
+  }
+  let res = "";
+  for (let i2 = 0; i2 < array2.length; i2++) {
+    res += `${res && "\n"}[[${key}]]
+`;
+    res += stringifyTable(0, array2[i2], key, depth, numberAsFloat, strictTemporal);
+  }
+  return res;
+}
+function stringifyTable(tableKey, obj, prefix, depth, numberAsFloat, strictTemporal) {
+  if (depth === 0) {
+    throw new Error("Could not stringify the object: maximum object depth exceeded");
+  }
+  let preamble = "";
+  let tables = "";
+  let keys = Object.keys(obj);
+  for (let i2 = 0; i2 < keys.length; i2++) {
+    let k = keys[i2];
+    if (obj[k] !== null && obj[k] !== void 0) {
+      let type = extendedTypeOf(obj[k]);
+      if (type === "symbol" || type === "function") {
+        throw new TypeError(`cannot serialize values of type '${type}'`);
+      }
+      let key = formatKey(k);
+      if (type === "array" && isArrayOfTables(obj[k])) {
+        tables += (tables && "\n") + stringifyArrayTable(obj[k], prefix ? `${prefix}.${key}` : key, depth - 1, numberAsFloat, strictTemporal);
+      } else if (type === "object") {
+        let tblKey = prefix ? `${prefix}.${key}` : key;
+        tables += (tables && "\n") + stringifyTable(tblKey, obj[k], tblKey, depth - 1, numberAsFloat, strictTemporal);
+      } else {
+        preamble += key;
+        preamble += " = ";
+        preamble += stringifyValue(obj[k], type, depth, numberAsFloat, strictTemporal);
+        preamble += "\n";
+      }
+    }
+  }
+  if (tableKey && (preamble || !tables))
+    preamble = preamble ? `[${tableKey}]
+${preamble}` : `[${tableKey}]`;
+  return preamble && tables ? `${preamble}
+${tables}` : preamble || tables;
+}
+function stringify(obj, { maxDepth = 1e3, numbersAsFloat = false, strictTemporal = false } = {}) {
+  if (extendedTypeOf(obj) !== "object") {
+    throw new TypeError("stringify can only be called with an object");
+  }
+  let str = stringifyTable(0, obj, "", maxDepth, numbersAsFloat, strictTemporal);
+  if (str[str.length - 1] !== "\n")
+    return str + "\n";
+  return str;
+}
+var BARE_KEY, HAS_WELLFORMED;
+var init_stringify = __esm({
+  "node_modules/smol-toml/dist/stringify.js"() {
+    BARE_KEY = /^[a-z0-9-_]+$/i;
+    HAS_WELLFORMED = !!"".isWellFormed;
+  }
+});
+
+// node_modules/smol-toml/dist/index.js
+var init_dist = __esm({
+  "node_modules/smol-toml/dist/index.js"() {
+    init_parse();
+    init_stringify();
+    init_date();
+    init_error();
+  }
+});
+
 // node_modules/isexe/windows.js
 var require_windows = __commonJS({
   "node_modules/isexe/windows.js"(exports, module) {
@@ -4133,7 +5133,7 @@ var EXIT, XoaError, UsageError;
 var init_errors = __esm({
   "src/cli/errors.ts"() {
     "use strict";
-    EXIT = { ok: 0, failed: 1, usage: 2, updateAvailable: 10 };
+    EXIT = { ok: 0, failed: 1, usage: 2, updateAvailable: 10, channelBehind: 11 };
     XoaError = class extends Error {
       exitCode;
       hint;
@@ -4464,13 +5464,13 @@ var init_safe_dir = __esm({
         }
       }
       /** A symlink `name` → `target`, made under a temp name and renamed over (atomic for readers). */
-      async symlink(name, target) {
+      async symlink(name, target2) {
         const st = await this.lstat(name);
         if (st && !st.isSymbolicLink() && !st.isFile())
           throw this.refuse(name, `is ${typeName(st.mode)}, expected a symlink`);
-        if (st?.isSymbolicLink() && await readlink(procPath(this.fd, name)) === target) return "same";
+        if (st?.isSymbolicLink() && await readlink(procPath(this.fd, name)) === target2) return "same";
         const tmp = tempName(name);
-        await symlink(target, procPath(this.fd, tmp));
+        await symlink(target2, procPath(this.fd, tmp));
         try {
           await rename(procPath(this.fd, tmp), procPath(this.fd, name));
         } catch (e) {
@@ -4681,6 +5681,591 @@ var init_at = __esm({
     init_names();
     init_safe_dir();
     SYSTEM_LINKS = ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/var/run", "/var/lock"];
+  }
+});
+
+// src/spec/paths.ts
+import { join as join4 } from "node:path";
+function statePaths(spec) {
+  const s = spec.xo.stateDir;
+  return {
+    state: s,
+    releases: join4(s, "releases"),
+    current: join4(s, "current"),
+    previous: join4(s, "previous"),
+    /** Node of the current release: <current>/node is a symlink to the runtime it was built with. */
+    currentNode: join4(s, "current", "node", "bin", "node"),
+    /** xo-server entry point of the current release. */
+    currentServer: join4(s, "current", "xo", "packages", "xo-server", "dist", "cli.mjs"),
+    runtimes: join4(s, "runtimes"),
+    cache: join4(s, "cache"),
+    mirror: join4(s, "cache", "xen-orchestra.git"),
+    secrets: join4(s, "secrets"),
+    /** Generated web admin password when webAdmin.passwordFile is not set. */
+    adminPasswordFile: spec.webAdmin.passwordFile ?? join4(s, "secrets", "admin-password"),
+    /** XDG_CONFIG_HOME of xo-server, so nothing goes to a home directory. */
+    serverConfigHome: join4(s, "home", ".config"),
+    logs: join4(s, "logs"),
+    /** Directory put first on xo-server's PATH; holds the `sudo` shim that talks to the mount broker. */
+    shimDir: join4(s, "bin"),
+    backups: join4(s, "backups"),
+    /** Stock units (Debian's redis-server.service) apply masked before installing their package. */
+    maskedUnits: join4(s, "masked-units.json"),
+    /** Root-only (0700) directory of the socket `xoa up` holds while it runs: see src/run/up-lock.ts. */
+    upRun: join4(s, "run")
+  };
+}
+var init_paths = __esm({
+  "src/spec/paths.ts"() {
+    "use strict";
+  }
+});
+
+// src/render/systemd.ts
+function formatUnit(sections, header2 = []) {
+  const out = [HEADER2, ...header2.map((h2) => `# ${h2}`)];
+  for (const [name, lines2] of sections) {
+    out.push("", `[${name}]`);
+    for (const line of lines2) {
+      if ("comment" in line) out.push(...line.comment.split("\n").map((c3) => `# ${c3}`));
+      else out.push(`${line[0]}=${formatValue(line[1])}`);
+    }
+  }
+  return `${out.join("\n")}
+`;
+}
+function formatValue(v) {
+  const s = typeof v === "boolean" ? v ? "yes" : "no" : String(v);
+  if (/[\n\r\0]/.test(s))
+    throw new Error(`unit value must not contain a newline or NUL: ${JSON.stringify(s)}`);
+  return s.replaceAll("%", "%%");
+}
+function quoteWord(s, { exec = false } = {}) {
+  let w = s;
+  if (exec) w = w.replaceAll("$", "$$$$");
+  if (w !== "" && !/[\s"'\\;]/.test(w)) return w;
+  return `"${w.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+}
+function execLine(argv) {
+  return argv.map((a2) => quoteWord(a2, { exec: true })).join(" ");
+}
+function pathList(paths) {
+  return [...new Set(paths)].map((p) => quoteWord(p)).join(" ");
+}
+function envAssignment(name, value) {
+  return quoteWord(`${name}=${value}`);
+}
+var HEADER2;
+var init_systemd = __esm({
+  "src/render/systemd.ts"() {
+    "use strict";
+    HEADER2 = "# Managed by xoa (rendered from the spec; edit the spec, not this file).";
+  }
+});
+
+// src/render/hardening.ts
+function hardening(o2) {
+  const caps = o2.capabilities ?? [];
+  const lines2 = [
+    ["NoNewPrivileges", true],
+    ["ProtectSystem", o2.protectSystem ?? "strict"]
+  ];
+  if (o2.readWritePaths.length > 0) lines2.push(["ReadWritePaths", pathList(o2.readWritePaths)]);
+  if (o2.root) {
+    lines2.push({
+      comment: "Runs as root with root capabilities: it creates directories and files owned by other accounts."
+    });
+  } else if (caps.length > 0) {
+    lines2.push(
+      { comment: o2.capabilityReason ?? "Capabilities granted." },
+      ["CapabilityBoundingSet", caps.join(" ")],
+      ["AmbientCapabilities", caps.join(" ")]
+    );
+  } else {
+    lines2.push(["CapabilityBoundingSet", ""], ["AmbientCapabilities", ""]);
+  }
+  lines2.push(
+    ["PrivateTmp", true],
+    ["PrivateDevices", true],
+    ["ProtectHome", true],
+    ["ProtectKernelTunables", true],
+    ["ProtectKernelModules", true],
+    ["ProtectKernelLogs", true],
+    ["ProtectControlGroups", true],
+    ["ProtectClock", true],
+    ["ProtectHostname", true],
+    ["ProtectProc", "invisible"],
+    ["RestrictNamespaces", true],
+    ["RestrictRealtime", true],
+    ...o2.setidReason ? [{ comment: o2.setidReason }] : [["RestrictSUIDSGID", true]],
+    ["LockPersonality", true],
+    ["SystemCallArchitectures", "native"],
+    ["SystemCallFilter", "@system-service"]
+  );
+  if (!o2.root) lines2.push(["RemoveIPC", true], ["SystemCallFilter", "~@privileged @resources"]);
+  lines2.push({ comment: "A refused system call fails with EPERM instead of killing the process." }, [
+    "SystemCallErrorNumber",
+    "EPERM"
+  ]);
+  if (o2.privateNetwork) lines2.push(["PrivateNetwork", true]);
+  lines2.push(["RestrictAddressFamilies", o2.addressFamilies.join(" ")]);
+  if (o2.jit) {
+    lines2.push({
+      comment: "MemoryDenyWriteExecute is deliberately not set: the V8 JIT of Node needs writable+executable memory."
+    });
+  } else {
+    lines2.push(["MemoryDenyWriteExecute", true]);
+  }
+  lines2.push(["UMask", o2.umask ?? "0027"], ...o2.extra ?? []);
+  return lines2;
+}
+var init_hardening = __esm({
+  "src/render/hardening.ts"() {
+    "use strict";
+    init_systemd();
+  }
+});
+
+// src/render/redis.ts
+import { dirname as dirname4 } from "node:path";
+function redisArg(s) {
+  return /^[^\s"'\\]+$/.test(s) ? s : `"${s.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+}
+function renderRedisConfig(spec) {
+  const r = spec.redis;
+  const lines2 = [
+    "# Managed by xoa: the dedicated Redis of xo-server (redis-xo.service). Edit the spec, not this file.",
+    "",
+    "# Unix socket only: no TCP listener at all. The socket is group-accessible; xo-server joins the group.",
+    "port 0",
+    `unixsocket ${redisArg(r.socket)}`,
+    "unixsocketperm 660",
+    "",
+    "# systemd supervises it (Type=notify): no daemonizing, logs to the journal.",
+    "daemonize no",
+    "supervised systemd",
+    'logfile ""',
+    "",
+    "# Primary database of XO: persist every second and never evict a key.",
+    `dir ${redisArg(r.dir)}`,
+    "appendonly yes",
+    "appendfsync everysec",
+    `maxmemory ${r.maxmemory}`,
+    "maxmemory-policy noeviction",
+    "",
+    "# Protected defaults, stated explicitly: no runtime changes to protected configs, no DEBUG, no modules.",
+    "protected-mode yes",
+    "enable-protected-configs no",
+    "enable-debug-command no",
+    "enable-module-command no",
+    ""
+  ];
+  return {
+    path: REDIS_CONFIG,
+    content: lines2.join("\n"),
+    mode: 420,
+    owner: "root",
+    group: "root",
+    validate: "redis"
+  };
+}
+function managedDir(path6, base) {
+  return path6.startsWith(`${base}/`) ? path6.slice(base.length + 1) : void 0;
+}
+function renderRedisUnit(spec) {
+  const socketDir = dirname4(spec.redis.socket);
+  const runtimeDir = managedDir(socketDir, "/run");
+  const stateDir = managedDir(spec.redis.dir, "/var/lib");
+  const dirs2 = [
+    ...runtimeDir ? [
+      { comment: "Socket directory: traversable by the redis-xo group only (xo-server joins it)." },
+      ["RuntimeDirectory", quoteWord(runtimeDir)],
+      ["RuntimeDirectoryMode", "0750"]
+    ] : [],
+    ...stateDir ? [["StateDirectory", quoteWord(stateDir)], ["StateDirectoryMode", "0700"]] : []
+  ];
+  const writable2 = [...runtimeDir ? [] : [socketDir], ...stateDir ? [] : [spec.redis.dir]];
+  const content = formatUnit([
+    [
+      "Unit",
+      [
+        ["Description", "Redis for Xen Orchestra (Unix socket only)"],
+        ["Documentation", "man:redis-server(1)"]
+      ]
+    ],
+    [
+      "Service",
+      [
+        ["Type", "notify"],
+        ["ExecStart", execLine([REDIS_SERVER_BIN, REDIS_CONFIG])],
+        ["User", REDIS_ACCOUNT],
+        ["Group", REDIS_ACCOUNT],
+        ...dirs2,
+        ["Restart", "on-failure"],
+        ["LimitNOFILE", 10032],
+        ...hardening({
+          readWritePaths: writable2,
+          addressFamilies: ["AF_UNIX"],
+          privateNetwork: true,
+          // Its data is private to the redis-xo account.
+          umask: "0077",
+          extra: [["PrivateUsers", true]]
+        })
+      ]
+    ],
+    ["Install", [["WantedBy", "multi-user.target"]]]
+  ]);
+  return { path: "/etc/systemd/system/redis-xo.service", content, ...unitFileMeta };
+}
+var REDIS_ACCOUNT, REDIS_CONFIG, REDIS_SERVER_BIN, unitFileMeta, redisConfigArtefact, redisUnitArtefact;
+var init_redis = __esm({
+  "src/render/redis.ts"() {
+    "use strict";
+    init_hardening();
+    init_systemd();
+    REDIS_ACCOUNT = "redis-xo";
+    REDIS_CONFIG = "/etc/xoa/redis-xo.conf";
+    REDIS_SERVER_BIN = "/usr/bin/redis-server";
+    unitFileMeta = { mode: 420, owner: "root", group: "root", validate: "systemd-unit" };
+    redisConfigArtefact = {
+      name: "redis-xo.conf",
+      description: "configuration of the dedicated Redis (socket only, AOF everysec, noeviction)",
+      render: (spec) => [renderRedisConfig(spec)]
+    };
+    redisUnitArtefact = {
+      name: "redis-xo.service",
+      description: "systemd unit of the dedicated Redis, as its own account redis-xo",
+      render: (spec) => [renderRedisUnit(spec)]
+    };
+  }
+});
+
+// src/render/merge.ts
+function deepMerge(base, over) {
+  if (over === void 0) return clone2(base);
+  if (Array.isArray(base) && Array.isArray(over)) {
+    const n2 = Math.max(base.length, over.length);
+    return Array.from(
+      { length: n2 },
+      (_, i2) => i2 < over.length ? deepMerge(base[i2], over[i2]) : clone2(base[i2])
+    );
+  }
+  if (isPlainObject3(base) && isPlainObject3(over)) {
+    const out = {};
+    for (const k of Object.keys(base)) define(out, k, clone2(base[k]));
+    for (const k of Object.keys(over)) define(out, k, deepMerge(out[k], over[k]));
+    return out;
+  }
+  return clone2(over);
+}
+function clone2(v) {
+  if (Array.isArray(v)) return v.map(clone2);
+  if (isPlainObject3(v)) {
+    const out = {};
+    for (const k of Object.keys(v)) define(out, k, clone2(v[k]));
+    return out;
+  }
+  return v;
+}
+function define(o2, k, v) {
+  Object.defineProperty(o2, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+var isPlainObject3;
+var init_merge = __esm({
+  "src/render/merge.ts"() {
+    "use strict";
+    isPlainObject3 = (v) => typeof v === "object" && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+  }
+});
+
+// src/render/types.ts
+var DEFAULT_RENDER_ENV, XO_CONFIG_DIR;
+var init_types = __esm({
+  "src/render/types.ts"() {
+    "use strict";
+    DEFAULT_RENDER_ENV = {
+      xoaCommand: ["/usr/local/bin/xoa"],
+      specPath: "/etc/xoa/xoa.toml"
+    };
+    XO_CONFIG_DIR = "/etc/xo-server";
+  }
+});
+
+// src/render/xo-server-config.ts
+function xoServerSettings(spec) {
+  const { xo: xo2 } = spec;
+  const listen = {
+    // The vendor file listens on [http.listen.0] port 80: override that entry rather than add one.
+    "0": { hostname: xo2.host, port: xo2.port }
+  };
+  if (xo2.ssl.enable) {
+    listen["1"] = {
+      hostname: xo2.host,
+      port: xo2.httpsPort,
+      cert: xo2.ssl.cert,
+      key: xo2.ssl.key,
+      autoCert: false
+    };
+  }
+  return {
+    datadir: xo2.dataDir,
+    http: { ...xo2.ssl.enable ? { redirectToHttps: true } : {}, listen },
+    // node-redis rejects unix:// URIs: the socket path goes in `socket`.
+    redis: { socket: spec.redis.socket },
+    remoteOptions: {
+      mountsDir: xo2.mountsDir,
+      // broker: the `sudo` xo-server finds first on its PATH is xoa's shim, a client of the mount broker.
+      // sudo: the real sudo with the exact rules of the xo-mount drop-in. none: plain mount, which fails.
+      useSudo: spec.mounts.mode !== "none"
+    }
+  };
+}
+function renderXoServerConfig(spec) {
+  const merged = deepMerge(xoServerSettings(spec), spec.xo.settings);
+  return {
+    path: XO_SERVER_CONFIG,
+    content: HEADER3 + stringify(merged),
+    // xo.settings may hold credentials (LDAP bind password, SMTP): readable by the service group only.
+    mode: 416,
+    owner: "root",
+    group: spec.service.group,
+    validate: "toml"
+  };
+}
+function renderXoServerSecrets(sessionSecret, spec) {
+  if (sessionSecret.length < 16) throw new Error("the session secret must be at least 16 characters");
+  return {
+    path: XO_SERVER_SECRETS,
+    content: `# Managed by xoa: secrets merged last by xo-server. Do not copy this file around.
+
+${stringify({ http: { sessionSecret } })}`,
+    mode: 416,
+    owner: "root",
+    group: spec.service.group,
+    validate: "toml",
+    secret: true
+  };
+}
+var XO_SERVER_CONFIG, XO_SERVER_SECRETS, HEADER3, xoServerConfigArtefact;
+var init_xo_server_config = __esm({
+  "src/render/xo-server-config.ts"() {
+    "use strict";
+    init_dist();
+    init_merge();
+    init_types();
+    XO_SERVER_CONFIG = `${XO_CONFIG_DIR}/config.toml`;
+    XO_SERVER_SECRETS = `${XO_CONFIG_DIR}/config.z-secrets.toml`;
+    HEADER3 = [
+      "# Managed by xoa: rendered from the spec, merged by xo-server over its vendor config.toml.",
+      "# Edit the spec (xo.settings for free-form keys), not this file.",
+      "",
+      ""
+    ].join("\n");
+    xoServerConfigArtefact = {
+      name: "config.toml",
+      description: `xo-server configuration (${XO_SERVER_CONFIG}): listeners, Redis socket, datadir, mounts, xo.settings`,
+      render: (spec) => [renderXoServerConfig(spec)]
+    };
+  }
+});
+
+// src/spec/server-env.ts
+import { dirname as dirname5 } from "node:path";
+function serverBaseEnvironment(spec) {
+  const p = statePaths(spec);
+  return {
+    // In broker mode the first `sudo` on PATH is xoa's shim (the mount broker's client), not the real sudo.
+    PATH: spec.mounts.mode === "broker" ? `${p.shimDir}:${SYSTEM_PATH}` : SYSTEM_PATH,
+    HOME: dirname5(p.serverConfigHome),
+    // xo-server writes ~/.config/xo-server/config.z-auto.json when it lacks a session secret; keep it in state.
+    XDG_CONFIG_HOME: p.serverConfigHome,
+    TMPDIR: spec.xo.tempDir,
+    NODE_ENV: "production"
+  };
+}
+function serverEnvironment(spec) {
+  return { ...serverBaseEnvironment(spec), ...spec.xo.extraServerEnv };
+}
+var SYSTEM_PATH;
+var init_server_env = __esm({
+  "src/spec/server-env.ts"() {
+    "use strict";
+    init_paths();
+    SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  }
+});
+
+// src/render/xo-server-unit.ts
+import { dirname as dirname6 } from "node:path";
+function privilegedPorts(spec) {
+  const ports = [spec.xo.port, ...spec.xo.ssl.enable ? [spec.xo.httpsPort] : []];
+  return ports.filter((p) => p < 1024);
+}
+function mountLines(spec) {
+  if (spec.mounts.mode !== "sudo") {
+    return [
+      {
+        comment: "Mounts are made by the broker in the host namespace and reach this service through systemd's\ndefault slave mount propagation (mountsDir is in ReadWritePaths; PrivateMounts is deliberately unset)."
+      }
+    ];
+  }
+  return [
+    {
+      comment: 'mounts.mode = "sudo" (seed-compatible): xo-server runs the setuid sudo, which needs privileges to gain\n(NoNewPrivileges=no, full bounding set), the mount system calls and /dev/fuse for vhdimount.\nThis gives the service account root through `sudo mount`; mounts.mode = "broker" avoids all of it.'
+    },
+    ["NoNewPrivileges", false],
+    ["SystemCallFilter", "@mount"],
+    ["PrivateDevices", false],
+    ["DevicePolicy", "closed"],
+    ["DeviceAllow", "/dev/fuse rw"]
+  ];
+}
+function renderXoServerUnit(spec) {
+  const p = statePaths(spec);
+  const broker = spec.mounts.mode === "broker";
+  const sudo = spec.mounts.mode === "sudo";
+  const lowPorts = privilegedPorts(spec);
+  const workDir = dirname6(dirname6(p.currentServer));
+  const hard = hardening({
+    readWritePaths: [spec.xo.dataDir, spec.xo.tempDir, spec.xo.mountsDir, p.serverConfigHome, p.logs],
+    // AF_NETLINK: os.networkInterfaces() (getifaddrs) needs it; without it Node throws.
+    addressFamilies: ["AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"],
+    capabilities: lowPorts.length > 0 ? ["CAP_NET_BIND_SERVICE"] : [],
+    capabilityReason: `Port(s) ${lowPorts.join(", ")} < 1024: exactly CAP_NET_BIND_SERVICE, nothing else. Ports >= 1024 need no capability.`,
+    jit: true
+  });
+  const relaxed = sudo ? hard.filter(
+    (l) => !(Array.isArray(l) && // AmbientCapabilities stays: xo-server still needs CAP_NET_BIND_SERVICE for ports < 1024.
+    (["NoNewPrivileges", "CapabilityBoundingSet", "PrivateDevices"].includes(l[0]) || l[0] === "SystemCallFilter" && String(l[1]).startsWith("~")))
+  ) : hard;
+  const content = formatUnit([
+    [
+      "Unit",
+      [
+        ["Description", "Xen Orchestra server (xo-server, current release)"],
+        ["Documentation", "https://docs.xen-orchestra.com/"],
+        {
+          comment: "Without bootstrap (dirs, certificate, declared admin) xo-server would create admin@admin.net."
+        },
+        ["Requires", `${REDIS_ACCOUNT}.service xo-bootstrap.service`],
+        ["Wants", `network-online.target xo-build.service${broker ? " xoa-mountd.socket" : ""}`],
+        [
+          "After",
+          `network-online.target ${REDIS_ACCOUNT}.service xo-build.service xo-bootstrap.service${broker ? " xoa-mountd.socket" : ""}`
+        ]
+      ]
+    ],
+    [
+      "Service",
+      [
+        ["Type", "simple"],
+        ["User", spec.service.user],
+        ["Group", spec.service.group],
+        { comment: "The Redis socket is reachable by the redis-xo group only." },
+        ["SupplementaryGroups", REDIS_ACCOUNT],
+        // WorkingDirectory takes the rest of the line as the path: no quotes, only specifiers escaped.
+        ["WorkingDirectory", workDir],
+        ["ExecStart", execLine([p.currentNode, p.currentServer])],
+        ...broker ? [
+          {
+            comment: "The shim dir comes first: xo-server's `sudo` is the mount broker's client."
+          }
+        ] : [],
+        ...Object.entries(serverBaseEnvironment(spec)).map(
+          ([k, v]) => ["Environment", envAssignment(k, v)]
+        ),
+        { comment: "xo.extraServerEnv, kept out of this world-readable file." },
+        ["EnvironmentFile", quoteWord(XO_SERVER_ENV_FILE)],
+        ["Restart", "on-failure"],
+        ["RestartSec", 5],
+        ["SyslogIdentifier", "xo-server"],
+        ...relaxed,
+        ...mountLines(spec)
+      ]
+    ],
+    ["Install", [["WantedBy", "multi-user.target"]]]
+  ]);
+  return { path: XO_SERVER_UNIT_FILE, content, ...unitFileMeta };
+}
+function envFileValue(v) {
+  return `"${v.replace(/[\\"`$]/g, (c3) => `\\${c3}`)}"`;
+}
+function renderXoServerEnv(spec) {
+  const lines2 = Object.entries(spec.xo.extraServerEnv).sort(([a2], [b]) => a2 < b ? -1 : a2 > b ? 1 : 0).map(([k, v]) => `${k}=${envFileValue(v)}`);
+  return {
+    path: XO_SERVER_ENV_FILE,
+    content: ["# Managed by xoa: xo.extraServerEnv for xo-server.service.", ...lines2, ""].join("\n"),
+    // systemd (root) reads it before dropping privileges: nobody else needs to, and values may be secrets.
+    mode: 384,
+    owner: "root",
+    group: "root",
+    secret: true
+  };
+}
+var XO_SERVER_ENV_FILE, XO_SERVER_UNIT_FILE, xoServerUnitArtefact;
+var init_xo_server_unit = __esm({
+  "src/render/xo-server-unit.ts"() {
+    "use strict";
+    init_paths();
+    init_server_env();
+    init_hardening();
+    init_redis();
+    init_systemd();
+    XO_SERVER_ENV_FILE = "/etc/xoa/xo-server.env";
+    XO_SERVER_UNIT_FILE = "/etc/systemd/system/xo-server.service";
+    xoServerUnitArtefact = {
+      name: "xo-server.service",
+      description: "hardened systemd unit of xo-server (current release, service account) and its environment file",
+      render: (spec) => [renderXoServerUnit(spec), renderXoServerEnv(spec)]
+    };
+  }
+});
+
+// src/host/layout.ts
+import { join as join9 } from "node:path";
+function hostLayout(spec, mode) {
+  const state = statePaths(spec);
+  const underState = mode === "foreground";
+  const xoConfigDir = underState ? join9(state.serverConfigHome, "xo-server") : XO_CONFIG_DIR;
+  return {
+    mode,
+    xoConfigDir,
+    xoConfig: underState ? join9(xoConfigDir, "config.toml") : XO_SERVER_CONFIG,
+    xoSecrets: mode === "nixos" ? void 0 : underState ? join9(xoConfigDir, "config.z-secrets.toml") : XO_SERVER_SECRETS,
+    xoConfigHome: state.serverConfigHome,
+    unitFile: underState ? void 0 : XO_SERVER_UNIT_FILE,
+    envFile: mode === "systemd" ? XO_SERVER_ENV_FILE : void 0,
+    redis: {
+      config: underState ? join9(state.state, "up", "redis-xo.conf") : REDIS_CONFIG,
+      socket: spec.redis.socket,
+      dir: spec.redis.dir
+    },
+    brokerSocket: spec.mounts.brokerSocket,
+    data: { data: spec.xo.dataDir, temp: spec.xo.tempDir, mounts: spec.xo.mountsDir },
+    state,
+    locks: lockFiles(spec)
+  };
+}
+function lockFiles(spec) {
+  const state = statePaths(spec);
+  return { store: join9(state.releases, STORE_LOCK), upgrade: join9(state.state, UPGRADE_LOCK) };
+}
+function modeOf(facts) {
+  if (!facts.unitInstalled) return "foreground";
+  return facts.nixos ? "nixos" : "systemd";
+}
+var STORE_LOCK, UPGRADE_LOCK, NIXOS_MARKER;
+var init_layout = __esm({
+  "src/host/layout.ts"() {
+    "use strict";
+    init_redis();
+    init_types();
+    init_xo_server_config();
+    init_xo_server_unit();
+    init_paths();
+    STORE_LOCK = ".lock";
+    UPGRADE_LOCK = "upgrade.lock";
+    NIXOS_MARKER = "/etc/NIXOS";
   }
 });
 
@@ -34273,9 +35858,9 @@ var require_Reflect = __commonJS({
         if (typeof root.Reflect === "undefined") {
           root.Reflect = Reflect3;
         }
-        function makeExporter(target, previous) {
+        function makeExporter(target2, previous) {
           return function(key, value) {
-            Object.defineProperty(target, key, { configurable: true, writable: true, value });
+            Object.defineProperty(target2, key, { configurable: true, writable: true, value });
             if (previous)
               previous(key, value);
           };
@@ -34330,130 +35915,130 @@ var require_Reflect = __commonJS({
         var registrySymbol = supportsSymbol ? /* @__PURE__ */ Symbol.for("@reflect-metadata:registry") : void 0;
         var metadataRegistry = GetOrCreateMetadataRegistry();
         var metadataProvider = CreateMetadataProvider(metadataRegistry);
-        function decorate(decorators, target, propertyKey, attributes) {
+        function decorate(decorators, target2, propertyKey, attributes) {
           if (!IsUndefined(propertyKey)) {
             if (!IsArray(decorators))
               throw new TypeError();
-            if (!IsObject(target))
+            if (!IsObject(target2))
               throw new TypeError();
             if (!IsObject(attributes) && !IsUndefined(attributes) && !IsNull(attributes))
               throw new TypeError();
             if (IsNull(attributes))
               attributes = void 0;
             propertyKey = ToPropertyKey(propertyKey);
-            return DecorateProperty(decorators, target, propertyKey, attributes);
+            return DecorateProperty(decorators, target2, propertyKey, attributes);
           } else {
             if (!IsArray(decorators))
               throw new TypeError();
-            if (!IsConstructor(target))
+            if (!IsConstructor(target2))
               throw new TypeError();
-            return DecorateConstructor(decorators, target);
+            return DecorateConstructor(decorators, target2);
           }
         }
         exporter("decorate", decorate);
         function metadata(metadataKey, metadataValue) {
-          function decorator(target, propertyKey) {
-            if (!IsObject(target))
+          function decorator(target2, propertyKey) {
+            if (!IsObject(target2))
               throw new TypeError();
             if (!IsUndefined(propertyKey) && !IsPropertyKey(propertyKey))
               throw new TypeError();
-            OrdinaryDefineOwnMetadata(metadataKey, metadataValue, target, propertyKey);
+            OrdinaryDefineOwnMetadata(metadataKey, metadataValue, target2, propertyKey);
           }
           return decorator;
         }
         exporter("metadata", metadata);
-        function defineMetadata(metadataKey, metadataValue, target, propertyKey) {
-          if (!IsObject(target))
+        function defineMetadata(metadataKey, metadataValue, target2, propertyKey) {
+          if (!IsObject(target2))
             throw new TypeError();
           if (!IsUndefined(propertyKey))
             propertyKey = ToPropertyKey(propertyKey);
-          return OrdinaryDefineOwnMetadata(metadataKey, metadataValue, target, propertyKey);
+          return OrdinaryDefineOwnMetadata(metadataKey, metadataValue, target2, propertyKey);
         }
         exporter("defineMetadata", defineMetadata);
-        function hasMetadata(metadataKey, target, propertyKey) {
-          if (!IsObject(target))
+        function hasMetadata(metadataKey, target2, propertyKey) {
+          if (!IsObject(target2))
             throw new TypeError();
           if (!IsUndefined(propertyKey))
             propertyKey = ToPropertyKey(propertyKey);
-          return OrdinaryHasMetadata(metadataKey, target, propertyKey);
+          return OrdinaryHasMetadata(metadataKey, target2, propertyKey);
         }
         exporter("hasMetadata", hasMetadata);
-        function hasOwnMetadata(metadataKey, target, propertyKey) {
-          if (!IsObject(target))
+        function hasOwnMetadata(metadataKey, target2, propertyKey) {
+          if (!IsObject(target2))
             throw new TypeError();
           if (!IsUndefined(propertyKey))
             propertyKey = ToPropertyKey(propertyKey);
-          return OrdinaryHasOwnMetadata(metadataKey, target, propertyKey);
+          return OrdinaryHasOwnMetadata(metadataKey, target2, propertyKey);
         }
         exporter("hasOwnMetadata", hasOwnMetadata);
-        function getMetadata(metadataKey, target, propertyKey) {
-          if (!IsObject(target))
+        function getMetadata(metadataKey, target2, propertyKey) {
+          if (!IsObject(target2))
             throw new TypeError();
           if (!IsUndefined(propertyKey))
             propertyKey = ToPropertyKey(propertyKey);
-          return OrdinaryGetMetadata(metadataKey, target, propertyKey);
+          return OrdinaryGetMetadata(metadataKey, target2, propertyKey);
         }
         exporter("getMetadata", getMetadata);
-        function getOwnMetadata(metadataKey, target, propertyKey) {
-          if (!IsObject(target))
+        function getOwnMetadata(metadataKey, target2, propertyKey) {
+          if (!IsObject(target2))
             throw new TypeError();
           if (!IsUndefined(propertyKey))
             propertyKey = ToPropertyKey(propertyKey);
-          return OrdinaryGetOwnMetadata(metadataKey, target, propertyKey);
+          return OrdinaryGetOwnMetadata(metadataKey, target2, propertyKey);
         }
         exporter("getOwnMetadata", getOwnMetadata);
-        function getMetadataKeys(target, propertyKey) {
-          if (!IsObject(target))
+        function getMetadataKeys(target2, propertyKey) {
+          if (!IsObject(target2))
             throw new TypeError();
           if (!IsUndefined(propertyKey))
             propertyKey = ToPropertyKey(propertyKey);
-          return OrdinaryMetadataKeys(target, propertyKey);
+          return OrdinaryMetadataKeys(target2, propertyKey);
         }
         exporter("getMetadataKeys", getMetadataKeys);
-        function getOwnMetadataKeys(target, propertyKey) {
-          if (!IsObject(target))
+        function getOwnMetadataKeys(target2, propertyKey) {
+          if (!IsObject(target2))
             throw new TypeError();
           if (!IsUndefined(propertyKey))
             propertyKey = ToPropertyKey(propertyKey);
-          return OrdinaryOwnMetadataKeys(target, propertyKey);
+          return OrdinaryOwnMetadataKeys(target2, propertyKey);
         }
         exporter("getOwnMetadataKeys", getOwnMetadataKeys);
-        function deleteMetadata(metadataKey, target, propertyKey) {
-          if (!IsObject(target))
+        function deleteMetadata(metadataKey, target2, propertyKey) {
+          if (!IsObject(target2))
             throw new TypeError();
           if (!IsUndefined(propertyKey))
             propertyKey = ToPropertyKey(propertyKey);
-          if (!IsObject(target))
+          if (!IsObject(target2))
             throw new TypeError();
           if (!IsUndefined(propertyKey))
             propertyKey = ToPropertyKey(propertyKey);
           var provider = GetMetadataProvider(
-            target,
+            target2,
             propertyKey,
             /*Create*/
             false
           );
           if (IsUndefined(provider))
             return false;
-          return provider.OrdinaryDeleteMetadata(metadataKey, target, propertyKey);
+          return provider.OrdinaryDeleteMetadata(metadataKey, target2, propertyKey);
         }
         exporter("deleteMetadata", deleteMetadata);
-        function DecorateConstructor(decorators, target) {
+        function DecorateConstructor(decorators, target2) {
           for (var i2 = decorators.length - 1; i2 >= 0; --i2) {
             var decorator = decorators[i2];
-            var decorated = decorator(target);
+            var decorated = decorator(target2);
             if (!IsUndefined(decorated) && !IsNull(decorated)) {
               if (!IsConstructor(decorated))
                 throw new TypeError();
-              target = decorated;
+              target2 = decorated;
             }
           }
-          return target;
+          return target2;
         }
-        function DecorateProperty(decorators, target, propertyKey, descriptor) {
+        function DecorateProperty(decorators, target2, propertyKey, descriptor) {
           for (var i2 = decorators.length - 1; i2 >= 0; --i2) {
             var decorator = decorators[i2];
-            var decorated = decorator(target, propertyKey, descriptor);
+            var decorated = decorator(target2, propertyKey, descriptor);
             if (!IsUndefined(decorated) && !IsNull(decorated)) {
               if (!IsObject(decorated))
                 throw new TypeError();
@@ -35243,34 +36828,34 @@ var require_Reflect = __commonJS({
               function WeakMap2() {
                 this._key = CreateUniqueKey();
               }
-              WeakMap2.prototype.has = function(target) {
+              WeakMap2.prototype.has = function(target2) {
                 var table = GetOrCreateWeakMapTable(
-                  target,
+                  target2,
                   /*create*/
                   false
                 );
                 return table !== void 0 ? HashMap.has(table, this._key) : false;
               };
-              WeakMap2.prototype.get = function(target) {
+              WeakMap2.prototype.get = function(target2) {
                 var table = GetOrCreateWeakMapTable(
-                  target,
+                  target2,
                   /*create*/
                   false
                 );
                 return table !== void 0 ? HashMap.get(table, this._key) : void 0;
               };
-              WeakMap2.prototype.set = function(target, value) {
+              WeakMap2.prototype.set = function(target2, value) {
                 var table = GetOrCreateWeakMapTable(
-                  target,
+                  target2,
                   /*create*/
                   true
                 );
                 table[this._key] = value;
                 return this;
               };
-              WeakMap2.prototype.delete = function(target) {
+              WeakMap2.prototype.delete = function(target2) {
                 var table = GetOrCreateWeakMapTable(
-                  target,
+                  target2,
                   /*create*/
                   false
                 );
@@ -35290,13 +36875,13 @@ var require_Reflect = __commonJS({
             keys[key] = true;
             return key;
           }
-          function GetOrCreateWeakMapTable(target, create2) {
-            if (!hasOwn.call(target, rootKey)) {
+          function GetOrCreateWeakMapTable(target2, create2) {
+            if (!hasOwn.call(target2, rootKey)) {
               if (!create2)
                 return void 0;
-              Object.defineProperty(target, rootKey, { value: HashMap.create() });
+              Object.defineProperty(target2, rootKey, { value: HashMap.create() });
             }
-            return target[rootKey];
+            return target2[rootKey];
           }
           function FillRandomBytes(buffer, size) {
             for (var i2 = 0; i2 < size; ++i2)
@@ -35400,15 +36985,15 @@ function __rest(s, e) {
     }
   return t;
 }
-function __decorate(decorators, target, key, desc) {
-  var c3 = arguments.length, r = c3 < 3 ? target : desc === null ? desc = Object.getOwnPropertyDescriptor(target, key) : desc, d;
-  if (typeof Reflect === "object" && typeof Reflect.decorate === "function") r = Reflect.decorate(decorators, target, key, desc);
-  else for (var i2 = decorators.length - 1; i2 >= 0; i2--) if (d = decorators[i2]) r = (c3 < 3 ? d(r) : c3 > 3 ? d(target, key, r) : d(target, key)) || r;
-  return c3 > 3 && r && Object.defineProperty(target, key, r), r;
+function __decorate(decorators, target2, key, desc) {
+  var c3 = arguments.length, r = c3 < 3 ? target2 : desc === null ? desc = Object.getOwnPropertyDescriptor(target2, key) : desc, d;
+  if (typeof Reflect === "object" && typeof Reflect.decorate === "function") r = Reflect.decorate(decorators, target2, key, desc);
+  else for (var i2 = decorators.length - 1; i2 >= 0; i2--) if (d = decorators[i2]) r = (c3 < 3 ? d(r) : c3 > 3 ? d(target2, key, r) : d(target2, key)) || r;
+  return c3 > 3 && r && Object.defineProperty(target2, key, r), r;
 }
 function __param(paramIndex, decorator) {
-  return function(target, key) {
-    decorator(target, key, paramIndex);
+  return function(target2, key) {
+    decorator(target2, key, paramIndex);
   };
 }
 function __esDecorate(ctor, descriptorIn, decorators, contextIn, initializers, extraInitializers) {
@@ -35417,8 +37002,8 @@ function __esDecorate(ctor, descriptorIn, decorators, contextIn, initializers, e
     return f;
   }
   var kind2 = contextIn.kind, key = kind2 === "getter" ? "get" : kind2 === "setter" ? "set" : "value";
-  var target = !descriptorIn && ctor ? contextIn["static"] ? ctor : ctor.prototype : null;
-  var descriptor = descriptorIn || (target ? Object.getOwnPropertyDescriptor(target, contextIn.name) : {});
+  var target2 = !descriptorIn && ctor ? contextIn["static"] ? ctor : ctor.prototype : null;
+  var descriptor = descriptorIn || (target2 ? Object.getOwnPropertyDescriptor(target2, contextIn.name) : {});
   var _, done = false;
   for (var i2 = decorators.length - 1; i2 >= 0; i2--) {
     var context2 = {};
@@ -35440,7 +37025,7 @@ function __esDecorate(ctor, descriptorIn, decorators, contextIn, initializers, e
       else descriptor[key] = _;
     }
   }
-  if (target) Object.defineProperty(target, contextIn.name, descriptor);
+  if (target2) Object.defineProperty(target2, contextIn.name, descriptor);
   done = true;
 }
 function __runInitializers(thisArg, initializers, value) {
@@ -36196,7 +37781,7 @@ var require_build = __commonJS({
       }
     };
     Convert.DEFAULT_UTF8_ENCODING = "utf8";
-    function assign(target, ...sources) {
+    function assign(target2, ...sources) {
       const res = arguments[0];
       for (let i2 = 1; i2 < arguments.length; i2++) {
         const obj = arguments[i2];
@@ -41730,16 +43315,16 @@ var require_functions = __commonJS({
     exports.combine = combine;
     exports.isEqual = isEqual;
     var index_js_1 = require_bytes();
-    function assign(target, ...sources) {
+    function assign(target2, ...sources) {
       for (const source2 of sources) {
         if (!source2) {
           continue;
         }
         for (const prop in source2) {
-          target[prop] = source2[prop];
+          target2[prop] = source2[prop];
         }
       }
-      return target;
+      return target2;
     }
     function combine(...buf) {
       return (0, index_js_1.concat)(buf);
@@ -42129,20 +43714,20 @@ var require_helper = __commonJS({
     exports.isConvertible = isConvertible;
     exports.isTypeOfArray = isTypeOfArray;
     exports.isArrayEqual = isArrayEqual;
-    function isConvertible(target) {
-      if (typeof target === "function" && target.prototype) {
-        if (target.prototype.toASN && target.prototype.fromASN) {
+    function isConvertible(target2) {
+      if (typeof target2 === "function" && target2.prototype) {
+        if (target2.prototype.toASN && target2.prototype.fromASN) {
           return true;
         } else {
-          return isConvertible(target.prototype);
+          return isConvertible(target2.prototype);
         }
       } else {
-        return !!(target && typeof target === "object" && "toASN" in target && "fromASN" in target);
+        return !!(target2 && typeof target2 === "object" && "toASN" in target2 && "fromASN" in target2);
       }
     }
-    function isTypeOfArray(target) {
-      if (target) {
-        const proto = Object.getPrototypeOf(target);
+    function isTypeOfArray(target2) {
+      if (target2) {
+        const proto = Object.getPrototypeOf(target2);
         if (proto?.prototype?.constructor === Array) {
           return true;
         }
@@ -42181,39 +43766,39 @@ var require_schema = __commonJS({
     var helper_1 = require_helper();
     var AsnSchemaStorage = class {
       items = /* @__PURE__ */ new WeakMap();
-      has(target) {
-        return this.items.has(target);
+      has(target2) {
+        return this.items.has(target2);
       }
-      get(target, checkSchema = false) {
-        const schema = this.items.get(target);
+      get(target2, checkSchema = false) {
+        const schema = this.items.get(target2);
         if (!schema) {
-          throw new Error(`Cannot get schema for '${target.prototype.constructor.name}' target`);
+          throw new Error(`Cannot get schema for '${target2.prototype.constructor.name}' target`);
         }
         if (checkSchema && !schema.schema) {
-          throw new Error(`Schema '${target.prototype.constructor.name}' doesn't contain ASN.1 schema. Call 'AsnSchemaStorage.cache'.`);
+          throw new Error(`Schema '${target2.prototype.constructor.name}' doesn't contain ASN.1 schema. Call 'AsnSchemaStorage.cache'.`);
         }
         return schema;
       }
-      cache(target) {
-        const schema = this.get(target);
+      cache(target2) {
+        const schema = this.get(target2);
         if (!schema.schema) {
-          schema.schema = this.create(target, true);
+          schema.schema = this.create(target2, true);
         }
       }
-      createDefault(target) {
+      createDefault(target2) {
         const schema = {
           type: enums_1.AsnTypeTypes.Sequence,
           items: {}
         };
-        const parentSchema = this.findParentSchema(target);
+        const parentSchema = this.findParentSchema(target2);
         if (parentSchema) {
           Object.assign(schema, parentSchema);
           schema.items = Object.assign({}, schema.items, parentSchema.items);
         }
         return schema;
       }
-      create(target, useNames) {
-        const schema = this.items.get(target) || this.createDefault(target);
+      create(target2, useNames) {
+        const schema = this.items.get(target2) || this.createDefault(target2);
         const asn1Value = [];
         for (const key in schema.items) {
           const item = schema.items[key];
@@ -42316,12 +43901,12 @@ var require_schema = __commonJS({
             throw new Error("Unsupported ASN1 type in use");
         }
       }
-      set(target, schema) {
-        this.items.set(target, schema);
+      set(target2, schema) {
+        this.items.set(target2, schema);
         return this;
       }
-      findParentSchema(target) {
-        const parent = Object.getPrototypeOf(target);
+      findParentSchema(target2) {
+        const parent = Object.getPrototypeOf(target2);
         if (parent) {
           const schema = this.items.get(parent);
           return schema || this.findParentSchema(parent);
@@ -42354,13 +43939,13 @@ var require_decorators = __commonJS({
     var converters = tslib_1.__importStar(require_converters2());
     var enums_1 = require_enums();
     var storage_1 = require_storage();
-    var AsnType = (options) => (target) => {
+    var AsnType = (options) => (target2) => {
       let schema;
-      if (!storage_1.schemaStorage.has(target)) {
-        schema = storage_1.schemaStorage.createDefault(target);
-        storage_1.schemaStorage.set(target, schema);
+      if (!storage_1.schemaStorage.has(target2)) {
+        schema = storage_1.schemaStorage.createDefault(target2);
+        storage_1.schemaStorage.set(target2, schema);
       } else {
-        schema = storage_1.schemaStorage.get(target);
+        schema = storage_1.schemaStorage.get(target2);
       }
       Object.assign(schema, options);
     };
@@ -42377,19 +43962,19 @@ var require_decorators = __commonJS({
       ...options
     });
     exports.AsnSequenceType = AsnSequenceType;
-    var AsnProp = (options) => (target, propertyKey) => {
+    var AsnProp = (options) => (target2, propertyKey) => {
       let schema;
-      if (!storage_1.schemaStorage.has(target.constructor)) {
-        schema = storage_1.schemaStorage.createDefault(target.constructor);
-        storage_1.schemaStorage.set(target.constructor, schema);
+      if (!storage_1.schemaStorage.has(target2.constructor)) {
+        schema = storage_1.schemaStorage.createDefault(target2.constructor);
+        storage_1.schemaStorage.set(target2.constructor, schema);
       } else {
-        schema = storage_1.schemaStorage.get(target.constructor);
+        schema = storage_1.schemaStorage.get(target2.constructor);
       }
       const copyOptions = Object.assign({}, options);
       if (typeof copyOptions.type === "number" && !copyOptions.converter) {
         const defaultConverter = converters.defaultConverter(options.type);
         if (!defaultConverter) {
-          throw new Error(`Cannot get default converter for property '${propertyKey}' of ${target.constructor.name}`);
+          throw new Error(`Cannot get default converter for property '${propertyKey}' of ${target2.constructor.name}`);
         }
         copyOptions.converter = defaultConverter;
       }
@@ -42438,45 +44023,45 @@ var require_parser2 = __commonJS({
     var helper_1 = require_helper();
     var storage_1 = require_storage();
     var AsnParser = class {
-      static parse(data, target, options) {
+      static parse(data, target2, options) {
         const asn1Parsed = asn1js.fromBER((0, utils_1.toArrayBuffer)(data), options?.berOptions);
         if (asn1Parsed.result.error) {
           throw new Error(asn1Parsed.result.error);
         }
-        const res = this.fromASN(asn1Parsed.result, target, options);
+        const res = this.fromASN(asn1Parsed.result, target2, options);
         return res;
       }
-      static fromASN(asn1Schema, target, options) {
+      static fromASN(asn1Schema, target2, options) {
         try {
-          if ((0, helper_1.isConvertible)(target)) {
-            const value = new target();
+          if ((0, helper_1.isConvertible)(target2)) {
+            const value = new target2();
             return value.fromASN(asn1Schema);
           }
-          const schema = storage_1.schemaStorage.get(target);
-          storage_1.schemaStorage.cache(target);
+          const schema = storage_1.schemaStorage.get(target2);
+          storage_1.schemaStorage.cache(target2);
           let targetSchema = schema.schema;
-          const choiceResult = this.handleChoiceTypes(asn1Schema, schema, target, targetSchema, options);
+          const choiceResult = this.handleChoiceTypes(asn1Schema, schema, target2, targetSchema, options);
           if (choiceResult?.result) {
             return choiceResult.result;
           }
           if (choiceResult?.targetSchema) {
             targetSchema = choiceResult.targetSchema;
           }
-          const sequenceResult = this.handleSequenceTypes(asn1Schema, schema, target, targetSchema);
-          const res = new target();
-          if ((0, helper_1.isTypeOfArray)(target)) {
-            return this.handleArrayTypes(asn1Schema, schema, target, options);
+          const sequenceResult = this.handleSequenceTypes(asn1Schema, schema, target2, targetSchema);
+          const res = new target2();
+          if ((0, helper_1.isTypeOfArray)(target2)) {
+            return this.handleArrayTypes(asn1Schema, schema, target2, options);
           }
           this.processSchemaItems(schema, sequenceResult, res, options);
           return res;
         } catch (error62) {
           if (error62 instanceof errors_1.AsnSchemaValidationError) {
-            error62.schemas.push(target.name);
+            error62.schemas.push(target2.name);
           }
           throw error62;
         }
       }
-      static handleChoiceTypes(asn1Schema, schema, target, targetSchema, options) {
+      static handleChoiceTypes(asn1Schema, schema, target2, targetSchema, options) {
         if (asn1Schema.constructor === asn1js.Constructed && schema.type === enums_1.AsnTypeTypes.Choice && asn1Schema.idBlock.tagClass === 3) {
           for (const key in schema.items) {
             const schemaItem = schema.items[key];
@@ -42488,7 +44073,7 @@ var require_parser2 = __commonJS({
                   if ("value" in asn1Schema.valueBlock && Array.isArray(asn1Schema.valueBlock.value) && "value" in newSeq.valueBlock) {
                     newSeq.valueBlock.value = asn1Schema.valueBlock.value;
                     const fieldValue = this.fromASN(newSeq, schemaItem.type, options);
-                    const res = new target();
+                    const res = new target2();
                     res[key] = fieldValue;
                     return { result: res };
                   }
@@ -42511,17 +44096,17 @@ var require_parser2 = __commonJS({
         }
         return null;
       }
-      static handleSequenceTypes(asn1Schema, schema, target, targetSchema) {
+      static handleSequenceTypes(asn1Schema, schema, target2, targetSchema) {
         if (schema.type === enums_1.AsnTypeTypes.Sequence) {
           const asn1ComparedSchema = asn1js.compareSchema({}, asn1Schema, targetSchema);
           if (!asn1ComparedSchema.verified) {
-            throw new errors_1.AsnSchemaValidationError(`Data does not match to ${target.name} ASN1 schema.${asn1ComparedSchema.result.error ? ` ${asn1ComparedSchema.result.error}` : ""}`);
+            throw new errors_1.AsnSchemaValidationError(`Data does not match to ${target2.name} ASN1 schema.${asn1ComparedSchema.result.error ? ` ${asn1ComparedSchema.result.error}` : ""}`);
           }
           return asn1ComparedSchema;
         } else {
           const asn1ComparedSchema = asn1js.compareSchema({}, asn1Schema, targetSchema);
           if (!asn1ComparedSchema.verified) {
-            throw new errors_1.AsnSchemaValidationError(`Data does not match to ${target.name} ASN1 schema.${asn1ComparedSchema.result.error ? ` ${asn1ComparedSchema.result.error}` : ""}`);
+            throw new errors_1.AsnSchemaValidationError(`Data does not match to ${target2.name} ASN1 schema.${asn1ComparedSchema.result.error ? ` ${asn1ComparedSchema.result.error}` : ""}`);
           }
           return asn1ComparedSchema;
         }
@@ -42578,7 +44163,7 @@ var require_parser2 = __commonJS({
           throw err;
         }
       }
-      static handleArrayTypes(asn1Schema, schema, target, options) {
+      static handleArrayTypes(asn1Schema, schema, target2, options) {
         if (!("value" in asn1Schema.valueBlock && Array.isArray(asn1Schema.valueBlock.value))) {
           throw new Error("Cannot get items from the ASN.1 parsed value. ASN.1 object is not constructed.");
         }
@@ -42586,11 +44171,11 @@ var require_parser2 = __commonJS({
         if (typeof itemType === "number") {
           const converter = converters.defaultConverter(itemType);
           if (!converter) {
-            throw new Error(`Cannot get default converter for array item of ${target.name} ASN1 schema`);
+            throw new Error(`Cannot get default converter for array item of ${target2.name} ASN1 schema`);
           }
-          return target.from(asn1Schema.valueBlock.value, (element) => converter.fromASN(element));
+          return target2.from(asn1Schema.valueBlock.value, (element) => converter.fromASN(element));
         } else {
-          return target.from(asn1Schema.valueBlock.value, (element) => this.fromASN(element, itemType, options));
+          return target2.from(asn1Schema.valueBlock.value, (element) => this.fromASN(element, itemType, options));
         }
       }
       static processSchemaItems(schema, asn1ComparedSchema, res, options) {
@@ -42743,9 +44328,9 @@ var require_serializer = __commonJS({
         if (!(obj && typeof obj === "object")) {
           throw new TypeError("Parameter 1 should be type of Object.");
         }
-        const target = obj.constructor;
-        const schema = storage_1.schemaStorage.get(target);
-        storage_1.schemaStorage.cache(target);
+        const target2 = obj.constructor;
+        const schema = storage_1.schemaStorage.get(target2);
+        storage_1.schemaStorage.cache(target2);
         let asn1Value = [];
         if (schema.itemType) {
           if (!Array.isArray(obj)) {
@@ -42754,11 +44339,11 @@ var require_serializer = __commonJS({
           if (typeof schema.itemType === "number") {
             const converter = converters.defaultConverter(schema.itemType);
             if (!converter) {
-              throw new Error(`Cannot get default converter for array item of ${target.name} ASN1 schema`);
+              throw new Error(`Cannot get default converter for array item of ${target2.name} ASN1 schema`);
             }
             asn1Value = obj.map((o2) => converter.toASN(o2));
           } else {
-            asn1Value = obj.map((o2) => this.toAsnItem({ type: schema.itemType }, "[]", target, o2));
+            asn1Value = obj.map((o2) => this.toAsnItem({ type: schema.itemType }, "[]", target2, o2));
           }
         } else {
           for (const key in schema.items) {
@@ -42767,7 +44352,7 @@ var require_serializer = __commonJS({
             if (objProp === void 0 || schemaItem.defaultValue === objProp || typeof schemaItem.defaultValue === "object" && typeof objProp === "object" && (0, helper_1.isArrayEqual)(this.serialize(schemaItem.defaultValue), this.serialize(objProp))) {
               continue;
             }
-            const asn1Item = _AsnSerializer.toAsnItem(schemaItem, key, target, objProp);
+            const asn1Item = _AsnSerializer.toAsnItem(schemaItem, key, target2, objProp);
             if (typeof schemaItem.context === "number") {
               if (schemaItem.implicit) {
                 if (!schemaItem.repeated && (typeof schemaItem.type === "number" || (0, helper_1.isConvertible)(schemaItem.type))) {
@@ -42818,19 +44403,19 @@ var require_serializer = __commonJS({
             break;
           case enums_1.AsnTypeTypes.Choice:
             if (!asn1Value[0]) {
-              throw new Error(`Schema '${target.name}' has wrong data. Choice cannot be empty.`);
+              throw new Error(`Schema '${target2.name}' has wrong data. Choice cannot be empty.`);
             }
             asnSchema = asn1Value[0];
             break;
         }
         return asnSchema;
       }
-      static toAsnItem(schemaItem, key, target, objProp) {
+      static toAsnItem(schemaItem, key, target2, objProp) {
         let asn1Item;
         if (typeof schemaItem.type === "number") {
           const converter = schemaItem.converter;
           if (!converter) {
-            throw new Error(`Property '${key}' doesn't have converter for type ${enums_1.AsnPropTypes[schemaItem.type]} in schema '${target.name}'`);
+            throw new Error(`Property '${key}' doesn't have converter for type ${enums_1.AsnPropTypes[schemaItem.type]} in schema '${target2.name}'`);
           }
           if (schemaItem.repeated) {
             if (!Array.isArray(objProp)) {
@@ -42898,8 +44483,8 @@ var require_convert3 = __commonJS({
       static serialize(obj) {
         return serializer_1.AsnSerializer.serialize(obj);
       }
-      static parse(data, target, options) {
-        return parser_1.AsnParser.parse(data, target, options);
+      static parse(data, target2, options) {
+        return parser_1.AsnParser.parse(data, target2, options);
       }
       static toString(data, options) {
         const buf = (0, utils_1.isBufferSource)(data) ? (0, utils_1.toArrayBuffer)(data) : _AsnConvert.serialize(data);
@@ -47903,15 +49488,15 @@ function __rest2(s, e) {
     }
   return t;
 }
-function __decorate2(decorators, target, key, desc) {
-  var c3 = arguments.length, r = c3 < 3 ? target : desc === null ? desc = Object.getOwnPropertyDescriptor(target, key) : desc, d;
-  if (typeof Reflect === "object" && typeof Reflect.decorate === "function") r = Reflect.decorate(decorators, target, key, desc);
-  else for (var i2 = decorators.length - 1; i2 >= 0; i2--) if (d = decorators[i2]) r = (c3 < 3 ? d(r) : c3 > 3 ? d(target, key, r) : d(target, key)) || r;
-  return c3 > 3 && r && Object.defineProperty(target, key, r), r;
+function __decorate2(decorators, target2, key, desc) {
+  var c3 = arguments.length, r = c3 < 3 ? target2 : desc === null ? desc = Object.getOwnPropertyDescriptor(target2, key) : desc, d;
+  if (typeof Reflect === "object" && typeof Reflect.decorate === "function") r = Reflect.decorate(decorators, target2, key, desc);
+  else for (var i2 = decorators.length - 1; i2 >= 0; i2--) if (d = decorators[i2]) r = (c3 < 3 ? d(r) : c3 > 3 ? d(target2, key, r) : d(target2, key)) || r;
+  return c3 > 3 && r && Object.defineProperty(target2, key, r), r;
 }
 function __param2(paramIndex, decorator) {
-  return function(target, key) {
-    decorator(target, key, paramIndex);
+  return function(target2, key) {
+    decorator(target2, key, paramIndex);
   };
 }
 function __metadata2(metadataKey, metadataValue) {
@@ -48220,9 +49805,9 @@ var require_reflection_helpers = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.defineInjectionTokenMetadata = exports.getParamInfo = exports.INJECTION_TOKEN_METADATA_KEY = void 0;
     exports.INJECTION_TOKEN_METADATA_KEY = "injectionTokens";
-    function getParamInfo(target) {
-      const params = Reflect.getMetadata("design:paramtypes", target) || [];
-      const injectionTokens = Reflect.getOwnMetadata(exports.INJECTION_TOKEN_METADATA_KEY, target) || {};
+    function getParamInfo(target2) {
+      const params = Reflect.getMetadata("design:paramtypes", target2) || [];
+      const injectionTokens = Reflect.getOwnMetadata(exports.INJECTION_TOKEN_METADATA_KEY, target2) || {};
       Object.keys(injectionTokens).forEach((key) => {
         params[+key] = injectionTokens[key];
       });
@@ -48230,14 +49815,14 @@ var require_reflection_helpers = __commonJS({
     }
     exports.getParamInfo = getParamInfo;
     function defineInjectionTokenMetadata(data, transform2) {
-      return function(target, _propertyKey, parameterIndex) {
-        const descriptors2 = Reflect.getOwnMetadata(exports.INJECTION_TOKEN_METADATA_KEY, target) || {};
+      return function(target2, _propertyKey, parameterIndex) {
+        const descriptors2 = Reflect.getOwnMetadata(exports.INJECTION_TOKEN_METADATA_KEY, target2) || {};
         descriptors2[parameterIndex] = transform2 ? {
           token: data,
           transform: transform2.transformToken,
           transformArgs: transform2.args || []
         } : data;
-        Reflect.defineMetadata(exports.INJECTION_TOKEN_METADATA_KEY, descriptors2, target);
+        Reflect.defineMetadata(exports.INJECTION_TOKEN_METADATA_KEY, descriptors2, target2);
       };
     }
     exports.defineInjectionTokenMetadata = defineInjectionTokenMetadata;
@@ -48294,7 +49879,7 @@ var require_lazy_helpers = __commonJS({
         ];
       }
       createProxy(createObject) {
-        const target = {};
+        const target2 = {};
         let init2 = false;
         let value;
         const delayedObject = () => {
@@ -48304,7 +49889,7 @@ var require_lazy_helpers = __commonJS({
           }
           return value;
         };
-        return new Proxy(target, this.createHandler(delayedObject));
+        return new Proxy(target2, this.createHandler(delayedObject));
       }
       createHandler(delayedObject) {
         const handler = {};
@@ -48835,7 +50420,7 @@ var require_dependency_container = __commonJS({
       }
       construct(ctor, context2) {
         if (ctor instanceof lazy_helpers_1.DelayedConstructor) {
-          return ctor.createProxy((target) => this.resolve(target, context2));
+          return ctor.createProxy((target2) => this.resolve(target2, context2));
         }
         const instance = (() => {
           const paramInfo = exports.typeInfo.get(ctor);
@@ -48893,9 +50478,9 @@ var require_auto_injectable = __commonJS({
     var injection_token_1 = require_injection_token();
     var error_helpers_1 = require_error_helpers();
     function autoInjectable() {
-      return function(target) {
-        const paramInfo = reflection_helpers_1.getParamInfo(target);
-        return class extends target {
+      return function(target2) {
+        const paramInfo = reflection_helpers_1.getParamInfo(target2);
+        return class extends target2 {
           constructor(...args) {
             super(...args.concat(paramInfo.slice(args.length).map((type, index) => {
               try {
@@ -48911,7 +50496,7 @@ var require_auto_injectable = __commonJS({
                 return dependency_container_1.instance.resolve(type);
               } catch (e) {
                 const argIndex = index + args.length;
-                throw new Error(error_helpers_1.formatErrorCtor(target, argIndex, e));
+                throw new Error(error_helpers_1.formatErrorCtor(target2, argIndex, e));
               }
             })));
           }
@@ -48949,14 +50534,14 @@ var require_injectable = __commonJS({
     var dependency_container_1 = require_dependency_container();
     var dependency_container_2 = require_dependency_container();
     function injectable(options) {
-      return function(target) {
-        dependency_container_1.typeInfo.set(target, reflection_helpers_1.getParamInfo(target));
+      return function(target2) {
+        dependency_container_1.typeInfo.set(target2, reflection_helpers_1.getParamInfo(target2));
         if (options && options.token) {
           if (!Array.isArray(options.token)) {
-            dependency_container_2.instance.register(options.token, target);
+            dependency_container_2.instance.register(options.token, target2);
           } else {
             options.token.forEach((token) => {
-              dependency_container_2.instance.register(token, target);
+              dependency_container_2.instance.register(token, target2);
             });
           }
         }
@@ -48974,12 +50559,12 @@ var require_registry3 = __commonJS({
     var tslib_1 = (init_tslib_es62(), __toCommonJS(tslib_es6_exports2));
     var dependency_container_1 = require_dependency_container();
     function registry2(registrations = []) {
-      return function(target) {
+      return function(target2) {
         registrations.forEach((_a3) => {
           var { token, options } = _a3, provider = tslib_1.__rest(_a3, ["token", "options"]);
           return dependency_container_1.instance.register(token, provider, options);
         });
-        return target;
+        return target2;
       };
     }
     exports.default = registry2;
@@ -48994,9 +50579,9 @@ var require_singleton = __commonJS({
     var injectable_1 = require_injectable();
     var dependency_container_1 = require_dependency_container();
     function singleton() {
-      return function(target) {
-        injectable_1.default()(target);
-        dependency_container_1.instance.registerSingleton(target);
+      return function(target2) {
+        injectable_1.default()(target2);
+        dependency_container_1.instance.registerSingleton(target2);
       };
     }
     exports.default = singleton;
@@ -49064,9 +50649,9 @@ var require_scoped = __commonJS({
     var injectable_1 = require_injectable();
     var dependency_container_1 = require_dependency_container();
     function scoped(lifecycle, token) {
-      return function(target) {
-        injectable_1.default()(target);
-        dependency_container_1.instance.register(token || target, target, {
+      return function(target2) {
+        injectable_1.default()(target2);
+        dependency_container_1.instance.register(token || target2, target2, {
           lifecycle
         });
       };
@@ -53887,18 +55472,18 @@ __export(store_exports, {
   rollback: () => rollback,
   switchTo: () => switchTo
 });
-import { existsSync as existsSync11, lstatSync as lstatSync6, readdirSync as readdirSync6, readFileSync as readFileSync22, readlinkSync as readlinkSync6 } from "node:fs";
+import { existsSync as existsSync10, lstatSync as lstatSync6, readdirSync as readdirSync5, readFileSync as readFileSync21, readlinkSync as readlinkSync5 } from "node:fs";
 import { basename as basename9, join as join20, resolve as resolve4 } from "node:path";
 function readManifest(dir) {
   try {
-    return JSON.parse(readFileSync22(join20(dir, "manifest.json"), "utf8"));
+    return JSON.parse(readFileSync21(join20(dir, "manifest.json"), "utf8"));
   } catch {
     return void 0;
   }
 }
 function linkTarget(link2) {
   try {
-    return basename9(readlinkSync6(link2));
+    return basename9(readlinkSync5(link2));
   } catch {
     return void 0;
   }
@@ -53910,10 +55495,10 @@ function previousId(paths) {
   return linkTarget(paths.previous);
 }
 function listReleases(paths) {
-  if (!existsSync11(paths.releases)) return [];
+  if (!existsSync10(paths.releases)) return [];
   const cur = currentId(paths);
   const prev = previousId(paths);
-  return readdirSync6(paths.releases).filter((n2) => !n2.startsWith(".")).flatMap((id) => {
+  return readdirSync5(paths.releases).filter((n2) => !n2.startsWith(".")).flatMap((id) => {
     const dir = join20(paths.releases, id);
     const manifest = readManifest(dir);
     return manifest ? [{ id, dir, manifest, current: id === cur, previous: id === prev }] : [];
@@ -53932,13 +55517,13 @@ async function switchTo(paths, id) {
   return { from, to: id };
 }
 async function rollback(paths, id) {
-  const target = id ?? previousId(paths);
-  if (!target)
+  const target2 = id ?? previousId(paths);
+  if (!target2)
     throw new XoaError("there is no previous release to roll back to", {
       hint: "run `xoa releases` and pass an ID: xoa rollback ID"
     });
-  if (target === currentId(paths)) throw new XoaError(`${target} is already current`);
-  return switchTo(paths, target);
+  if (target2 === currentId(paths)) throw new XoaError(`${target2} is already current`);
+  return switchTo(paths, target2);
 }
 function releasesToPrune(releases, keep) {
   return releases.filter((r) => !r.current && !r.previous).slice(keep);
@@ -53954,7 +55539,7 @@ async function removeRelease(paths, id) {
   }
 }
 async function removeDebris(paths) {
-  if (!existsSync11(paths.releases)) return [];
+  if (!existsSync10(paths.releases)) return [];
   const gone = [];
   const releases = await openLive(paths.releases);
   try {
@@ -53980,7 +55565,7 @@ async function removeDebris(paths) {
 async function lockStore(paths) {
   const releases = await openLive(paths.releases, { create: self2(493) });
   try {
-    return await takeLock(releases, ".lock", {
+    return await takeLock(releases, STORE_LOCK, {
       busy: (pid, file2) => new XoaError(`another build or switch is running (pid ${pid})`, {
         hint: `wait for it, or if pid ${pid} is not xoa, remove ${file2}`
       })
@@ -54005,6 +55590,7 @@ var init_store = __esm({
     init_errors();
     init_at();
     init_lock();
+    init_layout();
   }
 });
 
@@ -54027,948 +55613,8 @@ var {
 
 // src/spec/load.ts
 var import_fastest_levenshtein = __toESM(require_mod(), 1);
+init_dist();
 import { readFileSync } from "node:fs";
-
-// node_modules/smol-toml/dist/error.js
-function getLineColFromPtr(string4, ptr) {
-  let lines2 = string4.slice(0, ptr).split(/\r?\n/);
-  return [lines2.length, lines2.pop().length + 1];
-}
-function makeCodeBlock(string4, line, column) {
-  let lines2 = string4.split(/\r?\n/);
-  let codeblock = "";
-  let numberLen = (Math.log10(line + 1) | 0) + 1;
-  for (let i2 = line - 1; i2 <= line + 1; i2++) {
-    let l = lines2[i2 - 1];
-    if (!l)
-      continue;
-    codeblock += i2.toString().padEnd(numberLen, " ");
-    codeblock += ":  ";
-    codeblock += l;
-    codeblock += "\n";
-    if (i2 === line) {
-      codeblock += " ".repeat(numberLen + column + 2);
-      codeblock += "^\n";
-    }
-  }
-  return codeblock;
-}
-var TomlError = class _TomlError extends Error {
-  line;
-  column;
-  codeblock;
-  constructor(message, options) {
-    const [line, column] = getLineColFromPtr(options.toml, options.ptr);
-    const codeblock = makeCodeBlock(options.toml, line, column);
-    super(`Invalid TOML document: ${message}
-
-${codeblock}`, options);
-    this.line = line;
-    this.column = column;
-    this.codeblock = codeblock;
-  }
-  /** @internal */
-  static x(message, ctx, ptr) {
-    throw new _TomlError(message, { toml: ctx.s, ptr: ptr ?? ctx.p });
-  }
-};
-
-// node_modules/smol-toml/dist/primitive.js
-function parseString(ctx) {
-  let startPtr = ctx.p;
-  let c3 = ctx.s.charCodeAt(ctx.p++);
-  let first = c3;
-  let isLiteral = c3 === 39;
-  let isMultiline = c3 === ctx.s.charCodeAt(ctx.p) && c3 === ctx.s.charCodeAt(ctx.p + 1);
-  if (isMultiline) {
-    if ((c3 = ctx.s.charCodeAt(ctx.p += 2)) === 10)
-      ctx.p++;
-    else if (c3 === 13 && ctx.s.charCodeAt(ctx.p + 1) === 10)
-      ctx.p += 2;
-  }
-  let parsed = "";
-  let sliceStart = ctx.p;
-  let state = 0;
-  for (; ctx.p < ctx.s.length; ctx.p++) {
-    c3 = ctx.s.charCodeAt(ctx.p);
-    if (isMultiline && (c3 === 10 || c3 === 13 && ctx.s.charCodeAt(ctx.p + 1) === 10)) {
-      state = state && 3;
-    } else if (c3 < 32 && c3 !== 9 || c3 === 127) {
-      TomlError.x("control characters are not allowed in strings", ctx);
-    } else if ((!state || state === 3) && c3 === first && (!isMultiline || ctx.s.charCodeAt(ctx.p + 1) === first && ctx.s.charCodeAt(ctx.p + 2) === first)) {
-      if (isMultiline) {
-        if (ctx.s.charCodeAt(ctx.p + 3) === first)
-          ctx.p++;
-        if (ctx.s.charCodeAt(ctx.p + 3) === first)
-          ctx.p++;
-      }
-      if (!state) {
-        let s = ctx.s.slice(sliceStart, ctx.p);
-        parsed = parsed ? parsed + s : s;
-      }
-      ctx.p += isMultiline ? 3 : 1;
-      return parsed;
-    } else if (!state) {
-      if (!isLiteral && c3 === 92) {
-        parsed += ctx.s.slice(sliceStart, sliceStart = ctx.p);
-        state = 1;
-      }
-    } else if (state === 1) {
-      if (c3 === 120 || c3 === 117 || c3 === 85) {
-        let errPtr = ctx.p++ - 1;
-        let value = 0;
-        let len = c3 === 120 ? 2 : c3 === 117 ? 4 : 8;
-        for (let j = 0; j < len; j++, ctx.p++) {
-          let hex3 = ctx.s.charCodeAt(ctx.p);
-          let digit = (
-            /* 0-9 */
-            hex3 >= 48 && hex3 <= 57 ? hex3 - 48 : (
-              /* A-F */
-              hex3 >= 65 && hex3 <= 70 ? hex3 - 65 + 10 : (
-                /* a-f */
-                hex3 >= 97 && hex3 <= 102 ? hex3 - 97 + 10 : -1
-              )
-            )
-          );
-          if (digit < 0)
-            TomlError.x("invalid non-hex character in unicode escape", ctx);
-          value = value << 4 | digit;
-        }
-        if (value < 0 || value > 1114111 || value >= 55296 && value <= 57343) {
-          TomlError.x("invalid unicode escape", ctx, errPtr);
-        }
-        parsed += String.fromCodePoint(value);
-        sliceStart = ctx.p--;
-        state = 0;
-      } else if (isMultiline && (c3 === 32 || c3 === 9)) {
-        state = 2;
-      } else {
-        if (c3 === 98)
-          parsed += "\b";
-        else if (c3 === 116)
-          parsed += "	";
-        else if (c3 === 110)
-          parsed += "\n";
-        else if (c3 === 102)
-          parsed += "\f";
-        else if (c3 === 114)
-          parsed += "\r";
-        else if (c3 === 101)
-          parsed += "\x1B";
-        else if (c3 === 34)
-          parsed += '"';
-        else if (c3 === 92)
-          parsed += "\\";
-        else
-          TomlError.x("unrecognised escape sequence", ctx);
-        sliceStart = ctx.p + 1;
-        state = 0;
-      }
-    } else if (c3 !== 32 && c3 !== 9) {
-      if (state === 2)
-        TomlError.x("invalid escape: only line-ending whitespace may be escaped", ctx, sliceStart);
-      state = !isLiteral && c3 === 92 ? 1 : 0;
-      sliceStart = ctx.p;
-    }
-  }
-  TomlError.x("unfinished string", ctx, startPtr);
-}
-
-// node_modules/smol-toml/dist/date.js
-var DATE_TIME_RE = /^(\d{4}-\d{2}-\d{2})?[Tt ]?(?:(\d{2}):\d{2}(?::\d{2}(?:\.\d+)?)?)?(Z|z|[-+]\d{2}:\d{2})?$/i;
-var TomlDate = class _TomlDate extends Date {
-  #hasDate = false;
-  #hasTime = false;
-  #offset = null;
-  constructor(date5, fasttype, unsafeDelim) {
-    let hasDate = true;
-    let hasTime = true;
-    let offset = "Z";
-    let c3;
-    if (typeof date5 === "string") {
-      if (fasttype)
-        prep: {
-          if (fasttype < 3) {
-            if (+date5.slice(11, 13) > 23) {
-              date5 = "";
-              break prep;
-            }
-            if (fasttype === 2) {
-              offset = null;
-              date5 += "Z";
-            } else if ((c3 = date5.charCodeAt(date5.length - 1)) !== 90 && c3 !== 122) {
-              offset = date5.slice(date5.length - 6);
-            }
-            if (unsafeDelim)
-              date5 = date5.slice(0, 10) + "T" + date5.slice(11);
-          } else if (fasttype === 4) {
-            date5 = +date5.slice(0, 2) > 23 ? "" : `0000-01-01T${date5}Z`;
-          }
-          hasDate = fasttype !== 4;
-          hasTime = fasttype !== 3;
-        }
-      else {
-        let match = date5.match(DATE_TIME_RE);
-        if (match) {
-          if (!match[1]) {
-            hasDate = false;
-            date5 = `0000-01-01T${date5}`;
-          }
-          hasTime = !!match[2];
-          hasTime && date5[10] === " " && (date5 = date5.replace(" ", "T"));
-          if (match[2] && +match[2] > 23) {
-            date5 = "";
-          } else {
-            offset = match[3] || null;
-            if (!offset && hasTime)
-              date5 += "Z";
-          }
-        } else {
-          date5 = "";
-        }
-      }
-    }
-    super(date5);
-    if (!isNaN(this.getTime())) {
-      this.#hasDate = hasDate;
-      this.#hasTime = hasTime;
-      this.#offset = offset;
-    }
-  }
-  isDateTime() {
-    return this.#hasDate && this.#hasTime;
-  }
-  isLocal() {
-    return !this.#hasDate || !this.#hasTime || !this.#offset;
-  }
-  isDate() {
-    return this.#hasDate && !this.#hasTime;
-  }
-  isTime() {
-    return this.#hasTime && !this.#hasDate;
-  }
-  isValid() {
-    return this.#hasDate || this.#hasTime;
-  }
-  toISOString() {
-    let iso = super.toISOString();
-    if (this.isDate())
-      return iso.slice(0, 10);
-    if (this.isTime())
-      return iso.slice(11, 23);
-    if (this.#offset === null)
-      return iso.slice(0, -1);
-    if (this.#offset === "Z" || this.#offset === "z")
-      return iso;
-    let offset = +this.#offset.slice(1, 3) * 60 + +this.#offset.slice(4, 6);
-    offset = this.#offset[0] === "-" ? offset : -offset;
-    let offsetDate = new Date(this.getTime() - offset * 6e4);
-    return offsetDate.toISOString().slice(0, -1) + this.#offset;
-  }
-  static wrapAsOffsetDateTime(jsDate, offset = "Z") {
-    let date5 = new _TomlDate(jsDate);
-    date5.#offset = offset;
-    return date5;
-  }
-  static wrapAsLocalDateTime(jsDate) {
-    let date5 = new _TomlDate(jsDate);
-    date5.#offset = null;
-    return date5;
-  }
-  static wrapAsLocalDate(jsDate) {
-    let date5 = new _TomlDate(jsDate);
-    date5.#hasTime = false;
-    date5.#offset = null;
-    return date5;
-  }
-  static wrapAsLocalTime(jsDate) {
-    let date5 = new _TomlDate(jsDate);
-    date5.#hasDate = false;
-    date5.#offset = null;
-    return date5;
-  }
-};
-
-// node_modules/smol-toml/dist/extract.js
-function isDigit(char, base = 10) {
-  return base === 16 ? char > 47 && char < 58 || char > 64 && char < 71 || char > 96 && char < 103 : char > 47 && char < 48 + base;
-}
-function isEndOfValue(char, delim) {
-  return char === 32 || char === 9 || char === 10 || char === 13 || // Structure end or next value delimiter
-  delim && (char === delim || char === 44) || // Comment
-  char === 35;
-}
-function extractValue(ctx, end) {
-  let errPtr = ctx.p;
-  let c3 = ctx.s.charCodeAt(ctx.p);
-  if (c3 === 91 || c3 === 123) {
-    ctx.d-- || TomlError.x("document contains excessively nested structures. aborting.", ctx);
-    let value = c3 === 91 ? parseArray(ctx) : parseInlineTable(ctx);
-    ctx.d++;
-    return value;
-  }
-  if (c3 === 34 || c3 === 39) {
-    return parseString(ctx);
-  }
-  if (c3 === 116) {
-    if (ctx.s.charCodeAt(++ctx.p) !== 114 || ctx.s.charCodeAt(++ctx.p) !== 117 || ctx.s.charCodeAt(++ctx.p) !== 101)
-      TomlError.x("invalid value", ctx, errPtr);
-    return ctx.p++, true;
-  }
-  if (c3 === 102) {
-    if (ctx.s.charCodeAt(++ctx.p) !== 97 || ctx.s.charCodeAt(++ctx.p) !== 108 || ctx.s.charCodeAt(++ctx.p) !== 115 || ctx.s.charCodeAt(++ctx.p) !== 101)
-      TomlError.x("invalid value", ctx, errPtr);
-    return ctx.p++, false;
-  }
-  if (c3 === 43 || c3 === 45) {
-    return parseNumber(ctx, ctx.p, ctx.s.charCodeAt(++ctx.p), 44 - c3, end);
-  }
-  if (ctx.s.charCodeAt(ctx.p + 4) === 45 && ctx.s.charCodeAt(ctx.p + 7) === 45) {
-    return parseDate(ctx, c3, end);
-  }
-  if (ctx.s.charCodeAt(ctx.p + 2) === 58) {
-    return parseTime(ctx, c3, end);
-  }
-  return parseNumber(ctx, ctx.p, c3, 0, end);
-}
-function parseNumber(ctx, startPtr, startChr, sign, endChr) {
-  let c3 = startChr;
-  let state = 0;
-  let hasUnderscores = false;
-  if (c3 === 105) {
-    if (ctx.s.charCodeAt(++ctx.p) !== 110 || ctx.s.charCodeAt(++ctx.p) !== 102)
-      TomlError.x("invalid value", ctx, startPtr);
-    return ctx.p++, (sign || 1) / 0;
-  }
-  if (c3 === 110) {
-    if (ctx.s.charCodeAt(++ctx.p) !== 97 || ctx.s.charCodeAt(++ctx.p) !== 110)
-      TomlError.x("invalid value", ctx, startPtr);
-    return ctx.p++, NaN;
-  }
-  if (c3 === 48) {
-    if (++ctx.p >= ctx.s.length || isEndOfValue(c3 = ctx.s.charCodeAt(ctx.p), endChr))
-      return ctx.bi === true ? 0n : 0;
-    if (!sign) {
-      if (c3 === 120)
-        return parseIntegerBaseN(ctx, startPtr, 16, endChr);
-      else if (c3 === 98)
-        return parseIntegerBaseN(ctx, startPtr, 2, endChr);
-      else if (c3 === 111)
-        return parseIntegerBaseN(ctx, startPtr, 8, endChr);
-    }
-    if (c3 === 46)
-      state = 2;
-    else if (c3 === 101 || c3 === 69)
-      state = 4;
-    else
-      TomlError.x("illegal leading zero", ctx, startPtr);
-  } else if (!isDigit(c3))
-    TomlError.x("invalid value", ctx, startPtr);
-  while (++ctx.p < ctx.s.length && (c3 = ctx.s.charCodeAt(ctx.p), !isEndOfValue(c3, endChr))) {
-    if (!state)
-      state = 1;
-    if (c3 === 95) {
-      if (!(state & 1))
-        TomlError.x("illegal underscore", ctx);
-      state += 11;
-      hasUnderscores = true;
-    } else if (state === 1 && c3 === 46)
-      state = 2;
-    else if ((state === 1 || state === 3) && (c3 === 101 || c3 === 69))
-      state = 4;
-    else if (state === 4 && (c3 === 43 || c3 === 45)) {
-      state = 6;
-    } else if (!isDigit(c3))
-      TomlError.x(`illegal character in numeric literal`, ctx);
-    else if (state > 9)
-      state -= 11;
-    else if (!(state & 1))
-      state++;
-  }
-  if (!state) {
-    let val = (startChr - 48) * (sign || 1);
-    return ctx.bi === true ? BigInt(val) : val;
-  }
-  if (!(state & 1))
-    TomlError.x("unfinished numeric value", ctx, startPtr);
-  let str = ctx.s.slice(startPtr, ctx.p);
-  if (hasUnderscores)
-    str = str.replaceAll("_", "");
-  return state > 1 ? parseFloat(str) : parseInteger(ctx, str, 10, startPtr);
-}
-function parseIntegerBaseN(ctx, startPtr, base, endChr) {
-  let c3, underscore = 1;
-  while (++ctx.p < ctx.s.length && (c3 = ctx.s.charCodeAt(ctx.p), !isEndOfValue(c3, endChr))) {
-    if (c3 === 95) {
-      if (underscore & 1)
-        TomlError.x("illegal underscore", ctx);
-      underscore = 3;
-    } else if (!isDigit(c3, base))
-      TomlError.x(`illegal character in numeric literal`, ctx);
-    else if (underscore & 1)
-      underscore--;
-  }
-  if (underscore & 1)
-    TomlError.x("unfinished numeric value", ctx);
-  let str = ctx.s.slice(startPtr + 2, ctx.p);
-  if (underscore)
-    str = str.replaceAll("_", "");
-  return parseInteger(ctx, str, base, startPtr);
-}
-function parseInteger(ctx, str, base, startPtr) {
-  if (ctx.bi !== true)
-    int: {
-      let val = parseInt(str, base);
-      if (!Number.isSafeInteger(val)) {
-        if (ctx.bi)
-          break int;
-        TomlError.x("integer value cannot be represented losslessly", ctx, startPtr);
-      }
-      return val;
-    }
-  return base === 10 ? BigInt(str) : BigInt((base === 2 ? "0b" : base === 8 ? "0o" : "0x") + str);
-}
-function parseDate(ctx, c3, endChr) {
-  let startPtr = ctx.p++, unsafeSeparator;
-  if (!isDigit(c3) || !isDigit(ctx.s.charCodeAt(ctx.p++)) || !isDigit(ctx.s.charCodeAt(ctx.p++)) || !isDigit(ctx.s.charCodeAt(ctx.p++))) {
-    return parseNumber(ctx, ctx.p = startPtr, c3, 0, endChr);
-  }
-  ctx.p += 5;
-  if (!isDigit(ctx.s.charCodeAt(ctx.p++)))
-    TomlError.x("invalid date-time: date part is malformed", ctx, startPtr);
-  if (ctx.p >= ctx.s.length || ((c3 = ctx.s.charCodeAt(ctx.p)) !== 32 || (unsafeSeparator = true, !isDigit(ctx.s.charCodeAt(ctx.p + 1)))) && c3 !== 84 && c3 !== 116) {
-    let t2 = ctx.s.slice(startPtr, ctx.p);
-    return readDate(ctx, t2, 3, false, startPtr);
-  }
-  if (ctx.s.charCodeAt(ctx.p += 3) !== 58)
-    TomlError.x("invalid date-time: time part is malformed", ctx, startPtr);
-  if (ctx.s.charCodeAt(ctx.p += 3) === 58)
-    ctx.p += 3;
-  if (ctx.s.charCodeAt(ctx.p) === 46)
-    while (isDigit(ctx.s.charCodeAt(++ctx.p)))
-      ;
-  if (c3 = ctx.s.charCodeAt(ctx.p)) {
-    if (c3 === 90 || c3 === 122) {
-      let t2 = ctx.s.slice(startPtr, ++ctx.p);
-      return readDate(ctx, t2, 1, unsafeSeparator, startPtr, "[+00:00]");
-    }
-    if (c3 === 43 || c3 === 45) {
-      let t2 = ctx.s.slice(startPtr, ctx.p += 6);
-      return readDate(ctx, t2, 1, unsafeSeparator, startPtr, !ctx.ld && "[" + ctx.s.slice(ctx.p - 6, ctx.p) + "]");
-    }
-  }
-  let t = ctx.s.slice(startPtr, ctx.p);
-  return readDate(ctx, t, 2, unsafeSeparator, startPtr);
-}
-function parseTime(ctx, c3, endChr) {
-  let start = ctx.p;
-  if (!isDigit(c3) || !isDigit(ctx.s.charCodeAt(++ctx.p))) {
-    return parseNumber(ctx, --ctx.p, c3, 0, endChr);
-  }
-  if (ctx.s.charCodeAt(ctx.p += 4) === 58)
-    ctx.p += 3;
-  if (ctx.s.charCodeAt(ctx.p) === 46)
-    while (isDigit(ctx.s.charCodeAt(++ctx.p)))
-      ;
-  let t = ctx.s.slice(start, ctx.p);
-  return readDate(ctx, t, 4, false, start);
-}
-function readDate(ctx, str, type, unsafeDelim, errPtr, temporalSuffix) {
-  if (ctx.ld) {
-    let date5 = new TomlDate(str, type, unsafeDelim);
-    if (!date5.isValid())
-      TomlError.x("invalid date", ctx, errPtr);
-    return date5;
-  }
-  try {
-    if (temporalSuffix)
-      str += temporalSuffix;
-    switch (type) {
-      case 1:
-        return Temporal.ZonedDateTime.from(str);
-      case 2:
-        return Temporal.PlainDateTime.from(str);
-      case 3:
-        return Temporal.PlainDate.from(str);
-      case 4:
-        return Temporal.PlainTime.from(str);
-    }
-  } catch (e) {
-    TomlError.x(e instanceof Error ? e.message : "" + e, ctx, errPtr);
-  }
-}
-
-// node_modules/smol-toml/dist/util.js
-function skipComment(ctx) {
-  for (; ctx.p < ctx.s.length; ctx.p++) {
-    let c3 = ctx.s.charCodeAt(ctx.p);
-    if (c3 === 10)
-      break;
-    if (c3 === 13 && ctx.s.charCodeAt(ctx.p + 1) === 10) {
-      ctx.p++;
-      break;
-    }
-    if (c3 < 32 && c3 !== 9 || c3 === 127) {
-      TomlError.x("control characters are not allowed in comments", ctx);
-    }
-  }
-}
-function skipVoid(ctx, banNewLines, banComments) {
-  let c3;
-  while (ctx.p < ctx.s.length) {
-    while (ctx.p < ctx.s.length && ((c3 = ctx.s.charCodeAt(ctx.p)) === 32 || c3 === 9 || !banNewLines && (c3 === 10 || c3 === 13 && ctx.s.charCodeAt(ctx.p + 1) === 10)))
-      ctx.p++;
-    if (banComments || c3 !== 35)
-      break;
-    skipComment(ctx);
-  }
-}
-
-// node_modules/smol-toml/dist/struct.js
-function parseKey(ctx, end = 61) {
-  let startPtr;
-  let state = 0;
-  let parsed = [];
-  let sliceStart;
-  let c3 = ctx.s.charCodeAt(startPtr = ctx.p);
-  do {
-    if (c3 === end) {
-      if (!state)
-        TomlError.x("unexpected end of key", ctx);
-      if (state === 1)
-        parsed.push(ctx.s.slice(sliceStart, ctx.p));
-      return ctx.p++, parsed;
-    } else if (c3 === 46) {
-      if (!state)
-        TomlError.x("illegal empty bare key", ctx);
-      if (state === 1)
-        parsed.push(ctx.s.slice(sliceStart, ctx.p));
-      state = 0;
-    } else if (!state && (c3 === 34 || c3 === 39)) {
-      if (c3 === ctx.s.charCodeAt(ctx.p + 1) && c3 === ctx.s.charCodeAt(ctx.p + 2))
-        TomlError.x("illegal quoted key: multiline strings are not allowed", ctx);
-      parsed.push(parseString(ctx));
-      state = 2;
-      ctx.p--;
-    } else if (c3 === 32 || c3 === 9) {
-      if (state === 1) {
-        parsed.push(ctx.s.slice(sliceStart, ctx.p));
-        state = 2;
-      }
-    } else if (state === 2 || c3 < 48 && c3 !== 45 || c3 > 57 && c3 < 65 || c3 > 90 && c3 < 97 && c3 !== 95 || c3 > 122) {
-      TomlError.x("illegal character in key", ctx);
-    } else if (!state) {
-      state = 1;
-      sliceStart = ctx.p;
-    }
-  } while (c3 = ctx.s.charCodeAt(++ctx.p));
-  TomlError.x("incomplete key-value: cannot find end of key", ctx, startPtr);
-}
-function parseInlineTable(ctx) {
-  let startPtr = ctx.p++;
-  let res = /* @__PURE__ */ Object.create(null);
-  let seen = /* @__PURE__ */ new Set();
-  let c3;
-  while (ctx.p < ctx.s.length) {
-    skipVoid(ctx);
-    if ((c3 = ctx.s.charCodeAt(ctx.p)) === 125) {
-      ctx.p++;
-      return res;
-    }
-    let k;
-    let t = res;
-    let hasOwn = false;
-    let errPtr = ctx.p;
-    let key = parseKey(ctx);
-    for (let i2 = 0; i2 < key.length; i2++) {
-      if (i2)
-        t = hasOwn ? t[k] : t[k] = /* @__PURE__ */ Object.create(null);
-      k = key[i2];
-      if ((hasOwn = Object.hasOwn(t, k)) && (typeof t[k] !== "object" || seen.has(t[k]))) {
-        TomlError.x("trying to redefine an already defined value", ctx, errPtr);
-      }
-      let unsafe = k === "__proto__";
-      if (ctx.uk && (unsafe || k === "constructor")) {
-        t = ctx.uk !== 1 && TomlError.x("document contains an unsafe property", ctx, errPtr);
-        break;
-      }
-      if (!hasOwn && unsafe) {
-        Object.defineProperty(t, k, { enumerable: true, configurable: true, writable: true });
-      }
-    }
-    if (hasOwn) {
-      TomlError.x("trying to redefine an already defined value", ctx, errPtr);
-    }
-    skipVoid(ctx, true, true);
-    let value = extractValue(
-      ctx,
-      125
-      /* } */
-    );
-    if (t && typeof (t[k] = value) === "object")
-      seen.add(value);
-    skipVoid(ctx);
-    if ((c3 = ctx.s.charCodeAt(ctx.p++)) === 125) {
-      return res;
-    }
-    if (c3 !== 44)
-      TomlError.x("expected comma or end of structure", ctx, ctx.p - 1);
-  }
-  TomlError.x("unfinished table", ctx, startPtr);
-}
-function parseArray(ctx) {
-  let startPtr = ctx.p++;
-  let res = [];
-  let c3;
-  while (ctx.p < ctx.s.length) {
-    skipVoid(ctx);
-    if ((c3 = ctx.s.charCodeAt(ctx.p)) === 93) {
-      ctx.p++;
-      return res;
-    }
-    res.push(extractValue(
-      ctx,
-      93
-      /* ] */
-    ));
-    skipVoid(ctx);
-    if ((c3 = ctx.s.charCodeAt(ctx.p++)) === 93) {
-      return res;
-    }
-    if (c3 !== 44)
-      TomlError.x("expected comma or end of structure", ctx, ctx.p - 1);
-  }
-  TomlError.x("unfinished array", ctx, startPtr);
-}
-
-// node_modules/smol-toml/dist/parse.js
-function peekTable(ctx, key, table, meta3, type) {
-  let t = table;
-  let m = meta3;
-  let k;
-  let hasOwn = false;
-  let state;
-  for (let i2 = 0; i2 < key.length; i2++) {
-    if (i2) {
-      t = hasOwn ? t[k] : t[k] = /* @__PURE__ */ Object.create(null);
-      m = (state = m[k]).c;
-      if (type === 0 && (state.t === 1 || state.t === 2)) {
-        return null;
-      }
-      if (state.t === 2) {
-        let l = t.length - 1;
-        t = t[l];
-        m = m[l].c;
-      }
-    }
-    k = key[i2];
-    if ((hasOwn = Object.hasOwn(t, k)) && m[k]?.t === 0 && m[k]?.d) {
-      return null;
-    }
-    if (!hasOwn) {
-      let unsafe = k === "__proto__";
-      if (ctx.uk && (unsafe || k === "constructor"))
-        return false;
-      if (unsafe) {
-        Object.defineProperty(t, k, { enumerable: true, configurable: true, writable: true });
-        Object.defineProperty(m, k, { enumerable: true, configurable: true, writable: true });
-      }
-      m[k] = {
-        t: i2 < key.length - 1 && type === 2 ? 3 : type,
-        d: false,
-        i: 0,
-        c: /* @__PURE__ */ Object.create(null)
-      };
-    }
-  }
-  state = m[k];
-  if (state.t !== type && !(type === 1 && state.t === 3)) {
-    return null;
-  }
-  if (type === 2) {
-    if (!state.d) {
-      state.d = true;
-      t[k] = [];
-    }
-    t[k].push(t = /* @__PURE__ */ Object.create(null));
-    state.c[state.i++] = state = { t: 1, d: false, i: 0, c: /* @__PURE__ */ Object.create(null) };
-  }
-  if (state.d) {
-    return null;
-  }
-  state.d = true;
-  if (type === 1) {
-    t = hasOwn ? t[k] : t[k] = /* @__PURE__ */ Object.create(null);
-  } else if (type === 0 && hasOwn) {
-    return null;
-  }
-  return [k, t, state.c];
-}
-function validateTablePeek(ctx, peek, ptr) {
-  if (peek === null || ctx.uk === 2)
-    TomlError.x(peek === null ? "trying to redefine an already defined table or value" : "document contains an unsafe property", ctx, ptr);
-}
-function parse(toml, options = {}) {
-  let ctx = {
-    s: toml,
-    p: 0,
-    d: options.maxDepth ?? 1e3,
-    bi: options.integersAsBigInt ?? false,
-    ld: options.useLegacyDate ?? true,
-    uk: options.unsafeKeyBehaviour === "throw" ? 2 : options.unsafeKeyBehaviour === "drop" ? 1 : 0
-  };
-  let res = /* @__PURE__ */ Object.create(null);
-  let meta3 = /* @__PURE__ */ Object.create(null);
-  let tmp;
-  let skipping = false;
-  let tbl = res;
-  let m = meta3;
-  if (toml.charCodeAt(0) === 65279)
-    ctx.p++;
-  skipVoid(ctx);
-  while (ctx.p < toml.length) {
-    if (toml.charCodeAt(ctx.p) === 91) {
-      let isTableArray = toml.charCodeAt(++ctx.p) === 91;
-      tmp = ctx.p += +isTableArray;
-      skipping = false;
-      let k = parseKey(
-        ctx,
-        93
-        /* ] */
-      );
-      if (isTableArray) {
-        if (toml.charCodeAt(ctx.p) !== 93) {
-          TomlError.x("expected end of table array declaration", ctx);
-        }
-        ctx.p++;
-      }
-      let p = peekTable(
-        ctx,
-        k,
-        res,
-        meta3,
-        isTableArray ? 2 : 1
-        /* Type.EXPLICIT */
-      );
-      if (!p) {
-        validateTablePeek(ctx, p, tmp);
-        skipping = true;
-      } else {
-        m = p[2];
-        tbl = p[1];
-      }
-    } else {
-      tmp = ctx.p;
-      let k = parseKey(ctx);
-      let p = peekTable(
-        ctx,
-        k,
-        tbl,
-        m,
-        0
-        /* Type.DOTTED */
-      );
-      if (!p && !skipping)
-        validateTablePeek(ctx, p, tmp);
-      skipVoid(ctx, true, true);
-      let v = extractValue(ctx, void 0);
-      if (p && !skipping)
-        p[1][p[0]] = v;
-    }
-    skipVoid(ctx, true);
-    if (ctx.p < toml.length && (tmp = toml.charCodeAt(ctx.p)) !== 10 && (tmp !== 13 || toml.charCodeAt(ctx.p + 1) !== 10)) {
-      TomlError.x("each key-value declaration must be followed by an end-of-line", ctx);
-    }
-    skipVoid(ctx);
-  }
-  return res;
-}
-
-// node_modules/smol-toml/dist/stringify.js
-var BARE_KEY = /^[a-z0-9-_]+$/i;
-var HAS_WELLFORMED = !!"".isWellFormed;
-function extendedTypeOf(obj) {
-  let type = typeof obj;
-  if (type === "object") {
-    if (Array.isArray(obj))
-      return "array";
-    if (typeof obj.getUTCDate === "function" && obj instanceof Date)
-      return "date";
-    if (globalThis.Temporal) {
-      if (obj.until) {
-        if (obj instanceof Temporal.ZonedDateTime)
-          return "temporal/tz+uc";
-        if (obj instanceof Temporal.PlainDateTime || obj instanceof Temporal.PlainDate)
-          return "temporal/uc";
-        if (obj instanceof Temporal.PlainTime || obj instanceof Temporal.Instant)
-          return "temporal";
-        if (obj instanceof Temporal.PlainYearMonth)
-          return "temporal/x";
-      } else if (obj.toPlainDate && obj instanceof Temporal.PlainMonthDay || obj.negated && obj instanceof Temporal.Duration) {
-        return "temporal/x";
-      }
-    }
-  }
-  return type;
-}
-function isArrayOfTables(obj) {
-  for (let i2 = 0; i2 < obj.length; i2++) {
-    if (extendedTypeOf(obj[i2]) !== "object")
-      return false;
-  }
-  return obj.length != 0;
-}
-function formatWellFormedStringUnchecked(s) {
-  return JSON.stringify(s).replaceAll("\x7F", "\\u007f");
-}
-function formatString(s) {
-  return formatWellFormedStringUnchecked(HAS_WELLFORMED ? s.toWellFormed() : s);
-}
-function formatKey(s) {
-  if (BARE_KEY.test(s))
-    return s;
-  if (HAS_WELLFORMED && !s.isWellFormed())
-    throw new RangeError("key contains illegal lone surrogates");
-  return formatWellFormedStringUnchecked(s);
-}
-function stringifyValue(val, type, depth, numberAsFloat, strictTemporal) {
-  if (depth === 0) {
-    throw new Error("Could not stringify the object: maximum object depth exceeded");
-  }
-  switch (type) {
-    // @ts-expect-error -- intentional fallthrough case
-    case "number":
-      if (isNaN(val))
-        return "nan";
-      if (val === Infinity)
-        return "inf";
-      if (val === -Infinity)
-        return "-inf";
-      if (Number.isInteger(val) && (numberAsFloat || !Number.isSafeInteger(val)))
-        return val.toFixed(1);
-    case "bigint":
-    case "boolean":
-    case "temporal":
-      return val.toString();
-    case "string":
-      return formatString(val);
-    case "date":
-      if (isNaN(val.getTime()))
-        throw new TypeError("cannot serialize invalid date");
-      return val.toISOString();
-    case "object":
-      return stringifyInlineTable(val, depth, numberAsFloat, strictTemporal);
-    case "array":
-      return stringifyArray(val, depth, numberAsFloat, strictTemporal);
-    // @ts-expect-error -- intentional fallthrough case
-    case "temporal/tz+uc":
-      if (strictTemporal) {
-        let tz = val.timeZoneId;
-        let tzc = tz.charCodeAt(0);
-        if (
-          // Classic offset
-          tzc !== 43 && tzc !== 45 && // Fast pre-check pass; see below for the actually accepted values
-          (tzc !== 85 && tzc !== 71 && tzc !== 90 && tzc !== 69 || // UTC and its aliases; Temporal implementations don't all canonicalise unfortunately
-          tz !== "UTC" && tz !== "UCT" && tz !== "Universal" && tz !== "Zulu" && // GMT is a TZ but it's for all intents and purposes equivalent to UTC. Safe to downgrade.
-          !tz.startsWith("GMT") && tz !== "Greenwich" && // Etc/* are all safe to downgrade to offset (either UTC, GMT, or offset)
-          !tz.startsWith("Etc/"))
-        ) {
-          throw new TypeError("Temporal objects with an IANA timezone are not allowed in Temporal strict mode");
-        }
-      }
-    case "temporal/uc":
-      if (strictTemporal && val.calendarId !== "iso8601")
-        throw new TypeError("Temporal objects with a non-default calendar are not allowed in Temporal strict mode");
-      return val.toString({
-        calendarName: "never",
-        timeZoneName: "never"
-      });
-    case "temporal/x":
-      throw new TypeError("Unsupported " + val[Symbol.toStringTag]);
-  }
-}
-function stringifyInlineTable(obj, depth, numberAsFloat, strictTemporal) {
-  let keys = Object.keys(obj);
-  if (keys.length === 0)
-    return "{}";
-  let res = "{ ";
-  for (let i2 = 0; i2 < keys.length; i2++) {
-    let k = keys[i2];
-    if (i2)
-      res += ", ";
-    res += formatKey(k) + " = " + stringifyValue(obj[k], extendedTypeOf(obj[k]), depth - 1, numberAsFloat, strictTemporal);
-  }
-  return res + " }";
-}
-function stringifyArray(array2, depth, numberAsFloat, strictTemporal) {
-  if (array2.length === 0)
-    return "[]";
-  let res = "[ ";
-  for (let i2 = 0; i2 < array2.length; i2++) {
-    if (i2)
-      res += ", ";
-    if (array2[i2] === null || array2[i2] === void 0) {
-      throw new TypeError("arrays cannot contain null or undefined values");
-    }
-    res += stringifyValue(array2[i2], extendedTypeOf(array2[i2]), depth - 1, numberAsFloat, strictTemporal);
-  }
-  return res + " ]";
-}
-function stringifyArrayTable(array2, key, depth, numberAsFloat, strictTemporal) {
-  if (depth === 0) {
-    throw new Error("Could not stringify the object: maximum object depth exceeded");
-  }
-  let res = "";
-  for (let i2 = 0; i2 < array2.length; i2++) {
-    res += `${res && "\n"}[[${key}]]
-`;
-    res += stringifyTable(0, array2[i2], key, depth, numberAsFloat, strictTemporal);
-  }
-  return res;
-}
-function stringifyTable(tableKey, obj, prefix, depth, numberAsFloat, strictTemporal) {
-  if (depth === 0) {
-    throw new Error("Could not stringify the object: maximum object depth exceeded");
-  }
-  let preamble = "";
-  let tables = "";
-  let keys = Object.keys(obj);
-  for (let i2 = 0; i2 < keys.length; i2++) {
-    let k = keys[i2];
-    if (obj[k] !== null && obj[k] !== void 0) {
-      let type = extendedTypeOf(obj[k]);
-      if (type === "symbol" || type === "function") {
-        throw new TypeError(`cannot serialize values of type '${type}'`);
-      }
-      let key = formatKey(k);
-      if (type === "array" && isArrayOfTables(obj[k])) {
-        tables += (tables && "\n") + stringifyArrayTable(obj[k], prefix ? `${prefix}.${key}` : key, depth - 1, numberAsFloat, strictTemporal);
-      } else if (type === "object") {
-        let tblKey = prefix ? `${prefix}.${key}` : key;
-        tables += (tables && "\n") + stringifyTable(tblKey, obj[k], tblKey, depth - 1, numberAsFloat, strictTemporal);
-      } else {
-        preamble += key;
-        preamble += " = ";
-        preamble += stringifyValue(obj[k], type, depth, numberAsFloat, strictTemporal);
-        preamble += "\n";
-      }
-    }
-  }
-  if (tableKey && (preamble || !tables))
-    preamble = preamble ? `[${tableKey}]
-${preamble}` : `[${tableKey}]`;
-  return preamble && tables ? `${preamble}
-${tables}` : preamble || tables;
-}
-function stringify(obj, { maxDepth = 1e3, numbersAsFloat = false, strictTemporal = false } = {}) {
-  if (extendedTypeOf(obj) !== "object") {
-    throw new TypeError("stringify can only be called with an object");
-  }
-  let str = stringifyTable(0, obj, "", maxDepth, numbersAsFloat, strictTemporal);
-  if (str[str.length - 1] !== "\n")
-    return str + "\n";
-  return str;
-}
 
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
@@ -55718,8 +56364,8 @@ function defineLazy(object2, key, getter) {
 function objectClone(obj) {
   return Object.create(Object.getPrototypeOf(obj), Object.getOwnPropertyDescriptors(obj));
 }
-function assignProp(target, prop, value) {
-  Object.defineProperty(target, prop, {
+function assignProp(target2, prop, value) {
+  Object.defineProperty(target2, prop, {
     value,
     writable: true,
     enumerable: true,
@@ -55733,8 +56379,8 @@ function rawShape(def) {
 function sourceShape(schema) {
   return rawShape(schema._zod.def) ?? schema._zod.def.shape;
 }
-function deferProp(target, key, getter) {
-  Object.defineProperty(target, key, {
+function deferProp(target2, key, getter) {
+  Object.defineProperty(target2, key, {
     get() {
       const value = getter();
       assignProp(this, key, value);
@@ -55744,36 +56390,36 @@ function deferProp(target, key, getter) {
     configurable: true
   });
 }
-function putProp(target, key, value) {
-  if (key in target)
-    assignProp(target, key, value);
+function putProp(target2, key, value) {
+  if (key in target2)
+    assignProp(target2, key, value);
   else
-    target[key] = value;
+    target2[key] = value;
 }
-function mirrorShape(target, source2, keys, wrap3) {
+function mirrorShape(target2, source2, keys, wrap3) {
   const raw = sourceShape(source2);
   for (const key of keys) {
     const desc = Object.getOwnPropertyDescriptor(raw, key);
     if (!desc.enumerable)
       continue;
     if (desc.get) {
-      deferProp(target, key, () => {
+      deferProp(target2, key, () => {
         const value = source2._zod.def.shape[key];
         return wrap3 ? wrap3(value, key) : value;
       });
     } else
-      putProp(target, key, wrap3 ? wrap3(desc.value, key) : desc.value);
+      putProp(target2, key, wrap3 ? wrap3(desc.value, key) : desc.value);
   }
 }
-function mirrorProps(target, source2) {
+function mirrorProps(target2, source2) {
   for (const key of Reflect.ownKeys(source2)) {
     const desc = Object.getOwnPropertyDescriptor(source2, key);
     if (!desc.enumerable)
       continue;
     if (desc.get)
-      deferProp(target, key, () => source2[key]);
+      deferProp(target2, key, () => source2[key]);
     else
-      putProp(target, key, desc.value);
+      putProp(target2, key, desc.value);
   }
 }
 function mergeDefs(...defs) {
@@ -55952,35 +56598,35 @@ function normalizeParams(_params) {
   return params;
 }
 function createTransparentProxy(getter) {
-  let target;
+  let target2;
   return new Proxy({}, {
     get(_, prop, receiver) {
-      target ?? (target = getter());
-      return Reflect.get(target, prop, receiver);
+      target2 ?? (target2 = getter());
+      return Reflect.get(target2, prop, receiver);
     },
     set(_, prop, value, receiver) {
-      target ?? (target = getter());
-      return Reflect.set(target, prop, value, receiver);
+      target2 ?? (target2 = getter());
+      return Reflect.set(target2, prop, value, receiver);
     },
     has(_, prop) {
-      target ?? (target = getter());
-      return Reflect.has(target, prop);
+      target2 ?? (target2 = getter());
+      return Reflect.has(target2, prop);
     },
     deleteProperty(_, prop) {
-      target ?? (target = getter());
-      return Reflect.deleteProperty(target, prop);
+      target2 ?? (target2 = getter());
+      return Reflect.deleteProperty(target2, prop);
     },
     ownKeys(_) {
-      target ?? (target = getter());
-      return Reflect.ownKeys(target);
+      target2 ?? (target2 = getter());
+      return Reflect.ownKeys(target2);
     },
     getOwnPropertyDescriptor(_, prop) {
-      target ?? (target = getter());
-      return Reflect.getOwnPropertyDescriptor(target, prop);
+      target2 ?? (target2 = getter());
+      return Reflect.getOwnPropertyDescriptor(target2, prop);
     },
     defineProperty(_, prop, descriptor) {
-      target ?? (target = getter());
-      return Reflect.defineProperty(target, prop, descriptor);
+      target2 ?? (target2 = getter());
+      return Reflect.defineProperty(target2, prop, descriptor);
     }
   });
 }
@@ -56463,10 +57109,10 @@ function $constructor(name, initializer3, proto, params) {
       let up2 = own2;
       while (up2 && up2 !== ctorProto)
         up2 = Object.getPrototypeOf(up2);
-      const target = up2 ?? own2;
-      if (!initialized.has(target)) {
-        initialized.add(target);
-        members(target, protoMembers);
+      const target2 = up2 ?? own2;
+      if (!initialized.has(target2)) {
+        initialized.add(target2);
+        members(target2, protoMembers);
       }
     }
     const proto2 = _.prototype;
@@ -67978,8 +68624,8 @@ function withParser(schema, parser) {
     installCompiledUserMethods(clone3, schema, parser);
   return clone3;
 }
-function installCompiledUserMethods(target, source2, parser) {
-  const targetAny = target;
+function installCompiledUserMethods(target2, source2, parser) {
+  const targetAny = target2;
   const sourceAny = source2;
   if (typeof sourceAny.safeParse === "function") {
     const originalSafeParse = sourceAny.safeParse;
@@ -70582,26 +71228,26 @@ function _stringFormat(Class2, format2, fnOrRegex, _params = {}) {
 }
 
 // node_modules/zod/v4/core/to-json-schema.js
-function assignProps(target, ...sources) {
+function assignProps(target2, ...sources) {
   for (const source2 of sources) {
     for (const key of Reflect.ownKeys(source2)) {
       if (Object.prototype.propertyIsEnumerable.call(source2, key)) {
-        assignProp(target, key, source2[key]);
+        assignProp(target2, key, source2[key]);
       }
     }
   }
-  return target;
+  return target2;
 }
 function initializeContext(params) {
-  let target = params?.target ?? "draft-2020-12";
-  if (target === "draft-4")
-    target = "draft-04";
-  if (target === "draft-7")
-    target = "draft-07";
+  let target2 = params?.target ?? "draft-2020-12";
+  if (target2 === "draft-4")
+    target2 = "draft-04";
+  if (target2 === "draft-7")
+    target2 = "draft-07";
   return {
     processors: params.processors ?? {},
     metadataRegistry: params?.metadata ?? globalRegistry,
-    target,
+    target: target2,
     unrepresentable: params?.unrepresentable ?? "throw",
     override: params?.override ?? (() => {
     }),
@@ -71104,8 +71750,8 @@ var createToJSONSchemaMethod = (schema, processors = {}) => (params) => {
   return finalize(ctx, schema);
 };
 var createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params) => {
-  const { libraryOptions, target } = params ?? {};
-  const ctx = initializeContext({ ...libraryOptions ?? {}, target, io, processors });
+  const { libraryOptions, target: target2 } = params ?? {};
+  const ctx = initializeContext({ ...libraryOptions ?? {}, target: target2, io, processors });
   processSchema(schema, ctx);
   extractDefs(ctx, schema);
   return finalize(ctx, schema);
@@ -72299,8 +72945,8 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
   catch(params) {
     return _catch2(this, params);
   },
-  pipe(target) {
-    return pipe(this, target);
+  pipe(target2) {
+    return pipe(this, target2);
   },
   readonly() {
     return readonly(this);
@@ -82373,6 +83019,7 @@ async function runUnitSteps(host, pending, onChange) {
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync as writeFileSync2 } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename as basename3, dirname as dirname3, join as join3 } from "node:path";
+init_dist();
 async function validateCandidate(c3, ctx) {
   if (!c3.validate) return void 0;
   const dir = mkdtempSync(join3(tmpdir(), "xoa-validate-"));
@@ -82569,8 +83216,8 @@ async function writeStep(root, c3, accounts, secrets2) {
       ({ dir, name }) => generated !== void 0 ? dir.writeFile(name, generated, own2) : dir.setMeta(name, own2)
     );
   } else if (r.kind === "symlink") {
-    const { target } = r;
-    await atTarget(root, r.path, ({ dir, name }) => dir.symlink(name, target));
+    const { target: target2 } = r;
+    await atTarget(root, r.path, ({ dir, name }) => dir.symlink(name, target2));
   } else return false;
   return true;
 }
@@ -82735,39 +83382,8 @@ import { readFileSync as readFileSync8, statSync as statSync2 } from "node:fs";
 import { randomBytes as randomBytes2 } from "node:crypto";
 import { basename as basename4, dirname as dirname9 } from "node:path";
 
-// src/spec/paths.ts
-import { join as join4 } from "node:path";
-function statePaths(spec) {
-  const s = spec.xo.stateDir;
-  return {
-    state: s,
-    releases: join4(s, "releases"),
-    current: join4(s, "current"),
-    previous: join4(s, "previous"),
-    /** Node of the current release: <current>/node is a symlink to the runtime it was built with. */
-    currentNode: join4(s, "current", "node", "bin", "node"),
-    /** xo-server entry point of the current release. */
-    currentServer: join4(s, "current", "xo", "packages", "xo-server", "dist", "cli.mjs"),
-    runtimes: join4(s, "runtimes"),
-    cache: join4(s, "cache"),
-    mirror: join4(s, "cache", "xen-orchestra.git"),
-    secrets: join4(s, "secrets"),
-    /** Generated web admin password when webAdmin.passwordFile is not set. */
-    adminPasswordFile: spec.webAdmin.passwordFile ?? join4(s, "secrets", "admin-password"),
-    /** XDG_CONFIG_HOME of xo-server, so nothing goes to a home directory. */
-    serverConfigHome: join4(s, "home", ".config"),
-    logs: join4(s, "logs"),
-    /** Directory put first on xo-server's PATH; holds the `sudo` shim that talks to the mount broker. */
-    shimDir: join4(s, "bin"),
-    backups: join4(s, "backups"),
-    /** Stock units (Debian's redis-server.service) apply masked before installing their package. */
-    maskedUnits: join4(s, "masked-units.json"),
-    /** Root-only (0700) directory of the socket `xoa up` holds while it runs: see src/run/up-lock.ts. */
-    upRun: join4(s, "run")
-  };
-}
-
 // src/render/broker.ts
+init_paths();
 var UNIT_DIR = "/etc/systemd/system";
 var HEADER = "# Managed by xoa (rendered from the spec; edit the spec, not this file).";
 var unitMeta = { mode: 420, owner: "root", group: "root", validate: "systemd-unit" };
@@ -82873,206 +83489,8 @@ var mountdServiceArtefact = {
 };
 var brokerArtefacts = [sudoShimArtefact, mountdSocketArtefact, mountdServiceArtefact];
 
-// src/render/redis.ts
-import { dirname as dirname4 } from "node:path";
-
-// src/render/systemd.ts
-var HEADER2 = "# Managed by xoa (rendered from the spec; edit the spec, not this file).";
-function formatUnit(sections, header2 = []) {
-  const out = [HEADER2, ...header2.map((h2) => `# ${h2}`)];
-  for (const [name, lines2] of sections) {
-    out.push("", `[${name}]`);
-    for (const line of lines2) {
-      if ("comment" in line) out.push(...line.comment.split("\n").map((c3) => `# ${c3}`));
-      else out.push(`${line[0]}=${formatValue(line[1])}`);
-    }
-  }
-  return `${out.join("\n")}
-`;
-}
-function formatValue(v) {
-  const s = typeof v === "boolean" ? v ? "yes" : "no" : String(v);
-  if (/[\n\r\0]/.test(s))
-    throw new Error(`unit value must not contain a newline or NUL: ${JSON.stringify(s)}`);
-  return s.replaceAll("%", "%%");
-}
-function quoteWord(s, { exec = false } = {}) {
-  let w = s;
-  if (exec) w = w.replaceAll("$", "$$$$");
-  if (w !== "" && !/[\s"'\\;]/.test(w)) return w;
-  return `"${w.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
-}
-function execLine(argv) {
-  return argv.map((a2) => quoteWord(a2, { exec: true })).join(" ");
-}
-function pathList(paths) {
-  return [...new Set(paths)].map((p) => quoteWord(p)).join(" ");
-}
-function envAssignment(name, value) {
-  return quoteWord(`${name}=${value}`);
-}
-
-// src/render/hardening.ts
-function hardening(o2) {
-  const caps = o2.capabilities ?? [];
-  const lines2 = [
-    ["NoNewPrivileges", true],
-    ["ProtectSystem", o2.protectSystem ?? "strict"]
-  ];
-  if (o2.readWritePaths.length > 0) lines2.push(["ReadWritePaths", pathList(o2.readWritePaths)]);
-  if (o2.root) {
-    lines2.push({
-      comment: "Runs as root with root capabilities: it creates directories and files owned by other accounts."
-    });
-  } else if (caps.length > 0) {
-    lines2.push(
-      { comment: o2.capabilityReason ?? "Capabilities granted." },
-      ["CapabilityBoundingSet", caps.join(" ")],
-      ["AmbientCapabilities", caps.join(" ")]
-    );
-  } else {
-    lines2.push(["CapabilityBoundingSet", ""], ["AmbientCapabilities", ""]);
-  }
-  lines2.push(
-    ["PrivateTmp", true],
-    ["PrivateDevices", true],
-    ["ProtectHome", true],
-    ["ProtectKernelTunables", true],
-    ["ProtectKernelModules", true],
-    ["ProtectKernelLogs", true],
-    ["ProtectControlGroups", true],
-    ["ProtectClock", true],
-    ["ProtectHostname", true],
-    ["ProtectProc", "invisible"],
-    ["RestrictNamespaces", true],
-    ["RestrictRealtime", true],
-    ...o2.setidReason ? [{ comment: o2.setidReason }] : [["RestrictSUIDSGID", true]],
-    ["LockPersonality", true],
-    ["SystemCallArchitectures", "native"],
-    ["SystemCallFilter", "@system-service"]
-  );
-  if (!o2.root) lines2.push(["RemoveIPC", true], ["SystemCallFilter", "~@privileged @resources"]);
-  lines2.push({ comment: "A refused system call fails with EPERM instead of killing the process." }, [
-    "SystemCallErrorNumber",
-    "EPERM"
-  ]);
-  if (o2.privateNetwork) lines2.push(["PrivateNetwork", true]);
-  lines2.push(["RestrictAddressFamilies", o2.addressFamilies.join(" ")]);
-  if (o2.jit) {
-    lines2.push({
-      comment: "MemoryDenyWriteExecute is deliberately not set: the V8 JIT of Node needs writable+executable memory."
-    });
-  } else {
-    lines2.push(["MemoryDenyWriteExecute", true]);
-  }
-  lines2.push(["UMask", o2.umask ?? "0027"], ...o2.extra ?? []);
-  return lines2;
-}
-
-// src/render/redis.ts
-var REDIS_ACCOUNT = "redis-xo";
-var REDIS_CONFIG = "/etc/xoa/redis-xo.conf";
-var REDIS_SERVER_BIN = "/usr/bin/redis-server";
-function redisArg(s) {
-  return /^[^\s"'\\]+$/.test(s) ? s : `"${s.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
-}
-function renderRedisConfig(spec) {
-  const r = spec.redis;
-  const lines2 = [
-    "# Managed by xoa: the dedicated Redis of xo-server (redis-xo.service). Edit the spec, not this file.",
-    "",
-    "# Unix socket only: no TCP listener at all. The socket is group-accessible; xo-server joins the group.",
-    "port 0",
-    `unixsocket ${redisArg(r.socket)}`,
-    "unixsocketperm 660",
-    "",
-    "# systemd supervises it (Type=notify): no daemonizing, logs to the journal.",
-    "daemonize no",
-    "supervised systemd",
-    'logfile ""',
-    "",
-    "# Primary database of XO: persist every second and never evict a key.",
-    `dir ${redisArg(r.dir)}`,
-    "appendonly yes",
-    "appendfsync everysec",
-    `maxmemory ${r.maxmemory}`,
-    "maxmemory-policy noeviction",
-    "",
-    "# Protected defaults, stated explicitly: no runtime changes to protected configs, no DEBUG, no modules.",
-    "protected-mode yes",
-    "enable-protected-configs no",
-    "enable-debug-command no",
-    "enable-module-command no",
-    ""
-  ];
-  return {
-    path: REDIS_CONFIG,
-    content: lines2.join("\n"),
-    mode: 420,
-    owner: "root",
-    group: "root",
-    validate: "redis"
-  };
-}
-function managedDir(path6, base) {
-  return path6.startsWith(`${base}/`) ? path6.slice(base.length + 1) : void 0;
-}
-function renderRedisUnit(spec) {
-  const socketDir = dirname4(spec.redis.socket);
-  const runtimeDir = managedDir(socketDir, "/run");
-  const stateDir = managedDir(spec.redis.dir, "/var/lib");
-  const dirs2 = [
-    ...runtimeDir ? [
-      { comment: "Socket directory: traversable by the redis-xo group only (xo-server joins it)." },
-      ["RuntimeDirectory", quoteWord(runtimeDir)],
-      ["RuntimeDirectoryMode", "0750"]
-    ] : [],
-    ...stateDir ? [["StateDirectory", quoteWord(stateDir)], ["StateDirectoryMode", "0700"]] : []
-  ];
-  const writable2 = [...runtimeDir ? [] : [socketDir], ...stateDir ? [] : [spec.redis.dir]];
-  const content = formatUnit([
-    [
-      "Unit",
-      [
-        ["Description", "Redis for Xen Orchestra (Unix socket only)"],
-        ["Documentation", "man:redis-server(1)"]
-      ]
-    ],
-    [
-      "Service",
-      [
-        ["Type", "notify"],
-        ["ExecStart", execLine([REDIS_SERVER_BIN, REDIS_CONFIG])],
-        ["User", REDIS_ACCOUNT],
-        ["Group", REDIS_ACCOUNT],
-        ...dirs2,
-        ["Restart", "on-failure"],
-        ["LimitNOFILE", 10032],
-        ...hardening({
-          readWritePaths: writable2,
-          addressFamilies: ["AF_UNIX"],
-          privateNetwork: true,
-          // Its data is private to the redis-xo account.
-          umask: "0077",
-          extra: [["PrivateUsers", true]]
-        })
-      ]
-    ],
-    ["Install", [["WantedBy", "multi-user.target"]]]
-  ]);
-  return { path: "/etc/systemd/system/redis-xo.service", content, ...unitFileMeta };
-}
-var unitFileMeta = { mode: 420, owner: "root", group: "root", validate: "systemd-unit" };
-var redisConfigArtefact = {
-  name: "redis-xo.conf",
-  description: "configuration of the dedicated Redis (socket only, AOF everysec, noeviction)",
-  render: (spec) => [renderRedisConfig(spec)]
-};
-var redisUnitArtefact = {
-  name: "redis-xo.service",
-  description: "systemd unit of the dedicated Redis, as its own account redis-xo",
-  render: (spec) => [renderRedisUnit(spec)]
-};
+// src/render/index.ts
+init_redis();
 
 // src/render/sshd.ts
 import { posix } from "node:path";
@@ -83180,250 +83598,15 @@ var mountSudoersArtefact = {
   render: renderMountSudoers
 };
 
-// src/render/merge.ts
-var isPlainObject3 = (v) => typeof v === "object" && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
-function deepMerge(base, over) {
-  if (over === void 0) return clone2(base);
-  if (Array.isArray(base) && Array.isArray(over)) {
-    const n2 = Math.max(base.length, over.length);
-    return Array.from(
-      { length: n2 },
-      (_, i2) => i2 < over.length ? deepMerge(base[i2], over[i2]) : clone2(base[i2])
-    );
-  }
-  if (isPlainObject3(base) && isPlainObject3(over)) {
-    const out = {};
-    for (const k of Object.keys(base)) define(out, k, clone2(base[k]));
-    for (const k of Object.keys(over)) define(out, k, deepMerge(out[k], over[k]));
-    return out;
-  }
-  return clone2(over);
-}
-function clone2(v) {
-  if (Array.isArray(v)) return v.map(clone2);
-  if (isPlainObject3(v)) {
-    const out = {};
-    for (const k of Object.keys(v)) define(out, k, clone2(v[k]));
-    return out;
-  }
-  return v;
-}
-function define(o2, k, v) {
-  Object.defineProperty(o2, k, { value: v, enumerable: true, writable: true, configurable: true });
-}
-
-// src/render/types.ts
-var DEFAULT_RENDER_ENV = {
-  xoaCommand: ["/usr/local/bin/xoa"],
-  specPath: "/etc/xoa/xoa.toml"
-};
-var XO_CONFIG_DIR = "/etc/xo-server";
-
-// src/render/xo-server-config.ts
-var XO_SERVER_CONFIG = `${XO_CONFIG_DIR}/config.toml`;
-var XO_SERVER_SECRETS = `${XO_CONFIG_DIR}/config.z-secrets.toml`;
-var HEADER3 = [
-  "# Managed by xoa: rendered from the spec, merged by xo-server over its vendor config.toml.",
-  "# Edit the spec (xo.settings for free-form keys), not this file.",
-  "",
-  ""
-].join("\n");
-function xoServerSettings(spec) {
-  const { xo: xo2 } = spec;
-  const listen = {
-    // The vendor file listens on [http.listen.0] port 80: override that entry rather than add one.
-    "0": { hostname: xo2.host, port: xo2.port }
-  };
-  if (xo2.ssl.enable) {
-    listen["1"] = {
-      hostname: xo2.host,
-      port: xo2.httpsPort,
-      cert: xo2.ssl.cert,
-      key: xo2.ssl.key,
-      autoCert: false
-    };
-  }
-  return {
-    datadir: xo2.dataDir,
-    http: { ...xo2.ssl.enable ? { redirectToHttps: true } : {}, listen },
-    // node-redis rejects unix:// URIs: the socket path goes in `socket`.
-    redis: { socket: spec.redis.socket },
-    remoteOptions: {
-      mountsDir: xo2.mountsDir,
-      // broker: the `sudo` xo-server finds first on its PATH is xoa's shim, a client of the mount broker.
-      // sudo: the real sudo with the exact rules of the xo-mount drop-in. none: plain mount, which fails.
-      useSudo: spec.mounts.mode !== "none"
-    }
-  };
-}
-function renderXoServerConfig(spec) {
-  const merged = deepMerge(xoServerSettings(spec), spec.xo.settings);
-  return {
-    path: XO_SERVER_CONFIG,
-    content: HEADER3 + stringify(merged),
-    // xo.settings may hold credentials (LDAP bind password, SMTP): readable by the service group only.
-    mode: 416,
-    owner: "root",
-    group: spec.service.group,
-    validate: "toml"
-  };
-}
-function renderXoServerSecrets(sessionSecret, spec) {
-  if (sessionSecret.length < 16) throw new Error("the session secret must be at least 16 characters");
-  return {
-    path: XO_SERVER_SECRETS,
-    content: `# Managed by xoa: secrets merged last by xo-server. Do not copy this file around.
-
-${stringify({ http: { sessionSecret } })}`,
-    mode: 416,
-    owner: "root",
-    group: spec.service.group,
-    validate: "toml",
-    secret: true
-  };
-}
-var xoServerConfigArtefact = {
-  name: "config.toml",
-  description: `xo-server configuration (${XO_SERVER_CONFIG}): listeners, Redis socket, datadir, mounts, xo.settings`,
-  render: (spec) => [renderXoServerConfig(spec)]
-};
-
-// src/render/xo-server-unit.ts
-import { dirname as dirname6 } from "node:path";
-
-// src/spec/server-env.ts
-import { dirname as dirname5 } from "node:path";
-var SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-function serverBaseEnvironment(spec) {
-  const p = statePaths(spec);
-  return {
-    // In broker mode the first `sudo` on PATH is xoa's shim (the mount broker's client), not the real sudo.
-    PATH: spec.mounts.mode === "broker" ? `${p.shimDir}:${SYSTEM_PATH}` : SYSTEM_PATH,
-    HOME: dirname5(p.serverConfigHome),
-    // xo-server writes ~/.config/xo-server/config.z-auto.json when it lacks a session secret; keep it in state.
-    XDG_CONFIG_HOME: p.serverConfigHome,
-    TMPDIR: spec.xo.tempDir,
-    NODE_ENV: "production"
-  };
-}
-function serverEnvironment(spec) {
-  return { ...serverBaseEnvironment(spec), ...spec.xo.extraServerEnv };
-}
-
-// src/render/xo-server-unit.ts
-var XO_SERVER_ENV_FILE = "/etc/xoa/xo-server.env";
-function privilegedPorts(spec) {
-  const ports = [spec.xo.port, ...spec.xo.ssl.enable ? [spec.xo.httpsPort] : []];
-  return ports.filter((p) => p < 1024);
-}
-function mountLines(spec) {
-  if (spec.mounts.mode !== "sudo") {
-    return [
-      {
-        comment: "Mounts are made by the broker in the host namespace and reach this service through systemd's\ndefault slave mount propagation (mountsDir is in ReadWritePaths; PrivateMounts is deliberately unset)."
-      }
-    ];
-  }
-  return [
-    {
-      comment: 'mounts.mode = "sudo" (seed-compatible): xo-server runs the setuid sudo, which needs privileges to gain\n(NoNewPrivileges=no, full bounding set), the mount system calls and /dev/fuse for vhdimount.\nThis gives the service account root through `sudo mount`; mounts.mode = "broker" avoids all of it.'
-    },
-    ["NoNewPrivileges", false],
-    ["SystemCallFilter", "@mount"],
-    ["PrivateDevices", false],
-    ["DevicePolicy", "closed"],
-    ["DeviceAllow", "/dev/fuse rw"]
-  ];
-}
-function renderXoServerUnit(spec) {
-  const p = statePaths(spec);
-  const broker = spec.mounts.mode === "broker";
-  const sudo = spec.mounts.mode === "sudo";
-  const lowPorts = privilegedPorts(spec);
-  const workDir = dirname6(dirname6(p.currentServer));
-  const hard = hardening({
-    readWritePaths: [spec.xo.dataDir, spec.xo.tempDir, spec.xo.mountsDir, p.serverConfigHome, p.logs],
-    // AF_NETLINK: os.networkInterfaces() (getifaddrs) needs it; without it Node throws.
-    addressFamilies: ["AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"],
-    capabilities: lowPorts.length > 0 ? ["CAP_NET_BIND_SERVICE"] : [],
-    capabilityReason: `Port(s) ${lowPorts.join(", ")} < 1024: exactly CAP_NET_BIND_SERVICE, nothing else. Ports >= 1024 need no capability.`,
-    jit: true
-  });
-  const relaxed = sudo ? hard.filter(
-    (l) => !(Array.isArray(l) && // AmbientCapabilities stays: xo-server still needs CAP_NET_BIND_SERVICE for ports < 1024.
-    (["NoNewPrivileges", "CapabilityBoundingSet", "PrivateDevices"].includes(l[0]) || l[0] === "SystemCallFilter" && String(l[1]).startsWith("~")))
-  ) : hard;
-  const content = formatUnit([
-    [
-      "Unit",
-      [
-        ["Description", "Xen Orchestra server (xo-server, current release)"],
-        ["Documentation", "https://docs.xen-orchestra.com/"],
-        {
-          comment: "Without bootstrap (dirs, certificate, declared admin) xo-server would create admin@admin.net."
-        },
-        ["Requires", `${REDIS_ACCOUNT}.service xo-bootstrap.service`],
-        ["Wants", `network-online.target xo-build.service${broker ? " xoa-mountd.socket" : ""}`],
-        [
-          "After",
-          `network-online.target ${REDIS_ACCOUNT}.service xo-build.service xo-bootstrap.service${broker ? " xoa-mountd.socket" : ""}`
-        ]
-      ]
-    ],
-    [
-      "Service",
-      [
-        ["Type", "simple"],
-        ["User", spec.service.user],
-        ["Group", spec.service.group],
-        { comment: "The Redis socket is reachable by the redis-xo group only." },
-        ["SupplementaryGroups", REDIS_ACCOUNT],
-        // WorkingDirectory takes the rest of the line as the path: no quotes, only specifiers escaped.
-        ["WorkingDirectory", workDir],
-        ["ExecStart", execLine([p.currentNode, p.currentServer])],
-        ...broker ? [
-          {
-            comment: "The shim dir comes first: xo-server's `sudo` is the mount broker's client."
-          }
-        ] : [],
-        ...Object.entries(serverBaseEnvironment(spec)).map(
-          ([k, v]) => ["Environment", envAssignment(k, v)]
-        ),
-        { comment: "xo.extraServerEnv, kept out of this world-readable file." },
-        ["EnvironmentFile", quoteWord(XO_SERVER_ENV_FILE)],
-        ["Restart", "on-failure"],
-        ["RestartSec", 5],
-        ["SyslogIdentifier", "xo-server"],
-        ...relaxed,
-        ...mountLines(spec)
-      ]
-    ],
-    ["Install", [["WantedBy", "multi-user.target"]]]
-  ]);
-  return { path: "/etc/systemd/system/xo-server.service", content, ...unitFileMeta };
-}
-function envFileValue(v) {
-  return `"${v.replace(/[\\"`$]/g, (c3) => `\\${c3}`)}"`;
-}
-function renderXoServerEnv(spec) {
-  const lines2 = Object.entries(spec.xo.extraServerEnv).sort(([a2], [b]) => a2 < b ? -1 : a2 > b ? 1 : 0).map(([k, v]) => `${k}=${envFileValue(v)}`);
-  return {
-    path: XO_SERVER_ENV_FILE,
-    content: ["# Managed by xoa: xo.extraServerEnv for xo-server.service.", ...lines2, ""].join("\n"),
-    // systemd (root) reads it before dropping privileges: nobody else needs to, and values may be secrets.
-    mode: 384,
-    owner: "root",
-    group: "root",
-    secret: true
-  };
-}
-var xoServerUnitArtefact = {
-  name: "xo-server.service",
-  description: "hardened systemd unit of xo-server (current release, service account) and its environment file",
-  render: (spec) => [renderXoServerUnit(spec), renderXoServerEnv(spec)]
-};
+// src/render/index.ts
+init_xo_server_config();
+init_xo_server_unit();
 
 // src/render/xoa-units.ts
+init_paths();
+init_hardening();
+init_redis();
+init_systemd();
 import { dirname as dirname7 } from "node:path";
 var UNIT_DIR2 = "/etc/systemd/system";
 var PRIVATE_MOUNTS = [
@@ -83601,6 +83784,11 @@ function renderAll(spec, env) {
   return artefacts.flatMap((a2) => a2.render(spec, env));
 }
 
+// src/plan/desired.ts
+init_redis();
+init_types();
+init_xo_server_config();
+
 // src/source/pin.ts
 import { existsSync as existsSync3, readFileSync as readFileSync7 } from "node:fs";
 import { dirname as dirname8, join as join5 } from "node:path";
@@ -83658,6 +83846,7 @@ function sourceRef(spec, pin, revOverride) {
 }
 
 // src/plan/desired.ts
+init_paths();
 var NOLOGIN = "/usr/sbin/nologin";
 var XOA_CONFIG_DIR = "/etc/xoa";
 var UNIT_DIR3 = "/etc/systemd/system";
@@ -83872,6 +84061,8 @@ function detectHost(root = "/") {
 }
 
 // src/cli/plan.ts
+init_types();
+init_paths();
 init_errors();
 
 // src/cli/spec-option.ts
@@ -83973,17 +84164,18 @@ __export(backup_exports, {
 
 // src/backup/backup.ts
 init_errors();
+init_paths();
 import {
-  mkdirSync as mkdirSync6,
+  mkdirSync as mkdirSync5,
   mkdtempSync as mkdtempSync2,
-  readdirSync as readdirSync4,
-  readFileSync as readFileSync12,
-  readlinkSync as readlinkSync3,
+  readdirSync as readdirSync3,
+  readFileSync as readFileSync11,
+  readlinkSync as readlinkSync2,
   rmSync as rmSync3,
   writeFileSync as writeFileSync3
 } from "node:fs";
 import { hostname as hostname3 } from "node:os";
-import { basename as basename6, dirname as dirname13, join as join13, resolve as resolve3 } from "node:path";
+import { basename as basename6, dirname as dirname12, join as join12, resolve as resolve3 } from "node:path";
 
 // src/backup/archive.ts
 import { spawn as spawn2 } from "node:child_process";
@@ -84054,8 +84246,8 @@ function macMatches(expected, computed) {
 }
 
 // src/backup/archive.ts
-async function writeArchive(staging, target, key) {
-  const tmp = join7(dirname10(target), `.${basename5(target)}.${randomBytes3(4).toString("hex")}.tmp`);
+async function writeArchive(staging, target2, key) {
+  const tmp = join7(dirname10(target2), `.${basename5(target2)}.${randomBytes3(4).toString("hex")}.tmp`);
   const fd = openSync(tmp, "wx", 384);
   try {
     fchmodSync(fd, 384);
@@ -84095,8 +84287,8 @@ async function writeArchive(staging, target, key) {
     writeSync(fd, header(key, mac3.digest()), 0, HEADER_BYTES, 0);
     fsyncSync(fd);
     closeSync(fd);
-    linkSync(tmp, target);
-    return statSync3(target).size;
+    linkSync(tmp, target2);
+    return statSync3(target2).size;
   } catch (e) {
     try {
       closeSync(fd);
@@ -84275,8 +84467,8 @@ function openDirPath(abs, depth = 0) {
           throw new UnsafePath(
             `${posix2.join(here, name)} is a symlink that another account could have made; refusing to follow it`
           );
-        const target = readlinkSync(at(fd, name));
-        next = openDirPath(posix2.resolve(here, target), depth + 1);
+        const target2 = readlinkSync(at(fd, name));
+        next = openDirPath(posix2.resolve(here, target2), depth + 1);
       }
       closeSync2(fd);
       fd = next;
@@ -84624,6 +84816,7 @@ function replaceContent(rootFd, entries, stagedTree, rules) {
 
 // src/backup/key-file.ts
 init_errors();
+init_paths();
 import { randomBytes as randomBytes5 } from "node:crypto";
 import {
   closeSync as closeSync4,
@@ -84747,212 +84940,17 @@ function readKeyArgument(path6) {
 
 // src/backup/locations.ts
 init_errors();
-import { join as join12 } from "node:path";
-
-// src/status/paths.ts
-import { existsSync as existsSync6 } from "node:fs";
+init_paths();
 import { join as join11 } from "node:path";
 
-// src/status/server.ts
+// src/status/paths.ts
+init_layout();
 import { existsSync as existsSync5 } from "node:fs";
 
-// src/run/ports.ts
-import { createServer } from "node:net";
-var LOOPBACK = /^(127\.|::1$|localhost$)/;
-function serverListeners(spec) {
-  const { xo: xo2 } = spec;
-  const byKey = /* @__PURE__ */ new Map([
-    ["0", { field: "xo.port", host: xo2.host, port: xo2.port, tls: false }]
-  ]);
-  if (xo2.ssl.enable) byKey.set("1", { field: "xo.httpsPort", host: xo2.host, port: xo2.httpsPort, tls: true });
-  const extra = xo2.settings.http?.listen ?? {};
-  for (const [key, value] of Object.entries(typeof extra === "object" && extra ? extra : {})) {
-    if (!value || typeof value !== "object") continue;
-    const v = value;
-    const base = byKey.get(key);
-    const port3 = typeof v.port === "number" ? v.port : base?.port;
-    if (port3 === void 0) continue;
-    byKey.set(key, {
-      field: typeof v.port === "number" ? `xo.settings.http.listen.${key}.port` : base?.field ?? "",
-      host: typeof v.hostname === "string" ? v.hostname : base?.host ?? xo2.host,
-      port: port3,
-      tls: v.cert !== void 0 || v.autoCert === true || (base?.tls ?? false)
-    });
-  }
-  return [...byKey.values()];
-}
-function checkPorts(spec) {
-  const listeners = serverListeners(spec);
-  const problems = [];
-  const seen = /* @__PURE__ */ new Map();
-  for (const l of listeners) {
-    const other = seen.get(l.port);
-    if (other && overlaps(other.host, l.host))
-      problems.push({
-        severity: "error",
-        field: l.field,
-        message: `port ${l.port} is also used by ${other.field}: xo-server would fail to start with EADDRINUSE`
-      });
-    seen.set(l.port, l);
-  }
-  if (!spec.firewall.enable) return problems;
-  const open3 = new Set(spec.firewall.ports);
-  for (const l of listeners) {
-    if (!open3.has(l.port) && !LOOPBACK.test(l.host))
-      problems.push({
-        severity: "warning",
-        field: "firewall.ports",
-        message: `${l.field} = ${l.port} is not in firewall.ports: clients cannot reach it; add ${l.port}`
-      });
-  }
-  const used = new Set(listeners.map((l) => l.port));
-  for (const p of [80, 443])
-    if (open3.has(p) && !used.has(p))
-      problems.push({
-        severity: "info",
-        field: "firewall.ports",
-        message: `port ${p} is open but xo-server does not listen on it (a seed default left after a port change?)`
-      });
-  return problems;
-}
-function overlaps(a2, b) {
-  const wild = (h2) => h2 === "0.0.0.0" || h2 === "::";
-  return a2 === b || wild(a2) || wild(b);
-}
-function isPortFree(host, port3) {
-  return new Promise((resolve8, reject) => {
-    const server = createServer();
-    server.once("error", (e) => {
-      if (e.code === "EADDRINUSE") resolve8(false);
-      else reject(e);
-    });
-    server.listen({ host, port: port3, exclusive: true }, () => server.close(() => resolve8(true)));
-  });
-}
-
-// src/run/up-lock.ts
-init_errors();
-import { lstatSync as lstatSync2, mkdirSync as mkdirSync5, realpathSync, statSync as statSync4, unlinkSync as unlinkSync3 } from "node:fs";
-import { connect, createServer as createServer2 } from "node:net";
-import { dirname as dirname12, join as join9, sep } from "node:path";
-var SUN_PATH_MAX = 107;
-function upLockPath(spec) {
-  return join9(statePaths(spec).upRun, "up.sock");
-}
-var euid = () => process.geteuid?.() ?? 0;
-var trustedOwner = (uid) => uid === 0 || uid === euid();
-function untrustedLockDir(dir) {
-  let st;
-  try {
-    st = lstatSync2(dir);
-  } catch (e) {
-    return `${dir}: ${e.code ?? e.message}`;
-  }
-  if (!st.isDirectory()) return `${dir} is not a directory`;
-  if (!trustedOwner(st.uid)) return `${dir} is owned by uid ${st.uid}`;
-  if ((st.mode & 63) !== 0) return `${dir} has mode ${(st.mode & 511).toString(8)}, not 0700`;
-  let parent;
-  try {
-    parent = realpathSync(dirname12(dir));
-  } catch (e) {
-    return `${dirname12(dir)}: ${e.message}`;
-  }
-  const parts = parent.split(sep).filter(Boolean);
-  for (let i2 = 0; i2 <= parts.length; i2++) {
-    const p = `${sep}${parts.slice(0, i2).join(sep)}`;
-    const s = statSync4(p);
-    if (!trustedOwner(s.uid)) return `${p} is owned by uid ${s.uid}`;
-    if ((s.mode & 18) !== 0 && (s.mode & 512) === 0)
-      return `${p} is writable by others (mode ${(s.mode & 4095).toString(8)})`;
-  }
-  return void 0;
-}
-function ask(path6, timeoutMs) {
-  return new Promise((resolve8) => {
-    let text = "";
-    let connected = false;
-    const sock = connect(path6);
-    const done = () => {
-      clearTimeout(timer);
-      sock.destroy();
-      if (!connected) return resolve8(void 0);
-      try {
-        const v = JSON.parse(text);
-        resolve8(Number.isInteger(v.pid) ? v : {});
-      } catch {
-        resolve8({});
-      }
-    };
-    const timer = setTimeout(done, timeoutMs);
-    sock.once("connect", () => {
-      connected = true;
-    });
-    sock.setEncoding("utf8");
-    sock.on("data", (d) => {
-      text += d;
-    });
-    sock.on("end", done);
-    sock.on("error", done);
-  });
-}
-async function upHolder(spec, timeoutMs = 2e3) {
-  const path6 = upLockPath(spec);
-  if (untrustedLockDir(dirname12(path6)) !== void 0) return void 0;
-  return ask(path6, timeoutMs);
-}
-async function holdUpLock(spec, describe5) {
-  const path6 = upLockPath(spec);
-  const dir = dirname12(path6);
-  if (Buffer.byteLength(path6) > SUN_PATH_MAX)
-    throw new XoaError(
-      `the lock socket path ${path6} is longer than a Unix socket allows (${SUN_PATH_MAX} bytes)`,
-      {
-        hint: "choose a shorter xo.stateDir"
-      }
-    );
-  mkdirSync5(spec.xo.stateDir, { recursive: true, mode: 493 });
-  mkdirSync5(dir, { recursive: true, mode: 448 });
-  const why = untrustedLockDir(dir);
-  if (why)
-    throw new XoaError(`cannot hold the xoa up lock: ${why}`, {
-      hint: `remove ${dir} (xoa up recreates it owned by ${euid() === 0 ? "root" : "you"}, mode 0700)`
-    });
-  const other = await ask(path6, 2e3);
-  if (other)
-    throw new XoaError(`xoa up is already running for ${spec.xo.stateDir} (pid ${other.pid ?? "?"})`, {
-      hint: "stop that one first (Ctrl-C or SIGTERM)"
-    });
-  try {
-    unlinkSync3(path6);
-  } catch (e) {
-    if (e.code !== "ENOENT") throw e;
-  }
-  const server = createServer2((conn) => {
-    conn.on("error", () => {
-    });
-    conn.end(`${JSON.stringify({ pid: process.pid, server: describe5() })}
-`);
-  });
-  await new Promise((resolve8, reject) => {
-    server.once("error", reject);
-    server.listen(path6, () => resolve8());
-  });
-  server.unref();
-  return {
-    path: path6,
-    release: () => new Promise((resolve8) => {
-      server.close(() => resolve8());
-      try {
-        unlinkSync3(path6);
-      } catch {
-      }
-    })
-  };
-}
-
 // src/status/host.ts
-import { accessSync, constants as constants10, lstatSync as lstatSync3, readFileSync as readFileSync10 } from "node:fs";
+import { accessSync, constants as constants10, lstatSync as lstatSync2, readFileSync as readFileSync10 } from "node:fs";
 import { delimiter, join as join10, resolve as resolve2 } from "node:path";
+init_paths();
 function hostView(root = "/") {
   const r = resolve2(root);
   const live = r === "/";
@@ -84960,7 +84958,7 @@ function hostView(root = "/") {
 }
 function pathFacts(host, p) {
   try {
-    const st = lstatSync3(host.path(p));
+    const st = lstatSync2(host.path(p));
     const type = st.isSymbolicLink() ? "symlink" : st.isDirectory() ? "dir" : st.isFile() ? "file" : st.isSocket() ? "socket" : "other";
     return { type, mode: st.mode & 4095, uid: st.uid, gid: st.gid };
   } catch {
@@ -84987,132 +84985,6 @@ function serviceIds(host, spec) {
   return { uid: a2.users.get(spec.service.user)?.uid, gid: a2.groups.get(spec.service.group)?.gid };
 }
 var octal2 = (mode) => `0${mode.toString(8).padStart(3, "0")}`;
-
-// src/status/procfs.ts
-import { readdirSync as readdirSync3, readFileSync as readFileSync11, readlinkSync as readlinkSync2 } from "node:fs";
-function listeningInodes(procNetTcp, port3) {
-  return procNetTcp.split("\n").slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f.length > 9 && f[3] === "0A" && Number.parseInt(f[1].split(":")[1] ?? "", 16) === port3).map((f) => f[9]);
-}
-function read(path6) {
-  try {
-    return readFileSync11(path6, "utf8");
-  } catch {
-    return "";
-  }
-}
-function processCommand(pid) {
-  return read(`/proc/${pid}/cmdline`).split("\0").filter(Boolean).join(" ");
-}
-function portHolders(port3) {
-  const inodes = new Set(
-    [read("/proc/net/tcp"), read("/proc/net/tcp6")].flatMap((t) => listeningInodes(t, port3))
-  );
-  if (inodes.size === 0) return [];
-  const found = [];
-  for (const name of readdirSync3("/proc").filter((n2) => /^\d+$/.test(n2))) {
-    let fds;
-    try {
-      fds = readdirSync3(`/proc/${name}/fd`);
-    } catch {
-      continue;
-    }
-    const holds = fds.some((fd) => {
-      try {
-        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync2(`/proc/${name}/fd/${fd}`));
-        return m !== null && inodes.has(m[1]);
-      } catch {
-        return false;
-      }
-    });
-    if (holds) found.push({ pid: Number(name), command: processCommand(Number(name)) });
-  }
-  return found;
-}
-function processStartedAt(pid) {
-  const stat2 = read(`/proc/${pid}/stat`);
-  const btime = /^btime (\d+)$/m.exec(read("/proc/stat"))?.[1];
-  const rest = stat2.slice(stat2.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(rest[19]);
-  if (!btime || !Number.isFinite(ticks)) return void 0;
-  const CLK_TCK = 100;
-  return new Date((Number(btime) + ticks / CLK_TCK) * 1e3);
-}
-var unoctal = (s) => s.replace(/\\([0-7]{3})/g, (_, o2) => String.fromCharCode(Number.parseInt(o2, 8)));
-function mountsUnder(mountinfo, dir) {
-  return mountinfo.split("\n").filter(Boolean).flatMap((line) => {
-    const [left, right] = line.split(" - ");
-    const target = unoctal(left?.split(" ")[4] ?? "");
-    const [type = "", source2 = ""] = (right ?? "").split(" ");
-    return target && isInside(target, dir) ? [{ type, source: unoctal(source2), target }] : [];
-  });
-}
-function readMountinfo() {
-  return read("/proc/self/mountinfo");
-}
-
-// src/status/server.ts
-var SERVER_UNIT_FILE = "/etc/systemd/system/xo-server.service";
-function parseShow(text) {
-  const kv = new Map(
-    text.split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])
-  );
-  const ts = /^@(\d+)/.exec(kv.get("ActiveEnterTimestamp") ?? "")?.[1];
-  const pid = Number(kv.get("MainPID"));
-  return {
-    activeState: kv.get("ActiveState") || "unknown",
-    since: ts && ts !== "0" ? new Date(Number(ts) * 1e3).toISOString() : void 0,
-    mainPid: pid > 0 ? pid : void 0,
-    unitFileState: kv.get("UnitFileState") || void 0
-  };
-}
-function systemdRunning(host) {
-  return host.live && existsSync5("/run/systemd/system");
-}
-async function unitState(unit) {
-  const r = await execa(
-    "systemctl",
-    ["show", unit, "--timestamp=unix", "-p", "ActiveState,ActiveEnterTimestamp,MainPID,UnitFileState"],
-    { reject: false }
-  );
-  return r.exitCode === 0 ? parseShow(r.stdout) : void 0;
-}
-var isXoServer = (p, server) => server.running && server.pid !== void 0 && p.pid === server.pid;
-async function observeServer(spec, host) {
-  const mode = exists(host, SERVER_UNIT_FILE) ? "systemd" : "foreground";
-  const unit = systemdRunning(host) ? await unitState("xo-server") : void 0;
-  const ports = serverListeners(spec).map((listener) => ({ listener, holders: portHolders(listener.port) }));
-  if (unit)
-    return {
-      mode,
-      unit,
-      ports,
-      running: unit.activeState === "active",
-      pid: unit.mainPid,
-      since: unit.since
-    };
-  const up2 = host.live ? await upHolder(spec) : void 0;
-  return {
-    mode,
-    ports,
-    running: up2?.server !== void 0,
-    pid: up2?.server?.pid,
-    since: up2?.server ? processStartedAt(up2.server.pid)?.toISOString() ?? up2.server.since : void 0,
-    upPid: up2?.pid
-  };
-}
-
-// src/status/paths.ts
-function hostMode(at2 = (p) => p) {
-  return existsSync6(at2(SERVER_UNIT_FILE)) ? "systemd" : "foreground";
-}
-function serverConfigDir(spec, mode) {
-  return mode === "systemd" ? XO_CONFIG_DIR : join11(statePaths(spec).serverConfigHome, "xo-server");
-}
-function serverConfigFiles(spec, mode) {
-  if (mode === "systemd") return { config: XO_SERVER_CONFIG, secrets: XO_SERVER_SECRETS };
-  const dir = serverConfigDir(spec, mode);
-  return { config: join11(dir, "config.toml"), secrets: join11(dir, "config.z-secrets.toml") };
-}
 function hostStatePaths(spec, host) {
   const p = statePaths(spec);
   return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, host.path(v)]));
@@ -85121,6 +84993,14 @@ function hostSpec(spec, host) {
   if (host.live) return spec;
   const ssl2 = { ...spec.xo.ssl, key: host.path(spec.xo.ssl.key), cert: host.path(spec.xo.ssl.cert) };
   return { ...spec, xo: { ...spec.xo, ssl: ssl2 } };
+}
+
+// src/status/paths.ts
+function hostMode(at2 = (p) => p) {
+  return modeOf({ nixos: existsSync5(at2(NIXOS_MARKER)), unitInstalled: existsSync5(at2(XO_SERVER_UNIT_FILE)) });
+}
+function serverConfigDir(spec, mode) {
+  return hostLayout(spec, mode).xoConfigDir;
 }
 
 // src/util/accounts.ts
@@ -85142,7 +85022,7 @@ async function lookupAccount(user, group) {
 var TEST_ROOT_ENV = "XOA_TEST_ROOT";
 function fixedPath(env) {
   const root = env[TEST_ROOT_ENV];
-  return (p) => root ? join12(root, p) : p;
+  return (p) => root ? join11(root, p) : p;
 }
 function runMode(env = process.env) {
   return hostMode(fixedPath(env));
@@ -85174,12 +85054,12 @@ async function owners(spec) {
 }
 
 // src/backup/redis-snapshot.ts
-var import_redis6 = __toESM(require_dist2(), 1);
+var import_redis7 = __toESM(require_dist2(), 1);
 
 // src/run/redis.ts
-var import_redis5 = __toESM(require_dist2(), 1);
+var import_redis6 = __toESM(require_dist2(), 1);
 async function withRedis(socket, fn) {
-  const client = (0, import_redis5.createClient)({ socket: { path: socket, reconnectStrategy: false } });
+  const client = (0, import_redis6.createClient)({ socket: { path: socket, reconnectStrategy: false } });
   client.on("error", () => {
   });
   await client.connect();
@@ -85190,7 +85070,10 @@ async function withRedis(socket, fn) {
   }
 }
 function countUsers(socket) {
-  return withRedis(socket, (r) => r.sCard("xo:user_ids"));
+  return withRedis(socket, async (r) => {
+    const ids = await r.sMembers("xo:user_ids");
+    return ids.length === 0 ? 0 : r.exists(ids.map((id) => `xo:user:${id}`));
+  });
 }
 async function pingRedis(socket) {
   try {
@@ -85252,7 +85135,7 @@ for i = 1, #ARGV, 4 do
 end
 return n
 `;
-var binary = (r) => r.withTypeMapping({ [import_redis6.RESP_TYPES.BLOB_STRING]: Buffer });
+var binary = (r) => r.withTypeMapping({ [import_redis7.RESP_TYPES.BLOB_STRING]: Buffer });
 async function databaseCount(r) {
   const reply = await r.sendCommand(["CONFIG", "GET", "databases"]);
   const flat = Array.isArray(reply) ? reply : Object.entries(reply).flat();
@@ -85330,14 +85213,14 @@ async function createBackup(spec, opts) {
   const paths = statePaths(spec);
   const now = opts.now ?? /* @__PURE__ */ new Date();
   const out = opts.out ? resolve3(opts.out) : void 0;
-  const dir = out ? dirname13(out) : paths.backups;
+  const dir = out ? dirname12(out) : paths.backups;
   assertBackupsOutsideData(spec, dir);
-  mkdirSync6(dirname13(paths.backups), { recursive: true });
-  mkdirSync6(paths.backups, { recursive: true, mode: 448 });
-  mkdirSync6(dir, { recursive: true, mode: 448 });
+  mkdirSync5(dirname12(paths.backups), { recursive: true });
+  mkdirSync5(paths.backups, { recursive: true, mode: 448 });
+  mkdirSync5(dir, { recursive: true, mode: 448 });
   const key = hostKey(spec);
   const { service: service2 } = await owners(spec);
-  const staging = mkdtempSync2(join13(paths.backups, ".xoa-backup-staging-"));
+  const staging = mkdtempSync2(join12(paths.backups, ".xoa-backup-staging-"));
   try {
     const dirs2 = restoredDirs(spec);
     const roots = {};
@@ -85369,17 +85252,17 @@ async function createBackup(spec, opts) {
     }
     const release2 = currentRelease(paths);
     if (release2) {
-      const cur = join13(paths.releases, release2.id);
+      const cur = join12(paths.releases, release2.id);
       for (const [src, name] of [
-        [join13(cur, "manifest.json"), "release-manifest.json"],
-        [join13(cur, "xo-source.json"), "xo-source.json"]
+        [join12(cur, "manifest.json"), "release-manifest.json"],
+        [join12(cur, "xo-source.json"), "xo-source.json"]
       ]) {
         const e = collectFile("pin", src, name, staging);
         if (e) files.push(e);
       }
     }
     const redisText = serializeSnapshot(snap);
-    writeFileSync3(join13(staging, REDIS_FILE), redisText, { mode: 384 });
+    writeFileSync3(join12(staging, REDIS_FILE), redisText, { mode: 384 });
     const manifest = {
       format: FORMAT,
       xoaVersion,
@@ -85392,7 +85275,7 @@ async function createBackup(spec, opts) {
         files: opts.live ? "live" : wasActive ? "service-stopped" : "service-not-running"
       },
       redis: {
-        sha256: sha256File(join13(staging, REDIS_FILE)),
+        sha256: sha256File(join12(staging, REDIS_FILE)),
         size: Buffer.byteLength(redisText),
         keys: keyCount(snap),
         databases: Object.fromEntries(snap.databases.map((d) => [String(d.db), d.keys.length]))
@@ -85401,7 +85284,7 @@ async function createBackup(spec, opts) {
       files,
       skipped
     };
-    writeFileSync3(join13(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}
+    writeFileSync3(join12(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}
 `, { mode: 384 });
     const written = await placeArchive(staging, out ?? dir, out === void 0, now, key);
     const removed = out === void 0 ? applyRetention(dir, spec.updates.keepBackups, basename6(written.path)) : [];
@@ -85420,33 +85303,33 @@ async function createBackup(spec, opts) {
     rmSync3(staging, { recursive: true, force: true });
   }
 }
-async function placeArchive(staging, target, numbered, now, key) {
+async function placeArchive(staging, target2, numbered, now, key) {
   for (let tries = 0; tries < 100; tries++) {
-    const path6 = numbered ? join13(target, nextArchiveName(readdirSync4(target), now)) : target;
+    const path6 = numbered ? join12(target2, nextArchiveName(readdirSync3(target2), now)) : target2;
     try {
       return { path: path6, bytes: await writeArchive(staging, path6, key) };
     } catch (e) {
       if (e.code !== "EEXIST") throw e;
       if (!numbered)
-        throw new XoaError(`${target} already exists`, { hint: "choose another --out, or remove that file" });
+        throw new XoaError(`${target2} already exists`, { hint: "choose another --out, or remove that file" });
     }
   }
-  throw new XoaError(`too many backups made at once in ${target}`);
+  throw new XoaError(`too many backups made at once in ${target2}`);
 }
 function applyRetention(dir, keep, justWritten) {
-  const gone = archivesToRemove(readdirSync4(dir), keep, justWritten).map((n2) => join13(dir, n2));
+  const gone = archivesToRemove(readdirSync3(dir), keep, justWritten).map((n2) => join12(dir, n2));
   for (const f of gone) rmSync3(f, { force: true });
   return gone;
 }
 function currentRelease(paths) {
   let id;
   try {
-    id = basename6(readlinkSync3(paths.current));
+    id = basename6(readlinkSync2(paths.current));
   } catch {
     return null;
   }
   try {
-    const m = JSON.parse(readFileSync12(join13(paths.releases, id, "manifest.json"), "utf8"));
+    const m = JSON.parse(readFileSync11(join12(paths.releases, id, "manifest.json"), "utf8"));
     const str = (v) => typeof v === "string" ? v : "";
     return { id, version: str(m.version), rev: str(m.rev), url: str(m.url) };
   } catch {
@@ -85455,8 +85338,131 @@ function currentRelease(paths) {
 }
 
 // src/backup/services.ts
-import { existsSync as existsSync7 } from "node:fs";
+import { existsSync as existsSync6 } from "node:fs";
 init_errors();
+
+// src/run/up-lock.ts
+init_errors();
+init_paths();
+import { lstatSync as lstatSync3, mkdirSync as mkdirSync6, realpathSync, statSync as statSync4, unlinkSync as unlinkSync3 } from "node:fs";
+import { connect, createServer } from "node:net";
+import { dirname as dirname13, join as join13, sep } from "node:path";
+var SUN_PATH_MAX = 107;
+function upLockPath(spec) {
+  return join13(statePaths(spec).upRun, "up.sock");
+}
+var euid = () => process.geteuid?.() ?? 0;
+var trustedOwner = (uid) => uid === 0 || uid === euid();
+function untrustedLockDir(dir) {
+  let st;
+  try {
+    st = lstatSync3(dir);
+  } catch (e) {
+    return `${dir}: ${e.code ?? e.message}`;
+  }
+  if (!st.isDirectory()) return `${dir} is not a directory`;
+  if (!trustedOwner(st.uid)) return `${dir} is owned by uid ${st.uid}`;
+  if ((st.mode & 63) !== 0) return `${dir} has mode ${(st.mode & 511).toString(8)}, not 0700`;
+  let parent;
+  try {
+    parent = realpathSync(dirname13(dir));
+  } catch (e) {
+    return `${dirname13(dir)}: ${e.message}`;
+  }
+  const parts = parent.split(sep).filter(Boolean);
+  for (let i2 = 0; i2 <= parts.length; i2++) {
+    const p = `${sep}${parts.slice(0, i2).join(sep)}`;
+    const s = statSync4(p);
+    if (!trustedOwner(s.uid)) return `${p} is owned by uid ${s.uid}`;
+    if ((s.mode & 18) !== 0 && (s.mode & 512) === 0)
+      return `${p} is writable by others (mode ${(s.mode & 4095).toString(8)})`;
+  }
+  return void 0;
+}
+function ask(path6, timeoutMs) {
+  return new Promise((resolve8) => {
+    let text = "";
+    let connected = false;
+    const sock = connect(path6);
+    const done = () => {
+      clearTimeout(timer);
+      sock.destroy();
+      if (!connected) return resolve8(void 0);
+      try {
+        const v = JSON.parse(text);
+        resolve8(Number.isInteger(v.pid) ? v : {});
+      } catch {
+        resolve8({});
+      }
+    };
+    const timer = setTimeout(done, timeoutMs);
+    sock.once("connect", () => {
+      connected = true;
+    });
+    sock.setEncoding("utf8");
+    sock.on("data", (d) => {
+      text += d;
+    });
+    sock.on("end", done);
+    sock.on("error", done);
+  });
+}
+async function upHolder(spec, timeoutMs = 2e3) {
+  const path6 = upLockPath(spec);
+  if (untrustedLockDir(dirname13(path6)) !== void 0) return void 0;
+  return ask(path6, timeoutMs);
+}
+async function holdUpLock(spec, describe5) {
+  const path6 = upLockPath(spec);
+  const dir = dirname13(path6);
+  if (Buffer.byteLength(path6) > SUN_PATH_MAX)
+    throw new XoaError(
+      `the lock socket path ${path6} is longer than a Unix socket allows (${SUN_PATH_MAX} bytes)`,
+      {
+        hint: "choose a shorter xo.stateDir"
+      }
+    );
+  mkdirSync6(spec.xo.stateDir, { recursive: true, mode: 493 });
+  mkdirSync6(dir, { recursive: true, mode: 448 });
+  const why = untrustedLockDir(dir);
+  if (why)
+    throw new XoaError(`cannot hold the xoa up lock: ${why}`, {
+      hint: `remove ${dir} (xoa up recreates it owned by ${euid() === 0 ? "root" : "you"}, mode 0700)`
+    });
+  const other = await ask(path6, 2e3);
+  if (other)
+    throw new XoaError(`xoa up is already running for ${spec.xo.stateDir} (pid ${other.pid ?? "?"})`, {
+      hint: "stop that one first (Ctrl-C or SIGTERM)"
+    });
+  try {
+    unlinkSync3(path6);
+  } catch (e) {
+    if (e.code !== "ENOENT") throw e;
+  }
+  const server = createServer((conn) => {
+    conn.on("error", () => {
+    });
+    conn.end(`${JSON.stringify({ pid: process.pid, server: describe5() })}
+`);
+  });
+  await new Promise((resolve8, reject) => {
+    server.once("error", reject);
+    server.listen(path6, () => resolve8());
+  });
+  server.unref();
+  return {
+    path: path6,
+    release: () => new Promise((resolve8) => {
+      server.close(() => resolve8());
+      try {
+        unlinkSync3(path6);
+      } catch {
+      }
+    })
+  };
+}
+
+// src/backup/services.ts
 var XO_SERVER_UNIT = "xo-server.service";
 var noServiceControl = {
   name: "none (xo-server is not under systemd)",
@@ -85505,7 +85511,7 @@ function upServiceControl(upPid) {
   };
 }
 async function detectServiceControl(spec) {
-  if (existsSync7("/run/systemd/system")) {
+  if (existsSync6("/run/systemd/system")) {
     const r = await execa("systemctl", ["cat", XO_SERVER_UNIT], { reject: false });
     if (r.exitCode === 0) return systemdServiceControl();
   }
@@ -85551,7 +85557,9 @@ __export(bootstrap_exports, {
 
 // src/run/bootstrap.ts
 init_errors();
-import { existsSync as existsSync8, realpathSync as realpathSync2 } from "node:fs";
+init_paths();
+init_server_env();
+import { existsSync as existsSync7, realpathSync as realpathSync2 } from "node:fs";
 
 // src/tls/ensure.ts
 init_at();
@@ -85744,7 +85752,8 @@ import { readFile } from "node:fs/promises";
 
 // src/tls/ledger.ts
 init_at();
-import { readFileSync as readFileSync13 } from "node:fs";
+init_paths();
+import { readFileSync as readFileSync12 } from "node:fs";
 import { basename as basename7, dirname as dirname14, join as join14 } from "node:path";
 var KEEP = 50;
 function ledgerPath(spec) {
@@ -85753,7 +85762,7 @@ function ledgerPath(spec) {
 function readLedger(file2) {
   let text;
   try {
-    text = readFileSync13(file2, "utf8");
+    text = readFileSync12(file2, "utf8");
   } catch (e) {
     if (e.code === "ENOENT") return [];
     throw e;
@@ -85978,8 +85987,9 @@ var TlsSetupError = class extends Error {
 // src/run/admin.ts
 init_errors();
 init_at();
+init_paths();
 import { randomBytes as randomBytes7 } from "node:crypto";
-import { readFileSync as readFileSync14, statSync as statSync5 } from "node:fs";
+import { readFileSync as readFileSync13, statSync as statSync5 } from "node:fs";
 import { join as join15 } from "node:path";
 
 // src/run/on-terminal.ts
@@ -86021,7 +86031,7 @@ async function readOrCreateAdminPassword(spec) {
       throw new XoaError(`${file2} is readable by others (mode ${(st.mode & 511).toString(8)})`, {
         hint: `chmod 600 ${file2}`
       });
-    const password2 = readFileSync14(file2, "utf8").split("\n")[0] ?? "";
+    const password2 = readFileSync13(file2, "utf8").split("\n")[0] ?? "";
     if (password2.length < 8) throw new XoaError(`${file2}: the admin password must have at least 8 characters`);
     return { password: password2, file: file2, generated: false };
   } catch (e) {
@@ -86074,7 +86084,7 @@ async function bootstrap(spec, opts = {}) {
 }
 function currentRelease2(spec) {
   const { current } = statePaths(spec);
-  if (!existsSync8(current)) throw new XoaError("no release is built yet", { hint: "xoa build" });
+  if (!existsSync7(current)) throw new XoaError("no release is built yet", { hint: "xoa build" });
   return realpathSync2(current);
 }
 async function runAsServiceAccount(spec) {
@@ -86185,7 +86195,7 @@ async function brokerContext(spec) {
 
 // src/mount/daemon.ts
 import { chmod as chmod2, lchown, lstat as lstat3, unlink as unlink2 } from "node:fs/promises";
-import { createServer as createServer3 } from "node:net";
+import { createServer as createServer2 } from "node:net";
 import { basename as basename8, dirname as dirname15 } from "node:path";
 
 // src/mount/exec.ts
@@ -86212,7 +86222,7 @@ var runPlan = async (plan, fds) => {
 };
 
 // src/mount/image-cap.ts
-import { readFileSync as readFileSync15 } from "node:fs";
+import { readFileSync as readFileSync14 } from "node:fs";
 var DEFAULT_MAX_IMAGE_MOUNTS = 8;
 function imageMounts(mountinfo, mountsDir) {
   const decode3 = (s) => s.replace(/\\([0-7]{3})/g, (_, o2) => String.fromCharCode(parseInt(o2, 8)));
@@ -86226,7 +86236,7 @@ function imageMounts(mountinfo, mountsDir) {
 }
 var starting = 0;
 function reserveImageServer(mountsDir, max) {
-  const running = imageMounts(readFileSync15("/proc/self/mountinfo", "utf8"), mountsDir);
+  const running = imageMounts(readFileSync14("/proc/self/mountinfo", "utf8"), mountsDir);
   if (running + starting >= max)
     return {
       ok: false,
@@ -86245,7 +86255,7 @@ function reserveImageServer(mountsDir, max) {
 
 // src/mount/pin.ts
 import { randomBytes as randomBytes8 } from "node:crypto";
-import { constants as constants13, readFileSync as readFileSync16 } from "node:fs";
+import { constants as constants13, readFileSync as readFileSync15 } from "node:fs";
 
 // src/mount/syscalls.ts
 import {
@@ -86254,7 +86264,7 @@ import {
   fstatSync as fstatSync5,
   mkdirSync as mkdirSync7,
   openSync as openSync5,
-  readlinkSync as readlinkSync4,
+  readlinkSync as readlinkSync3,
   renameSync as renameSync2,
   rmdirSync as rmdirSync2
 } from "node:fs";
@@ -86278,7 +86288,7 @@ function run2(op, args) {
     case "fstat":
       return fstatOf(a2);
     case "readlink":
-      return readlinkSync4(a2);
+      return readlinkSync3(a2);
     case "mkdir":
       return mkdirSync7(a2, { mode: b });
     case "rename":
@@ -86496,7 +86506,7 @@ async function openMountsDir(sys, mountsDir, opened, strict) {
   return fd;
 }
 async function isMountPoint(path6) {
-  return mountPoints(readFileSync16("/proc/self/mountinfo", "utf8")).includes(path6);
+  return mountPoints(readFileSync15("/proc/self/mountinfo", "utf8")).includes(path6);
 }
 async function pinMountPoint(sys, mountsDir, name, replace, opened) {
   const path6 = `${mountsDir}/${name}`;
@@ -86697,18 +86707,18 @@ function checkCifsDevice(device) {
     return { ok: false, reason: `CIFS path "${path6}" has forbidden characters` };
   return { ok: true };
 }
-function mountPointName(target, mountsDir) {
-  if (/[\0-\x1f\x7f]/.test(target)) return { ok: false, reason: "mount point contains a control character" };
-  if (target === mountsDir || target === `${mountsDir}/`)
+function mountPointName(target2, mountsDir) {
+  if (/[\0-\x1f\x7f]/.test(target2)) return { ok: false, reason: "mount point contains a control character" };
+  if (target2 === mountsDir || target2 === `${mountsDir}/`)
     return { ok: false, reason: `mount point must be a child of ${mountsDir}, not the directory itself` };
   const prefix = mountsDir === "/" ? "/" : `${mountsDir}/`;
-  if (!target.startsWith(prefix))
-    return { ok: false, reason: `mount point ${target} is not under ${mountsDir}` };
-  const name = target.slice(prefix.length);
+  if (!target2.startsWith(prefix))
+    return { ok: false, reason: `mount point ${target2} is not under ${mountsDir}` };
+  const name = target2.slice(prefix.length);
   if (name.includes("/"))
-    return { ok: false, reason: `mount point ${target} is not a direct child of ${mountsDir}` };
+    return { ok: false, reason: `mount point ${target2} is not a direct child of ${mountsDir}` };
   if (name === "." || name === "..")
-    return { ok: false, reason: `mount point ${target} is not a direct child` };
+    return { ok: false, reason: `mount point ${target2} is not a direct child` };
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(name))
     return { ok: false, reason: `mount point name "${name}" has forbidden characters` };
   return { ok: true, name };
@@ -86804,10 +86814,10 @@ function decideMount(args, env, ctx) {
     return refuse(`mount: filesystem type ${JSON.stringify(type)} is refused (nfs, nfs4 or cifs only)`);
   if (positional.length !== 2)
     return refuse(`mount: expected DEVICE and DIR, got ${positional.length} positional arguments`);
-  const [device, target] = positional;
+  const [device, target2] = positional;
   const dev = type === "cifs" ? checkCifsDevice(device) : checkNfsDevice(device);
   if (!dev.ok) return refuse(`mount: ${dev.reason}`);
-  const name = mountPointName(target, ctx.mountsDir);
+  const name = mountPointName(target2, ctx.mountsDir);
   if (!name.ok) return refuse(`mount: ${name.reason}`);
   const opts = checkOptions(type, options, ctx);
   if (!opts.ok) return refuse(`mount: ${opts.reason}`);
@@ -86856,10 +86866,10 @@ function decideFindmnt(args, ctx) {
 }
 function decideVhdimount(args, ctx) {
   if (args.length !== 2) return refuse("vhdimount: exactly IMAGE and DIR are accepted (no flags)");
-  const [image, target] = args;
+  const [image, target2] = args;
   const img = checkImagePath(image, [ctx.mountsDir, ctx.dataDir]);
   if (!img.ok) return refuse(`vhdimount: ${img.reason}`);
-  const name = mountPointName(target, ctx.mountsDir);
+  const name = mountPointName(target2, ctx.mountsDir);
   if (!name.ok) return refuse(`vhdimount: ${name.reason}`);
   return {
     allow: true,
@@ -87069,7 +87079,7 @@ function serveConnection(sock, opts, state) {
 }
 async function startDaemon(opts) {
   const state = { limits: { ...CONNECTION_LIMITS, ...opts.limits }, open: /* @__PURE__ */ new Set(), running: 0 };
-  const server = createServer3({ allowHalfOpen: true }, (sock) => serveConnection(sock, opts, state));
+  const server = createServer2({ allowHalfOpen: true }, (sock) => serveConnection(sock, opts, state));
   const env = opts.env ?? process.env;
   if (env.LISTEN_PID === String(process.pid) && Number(env.LISTEN_FDS) >= 1) {
     await new Promise((res, rej) => server.once("error", rej).listen({ fd: 3 }, res));
@@ -87183,13 +87193,13 @@ __export(build_exports, {
 });
 
 // src/build/builder.ts
-import { existsSync as existsSync12, mkdirSync as mkdirSync11, readFileSync as readFileSync23, symlinkSync } from "node:fs";
+import { existsSync as existsSync11, mkdirSync as mkdirSync11, readFileSync as readFileSync22, symlinkSync } from "node:fs";
 import { join as join21 } from "node:path";
 init_errors();
 init_at();
 
 // src/source/mirror.ts
-import { existsSync as existsSync9, mkdirSync as mkdirSync8 } from "node:fs";
+import { existsSync as existsSync8, mkdirSync as mkdirSync8 } from "node:fs";
 import { dirname as dirname16 } from "node:path";
 var COMMIT_FORMAT = "%H %cs %s";
 function parseCommitLine(line) {
@@ -87224,7 +87234,7 @@ var GitMirror = class {
     return this.git(["--git-dir", this.dir, ...args], opts);
   }
   exists() {
-    return existsSync9(`${this.dir}/HEAD`);
+    return existsSync8(`${this.dir}/HEAD`);
   }
   /** Create the mirror if needed and point it at url (a spec may switch to a fork). */
   async ensure(url2) {
@@ -87344,6 +87354,9 @@ var GitMirror = class {
     if (url2) await this.git(["remote", "set-url", "origin", url2], { cwd: dest });
   }
 };
+
+// src/build/builder.ts
+init_paths();
 
 // src/build/account.ts
 import { chmodSync, chownSync, lstatSync as lstatSync4 } from "node:fs";
@@ -87478,7 +87491,7 @@ import {
   lstatSync as lstatSync5,
   mkdirSync as mkdirSync9,
   openSync as openSync6,
-  readFileSync as readFileSync17,
+  readFileSync as readFileSync16,
   rmSync as rmSync4,
   writeSync as writeSync4
 } from "node:fs";
@@ -87563,7 +87576,7 @@ async function machineNpmSettings(cwd, env) {
   const json2 = JSON.parse(r.stdout);
   const read3 = (p) => {
     try {
-      return typeof p === "string" && p !== "/dev/null" ? readFileSync17(p, "utf8") : "";
+      return typeof p === "string" && p !== "/dev/null" ? readFileSync16(p, "utf8") : "";
     } catch {
       return "";
     }
@@ -87620,7 +87633,7 @@ function writeYarnConfig(home, s, owner, env = process.env) {
   if (extra) {
     try {
       const copy = join17(home, "node-extra-ca.pem");
-      writePrivate(copy, readFileSync17(extra, "utf8"), 420, owner);
+      writePrivate(copy, readFileSync16(extra, "utf8"), 420, owner);
       out.NODE_EXTRA_CA_CERTS = copy;
     } catch {
       out.NODE_EXTRA_CA_CERTS = extra;
@@ -87630,7 +87643,7 @@ function writeYarnConfig(home, s, owner, env = process.env) {
 }
 
 // src/build/resources.ts
-import { readFileSync as readFileSync18 } from "node:fs";
+import { readFileSync as readFileSync17 } from "node:fs";
 import { availableParallelism } from "node:os";
 function chooseResources(availableMb, cpus, fixed = {}) {
   const byMemory = Math.floor((availableMb - 1024) / 1536);
@@ -87643,11 +87656,11 @@ function availableMemoryMb() {
   return candidates.length > 0 ? Math.min(...candidates) : 2048;
 }
 function memAvailableMb() {
-  const m = /^MemAvailable:\s+(\d+) kB/m.exec(read2("/proc/meminfo") ?? "");
+  const m = /^MemAvailable:\s+(\d+) kB/m.exec(read("/proc/meminfo") ?? "");
   return m ? Math.floor(Number(m[1]) / 1024) : void 0;
 }
 function cgroupLimitMb() {
-  const lines2 = (read2("/proc/self/cgroup") ?? "").split("\n");
+  const lines2 = (read("/proc/self/cgroup") ?? "").split("\n");
   for (const line of lines2) {
     const [, controllers, path6] = line.split(":");
     if (path6 === void 0) continue;
@@ -87658,16 +87671,16 @@ function cgroupLimitMb() {
 }
 function cgroupValue(...files) {
   for (const f of files) {
-    const v = read2(f)?.trim();
+    const v = read(f)?.trim();
     if (!v || v === "max") continue;
     const bytes = Number(v);
     if (Number.isFinite(bytes) && bytes < 2 ** 60) return Math.floor(bytes / 1024 / 1024);
   }
   return void 0;
 }
-function read2(file2) {
+function read(file2) {
   try {
-    return readFileSync18(file2, "utf8");
+    return readFileSync17(file2, "utf8");
   } catch {
     return void 0;
   }
@@ -87678,7 +87691,7 @@ function cpuCount() {
 
 // src/build/rev-info.ts
 init_at();
-import { readFileSync as readFileSync19 } from "node:fs";
+import { readFileSync as readFileSync18 } from "node:fs";
 import { join as join18 } from "node:path";
 
 // src/source/channels.ts
@@ -87879,7 +87892,7 @@ function revInfoFile(cacheDir, rev) {
 }
 function cachedRevInfo(cacheDir, rev) {
   try {
-    const info = JSON.parse(readFileSync19(revInfoFile(cacheDir, rev), "utf8"));
+    const info = JSON.parse(readFileSync18(revInfoFile(cacheDir, rev), "utf8"));
     return info.rev === rev ? info : void 0;
   } catch {
     return void 0;
@@ -87915,7 +87928,7 @@ function versionOf(info, pin) {
 
 // src/build/runtime.ts
 import { execFileSync } from "node:child_process";
-import { existsSync as existsSync10, mkdirSync as mkdirSync10, readdirSync as readdirSync5, readFileSync as readFileSync20, renameSync as renameSync3, rmSync as rmSync5 } from "node:fs";
+import { existsSync as existsSync9, mkdirSync as mkdirSync10, readdirSync as readdirSync4, readFileSync as readFileSync19, renameSync as renameSync3, rmSync as rmSync5 } from "node:fs";
 import { dirname as dirname18, join as join19 } from "node:path";
 init_errors();
 var YARN_VERSION = "1.22.22";
@@ -87932,14 +87945,14 @@ function compareVersions2(a2, b) {
   return 0;
 }
 function findNode(runtimesDir2, major) {
-  if (!existsSync10(runtimesDir2)) return void 0;
-  const versions = readdirSync5(runtimesDir2).map((n2) => /^node-(\d+\.\d+\.\d+)$/.exec(n2)?.[1]).filter((v) => v !== void 0 && v.split(".")[0] === String(major)).filter((v) => existsSync10(join19(runtimesDir2, `node-${v}`, "bin", "node"))).sort(compareVersions2);
+  if (!existsSync9(runtimesDir2)) return void 0;
+  const versions = readdirSync4(runtimesDir2).map((n2) => /^node-(\d+\.\d+\.\d+)$/.exec(n2)?.[1]).filter((v) => v !== void 0 && v.split(".")[0] === String(major)).filter((v) => existsSync9(join19(runtimesDir2, `node-${v}`, "bin", "node"))).sort(compareVersions2);
   const version3 = versions.at(-1);
   return version3 ? { version: version3, dir: join19(runtimesDir2, `node-${version3}`) } : void 0;
 }
 function findYarn(runtimesDir2, version3 = YARN_VERSION) {
   const dir = join19(runtimesDir2, `yarn-${version3}`);
-  return existsSync10(join19(dir, "bin", "yarn.js")) ? dir : void 0;
+  return existsSync9(join19(dir, "bin", "yarn.js")) ? dir : void 0;
 }
 async function npmProvision(runtimesDir2, spec, pkgName, dirName, log, env) {
   mkdirSync10(runtimesDir2, { recursive: true });
@@ -87958,7 +87971,7 @@ async function npmProvision(runtimesDir2, spec, pkgName, dirName, log, env) {
         hint: "check `npm config get registry` and the proxy settings, then run xoa build again"
       });
     const pkgDir = join19(tmp, "node_modules", pkgName);
-    const { version: version3 } = JSON.parse(readFileSync20(join19(pkgDir, "package.json"), "utf8"));
+    const { version: version3 } = JSON.parse(readFileSync19(join19(pkgDir, "package.json"), "utf8"));
     const dest = join19(runtimesDir2, dirName(version3));
     await execa("chmod", ["-R", "u+rwX,go+rX,go-w", pkgDir]);
     try {
@@ -88009,8 +88022,8 @@ async function provisionRuntime(runtimesDir2, major, log, env = {}) {
   return { nodeVersion: node2.version, nodeDir: node2.dir, yarnVersion: YARN_VERSION, yarnDir };
 }
 function cleanRuntimeDebris(runtimesDir2) {
-  if (!existsSync10(runtimesDir2)) return;
-  for (const n2 of readdirSync5(runtimesDir2)) {
+  if (!existsSync9(runtimesDir2)) return;
+  for (const n2 of readdirSync4(runtimesDir2)) {
     const pid = /^\.tmp-(\d+)-/.exec(n2)?.[1];
     if (pid && !pidAlive(Number(pid))) rmSync5(join19(runtimesDir2, n2), { recursive: true, force: true });
   }
@@ -88033,7 +88046,7 @@ function buildCommand(scripts, opts) {
 }
 
 // src/build/setid.ts
-import { readFileSync as readFileSync21, readlinkSync as readlinkSync5, realpathSync as realpathSync3 } from "node:fs";
+import { readFileSync as readFileSync20, readlinkSync as readlinkSync4, realpathSync as realpathSync3 } from "node:fs";
 init_errors();
 async function setidFiles(dir) {
   const r = await execa("find", [dir, "!", "-type", "l", "-perm", "/6000", "-print0"]);
@@ -88055,7 +88068,7 @@ async function stripSetid(dir) {
 function inPrivateMountNamespace() {
   if (process.env.XOA_PRIVATE_MOUNTS !== "1" || process.getuid?.() !== 0) return false;
   try {
-    return readlinkSync5("/proc/self/ns/mnt") !== readlinkSync5(`/proc/${process.ppid}/ns/mnt`);
+    return readlinkSync4("/proc/self/ns/mnt") !== readlinkSync4(`/proc/${process.ppid}/ns/mnt`);
   } catch {
     return false;
   }
@@ -88072,7 +88085,7 @@ async function mountNosuid(dir) {
   };
   await mount(["--bind", dir, dir]);
   await mount(["--make-private", dir]);
-  const keep = mountFlags(readFileSync21("/proc/self/mountinfo", "utf8"), realpathSync3(dir));
+  const keep = mountFlags(readFileSync20("/proc/self/mountinfo", "utf8"), realpathSync3(dir));
   await mount(["-o", ["remount", "bind", ...keep, "nosuid", "nodev"].join(","), dir]);
   return true;
 }
@@ -88238,7 +88251,7 @@ async function runSteps(spec, paths, tmp, plan, progress, account, res, netEnv, 
     "--network-timeout",
     "600000"
   ]);
-  const rootPkg = JSON.parse(readFileSync23(join21(xo2, "package.json"), "utf8"));
+  const rootPkg = JSON.parse(readFileSync22(join21(xo2, "package.json"), "utf8"));
   const command = buildCommand(rootPkg.scripts, { docs: spec.build.docs, jobs: res.jobs });
   await run7("build", "/bin/sh", ["-c", command], `${res.jobs} task(s), heap ${res.heapMb} MB`);
   return progress.step("finish", async () => {
@@ -88309,7 +88322,7 @@ function nextHint(step, logFile, hasCurrent2) {
   return `${kept}${what[step] ?? "read the log"}; full log: ${logFile}; then run \`xoa build\` again`;
 }
 function hasCurrent(spec) {
-  return existsSync12(statePaths(spec).current);
+  return existsSync11(statePaths(spec).current);
 }
 
 // src/build/progress.ts
@@ -88437,6 +88450,7 @@ function seconds(ms) {
 }
 
 // src/cli/build.ts
+init_paths();
 init_errors();
 function register6(program2) {
   withSpecOption(program2.command("build")).description("build Xen Orchestra from the pinned revision into a release (no-op when up to date)").option("--json", "print progress as JSON events, one per line").option("--rev <rev>", "build this commit (or ref) instead of the spec/pin revision").option("--no-switch", "build only; leave the current release as it is").addHelpText(
@@ -88555,6 +88569,55 @@ __export(doctor_exports, {
   register: () => register8
 });
 
+// src/status/doctor/index.ts
+init_layout();
+
+// src/run/xo-records.ts
+var ENCRYPTION_PREFIX = "enc:";
+function decodeRecord(id, stored) {
+  if (typeof stored !== "string") return { state: "plain", id, fields: stored };
+  if (stored.startsWith(ENCRYPTION_PREFIX)) return { state: "unreadable", id, why: "encrypted" };
+  try {
+    const v = JSON.parse(stored);
+    if (typeof v === "object" && v !== null && !Array.isArray(v))
+      return { state: "plain", id, fields: v };
+  } catch {
+  }
+  return { state: "unreadable", id, why: "not JSON" };
+}
+async function readRecord(r, namespace, id) {
+  const key = `xo:${namespace}:${id}`;
+  let stored;
+  try {
+    stored = await r.get(key);
+  } catch (e) {
+    if (!e.message.startsWith("WRONGTYPE")) throw e;
+    stored = await r.hGetAll(key);
+  }
+  return stored === null ? void 0 : decodeRecord(id, stored);
+}
+async function readRecords(r, namespace) {
+  const ids = await r.sMembers(`xo:${namespace}_ids`);
+  const records = await Promise.all(ids.map((id) => readRecord(r, namespace, id)));
+  return records.filter((x) => x !== void 0);
+}
+function userFacts(records) {
+  const emails = /* @__PURE__ */ new Set();
+  let unreadable = 0;
+  for (const u2 of records) {
+    if (u2.state === "unreadable") unreadable++;
+    else if (typeof u2.fields.email === "string") emails.add(u2.fields.email.toLowerCase());
+  }
+  return {
+    count: records.length,
+    unreadable,
+    has: (email3) => emails.has(email3.toLowerCase()) ? true : unreadable > 0 ? void 0 : false
+  };
+}
+async function readUsers(r) {
+  return userFacts(await readRecords(r, "user"));
+}
+
 // src/status/redis-facts.ts
 var DEFAULT_ADMIN_EMAIL = "admin@admin.net";
 async function observeRedis(socket, declaredEmail) {
@@ -88568,22 +88631,225 @@ async function observeRedis(socket, declaredEmail) {
         }
       };
       const appendonly = await config2("appendonly");
-      const ids = await r.sMembers("xo:user_ids");
-      const emails = await Promise.all(ids.map((id) => r.hGet(`xo:user:${id}`, "email")));
-      return {
+      const facts = {
         socket,
         answers: await r.ping() === "PONG",
         keys: await r.dbSize(),
-        users: ids.length,
         aof: appendonly === void 0 ? void 0 : appendonly === "yes",
-        evictionPolicy: await config2("maxmemory-policy"),
-        defaultAdmin: emails.includes(DEFAULT_ADMIN_EMAIL),
-        declaredAdmin: emails.includes(declaredEmail)
+        evictionPolicy: await config2("maxmemory-policy")
       };
+      try {
+        const users2 = await readUsers(r);
+        return {
+          ...facts,
+          users: users2.count,
+          encryptedUsers: users2.unreadable,
+          defaultAdmin: users2.has(DEFAULT_ADMIN_EMAIL),
+          declaredAdmin: users2.has(declaredEmail)
+        };
+      } catch (e) {
+        return { ...facts, usersError: e.message || String(e) };
+      }
     });
   } catch (e) {
     return { socket, answers: false, error: e.message || String(e) };
   }
+}
+
+// src/status/server.ts
+import { existsSync as existsSync12 } from "node:fs";
+init_layout();
+
+// src/run/ports.ts
+import { createServer as createServer3 } from "node:net";
+var LOOPBACK = /^(127\.|::1$|localhost$)/;
+function serverListeners(spec) {
+  const { xo: xo2 } = spec;
+  const byKey = /* @__PURE__ */ new Map([
+    ["0", { field: "xo.port", host: xo2.host, port: xo2.port, tls: false }]
+  ]);
+  if (xo2.ssl.enable) byKey.set("1", { field: "xo.httpsPort", host: xo2.host, port: xo2.httpsPort, tls: true });
+  const extra = xo2.settings.http?.listen ?? {};
+  for (const [key, value] of Object.entries(typeof extra === "object" && extra ? extra : {})) {
+    if (!value || typeof value !== "object") continue;
+    const v = value;
+    const base = byKey.get(key);
+    const port3 = typeof v.port === "number" ? v.port : base?.port;
+    if (port3 === void 0) continue;
+    byKey.set(key, {
+      field: typeof v.port === "number" ? `xo.settings.http.listen.${key}.port` : base?.field ?? "",
+      host: typeof v.hostname === "string" ? v.hostname : base?.host ?? xo2.host,
+      port: port3,
+      tls: v.cert !== void 0 || v.autoCert === true || (base?.tls ?? false)
+    });
+  }
+  return [...byKey.values()];
+}
+function checkPorts(spec) {
+  const listeners = serverListeners(spec);
+  const problems = [];
+  const seen = /* @__PURE__ */ new Map();
+  for (const l of listeners) {
+    const other = seen.get(l.port);
+    if (other && overlaps(other.host, l.host))
+      problems.push({
+        severity: "error",
+        field: l.field,
+        message: `port ${l.port} is also used by ${other.field}: xo-server would fail to start with EADDRINUSE`
+      });
+    seen.set(l.port, l);
+  }
+  if (!spec.firewall.enable) return problems;
+  const open3 = new Set(spec.firewall.ports);
+  for (const l of listeners) {
+    if (!open3.has(l.port) && !LOOPBACK.test(l.host))
+      problems.push({
+        severity: "warning",
+        field: "firewall.ports",
+        message: `${l.field} = ${l.port} is not in firewall.ports: clients cannot reach it; add ${l.port}`
+      });
+  }
+  const used = new Set(listeners.map((l) => l.port));
+  for (const p of [80, 443])
+    if (open3.has(p) && !used.has(p))
+      problems.push({
+        severity: "info",
+        field: "firewall.ports",
+        message: `port ${p} is open but xo-server does not listen on it (a seed default left after a port change?)`
+      });
+  return problems;
+}
+function overlaps(a2, b) {
+  const wild = (h2) => h2 === "0.0.0.0" || h2 === "::";
+  return a2 === b || wild(a2) || wild(b);
+}
+function isPortFree(host, port3) {
+  return new Promise((resolve8, reject) => {
+    const server = createServer3();
+    server.once("error", (e) => {
+      if (e.code === "EADDRINUSE") resolve8(false);
+      else reject(e);
+    });
+    server.listen({ host, port: port3, exclusive: true }, () => server.close(() => resolve8(true)));
+  });
+}
+
+// src/status/procfs.ts
+import { readdirSync as readdirSync6, readFileSync as readFileSync23, readlinkSync as readlinkSync6 } from "node:fs";
+function listeningInodes(procNetTcp, port3) {
+  return procNetTcp.split("\n").slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f.length > 9 && f[3] === "0A" && Number.parseInt(f[1].split(":")[1] ?? "", 16) === port3).map((f) => f[9]);
+}
+function read2(path6) {
+  try {
+    return readFileSync23(path6, "utf8");
+  } catch {
+    return "";
+  }
+}
+function processCommand(pid) {
+  return read2(`/proc/${pid}/cmdline`).split("\0").filter(Boolean).join(" ");
+}
+function portHolders(port3) {
+  const inodes = new Set(
+    [read2("/proc/net/tcp"), read2("/proc/net/tcp6")].flatMap((t) => listeningInodes(t, port3))
+  );
+  if (inodes.size === 0) return [];
+  const found = [];
+  for (const name of readdirSync6("/proc").filter((n2) => /^\d+$/.test(n2))) {
+    let fds;
+    try {
+      fds = readdirSync6(`/proc/${name}/fd`);
+    } catch {
+      continue;
+    }
+    const holds = fds.some((fd) => {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync6(`/proc/${name}/fd/${fd}`));
+        return m !== null && inodes.has(m[1]);
+      } catch {
+        return false;
+      }
+    });
+    if (holds) found.push({ pid: Number(name), command: processCommand(Number(name)) });
+  }
+  return found;
+}
+function processStartedAt(pid) {
+  const stat2 = read2(`/proc/${pid}/stat`);
+  const btime = /^btime (\d+)$/m.exec(read2("/proc/stat"))?.[1];
+  const rest = stat2.slice(stat2.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(rest[19]);
+  if (!btime || !Number.isFinite(ticks)) return void 0;
+  const CLK_TCK = 100;
+  return new Date((Number(btime) + ticks / CLK_TCK) * 1e3);
+}
+var unoctal = (s) => s.replace(/\\([0-7]{3})/g, (_, o2) => String.fromCharCode(Number.parseInt(o2, 8)));
+function mountsUnder(mountinfo, dir) {
+  return mountinfo.split("\n").filter(Boolean).flatMap((line) => {
+    const [left, right] = line.split(" - ");
+    const target2 = unoctal(left?.split(" ")[4] ?? "");
+    const [type = "", source2 = ""] = (right ?? "").split(" ");
+    return target2 && isInside(target2, dir) ? [{ type, source: unoctal(source2), target: target2 }] : [];
+  });
+}
+function readMountinfo() {
+  return read2("/proc/self/mountinfo");
+}
+
+// src/status/server.ts
+function parseShow(text) {
+  const kv = new Map(
+    text.split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])
+  );
+  const ts = /^@(\d+)/.exec(kv.get("ActiveEnterTimestamp") ?? "")?.[1];
+  const pid = Number(kv.get("MainPID"));
+  return {
+    activeState: kv.get("ActiveState") || "unknown",
+    since: ts && ts !== "0" ? new Date(Number(ts) * 1e3).toISOString() : void 0,
+    mainPid: pid > 0 ? pid : void 0,
+    unitFileState: kv.get("UnitFileState") || void 0
+  };
+}
+function systemdRunning(host) {
+  return host.live && existsSync12("/run/systemd/system");
+}
+async function unitState(unit) {
+  const r = await execa(
+    "systemctl",
+    ["show", unit, "--timestamp=unix", "-p", "ActiveState,ActiveEnterTimestamp,MainPID,UnitFileState"],
+    { reject: false }
+  );
+  return r.exitCode === 0 ? parseShow(r.stdout) : void 0;
+}
+var isXoServer = (p, server) => server.running && server.pid !== void 0 && p.pid === server.pid;
+async function observeServer(spec, host) {
+  const runMode2 = modeOf({
+    nixos: exists(host, NIXOS_MARKER),
+    unitInstalled: exists(host, XO_SERVER_UNIT_FILE)
+  });
+  const mode = runMode2 === "foreground" ? "foreground" : "systemd";
+  const unit = systemdRunning(host) ? await unitState("xo-server") : void 0;
+  const ports = serverListeners(spec).map((listener) => ({ listener, holders: portHolders(listener.port) }));
+  if (unit)
+    return {
+      mode,
+      runMode: runMode2,
+      unit,
+      ports,
+      running: unit.activeState === "active",
+      pid: unit.mainPid,
+      since: unit.since
+    };
+  const up2 = host.live ? await upHolder(spec) : void 0;
+  return {
+    mode,
+    runMode: runMode2,
+    ports,
+    running: up2?.server !== void 0,
+    pid: up2?.server?.pid,
+    since: up2?.server ? processStartedAt(up2.server.pid)?.toISOString() ?? up2.server.since : void 0,
+    upPid: up2?.pid
+  };
 }
 
 // src/status/doctor/host-tools.ts
@@ -88726,9 +88992,13 @@ var sshdCheck = {
 };
 
 // src/status/doctor/install.ts
-import { readdirSync as readdirSync7 } from "node:fs";
-import { join as join23 } from "node:path";
+init_dist();
 init_store();
+init_types();
+init_xo_server_config();
+init_paths();
+import { readdirSync as readdirSync7 } from "node:fs";
+import { basename as basename10, join as join23 } from "node:path";
 var releaseCheck = {
   name: "release",
   run(ctx) {
@@ -88759,7 +89029,7 @@ var releaseCheck = {
 var configCheck = {
   name: "config",
   run(ctx) {
-    const { config: config2 } = serverConfigFiles(ctx.spec, ctx.server.mode);
+    const config2 = ctx.layout.xoConfig;
     const fix = bySystemd(ctx, `xoa apply${specArg(ctx)}`, `restart xoa up (it rewrites ${config2})`);
     const text = readText(ctx.host, config2);
     if (text === void 0) return [fail("config", `${config2} is missing`, fix)];
@@ -88784,7 +89054,7 @@ var configCheck = {
   }
 };
 function foreignConfigFiles(ctx) {
-  const known = /* @__PURE__ */ new Set(["config.toml", "config.z-secrets.toml"]);
+  const known = /* @__PURE__ */ new Set([basename10(XO_SERVER_CONFIG), basename10(XO_SERVER_SECRETS)]);
   let names2 = [];
   try {
     names2 = readdirSync7(ctx.host.path(XO_CONFIG_DIR));
@@ -88882,9 +89152,9 @@ var permissionsCheck = {
           `chmod 600 ${p.adminPasswordFile}`
         )
       );
-    const { secrets: sessionFile } = serverConfigFiles(spec, ctx.server.mode);
-    const sf = pathFacts(host, sessionFile);
-    if (!sf)
+    const sessionFile = ctx.layout.xoSecrets;
+    const sf = sessionFile === void 0 ? void 0 : pathFacts(host, sessionFile);
+    if (sessionFile !== void 0 && !sf)
       out.push(
         warn2(
           "permissions",
@@ -88892,7 +89162,7 @@ var permissionsCheck = {
           create2
         )
       );
-    else if (sf.mode & 7)
+    else if (sf && sf.mode & 7)
       out.push(
         fail(
           "permissions",
@@ -89079,7 +89349,11 @@ async function waitHealthy(ep, admin2, opts) {
   return { ...last, reason: `not healthy within ${Math.round(opts.timeoutMs / 1e3)} s: ${last.reason}` };
 }
 
+// src/status/doctor/runtime.ts
+init_paths();
+
 // src/status/admin-password.ts
+init_paths();
 function readAdminPassword(spec, host) {
   const file2 = statePaths(spec).adminPasswordFile;
   const st = pathFacts(host, file2);
@@ -89092,7 +89366,7 @@ function readAdminPassword(spec, host) {
 var redisFixes = (ctx) => bySystemd(
   ctx,
   `xoa apply${specArg(ctx)} && systemctl restart redis-xo`,
-  `restart xoa up (it rewrites ${join24(ctx.spec.xo.stateDir, "up", "redis-xo.conf")})`
+  `restart xoa up (it rewrites ${ctx.layout.redis.config})`
 );
 var redisCheck = {
   name: "redis",
@@ -89140,6 +89414,14 @@ var usersCheck = {
   run(ctx) {
     const r = ctx.redis;
     if (!r.answers) return [skip("users", "Redis does not answer")];
+    if (r.usersError !== void 0)
+      return [
+        warn2(
+          "users",
+          `Redis answers, but XO's users could not be read: ${r.usersError}`,
+          `redis-cli -s ${ctx.spec.redis.socket} --scan --pattern 'xo:user*'  # see what the keys hold`
+        )
+      ];
     const spec = ctx.spec;
     const recover = recoverCommand(ctx);
     if (!r.users)
@@ -89159,12 +89441,23 @@ var usersCheck = {
           `sign in as ${spec.webAdmin.email} and delete ${DEFAULT_ADMIN_EMAIL} (Settings \u2192 Users)${r.declaredAdmin ? "" : `; first create ${spec.webAdmin.email}: ${recover}`}`
         )
       );
-    else if (!r.declaredAdmin)
+    else if (r.declaredAdmin === false)
       out.push(
         warn2(
           "users",
           `the declared admin ${spec.webAdmin.email} does not exist (${r.users} other users)`,
           recover
+        )
+      );
+    const unknown2 = [
+      r.defaultAdmin === void 0 ? `whether ${DEFAULT_ADMIN_EMAIL} exists` : "",
+      r.declaredAdmin === void 0 ? `whether ${spec.webAdmin.email} exists` : ""
+    ].filter(Boolean);
+    if (unknown2.length)
+      out.push(
+        skip(
+          "users",
+          `${r.users} user(s), ${r.encryptedUsers ?? 0} encrypted by xo-server (redis.encryptCredentialDatabase): ${unknown2.join(" and ")} is unknown`
         )
       );
     if (out.length === 0)
@@ -89331,6 +89624,7 @@ var healthCheck = {
 
 // src/status/doctor/stock-redis.ts
 import { connect as connect3 } from "node:net";
+init_paths();
 var STOCK_UNIT = "redis-server.service";
 var STOCK_CONFIG = "/etc/redis/redis.conf";
 function stockRedisPort(config2) {
@@ -89424,7 +89718,8 @@ async function runDoctor(opts) {
   }
   const server = await observeServer(spec, host);
   const redis2 = await observeRedis(host.path(spec.redis.socket), spec.webAdmin.email);
-  const ctx = { spec, specPath: opts.specPath, host, now: opts.now ?? /* @__PURE__ */ new Date(), server, redis: redis2 };
+  const layout = hostLayout(spec, server.runMode);
+  const ctx = { spec, specPath: opts.specPath, host, now: opts.now ?? /* @__PURE__ */ new Date(), server, redis: redis2, layout };
   const findings = [ok("spec", `${opts.specPath} is valid`)];
   for (const c3 of checks) {
     try {
@@ -89482,10 +89777,11 @@ init_safe_dir();
 import { existsSync as existsSync14, mkdirSync as mkdirSync13, readFileSync as readFileSync25 } from "node:fs";
 import { realpath as realpath2 } from "node:fs/promises";
 import { hostname as osHostname } from "node:os";
-import { basename as basename10, join as join25, resolve as resolve5 } from "node:path";
+import { basename as basename11, join as join25, resolve as resolve5 } from "node:path";
 import { createInterface as createInterface2 } from "node:readline/promises";
 
 // src/nix/host-vars.ts
+init_dist();
 var TIMEZONE = /^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/;
 function checkHostVars(v) {
   const problems = [];
@@ -89568,9 +89864,9 @@ async function init(opts) {
   try {
     const write = async (at2, rel, text) => {
       const file2 = join25(dir, rel);
-      if (await at2.lstat(basename10(rel)) && !opts.force)
+      if (await at2.lstat(basename11(rel)) && !opts.force)
         throw new UsageError(`${file2} exists; not overwriting it`, "xoa init --force (or edit the file)");
-      await at2.writeFile(basename10(rel), text, self2(420));
+      await at2.writeFile(basename11(rel), text, self2(420));
       written.push(file2);
     };
     if (nixos) {
@@ -89578,7 +89874,7 @@ async function init(opts) {
       const hostDir = await top.beneath(rel, { create: self2(493) });
       try {
         const hw = join25(rel, "hardware-configuration.nix");
-        if (await hostDir.lstat(basename10(hw)) && !opts.force)
+        if (await hostDir.lstat(basename11(hw)) && !opts.force)
           throw new UsageError(
             `${join25(dir, hw)} exists; not overwriting it`,
             "xoa init --force (or edit the file)"
@@ -89675,6 +89971,7 @@ var logs_exports = {};
 __export(logs_exports, {
   register: () => register11
 });
+init_paths();
 import { spawn as spawn4 } from "node:child_process";
 import { existsSync as existsSync15 } from "node:fs";
 
@@ -89780,6 +90077,7 @@ __export(releases_exports, {
   register: () => register12
 });
 init_store();
+init_paths();
 function register12(program2) {
   withSpecOption(program2.command("releases")).description('list the built releases (current marked "*", previous "-")').option("--json", "print them as a JSON array").action((opts) => {
     const releases = listReleases(statePaths(readSpec(opts)));
@@ -89812,7 +90110,8 @@ init_at();
 init_safe_dir();
 import { mkdirSync as mkdirSync14 } from "node:fs";
 import { realpath as realpath3 } from "node:fs/promises";
-import { basename as basename11, dirname as dirname20, join as join27, resolve as resolve7 } from "node:path";
+import { basename as basename12, dirname as dirname20, join as join27, resolve as resolve7 } from "node:path";
+init_types();
 init_errors();
 function register13(program2) {
   withSpecOption(program2.command("render")).argument("[artefact]", 'artefact name (see --list) or "all"').description(
@@ -89888,14 +90187,14 @@ async function writeUnder(outDir, files) {
   const out = await SafeDir.open(await realpath3(outDir));
   try {
     for (const f of files) {
-      const target = join27(outDir, f.path);
+      const target2 = join27(outDir, f.path);
       const dir = await out.beneath(dirname20(f.path), { create: self2(493) });
       try {
-        await dir.writeFile(basename11(f.path), f.content, self2(f.mode));
+        await dir.writeFile(basename12(f.path), f.content, self2(f.mode));
       } finally {
         await dir.close();
       }
-      say(`${target}`);
+      say(`${target2}`);
     }
   } finally {
     await out.close();
@@ -89912,6 +90211,7 @@ import { createInterface as createInterface3 } from "node:readline/promises";
 
 // src/backup/restore.ts
 init_errors();
+init_paths();
 import {
   closeSync as closeSync8,
   fstatSync as fstatSync6,
@@ -89931,7 +90231,7 @@ function sectionRules(section, mode, o2) {
   const svcGroup = { uid: o2.admin.uid, gid: o2.service.gid };
   switch (section) {
     case "config":
-      if (mode === "systemd")
+      if (mode !== "foreground")
         return { root: m(svcGroup, 488), dir: m(svcGroup, 488), file: () => m(svcGroup, 416) };
       return {
         root: m(o2.service, 448),
@@ -90122,6 +90422,7 @@ async function restoreBackup(spec, v, opts) {
 }
 
 // src/cli/restore.ts
+init_paths();
 init_errors();
 function register14(program2) {
   withSpecOption(program2.command("restore")).description(
@@ -90196,19 +90497,134 @@ var rollback_exports = {};
 __export(rollback_exports, {
   register: () => register15
 });
+
+// src/run/rollback.ts
 init_store();
-function register15(program2) {
-  withSpecOption(program2.command("rollback")).description("make release ID current (default: the previous one); the one left becomes previous").argument("[id]", "release id from `xoa releases`").option("--json", "print {from, to} as JSON").action(async (id, opts) => {
-    const paths = statePaths(readSpec(opts));
-    const lock = await lockStore(paths);
-    try {
-      const r = await rollback(paths, id);
-      if (opts.json) say(JSON.stringify(r));
-      else say(`current: ${r.to}${r.from ? ` (was ${r.from}, now previous)` : ""}`);
-    } finally {
-      await lock.release();
-    }
+init_errors();
+import { join as join29 } from "node:path";
+init_paths();
+
+// src/run/gate.ts
+init_store();
+async function switchWithHealthGate(paths, id, control, check3) {
+  const { from } = await switchTo(paths, id);
+  await control.restart();
+  const health2 = await waitHealthy(check3.endpoint(), check3.admin, {
+    timeoutMs: check3.timeoutMs,
+    stillRunning: control.running
   });
+  if (health2.healthy) return { switched: true, from, to: id, health: health2 };
+  if (!from || from === id) return { switched: false, from, attempted: id, health: health2, restored: void 0 };
+  await rollback(paths, from);
+  await control.restart();
+  const restored = await waitHealthy(check3.endpoint(), check3.admin, {
+    timeoutMs: check3.timeoutMs,
+    stillRunning: control.running
+  });
+  return { switched: false, from, attempted: id, health: health2, restored };
+}
+
+// src/run/rollback.ts
+function target(paths, id) {
+  const to = id ?? previousId(paths);
+  if (!to)
+    throw new XoaError("there is no previous release to roll back to", {
+      hint: "run `xoa releases` and pass an ID: xoa rollback ID"
+    });
+  if (to === currentId(paths)) throw new XoaError(`${to} is already current`);
+  return to;
+}
+async function rollbackRelease(spec, id, opts) {
+  const paths = statePaths(spec);
+  const lock = await lockStore(paths);
+  try {
+    const to = target(paths, id);
+    const pinNote = pinNoteFor(spec, paths, to);
+    if (!opts.control) {
+      const { from } = await switchTo(paths, to);
+      return { from, to, restart: restartAdvice(to, from, opts.foreground), pinNote };
+    }
+    const gate = await switchWithHealthGate(paths, to, opts.control, {
+      endpoint: () => localEndpoint(spec),
+      admin: opts.admin,
+      timeoutMs: opts.healthTimeoutMs
+    });
+    if (gate.switched) return { from: gate.from, to, health: gate.health, pinNote };
+    const back = gate.restored?.healthy ? `${gate.from} is current and serving again` : `${gate.from} is current again but NOT healthy: ${gate.restored?.reason ?? "not checked"}`;
+    throw new XoaError(`${to} was not healthy after the restart (${gate.health.reason}); ${back}`, {
+      hint: "journalctl -u xo-server -n 100; `xoa releases` lists the others"
+    });
+  } finally {
+    await lock.release();
+  }
+}
+function restartAdvice(to, from, fg) {
+  const how = "`xoa up --no-build` (plain `xoa up` builds the pin and switches to it)";
+  if (fg?.running)
+    return `xo-server${fg.pid ? ` (pid ${fg.pid})` : ""} still runs ${from ?? "the release it started with"}: stop \`xoa up\` (Ctrl-C, or stop its container), then start ${how}`;
+  return `xo-server is not running: start ${to} with ${how}`;
+}
+function pinNoteFor(spec, paths, to) {
+  const m = readManifest(join29(paths.releases, to));
+  if (!m) return void 0;
+  let rev = spec.source.rev;
+  let where = "source.rev in the spec";
+  if (!rev) {
+    try {
+      where = findPinFile(spec);
+      rev = readPin(where).rev;
+    } catch {
+      return void 0;
+    }
+  }
+  if (m.rev.startsWith(rev) || rev.startsWith(m.rev)) return void 0;
+  const fix = spec.source.rev ? "set source.rev to it" : `xoa update --rev ${m.rev.slice(0, 12)}`;
+  return `${where} still names ${rev.slice(0, 10)}: the next \`xoa build\` (xo-build.service at boot) switches back to it; to stay on ${m.version} (${m.rev.slice(0, 10)}): ${fix}`;
+}
+
+// src/run/server-control.ts
+init_errors();
+function systemdServerControl(unit = "xo-server.service") {
+  return {
+    async restart() {
+      const r = await execa("systemctl", ["restart", unit], { reject: false, stdin: "ignore" });
+      if (r.exitCode !== 0)
+        throw new XoaError(`systemctl restart ${unit} failed: ${String(r.stderr).trim() || r.exitCode}`, {
+          hint: `journalctl -u ${unit} -n 50`
+        });
+    }
+  };
+}
+
+// src/cli/rollback.ts
+init_errors();
+function register15(program2) {
+  withSpecOption(program2.command("rollback")).description(
+    "make release ID current (default: the previous one); under systemd restart xo-server on it, check health, switch back if unhealthy"
+  ).argument("[id]", "release id from `xoa releases`").option("--health-timeout <seconds>", "how long the release gets to become healthy", "180").option("--json", "print {from, to, health, restart, pinNote} as JSON").action(
+    async (id, opts) => {
+      const timeout = positiveSeconds("--health-timeout", opts.healthTimeout);
+      const spec = readSpec(opts);
+      const host = hostView("/");
+      const systemd = (await detectServiceControl(spec)).manages;
+      const password = readAdminPassword(spec, host);
+      const server = systemd ? void 0 : await observeServer(spec, host);
+      const r = await rollbackRelease(spec, id, {
+        control: systemd ? systemdServerControl() : void 0,
+        admin: password ? { email: spec.webAdmin.email, password } : void 0,
+        healthTimeoutMs: timeout * 1e3,
+        foreground: server && { running: server.running, pid: server.pid }
+      });
+      if (opts.json) return printJson(r);
+      say(`current: ${r.to}${r.from ? ` (was ${r.from}, now previous)` : ""}`);
+      if (r.health)
+        say(
+          `${green2("healthy")}: xo-server restarted on ${r.to}${r.health.signIn ? ", the admin signs in" : ""}`
+        );
+      if (r.restart) say(`${yellow2("restart needed")}: ${r.restart}`);
+      if (r.pinNote) say(dim2(`note: ${r.pinNote}`));
+    }
+  );
 }
 
 // src/cli/schema.ts
@@ -90263,7 +90679,7 @@ function formatStatus(s, paint = plain) {
   const r = s.redis;
   lines2.push([
     "redis",
-    r.answers ? `${r.socket}  ${paint.green("answers")}, ${r.keys} keys, ${r.users} users, AOF ${r.aof === void 0 ? "?" : r.aof ? "on" : paint.red("off")}` : `${r.socket}  ${paint.red("no answer")}${r.error ? `: ${r.error}` : ""}`
+    r.answers ? `${r.socket}  ${paint.green("answers")}, ${r.keys} keys, ${r.users === void 0 ? "users unreadable" : `${r.users} users`}${r.encryptedUsers ? ` (${r.encryptedUsers} encrypted)` : ""}, AOF ${r.aof === void 0 ? "?" : r.aof ? "on" : paint.red("off")}` : `${r.socket}  ${paint.red("no answer")}${r.error ? `: ${r.error}` : ""}`
   ]);
   const c3 = s.certificate;
   if (!c3.enabled) lines2.push(["certificate", paint.dim("HTTPS off")]);
@@ -90300,10 +90716,11 @@ function formatStatus(s, paint = plain) {
 
 // src/status/status.ts
 init_store();
-import { join as join29 } from "node:path";
+import { join as join30 } from "node:path";
+init_paths();
 function summary(p, id) {
   if (!id) return void 0;
-  const m = readManifest(join29(p.releases, id));
+  const m = readManifest(join30(p.releases, id));
   if (!m) return { id, complete: false };
   return { id, version: m.version, rev: m.rev, node: m.node, builtAt: m.endedAt, complete: true };
 }
@@ -90339,7 +90756,7 @@ async function gatherStatus(spec, host, now = /* @__PURE__ */ new Date()) {
     }
   }
   let lastUpgrade;
-  const upgradeText = readText(host, join29(statePaths(spec).logs, "upgrade-last.json"));
+  const upgradeText = readText(host, join30(statePaths(spec).logs, "upgrade-last.json"));
   if (upgradeText !== void 0) {
     try {
       lastUpgrade = JSON.parse(upgradeText);
@@ -90379,9 +90796,9 @@ function statusProblems(s) {
   if (s.certificate.enabled && "error" in s.certificate) out.push(`certificate: ${s.certificate.error}`);
   else if (s.certificate.enabled && s.certificate.expired)
     out.push(`the certificate expired on ${s.certificate.notAfter.slice(0, 10)}`);
-  if (s.lastUpgrade?.outcome && /fail|rolled|error|unreadable/i.test(s.lastUpgrade.outcome))
+  if (s.lastUpgrade?.outcome && /fail|rolled|held|error|unreadable/i.test(s.lastUpgrade.outcome))
     out.push(
-      `the last upgrade ${s.lastUpgrade.when ? `(${s.lastUpgrade.when}) ` : ""}ended: ${s.lastUpgrade.outcome}`
+      `the last upgrade ${s.lastUpgrade.when ? `(${s.lastUpgrade.when}) ` : ""}ended: ${s.lastUpgrade.outcome}${s.lastUpgrade.reason ? ` \u2014 ${s.lastUpgrade.reason}` : ""}`
     );
   return out;
 }
@@ -90411,12 +90828,17 @@ __export(up_exports, {
 // src/run/up.ts
 init_store();
 init_errors();
+init_paths();
+init_server_env();
 import { existsSync as existsSync16 } from "node:fs";
 
 // src/run/foreground.ts
 init_at();
+init_layout();
 import { randomBytes as randomBytes9 } from "node:crypto";
-import { basename as basename12, dirname as dirname22, join as join30 } from "node:path";
+import { basename as basename13, dirname as dirname22 } from "node:path";
+init_redis();
+init_xo_server_config();
 function metaOf(mode, owner) {
   const me2 = self2(mode);
   return { uid: owner.uid ?? me2.uid, gid: owner.gid ?? owner.uid ?? me2.gid, mode };
@@ -90425,7 +90847,7 @@ async function ensureDir(path6, mode, owner) {
   const meta3 = metaOf(mode, owner);
   const parent = await openLive(dirname22(path6), { create: self2(mode) });
   try {
-    const name = basename12(path6);
+    const name = basename13(path6);
     await (await parent.subdir(name, { create: meta3 })).close();
     const st = await parent.lstat(name);
     if (owner.uid !== void 0 && st) await parent.setMeta(name, { ...meta3, mode: st.mode & 4095 });
@@ -90442,8 +90864,8 @@ async function ensureMountsDir(spec, owner) {
   const meta3 = { uid: 0, gid: owner.gid, mode: 1016 };
   const parent = await openLive(dirname22(dir), { create: self2(493) });
   try {
-    await (await parent.subdir(basename12(dir), { create: meta3 })).close();
-    await parent.setMeta(basename12(dir), meta3);
+    await (await parent.subdir(basename13(dir), { create: meta3 })).close();
+    await parent.setMeta(basename13(dir), meta3);
   } finally {
     await parent.close();
   }
@@ -90452,18 +90874,19 @@ async function writeAtomic(path6, content, mode, owner) {
   await writeFileAt(path6, content, metaOf(mode, owner));
 }
 async function prepareForeground(spec, owner) {
-  const p = statePaths(spec);
+  const layout = hostLayout(spec, "foreground");
+  const p = layout.state;
   await ensureDir(spec.xo.stateDir, 493, {});
   for (const d of [spec.xo.dataDir, spec.xo.tempDir, spec.redis.dir, dirname22(spec.redis.socket)])
     await ensureDir(d, 488, owner);
   await ensureMountsDir(spec, owner);
   await ensureDir(dirname22(p.serverConfigHome), 488, owner);
-  const configDir = join30(p.serverConfigHome, "xo-server");
+  const configDir = layout.xoConfigDir;
   await ensureDir(p.serverConfigHome, 448, owner);
   await ensureDir(configDir, 448, owner);
   await ensureDir(p.secrets, 448, {});
-  await writeAtomic(join30(configDir, "config.toml"), renderXoServerConfig(spec).content, 416, owner);
-  const secrets2 = join30(configDir, "config.z-secrets.toml");
+  await writeAtomic(layout.xoConfig, renderXoServerConfig(spec).content, 416, owner);
+  const secrets2 = layout.xoSecrets;
   const kept = await withParent(secrets2, {}, async (dir, name) => (await dir.lstat(name))?.isFile() === true);
   if (!kept)
     await writeAtomic(
@@ -90477,30 +90900,10 @@ async function prepareForeground(spec, owner) {
     await ensureDir(dirname22(shim2.path), 493, {});
     await writeAtomic(shim2.path, shim2.content, shim2.mode, {});
   }
-  const redisConfig = join30(spec.xo.stateDir, "up", "redis-xo.conf");
+  const redisConfig = layout.redis.config;
   await ensureDir(dirname22(redisConfig), 493, {});
   await writeAtomic(redisConfig, renderRedisConfig(spec).content, 420, {});
   return { configDir, redisConfig };
-}
-
-// src/run/gate.ts
-init_store();
-async function switchWithHealthGate(paths, id, control, check3) {
-  const { from } = await switchTo(paths, id);
-  await control.restart();
-  const health2 = await waitHealthy(check3.endpoint(), check3.admin, {
-    timeoutMs: check3.timeoutMs,
-    stillRunning: control.running
-  });
-  if (health2.healthy) return { switched: true, from, to: id, health: health2 };
-  if (!from || from === id) return { switched: false, from, attempted: id, health: health2, restored: void 0 };
-  await rollback(paths, from);
-  await control.restart();
-  const restored = await waitHealthy(check3.endpoint(), check3.admin, {
-    timeoutMs: check3.timeoutMs,
-    stillRunning: control.running
-  });
-  return { switched: false, from, attempted: id, health: health2, restored };
 }
 
 // src/run/supervisor.ts
@@ -90708,6 +91111,7 @@ async function upUntilStopped(spec, opts) {
 }
 
 // src/cli/up.ts
+init_paths();
 init_errors();
 function register18(program2) {
   withSpecOption(program2.command("up")).description(
@@ -90812,6 +91216,7 @@ async function commitPin(file2, message) {
 
 // src/source/update.ts
 init_errors();
+init_paths();
 import { accessSync as accessSync4, constants as constants15, existsSync as existsSync17 } from "node:fs";
 import { homedir } from "node:os";
 import { dirname as dirname24, join as join31 } from "node:path";
@@ -90831,17 +91236,18 @@ function pinFileFor(spec, override) {
   return override ?? findPinFile(spec);
 }
 async function planUpdate(spec, opts = {}) {
-  if (spec.source.rev && !opts.pinFile)
+  const specRev = opts.pinFile ? void 0 : spec.source.rev;
+  if (specRev && !opts.check)
     throw new UsageError(
-      `source.rev in the spec (${spec.source.rev}) overrides the pin, so updating the pin would change nothing`,
-      "remove source.rev from the spec to follow a channel, or change source.rev itself"
+      `source.rev in the spec (${specRev}) overrides the pin, so updating the pin would change nothing`,
+      "remove source.rev from the spec to follow a channel, change source.rev itself, or only compare: xoa update --check"
     );
   const pinFile = pinFileFor(spec, opts.pinFile);
   const pin = readPin(pinFile);
   const url2 = spec.source.url ?? pin.url;
   const mirror = new GitMirror(mirrorDirFor(spec), opts.log);
   await mirror.ensure(url2);
-  await mirror.fetch(opts.rev).catch((e) => {
+  await mirror.fetch(opts.rev ?? specRev).catch((e) => {
     throw new XoaError(`cannot fetch ${url2}: ${e.message}`, {
       hint: "check the network and the url in the pin file (or source.url in the spec)"
     });
@@ -90849,16 +91255,22 @@ async function planUpdate(spec, opts = {}) {
   const view = await readUpstream(mirror);
   const channel = opts.channel ?? spec.updates.channel;
   const to = opts.rev ? await resolveRev(mirror, view, opts.rev) : resolveChannel(view, channel);
-  const known = await mirror.hasCommit(pin.rev);
-  const fromInfo = known ? await mirror.commitInfo(pin.rev) : void 0;
-  const fromVersion = pin.version ?? (known ? (await resolveRev(mirror, view, pin.rev)).version : versionAt(void 0, pin.rev));
-  const from = { rev: pin.rev, version: fromVersion, date: pin.date ?? fromInfo?.date ?? "" };
-  const direction = to.rev === pin.rev ? "up-to-date" : !known ? "sideways" : await mirror.isAncestor(pin.rev, to.rev) ? "forward" : await mirror.isAncestor(to.rev, pin.rev) ? "backward" : "sideways";
+  const fromTarget = specRev ? await resolveRev(mirror, view, specRev) : void 0;
+  const fromRev = fromTarget?.rev ?? pin.rev;
+  const known = await mirror.hasCommit(fromRev);
+  const fromInfo = known && !fromTarget ? await mirror.commitInfo(fromRev) : void 0;
+  const fromVersion = fromTarget?.version ?? pin.version ?? (known ? (await resolveRev(mirror, view, fromRev)).version : versionAt(void 0, fromRev));
+  const from = {
+    rev: fromRev,
+    version: fromVersion,
+    date: fromTarget?.date ?? pin.date ?? fromInfo?.date ?? ""
+  };
+  const direction = to.rev === from.rev ? "up-to-date" : !known ? "sideways" : await mirror.isAncestor(from.rev, to.rev) ? "forward" : await mirror.isAncestor(to.rev, from.rev) ? "backward" : "sideways";
   let commits = [];
   if (known && direction !== "up-to-date")
-    commits = direction === "backward" ? await mirror.logRange(to.rev, pin.rev) : await mirror.logRange(pin.rev, to.rev);
+    commits = direction === "backward" ? await mirror.logRange(to.rev, from.rev) : await mirror.logRange(from.rev, to.rev);
   const { shown, more } = capCommits(commits, opts.maxCommits ?? 20);
-  const files = await mirror.readFiles(direction === "backward" ? pin.rev : to.rev, [
+  const files = await mirror.readFiles(direction === "backward" ? from.rev : to.rev, [
     "CHANGELOG.md",
     "CHANGELOG.unreleased.md"
   ]);
@@ -90876,7 +91288,8 @@ async function planUpdate(spec, opts = {}) {
     commits: shown,
     moreCommits: more,
     changelog,
-    unreleased
+    unreleased,
+    pinnedBy: specRev ? "source.rev" : "pin"
   };
 }
 function nextPin(report2) {
@@ -90897,20 +91310,26 @@ function commitMessage(report2) {
 
 // src/source/update-report.ts
 var short = (rev) => rev.slice(0, 10);
+function offersNewer(r) {
+  if (r.direction === "forward") return true;
+  if (r.direction === "sideways") return compareVersions(r.to.version, r.from.version) > 0;
+  return false;
+}
 function describeVersion(v) {
   return `${v.version}  ${short(v.rev)}${v.date ? `  ${v.date}` : ""}`;
 }
 function headline(r) {
   const via = r.channel === "rev" ? `revision ${short(r.to.rev)}` : `channel ${r.channel}`;
+  const pin = r.pinnedBy === "source.rev" ? "source.rev in the spec" : "the pin";
   switch (r.direction) {
     case "up-to-date":
       return `already at ${r.to.version} (${short(r.to.rev)}), the newest on ${via}`;
     case "forward":
-      return `update available on ${via}: ${r.from.version} \u2192 ${r.to.version}`;
+      return `update available on ${via}: ${r.from.version} \u2192 ${r.to.version}${r.pinnedBy === "source.rev" ? " (from source.rev in the spec)" : ""}`;
     case "backward":
-      return `${via} is behind the pin: ${r.from.version} \u2192 ${r.to.version} goes back`;
+      return `${via} is behind ${pin}: ${r.from.version} \u2192 ${r.to.version} goes back`;
     case "sideways":
-      return `${via} is on another line than the pin: ${r.from.version} \u2192 ${r.to.version}`;
+      return `${via} is on another line than ${pin}: ${r.from.version} \u2192 ${r.to.version}`;
   }
 }
 function formatUpdateReport(r, opts = {}) {
@@ -90944,8 +91363,9 @@ function formatUpdateReport(r, opts = {}) {
 }
 function reportJson(r, extra = {}) {
   return {
-    status: r.direction === "up-to-date" ? "up-to-date" : "update-available",
+    status: r.direction === "up-to-date" ? "up-to-date" : offersNewer(r) ? "update-available" : "channel-behind",
     direction: r.direction,
+    pinnedBy: r.pinnedBy,
     channel: r.channel,
     pinFile: r.pinFile,
     url: r.url,
@@ -90982,7 +91402,7 @@ function register19(program2) {
     "move the Xen Orchestra pin to the newest commit of a channel; print old \u2192 new and the changes"
   ).option("--channel <name>", `latest | stable | master (default: updates.channel in the spec)`).option("--rev <rev>", "pin this upstream commit (or branch) instead of a channel").option(
     "--check",
-    `only report: exit ${EXIT.ok} when up to date, ${EXIT.updateAvailable} when an update is available`
+    `only report: exit ${EXIT.ok} when up to date, ${EXIT.updateAvailable} when the channel has a newer version, ${EXIT.channelBehind} when it is behind (works with source.rev in the spec)`
   ).option("--commit", "commit the rewritten pin file in the git repository it lives in").option(
     "--pin-file <file>",
     "the pin to update (default: source.pinFile in the spec, or the shipped one)"
@@ -90997,12 +91417,24 @@ function register19(program2) {
     if (opts.check && opts.commit)
       throw new UsageError("--check only reports; it cannot be used with --commit");
     const spec = specForPin(opts);
-    const report2 = await planUpdate(spec, { channel, rev: opts.rev, pinFile: opts.pinFile, maxCommits });
+    const report2 = await planUpdate(spec, {
+      channel,
+      rev: opts.rev,
+      pinFile: opts.pinFile,
+      maxCommits,
+      check: opts.check
+    });
     const upToDate2 = report2.direction === "up-to-date";
     if (opts.check || upToDate2) {
       if (opts.json) printJson(reportJson(report2, { pinWritten: false }));
-      else printReport(report2);
-      process.exitCode = upToDate2 ? EXIT.ok : EXIT.updateAvailable;
+      else {
+        printReport(report2);
+        if (!upToDate2 && !offersNewer(report2))
+          say(
+            `nothing newer on ${report2.channel === "rev" ? "that revision" : `channel ${report2.channel}`}`
+          );
+      }
+      process.exitCode = upToDate2 ? EXIT.ok : offersNewer(report2) ? EXIT.updateAvailable : EXIT.channelBehind;
       return;
     }
     assertPinWritable(report2.pinFile);
@@ -91031,29 +91463,18 @@ __export(upgrade_exports, {
 });
 import { Writable as Writable4 } from "node:stream";
 
-// src/run/server-control.ts
-init_errors();
-function systemdServerControl(unit = "xo-server.service") {
-  return {
-    async restart() {
-      const r = await execa("systemctl", ["restart", unit], { reject: false, stdin: "ignore" });
-      if (r.exitCode !== 0)
-        throw new XoaError(`systemctl restart ${unit} failed: ${String(r.stderr).trim() || r.exitCode}`, {
-          hint: `journalctl -u ${unit} -n 50`
-        });
-    }
-  };
-}
-
 // src/run/upgrade.ts
 import { join as join33 } from "node:path";
 init_store();
 init_errors();
 init_at();
 init_lock();
+init_layout();
+init_paths();
 
 // src/run/upgrade-record.ts
 init_at();
+init_paths();
 import { readFileSync as readFileSync28 } from "node:fs";
 import { join as join32 } from "node:path";
 function upgradeRecordFile(spec) {
@@ -91121,12 +91542,14 @@ async function run6(spec, opts, record2) {
   record2.fromRelease = cur ? { version: cur.version, rev: cur.rev, release: curId } : { version: report2.from.version, rev: report2.from.rev };
   record2.toRelease = { version: report2.to.version, rev: report2.to.rev };
   const serving = cur?.rev === report2.to.rev;
-  if (serving && report2.direction === "up-to-date" || report2.direction === "backward") {
+  const downgrade = report2.direction !== "up-to-date" && !offersNewer(report2);
+  if (serving && report2.direction === "up-to-date" || downgrade && !opts.allowDowngrade) {
     record2.outcome = "nothing-to-do";
     record2.toRelease = record2.fromRelease;
-    record2.reason = report2.direction === "backward" ? `channel ${report2.channel} (${report2.to.version}) is behind ${report2.from.version}; xoa upgrade never goes back` : `already at ${report2.to.version} (${report2.to.rev.slice(0, 10)})`;
+    record2.reason = downgrade ? `channel ${report2.channel} (${report2.to.version}) is not newer than ${report2.from.version}; xoa upgrade never goes back without --allow-downgrade` : `already at ${report2.to.version} (${report2.to.rev.slice(0, 10)})`;
     return { record: record2, report: report2 };
   }
+  if (downgrade) log(`going back from ${report2.from.version} to ${report2.to.version} (--allow-downgrade)`);
   if (!opts.retry && heldBack(readLastUpgrade(spec), report2.to.rev)) {
     record2.outcome = "held-back";
     record2.reason = `${report2.to.version} (${report2.to.rev.slice(0, 10)}) failed its health check before; not trying again`;
@@ -91171,7 +91594,7 @@ async function run6(spec, opts, record2) {
 async function lockUpgrade(spec) {
   const state = await openLive(spec.xo.stateDir, { create: self2(493) });
   try {
-    const lock = await takeLock(state, "upgrade.lock", {
+    const lock = await takeLock(state, UPGRADE_LOCK, {
       busy: (pid, file2) => new XoaError(`another xoa upgrade is running (pid ${pid})`, {
         hint: `wait for it (systemctl status xoa-update), or remove ${file2} if pid ${pid} is not xoa`
       })
@@ -91183,13 +91606,14 @@ async function lockUpgrade(spec) {
 }
 
 // src/cli/upgrade.ts
+init_paths();
 init_errors();
 function register20(program2) {
   withSpecOption(program2.command("upgrade")).description(
     "update the pin, build, back up, switch with a health check; roll back automatically on failure"
-  ).option("--channel <name>", "latest | stable | master (default: updates.channel in the spec)").option("--health-timeout <seconds>", "how long the new release gets to become healthy", "180").option("--retry", "try again a release that failed its health check before").option("--json", "print the record of the run as JSON").addHelpText(
+  ).option("--channel <name>", "latest | stable | master (default: updates.channel in the spec)").option("--health-timeout <seconds>", "how long the new release gets to become healthy", "180").option("--retry", "try again a release that failed its health check before").option("--allow-downgrade", "go to the channel even when it is behind the pin (never done otherwise)").option("--json", "print the record of the run as JSON").addHelpText(
     "after",
-    "\nNothing new on the channel: nothing is built, backed up or restarted (exit 0).\nThe last run is kept in <xo.stateDir>/logs/upgrade-last.json."
+    "\nNothing new on the channel: nothing is built, backed up or restarted (exit 0). A channel behind the pin\nis nothing to do as well, unless --allow-downgrade.\nThe last run is kept in <xo.stateDir>/logs/upgrade-last.json."
   ).action(async (opts) => {
     const channel = parseChannel(opts.channel);
     const timeout = positiveSeconds("--health-timeout", opts.healthTimeout);
@@ -91207,6 +91631,7 @@ function register20(program2) {
         services: await detectServiceControl(spec),
         healthTimeoutMs: timeout * 1e3,
         retry: opts.retry,
+        allowDowngrade: opts.allowDowngrade,
         progress,
         log
       });
