@@ -5,6 +5,7 @@ import { readKeyArgument } from '../backup/key-file.ts'
 import { restoreBackup, type VerifiedBackup, verifyBackup } from '../backup/restore.ts'
 import { detectServiceControl } from '../backup/services.ts'
 import { localEndpoint, waitHealthy } from '../run/health.ts'
+import { withRedisRunning } from '../run/redis-temporary.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import { UsageError, XoaError } from './errors.ts'
@@ -43,28 +44,34 @@ export function register(program: Command): void {
       const services = await detectServiceControl(spec)
       // A live `xoa up` cannot be stopped from here: refuse before verifying, asking, or changing anything.
       if (services.underUp === true) await services.stop()
-      const v = await verifyBackup(spec, file, { key: opts.key ? readKeyArgument(opts.key) : undefined })
-      try {
-        if (!opts.json) describe(v)
-        if (!opts.yes && !(await confirm())) throw new XoaError('restore cancelled; nothing was changed')
-        const r = await restoreBackup(spec, v, {
-          services,
-          checkHealth: () => healthAfterRestore(spec),
-        })
-        if (opts.json) printJson({ archive: v.file, createdAt: v.manifest.createdAt, ...r })
-        else {
-          say(`${green('restored')}: ${r.keys} Redis keys, ${r.files} files`)
-          if (r.key === 'adopted') say(`  this host now uses the key from ${opts.key} for its own backups`)
-          if (!r.health.checked) say(`  health check skipped: ${r.health.why}`)
-          else if (r.health.healthy) say(`  ${green('healthy')}: xo-server answers and the admin can sign in`)
-        }
-        if (r.health.checked && !r.health.healthy)
-          throw new XoaError(`restored, but xo-server is not healthy: ${r.health.reason}`, {
-            hint: 'journalctl -u xo-server -n 100',
+      const run = async () => {
+        const v = await verifyBackup(spec, file, { key: opts.key ? readKeyArgument(opts.key) : undefined })
+        try {
+          if (!opts.json) describe(v)
+          if (!opts.yes && !(await confirm())) throw new XoaError('restore cancelled; nothing was changed')
+          const r = await restoreBackup(spec, v, {
+            services,
+            checkHealth: () => healthAfterRestore(spec),
           })
-      } finally {
-        v.dispose()
+          if (opts.json) printJson({ archive: v.file, createdAt: v.manifest.createdAt, ...r })
+          else {
+            say(`${green('restored')}: ${r.keys} Redis keys, ${r.files} files`)
+            if (r.key === 'adopted') say(`  this host now uses the key from ${opts.key} for its own backups`)
+            if (!r.health.checked) say(`  health check skipped: ${r.health.why}`)
+            else if (r.health.healthy)
+              say(`  ${green('healthy')}: xo-server answers and the admin can sign in`)
+          }
+          if (r.health.checked && !r.health.healthy)
+            throw new XoaError(`restored, but xo-server is not healthy: ${r.health.reason}`, {
+              hint: 'journalctl -u xo-server -n 100',
+            })
+        } finally {
+          v.dispose()
+        }
       }
+      // Nothing manages Redis here (xoa up owned it and is stopped): restore brings up the same Redis meanwhile.
+      if (services.manages) await run()
+      else await withRedisRunning(spec, (l) => (opts.json ? process.stderr.write(`${l}\n`) : say(l)), run)
     })
 }
 

@@ -181,7 +181,7 @@ export class GitMirror {
    * hard-links the objects, so it costs little space and does not depend on the mirror afterwards.
    */
   async checkout(rev: string, dest: string, url?: string): Promise<void> {
-    await this.git(['clone', '--quiet', '--no-checkout', this.dir, dest])
+    await this.git(['clone', '--quiet', '--no-checkout', '--no-hardlinks', this.dir, dest])
     await this.git(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', rev], { cwd: dest })
     if (url) await this.git(['remote', 'set-url', 'origin', url], { cwd: dest })
   }
