@@ -177,8 +177,9 @@ export class GitMirror {
   }
 
   /**
-   * A working tree of rev in dest with its own .git (XO's build runs `git rev-parse`). A local clone
-   * hard-links the objects, so it costs little space and does not depend on the mirror afterwards.
+   * A working tree of rev in dest with its own .git (XO's build runs `git rev-parse`), not depending on the
+   * mirror afterwards. The objects are copied, not hard-linked: a hard link would share an inode between the
+   * sealed, root-owned release and the cache the next build hands to the service account.
    */
   async checkout(rev: string, dest: string, url?: string): Promise<void> {
     await this.git(['clone', '--quiet', '--no-checkout', '--no-hardlinks', this.dir, dest])
