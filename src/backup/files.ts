@@ -1,5 +1,5 @@
 // Copying directory trees into a backup's staging dir (with checksums in the manifest) and back onto the host,
-// all through directory descriptors (dir-fd.ts): what is copied is what was opened and checked, never what a
+// all through directory descriptors (src/fs/fd-sync.ts): what is copied is what was opened and checked, never what a
 // path pointed to a moment before; what is written goes to a temp name in the very directory checked, gets
 // its owner and mode from rules.ts through its descriptor, and is renamed over its name.
 import { createHash } from 'node:crypto'
@@ -17,7 +17,7 @@ import {
   removeAt,
   setMeta,
   writeFileAt,
-} from './dir-fd.ts'
+} from '../fs/fd-sync.ts'
 import { archivePathOf, type Entry, type Section, type SectionRoot } from './format.ts'
 import type { SectionRules } from './rules.ts'
 

@@ -16,10 +16,10 @@ import {
   writeSync,
 } from 'node:fs'
 import { XoaError } from '../cli/errors.ts'
+import { at, openDirPath, openFileAt } from '../fs/fd-sync.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import { KEY_BYTES } from './auth.ts'
-import { at, openDirPath, openFileAt } from './dir-fd.ts'
 
 export const BACKUP_KEY_FILE = 'backup-key'
 

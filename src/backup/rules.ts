@@ -1,8 +1,9 @@
 // Owner and mode of everything restore writes, from xoa's own rules for each location (the same as apply
 // and `xoa up` give them) — never from the archive. Pure.
+
+import type { Meta } from '../fs/fd-sync.ts'
 import type { RunMode } from '../host/layout.ts'
 import type { Account } from '../util/accounts.ts'
-import type { Meta } from './dir-fd.ts'
 import type { RestoredSection } from './format.ts'
 
 export interface Owners {

@@ -1,10 +1,9 @@
-// Directory-relative file operations for backup and restore, through open directory descriptors: Node has no
-// openat(2), so an entry is reached as /proc/self/fd/<dirfd>/<name> with one plain name and O_NOFOLLOW on it,
-// and whatever was opened is checked with fstat. A directory the service account owns (the data dir) can
-// change under us at any time; working through descriptors means a swapped-in symlink is refused, never
-// followed, and a renamed directory is still the one we checked. (Same rules as the planned src/fs/ layer;
-// this file goes once that layer lands.)
-
+// The synchronous, descriptor-level half of the safe filesystem layer (SafeDir is the other): backup and restore
+// stream large files and keep holes, so they work on raw descriptors. Node has no openat(2), so an entry is
+// reached as /proc/self/fd/<dirfd>/<name> with one plain name and O_NOFOLLOW on it, and whatever was opened is
+// checked with fstat. A directory the service account owns (the data dir) can change under us at any time;
+// working through descriptors means a swapped-in symlink is refused, never followed, and a renamed directory
+// is still the one we checked.
 import { randomBytes } from 'node:crypto'
 import {
   closeSync,
@@ -27,6 +26,7 @@ import {
   writeSync,
 } from 'node:fs'
 import { isAbsolute, posix } from 'node:path'
+import { procPath } from './names.ts'
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants
 
@@ -47,7 +47,7 @@ export function checkName(name: string): string {
 
 /** The path that reaches `name` inside the directory open as `dirFd`, without resolving anything above it. */
 export function at(dirFd: number, name: string): string {
-  return `/proc/self/fd/${dirFd}/${checkName(name)}`
+  return procPath(dirFd, checkName(name))
 }
 
 /** Open `name` in `dirFd` as a directory, refusing a symlink (ELOOP/ENOTDIR) or anything else. */
