@@ -84406,7 +84406,8 @@ import { createHash as createHash3 } from "node:crypto";
 import { closeSync as closeSync3, constants as constants8, fstatSync as fstatSync3, mkdirSync as mkdirSync3, openSync as openSync3, readSync as readSync3 } from "node:fs";
 import { dirname as dirname11, join as join8 } from "node:path";
 
-// src/backup/dir-fd.ts
+// src/fs/fd-sync.ts
+init_names();
 import { randomBytes as randomBytes4 } from "node:crypto";
 import {
   closeSync as closeSync2,
@@ -84437,7 +84438,7 @@ function checkName2(name) {
   return name;
 }
 function at(dirFd, name) {
-  return `/proc/self/fd/${dirFd}/${checkName2(name)}`;
+  return procPath(dirFd, checkName2(name));
 }
 function openDirAt(dirFd, name) {
   const fd = openSync2(at(dirFd, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
@@ -84816,7 +84817,6 @@ function replaceContent(rootFd, entries, stagedTree, rules) {
 
 // src/backup/key-file.ts
 init_errors();
-init_paths();
 import { randomBytes as randomBytes5 } from "node:crypto";
 import {
   closeSync as closeSync4,
@@ -84831,6 +84831,7 @@ import {
   unlinkSync as unlinkSync2,
   writeSync as writeSync3
 } from "node:fs";
+init_paths();
 var BACKUP_KEY_FILE = "backup-key";
 function hostKeyPath(spec) {
   return `${statePaths(spec).secrets}/${BACKUP_KEY_FILE}`;
@@ -87345,11 +87346,12 @@ var GitMirror = class {
     );
   }
   /**
-   * A working tree of rev in dest with its own .git (XO's build runs `git rev-parse`). A local clone
-   * hard-links the objects, so it costs little space and does not depend on the mirror afterwards.
+   * A working tree of rev in dest with its own .git (XO's build runs `git rev-parse`), not depending on the
+   * mirror afterwards. The objects are copied, not hard-linked: a hard link would share an inode between the
+   * sealed, root-owned release and the cache the next build hands to the service account.
    */
   async checkout(rev, dest, url2) {
-    await this.git(["clone", "--quiet", "--no-checkout", this.dir, dest]);
+    await this.git(["clone", "--quiet", "--no-checkout", "--no-hardlinks", this.dir, dest]);
     await this.git(["-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", rev], { cwd: dest });
     if (url2) await this.git(["remote", "set-url", "origin", url2], { cwd: dest });
   }
@@ -90207,7 +90209,7 @@ __export(restore_exports, {
   register: () => register14
 });
 import { readFileSync as readFileSync27 } from "node:fs";
-import { createInterface as createInterface3 } from "node:readline/promises";
+import { createInterface as createInterface4 } from "node:readline/promises";
 
 // src/backup/restore.ts
 init_errors();
@@ -90421,6 +90423,109 @@ async function restoreBackup(spec, v, opts) {
   return { keys, files, key, health: { checked: true, healthy: h2.healthy, reason: h2.reason } };
 }
 
+// src/run/redis-temporary.ts
+init_errors();
+init_layout();
+import { existsSync as existsSync16 } from "node:fs";
+
+// src/run/supervisor.ts
+import { spawn as spawn5 } from "node:child_process";
+import { createInterface as createInterface3 } from "node:readline";
+function startChild(spec, log) {
+  const child = spawn5(spec.command, spec.args, {
+    env: spec.env,
+    cwd: spec.cwd,
+    uid: spec.uid,
+    gid: spec.gid,
+    stdio: ["ignore", "pipe", "pipe"]
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream) createInterface3({ input: stream }).on("line", (l) => log(`${spec.name} | ${l}`));
+  }
+  let alive = true;
+  const exited = new Promise((resolve8) => {
+    child.once("error", (e) => {
+      log(`${spec.name} | failed to start: ${e.message}`);
+      alive = false;
+      resolve8(null);
+    });
+    child.once("exit", (code, signal) => {
+      alive = false;
+      resolve8(code ?? (signal ? 128 : null));
+    });
+  });
+  return {
+    name: spec.name,
+    child,
+    exited,
+    running: () => alive,
+    async stop() {
+      if (!alive) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), spec.stopTimeoutMs ?? 15e3);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+}
+async function stopAll(children) {
+  for (const c3 of [...children].reverse()) await c3.stop();
+}
+function onStopSignal() {
+  let resolveFn = () => {
+  };
+  const signalled = new Promise((r) => {
+    resolveFn = r;
+  });
+  const handler = (s) => resolveFn(s);
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return {
+    signalled,
+    dispose() {
+      process.off("SIGINT", handler);
+      process.off("SIGTERM", handler);
+    }
+  };
+}
+
+// src/run/redis-temporary.ts
+var START_TIMEOUT_MS = 3e4;
+async function withRedisRunning(spec, log, fn) {
+  const socket = spec.redis.socket;
+  if (await pingRedis(socket)) return fn();
+  const config2 = hostLayout(spec, "foreground").redis.config;
+  if (!existsSync16(config2))
+    throw new XoaError(`Redis does not answer on ${socket} (redis.socket), and ${config2} is missing`, {
+      hint: "start redis-xo (systemctl start redis-xo), or run xoa up once so it writes its Redis config"
+    });
+  const owner = await runAsServiceAccount(spec);
+  const redis2 = startChild(
+    {
+      name: "redis-xo",
+      command: "redis-server",
+      args: [config2, "--supervised", "no"],
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      ...owner
+    },
+    log
+  );
+  try {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (!await pingRedis(socket)) {
+      if (!redis2.running() || Date.now() > deadline)
+        throw new XoaError(`could not start Redis from ${config2} for the restore; nothing was changed`, {
+          hint: "run xoa up once, stop it, then run xoa restore again"
+        });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    log(`xoa | started Redis from ${config2} for the restore (xoa up is not running)`);
+    return await fn();
+  } finally {
+    await redis2.stop();
+  }
+}
+
 // src/cli/restore.ts
 init_paths();
 init_errors();
@@ -90442,28 +90547,34 @@ function register14(program2) {
       );
     const services = await detectServiceControl(spec);
     if (services.underUp === true) await services.stop();
-    const v = await verifyBackup(spec, file2, { key: opts.key ? readKeyArgument(opts.key) : void 0 });
-    try {
-      if (!opts.json) describe4(v);
-      if (!opts.yes && !await confirm()) throw new XoaError("restore cancelled; nothing was changed");
-      const r = await restoreBackup(spec, v, {
-        services,
-        checkHealth: () => healthAfterRestore(spec)
-      });
-      if (opts.json) printJson({ archive: v.file, createdAt: v.manifest.createdAt, ...r });
-      else {
-        say(`${green2("restored")}: ${r.keys} Redis keys, ${r.files} files`);
-        if (r.key === "adopted") say(`  this host now uses the key from ${opts.key} for its own backups`);
-        if (!r.health.checked) say(`  health check skipped: ${r.health.why}`);
-        else if (r.health.healthy) say(`  ${green2("healthy")}: xo-server answers and the admin can sign in`);
-      }
-      if (r.health.checked && !r.health.healthy)
-        throw new XoaError(`restored, but xo-server is not healthy: ${r.health.reason}`, {
-          hint: "journalctl -u xo-server -n 100"
+    const run7 = async () => {
+      const v = await verifyBackup(spec, file2, { key: opts.key ? readKeyArgument(opts.key) : void 0 });
+      try {
+        if (!opts.json) describe4(v);
+        if (!opts.yes && !await confirm()) throw new XoaError("restore cancelled; nothing was changed");
+        const r = await restoreBackup(spec, v, {
+          services,
+          checkHealth: () => healthAfterRestore(spec)
         });
-    } finally {
-      v.dispose();
-    }
+        if (opts.json) printJson({ archive: v.file, createdAt: v.manifest.createdAt, ...r });
+        else {
+          say(`${green2("restored")}: ${r.keys} Redis keys, ${r.files} files`);
+          if (r.key === "adopted") say(`  this host now uses the key from ${opts.key} for its own backups`);
+          if (!r.health.checked) say(`  health check skipped: ${r.health.why}`);
+          else if (r.health.healthy)
+            say(`  ${green2("healthy")}: xo-server answers and the admin can sign in`);
+        }
+        if (r.health.checked && !r.health.healthy)
+          throw new XoaError(`restored, but xo-server is not healthy: ${r.health.reason}`, {
+            hint: "journalctl -u xo-server -n 100"
+          });
+      } finally {
+        v.dispose();
+      }
+    };
+    if (services.manages) await run7();
+    else await withRedisRunning(spec, (l) => opts.json ? process.stderr.write(`${l}
+`) : say(l), run7);
   });
 }
 function describe4(v) {
@@ -90474,7 +90585,7 @@ function describe4(v) {
   if (v.specChanged) say(yellow2("  the spec differs from the one this backup was made with"));
 }
 async function confirm() {
-  const rl = createInterface3({ input: process.stdin, output: process.stdout });
+  const rl = createInterface4({ input: process.stdin, output: process.stdout });
   try {
     return (await rl.question('Replace Redis and the files with this backup? Type "yes": ')).trim() === "yes";
   } finally {
@@ -90830,7 +90941,7 @@ init_store();
 init_errors();
 init_paths();
 init_server_env();
-import { existsSync as existsSync16 } from "node:fs";
+import { existsSync as existsSync17 } from "node:fs";
 
 // src/run/foreground.ts
 init_at();
@@ -90906,67 +91017,6 @@ async function prepareForeground(spec, owner) {
   return { configDir, redisConfig };
 }
 
-// src/run/supervisor.ts
-import { spawn as spawn5 } from "node:child_process";
-import { createInterface as createInterface4 } from "node:readline";
-function startChild(spec, log) {
-  const child = spawn5(spec.command, spec.args, {
-    env: spec.env,
-    cwd: spec.cwd,
-    uid: spec.uid,
-    gid: spec.gid,
-    stdio: ["ignore", "pipe", "pipe"]
-  });
-  for (const stream of [child.stdout, child.stderr]) {
-    if (stream) createInterface4({ input: stream }).on("line", (l) => log(`${spec.name} | ${l}`));
-  }
-  let alive = true;
-  const exited = new Promise((resolve8) => {
-    child.once("error", (e) => {
-      log(`${spec.name} | failed to start: ${e.message}`);
-      alive = false;
-      resolve8(null);
-    });
-    child.once("exit", (code, signal) => {
-      alive = false;
-      resolve8(code ?? (signal ? 128 : null));
-    });
-  });
-  return {
-    name: spec.name,
-    child,
-    exited,
-    running: () => alive,
-    async stop() {
-      if (!alive) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), spec.stopTimeoutMs ?? 15e3);
-      await exited;
-      clearTimeout(timer);
-    }
-  };
-}
-async function stopAll(children) {
-  for (const c3 of [...children].reverse()) await c3.stop();
-}
-function onStopSignal() {
-  let resolveFn = () => {
-  };
-  const signalled = new Promise((r) => {
-    resolveFn = r;
-  });
-  const handler = (s) => resolveFn(s);
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
-  return {
-    signalled,
-    dispose() {
-      process.off("SIGINT", handler);
-      process.off("SIGTERM", handler);
-    }
-  };
-}
-
 // src/run/up.ts
 async function waitFor(cond, timeoutMs, what) {
   const deadline = Date.now() + timeoutMs;
@@ -90993,7 +91043,7 @@ async function up(spec, opts) {
     }
     const owner = await runAsServiceAccount(spec);
     const candidate = opts.build ? await opts.build() : void 0;
-    if (!existsSync16(p.current) && !candidate)
+    if (!existsSync17(p.current) && !candidate)
       throw new XoaError("no release is built yet", { hint: "xoa build" });
     const files = await prepareForeground(spec, owner);
     const redis2 = startChild(
@@ -91149,7 +91199,7 @@ __export(update_exports, {
   register: () => register19,
   specForPin: () => specForPin
 });
-import { existsSync as existsSync18 } from "node:fs";
+import { existsSync as existsSync19 } from "node:fs";
 
 // src/source/pin-write.ts
 import { accessSync as accessSync3, constants as constants14 } from "node:fs";
@@ -91217,13 +91267,13 @@ async function commitPin(file2, message) {
 // src/source/update.ts
 init_errors();
 init_paths();
-import { accessSync as accessSync4, constants as constants15, existsSync as existsSync17 } from "node:fs";
+import { accessSync as accessSync4, constants as constants15, existsSync as existsSync18 } from "node:fs";
 import { homedir } from "node:os";
 import { dirname as dirname24, join as join31 } from "node:path";
 function mirrorDirFor(spec) {
   const own2 = statePaths(spec).mirror;
   let dir = dirname24(own2);
-  while (!existsSync17(dir)) dir = dirname24(dir);
+  while (!existsSync18(dir)) dir = dirname24(dir);
   try {
     accessSync4(dir, constants15.W_OK);
     return own2;
@@ -91393,7 +91443,7 @@ function parseChannel(value) {
   return value;
 }
 function specForPin(opts) {
-  if (opts.pinFile && !opts.spec && !process.env.XOA_SPEC && !existsSync18(specPathOf(opts)))
+  if (opts.pinFile && !opts.spec && !process.env.XOA_SPEC && !existsSync19(specPathOf(opts)))
     return validateSpec({});
   return readSpec(opts);
 }
