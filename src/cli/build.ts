@@ -1,8 +1,14 @@
 // `xoa build`: build the pinned (or given) revision into a release; by default make it current.
+
+import { existsSync } from 'node:fs'
 import type { Command } from 'commander'
 import { build, hasCurrent, nextHint } from '../build/builder.ts'
 import { Progress, StepFailed } from '../build/progress.ts'
+import { openLive } from '../fs/at.ts'
+import { lockHolder } from '../fs/lock.ts'
+import { UPGRADE_LOCK } from '../host/layout.ts'
 import { statePaths } from '../spec/paths.ts'
+import type { Spec } from '../spec/schema.ts'
 import { XoaError } from './errors.ts'
 import { readSpec, withSpecOption } from './spec-option.ts'
 
@@ -26,6 +32,15 @@ export function register(program: Command): void {
     )
     .action(async (opts: Opts) => {
       const spec = readSpec(opts)
+      // xo-build.service runs whenever xo-server (re)starts: during `xoa upgrade` (its backup, its health-gated
+      // switch) building and switching to the pin would undo the upgrade's switch. The upgrade owns `current`.
+      const upgrading = opts.switch && !opts.rev ? await upgradeRunning(spec) : undefined
+      if (upgrading !== undefined) {
+        console.log(
+          `xoa upgrade (pid ${upgrading}) is running and owns the switch: nothing built, current left as is`,
+        )
+        return
+      }
       const stamp = new Date().toISOString().replace(/[:.]/g, '-')
       const mode = opts.json ? 'json' : process.stdout.isTTY ? 'tty' : 'plain'
       const progress = new Progress(mode, `${statePaths(spec).logs}/build-${stamp}.log`)
@@ -58,4 +73,15 @@ export function register(program: Command): void {
         progress.close()
       }
     })
+}
+
+/** The pid of a running `xoa upgrade` (it holds the upgrade lock in the state dir), if any. */
+async function upgradeRunning(spec: Spec): Promise<number | undefined> {
+  if (!existsSync(spec.xo.stateDir)) return undefined
+  const state = await openLive(spec.xo.stateDir)
+  try {
+    return await lockHolder(state, UPGRADE_LOCK)
+  } finally {
+    await state.close()
+  }
 }

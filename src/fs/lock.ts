@@ -35,6 +35,12 @@ async function holder(dir: SafeDir, name: string): Promise<number | undefined> {
   return Number.isInteger(pid) && pid > 0 ? pid : undefined
 }
 
+/** The live process other than this one that holds `name` in `dir`, if any (a dead holder's lock is free). */
+export async function lockHolder(dir: SafeDir, name: string): Promise<number | undefined> {
+  const pid = await holder(dir, name).catch(() => undefined)
+  return pid !== undefined && pid !== process.pid && pidAlive(pid) ? pid : undefined
+}
+
 /** Take `name` in `dir`; a lock left by a dead process is taken over. The lock keeps its own dir handle. */
 export async function takeLock(dir: SafeDir, name: string, opts: LockOptions): Promise<Lock> {
   const own = await dir.dup()

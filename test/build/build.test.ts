@@ -1,5 +1,6 @@
 // `xoa build` end to end on the generated fixture monorepo, with real git, npm-provisioned Node and yarn.
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import {
   chmodSync,
   existsSync,
@@ -181,4 +182,23 @@ test('a failing build exits 1, names the step, shows the log tail, and leaves cu
   const unknown = xoa(['build', '--spec', f.spec, '--rev', 'f'.repeat(40)], { env })
   assert.equal(unknown.status, 1)
   assert.match(unknown.stderr, /has no commit f{40}[\s\S]*next: check source\.rev/)
+})
+
+test('while an xoa upgrade holds its lock, a plain `xoa build` (xo-build.service) builds and switches nothing', (t) => {
+  const f = fixtureSetup(t)
+  // xo-server's restarts during an upgrade start xo-build.service: switching to the pin would undo the upgrade.
+  const upgrader = spawn('sleep', ['60'], { stdio: 'ignore' })
+  t.after(() => upgrader.kill())
+  mkdirSync(f.state, { recursive: true })
+  writeFileSync(join(f.state, 'upgrade.lock'), `${upgrader.pid}\n`)
+  const r = xoa(['build', '--spec', f.spec], { env })
+  assert.equal(r.status, 0, r.stderr + r.stdout)
+  assert.match(r.stdout, new RegExp(`xoa upgrade \\(pid ${upgrader.pid}\\) is running .*nothing built`))
+  assert.ok(!existsSync(join(f.state, 'releases')), 'nothing was built')
+  // A lock whose holder is gone is no upgrade: the build runs.
+  upgrader.kill()
+  writeFileSync(join(f.state, 'upgrade.lock'), '999999999\n')
+  const again = xoa(['build', '--spec', f.spec], { env })
+  assert.equal(again.status, 0, again.stderr + again.stdout)
+  assert.ok(existsSync(join(f.state, 'current')))
 })

@@ -16,6 +16,8 @@ export type SystemSource =
       binds: Bind[]
       network: 'private' | 'host'
       label: string
+      /** The fixture repository on the host (fixture source only): a test may commit new releases to it. */
+      fixtureDir?: string
       dispose?: () => void
     }
   | { skip: string }
@@ -64,6 +66,7 @@ export async function systemTestSource(): Promise<SystemSource> {
     binds: [{ host: dir, container: CONTAINER_SOURCE, readOnly: true }],
     network: 'host', // the build provisions its Node runtime through npm
     label: `fixture monorepo with the mini xo-server (${dir})`,
+    fixtureDir: dir,
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   }
 }
