@@ -37,7 +37,7 @@ export function register(program: Command): void {
       const upgrading = opts.switch && !opts.rev ? await upgradeRunning(spec) : undefined
       if (upgrading !== undefined) {
         console.log(
-          `xoa upgrade (pid ${upgrading}) is running and owns the switch: nothing built, current left as is`,
+          `xoa upgrade or rollback (pid ${upgrading}) is running and owns the switch: nothing built, current left as is`,
         )
         return
       }

@@ -10,6 +10,7 @@ import type { Spec } from '../spec/schema.ts'
 import { type ServerControl, switchWithHealthGate } from './gate.ts'
 import type { Credentials, HealthReport } from './health.ts'
 import { localEndpoint } from './health.ts'
+import { lockUpgrade } from './upgrade.ts'
 
 export interface RollbackOptions {
   /** Restarts xo-server (systemd on a host, the fixture in tests); undefined when xoa cannot restart it. */
@@ -48,7 +49,13 @@ export async function rollbackRelease(
   opts: RollbackOptions,
 ): Promise<RollbackResult> {
   const paths = statePaths(spec)
-  const lock = await lockStore(paths)
+  // With a restart, hold the upgrade lock too: xo-build runs at every xo-server restart and would otherwise
+  // switch straight back to the pin's release under the health gate.
+  const unlockUpgrade = opts.control ? await lockUpgrade(spec) : undefined
+  const lock = await lockStore(paths).catch(async (e) => {
+    await unlockUpgrade?.()
+    throw e
+  })
   try {
     const to = target(paths, id)
     const pinNote = pinNoteFor(spec, paths, to)
@@ -70,6 +77,7 @@ export async function rollbackRelease(
     })
   } finally {
     await lock.release()
+    await unlockUpgrade?.()
   }
 }
 

@@ -162,13 +162,14 @@ async function run(spec: Spec, opts: UpgradeOptions, record: UpgradeRecord): Pro
   return { record, report }
 }
 
-/** One upgrade at a time: an exclusive pid file in the state dir; a dead holder's lock is taken over. */
-async function lockUpgrade(spec: Spec): Promise<() => Promise<void>> {
+/** One upgrade (or gated rollback) at a time: an exclusive pid file in the state dir; a dead holder's lock is
+ *  taken over. While it is held, xo-build (started by every xo-server restart) switches nothing. */
+export async function lockUpgrade(spec: Spec): Promise<() => Promise<void>> {
   const state = await openLive(spec.xo.stateDir, { create: self(0o755) })
   try {
     const lock = await takeLock(state, UPGRADE_LOCK, {
       busy: (pid, file) =>
-        new XoaError(`another xoa upgrade is running (pid ${pid})`, {
+        new XoaError(`another xoa upgrade or rollback is running (pid ${pid})`, {
           hint: `wait for it (systemctl status xoa-update), or remove ${file} if pid ${pid} is not xoa`,
         }),
     })

@@ -193,7 +193,10 @@ test('while an xoa upgrade holds its lock, a plain `xoa build` (xo-build.service
   writeFileSync(join(f.state, 'upgrade.lock'), `${upgrader.pid}\n`)
   const r = xoa(['build', '--spec', f.spec], { env })
   assert.equal(r.status, 0, r.stderr + r.stdout)
-  assert.match(r.stdout, new RegExp(`xoa upgrade \\(pid ${upgrader.pid}\\) is running .*nothing built`))
+  assert.match(
+    r.stdout,
+    new RegExp(`xoa upgrade or rollback \\(pid ${upgrader.pid}\\) is running .*nothing built`),
+  )
   assert.ok(!existsSync(join(f.state, 'releases')), 'nothing was built')
   // A lock whose holder is gone is no upgrade: the build runs.
   upgrader.kill()

@@ -139,7 +139,7 @@ describe('xoa upgrade under systemd (nspawn)', { skip }, () => {
     assert.match(await printed(pid, MARK_110), new RegExp(MARK_110))
     // xo-server's restarts started xo-build.service, which left the switch to the upgrade.
     const build = await c.exec(['journalctl', '--no-pager', '-o', 'cat', '-u', 'xo-build'])
-    assert.match(build.stdout, /xoa upgrade \(pid \d+\) is running and owns the switch/)
+    assert.match(build.stdout, /xoa upgrade or rollback \(pid \d+\) is running and owns the switch/)
   })
 
   test('a release that builds but crashes (1.2.0) is rolled back: 1.1.0 serves again', async (t) => {

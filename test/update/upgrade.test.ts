@@ -11,6 +11,7 @@ import type { ServiceControl } from '../../src/backup/services.ts'
 import { build } from '../../src/build/builder.ts'
 import { Progress } from '../../src/build/progress.ts'
 import { currentId, listReleases, previousId, readManifest } from '../../src/build/store.ts'
+import { UPGRADE_LOCK } from '../../src/host/layout.ts'
 import { ensureWebAdmin, readOrCreateAdminPassword } from '../../src/run/admin.ts'
 import { prepareForeground } from '../../src/run/foreground.ts'
 import { checkHealth, localEndpoint, waitHealthy } from '../../src/run/health.ts'
@@ -263,8 +264,18 @@ test('upgrade: 1.0.0 → 1.2.0 healthy; nothing new changes nothing; a release f
     'rollback to 1.0.0: xo-server restarted on it and healthy; the pin note says how to stay',
     async () => {
       const restarts = server.restarts
+      // xo-build runs at every xo-server restart: it must see the upgrade lock held, or it switches back.
+      const holders: (number | undefined)[] = []
+      const control = {
+        restart: async () => {
+          const lock = join(spec.xo.stateDir, UPGRADE_LOCK)
+          holders.push(existsSync(lock) ? Number(readFileSync(lock, 'utf8')) : undefined)
+          await server.restart()
+        },
+        running: () => server.running(),
+      }
       const r = await rollbackRelease(spec, releaseOf('1.0.0'), {
-        control: server,
+        control,
         admin: await admin(),
         healthTimeoutMs: 30_000,
       })
@@ -275,6 +286,7 @@ test('upgrade: 1.0.0 → 1.2.0 healthy; nothing new changes nothing; a release f
       assert.equal(currentRev(), up.revs['1.0.0'])
       assert.equal(previousId(p), good)
       assert.equal(server.restarts, restarts + 1)
+      assert.deepEqual(holders, [process.pid], 'the upgrade lock is held across the restart')
       assert.match(
         r.pinNote ?? '',
         new RegExp(
