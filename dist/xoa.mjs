@@ -55402,6 +55402,10 @@ async function holder(dir, name) {
   const pid = Number(text.toString("utf8").trim());
   return Number.isInteger(pid) && pid > 0 ? pid : void 0;
 }
+async function lockHolder(dir, name) {
+  const pid = await holder(dir, name).catch(() => void 0);
+  return pid !== void 0 && pid !== process.pid && pidAlive2(pid) ? pid : void 0;
+}
 async function takeLock(dir, name, opts) {
   const own2 = await dir.dup();
   const mine = `${name}.${process.pid}`;
@@ -87192,6 +87196,7 @@ var build_exports = {};
 __export(build_exports, {
   register: () => register6
 });
+import { existsSync as existsSync12 } from "node:fs";
 
 // src/build/builder.ts
 import { existsSync as existsSync11, mkdirSync as mkdirSync11, readFileSync as readFileSync22, symlinkSync } from "node:fs";
@@ -88452,6 +88457,9 @@ function seconds(ms) {
 }
 
 // src/cli/build.ts
+init_at();
+init_lock();
+init_layout();
 init_paths();
 init_errors();
 function register6(program2) {
@@ -88460,6 +88468,13 @@ function register6(program2) {
     "\nThe pin is xo-source.json shipped with xoa; source.url / source.rev / source.pinFile in the spec override it.\nReleases live in <xo.stateDir>/releases; see them with `xoa releases`, go back with `xoa rollback`."
   ).action(async (opts) => {
     const spec = readSpec(opts);
+    const upgrading = opts.switch && !opts.rev ? await upgradeRunning(spec) : void 0;
+    if (upgrading !== void 0) {
+      console.log(
+        `xoa upgrade or rollback (pid ${upgrading}) is running and owns the switch: nothing built, current left as is`
+      );
+      return;
+    }
     const stamp = (/* @__PURE__ */ new Date()).toISOString().replace(/[:.]/g, "-");
     const mode = opts.json ? "json" : process.stdout.isTTY ? "tty" : "plain";
     const progress = new Progress(mode, `${statePaths(spec).logs}/build-${stamp}.log`);
@@ -88492,6 +88507,15 @@ function register6(program2) {
       progress.close();
     }
   });
+}
+async function upgradeRunning(spec) {
+  if (!existsSync12(spec.xo.stateDir)) return void 0;
+  const state = await openLive(spec.xo.stateDir);
+  try {
+    return await lockHolder(state, UPGRADE_LOCK);
+  } finally {
+    await state.close();
+  }
 }
 
 // src/cli/cert.ts
@@ -88659,7 +88683,7 @@ async function observeRedis(socket, declaredEmail) {
 }
 
 // src/status/server.ts
-import { existsSync as existsSync12 } from "node:fs";
+import { existsSync as existsSync13 } from "node:fs";
 init_layout();
 
 // src/run/ports.ts
@@ -88813,7 +88837,7 @@ function parseShow(text) {
   };
 }
 function systemdRunning(host) {
-  return host.live && existsSync12("/run/systemd/system");
+  return host.live && existsSync13("/run/systemd/system");
 }
 async function unitState(unit) {
   const r = await execa(
@@ -89776,7 +89800,7 @@ __export(init_exports, {
 });
 init_at();
 init_safe_dir();
-import { existsSync as existsSync14, mkdirSync as mkdirSync13, readFileSync as readFileSync25 } from "node:fs";
+import { existsSync as existsSync15, mkdirSync as mkdirSync13, readFileSync as readFileSync25 } from "node:fs";
 import { realpath as realpath2 } from "node:fs/promises";
 import { hostname as osHostname } from "node:os";
 import { basename as basename11, join as join25, resolve as resolve5 } from "node:path";
@@ -89826,9 +89850,9 @@ ${body}
 }
 
 // src/nix/nixos.ts
-import { existsSync as existsSync13 } from "node:fs";
+import { existsSync as existsSync14 } from "node:fs";
 function isNixos(marker = process.env.XOA_NIXOS_MARKER ?? "/etc/NIXOS") {
-  return existsSync13(marker);
+  return existsSync14(marker);
 }
 function rebuildCommand(flakeDir, host, action = "switch") {
   return ["nixos-rebuild", action, "--flake", `${flakeDir}#${host}`, "-L", "--show-trace"];
@@ -89882,7 +89906,7 @@ async function init(opts) {
             "xoa init --force (or edit the file)"
           );
         await write(hostDir, join25(rel, "vars.nix"), renderVarsNix(vars));
-        if (existsSync14(opts.hardwareConfig)) await write(hostDir, hw, readFileSync25(opts.hardwareConfig));
+        if (existsSync15(opts.hardwareConfig)) await write(hostDir, hw, readFileSync25(opts.hardwareConfig));
       } finally {
         await hostDir.close();
       }
@@ -89975,7 +89999,7 @@ __export(logs_exports, {
 });
 init_paths();
 import { spawn as spawn4 } from "node:child_process";
-import { existsSync as existsSync15 } from "node:fs";
+import { existsSync as existsSync16 } from "node:fs";
 
 // src/status/logs.ts
 import { readdirSync as readdirSync8, statSync as statSync6 } from "node:fs";
@@ -90035,7 +90059,7 @@ function register11(program2) {
     const spec = readSpec(opts);
     const o2 = { follow: opts.follow === true, lines: lines2, units: opts.unit };
     let argv;
-    if (existsSync15("/run/systemd/system")) {
+    if (existsSync16("/run/systemd/system")) {
       try {
         argv = journalctlCommand(spec, o2);
       } catch (e) {
@@ -90426,7 +90450,7 @@ async function restoreBackup(spec, v, opts) {
 // src/run/redis-temporary.ts
 init_errors();
 init_layout();
-import { existsSync as existsSync16 } from "node:fs";
+import { existsSync as existsSync17 } from "node:fs";
 
 // src/run/supervisor.ts
 import { spawn as spawn5 } from "node:child_process";
@@ -90495,7 +90519,7 @@ async function withRedisRunning(spec, log, fn) {
   const socket = spec.redis.socket;
   if (await pingRedis(socket)) return fn();
   const config2 = hostLayout(spec, "foreground").redis.config;
-  if (!existsSync16(config2))
+  if (!existsSync17(config2))
     throw new XoaError(`Redis does not answer on ${socket} (redis.socket), and ${config2} is missing`, {
       hint: "start redis-xo (systemctl start redis-xo), or run xoa up once so it writes its Redis config"
     });
@@ -90612,7 +90636,7 @@ __export(rollback_exports, {
 // src/run/rollback.ts
 init_store();
 init_errors();
-import { join as join29 } from "node:path";
+import { join as join32 } from "node:path";
 init_paths();
 
 // src/run/gate.ts
@@ -90635,6 +90659,383 @@ async function switchWithHealthGate(paths, id, control, check3) {
   return { switched: false, from, attempted: id, health: health2, restored };
 }
 
+// src/run/upgrade.ts
+import { join as join31 } from "node:path";
+init_store();
+init_errors();
+init_at();
+init_lock();
+init_layout();
+
+// src/source/pin-write.ts
+import { accessSync as accessSync3, constants as constants14 } from "node:fs";
+import { dirname as dirname22, relative as relative2 } from "node:path";
+init_errors();
+init_at();
+var KEY_ORDER = ["url", "rev", "version", "date", "channel"];
+function renderPin(original, pin) {
+  let doc = {};
+  try {
+    doc = JSON.parse(original);
+  } catch {
+    doc = {};
+  }
+  const indent = /\n([ \t]+)"/.exec(original)?.[1] ?? "  ";
+  const out = {};
+  for (const k of Object.keys(doc)) out[k] = k in pin ? pin[k] : doc[k];
+  for (const k of KEY_ORDER) if (!(k in out) && pin[k] !== void 0) out[k] = pin[k];
+  const text = JSON.stringify(out, null, indent);
+  return original === "" || original.endsWith("\n") ? `${text}
+` : text;
+}
+function assertPinWritable(file2) {
+  try {
+    accessSync3(dirname22(file2), constants14.W_OK);
+    accessSync3(file2, constants14.W_OK);
+  } catch (e) {
+    throw new XoaError(`the pin file ${file2} cannot be rewritten (${e.code})`, {
+      hint: "copy it somewhere writable (e.g. /etc/xoa/xo-source.json) and set source.pinFile in the spec, or pass --pin-file; on NixOS update the flake checkout with `nix run .#update-xo`"
+    });
+  }
+}
+async function writePin(file2, pin) {
+  await withParent(file2, {}, async (dir, name) => {
+    const st = await dir.lstat(name);
+    const original = (await dir.readFile(name))?.toString("utf8");
+    if (!st || original === void 0)
+      throw new XoaError(`the pin file ${file2} does not exist`, { hint: "run `xoa apply` to seed it" });
+    await dir.writeFile(name, renderPin(original, pin), { uid: st.uid, gid: st.gid, mode: st.mode & 511 });
+  });
+}
+async function commitPin(file2, message) {
+  const git = (args, cwd) => execa("git", args, { cwd, reject: false, env: { GIT_TERMINAL_PROMPT: "0" }, stdin: "ignore" });
+  const top = await git(["rev-parse", "--show-toplevel"], dirname22(file2));
+  if (top.exitCode !== 0)
+    throw new XoaError(`${file2} is not in a git repository, so --commit has nothing to commit to`, {
+      hint: "drop --commit, or keep the pin file in a git checkout (e.g. your flake)"
+    });
+  const root = String(top.stdout).trim();
+  const rel = relative2(root, file2);
+  for (const args of [
+    ["add", "--", rel],
+    // --only: whatever else is staged in the user's repository stays out of this commit.
+    ["commit", "--quiet", "--only", "-m", message, "--", rel]
+  ]) {
+    const r = await git(args, root);
+    if (r.exitCode !== 0)
+      throw new XoaError(`git ${args[0]} in ${root} failed: ${String(r.stderr).trim() || r.exitCode}`, {
+        hint: "the pin file is already rewritten; commit it yourself, or set git user.name/user.email"
+      });
+  }
+  return String((await git(["rev-parse", "HEAD"], root)).stdout).trim();
+}
+
+// src/source/update.ts
+init_errors();
+init_paths();
+import { accessSync as accessSync4, constants as constants15, existsSync as existsSync18 } from "node:fs";
+import { homedir } from "node:os";
+import { dirname as dirname23, join as join29 } from "node:path";
+function mirrorDirFor(spec) {
+  const own2 = statePaths(spec).mirror;
+  let dir = dirname23(own2);
+  while (!existsSync18(dir)) dir = dirname23(dir);
+  try {
+    accessSync4(dir, constants15.W_OK);
+    return own2;
+  } catch {
+    const cache = process.env.XDG_CACHE_HOME || join29(homedir(), ".cache");
+    return join29(cache, "xoa", "xen-orchestra.git");
+  }
+}
+function pinFileFor(spec, override) {
+  return override ?? findPinFile(spec);
+}
+async function planUpdate(spec, opts = {}) {
+  const specRev = opts.pinFile ? void 0 : spec.source.rev;
+  if (specRev && !opts.check)
+    throw new UsageError(
+      `source.rev in the spec (${specRev}) overrides the pin, so updating the pin would change nothing`,
+      "remove source.rev from the spec to follow a channel, change source.rev itself, or only compare: xoa update --check"
+    );
+  const pinFile = pinFileFor(spec, opts.pinFile);
+  const pin = readPin(pinFile);
+  const url2 = spec.source.url ?? pin.url;
+  const mirror = new GitMirror(mirrorDirFor(spec), opts.log);
+  await mirror.ensure(url2);
+  await mirror.fetch(opts.rev ?? specRev).catch((e) => {
+    throw new XoaError(`cannot fetch ${url2}: ${e.message}`, {
+      hint: "check the network and the url in the pin file (or source.url in the spec)"
+    });
+  });
+  const view = await readUpstream(mirror);
+  const channel = opts.channel ?? spec.updates.channel;
+  const to = opts.rev ? await resolveRev(mirror, view, opts.rev) : resolveChannel(view, channel);
+  const fromTarget = specRev ? await resolveRev(mirror, view, specRev) : void 0;
+  const fromRev = fromTarget?.rev ?? pin.rev;
+  const known = await mirror.hasCommit(fromRev);
+  const fromInfo = known && !fromTarget ? await mirror.commitInfo(fromRev) : void 0;
+  const fromVersion = fromTarget?.version ?? pin.version ?? (known ? (await resolveRev(mirror, view, fromRev)).version : versionAt(void 0, fromRev));
+  const from = {
+    rev: fromRev,
+    version: fromVersion,
+    date: fromTarget?.date ?? pin.date ?? fromInfo?.date ?? ""
+  };
+  const direction = to.rev === from.rev ? "up-to-date" : !known ? "sideways" : await mirror.isAncestor(from.rev, to.rev) ? "forward" : await mirror.isAncestor(to.rev, from.rev) ? "backward" : "sideways";
+  let commits = [];
+  if (known && direction !== "up-to-date")
+    commits = direction === "backward" ? await mirror.logRange(to.rev, from.rev) : await mirror.logRange(from.rev, to.rev);
+  const { shown, more } = capCommits(commits, opts.maxCommits ?? 20);
+  const files = await mirror.readFiles(direction === "backward" ? from.rev : to.rev, [
+    "CHANGELOG.md",
+    "CHANGELOG.unreleased.md"
+  ]);
+  const sections = parseChangelog(files.get("CHANGELOG.md") ?? "");
+  const changelog = direction === "up-to-date" ? [] : direction === "backward" ? sectionsBetween(sections, to.version, from.version) : sectionsBetween(sections, from.version, to.version);
+  const unreleased = direction !== "up-to-date" && direction !== "backward" && to.version.endsWith("-dev") ? unreleasedEntries(files.get("CHANGELOG.unreleased.md") ?? "") : "";
+  return {
+    pinFile,
+    pin,
+    url: url2,
+    channel: to.channel,
+    from,
+    to,
+    direction,
+    commits: shown,
+    moreCommits: more,
+    changelog,
+    unreleased,
+    pinnedBy: specRev ? "source.rev" : "pin"
+  };
+}
+function nextPin(report2) {
+  const { pin, to } = report2;
+  return {
+    ...pin,
+    rev: to.rev,
+    version: to.version,
+    date: to.date,
+    // A revision asked for by hand follows no channel; the key is then dropped from the file.
+    channel: to.channel === "rev" ? void 0 : to.channel
+  };
+}
+function commitMessage(report2) {
+  const why = report2.to.channel === "rev" ? `rev ${report2.to.rev.slice(0, 10)}` : report2.to.channel;
+  return `xo: ${report2.from.version} \u2192 ${report2.to.version} (${why})`;
+}
+
+// src/source/update-report.ts
+var short = (rev) => rev.slice(0, 10);
+function offersNewer(r) {
+  if (r.direction === "forward") return true;
+  if (r.direction === "sideways") return compareVersions(r.to.version, r.from.version) > 0;
+  return false;
+}
+function describeVersion(v) {
+  return `${v.version}  ${short(v.rev)}${v.date ? `  ${v.date}` : ""}`;
+}
+function headline(r) {
+  const via = r.channel === "rev" ? `revision ${short(r.to.rev)}` : `channel ${r.channel}`;
+  const pin = r.pinnedBy === "source.rev" ? "source.rev in the spec" : "the pin";
+  switch (r.direction) {
+    case "up-to-date":
+      return `already at ${r.to.version} (${short(r.to.rev)}), the newest on ${via}`;
+    case "forward":
+      return `update available on ${via}: ${r.from.version} \u2192 ${r.to.version}${r.pinnedBy === "source.rev" ? " (from source.rev in the spec)" : ""}`;
+    case "backward":
+      return `${via} is behind ${pin}: ${r.from.version} \u2192 ${r.to.version} goes back`;
+    case "sideways":
+      return `${via} is on another line than ${pin}: ${r.from.version} \u2192 ${r.to.version}`;
+  }
+}
+function formatUpdateReport(r, opts = {}) {
+  const lines2 = [headline(r)];
+  if (r.direction === "up-to-date") return lines2;
+  lines2.push(`  from  ${describeVersion(r.from)}`, `  to    ${describeVersion(r.to)}`);
+  const total = r.commits.length + r.moreCommits;
+  if (total > 0) {
+    const what = r.direction === "backward" ? "left behind" : "new";
+    lines2.push("", `commits (${total} ${what}, newest first):`);
+    for (const c3 of r.commits) lines2.push(`  ${short(c3.rev)} ${c3.date} ${c3.subject}`);
+    if (r.moreCommits > 0) lines2.push(`  \u2026 and ${r.moreCommits} more`);
+  } else if (r.direction === "sideways") {
+    lines2.push("", `commits: unknown (${short(r.from.rev)} is not in the upstream history)`);
+  }
+  if (r.changelog.length > 0) {
+    lines2.push("", r.direction === "backward" ? "changelog (releases left behind):" : "changelog:");
+    const bodies = opts.changelogBodies !== false;
+    for (const s of r.changelog) {
+      if (bodies) lines2.push("", s.heading);
+      else lines2.push(`  ${s.heading.replace(/^## /, "")}`);
+      if (bodies && s.body) lines2.push("", s.body);
+    }
+  }
+  if (r.unreleased) {
+    if (opts.changelogBodies !== false)
+      lines2.push("", "## unreleased (CHANGELOG.unreleased.md)", "", r.unreleased);
+    else lines2.push("  unreleased (CHANGELOG.unreleased.md)");
+  }
+  return lines2;
+}
+function reportJson(r, extra = {}) {
+  return {
+    status: r.direction === "up-to-date" ? "up-to-date" : offersNewer(r) ? "update-available" : "channel-behind",
+    direction: r.direction,
+    pinnedBy: r.pinnedBy,
+    channel: r.channel,
+    pinFile: r.pinFile,
+    url: r.url,
+    from: r.from,
+    to: { rev: r.to.rev, version: r.to.version, date: r.to.date, subject: r.to.subject },
+    commits: r.commits,
+    moreCommits: r.moreCommits,
+    changelog: r.changelog.map((s) => ({
+      version: s.version,
+      date: s.date,
+      heading: s.heading,
+      body: s.body
+    })),
+    unreleased: r.unreleased,
+    ...extra
+  };
+}
+
+// src/run/upgrade.ts
+init_paths();
+
+// src/run/upgrade-record.ts
+init_at();
+init_paths();
+import { readFileSync as readFileSync28 } from "node:fs";
+import { join as join30 } from "node:path";
+function upgradeRecordFile(spec) {
+  return join30(statePaths(spec).logs, "upgrade-last.json");
+}
+function readLastUpgrade(spec) {
+  try {
+    const r = JSON.parse(readFileSync28(upgradeRecordFile(spec), "utf8"));
+    return typeof r.outcome === "string" ? r : void 0;
+  } catch {
+    return void 0;
+  }
+}
+async function writeUpgradeRecord(spec, record2) {
+  await writeFileAt(upgradeRecordFile(spec), `${JSON.stringify(record2, null, 2)}
+`, self2(420), {
+    create: self2(493)
+  });
+}
+var describeSide = (s) => `${s.version} (${s.rev.slice(0, 10)})`;
+function heldBack(last, targetRev) {
+  return last !== void 0 && (last.outcome === "rolled-back" || last.outcome === "held-back") && last.toRelease?.rev === targetRev;
+}
+
+// src/run/upgrade.ts
+var UpgradeError = class extends XoaError {
+  constructor(cause, record2) {
+    super(cause.message, {
+      exitCode: cause instanceof XoaError ? cause.exitCode : void 0,
+      hint: cause instanceof XoaError ? cause.hint : void 0
+    });
+    this.record = record2;
+  }
+  record;
+};
+async function upgrade(spec, opts) {
+  const startedAt = (/* @__PURE__ */ new Date()).toISOString();
+  const channel = opts.channel ?? spec.updates.channel;
+  const record2 = { when: startedAt, startedAt, outcome: "failed", channel };
+  const release2 = await lockUpgrade(spec);
+  try {
+    const result = await run6(spec, opts, record2);
+    return result;
+  } catch (e) {
+    record2.reason ??= e.message;
+    throw new UpgradeError(e, record2);
+  } finally {
+    record2.when = (/* @__PURE__ */ new Date()).toISOString();
+    if (record2.fromRelease) record2.from = describeSide(record2.fromRelease);
+    if (record2.toRelease) record2.to = describeSide(record2.toRelease);
+    try {
+      await writeUpgradeRecord(spec, record2);
+    } finally {
+      await release2();
+    }
+  }
+}
+async function run6(spec, opts, record2) {
+  const paths = statePaths(spec);
+  const log = opts.log;
+  log(`checking channel ${record2.channel} upstream\u2026`);
+  const report2 = await planUpdate(spec, { channel: opts.channel, pinFile: opts.pinFile });
+  const curId = currentId(paths);
+  const cur = curId ? readManifest(join31(paths.releases, curId)) : void 0;
+  record2.fromRelease = cur ? { version: cur.version, rev: cur.rev, release: curId } : { version: report2.from.version, rev: report2.from.rev };
+  record2.toRelease = { version: report2.to.version, rev: report2.to.rev };
+  const serving = cur?.rev === report2.to.rev;
+  const downgrade = report2.direction !== "up-to-date" && !offersNewer(report2);
+  if (serving && report2.direction === "up-to-date" || downgrade && !opts.allowDowngrade) {
+    record2.outcome = "nothing-to-do";
+    record2.toRelease = record2.fromRelease;
+    record2.reason = downgrade ? `channel ${report2.channel} (${report2.to.version}) is not newer than ${report2.from.version}; xoa upgrade never goes back without --allow-downgrade` : `already at ${report2.to.version} (${report2.to.rev.slice(0, 10)})`;
+    return { record: record2, report: report2 };
+  }
+  if (downgrade) log(`going back from ${report2.from.version} to ${report2.to.version} (--allow-downgrade)`);
+  if (!opts.retry && heldBack(readLastUpgrade(spec), report2.to.rev)) {
+    record2.outcome = "held-back";
+    record2.reason = `${report2.to.version} (${report2.to.rev.slice(0, 10)}) failed its health check before; not trying again`;
+    throw new XoaError(record2.reason, {
+      hint: "read the last upgrade log and journalctl -u xo-server; then `xoa upgrade --retry`, or wait for a newer release"
+    });
+  }
+  assertPinWritable(report2.pinFile);
+  log(`building ${report2.to.version} (${report2.to.rev.slice(0, 10)}); log: ${opts.progress.logFile}`);
+  record2.buildLog = opts.progress.logFile;
+  const built = await build2(spec, { switch: false, rev: report2.to.rev }, opts.progress);
+  record2.built = built.status === "built";
+  record2.buildMs = built.status === "built" ? built.manifest.durationMs : 0;
+  const to = { ...record2.toRelease, release: built.release };
+  record2.toRelease = to;
+  if (built.release !== curId) {
+    log("backing up before the switch\u2026");
+    const backup = await createBackup(spec, { services: opts.services });
+    record2.backup = backup.archive;
+    log(`switching to ${built.release}, health check within ${Math.round(opts.healthTimeoutMs / 1e3)} s\u2026`);
+    const admin2 = { email: spec.webAdmin.email, password: (await readOrCreateAdminPassword(spec)).password };
+    const gate = await switchWithHealthGate(paths, built.release, opts.control, {
+      endpoint: () => localEndpoint(spec),
+      admin: admin2,
+      timeoutMs: opts.healthTimeoutMs
+    });
+    record2.health = gate.health;
+    if (!gate.switched) {
+      record2.outcome = "rolled-back";
+      record2.restored = gate.restored;
+      const back = gate.from ? gate.restored?.healthy ? `${gate.from} is current again and healthy` : `${gate.from} is current again but NOT healthy: ${gate.restored?.reason ?? "not checked"}` : "there was no previous release to go back to";
+      record2.reason = `${to.version} was not healthy (${gate.health.reason}); ${back}`;
+      throw new XoaError(record2.reason, {
+        hint: `the pin is unchanged; read journalctl -u xo-server and restore with \`xoa restore ${record2.backup}\` if data looks wrong`
+      });
+    }
+  }
+  await writePin(report2.pinFile, nextPin(report2));
+  record2.outcome = "upgraded";
+  return { record: record2, report: report2 };
+}
+async function lockUpgrade(spec) {
+  const state = await openLive(spec.xo.stateDir, { create: self2(493) });
+  try {
+    const lock = await takeLock(state, UPGRADE_LOCK, {
+      busy: (pid, file2) => new XoaError(`another xoa upgrade or rollback is running (pid ${pid})`, {
+        hint: `wait for it (systemctl status xoa-update), or remove ${file2} if pid ${pid} is not xoa`
+      })
+    });
+    return () => lock.release();
+  } finally {
+    await state.close();
+  }
+}
+
 // src/run/rollback.ts
 function target(paths, id) {
   const to = id ?? previousId(paths);
@@ -90647,7 +91048,11 @@ function target(paths, id) {
 }
 async function rollbackRelease(spec, id, opts) {
   const paths = statePaths(spec);
-  const lock = await lockStore(paths);
+  const unlockUpgrade = opts.control ? await lockUpgrade(spec) : void 0;
+  const lock = await lockStore(paths).catch(async (e) => {
+    await unlockUpgrade?.();
+    throw e;
+  });
   try {
     const to = target(paths, id);
     const pinNote = pinNoteFor(spec, paths, to);
@@ -90667,6 +91072,7 @@ async function rollbackRelease(spec, id, opts) {
     });
   } finally {
     await lock.release();
+    await unlockUpgrade?.();
   }
 }
 function restartAdvice(to, from, fg) {
@@ -90676,7 +91082,7 @@ function restartAdvice(to, from, fg) {
   return `xo-server is not running: start ${to} with ${how}`;
 }
 function pinNoteFor(spec, paths, to) {
-  const m = readManifest(join29(paths.releases, to));
+  const m = readManifest(join32(paths.releases, to));
   if (!m) return void 0;
   let rev = spec.source.rev;
   let where = "source.rev in the spec";
@@ -90827,11 +91233,11 @@ function formatStatus(s, paint = plain) {
 
 // src/status/status.ts
 init_store();
-import { join as join30 } from "node:path";
+import { join as join33 } from "node:path";
 init_paths();
 function summary(p, id) {
   if (!id) return void 0;
-  const m = readManifest(join30(p.releases, id));
+  const m = readManifest(join33(p.releases, id));
   if (!m) return { id, complete: false };
   return { id, version: m.version, rev: m.rev, node: m.node, builtAt: m.endedAt, complete: true };
 }
@@ -90867,7 +91273,7 @@ async function gatherStatus(spec, host, now = /* @__PURE__ */ new Date()) {
     }
   }
   let lastUpgrade;
-  const upgradeText = readText(host, join30(statePaths(spec).logs, "upgrade-last.json"));
+  const upgradeText = readText(host, join33(statePaths(spec).logs, "upgrade-last.json"));
   if (upgradeText !== void 0) {
     try {
       lastUpgrade = JSON.parse(upgradeText);
@@ -90941,13 +91347,13 @@ init_store();
 init_errors();
 init_paths();
 init_server_env();
-import { existsSync as existsSync17 } from "node:fs";
+import { existsSync as existsSync19 } from "node:fs";
 
 // src/run/foreground.ts
 init_at();
 init_layout();
 import { randomBytes as randomBytes9 } from "node:crypto";
-import { basename as basename13, dirname as dirname22 } from "node:path";
+import { basename as basename13, dirname as dirname24 } from "node:path";
 init_redis();
 init_xo_server_config();
 function metaOf(mode, owner) {
@@ -90956,7 +91362,7 @@ function metaOf(mode, owner) {
 }
 async function ensureDir(path6, mode, owner) {
   const meta3 = metaOf(mode, owner);
-  const parent = await openLive(dirname22(path6), { create: self2(mode) });
+  const parent = await openLive(dirname24(path6), { create: self2(mode) });
   try {
     const name = basename13(path6);
     await (await parent.subdir(name, { create: meta3 })).close();
@@ -90973,7 +91379,7 @@ async function ensureMountsDir(spec, owner) {
     return;
   }
   const meta3 = { uid: 0, gid: owner.gid, mode: 1016 };
-  const parent = await openLive(dirname22(dir), { create: self2(493) });
+  const parent = await openLive(dirname24(dir), { create: self2(493) });
   try {
     await (await parent.subdir(basename13(dir), { create: meta3 })).close();
     await parent.setMeta(basename13(dir), meta3);
@@ -90988,10 +91394,10 @@ async function prepareForeground(spec, owner) {
   const layout = hostLayout(spec, "foreground");
   const p = layout.state;
   await ensureDir(spec.xo.stateDir, 493, {});
-  for (const d of [spec.xo.dataDir, spec.xo.tempDir, spec.redis.dir, dirname22(spec.redis.socket)])
+  for (const d of [spec.xo.dataDir, spec.xo.tempDir, spec.redis.dir, dirname24(spec.redis.socket)])
     await ensureDir(d, 488, owner);
   await ensureMountsDir(spec, owner);
-  await ensureDir(dirname22(p.serverConfigHome), 488, owner);
+  await ensureDir(dirname24(p.serverConfigHome), 488, owner);
   const configDir = layout.xoConfigDir;
   await ensureDir(p.serverConfigHome, 448, owner);
   await ensureDir(configDir, 448, owner);
@@ -91008,11 +91414,11 @@ async function prepareForeground(spec, owner) {
     );
   if (spec.mounts.mode === "broker" && process.getuid?.() === 0) {
     const shim2 = renderSudoShim(spec, { xoaCommand: [process.execPath, process.argv[1]], specPath: "" });
-    await ensureDir(dirname22(shim2.path), 493, {});
+    await ensureDir(dirname24(shim2.path), 493, {});
     await writeAtomic(shim2.path, shim2.content, shim2.mode, {});
   }
   const redisConfig = layout.redis.config;
-  await ensureDir(dirname22(redisConfig), 493, {});
+  await ensureDir(dirname24(redisConfig), 493, {});
   await writeAtomic(redisConfig, renderRedisConfig(spec).content, 420, {});
   return { configDir, redisConfig };
 }
@@ -91043,7 +91449,7 @@ async function up(spec, opts) {
     }
     const owner = await runAsServiceAccount(spec);
     const candidate = opts.build ? await opts.build() : void 0;
-    if (!existsSync17(p.current) && !candidate)
+    if (!existsSync19(p.current) && !candidate)
       throw new XoaError("no release is built yet", { hint: "xoa build" });
     const files = await prepareForeground(spec, owner);
     const redis2 = startChild(
@@ -91199,242 +91605,7 @@ __export(update_exports, {
   register: () => register19,
   specForPin: () => specForPin
 });
-import { existsSync as existsSync19 } from "node:fs";
-
-// src/source/pin-write.ts
-import { accessSync as accessSync3, constants as constants14 } from "node:fs";
-import { dirname as dirname23, relative as relative2 } from "node:path";
-init_errors();
-init_at();
-var KEY_ORDER = ["url", "rev", "version", "date", "channel"];
-function renderPin(original, pin) {
-  let doc = {};
-  try {
-    doc = JSON.parse(original);
-  } catch {
-    doc = {};
-  }
-  const indent = /\n([ \t]+)"/.exec(original)?.[1] ?? "  ";
-  const out = {};
-  for (const k of Object.keys(doc)) out[k] = k in pin ? pin[k] : doc[k];
-  for (const k of KEY_ORDER) if (!(k in out) && pin[k] !== void 0) out[k] = pin[k];
-  const text = JSON.stringify(out, null, indent);
-  return original === "" || original.endsWith("\n") ? `${text}
-` : text;
-}
-function assertPinWritable(file2) {
-  try {
-    accessSync3(dirname23(file2), constants14.W_OK);
-    accessSync3(file2, constants14.W_OK);
-  } catch (e) {
-    throw new XoaError(`the pin file ${file2} cannot be rewritten (${e.code})`, {
-      hint: "copy it somewhere writable (e.g. /etc/xoa/xo-source.json) and set source.pinFile in the spec, or pass --pin-file; on NixOS update the flake checkout with `nix run .#update-xo`"
-    });
-  }
-}
-async function writePin(file2, pin) {
-  await withParent(file2, {}, async (dir, name) => {
-    const st = await dir.lstat(name);
-    const original = (await dir.readFile(name))?.toString("utf8");
-    if (!st || original === void 0)
-      throw new XoaError(`the pin file ${file2} does not exist`, { hint: "run `xoa apply` to seed it" });
-    await dir.writeFile(name, renderPin(original, pin), { uid: st.uid, gid: st.gid, mode: st.mode & 511 });
-  });
-}
-async function commitPin(file2, message) {
-  const git = (args, cwd) => execa("git", args, { cwd, reject: false, env: { GIT_TERMINAL_PROMPT: "0" }, stdin: "ignore" });
-  const top = await git(["rev-parse", "--show-toplevel"], dirname23(file2));
-  if (top.exitCode !== 0)
-    throw new XoaError(`${file2} is not in a git repository, so --commit has nothing to commit to`, {
-      hint: "drop --commit, or keep the pin file in a git checkout (e.g. your flake)"
-    });
-  const root = String(top.stdout).trim();
-  const rel = relative2(root, file2);
-  for (const args of [
-    ["add", "--", rel],
-    // --only: whatever else is staged in the user's repository stays out of this commit.
-    ["commit", "--quiet", "--only", "-m", message, "--", rel]
-  ]) {
-    const r = await git(args, root);
-    if (r.exitCode !== 0)
-      throw new XoaError(`git ${args[0]} in ${root} failed: ${String(r.stderr).trim() || r.exitCode}`, {
-        hint: "the pin file is already rewritten; commit it yourself, or set git user.name/user.email"
-      });
-  }
-  return String((await git(["rev-parse", "HEAD"], root)).stdout).trim();
-}
-
-// src/source/update.ts
-init_errors();
-init_paths();
-import { accessSync as accessSync4, constants as constants15, existsSync as existsSync18 } from "node:fs";
-import { homedir } from "node:os";
-import { dirname as dirname24, join as join31 } from "node:path";
-function mirrorDirFor(spec) {
-  const own2 = statePaths(spec).mirror;
-  let dir = dirname24(own2);
-  while (!existsSync18(dir)) dir = dirname24(dir);
-  try {
-    accessSync4(dir, constants15.W_OK);
-    return own2;
-  } catch {
-    const cache = process.env.XDG_CACHE_HOME || join31(homedir(), ".cache");
-    return join31(cache, "xoa", "xen-orchestra.git");
-  }
-}
-function pinFileFor(spec, override) {
-  return override ?? findPinFile(spec);
-}
-async function planUpdate(spec, opts = {}) {
-  const specRev = opts.pinFile ? void 0 : spec.source.rev;
-  if (specRev && !opts.check)
-    throw new UsageError(
-      `source.rev in the spec (${specRev}) overrides the pin, so updating the pin would change nothing`,
-      "remove source.rev from the spec to follow a channel, change source.rev itself, or only compare: xoa update --check"
-    );
-  const pinFile = pinFileFor(spec, opts.pinFile);
-  const pin = readPin(pinFile);
-  const url2 = spec.source.url ?? pin.url;
-  const mirror = new GitMirror(mirrorDirFor(spec), opts.log);
-  await mirror.ensure(url2);
-  await mirror.fetch(opts.rev ?? specRev).catch((e) => {
-    throw new XoaError(`cannot fetch ${url2}: ${e.message}`, {
-      hint: "check the network and the url in the pin file (or source.url in the spec)"
-    });
-  });
-  const view = await readUpstream(mirror);
-  const channel = opts.channel ?? spec.updates.channel;
-  const to = opts.rev ? await resolveRev(mirror, view, opts.rev) : resolveChannel(view, channel);
-  const fromTarget = specRev ? await resolveRev(mirror, view, specRev) : void 0;
-  const fromRev = fromTarget?.rev ?? pin.rev;
-  const known = await mirror.hasCommit(fromRev);
-  const fromInfo = known && !fromTarget ? await mirror.commitInfo(fromRev) : void 0;
-  const fromVersion = fromTarget?.version ?? pin.version ?? (known ? (await resolveRev(mirror, view, fromRev)).version : versionAt(void 0, fromRev));
-  const from = {
-    rev: fromRev,
-    version: fromVersion,
-    date: fromTarget?.date ?? pin.date ?? fromInfo?.date ?? ""
-  };
-  const direction = to.rev === from.rev ? "up-to-date" : !known ? "sideways" : await mirror.isAncestor(from.rev, to.rev) ? "forward" : await mirror.isAncestor(to.rev, from.rev) ? "backward" : "sideways";
-  let commits = [];
-  if (known && direction !== "up-to-date")
-    commits = direction === "backward" ? await mirror.logRange(to.rev, from.rev) : await mirror.logRange(from.rev, to.rev);
-  const { shown, more } = capCommits(commits, opts.maxCommits ?? 20);
-  const files = await mirror.readFiles(direction === "backward" ? from.rev : to.rev, [
-    "CHANGELOG.md",
-    "CHANGELOG.unreleased.md"
-  ]);
-  const sections = parseChangelog(files.get("CHANGELOG.md") ?? "");
-  const changelog = direction === "up-to-date" ? [] : direction === "backward" ? sectionsBetween(sections, to.version, from.version) : sectionsBetween(sections, from.version, to.version);
-  const unreleased = direction !== "up-to-date" && direction !== "backward" && to.version.endsWith("-dev") ? unreleasedEntries(files.get("CHANGELOG.unreleased.md") ?? "") : "";
-  return {
-    pinFile,
-    pin,
-    url: url2,
-    channel: to.channel,
-    from,
-    to,
-    direction,
-    commits: shown,
-    moreCommits: more,
-    changelog,
-    unreleased,
-    pinnedBy: specRev ? "source.rev" : "pin"
-  };
-}
-function nextPin(report2) {
-  const { pin, to } = report2;
-  return {
-    ...pin,
-    rev: to.rev,
-    version: to.version,
-    date: to.date,
-    // A revision asked for by hand follows no channel; the key is then dropped from the file.
-    channel: to.channel === "rev" ? void 0 : to.channel
-  };
-}
-function commitMessage(report2) {
-  const why = report2.to.channel === "rev" ? `rev ${report2.to.rev.slice(0, 10)}` : report2.to.channel;
-  return `xo: ${report2.from.version} \u2192 ${report2.to.version} (${why})`;
-}
-
-// src/source/update-report.ts
-var short = (rev) => rev.slice(0, 10);
-function offersNewer(r) {
-  if (r.direction === "forward") return true;
-  if (r.direction === "sideways") return compareVersions(r.to.version, r.from.version) > 0;
-  return false;
-}
-function describeVersion(v) {
-  return `${v.version}  ${short(v.rev)}${v.date ? `  ${v.date}` : ""}`;
-}
-function headline(r) {
-  const via = r.channel === "rev" ? `revision ${short(r.to.rev)}` : `channel ${r.channel}`;
-  const pin = r.pinnedBy === "source.rev" ? "source.rev in the spec" : "the pin";
-  switch (r.direction) {
-    case "up-to-date":
-      return `already at ${r.to.version} (${short(r.to.rev)}), the newest on ${via}`;
-    case "forward":
-      return `update available on ${via}: ${r.from.version} \u2192 ${r.to.version}${r.pinnedBy === "source.rev" ? " (from source.rev in the spec)" : ""}`;
-    case "backward":
-      return `${via} is behind ${pin}: ${r.from.version} \u2192 ${r.to.version} goes back`;
-    case "sideways":
-      return `${via} is on another line than ${pin}: ${r.from.version} \u2192 ${r.to.version}`;
-  }
-}
-function formatUpdateReport(r, opts = {}) {
-  const lines2 = [headline(r)];
-  if (r.direction === "up-to-date") return lines2;
-  lines2.push(`  from  ${describeVersion(r.from)}`, `  to    ${describeVersion(r.to)}`);
-  const total = r.commits.length + r.moreCommits;
-  if (total > 0) {
-    const what = r.direction === "backward" ? "left behind" : "new";
-    lines2.push("", `commits (${total} ${what}, newest first):`);
-    for (const c3 of r.commits) lines2.push(`  ${short(c3.rev)} ${c3.date} ${c3.subject}`);
-    if (r.moreCommits > 0) lines2.push(`  \u2026 and ${r.moreCommits} more`);
-  } else if (r.direction === "sideways") {
-    lines2.push("", `commits: unknown (${short(r.from.rev)} is not in the upstream history)`);
-  }
-  if (r.changelog.length > 0) {
-    lines2.push("", r.direction === "backward" ? "changelog (releases left behind):" : "changelog:");
-    const bodies = opts.changelogBodies !== false;
-    for (const s of r.changelog) {
-      if (bodies) lines2.push("", s.heading);
-      else lines2.push(`  ${s.heading.replace(/^## /, "")}`);
-      if (bodies && s.body) lines2.push("", s.body);
-    }
-  }
-  if (r.unreleased) {
-    if (opts.changelogBodies !== false)
-      lines2.push("", "## unreleased (CHANGELOG.unreleased.md)", "", r.unreleased);
-    else lines2.push("  unreleased (CHANGELOG.unreleased.md)");
-  }
-  return lines2;
-}
-function reportJson(r, extra = {}) {
-  return {
-    status: r.direction === "up-to-date" ? "up-to-date" : offersNewer(r) ? "update-available" : "channel-behind",
-    direction: r.direction,
-    pinnedBy: r.pinnedBy,
-    channel: r.channel,
-    pinFile: r.pinFile,
-    url: r.url,
-    from: r.from,
-    to: { rev: r.to.rev, version: r.to.version, date: r.to.date, subject: r.to.subject },
-    commits: r.commits,
-    moreCommits: r.moreCommits,
-    changelog: r.changelog.map((s) => ({
-      version: s.version,
-      date: s.date,
-      heading: s.heading,
-      body: s.body
-    })),
-    unreleased: r.unreleased,
-    ...extra
-  };
-}
-
-// src/cli/update.ts
+import { existsSync as existsSync20 } from "node:fs";
 init_errors();
 function parseChannel(value) {
   if (value === void 0) return void 0;
@@ -91443,7 +91614,7 @@ function parseChannel(value) {
   return value;
 }
 function specForPin(opts) {
-  if (opts.pinFile && !opts.spec && !process.env.XOA_SPEC && !existsSync19(specPathOf(opts)))
+  if (opts.pinFile && !opts.spec && !process.env.XOA_SPEC && !existsSync20(specPathOf(opts)))
     return validateSpec({});
   return readSpec(opts);
 }
@@ -91512,150 +91683,6 @@ __export(upgrade_exports, {
   register: () => register20
 });
 import { Writable as Writable4 } from "node:stream";
-
-// src/run/upgrade.ts
-import { join as join33 } from "node:path";
-init_store();
-init_errors();
-init_at();
-init_lock();
-init_layout();
-init_paths();
-
-// src/run/upgrade-record.ts
-init_at();
-init_paths();
-import { readFileSync as readFileSync28 } from "node:fs";
-import { join as join32 } from "node:path";
-function upgradeRecordFile(spec) {
-  return join32(statePaths(spec).logs, "upgrade-last.json");
-}
-function readLastUpgrade(spec) {
-  try {
-    const r = JSON.parse(readFileSync28(upgradeRecordFile(spec), "utf8"));
-    return typeof r.outcome === "string" ? r : void 0;
-  } catch {
-    return void 0;
-  }
-}
-async function writeUpgradeRecord(spec, record2) {
-  await writeFileAt(upgradeRecordFile(spec), `${JSON.stringify(record2, null, 2)}
-`, self2(420), {
-    create: self2(493)
-  });
-}
-var describeSide = (s) => `${s.version} (${s.rev.slice(0, 10)})`;
-function heldBack(last, targetRev) {
-  return last !== void 0 && (last.outcome === "rolled-back" || last.outcome === "held-back") && last.toRelease?.rev === targetRev;
-}
-
-// src/run/upgrade.ts
-var UpgradeError = class extends XoaError {
-  constructor(cause, record2) {
-    super(cause.message, {
-      exitCode: cause instanceof XoaError ? cause.exitCode : void 0,
-      hint: cause instanceof XoaError ? cause.hint : void 0
-    });
-    this.record = record2;
-  }
-  record;
-};
-async function upgrade(spec, opts) {
-  const startedAt = (/* @__PURE__ */ new Date()).toISOString();
-  const channel = opts.channel ?? spec.updates.channel;
-  const record2 = { when: startedAt, startedAt, outcome: "failed", channel };
-  const release2 = await lockUpgrade(spec);
-  try {
-    const result = await run6(spec, opts, record2);
-    return result;
-  } catch (e) {
-    record2.reason ??= e.message;
-    throw new UpgradeError(e, record2);
-  } finally {
-    record2.when = (/* @__PURE__ */ new Date()).toISOString();
-    if (record2.fromRelease) record2.from = describeSide(record2.fromRelease);
-    if (record2.toRelease) record2.to = describeSide(record2.toRelease);
-    try {
-      await writeUpgradeRecord(spec, record2);
-    } finally {
-      await release2();
-    }
-  }
-}
-async function run6(spec, opts, record2) {
-  const paths = statePaths(spec);
-  const log = opts.log;
-  log(`checking channel ${record2.channel} upstream\u2026`);
-  const report2 = await planUpdate(spec, { channel: opts.channel, pinFile: opts.pinFile });
-  const curId = currentId(paths);
-  const cur = curId ? readManifest(join33(paths.releases, curId)) : void 0;
-  record2.fromRelease = cur ? { version: cur.version, rev: cur.rev, release: curId } : { version: report2.from.version, rev: report2.from.rev };
-  record2.toRelease = { version: report2.to.version, rev: report2.to.rev };
-  const serving = cur?.rev === report2.to.rev;
-  const downgrade = report2.direction !== "up-to-date" && !offersNewer(report2);
-  if (serving && report2.direction === "up-to-date" || downgrade && !opts.allowDowngrade) {
-    record2.outcome = "nothing-to-do";
-    record2.toRelease = record2.fromRelease;
-    record2.reason = downgrade ? `channel ${report2.channel} (${report2.to.version}) is not newer than ${report2.from.version}; xoa upgrade never goes back without --allow-downgrade` : `already at ${report2.to.version} (${report2.to.rev.slice(0, 10)})`;
-    return { record: record2, report: report2 };
-  }
-  if (downgrade) log(`going back from ${report2.from.version} to ${report2.to.version} (--allow-downgrade)`);
-  if (!opts.retry && heldBack(readLastUpgrade(spec), report2.to.rev)) {
-    record2.outcome = "held-back";
-    record2.reason = `${report2.to.version} (${report2.to.rev.slice(0, 10)}) failed its health check before; not trying again`;
-    throw new XoaError(record2.reason, {
-      hint: "read the last upgrade log and journalctl -u xo-server; then `xoa upgrade --retry`, or wait for a newer release"
-    });
-  }
-  assertPinWritable(report2.pinFile);
-  log(`building ${report2.to.version} (${report2.to.rev.slice(0, 10)}); log: ${opts.progress.logFile}`);
-  record2.buildLog = opts.progress.logFile;
-  const built = await build2(spec, { switch: false, rev: report2.to.rev }, opts.progress);
-  record2.built = built.status === "built";
-  record2.buildMs = built.status === "built" ? built.manifest.durationMs : 0;
-  const to = { ...record2.toRelease, release: built.release };
-  record2.toRelease = to;
-  if (built.release !== curId) {
-    log("backing up before the switch\u2026");
-    const backup = await createBackup(spec, { services: opts.services });
-    record2.backup = backup.archive;
-    log(`switching to ${built.release}, health check within ${Math.round(opts.healthTimeoutMs / 1e3)} s\u2026`);
-    const admin2 = { email: spec.webAdmin.email, password: (await readOrCreateAdminPassword(spec)).password };
-    const gate = await switchWithHealthGate(paths, built.release, opts.control, {
-      endpoint: () => localEndpoint(spec),
-      admin: admin2,
-      timeoutMs: opts.healthTimeoutMs
-    });
-    record2.health = gate.health;
-    if (!gate.switched) {
-      record2.outcome = "rolled-back";
-      record2.restored = gate.restored;
-      const back = gate.from ? gate.restored?.healthy ? `${gate.from} is current again and healthy` : `${gate.from} is current again but NOT healthy: ${gate.restored?.reason ?? "not checked"}` : "there was no previous release to go back to";
-      record2.reason = `${to.version} was not healthy (${gate.health.reason}); ${back}`;
-      throw new XoaError(record2.reason, {
-        hint: `the pin is unchanged; read journalctl -u xo-server and restore with \`xoa restore ${record2.backup}\` if data looks wrong`
-      });
-    }
-  }
-  await writePin(report2.pinFile, nextPin(report2));
-  record2.outcome = "upgraded";
-  return { record: record2, report: report2 };
-}
-async function lockUpgrade(spec) {
-  const state = await openLive(spec.xo.stateDir, { create: self2(493) });
-  try {
-    const lock = await takeLock(state, UPGRADE_LOCK, {
-      busy: (pid, file2) => new XoaError(`another xoa upgrade is running (pid ${pid})`, {
-        hint: `wait for it (systemctl status xoa-update), or remove ${file2} if pid ${pid} is not xoa`
-      })
-    });
-    return () => lock.release();
-  } finally {
-    await state.close();
-  }
-}
-
-// src/cli/upgrade.ts
 init_paths();
 init_errors();
 function register20(program2) {
