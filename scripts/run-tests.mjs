@@ -44,7 +44,9 @@ function leftoverRedis(tmp) {
 }
 
 const leaked = leftoverRedis(runTmp)
-rmSync(runTmp, { recursive: true, force: true })
+// XOA_NSPAWN_KEEP=1 keeps each container's dir for a post-mortem; those dirs are under this run's temp dir.
+if (process.env.XOA_NSPAWN_KEEP === '1') console.error(`\nkept ${runTmp} (XOA_NSPAWN_KEEP=1)`)
+else rmSync(runTmp, { recursive: true, force: true })
 if (leaked.length > 0) {
   const list = leaked.map((l) => l.what).join('\n  ')
   console.error(`\nthe tests left ${leaked.length} redis-server process(es) running:\n  ${list}`)
