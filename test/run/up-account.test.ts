@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { checkHealth } from '../../src/run/health.ts'
 import { privateRuntimes } from '../build/helpers.ts'
-import { bundleMiniXo } from '../fixtures/mini-xo/bundle.ts'
+import { miniXoClis } from '../fixtures/mini-xo/bundle.ts'
 import { createFixture } from '../fixtures/monorepo.ts'
 import { freePort, tempDir } from '../helpers.ts'
 import { startUp, stopUp, upSpec } from './xoa-up.ts'
@@ -32,10 +32,7 @@ test('xoa up as root creates the missing service account with the spec ids and r
   const root = tempDir(t, 'xoa-up-account-')
   chmodSync(root, 0o755)
   const src = join(root, 'src')
-  const rev = createFixture(src, {
-    serverCli: await bundleMiniXo('server'),
-    recoverCli: await bundleMiniXo('recover-account-cli'),
-  })
+  const rev = createFixture(src, await miniXoClis())
   const ports = { http: await freePort(), https: await freePort() }
   const [uid, gid] = [freeId(), freeId()]
   const spec = upSpec(root, { ports, source: { url: src, rev } }) as Record<string, object>

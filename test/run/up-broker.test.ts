@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process'
 import { chmodSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { bundleMiniXo } from '../fixtures/mini-xo/bundle.ts'
+import { miniXoClis } from '../fixtures/mini-xo/bundle.ts'
 import { createFixture } from '../fixtures/monorepo.ts'
 import { freePort, tempDir } from '../helpers.ts'
 import { startUp, stopUp, upSpec } from './xoa-up.ts'
@@ -19,10 +19,7 @@ test('xoa up in broker mode: mountsDir is root:<group> 01770 and the broker take
   const root = tempDir(t, 'xoa-up-broker-')
   chmodSync(root, 0o755)
   const src = join(root, 'src')
-  const rev = createFixture(src, {
-    serverCli: await bundleMiniXo('server'),
-    recoverCli: await bundleMiniXo('recover-account-cli'),
-  })
+  const rev = createFixture(src, await miniXoClis())
   const ports = { http: await freePort(), https: await freePort() }
   const specFile = join(root, 'xoa.json')
   const mountsDir = join(root, 'mounts')

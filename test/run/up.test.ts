@@ -7,7 +7,7 @@ import { request } from 'node:https'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { checkHealth, type Endpoint, get } from '../../src/run/health.ts'
-import { bundleMiniXo } from '../fixtures/mini-xo/bundle.ts'
+import { miniXoClis } from '../fixtures/mini-xo/bundle.ts'
 import { commit, createFixture } from '../fixtures/monorepo.ts'
 import { freePort, tempDir } from '../helpers.ts'
 import { startUp, stopUp, upSpec } from './xoa-up.ts'
@@ -28,10 +28,7 @@ async function setup(t: { after(fn: () => void): void }): Promise<Setup> {
   chmodSync(root, 0o755)
   const src = join(root, 'src')
   const state = join(root, 'state')
-  const rev = createFixture(src, {
-    serverCli: await bundleMiniXo('server'),
-    recoverCli: await bundleMiniXo('recover-account-cli'),
-  })
+  const rev = createFixture(src, await miniXoClis())
   const ports = { http: await freePort(), https: await freePort() }
   const specFile = join(root, 'xoa.json')
   const writeSpec = (r: string) =>

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process'
 import { chmodSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { test } from 'node:test'
-import { bundleMiniXo } from '../fixtures/mini-xo/bundle.ts'
+import { miniXoClis } from '../fixtures/mini-xo/bundle.ts'
 import { createFixture } from '../fixtures/monorepo.ts'
 import { tempDir, xoa } from '../helpers.ts'
 import { startUp, upSpec } from '../run/xoa-up.ts'
@@ -15,10 +15,7 @@ async function fixtureSpec(t: { after(fn: () => void): void }) {
   const root = tempDir(t, 'xoa-status-')
   chmodSync(root, 0o755) // the service account (nobody) must reach the release through it
   const src = join(root, 'src')
-  const rev = createFixture(src, {
-    serverCli: await bundleMiniXo('server'),
-    recoverCli: await bundleMiniXo('recover-account-cli'),
-  })
+  const rev = createFixture(src, await miniXoClis())
   const state = join(root, 'state')
   const https = await freePort()
   const specFile = join(root, 'xoa.json')

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { bundleMiniXo } from '../fixtures/mini-xo/bundle.ts'
+import { miniXoClis } from '../fixtures/mini-xo/bundle.ts'
 import { createFixture } from '../fixtures/monorepo.ts'
 import type { Bind } from '../harness/nspawn.ts'
 
@@ -56,10 +56,7 @@ export async function systemTestSource(): Promise<SystemSource> {
   const dir = mkdtempSync(join(tmpdir(), 'xoa-system-src-'))
   // Also when the suite is skipped (its after() hooks never run).
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
-  const rev = createFixture(dir, {
-    serverCli: await bundleMiniXo('server'),
-    recoverCli: await bundleMiniXo('recover-account-cli'),
-  })
+  const rev = createFixture(dir, await miniXoClis())
   return {
     url: `file://${CONTAINER_SOURCE}`,
     rev,

@@ -25,7 +25,7 @@ import { serverEnvironment } from '../../src/spec/server-env.ts'
 import { generateSelfSigned } from '../../src/tls/generate.ts'
 import { startRedis } from '../backup/redis-server.ts'
 import { runtimeEnv } from '../build/helpers.ts'
-import { bundleMiniXo } from '../fixtures/mini-xo/bundle.ts'
+import { miniXoClis } from '../fixtures/mini-xo/bundle.ts'
 import { freePort, tempDir } from '../helpers.ts'
 import { changelogText, commitDate, createUpstream, writePinFile } from './upstream.ts'
 
@@ -89,10 +89,7 @@ test('upgrade: 1.0.0 → 1.2.0 healthy; nothing new changes nothing; a release f
   // As root, builds run as the service account (nobody here): it must reach the checkout and the caches.
   chmodSync(root, 0o755)
   process.env.XOA_TEST_ROOT = root // backups read <root>/etc/xo-server instead of the host's
-  const up = createUpstream(join(root, 'upstream'), {
-    serverCli: await bundleMiniXo('server'),
-    recoverCli: await bundleMiniXo('recover-account-cli'),
-  })
+  const up = createUpstream(join(root, 'upstream'), await miniXoClis())
   const redis = await startRedis(t)
   const pinFile = join(root, 'xo-source.json')
   writePinFile(pinFile, up.dir, up.revs['1.0.0']!, '1.0.0', commitDate(up.dir, up.revs['1.0.0']!))
