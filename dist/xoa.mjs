@@ -4625,6 +4625,30 @@ var init_dist = __esm({
   }
 });
 
+// src/util/errors.ts
+var EXIT, XoaError, UsageError;
+var init_errors = __esm({
+  "src/util/errors.ts"() {
+    "use strict";
+    EXIT = { ok: 0, failed: 1, usage: 2, updateAvailable: 10, channelBehind: 11 };
+    XoaError = class extends Error {
+      exitCode;
+      hint;
+      constructor(message, opts = {}) {
+        super(message);
+        this.name = "XoaError";
+        this.exitCode = opts.exitCode ?? EXIT.failed;
+        this.hint = opts.hint;
+      }
+    };
+    UsageError = class extends XoaError {
+      constructor(message, hint) {
+        super(message, { exitCode: EXIT.usage, hint });
+      }
+    };
+  }
+});
+
 // node_modules/isexe/windows.js
 var require_windows = __commonJS({
   "node_modules/isexe/windows.js"(exports, module) {
@@ -5119,36 +5143,6 @@ var require_cross_spawn = __commonJS({
     module.exports.sync = spawnSync2;
     module.exports._parse = parse4;
     module.exports._enoent = enoent;
-  }
-});
-
-// src/cli/errors.ts
-function positiveSeconds(flag, value) {
-  const n2 = Number(value);
-  if (!Number.isFinite(n2) || n2 <= 0)
-    throw new UsageError(`${flag}: expected a number of seconds, got "${value}"`);
-  return n2;
-}
-var EXIT, XoaError, UsageError;
-var init_errors = __esm({
-  "src/cli/errors.ts"() {
-    "use strict";
-    EXIT = { ok: 0, failed: 1, usage: 2, updateAvailable: 10, channelBehind: 11 };
-    XoaError = class extends Error {
-      exitCode;
-      hint;
-      constructor(message, opts = {}) {
-        super(message);
-        this.name = "XoaError";
-        this.exitCode = opts.exitCode ?? EXIT.failed;
-        this.hint = opts.hint;
-      }
-    };
-    UsageError = class extends XoaError {
-      constructor(message, hint) {
-        super(message, { exitCode: EXIT.usage, hint });
-      }
-    };
   }
 });
 
@@ -55591,10 +55585,10 @@ function releaseDir(paths, id) {
 var init_store = __esm({
   "src/build/store.ts"() {
     "use strict";
-    init_errors();
     init_at();
     init_lock();
     init_layout();
+    init_errors();
   }
 });
 
@@ -75658,6 +75652,9 @@ function knownKeys(path6) {
   return def?.shape ? Object.keys(def.shape) : [];
 }
 
+// src/cli/main.ts
+init_errors();
+
 // src/cli/apply.ts
 var apply_exports = {};
 __export(apply_exports, {
@@ -82781,8 +82778,8 @@ function summarize(changes) {
 }
 
 // src/plan/observe.ts
-init_errors();
 init_names();
+init_errors();
 
 // src/plan/target-fs.ts
 init_at();
@@ -84167,8 +84164,8 @@ __export(backup_exports, {
 });
 
 // src/backup/backup.ts
-init_errors();
 init_paths();
+init_errors();
 import {
   mkdirSync as mkdirSync5,
   mkdtempSync as mkdtempSync2,
@@ -84820,7 +84817,6 @@ function replaceContent(rootFd, entries, stagedTree, rules) {
 }
 
 // src/backup/key-file.ts
-init_errors();
 import { randomBytes as randomBytes5 } from "node:crypto";
 import {
   closeSync as closeSync4,
@@ -84836,6 +84832,7 @@ import {
   writeSync as writeSync3
 } from "node:fs";
 init_paths();
+init_errors();
 var BACKUP_KEY_FILE = "backup-key";
 function hostKeyPath(spec) {
   return `${statePaths(spec).secrets}/${BACKUP_KEY_FILE}`;
@@ -84944,7 +84941,6 @@ function readKeyArgument(path6) {
 }
 
 // src/backup/locations.ts
-init_errors();
 init_paths();
 import { join as join11 } from "node:path";
 
@@ -85024,6 +85020,7 @@ async function lookupAccount(user, group) {
 }
 
 // src/backup/locations.ts
+init_errors();
 var TEST_ROOT_ENV = "XOA_TEST_ROOT";
 function fixedPath(env) {
   const root = env[TEST_ROOT_ENV];
@@ -85344,11 +85341,10 @@ function currentRelease(paths) {
 
 // src/backup/services.ts
 import { existsSync as existsSync6 } from "node:fs";
-init_errors();
 
 // src/run/up-lock.ts
-init_errors();
 init_paths();
+init_errors();
 import { lstatSync as lstatSync3, mkdirSync as mkdirSync6, realpathSync, statSync as statSync4, unlinkSync as unlinkSync3 } from "node:fs";
 import { connect, createServer } from "node:net";
 import { dirname as dirname13, join as join13, sep } from "node:path";
@@ -85468,6 +85464,7 @@ async function holdUpLock(spec, describe5) {
 }
 
 // src/backup/services.ts
+init_errors();
 var XO_SERVER_UNIT = "xo-server.service";
 var noServiceControl = {
   name: "none (xo-server is not under systemd)",
@@ -85561,7 +85558,6 @@ __export(bootstrap_exports, {
 });
 
 // src/run/bootstrap.ts
-init_errors();
 init_paths();
 init_server_env();
 import { existsSync as existsSync7, realpathSync as realpathSync2 } from "node:fs";
@@ -85989,10 +85985,13 @@ var TlsSetupError = class extends Error {
   }
 };
 
-// src/run/admin.ts
+// src/run/bootstrap.ts
 init_errors();
+
+// src/run/admin.ts
 init_at();
 init_paths();
+init_errors();
 import { randomBytes as randomBytes7 } from "node:crypto";
 import { readFileSync as readFileSync13, statSync as statSync5 } from "node:fs";
 import { join as join15 } from "node:path";
@@ -87201,7 +87200,6 @@ import { existsSync as existsSync12 } from "node:fs";
 // src/build/builder.ts
 import { existsSync as existsSync11, mkdirSync as mkdirSync11, readFileSync as readFileSync22, symlinkSync } from "node:fs";
 import { join as join21 } from "node:path";
-init_errors();
 init_at();
 
 // src/source/mirror.ts
@@ -87364,6 +87362,7 @@ var GitMirror = class {
 
 // src/build/builder.ts
 init_paths();
+init_errors();
 
 // src/build/account.ts
 import { chmodSync, chownSync, lstatSync as lstatSync4 } from "node:fs";
@@ -90236,8 +90235,8 @@ import { readFileSync as readFileSync27 } from "node:fs";
 import { createInterface as createInterface4 } from "node:readline/promises";
 
 // src/backup/restore.ts
-init_errors();
 init_paths();
+init_errors();
 import {
   closeSync as closeSync8,
   fstatSync as fstatSync6,
@@ -90448,8 +90447,8 @@ async function restoreBackup(spec, v, opts) {
 }
 
 // src/run/redis-temporary.ts
-init_errors();
 init_layout();
+init_errors();
 import { existsSync as existsSync17 } from "node:fs";
 
 // src/run/supervisor.ts
@@ -90635,9 +90634,9 @@ __export(rollback_exports, {
 
 // src/run/rollback.ts
 init_store();
-init_errors();
 import { join as join32 } from "node:path";
 init_paths();
+init_errors();
 
 // src/run/gate.ts
 init_store();
@@ -90662,7 +90661,6 @@ async function switchWithHealthGate(paths, id, control, check3) {
 // src/run/upgrade.ts
 import { join as join31 } from "node:path";
 init_store();
-init_errors();
 init_at();
 init_lock();
 init_layout();
@@ -90670,8 +90668,8 @@ init_layout();
 // src/source/pin-write.ts
 import { accessSync as accessSync3, constants as constants14 } from "node:fs";
 import { dirname as dirname22, relative as relative2 } from "node:path";
-init_errors();
 init_at();
+init_errors();
 var KEY_ORDER = ["url", "rev", "version", "date", "channel"];
 function renderPin(original, pin) {
   let doc = {};
@@ -90731,8 +90729,8 @@ async function commitPin(file2, message) {
 }
 
 // src/source/update.ts
-init_errors();
 init_paths();
+init_errors();
 import { accessSync as accessSync4, constants as constants15, existsSync as existsSync18 } from "node:fs";
 import { homedir } from "node:os";
 import { dirname as dirname23, join as join29 } from "node:path";
@@ -90902,6 +90900,7 @@ function reportJson(r, extra = {}) {
 
 // src/run/upgrade.ts
 init_paths();
+init_errors();
 
 // src/run/upgrade-record.ts
 init_at();
@@ -91113,8 +91112,16 @@ function systemdServerControl(unit = "xo-server.service") {
   };
 }
 
-// src/cli/rollback.ts
+// src/cli/flags.ts
 init_errors();
+function positiveSeconds(flag, value) {
+  const n2 = Number(value);
+  if (!Number.isFinite(n2) || n2 <= 0)
+    throw new UsageError(`${flag}: expected a number of seconds, got "${value}"`);
+  return n2;
+}
+
+// src/cli/rollback.ts
 function register15(program2) {
   withSpecOption(program2.command("rollback")).description(
     "make release ID current (default: the previous one); under systemd restart xo-server on it, check health, switch back if unhealthy"
@@ -91344,9 +91351,9 @@ __export(up_exports, {
 
 // src/run/up.ts
 init_store();
-init_errors();
 init_paths();
 init_server_env();
+init_errors();
 import { existsSync as existsSync19 } from "node:fs";
 
 // src/run/foreground.ts
@@ -91568,7 +91575,6 @@ async function upUntilStopped(spec, opts) {
 
 // src/cli/up.ts
 init_paths();
-init_errors();
 function register18(program2) {
   withSpecOption(program2.command("up")).description(
     "run XO in the foreground: build if needed, Redis, mount broker, admin, xo-server; health-gated"
@@ -91806,7 +91812,6 @@ var commands = [
 ];
 
 // src/cli/main.ts
-init_errors();
 var version2 = true ? "0.1.0" : "0.0.0-dev";
 async function main(argv) {
   const program2 = new Command("xoa").description(

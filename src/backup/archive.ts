@@ -22,7 +22,7 @@ import {
 import { basename, dirname, join } from 'node:path'
 import { createGzip } from 'node:zlib'
 import { execa } from 'execa'
-import { XoaError } from '../cli/errors.ts'
+import { XoaError } from '../util/errors.ts'
 import { HEADER_BYTES, header, macMatches, newMac, readHeader, ZLIB_HEADER } from './auth.ts'
 
 /** Pack `staging` into `target`, signed with `key`; returns its size. Throws with code EEXIST if `target` exists. */

@@ -15,10 +15,10 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs'
-import { XoaError } from '../cli/errors.ts'
 import { at, openDirPath, openFileAt } from '../fs/fd-sync.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
+import { XoaError } from '../util/errors.ts'
 import { KEY_BYTES } from './auth.ts'
 
 export const BACKUP_KEY_FILE = 'backup-key'

@@ -1,11 +1,11 @@
 // Which directories a backup covers, per section, asked of the one place that knows where xo-server's
 // config lives for the way this host runs it (src/status/paths.ts).
 import { join } from 'node:path'
-import { UsageError, XoaError } from '../cli/errors.ts'
 import { statePaths } from '../spec/paths.ts'
 import { isInside, type Spec } from '../spec/schema.ts'
 import { hostMode, type Mode, serverConfigDir } from '../status/paths.ts'
 import { lookupAccount } from '../util/accounts.ts'
+import { UsageError, XoaError } from '../util/errors.ts'
 import type { Owners } from './rules.ts'
 
 /**

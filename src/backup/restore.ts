@@ -15,9 +15,9 @@ import {
   statfsSync,
 } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
-import { XoaError } from '../cli/errors.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
+import { XoaError } from '../util/errors.ts'
 import { authenticatedCopy, extractArchive, listArchive, type Member } from './archive.ts'
 import { openSectionRoot, placeEntries, replaceContent, sha256File } from './files.ts'
 import {

@@ -2,9 +2,9 @@
 // Small on purpose so `xoa up` (its own supervisor) and `xoa upgrade` can pass their own.
 import { existsSync } from 'node:fs'
 import { execa } from 'execa'
-import { XoaError } from '../cli/errors.ts'
 import { upHolder } from '../run/up-lock.ts'
 import type { Spec } from '../spec/schema.ts'
+import { XoaError } from '../util/errors.ts'
 
 export interface ServiceControl {
   /** Shown to the user, e.g. "systemd unit xo-server". */

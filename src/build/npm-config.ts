@@ -16,7 +16,7 @@ import {
 } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { execa } from 'execa'
-import { XoaError } from '../cli/errors.ts'
+import { XoaError } from '../util/errors.ts'
 
 export interface NpmSettings {
   registry?: string

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { execa } from 'execa'
-import { XoaError } from '../cli/errors.ts'
+import { XoaError } from '../util/errors.ts'
 
 export const YARN_VERSION = '1.22.22'
 

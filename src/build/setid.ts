@@ -3,8 +3,8 @@
 // a release never keeps one: nothing in a release may ever run with privileges it was not started with.
 import { readFileSync, readlinkSync, realpathSync } from 'node:fs'
 import { execa } from 'execa'
-import { XoaError } from '../cli/errors.ts'
 import { resolveTools } from '../mount/tools.ts'
+import { XoaError } from '../util/errors.ts'
 
 /** Files (never symlinks: their mode means nothing) under `dir` with a setuid or setgid bit. */
 export async function setidFiles(dir: string): Promise<string[]> {

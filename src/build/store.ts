@@ -2,11 +2,11 @@
 // two builds never race, retention, and removal of what killed builds left behind.
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
-import { XoaError } from '../cli/errors.ts'
 import { openLive, self, withParent } from '../fs/at.ts'
 import { type Lock, takeLock } from '../fs/lock.ts'
 import { STORE_LOCK } from '../host/layout.ts'
 import type { statePaths } from '../spec/paths.ts'
+import { XoaError } from '../util/errors.ts'
 
 export type { Lock }
 

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline/promises'
 import type { Command } from 'commander'
 import { apply, planChanges } from '../plan/apply.ts'
 import { applySummary, changeLine, changesJson, planSummary } from '../plan/format.ts'
-import { XoaError } from './errors.ts'
+import { XoaError } from '../util/errors.ts'
 import { printJson, say } from './output.ts'
 import { colourLine, loadTarget, type TargetOpts, withTargetOptions } from './plan.ts'
 

@@ -8,7 +8,7 @@ import { decide } from '../mount/policy.ts'
 import { parseRequest } from '../mount/protocol.ts'
 import type { PolicyContext } from '../mount/types.ts'
 import type { Spec } from '../spec/schema.ts'
-import { EXIT, UsageError, XoaError } from './errors.ts'
+import { EXIT, UsageError, XoaError } from '../util/errors.ts'
 import { printJson } from './output.ts'
 import { readSpec, withSpecOption } from './spec-option.ts'
 

@@ -9,7 +9,7 @@ import { lockHolder } from '../fs/lock.ts'
 import { UPGRADE_LOCK } from '../host/layout.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
-import { XoaError } from './errors.ts'
+import { XoaError } from '../util/errors.ts'
 import { readSpec, withSpecOption } from './spec-option.ts'
 
 interface Opts {

@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { type CertReport, ensureCertificate, TlsSetupError } from '../tls/ensure.ts'
 import type { CertificateInfo } from '../tls/inspect.ts'
 import { describeNames } from '../tls/names.ts'
-import { EXIT, XoaError } from './errors.ts'
+import { EXIT, XoaError } from '../util/errors.ts'
 import { green, printJson, say, warn, yellow } from './output.ts'
 import { readSpec, type SpecOpts, withSpecOption } from './spec-option.ts'
 

@@ -2,7 +2,7 @@
 import type { Command } from 'commander'
 import { runDoctor } from '../status/doctor/index.ts'
 import type { Finding, Level } from '../status/doctor/types.ts'
-import { EXIT } from './errors.ts'
+import { EXIT } from '../util/errors.ts'
 import { bold, dim, green, printJson, red, say, yellow } from './output.ts'
 import { specPathOf, withSpecOption } from './spec-option.ts'
 

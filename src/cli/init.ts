@@ -10,7 +10,7 @@ import { self } from '../fs/at.ts'
 import { SafeDir } from '../fs/safe-dir.ts'
 import { checkHostVars, type HostVars, renderVarsNix, renderXoaToml } from '../nix/host-vars.ts'
 import { isNixos } from '../nix/nixos.ts'
-import { UsageError, XoaError } from './errors.ts'
+import { UsageError, XoaError } from '../util/errors.ts'
 import { printJson, say } from './output.ts'
 
 interface InitOpts {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { execa } from 'execa'
 import { isNixos, rebuildCommand } from '../nix/nixos.ts'
-import { UsageError, XoaError } from './errors.ts'
+import { UsageError, XoaError } from '../util/errors.ts'
 import { say } from './output.ts'
 
 interface InstallOpts {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs'
 import type { Command } from 'commander'
 import { statePaths } from '../spec/paths.ts'
 import { journalctlCommand, newestBuildLog, shellLine, tailCommand } from '../status/logs.ts'
-import { UsageError, XoaError } from './errors.ts'
+import { UsageError, XoaError } from '../util/errors.ts'
 import { say, warn } from './output.ts'
 import { readSpec, withSpecOption } from './spec-option.ts'
 

@@ -1,8 +1,8 @@
 // Entry point of the `xoa` CLI: builds the command table and maps failures to exit codes.
 import { Command, CommanderError } from 'commander'
 import { SpecError } from '../spec/load.ts'
+import { EXIT, XoaError } from '../util/errors.ts'
 import { commands } from './commands.ts'
-import { EXIT, XoaError } from './errors.ts'
 import { red } from './output.ts'
 
 declare const XOA_VERSION: string | undefined

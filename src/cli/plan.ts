@@ -10,7 +10,7 @@ import { DEFAULT_RENDER_ENV, type RenderEnv } from '../render/types.ts'
 import { shippedPinFile } from '../source/pin.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
-import { UsageError } from './errors.ts'
+import { UsageError } from '../util/errors.ts'
 import { dim, green, printJson, red, say, yellow } from './output.ts'
 import { readSpec, specPathOf, withSpecOption } from './spec-option.ts'
 

@@ -9,7 +9,7 @@ import { self } from '../fs/at.ts'
 import { SafeDir } from '../fs/safe-dir.ts'
 import { type Artefact, artefacts } from '../render/index.ts'
 import { DEFAULT_RENDER_ENV, type RenderEnv, type RenderedFile } from '../render/types.ts'
-import { UsageError } from './errors.ts'
+import { UsageError } from '../util/errors.ts'
 import { printJson, say } from './output.ts'
 import { readSpec, specPathOf, withSpecOption } from './spec-option.ts'
 

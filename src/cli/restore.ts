@@ -8,7 +8,7 @@ import { localEndpoint, waitHealthy } from '../run/health.ts'
 import { withRedisRunning } from '../run/redis-temporary.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
-import { UsageError, XoaError } from './errors.ts'
+import { UsageError, XoaError } from '../util/errors.ts'
 import { green, printJson, say, yellow } from './output.ts'
 import { readSpec, type SpecOpts, withSpecOption } from './spec-option.ts'
 

@@ -7,7 +7,7 @@ import { systemdServerControl } from '../run/server-control.ts'
 import { readAdminPassword } from '../status/admin-password.ts'
 import { hostView } from '../status/host.ts'
 import { observeServer } from '../status/server.ts'
-import { positiveSeconds } from './errors.ts'
+import { positiveSeconds } from './flags.ts'
 import { dim, green, printJson, say, yellow } from './output.ts'
 import { readSpec, withSpecOption } from './spec-option.ts'
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander'
 import { formatStatus } from '../status/format.ts'
 import { hostView } from '../status/host.ts'
 import { status } from '../status/status.ts'
-import { EXIT } from './errors.ts'
+import { EXIT } from '../util/errors.ts'
 import { dim, green, printJson, red, say, yellow } from './output.ts'
 import { readSpec, withSpecOption } from './spec-option.ts'
 

@@ -4,7 +4,7 @@ import { build } from '../build/builder.ts'
 import { Progress } from '../build/progress.ts'
 import { upUntilStopped } from '../run/up.ts'
 import { statePaths } from '../spec/paths.ts'
-import { positiveSeconds } from './errors.ts'
+import { positiveSeconds } from './flags.ts'
 import { readSpec, specPathOf, withSpecOption } from './spec-option.ts'
 
 interface Opts {

@@ -7,7 +7,7 @@ import { commitMessage, nextPin, planUpdate, type UpdateReport } from '../source
 import { formatUpdateReport, offersNewer, reportJson } from '../source/update-report.ts'
 import { validateSpec } from '../spec/load.ts'
 import type { Spec } from '../spec/schema.ts'
-import { EXIT, UsageError } from './errors.ts'
+import { EXIT, UsageError } from '../util/errors.ts'
 import { bold, dim, green, printJson, say } from './output.ts'
 import { readSpec, type SpecOpts, specPathOf, withSpecOption } from './spec-option.ts'
 

@@ -2,7 +2,7 @@
 // name exists, so the lock file is complete the moment it appears. Reached through a SafeDir and read
 // without following: a symlink, a directory or another account's file at the lock's name is refused.
 import { link } from 'node:fs/promises'
-import { XoaError } from '../cli/errors.ts'
+import { XoaError } from '../util/errors.ts'
 import { errno, procPath, UnsafePathError } from './names.ts'
 import type { SafeDir } from './safe-dir.ts'
 

@@ -1,7 +1,7 @@
 // The pieces every safe-dir operation shares: one-component names, the /proc/self/fd route that stands in for
 // openat(2) (Node has none), and the refusal error that names the path.
 import { constants } from 'node:fs'
-import { XoaError } from '../cli/errors.ts'
+import { XoaError } from '../util/errors.ts'
 
 /** Linux O_PATH (same value on x86-64 and arm64; Node does not export it): a handle for lookup and fstat that
  *  opens nothing, so a device node or FIFO is never opened before it is checked. */

@@ -3,8 +3,8 @@
 // openssh-server's, redis-server the unit's ExecStart); every other change waits for validation, so a bad file
 // leaves the host as it was but for those packages.
 import { execa } from 'execa'
-import { XoaError } from '../cli/errors.ts'
 import type { Meta, SafeDir } from '../fs/safe-dir.ts'
+import { XoaError } from '../util/errors.ts'
 import { type Accounts, gidOf, readAccounts, uidOf } from './accounts.ts'
 import { type Change, diff } from './diff.ts'
 import type { Host } from './host.ts'

@@ -1,8 +1,8 @@
 // Reading the host's current state for each resource. Only reads: nothing here changes the host.
 import { execa } from 'execa'
-import { XoaError } from '../cli/errors.ts'
 import { errno } from '../fs/names.ts'
 import type { SafeDir } from '../fs/safe-dir.ts'
+import { XoaError } from '../util/errors.ts'
 import {
   type Accounts,
   groupName,

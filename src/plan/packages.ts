@@ -2,8 +2,8 @@
 // external tool apply, its validators and the bootstrap run. `xoa apply` installs the packages first (on a live
 // host), so the validators find their tools; a tool still missing is an error naming its package, never a crash.
 
-import { XoaError } from '../cli/errors.ts'
 import type { Spec } from '../spec/schema.ts'
+import { XoaError } from '../util/errors.ts'
 
 /** Every host: XO's runtime and the tools the validators run (`visudo` comes with sudo). */
 export const RUNTIME_PACKAGES = [

@@ -3,7 +3,7 @@
 // a mask apply made from one the admin made, and a Redis that was there before xoa from one apply installed.
 import { existsSync, readFileSync } from 'node:fs'
 import { execa } from 'execa'
-import { XoaError } from '../cli/errors.ts'
+import { XoaError } from '../util/errors.ts'
 import type { Host } from './host.ts'
 import { toolEnv } from './packages.ts'
 import { atTarget, openTarget } from './target-fs.ts'

@@ -1,7 +1,7 @@
 // systemd steps of apply: enable under --root (systemctl --root edits symlinks offline); on a live systemd host
 // reload once when a unit file changed, enable, restart only units whose inputs changed, start those not running.
 import { execa } from 'execa'
-import { XoaError } from '../cli/errors.ts'
+import { XoaError } from '../util/errors.ts'
 import type { Change } from './diff.ts'
 import type { Host } from './host.ts'
 

@@ -3,10 +3,10 @@
 import { randomBytes } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { XoaError } from '../cli/errors.ts'
 import { self, writeFileAt } from '../fs/at.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
+import { XoaError } from '../util/errors.ts'
 import { answerOnTerminal } from './on-terminal.ts'
 import { countUsers } from './redis.ts'
 

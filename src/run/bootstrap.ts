@@ -1,12 +1,12 @@
 // What must hold before xo-server first listens: the certificate, and the declared web admin in Redis.
 // Run by xo-bootstrap.service (after redis-xo, before xo-server) and by `xoa up`.
 import { existsSync, realpathSync } from 'node:fs'
-import { XoaError } from '../cli/errors.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import { serverEnvironment } from '../spec/server-env.ts'
 import { type CertReport, ensureCertificate } from '../tls/ensure.ts'
 import { lookupAccount } from '../util/accounts.ts'
+import { XoaError } from '../util/errors.ts'
 import { type AdminOutcome, ensureWebAdmin } from './admin.ts'
 import { pingRedis } from './redis.ts'
 

@@ -2,9 +2,9 @@
 // it owned Redis. Restore then starts the same Redis `xoa up` would — its rendered config, as the service
 // account — for the length of the restore; SIGTERM makes it save and exit afterwards.
 import { existsSync } from 'node:fs'
-import { XoaError } from '../cli/errors.ts'
 import { hostLayout } from '../host/layout.ts'
 import type { Spec } from '../spec/schema.ts'
+import { XoaError } from '../util/errors.ts'
 import { runAsServiceAccount } from './bootstrap.ts'
 import { pingRedis } from './redis.ts'
 import { startChild } from './supervisor.ts'

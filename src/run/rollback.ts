@@ -3,10 +3,10 @@
 // Without systemd xoa cannot restart xo-server: the link moves and the result says exactly what to restart.
 import { join } from 'node:path'
 import { currentId, lockStore, previousId, readManifest, switchTo } from '../build/store.ts'
-import { XoaError } from '../cli/errors.ts'
 import { findPinFile, readPin } from '../source/pin.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
+import { XoaError } from '../util/errors.ts'
 import { type ServerControl, switchWithHealthGate } from './gate.ts'
 import type { Credentials, HealthReport } from './health.ts'
 import { localEndpoint } from './health.ts'

@@ -1,7 +1,7 @@
 // The ServerControl of a systemd host: the health gate restarts xo-server.service into the release `current`
 // points at (the unit's ExecStart goes through the symlink).
 import { execa } from 'execa'
-import { XoaError } from '../cli/errors.ts'
+import { XoaError } from '../util/errors.ts'
 import type { ServerControl } from './gate.ts'
 
 export function systemdServerControl(unit = 'xo-server.service'): ServerControl {

@@ -8,9 +8,9 @@
 import { lstatSync, mkdirSync, realpathSync, statSync, unlinkSync } from 'node:fs'
 import { connect, createServer, type Server } from 'node:net'
 import { dirname, join, sep } from 'node:path'
-import { XoaError } from '../cli/errors.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
+import { XoaError } from '../util/errors.ts'
 
 export interface UpHolder {
   /** The `xoa up` process; undefined when it accepted the connection but did not answer in time (busy). */

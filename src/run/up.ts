@@ -3,10 +3,10 @@
 // gated on health: a new release that is not healthy in time is rolled back and the previous one serves.
 import { existsSync } from 'node:fs'
 import { currentId, previousId } from '../build/store.ts'
-import { XoaError } from '../cli/errors.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import { serverEnvironment } from '../spec/server-env.ts'
+import { XoaError } from '../util/errors.ts'
 import { ensureServiceAccount } from '../util/service-account.ts'
 import { readOrCreateAdminPassword } from './admin.ts'
 import { bootstrap, runAsServiceAccount } from './bootstrap.ts'

@@ -1,7 +1,7 @@
 // Upstream channels. Xen Orchestra has no release tags: a release is a master commit titled
 // `feat: release X.Y.Z (#PR)`, and CHANGELOG.md marks which release each channel points at. So:
 // latest = the newest release commit, stable = the release marked stable at the tip, master = the tip.
-import { XoaError } from '../cli/errors.ts'
+import { XoaError } from '../util/errors.ts'
 import { type ChangelogSection, channelMarkedIn, parseChangelog } from './changelog.ts'
 import type { CommitInfo, GitMirror } from './mirror.ts'
 

@@ -3,8 +3,8 @@
 import { accessSync, constants } from 'node:fs'
 import { dirname, relative } from 'node:path'
 import { execa } from 'execa'
-import { XoaError } from '../cli/errors.ts'
 import { withParent } from '../fs/at.ts'
+import { XoaError } from '../util/errors.ts'
 import type { Pin } from './pin.ts'
 
 const KEY_ORDER: (keyof Pin)[] = ['url', 'rev', 'version', 'date', 'channel']

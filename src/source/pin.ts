@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
-import { XoaError } from '../cli/errors.ts'
 import type { Spec } from '../spec/schema.ts'
+import { XoaError } from '../util/errors.ts'
 
 export const PinSchema = z.object({
   url: z.string().min(1),

@@ -3,9 +3,9 @@
 import { accessSync, constants, existsSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { UsageError, XoaError } from '../cli/errors.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
+import { UsageError, XoaError } from '../util/errors.ts'
 import {
   type ChangelogSection,
   capCommits,

@@ -2,10 +2,10 @@
 // account and its group themselves, with the ids the spec may fix (service.uid / service.gid), as apply does.
 // An account that exists with other ids is an error naming the field: xoa never renumbers an account.
 import { execa } from 'execa'
-import { XoaError } from '../cli/errors.ts'
 import { NOLOGIN } from '../plan/desired.ts'
 import type { Spec } from '../spec/schema.ts'
 import { type Account, AccountMissing, lookupAccount } from './accounts.ts'
+import { XoaError } from './errors.ts'
 
 async function getentIds(db: 'passwd' | 'group', name: string): Promise<number | undefined> {
   const r = await execa('getent', [db, name], { reject: false })

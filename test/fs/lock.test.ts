@@ -5,9 +5,9 @@ import { spawn, spawnSync } from 'node:child_process'
 import { chownSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { XoaError } from '../../src/cli/errors.ts'
 import { takeLock } from '../../src/fs/lock.ts'
 import { SafeDir } from '../../src/fs/safe-dir.ts'
+import { XoaError } from '../../src/util/errors.ts'
 import { tempDir } from '../helpers.ts'
 
 const busy = (pid: number) => new XoaError(`busy (pid ${pid})`)

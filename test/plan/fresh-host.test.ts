@@ -6,12 +6,12 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { XoaError } from '../../src/cli/errors.ts'
 import { diff } from '../../src/plan/diff.ts'
 import { packagesFor, stockUnitsFor } from '../../src/plan/packages.ts'
 import { validateCandidate } from '../../src/plan/validate.ts'
 import { parseSpecText, validateSpec } from '../../src/spec/load.ts'
 import { classify, probeRedis, stockRedisPort } from '../../src/status/doctor/stock-redis.ts'
+import { XoaError } from '../../src/util/errors.ts'
 import { freePort, REPO, tempDir, xoa } from '../helpers.ts'
 
 const EXAMPLE = `${REPO}/examples/xoa.toml`

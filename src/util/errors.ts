@@ -1,4 +1,4 @@
-// Exit codes scripts can rely on: 0 ok, 1 operation failed, 2 bad spec or usage, 10 update available.
+// Errors every layer may throw (the CLI prints them). Exit codes scripts can rely on: 0 ok, 1 operation failed, 2 bad spec or usage, 10 update available.
 /**
  * updateAvailable: the channel has a newer version than the pin; channelBehind: it has not (behind the pin, or
  * on another line without a higher version) — `xoa update --check`, docs/updates.md.
@@ -15,14 +15,6 @@ export class XoaError extends Error {
     this.exitCode = opts.exitCode ?? EXIT.failed
     this.hint = opts.hint
   }
-}
-
-/** A `--flag <seconds>` value: a positive number, else a usage error naming the flag. */
-export function positiveSeconds(flag: string, value: string): number {
-  const n = Number(value)
-  if (!Number.isFinite(n) || n <= 0)
-    throw new UsageError(`${flag}: expected a number of seconds, got "${value}"`)
-  return n
 }
 
 export class UsageError extends XoaError {
