@@ -48,7 +48,7 @@ export function inPrivateMountNamespace(): boolean {
  */
 export async function mountNosuid(dir: string): Promise<boolean> {
   if (!inPrivateMountNamespace()) return false
-  const bin = resolveTools().mount // from the system dirs, as the broker does (NixOS included)
+  const bin = resolveTools().mount // the platform's, as the broker's
   const mount = async (args: string[]) => {
     const r = await execa(bin, args, { reject: false, all: true })
     if (r.exitCode !== 0)

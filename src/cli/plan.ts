@@ -6,6 +6,7 @@ import { desired, installedSpecPath, laterProvided } from '../plan/desired.ts'
 import { changeLine, changesJson, planSummary } from '../plan/format.ts'
 import { detectHost, type Host } from '../plan/host.ts'
 import type { Resource } from '../plan/resources.ts'
+import { currentPlatform } from '../platform/load.ts'
 import { DEFAULT_RENDER_ENV, type RenderEnv } from '../render/types.ts'
 import { shippedPinFile } from '../source/pin.ts'
 import { statePaths } from '../spec/paths.ts'
@@ -38,7 +39,8 @@ export function loadTarget(opts: TargetOpts): Target {
   if (opts.root !== undefined && !statSync(opts.root, { throwIfNoEntry: false })?.isDirectory())
     throw new UsageError(`--root ${opts.root}: not a directory`, `mkdir -p ${opts.root}`)
   const host = detectHost(opts.root ?? '/')
-  const env = { ...DEFAULT_RENDER_ENV, specPath: installedSpecPath(source) }
+  // The platform apply runs on is the one the units carry (XOA_PLATFORM), so their xoa runs on it too.
+  const env = { ...DEFAULT_RENDER_ENV, specPath: installedSpecPath(source), platform: currentPlatform() }
   const pinPath = shippedPinFile()
   const shippedPin = pinPath ? { path: pinPath, text: readFileSync(pinPath, 'utf8') } : undefined
   return {

@@ -7,6 +7,7 @@ import type { Command } from 'commander'
 import { closest } from 'fastest-levenshtein'
 import { self } from '../fs/at.ts'
 import { SafeDir } from '../fs/safe-dir.ts'
+import { BUILT_IN, currentPlatform, loadPlatform, PLATFORM_ENV } from '../platform/load.ts'
 import { type Artefact, artefacts } from '../render/index.ts'
 import { DEFAULT_RENDER_ENV, type RenderEnv, type RenderedFile } from '../render/types.ts'
 import { UsageError } from '../util/errors.ts'
@@ -19,6 +20,7 @@ interface RenderOpts {
   list?: boolean
   json?: boolean
   xoaCommand?: string
+  platform?: string
 }
 
 export function register(program: Command): void {
@@ -40,6 +42,10 @@ export function register(program: Command): void {
       '--xoa-command <path>',
       `how the units call xoa on the host (default ${DEFAULT_RENDER_ENV.xoaCommand.join(' ')})`,
     )
+    .option(
+      '--platform <name|file>',
+      `where the tools live on the host: ${Object.keys(BUILT_IN).join(', ')} or a platform file (default $${PLATFORM_ENV}, else debian; docs/platform.md)`,
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  xoa render --list\n  xoa render config.toml --spec xoa.toml\n  xoa render all --spec spec.json --out ./out',
@@ -58,6 +64,7 @@ async function run(name: string | undefined, opts: RenderOpts): Promise<void> {
   const env: RenderEnv = {
     xoaCommand: opts.xoaCommand ? [opts.xoaCommand] : DEFAULT_RENDER_ENV.xoaCommand,
     specPath: opts.spec ? resolve(opts.spec) : specPathOf(opts),
+    platform: opts.platform ? loadPlatform(opts.platform) : currentPlatform(),
   }
   const files = chosen.flatMap((a) => a.render(spec, env))
   if (opts.out) {

@@ -2,6 +2,7 @@
 // called by apply only when the file is absent. Later steps (certificates, bootstrap) add their resources here.
 import { randomBytes } from 'node:crypto'
 import { basename, dirname } from 'node:path'
+import { toolPath } from '../platform/platform.ts'
 import { renderAll } from '../render/index.ts'
 import { REDIS_ACCOUNT } from '../render/redis.ts'
 import type { RenderEnv, RenderedFile } from '../render/types.ts'
@@ -13,7 +14,6 @@ import type { Spec } from '../spec/schema.ts'
 import { packagesFor } from './packages.ts'
 import type { DirResource, Resource, SecretResource, SeedResource, UnitResource } from './resources.ts'
 
-export const NOLOGIN = '/usr/sbin/nologin'
 export const XOA_CONFIG_DIR = '/etc/xoa'
 const UNIT_DIR = '/etc/systemd/system'
 
@@ -34,7 +34,7 @@ export function desired(spec: Spec, env: RenderEnv, specSource?: SpecSource, see
   return [
     ...packagesFor(spec).map((name): Resource => ({ kind: 'package', name })),
     ...groups(spec),
-    ...users(spec),
+    ...users(spec, env),
     ...dirs(spec),
     ...[...files]
       .sort((a, b) => a.path.localeCompare(b.path))
@@ -74,7 +74,8 @@ function groups(spec: Spec): Resource[] {
   ])
 }
 
-function users(spec: Spec): Resource[] {
+function users(spec: Spec, env: RenderEnv): Resource[] {
+  const nologin = toolPath(env.platform, 'nologin')
   const out: Resource[] = [
     {
       kind: 'user',
@@ -85,7 +86,7 @@ function users(spec: Spec): Resource[] {
       groups: [REDIS_ACCOUNT],
       home: spec.xo.stateDir,
       createHome: false,
-      shell: NOLOGIN,
+      shell: nologin,
       comment: 'Xen Orchestra',
       ...(spec.service.uid === undefined ? {} : { uid: { id: spec.service.uid, field: 'service.uid' } }),
     },
@@ -97,7 +98,7 @@ function users(spec: Spec): Resource[] {
       groups: [],
       home: spec.redis.dir,
       createHome: false,
-      shell: NOLOGIN,
+      shell: nologin,
       comment: 'Redis for Xen Orchestra',
     },
   ]
@@ -110,7 +111,7 @@ function users(spec: Spec): Resource[] {
       groups: ['sudo', 'systemd-journal'],
       home: adminHome(spec),
       createHome: true,
-      shell: '/bin/bash',
+      shell: toolPath(env.platform, 'bash'),
       comment: 'Xen Orchestra admin (SSH keys only)',
     })
   return out

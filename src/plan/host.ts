@@ -1,6 +1,8 @@
 // Where apply works: the live host ("/"), or a prefix given with --root (how tests and image builds run it).
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { currentPlatform } from '../platform/load.ts'
+import { type Platform, toolPath } from '../platform/platform.ts'
 
 export interface Host {
   /** "/" for the live host, else the absolute prefix every path is written under. */
@@ -12,14 +14,14 @@ export interface Host {
   dpkg: boolean
 }
 
-export function detectHost(root = '/'): Host {
+export function detectHost(root = '/', p: Platform = currentPlatform()): Host {
   const r = resolve(root)
   const live = r === '/'
   return {
     root: r,
     live,
     systemd: live && existsSync('/run/systemd/system'),
-    dpkg: live && existsSync('/usr/bin/dpkg-query') && existsSync('/usr/bin/apt-get'),
+    dpkg: live && existsSync(toolPath(p, 'dpkg-query')) && existsSync(toolPath(p, 'apt-get')),
   }
 }
 

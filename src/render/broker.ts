@@ -3,6 +3,7 @@
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import type { Artefact } from './index.ts'
+import { platformAssignment } from './platform-env.ts'
 import type { RenderEnv, RenderedFile } from './types.ts'
 
 const UNIT_DIR = '/etc/systemd/system'
@@ -61,6 +62,8 @@ WantedBy=sockets.target
 
 export function renderMountdService(_spec: Spec, env: RenderEnv): RenderedFile {
   const exec = [...env.xoaCommand, 'broker', 'serve', '--spec', env.specPath].map(unitWord).join(' ')
+  const platform = platformAssignment(env)
+  const platformLine = platform === undefined ? '' : `Environment=${platform}\n`
   const content = `${HEADER}
 [Unit]
 Description=xoa mount broker: mount/umount/findmnt/vhdimount for xo-server, by policy
@@ -70,7 +73,7 @@ After=xoa-mountd.socket
 [Service]
 Type=simple
 ExecStart=${exec}
-Restart=on-failure
+${platformLine}Restart=on-failure
 # Root: mount(2) and umount(2) need CAP_SYS_ADMIN in the host's mount namespace.
 # Deliberately absent: ProtectSystem, ProtectHome, PrivateTmp, PrivateDevices, ProtectKernel*, ProtectProc,
 # ProtectHostname, ProtectControlGroups, ReadOnlyPaths… Each gives the service a mount namespace of its own,

@@ -1,16 +1,16 @@
 // The dedicated Redis of xo-server, like NixOS' services.redis.servers.xo: its own account `redis-xo`, a Unix
 // socket only (no TCP), AOF persistence and no eviction (Redis is XO's primary database: users, remotes, jobs).
 import { dirname } from 'node:path'
+import { toolPath } from '../platform/platform.ts'
 import type { Spec } from '../spec/schema.ts'
 import { hardening } from './hardening.ts'
 import type { Artefact } from './index.ts'
 import { execLine, formatUnit, quoteWord } from './systemd.ts'
-import type { RenderedFile } from './types.ts'
+import type { RenderEnv, RenderedFile } from './types.ts'
 
 /** Account and group of the Redis server; xo-server joins the group to reach the socket. */
 export const REDIS_ACCOUNT = 'redis-xo'
 export const REDIS_CONFIG = '/etc/xoa/redis-xo.conf'
-export const REDIS_SERVER_BIN = '/usr/bin/redis-server'
 
 /** Redis' config syntax: arguments with spaces or quotes are double-quoted with C escapes. */
 function redisArg(s: string): string {
@@ -61,7 +61,7 @@ function managedDir(path: string, base: string): string | undefined {
   return path.startsWith(`${base}/`) ? path.slice(base.length + 1) : undefined
 }
 
-export function renderRedisUnit(spec: Spec): RenderedFile {
+export function renderRedisUnit(spec: Spec, env: RenderEnv): RenderedFile {
   const socketDir = dirname(spec.redis.socket)
   const runtimeDir = managedDir(socketDir, '/run')
   const stateDir = managedDir(spec.redis.dir, '/var/lib')
@@ -90,7 +90,7 @@ export function renderRedisUnit(spec: Spec): RenderedFile {
       'Service',
       [
         ['Type', 'notify'],
-        ['ExecStart', execLine([REDIS_SERVER_BIN, REDIS_CONFIG])],
+        ['ExecStart', execLine([toolPath(env.platform, 'redis-server'), REDIS_CONFIG])],
         ['User', REDIS_ACCOUNT],
         ['Group', REDIS_ACCOUNT],
         ...dirs,
@@ -122,5 +122,5 @@ export const redisConfigArtefact: Artefact = {
 export const redisUnitArtefact: Artefact = {
   name: 'redis-xo.service',
   description: 'systemd unit of the dedicated Redis, as its own account redis-xo',
-  render: (spec) => [renderRedisUnit(spec)],
+  render: (spec, env) => [renderRedisUnit(spec, env)],
 }

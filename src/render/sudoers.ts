@@ -1,26 +1,21 @@
 // sudoers drop-ins: full sudo for the key-only SSH admin, and the seed-compatible mount rules for the service
 // account when mounts.mode = "sudo".
+import { type Platform, SERVER_TOOLS, servicePath, toolPath } from '../platform/platform.ts'
 import type { Spec } from '../spec/schema.ts'
 import type { Artefact } from './index.ts'
-import type { RenderedFile } from './types.ts'
+import type { RenderEnv, RenderedFile } from './types.ts'
 
 const SUDOERS_DIR = '/etc/sudoers.d'
 const sudoersMeta = { mode: 0o440, owner: 'root', group: 'root', validate: 'visudo' } as const
 
 /**
- * The exact programs of the seed's sudo mode, at their Debian 12 paths (merged /usr: /bin/mount is
- * /usr/bin/mount; sudo matches a command typed by another path to the same file by device and inode).
+ * The exact programs of the seed's sudo mode, at the platform's paths: what xo-server runs through sudo
+ * (SERVER_TOOLS but sudo itself). On Debian 12 (merged /usr) /bin/mount is /usr/bin/mount; sudo matches a
+ * command typed by another path to the same file by device and inode.
  */
-export const SUDO_MOUNT_COMMANDS = [
-  '/usr/bin/mount',
-  '/usr/bin/umount',
-  '/usr/bin/findmnt',
-  '/usr/sbin/mount.nfs',
-  '/usr/sbin/mount.nfs4',
-  '/usr/sbin/mount.cifs',
-  '/usr/bin/vhdimount',
-  '/usr/bin/vhdiinfo',
-] as const
+export function sudoMountCommands(p: Platform): string[] {
+  return SERVER_TOOLS.filter((t) => t !== 'sudo').map((t) => toolPath(p, t))
+}
 
 export function renderAdminSudoers(spec: Spec): RenderedFile[] {
   if (!spec.admin.enable) return []
@@ -34,7 +29,7 @@ export function renderAdminSudoers(spec: Spec): RenderedFile[] {
   return [{ path: `${SUDOERS_DIR}/xoa-admin`, content, ...sudoersMeta }]
 }
 
-export function renderMountSudoers(spec: Spec): RenderedFile[] {
+export function renderMountSudoers(spec: Spec, env: RenderEnv): RenderedFile[] {
   if (spec.mounts.mode !== 'sudo') return []
   const u = spec.service.user
   const content = [
@@ -49,8 +44,10 @@ export function renderMountSudoers(spec: Spec): RenderedFile[] {
     '# xo-server passes the SMB user name and password to mount.cifs in USER and PASSWD (never in argv);',
     "# sudo's env_reset would drop them.",
     `Defaults:${u} env_keep += "USER PASSWD"`,
+    '# sudo finds `mount` & co. on the PATH xo-server runs with, where the files below come first.',
+    `Defaults:${u} secure_path = "${servicePath(env.platform).join(':')}"`,
     '',
-    `Cmnd_Alias XO_MOUNT = ${SUDO_MOUNT_COMMANDS.join(', ')}`,
+    `Cmnd_Alias XO_MOUNT = ${sudoMountCommands(env.platform).join(', ')}`,
     `${u} ALL=(root) NOPASSWD: XO_MOUNT`,
     '',
   ].join('\n')

@@ -1,4 +1,6 @@
 // What every renderer produces: whole files, with the owner and mode they must have on disk.
+import { DEFAULT_PLATFORM } from '../platform/load.ts'
+import type { Platform } from '../platform/platform.ts'
 
 /** How apply must check a file before installing it. */
 export type Validator = 'visudo' | 'systemd-unit' | 'sshd' | 'toml' | 'redis'
@@ -22,11 +24,14 @@ export interface RenderEnv {
   xoaCommand: string[]
   /** Where the spec lives on the host, passed to xoa by the units. */
   specPath: string
+  /** Where the tools live on the host (docs/platform.md): ExecStart=, shells, sudo rules, PATH. */
+  platform: Platform
 }
 
 export const DEFAULT_RENDER_ENV: RenderEnv = {
   xoaCommand: ['/usr/local/bin/xoa'],
   specPath: '/etc/xoa/xoa.toml',
+  platform: DEFAULT_PLATFORM,
 }
 
 /** The system config directory of xo-server; app-conf hard-codes /etc/<app>. */

@@ -7,7 +7,7 @@ import { hardening } from './hardening.ts'
 import type { Artefact } from './index.ts'
 import { REDIS_ACCOUNT, unitFileMeta } from './redis.ts'
 import { envAssignment, execLine, formatUnit, quoteWord, type UnitLine } from './systemd.ts'
-import type { RenderedFile } from './types.ts'
+import type { RenderEnv, RenderedFile } from './types.ts'
 
 export const XO_SERVER_ENV_FILE = '/etc/xoa/xo-server.env'
 export const XO_SERVER_UNIT_FILE = '/etc/systemd/system/xo-server.service'
@@ -43,7 +43,7 @@ function mountLines(spec: Spec): UnitLine[] {
   ]
 }
 
-export function renderXoServerUnit(spec: Spec): RenderedFile {
+export function renderXoServerUnit(spec: Spec, env: RenderEnv): RenderedFile {
   const p = statePaths(spec)
   const broker = spec.mounts.mode === 'broker'
   const sudo = spec.mounts.mode === 'sudo'
@@ -108,7 +108,7 @@ export function renderXoServerUnit(spec: Spec): RenderedFile {
               } as const,
             ]
           : []),
-        ...Object.entries(serverBaseEnvironment(spec)).map(
+        ...Object.entries(serverBaseEnvironment(spec, env.platform)).map(
           ([k, v]) => ['Environment', envAssignment(k, v)] as const,
         ),
         { comment: 'xo.extraServerEnv, kept out of this world-readable file.' },
@@ -149,5 +149,5 @@ export const xoServerUnitArtefact: Artefact = {
   name: 'xo-server.service',
   description:
     'hardened systemd unit of xo-server (current release, service account) and its environment file',
-  render: (spec) => [renderXoServerUnit(spec), renderXoServerEnv(spec)],
+  render: (spec, env) => [renderXoServerUnit(spec, env), renderXoServerEnv(spec)],
 }

@@ -5,6 +5,7 @@ import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import { hardening } from './hardening.ts'
 import type { Artefact } from './index.ts'
+import { platformLines } from './platform-env.ts'
 import { REDIS_ACCOUNT, unitFileMeta } from './redis.ts'
 import { envAssignment, execLine, formatUnit, type UnitLine } from './systemd.ts'
 import type { RenderEnv, RenderedFile } from './types.ts'
@@ -55,6 +56,7 @@ export function renderBootstrapUnit(_spec: Spec, env: RenderEnv): RenderedFile {
         ['Type', 'oneshot'],
         ['RemainAfterExit', true],
         ['ExecStart', xoaExec(env, 'bootstrap')],
+        ...platformLines(env),
         {
           comment:
             'Root: it creates directories and the key for the service account and reads the admin password.',
@@ -96,6 +98,7 @@ export function renderBuildUnit(spec: Spec, env: RenderEnv): RenderedFile {
             `npm packages) as ${spec.service.user}, never as root, then hands the release to root, read-only.`,
         },
         ['ExecStart', xoaExec(env, 'build')],
+        ...platformLines(env),
         ['Environment', envAssignment('HOME', dirname(p.serverConfigHome))],
         ...PRIVATE_MOUNTS,
         { comment: 'A cold build takes minutes; an unchanged build key returns at once.' },
@@ -137,6 +140,7 @@ export function renderUpdateUnits(spec: Spec, env: RenderEnv): RenderedFile[] {
           comment: 'Root: it switches releases and restarts xo-server (health-gated, rolls back on failure).',
         },
         ['ExecStart', xoaExec(env, 'upgrade')],
+        ...platformLines(env),
         ...PRIVATE_MOUNTS,
         ['TimeoutStartSec', '3h'],
         ...hardening({

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { self, writeFileAt } from '../fs/at.ts'
+import { hostTool } from '../platform/tool.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import { XoaError } from '../util/errors.ts'
@@ -73,5 +74,12 @@ export async function ensureWebAdmin(spec: Spec, run: ReleaseRunner): Promise<Ad
 
 /** Run `command` as uid/gid with that account's supplementary groups (util-linux setpriv). */
 export function asAccount(uid: number, gid: number, command: string[]): string[] {
-  return ['/usr/bin/setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--', ...command]
+  return [
+    hostTool('setpriv', 'running a command as the service account'),
+    `--reuid=${uid}`,
+    `--regid=${gid}`,
+    '--init-groups',
+    '--',
+    ...command,
+  ]
 }

@@ -5,6 +5,7 @@ import { basename, dirname } from 'node:path'
 import { openLive, self, withParent, writeFileAt } from '../fs/at.ts'
 import type { Meta } from '../fs/safe-dir.ts'
 import { hostLayout } from '../host/layout.ts'
+import { currentPlatform } from '../platform/load.ts'
 import { renderSudoShim } from '../render/broker.ts'
 import { renderRedisConfig } from '../render/redis.ts'
 import { renderXoServerConfig, renderXoServerSecrets } from '../render/xo-server-config.ts'
@@ -95,7 +96,11 @@ export async function prepareForeground(spec: Spec, owner: Account): Promise<For
 
   // Broker mode as root: xo-server's `sudo` is the shim, calling back into this very xoa.
   if (spec.mounts.mode === 'broker' && process.getuid?.() === 0) {
-    const shim = renderSudoShim(spec, { xoaCommand: [process.execPath, process.argv[1]!], specPath: '' })
+    const shim = renderSudoShim(spec, {
+      xoaCommand: [process.execPath, process.argv[1]!],
+      specPath: '',
+      platform: currentPlatform(),
+    })
     await ensureDir(dirname(shim.path), 0o755, {})
     await writeAtomic(shim.path, shim.content, shim.mode, {})
   }

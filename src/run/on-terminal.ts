@@ -3,6 +3,7 @@
 // so the CLI gets a pseudo-terminal from util-linux `script` (bsdutils, essential on Debian) and the password
 // is typed into it once the prompt shows, i.e. once raw mode (no echo) is on.
 import { spawn } from 'node:child_process'
+import { hostTool } from '../platform/tool.ts'
 
 export interface TerminalRun {
   code: number | null
@@ -21,7 +22,7 @@ export function answerOnTerminal(
 ): Promise<TerminalRun> {
   // --echo never: script must not copy what we type to its output. -e: its exit code is the program's.
   const child = spawn(
-    '/usr/bin/script',
+    hostTool('script', 'answering a password prompt on a terminal'),
     ['--quiet', '--return', '--echo', 'never', '--command', command.map(quote).join(' '), '/dev/null'],
     { env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] },
   )

@@ -3,6 +3,7 @@
 // account — for the length of the restore; SIGTERM makes it save and exit afterwards.
 import { existsSync } from 'node:fs'
 import { hostLayout } from '../host/layout.ts'
+import { hostTool } from '../platform/tool.ts'
 import type { Spec } from '../spec/schema.ts'
 import { XoaError } from '../util/errors.ts'
 import { runAsServiceAccount } from './bootstrap.ts'
@@ -27,7 +28,7 @@ export async function withRedisRunning<T>(
   const redis = startChild(
     {
       name: 'redis-xo',
-      command: 'redis-server',
+      command: hostTool('redis-server', 'starting Redis for this command'),
       args: [config, '--supervised', 'no'],
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
       ...owner,

@@ -3,6 +3,8 @@
 // gated on health: a new release that is not healthy in time is rolled back and the previous one serves.
 import { existsSync } from 'node:fs'
 import { currentId, previousId } from '../build/store.ts'
+import { platformEnv } from '../platform/load.ts'
+import { hostTool } from '../platform/tool.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import { serverEnvironment } from '../spec/server-env.ts'
@@ -70,7 +72,7 @@ export async function up(spec: Spec, opts: UpOptions): Promise<UpState> {
     const redis = startChild(
       {
         name: 'redis-xo',
-        command: 'redis-server',
+        command: hostTool('redis-server', 'xoa up (Redis)'),
         args: [files.redisConfig, '--supervised', 'no'],
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
         ...owner,
@@ -88,7 +90,8 @@ export async function up(spec: Spec, opts: UpOptions): Promise<UpState> {
             name: 'mountd',
             command: process.execPath,
             args: [...self, 'broker', 'serve', '--spec', opts.specPath],
-            env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+            // The broker finds its tools through the platform, which must reach it (a file's path, or nothing).
+            env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...platformEnv() },
           },
           log,
         ),

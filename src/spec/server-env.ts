@@ -1,18 +1,20 @@
 // The environment xo-server (and its recover-account-cli) runs with: the same under systemd (rendered into
 // the unit) and under `xoa up` (given to the child process).
 import { dirname } from 'node:path'
+import { currentPlatform } from '../platform/load.ts'
+import { type Platform, servicePath } from '../platform/platform.ts'
 import { statePaths } from './paths.ts'
 import type { Spec } from './schema.ts'
 
-// sbin too: xo-server offers SMB remotes only when `mount.cifs -V` runs, and Debian puts mount.cifs in /usr/sbin.
-const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
-
 /** Without xo.extraServerEnv, which the unit keeps in a root-only EnvironmentFile. */
-export function serverBaseEnvironment(spec: Spec): Record<string, string> {
+export function serverBaseEnvironment(spec: Spec, platform: Platform): Record<string, string> {
   const p = statePaths(spec)
+  // The tools' own directories (sbin too: xo-server offers SMB remotes only when `mount.cifs -V` runs), the
+  // same PATH the sudo-mode rules give sudo as secure_path.
+  const system = servicePath(platform).join(':')
   return {
     // In broker mode the first `sudo` on PATH is xoa's shim (the mount broker's client), not the real sudo.
-    PATH: spec.mounts.mode === 'broker' ? `${p.shimDir}:${SYSTEM_PATH}` : SYSTEM_PATH,
+    PATH: spec.mounts.mode === 'broker' ? `${p.shimDir}:${system}` : system,
     HOME: dirname(p.serverConfigHome),
     // xo-server writes ~/.config/xo-server/config.z-auto.json when it lacks a session secret; keep it in state.
     XDG_CONFIG_HOME: p.serverConfigHome,
@@ -21,6 +23,9 @@ export function serverBaseEnvironment(spec: Spec): Record<string, string> {
   }
 }
 
-export function serverEnvironment(spec: Spec): Record<string, string> {
-  return { ...serverBaseEnvironment(spec), ...spec.xo.extraServerEnv }
+export function serverEnvironment(
+  spec: Spec,
+  platform: Platform = currentPlatform(),
+): Record<string, string> {
+  return { ...serverBaseEnvironment(spec, platform), ...spec.xo.extraServerEnv }
 }

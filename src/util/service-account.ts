@@ -2,7 +2,8 @@
 // account and its group themselves, with the ids the spec may fix (service.uid / service.gid), as apply does.
 // An account that exists with other ids is an error naming the field: xoa never renumbers an account.
 import { execa } from 'execa'
-import { NOLOGIN } from '../plan/desired.ts'
+import { currentPlatform } from '../platform/load.ts'
+import { type ToolName, toolPath } from '../platform/platform.ts'
 import type { Spec } from '../spec/schema.ts'
 import { type Account, AccountMissing, lookupAccount } from './accounts.ts'
 import { XoaError } from './errors.ts'
@@ -23,8 +24,12 @@ function checkId(what: string, name: string, has: number, field: string, want: n
     )
 }
 
-async function create(cmd: string, args: string[], field: string): Promise<void> {
-  const r = await execa(cmd, args, { reject: false, all: true, env: { LC_ALL: 'C' } })
+async function create(cmd: ToolName, args: string[], field: string): Promise<void> {
+  const r = await execa(toolPath(currentPlatform(), cmd), args, {
+    reject: false,
+    all: true,
+    env: { LC_ALL: 'C' },
+  })
   if (r.exitCode === 0) return
   if ((r as { code?: string }).code === 'ENOENT' || r.exitCode === undefined)
     throw new XoaError(`${cmd} is not installed, so the service account cannot be created`, {
@@ -65,7 +70,7 @@ export async function ensureServiceAccount(spec: Spec): Promise<Account & { crea
         spec.xo.stateDir,
         '--no-create-home',
         '--shell',
-        NOLOGIN,
+        toolPath(currentPlatform(), 'nologin'),
         '--comment',
         'Xen Orchestra',
         user,

@@ -4,12 +4,13 @@ import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { describe, it } from 'node:test'
+import { DEBIAN } from '../../src/platform/debian.ts'
 import { brokerArtefacts } from '../../src/render/broker.ts'
 import { findArtefact } from '../../src/render/index.ts'
 import { validateSpec } from '../../src/spec/load.ts'
 import { tempDir, XOA_BIN, xoa } from '../helpers.ts'
 
-const env = { xoaCommand: [process.execPath, XOA_BIN], specPath: '/etc/xoa/xoa.toml' }
+const env = { xoaCommand: [process.execPath, XOA_BIN], specPath: '/etc/xoa/xoa.toml', platform: DEBIAN }
 
 describe('broker artefacts', () => {
   it('are registered and render only in broker mode', () => {

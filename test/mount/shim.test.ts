@@ -16,6 +16,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { mountPoints } from '../../src/mount/pin.ts'
+import { DEBIAN } from '../../src/platform/debian.ts'
 import { renderSudoShim } from '../../src/render/broker.ts'
 import { validateSpec } from '../../src/spec/load.ts'
 import { tempDir, XOA_BIN } from '../helpers.ts'
@@ -42,7 +43,11 @@ describe('the sudo shim and the broker, for real, as nobody', () => {
     mounts: { mode: 'broker', brokerSocket: socket },
   }
   const spec = validateSpec(specDoc)
-  const shim = renderSudoShim(spec, { xoaCommand: [process.execPath, bin], specPath: specFile })
+  const shim = renderSudoShim(spec, {
+    xoaCommand: [process.execPath, bin],
+    specPath: specFile,
+    platform: DEBIAN,
+  })
   let daemon: ChildProcess
   let daemonLog = ''
 

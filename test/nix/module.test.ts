@@ -212,8 +212,9 @@ describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
       const dir = tempDir(t)
       const e = evalModule(dir, `mounts.mode = "${mode}"; ${ports}`)
       const { renderXoServerUnit } = await import('../../src/render/xo-server-unit.ts')
+      const { DEFAULT_RENDER_ENV } = await import('../../src/render/types.ts')
       const { validateSpec } = await import('../../src/spec/load.ts')
-      const rendered = serviceSection(renderXoServerUnit(validateSpec(e.spec)).content)
+      const rendered = serviceSection(renderXoServerUnit(validateSpec(e.spec), DEFAULT_RENDER_ENV).content)
       const nix = nixServiceSection(e.services['xo-server'].serviceConfig)
       for (const key of new Set([...Object.keys(rendered), ...Object.keys(nix)])) {
         if (['Environment', 'EnvironmentFile'].includes(key)) continue

@@ -4,8 +4,9 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { renderAdminSudoers, renderMountSudoers, SUDO_MOUNT_COMMANDS } from '../../src/render/sudoers.ts'
-import type { RenderedFile } from '../../src/render/types.ts'
+import { DEBIAN, DEBIAN_PATH } from '../../src/platform/debian.ts'
+import { renderAdminSudoers, renderMountSudoers, sudoMountCommands } from '../../src/render/sudoers.ts'
+import { DEFAULT_RENDER_ENV, type RenderedFile } from '../../src/render/types.ts'
 import { tempDir } from '../helpers.ts'
 import { spec } from './cases.ts'
 
@@ -15,12 +16,15 @@ function visudo(t: Parameters<typeof tempDir>[0], f: RenderedFile) {
   return spawnSync('visudo', ['-cf', file], { encoding: 'utf8' })
 }
 
+const SUDO_MOUNT_COMMANDS = sudoMountCommands(DEBIAN)
+const mountSudoers = (s: Parameters<typeof renderMountSudoers>[0]) =>
+  renderMountSudoers(s, DEFAULT_RENDER_ENV)
 const rules = (content: string) => content.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'))
 
 test('xo-mount: rendered only in sudo mode, 0440 root:root, passes visudo -cf', (t) => {
-  assert.deepEqual(renderMountSudoers(spec()), [], 'not in the default broker mode')
-  assert.deepEqual(renderMountSudoers(spec({ mounts: { mode: 'none' } })), [])
-  const [f] = renderMountSudoers(spec({ mounts: { mode: 'sudo' } }))
+  assert.deepEqual(mountSudoers(spec()), [], 'not in the default broker mode')
+  assert.deepEqual(mountSudoers(spec({ mounts: { mode: 'none' } })), [])
+  const [f] = mountSudoers(spec({ mounts: { mode: 'sudo' } }))
   assert.ok(f)
   assert.equal(f.path, '/etc/sudoers.d/xo-mount')
   assert.deepEqual([f.mode, f.owner, f.group, f.validate], [0o440, 'root', 'root', 'visudo'])
@@ -29,12 +33,13 @@ test('xo-mount: rendered only in sudo mode, 0440 root:root, passes visudo -cf', 
 })
 
 test('xo-mount: no wildcard anywhere and no ALL in what it grants', () => {
-  const [f] = renderMountSudoers(spec({ mounts: { mode: 'sudo' }, service: { user: 'svc', group: 'svc' } }))
+  const [f] = mountSudoers(spec({ mounts: { mode: 'sudo' }, service: { user: 'svc', group: 'svc' } }))
   assert.ok(f)
   assert.ok(!f.content.includes('*'), 'no * anywhere, comments included')
   const lines = rules(f.content)
   assert.deepEqual(lines, [
     'Defaults:svc env_keep += "USER PASSWD"',
+    `Defaults:svc secure_path = "${DEBIAN_PATH.join(':')}"`,
     `Cmnd_Alias XO_MOUNT = ${SUDO_MOUNT_COMMANDS.join(', ')}`,
     'svc ALL=(root) NOPASSWD: XO_MOUNT',
   ])

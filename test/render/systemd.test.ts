@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { DEBIAN } from '../../src/platform/debian.ts'
 import type { Spec } from '../../src/spec/schema.ts'
 import { CASES, spec } from './cases.ts'
 import { verify, verifyRoot } from './verify-root.ts'
@@ -46,7 +47,7 @@ test('verify is a real check: a missing ExecStart binary or a bad directive fail
 })
 
 test('a custom xoa command and a spec path with spaces land quoted in ExecStart and still verify', (t) => {
-  const env = { xoaCommand: ['/opt/x o a/bin/xoa'], specPath: '/etc/xoa/my spec%.toml' }
+  const env = { xoaCommand: ['/opt/x o a/bin/xoa'], specPath: '/etc/xoa/my spec%.toml', platform: DEBIAN }
   const { root, units } = verifyRoot(t, spec(), env)
   const r = verify(root, 'xo-bootstrap.service')
   assert.equal(r.status, 0, r.stderr)

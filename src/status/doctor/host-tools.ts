@@ -1,16 +1,16 @@
 // What mounting remotes and restoring files need from the host: FUSE, vhdimount, the mount broker's socket;
 // and the sshd drop-in of the admin account. The seed's "Mount Operations Fail" and "Cannot SSH" sections.
-import { join } from 'node:path'
 import { execa } from 'execa'
+import { currentPlatform } from '../../platform/load.ts'
+import { type ToolName, toolPath } from '../../platform/platform.ts'
 import { renderSshdDropIn, SSHD_DROP_IN } from '../../render/sshd.ts'
 import { exists, octal, pathFacts, readText, serviceIds } from '../host.ts'
 import { bySystemd, type Check, fail, ok, skip, specArg, warn } from './types.ts'
 
-const SYSTEM_DIRS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/run/current-system/sw/bin']
-
-/** A system tool under the host's root (the broker resolves tools in these fixed dirs, never PATH). */
-function findTool(ctx: Parameters<Check['run']>[0], tool: string): string | undefined {
-  return SYSTEM_DIRS.map((d) => join(d, tool)).find((p) => exists(ctx.host, p))
+/** A tool where the platform puts it, under the host's root (the broker runs that file, never one on PATH). */
+function findTool(ctx: Parameters<Check['run']>[0], tool: ToolName): string | undefined {
+  const path = toolPath(currentPlatform(), tool)
+  return exists(ctx.host, path) ? path : undefined
 }
 
 export const fuseCheck: Check = {
@@ -32,7 +32,7 @@ export const vhdimountCheck: Check = {
   name: 'vhdimount',
   async run(ctx) {
     if (ctx.spec.mounts.mode === 'none') return [skip('vhdimount', 'mounts are off (mounts.mode = "none")')]
-    const tools = ['vhdimount', 'vhdiinfo'].map((t) => [t, findTool(ctx, t)] as const)
+    const tools = (['vhdimount', 'vhdiinfo'] as const).map((t) => [t, findTool(ctx, t)] as const)
     const missing = tools.filter(([, p]) => !p).map(([t]) => t)
     if (missing.length > 0)
       return [
