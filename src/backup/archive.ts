@@ -22,6 +22,7 @@ import {
 import { basename, dirname, join } from 'node:path'
 import { createGzip } from 'node:zlib'
 import { execa } from 'execa'
+import { tool } from '../platform/tool.ts'
 import { XoaError } from '../util/errors.ts'
 import { HEADER_BYTES, header, macMatches, newMac, readHeader, ZLIB_HEADER } from './auth.ts'
 
@@ -85,7 +86,7 @@ export async function writeArchive(staging: string, target: string, key: Buffer)
 /** Run tar with its stdout piped into `sink`. */
 function tarInto(sink: NodeJS.WritableStream, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('tar', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(tool('tar'), args, { stdio: ['ignore', 'pipe', 'pipe'] })
     let stderr = ''
     child.stdout.pipe(sink)
     child.stderr?.setEncoding('utf8').on('data', (c: string) => {
@@ -177,7 +178,7 @@ export async function listArchive(file: string, shownAs: string): Promise<Listin
     '--gzip',
     `--file=${file}`,
   ]
-  const list = await execa('tar', args, {
+  const list = await execa(tool('tar'), args, {
     reject: false,
     env: { LC_ALL: 'C', TZ: 'UTC' },
   })
@@ -201,7 +202,7 @@ export async function listArchive(file: string, shownAs: string): Promise<Listin
 /** Unpack `members` (raw names, or everything) of the authenticated copy into `into`, a private dir. */
 export async function extractArchive(file: string, into: string, shownAs: string, members?: string[]) {
   const x = await execa(
-    'tar',
+    tool('tar'),
     [
       '--extract',
       '--gzip',

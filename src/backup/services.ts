@@ -2,6 +2,7 @@
 // Small on purpose so `xoa up` (its own supervisor) and `xoa upgrade` can pass their own.
 import { existsSync } from 'node:fs'
 import { execa } from 'execa'
+import { tool } from '../platform/tool.ts'
 import { upHolder } from '../run/up-lock.ts'
 import type { Spec } from '../spec/schema.ts'
 import { XoaError } from '../util/errors.ts'
@@ -31,7 +32,7 @@ export const noServiceControl: ServiceControl = {
 
 export function systemdServiceControl(unit = XO_SERVER_UNIT): ServiceControl {
   const run = async (verb: string) => {
-    const r = await execa('systemctl', [verb, unit], { reject: false })
+    const r = await execa(tool('systemctl'), [verb, unit], { reject: false })
     if (r.exitCode !== 0)
       throw new XoaError(
         `systemctl ${verb} ${unit} failed: ${String(r.stderr).trim() || `exit ${r.exitCode}`}`,
@@ -44,7 +45,7 @@ export function systemdServiceControl(unit = XO_SERVER_UNIT): ServiceControl {
     name: `systemd unit ${unit}`,
     manages: true,
     isActive: async () =>
-      (await execa('systemctl', ['is-active', '--quiet', unit], { reject: false })).exitCode === 0,
+      (await execa(tool('systemctl'), ['is-active', '--quiet', unit], { reject: false })).exitCode === 0,
     stop: () => run('stop'),
     start: () => run('start'),
   }
@@ -78,7 +79,7 @@ export function upServiceControl(upPid: number | undefined): ServiceControl {
  */
 export async function detectServiceControl(spec: Spec): Promise<ServiceControl> {
   if (existsSync('/run/systemd/system')) {
-    const r = await execa('systemctl', ['cat', XO_SERVER_UNIT], { reject: false })
+    const r = await execa(tool('systemctl'), ['cat', XO_SERVER_UNIT], { reject: false })
     if (r.exitCode === 0) return systemdServiceControl()
   }
   const up = await upHolder(spec)

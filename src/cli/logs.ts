@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import type { Command } from 'commander'
+import { tool } from '../platform/tool.ts'
 import { statePaths } from '../spec/paths.ts'
 import { journalctlCommand, newestBuildLog, shellLine, tailCommand } from '../status/logs.ts'
 import { UsageError, XoaError } from '../util/errors.ts'
@@ -65,7 +66,9 @@ export function register(program: Command): void {
 /** Run in the foreground with our terminal; Ctrl-C belongs to the pager or to follow, not to us. */
 function run(argv: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' })
+    // journalctl where the platform has it (--print shows the seed's bare command line).
+    const file = argv[0] === 'journalctl' ? tool('journalctl') : argv[0]!
+    const child = spawn(file, argv.slice(1), { stdio: 'inherit' })
     const ignore = () => {}
     process.on('SIGINT', ignore)
     child.once('error', (e) => {

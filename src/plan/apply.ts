@@ -4,6 +4,8 @@
 // leaves the host as it was but for those packages.
 import { execa } from 'execa'
 import type { Meta, SafeDir } from '../fs/safe-dir.ts'
+import type { ToolName } from '../platform/platform.ts'
+import { tool } from '../platform/tool.ts'
 import { XoaError } from '../util/errors.ts'
 import { type Accounts, gidOf, readAccounts, uidOf } from './accounts.ts'
 import { type Change, diff } from './diff.ts'
@@ -151,8 +153,8 @@ function rootArgs(host: Host): string[] {
   return host.live ? [] : ['--root', host.root]
 }
 
-async function run(c: Change, cmd: string, args: string[]): Promise<void> {
-  const r = await execa(cmd, args, { reject: false, all: true, env: { LC_ALL: 'C', ...toolEnv() } })
+async function run(c: Change, cmd: ToolName, args: string[]): Promise<void> {
+  const r = await execa(tool(cmd), args, { reject: false, all: true, env: { LC_ALL: 'C', ...toolEnv() } })
   if (notFound(r)) throw missingTool(cmd, c.id)
   if (r.exitCode !== 0)
     throw new XoaError(`${c.id}: ${cmd} failed (exit ${r.exitCode}): ${(r.all ?? '').trim()}`, {
@@ -195,7 +197,7 @@ async function installPackages(host: Host, pending: Change[], opts: ApplyOptions
   const masked = await maskStockUnits(host, stockUnitsFor(names))
   const env = { DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C', ...toolEnv() }
   const install = () =>
-    execa('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...names], {
+    execa(tool('apt-get'), ['install', '-y', '-q', '--no-install-recommends', ...names], {
       reject: false,
       all: true,
       env,
@@ -204,7 +206,7 @@ async function installPackages(host: Host, pending: Change[], opts: ApplyOptions
   if (notFound(r)) throw missingTool('apt-get', `packages ${names.join(' ')}`)
   if (r.exitCode !== 0) {
     // Stale package lists are the usual cause on a fresh machine.
-    await execa('apt-get', ['update', '-q'], { reject: false, env })
+    await execa(tool('apt-get'), ['update', '-q'], { reject: false, env })
     r = await install()
   }
   if (r.exitCode !== 0)

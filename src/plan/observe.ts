@@ -2,6 +2,7 @@
 import { execa } from 'execa'
 import { errno } from '../fs/names.ts'
 import type { SafeDir } from '../fs/safe-dir.ts'
+import { tool } from '../platform/tool.ts'
 import { XoaError } from '../util/errors.ts'
 import {
   type Accounts,
@@ -98,7 +99,7 @@ async function observePackages(names: string[]): Promise<Map<string, boolean>> {
   if (names.length === 0) return new Map()
   // One call for all: exit 1 when some package is unknown, but stdout still lists the known ones.
   // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax, not a template
-  const r = await execa('dpkg-query', ['-W', '-f=${Package} ${db:Status-Abbrev}\\n', ...names], {
+  const r = await execa(tool('dpkg-query'), ['-W', '-f=${Package} ${db:Status-Abbrev}\\n', ...names], {
     reject: false,
   })
   const installed = new Set(
@@ -113,12 +114,12 @@ async function observePackages(names: string[]): Promise<Map<string, boolean>> {
 async function observeUnit(host: Host, name: string): Promise<Observed> {
   if (!host.live) {
     // systemctl --root reads and writes the enablement symlinks under the prefix without a running systemd.
-    const r = await execa('systemctl', [`--root=${host.root}`, 'is-enabled', name], { reject: false })
+    const r = await execa(tool('systemctl'), [`--root=${host.root}`, 'is-enabled', name], { reject: false })
     return { kind: 'unit', enabled: r.stdout.trim() === 'enabled' }
   }
   if (!host.systemd) return { kind: 'unit', skip: 'skipped: systemd is not running here (use `xoa up`)' }
-  const en = await execa('systemctl', ['is-enabled', name], { reject: false })
-  const ac = await execa('systemctl', ['is-active', name], { reject: false })
+  const en = await execa(tool('systemctl'), ['is-enabled', name], { reject: false })
+  const ac = await execa(tool('systemctl'), ['is-active', name], { reject: false })
   return { kind: 'unit', enabled: en.stdout.trim() === 'enabled', active: ac.stdout.trim() === 'active' }
 }
 

@@ -2,6 +2,8 @@
 // external tool apply, its validators and the bootstrap run. `xoa apply` installs the packages first (on a live
 // host), so the validators find their tools; a tool still missing is an error naming its package, never a crash.
 
+import { currentPlatform } from '../platform/load.ts'
+import { describePlatform, servicePath, type ToolName, toolPath } from '../platform/platform.ts'
 import type { Spec } from '../spec/schema.ts'
 import { XoaError } from '../util/errors.ts'
 
@@ -65,13 +67,19 @@ export const TOOL_PACKAGE: Record<string, string> = {
 }
 
 /** A tool that could not be started: what to install, instead of `spawn TOOL ENOENT`. */
-export function missingTool(tool: string, what: string): XoaError {
+export function missingTool(tool: ToolName, what: string): XoaError {
   const pkg = TOOL_PACKAGE[tool]
-  return new XoaError(`${what} needs \`${tool}\`, which is not installed`, {
-    hint: pkg
-      ? `apt-get install ${pkg} (on a live host \`xoa apply\` installs it), then run it again`
-      : `install ${tool}, then run it again`,
-  })
+  const p = currentPlatform()
+  return new XoaError(
+    `${what} needs \`${tool}\` at ${toolPath(p, tool)} (platform ${describePlatform(p)}), which is not installed`,
+    {
+      hint: p.file
+        ? `install it, or fix "${tool}" in ${p.file}, then run it again`
+        : pkg
+          ? `apt-get install ${pkg} (on a live host \`xoa apply\` installs it), then run it again`
+          : `install ${tool}, then run it again`,
+    },
+  )
 }
 
 /** execa's result (with reject: false) for a command that never started because it does not exist. */
@@ -79,9 +87,12 @@ export function notFound(r: { code?: string; exitCode?: number }): boolean {
   return r.code === 'ENOENT' && r.exitCode === undefined
 }
 
-/** PATH for the tools xoa runs as root: Debian keeps groupadd, sshd and visudo in sbin, which `su` leaves out. */
+/**
+ * PATH for the tools xoa runs as root (for what they run in turn): ours, then the platform's service PATH —
+ * Debian keeps groupadd, sshd and visudo in sbin, which `su` leaves out.
+ */
 export function toolEnv(): { PATH: string } {
-  const path = (process.env.PATH ?? '/usr/bin:/bin').split(':').filter(Boolean)
-  for (const d of ['/usr/local/sbin', '/usr/sbin', '/sbin']) if (!path.includes(d)) path.push(d)
+  const path = (process.env.PATH ?? '').split(':').filter(Boolean)
+  for (const d of servicePath(currentPlatform())) if (!path.includes(d)) path.push(d)
   return { PATH: path.join(':') }
 }

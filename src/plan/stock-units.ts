@@ -3,6 +3,7 @@
 // a mask apply made from one the admin made, and a Redis that was there before xoa from one apply installed.
 import { existsSync, readFileSync } from 'node:fs'
 import { execa } from 'execa'
+import { tool } from '../platform/tool.ts'
 import { XoaError } from '../util/errors.ts'
 import type { Host } from './host.ts'
 import { toolEnv } from './packages.ts'
@@ -48,7 +49,7 @@ export async function maskStockUnits(
   const out: MaskedUnit[] = []
   for (const u of units) {
     const args = host.systemd ? ['mask', u.unit] : ['--root=/', 'mask', u.unit]
-    const r = await execa('systemctl', args, { reject: false, all: true, env: toolEnv() })
+    const r = await execa(tool('systemctl'), args, { reject: false, all: true, env: toolEnv() })
     // No systemctl: no systemd, where xoa's units do not run either (`xoa up`); in a container without an init
     // invoke-rc.d starts nothing. Nothing masked, nothing recorded.
     if (r.code === 'ENOENT') continue

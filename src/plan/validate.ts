@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { execa } from 'execa'
 import { parse as parseToml } from 'smol-toml'
+import { tool } from '../platform/tool.ts'
 import type { Validator } from '../render/types.ts'
 import { missingTool, notFound, toolEnv } from './packages.ts'
 
@@ -67,7 +68,7 @@ export function checkRedis(content: string): string | undefined {
 async function checkSudoers(dir: string, content: string): Promise<string | undefined> {
   const f = join(dir, 'sudoers')
   writeFileSync(f, content, { mode: 0o440 })
-  const r = await execa('visudo', ['-cf', f], { reject: false, all: true, env: toolEnv() })
+  const r = await execa(tool('visudo'), ['-cf', f], { reject: false, all: true, env: toolEnv() })
   if (notFound(r)) throw missingTool('visudo', 'checking a sudoers file')
   return r.exitCode === 0 ? undefined : `visudo -cf: ${clean(r.all, dir)}`
 }
@@ -75,7 +76,7 @@ async function checkSudoers(dir: string, content: string): Promise<string | unde
 async function checkSshd(dir: string, content: string): Promise<string | undefined> {
   // A drop-in is not a whole config: wrap it like Debian's sshd_config does, with a throwaway host key.
   const key = join(dir, 'host_key')
-  const keygen = await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key], {
+  const keygen = await execa(tool('ssh-keygen'), ['-q', '-t', 'ed25519', '-N', '', '-f', key], {
     reject: false,
     all: true,
     env: toolEnv(),
@@ -88,14 +89,16 @@ async function checkSshd(dir: string, content: string): Promise<string | undefin
   // sshd -t insists on its privilege separation dir; give it one in a private mount namespace rather
   // than creating /run/sshd on a host (or a --root target) that has none.
   const r = await execa(
-    'unshare',
+    tool('unshare'),
     [
       '--mount',
       'sh',
       '-c',
-      'command -v sshd >/dev/null || exit 127; mount -t tmpfs -o mode=0755 tmpfs /run && mkdir -m 0755 /run/sshd && exec sshd -t -f "$1"',
+      'test -x "$2" || exit 127; "$3" -t tmpfs -o mode=0755 tmpfs /run && mkdir -m 0755 /run/sshd && exec "$2" -t -f "$1"',
       'sh',
       main,
+      tool('sshd'),
+      tool('mount'),
     ],
     { reject: false, all: true, env: toolEnv() },
   )
@@ -127,11 +130,15 @@ async function verifyUnits(
       ? join(dir, basename(dirname(c.path)).replace(/\.d$/, ''))
       : place(c.path),
   )
-  const r = await execa('systemd-analyze', ['verify', '--man=no', '--generators=no', ...new Set(targets)], {
-    reject: false,
-    all: true,
-    env: toolEnv(),
-  })
+  const r = await execa(
+    tool('systemd-analyze'),
+    ['verify', '--man=no', '--generators=no', ...new Set(targets)],
+    {
+      reject: false,
+      all: true,
+      env: toolEnv(),
+    },
+  )
   if (notFound(r)) throw missingTool('systemd-analyze', 'checking the unit files')
   const ours = (r.all ?? '')
     .split('\n')

@@ -23,6 +23,7 @@ export const DEBIAN: Platform = {
     'apt-get': '/usr/bin/apt-get',
     git: '/usr/bin/git',
     tar: '/usr/bin/tar',
+    unshare: '/usr/bin/unshare',
     sudo: '/usr/bin/sudo',
     mount: '/usr/bin/mount',
     umount: '/usr/bin/umount',

@@ -71,6 +71,11 @@ export function currentPlatform(): Platform {
   return current
 }
 
+/** Choose the platform for this process (a test; undefined: read $XOA_PLATFORM again when next asked). */
+export function setCurrentPlatform(p: Platform | undefined): void {
+  current = p
+}
+
 /** What a unit sets XOA_PLATFORM to so the engine it runs uses this platform; undefined for the default. */
 export function platformRef(p: Platform): string | undefined {
   if (p.file) return p.file

@@ -23,6 +23,7 @@ export const TOOLS = [
   'apt-get',
   'git',
   'tar',
+  'unshare',
   // Run by the mount broker, or allowed by the sudo-mode rules (xo-server runs them through sudo).
   'sudo',
   'mount',

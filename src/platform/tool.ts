@@ -21,3 +21,8 @@ export function hostTool(tool: ToolName, why: string, p: Platform = currentPlatf
   }
   return path
 }
+
+/** The current platform's path of a tool the caller runs and whose absence it reports itself (ENOENT). */
+export function tool(t: ToolName): string {
+  return toolPath(currentPlatform(), t)
+}

@@ -3,7 +3,8 @@
 // gated on health: a new release that is not healthy in time is rolled back and the previous one serves.
 import { existsSync } from 'node:fs'
 import { currentId, previousId } from '../build/store.ts'
-import { platformEnv } from '../platform/load.ts'
+import { currentPlatform, platformEnv } from '../platform/load.ts'
+import { servicePath } from '../platform/platform.ts'
 import { hostTool } from '../platform/tool.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
@@ -91,7 +92,7 @@ export async function up(spec: Spec, opts: UpOptions): Promise<UpState> {
             command: process.execPath,
             args: [...self, 'broker', 'serve', '--spec', opts.specPath],
             // The broker finds its tools through the platform, which must reach it (a file's path, or nothing).
-            env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...platformEnv() },
+            env: { PATH: servicePath(currentPlatform()).join(':'), ...platformEnv() },
           },
           log,
         ),

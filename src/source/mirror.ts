@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { execa } from 'execa'
+import { tool } from '../platform/tool.ts'
 
 export type LogFn = (line: string) => void
 
@@ -27,7 +28,7 @@ export class GitMirror {
 
   private async git(args: string[], opts: { input?: string; cwd?: string } = {}): Promise<string> {
     this.log(`$ git ${args.join(' ')}`)
-    const r = await execa('git', args, {
+    const r = await execa(tool('git'), args, {
       cwd: opts.cwd,
       input: opts.input,
       // Never wait for a credential prompt or a pager.
@@ -103,7 +104,7 @@ export class GitMirror {
   async readFiles(rev: string, paths: string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>()
     if (paths.length === 0) return out
-    const buf = await execa('git', ['--git-dir', this.dir, 'cat-file', '--batch'], {
+    const buf = await execa(tool('git'), ['--git-dir', this.dir, 'cat-file', '--batch'], {
       input: paths.map((p) => `${rev}:${p}`).join('\n') + '\n',
       encoding: 'buffer',
       maxBuffer: 512 * 1024 * 1024,

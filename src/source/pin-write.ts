@@ -4,6 +4,7 @@ import { accessSync, constants } from 'node:fs'
 import { dirname, relative } from 'node:path'
 import { execa } from 'execa'
 import { withParent } from '../fs/at.ts'
+import { tool } from '../platform/tool.ts'
 import { XoaError } from '../util/errors.ts'
 import type { Pin } from './pin.ts'
 
@@ -53,7 +54,7 @@ export async function writePin(file: string, pin: Pin): Promise<void> {
 /** Commit only the pin file in the git repository it lives in (the seed's `--commit-lock-file`). */
 export async function commitPin(file: string, message: string): Promise<string> {
   const git = (args: string[], cwd: string) =>
-    execa('git', args, { cwd, reject: false, env: { GIT_TERMINAL_PROMPT: '0' }, stdin: 'ignore' })
+    execa(tool('git'), args, { cwd, reject: false, env: { GIT_TERMINAL_PROMPT: '0' }, stdin: 'ignore' })
   const top = await git(['rev-parse', '--show-toplevel'], dirname(file))
   if (top.exitCode !== 0)
     throw new XoaError(`${file} is not in a git repository, so --commit has nothing to commit to`, {

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs'
 import { execa } from 'execa'
 import { modeOf, NIXOS_MARKER, type RunMode, XO_SERVER_UNIT_FILE } from '../host/layout.ts'
+import { tool } from '../platform/tool.ts'
 import { type Listener, serverListeners } from '../run/ports.ts'
 import { upHolder } from '../run/up-lock.ts'
 import type { Spec } from '../spec/schema.ts'
@@ -45,7 +46,7 @@ export function systemdRunning(host: HostView): boolean {
 
 export async function unitState(unit: string): Promise<UnitState | undefined> {
   const r = await execa(
-    'systemctl',
+    tool('systemctl'),
     ['show', unit, '--timestamp=unix', '-p', 'ActiveState,ActiveEnterTimestamp,MainPID,UnitFileState'],
     { reject: false },
   )

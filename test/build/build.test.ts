@@ -14,6 +14,7 @@ import {
 } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { DEBIAN } from '../../src/platform/debian.ts'
 import { newRevision } from '../fixtures/monorepo.ts'
 import { xoa } from '../helpers.ts'
 import { fixtureSetup, runtimeEnv } from './helpers.ts'
@@ -56,7 +57,15 @@ test('first build makes a complete current release; an unchanged key then runs n
     writeFileSync(join(shims, tool), `#!/bin/sh\necho ${tool} "$@" >> ${calls}\nexit 1\n`)
     chmodSync(join(shims, tool), 0o755)
   }
-  const again = xoa(['build', '--spec', f.spec], { env: { ...env, PATH: `${shims}:${process.env.PATH}` } })
+  // xoa runs git where the platform says: a platform file naming the recording shim.
+  const platform = join(f.dir, 'platform.json')
+  writeFileSync(
+    platform,
+    JSON.stringify({ ...DEBIAN, name: 'shims', tools: { ...DEBIAN.tools, git: join(shims, 'git') } }),
+  )
+  const again = xoa(['build', '--spec', f.spec], {
+    env: { ...env, PATH: `${shims}:${process.env.PATH}`, XOA_PLATFORM: platform },
+  })
   assert.equal(again.status, 0, again.stderr)
   assert.equal(again.stdout.trim(), `up to date: ${id}`)
   assert.ok(

@@ -9,6 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { diff } from '../../src/plan/diff.ts'
 import { packagesFor, stockUnitsFor } from '../../src/plan/packages.ts'
 import { validateCandidate } from '../../src/plan/validate.ts'
+import { DEBIAN } from '../../src/platform/debian.ts'
+import { setCurrentPlatform } from '../../src/platform/load.ts'
 import { parseSpecText, validateSpec } from '../../src/spec/load.ts'
 import { classify, probeRedis, stockRedisPort } from '../../src/status/doctor/stock-redis.ts'
 import { XoaError } from '../../src/util/errors.ts'
@@ -28,12 +30,17 @@ test('apply --root into an empty dir says what the prefix lacks and changes noth
 })
 
 test('a validator whose tool is not installed names the package instead of crashing', async (t) => {
-  const saved = process.env.PATH
-  // Only the sbin dirs xoa itself adds: ssh-keygen and systemd-analyze (both in /usr/bin) are not found.
-  process.env.PATH = tempDir(t)
-  t.after(() => {
-    process.env.PATH = saved
+  // A Debian whose ssh-keygen and systemd-analyze are not where the platform says.
+  const gone = tempDir(t)
+  setCurrentPlatform({
+    ...DEBIAN,
+    tools: {
+      ...DEBIAN.tools,
+      'ssh-keygen': `${gone}/ssh-keygen`,
+      'systemd-analyze': `${gone}/systemd-analyze`,
+    },
   })
+  t.after(() => setCurrentPlatform(undefined))
   const ctx = { units: [], providedLater: [] }
   await assert.rejects(
     validateCandidate(
@@ -42,7 +49,9 @@ test('a validator whose tool is not installed names the package instead of crash
     ),
     (e: unknown) =>
       e instanceof XoaError &&
-      /needs `ssh-keygen`, which is not installed/.test(e.message) &&
+      e.message.includes(
+        `needs \`ssh-keygen\` at ${gone}/ssh-keygen (platform debian), which is not installed`,
+      ) &&
       /openssh-client/.test(e.hint ?? ''),
   )
   await assert.rejects(
