@@ -79,24 +79,37 @@ const refused = (file: string, why: string) =>
     hint: 'import an archive made by `xoa releases export` (and check that it arrived whole)',
   })
 
-/** The archive as a byte stream, gunzipped when it starts with gzip's magic. */
+/** The archive's bytes ("-": stdin). */
 function openInput(file: string): Readable {
-  const fd = file === '-' ? 0 : openSync(file, constants.O_RDONLY)
-  if (file !== '-' && fstatSync(fd).isDirectory()) {
+  if (file === '-') return process.stdin
+  const fd = openSync(file, constants.O_RDONLY)
+  if (fstatSync(fd).isDirectory()) {
     closeSync(fd)
     throw refused(file, 'it is a directory')
   }
-  const head = Buffer.alloc(2)
-  let n = 0
-  for (let r = 1; r > 0 && n < 2; n += r) r = readSync(fd, head, n, 2 - n, null)
-  const rest = createReadStream('', { fd, autoClose: file !== '-', start: undefined })
-  const bytes = Readable.from(
-    (async function* () {
-      yield head.subarray(0, n)
-      yield* rest
-    })(),
-  )
-  return head[0] === 0x1f && head[1] === 0x8b ? bytes.pipe(createGunzip()) : bytes
+  return createReadStream('', { fd })
+}
+
+/** The tar stream: gunzipped when the bytes start with gzip's magic, as they are otherwise. */
+async function* tarBytes(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const it = source[Symbol.asyncIterator]()
+  let head = Buffer.alloc(0)
+  let done = false
+  while (head.length < 2 && !done) {
+    const n = await it.next()
+    if (n.done) done = true
+    else head = Buffer.concat([head, n.value])
+  }
+  const all = (async function* () {
+    if (head.length > 0) yield head
+    if (done) return
+    for (let n = await it.next(); !n.done; n = await it.next()) yield n.value
+  })()
+  if (head[0] !== 0x1f || head[1] !== 0x8b) return yield* all
+  const gunzip = createGunzip()
+  const bytes = Readable.from(all)
+  bytes.once('error', (e) => gunzip.destroy(e))
+  yield* bytes.pipe(gunzip)
 }
 
 /** Builds the release in `stagingFd` from the members, as the index allows. */
@@ -316,7 +329,7 @@ export async function importRelease(
       const free = fs.bavail * fs.bsize
       if (need > free)
         throw new XoaError(
-          `the release needs about ${need} bytes; ${paths.releases} has ${free} free. The store is unchanged`,
+          `the release needs about ${need} bytes; ${paths.releases} has ${free} free; the store is unchanged`,
           { hint: `free space under ${paths.releases}, then import again` },
         )
     }
@@ -325,7 +338,7 @@ export async function importRelease(
     const extractor = ex
     try {
       await pipeline(openInput(file), async (source: AsyncIterable<Buffer>) => {
-        for await (const chunk of source) reader.push(chunk)
+        for await (const chunk of tarBytes(source)) reader.push(chunk)
         reader.finish()
         extractor.finish()
       })
