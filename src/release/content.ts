@@ -36,6 +36,8 @@ export const IndexSchema = z.strictObject({
   format: z.literal(FORMAT),
   id: z.string().regex(RELEASE_ID),
   digest: z.string().regex(/^[0-9a-f]{64}$/),
+  /** The CPU the release was built for (process.arch): its Node and native modules run only there. */
+  arch: z.string(),
   files: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative(),
   entries: z.array(EntrySchema),
@@ -57,12 +59,13 @@ export function contentDigest(entries: Entry[]): string {
   return h.digest('hex')
 }
 
-export function makeIndex(id: string, entries: Entry[]): Index {
+export function makeIndex(id: string, entries: Entry[], arch: string = process.arch): Index {
   const files = entries.filter((e) => e.type === 'file')
   return {
     format: FORMAT,
     id,
     digest: contentDigest(entries),
+    arch,
     files: files.length,
     bytes: files.reduce((n, f) => n + f.size, 0),
     entries,

@@ -112,6 +112,8 @@ export async function importRelease(
     let present: Index | undefined
     const onIndex = (index: Index) => {
       checkIndex(index, limits)
+      if (index.arch !== process.arch)
+        throw new BadContent(`it was built for ${index.arch}; this host is ${process.arch}`)
       if (opts.digest !== undefined && opts.digest !== index.digest)
         throw new BadContent(`its content digest is ${index.digest}, not the expected ${opts.digest}`)
       const existing = lstatAt(rFd, index.id)

@@ -137,6 +137,7 @@ export function archive(
     format: 'xoa-release/1',
     id: o.id ?? ID,
     digest: contentDigest(entries),
+    arch: process.arch,
     files: files.length,
     bytes: files.reduce((n, f) => n + f.size, 0),
     entries,

@@ -29,7 +29,15 @@ test('an index altered without its digest, or with a digest other than --digest,
   const s = importSetup(t)
   const { entries, members } = smallRelease()
   const good = contentDigest(entries)
-  const index = { format: 'xoa-release/1', id: ID, digest: good, files: 4, bytes: 0, entries }
+  const index = {
+    format: 'xoa-release/1',
+    id: ID,
+    digest: good,
+    arch: process.arch,
+    files: 4,
+    bytes: 0,
+    entries,
+  }
   index.bytes = entries.reduce((n, e) => n + (e.type === 'file' ? e.size : 0), 0)
   const changed = entries.map((e) => (e.path === 'xo/node_modules/w1' ? { ...e, target: '../packages' } : e))
   s.refused(
@@ -39,6 +47,11 @@ test('an index altered without its digest, or with a digest other than --digest,
   s.refused(
     s.run(archive(entries, members), ['--digest', 'a'.repeat(64)]),
     /content digest is [0-9a-f]{64}, not the expected a{64}/,
+  )
+  const other = process.arch === 'arm64' ? 'x64' : 'arm64'
+  s.refused(
+    s.run(archive(entries, members, { index: { ...index, arch: other } })),
+    new RegExp(`built for ${other}; this host is ${process.arch}`),
   )
   const r = s.run(archive(entries, members), ['--digest', good, '--json'])
   assert.equal(r.status, 0, r.stderr)
