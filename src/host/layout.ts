@@ -4,8 +4,8 @@
 //   systemd     `xoa apply` on Debian/Ubuntu: xo-server's config under /etc/xo-server, redis-xo.conf under /etc/xoa
 //   foreground  `xoa up` (containers): everything under the state dir, so a container needs one volume; xo-server
 //               finds its config through XDG_CONFIG_HOME=<stateDir>/home/.config
-//   nixos       the flake module: /etc/xo-server/config.toml from the store, the units from the module; xo-server
-//               keeps its session secret itself (the module writes none)
+//   nixos       the flake module: /etc/xo-server/config.toml from the store, the units from the module; the
+//               secrets xo-bootstrap writes at run time go under the state dir (XDG_CONFIG_HOME), never the store
 //
 // xo-server reads /etc/xo-server/config.* and then $XDG_CONFIG_HOME/xo-server/config.* (upstream app-conf), so
 // which of the two holds xoa's files is the only difference between the modes for its config.
@@ -33,8 +33,8 @@ export interface HostLayout {
   xoConfigDir: string
   /** The config xoa renders. */
   xoConfig: string
-  /** The session secret xoa generates once; undefined when xoa writes none (NixOS). */
-  xoSecrets?: string
+  /** config.z-secrets.toml: the session secret and xo.settings' `{ file }` leaves, written at run time. */
+  xoSecrets: string
   /** XDG_CONFIG_HOME given to xo-server (and its tools). */
   xoConfigHome: string
   /** The unit and its environment file; undefined without systemd units. */
@@ -61,12 +61,11 @@ export function hostLayout(spec: Spec, mode: RunMode): HostLayout {
     mode,
     xoConfigDir,
     xoConfig: underState ? join(xoConfigDir, 'config.toml') : XO_SERVER_CONFIG,
+    // /etc/xo-server is the store's on NixOS: xo-server merges $XDG_CONFIG_HOME/xo-server/config.* after it.
     xoSecrets:
-      mode === 'nixos'
-        ? undefined
-        : underState
-          ? join(xoConfigDir, 'config.z-secrets.toml')
-          : XO_SERVER_SECRETS,
+      mode === 'systemd'
+        ? XO_SERVER_SECRETS
+        : join(state.serverConfigHome, 'xo-server', 'config.z-secrets.toml'),
     xoConfigHome: state.serverConfigHome,
     unitFile: underState ? undefined : XO_SERVER_UNIT_FILE,
     envFile: mode === 'systemd' ? XO_SERVER_ENV_FILE : undefined,

@@ -54,11 +54,10 @@ export async function apply(host: Host, resources: Resource[], opts: ApplyOption
   }
   const installed = await installPackages(host, pending, opts)
   for (const c of pending) if (c.resource.kind === 'package') opts.onChange?.(c)
-  const secrets = new Map<string, string>()
+  const seeds = new Map<string, string>()
   for (const c of pending)
-    if ((c.resource.kind === 'secret' || c.resource.kind === 'seed') && c.action === 'create')
-      secrets.set(c.resource.path, c.resource.generate())
-  await validateAll(pending, ordered, secrets, opts, installed)
+    if (c.resource.kind === 'seed' && c.action === 'create') seeds.set(c.resource.path, c.resource.generate())
+  await validateAll(pending, ordered, seeds, opts, installed)
 
   for (const c of pending) {
     if (c.resource.kind === 'group' || c.resource.kind === 'user') {
@@ -69,7 +68,7 @@ export async function apply(host: Host, resources: Resource[], opts: ApplyOption
   const accounts = readAccounts(host.root)
   const root = await openTarget(host)
   try {
-    for (const c of pending) if (await writeStep(root, c, accounts, secrets)) opts.onChange?.(c)
+    for (const c of pending) if (await writeStep(root, c, accounts, seeds)) opts.onChange?.(c)
   } finally {
     await root.close()
   }
@@ -83,7 +82,7 @@ async function writeStep(
   root: SafeDir,
   c: Change,
   accounts: Accounts,
-  secrets: Map<string, string>,
+  seeds: Map<string, string>,
 ): Promise<boolean> {
   const r = c.resource
   if (r.kind === 'dir') {
@@ -95,10 +94,10 @@ async function writeStep(
     await atTarget(root, r.file.path, ({ dir, name }) =>
       c.rewrite ? dir.writeFile(name, content, own) : dir.setMeta(name, own),
     )
-  } else if (r.kind === 'secret' || r.kind === 'seed') {
+  } else if (r.kind === 'seed') {
     const own = ownership(accounts, c, r.owner, r.group, r.mode)
-    const generated = secrets.get(r.path)
-    // An existing secret only gets its owner and mode fixed: refused when hard-linked (finding 6).
+    const generated = seeds.get(r.path)
+    // An existing seed only gets its owner and mode fixed: refused when hard-linked (finding 6).
     await atTarget(root, r.path, ({ dir, name }) =>
       generated !== undefined ? dir.writeFile(name, generated, own) : dir.setMeta(name, own),
     )
@@ -113,7 +112,7 @@ async function writeStep(
 async function validateAll(
   pending: Change[],
   all: Resource[],
-  secrets: Map<string, string>,
+  seeds: Map<string, string>,
   opts: ApplyOptions,
   installed: string[],
 ): Promise<void> {
@@ -124,8 +123,8 @@ async function validateAll(
   for (const c of pending) {
     const r = c.resource
     if (r.kind === 'file' && c.rewrite) cands.push(r.file)
-    if ((r.kind === 'secret' || r.kind === 'seed') && secrets.has(r.path))
-      cands.push({ path: r.path, content: secrets.get(r.path) ?? '', validate: r.validate })
+    if (r.kind === 'seed' && seeds.has(r.path))
+      cands.push({ path: r.path, content: seeds.get(r.path) ?? '', validate: r.validate })
   }
   const problems = await validateCandidates(cands, { units, providedLater: opts.providedLater })
   const failures = [...problems].map(([path, problem]) => `${path}: ${problem}`)

@@ -1,13 +1,14 @@
-// Spec → the ordered list of resources a host running xoa must have. Pure: secrets are generator functions,
-// called by apply only when the file is absent. Later steps (certificates, bootstrap) add their resources here.
-import { randomBytes } from 'node:crypto'
+// Spec → the ordered list of resources a host running xoa must have. Pure. Secrets are listed (owner, mode, what
+// makes them) but generated at run time by xoa bootstrap, never by apply: one place for every front-end.
 import { basename, dirname } from 'node:path'
+import { hostSecrets } from '../host/secrets.ts'
 import { toolPath } from '../platform/platform.ts'
 import { renderAll } from '../render/index.ts'
 import { REDIS_ACCOUNT } from '../render/redis.ts'
 import type { RenderEnv, RenderedFile } from '../render/types.ts'
 import { XO_CONFIG_DIR } from '../render/types.ts'
-import { renderXoServerSecrets, XO_SERVER_SECRETS } from '../render/xo-server-config.ts'
+import { XO_SERVER_CONFIG, XO_SERVER_SECRETS } from '../render/xo-server-config.ts'
+import { XO_SERVER_ENV_FILE } from '../render/xo-server-unit.ts'
 import { HOST_PIN_FILE } from '../source/pin.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
@@ -167,32 +168,9 @@ function dirs(spec: Spec): Resource[] {
   )
 }
 
+/** The host's secrets (src/host/secrets.ts): xoa bootstrap makes them at run time, apply only shows them. */
 function secrets(spec: Spec): SecretResource[] {
-  const probe = renderXoServerSecrets('x'.repeat(16), spec)
-  const out: SecretResource[] = [
-    {
-      kind: 'secret',
-      path: probe.path,
-      owner: probe.owner,
-      group: probe.group,
-      mode: probe.mode,
-      validate: probe.validate,
-      description: 'xo-server session secret',
-      generate: () => renderXoServerSecrets(randomBytes(32).toString('base64url'), spec).content,
-    },
-  ]
-  if (spec.webAdmin.passwordFile === undefined)
-    out.push({
-      kind: 'secret',
-      path: statePaths(spec).adminPasswordFile,
-      owner: 'root',
-      group: 'root',
-      mode: 0o600,
-      description: `password of ${spec.webAdmin.email}`,
-      // No trailing newline: the bootstrap feeds the file as is to recover-account-cli on stdin.
-      generate: () => randomBytes(18).toString('base64url'),
-    })
-  return out
+  return hostSecrets(spec, 'systemd').map(({ id: _, ...s }) => ({ kind: 'secret', ...s }))
 }
 
 function seeded(spec: Spec, seeds: Seeds): SeedResource[] {
@@ -222,6 +200,9 @@ function units(files: RenderedFile[]): UnitResource[] {
       .filter((o) => o.path === f.path || dirname(o.path) === `${UNIT_DIR}/${name}.d` || configOf(name, o))
       .map((o) => o.path)
     if (name === 'xo-server.service') inputs.push(XO_SERVER_SECRETS)
+    // Bootstrap resolves the `{ file }` values these two files name: it runs again when they change, and its
+    // restart restarts xo-server (Requires=), which reads what it wrote.
+    if (name === 'xo-bootstrap.service') inputs.push(XO_SERVER_ENV_FILE, XO_SERVER_CONFIG)
     return { kind: 'unit', name, enable: installable, start: installable, inputs }
   })
 }

@@ -30,13 +30,7 @@ export function diff(resources: Resource[], observed: Observed[], host: Ctx): Ch
   const touched = new Set(
     changes
       .filter((c) => c.action === 'create' || c.action === 'change')
-      .flatMap((c) =>
-        c.resource.kind === 'file'
-          ? [c.resource.file.path]
-          : c.resource.kind === 'secret'
-            ? [c.resource.path]
-            : [],
-      ),
+      .flatMap((c) => (c.resource.kind === 'file' ? [c.resource.file.path] : [])),
   )
   return changes.map((c, i) => {
     const r = resources[i]
@@ -97,17 +91,9 @@ function diffOne(r: Resource, o: Observed | undefined): Change {
       return { ...c, rewrite: c.action === 'create' || content.length > 0 }
     }
     case 'secret':
+      return diffSecret(r, o)
     case 'seed':
-      return diffPath(
-        r,
-        o,
-        'file',
-        r.owner,
-        r.group,
-        r.mode,
-        [],
-        [`${r.kind === 'seed' ? 'seed' : 'generate'} ${r.description}`],
-      )
+      return diffPath(r, o, 'file', r.owner, r.group, r.mode, [], [`seed ${r.description}`])
     case 'symlink': {
       const s = o.kind === 'path' ? o.state : undefined
       if (!s) return change(r, 'create', [`→ ${r.target}`])
@@ -150,6 +136,20 @@ function diffPath(
   if (s.mode !== mode) d.push(`mode ${octal(s.mode)} → ${octal(mode)}`)
   if (s.owner !== owner || s.group !== group) d.push(`owner ${s.owner}:${s.group} → ${owner}:${group}`)
   return change(r, d.length ? 'change' : 'ok', d)
+}
+
+/** Never a change for apply: xoa bootstrap makes the file (src/run/secrets.ts); the plan says what it will find. */
+function diffSecret(r: Extract<Resource, { kind: 'secret' }>, o: Observed): Change {
+  const s: PathState | undefined = o.kind === 'path' ? o.state : undefined
+  const who = `${r.owner}:${r.group} ${octal(r.mode)}`
+  const by = r.declared ? 'read at run time by xoa bootstrap' : 'managed at run time by xoa bootstrap'
+  const d = [`${by}: ${r.description}`]
+  if (!s) d.push(r.declared ? 'absent: bootstrap fails until it is written' : `absent: generated ${who}`)
+  else if (s.type !== 'file' && !(r.declared && s.type === 'symlink'))
+    d.push(`is a ${s.type === 'dir' ? 'directory' : s.type}: bootstrap refuses it`)
+  else if (!r.declared && (s.mode !== r.mode || s.owner !== r.owner || s.group !== r.group))
+    d.push(`${s.owner}:${s.group} ${octal(s.mode)}, bootstrap makes it ${who}`)
+  return change(r, 'ok', d)
 }
 
 function diffUnit(

@@ -46,9 +46,22 @@ export interface FileResource {
   file: RenderedFile
 }
 
-/** A file created once when absent and never rewritten or printed (only its owner and mode are kept right). */
+/** A secret file xoa bootstrap generates or refreshes at run time (src/run/secrets.ts): apply never writes or
+ *  reads it; the plan shows it as managed at run time, with its owner and mode. */
 export interface SecretResource {
   kind: 'secret'
+  path: string
+  owner: string
+  group: string
+  mode: number
+  description: string
+  /** The user's own file (webAdmin.passwordFile): bootstrap reads it, nothing writes it. */
+  declared?: boolean
+}
+
+/** A file seeded once when absent, then owned by another command (e.g. the host pin `xoa update` rewrites). */
+export interface SeedResource {
+  kind: 'seed'
   path: string
   owner: string
   group: string
@@ -57,11 +70,6 @@ export interface SecretResource {
   validate?: Validator
   /** Called by apply only when the file is absent; the result is written and forgotten. */
   generate(): string
-}
-
-/** A file seeded once when absent, then owned by another command (e.g. the host pin `xoa update` rewrites). */
-export interface SeedResource extends Omit<SecretResource, 'kind'> {
-  kind: 'seed'
 }
 
 export interface SymlinkResource {

@@ -2,6 +2,7 @@
 // app-conf (vendor file, then every /etc/xo-server/config.* in sorted order, deep-merged; later wins).
 import { stringify } from 'smol-toml'
 import type { Spec } from '../spec/schema.ts'
+import { settingsSecretRefs, settingsWithoutSecrets } from '../spec/secret-refs.ts'
 import type { Artefact } from './index.ts'
 import { deepMerge } from './merge.ts'
 import { type RenderedFile, XO_CONFIG_DIR } from './types.ts'
@@ -50,10 +51,18 @@ export function xoServerSettings(spec: Spec): Record<string, unknown> {
 }
 
 export function renderXoServerConfig(spec: Spec): RenderedFile {
-  const merged = deepMerge(xoServerSettings(spec), spec.xo.settings) as Record<string, unknown>
+  const merged = deepMerge(xoServerSettings(spec), settingsWithoutSecrets(spec.xo.settings)) as Record<
+    string,
+    unknown
+  >
+  // Named (never their values) so a changed reference changes this file, which restarts xo-server.
+  const refs = settingsSecretRefs(spec.xo.settings).map(
+    (r) =>
+      `# ${r.field.slice('xo.settings.'.length)}: from ${r.file}, in config.z-secrets.toml at run time\n`,
+  )
   return {
     path: XO_SERVER_CONFIG,
-    content: HEADER + stringify(merged),
+    content: HEADER + (refs.length ? `${refs.join('')}\n` : '') + stringify(merged),
     // xo.settings may hold credentials (LDAP bind password, SMTP): readable by the service group only.
     mode: 0o640,
     owner: 'root',
@@ -63,14 +72,22 @@ export function renderXoServerConfig(spec: Spec): RenderedFile {
 }
 
 /**
- * The session secret, apart from config.toml and readable only by the service group. Not in the registry:
- * the plan generates the secret once and keeps it, so sessions survive re-renders.
+ * The session secret and the xo.settings leaves taken from files, apart from config.toml and readable only by
+ * the service group. Not in the registry: root writes it at run time (src/run/secrets.ts), never apply or a
+ * render, so no secret is in a rendered file, a plan or the Nix store. `path`: where the host layout puts it.
  */
-export function renderXoServerSecrets(sessionSecret: string, spec: Spec): RenderedFile {
+export function renderXoServerSecrets(
+  sessionSecret: string,
+  spec: Spec,
+  fromFiles: Record<string, unknown> = {},
+  path = XO_SERVER_SECRETS,
+): RenderedFile {
   if (sessionSecret.length < 16) throw new Error('the session secret must be at least 16 characters')
+  // A declared xo.settings.http.sessionSecret = { file } wins over the generated one.
+  const tree = deepMerge({ http: { sessionSecret } }, fromFiles) as Record<string, unknown>
   return {
-    path: XO_SERVER_SECRETS,
-    content: `# Managed by xoa: secrets merged last by xo-server. Do not copy this file around.\n\n${stringify({ http: { sessionSecret } })}`,
+    path,
+    content: `# Managed by xoa: secrets merged last by xo-server. Do not copy this file around.\n\n${stringify(tree)}`,
     mode: 0o640,
     owner: 'root',
     group: spec.service.group,

@@ -1,7 +1,8 @@
 // xo-server.service and its environment file: the current release, as the service account, hardened.
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
+import { envSecretRefs, plainEnv } from '../spec/secret-refs.ts'
 import { serverBaseEnvironment } from '../spec/server-env.ts'
 import { hardening } from './hardening.ts'
 import type { Artefact } from './index.ts'
@@ -113,6 +114,12 @@ export function renderXoServerUnit(spec: Spec, env: RenderEnv): RenderedFile {
         ),
         { comment: 'xo.extraServerEnv, kept out of this world-readable file.' },
         ['EnvironmentFile', quoteWord(XO_SERVER_ENV_FILE)],
+        {
+          comment:
+            'Its { file = … } values, resolved by xo-bootstrap (root) at run time; systemd reads both as root.',
+        },
+        // The rest of the line is the path, unquoted (systemd.exec(5)); formatUnit escapes specifiers.
+        ['EnvironmentFile', secretEnvFile(spec)],
         ['Restart', 'on-failure'],
         ['RestartSec', 5],
         ['SyslogIdentifier', 'xo-server'],
@@ -130,13 +137,31 @@ function envFileValue(v: string): string {
   return `"${v.replace(/[\\"`$]/g, (c) => `\\${c}`)}"`
 }
 
-export function renderXoServerEnv(spec: Spec): RenderedFile {
-  const lines = Object.entries(spec.xo.extraServerEnv)
+/** The environment file of xo.extraServerEnv's `{ file }` values, written by root at run time (never rendered). */
+export function secretEnvFile(spec: Spec): string {
+  return join(statePaths(spec).secrets, 'xo-server.env')
+}
+
+/** An EnvironmentFile= holding `values`, sorted by name. */
+export function envFileContent(header: string, values: Record<string, string>, notes: string[] = []): string {
+  const lines = Object.entries(values)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => `${k}=${envFileValue(v)}`)
+  return [header, ...notes, ...lines, ''].join('\n')
+}
+
+export function renderXoServerEnv(spec: Spec): RenderedFile {
+  // Named (never their values) so a changed reference changes this file, which restarts xo-server.
+  const notes = envSecretRefs(spec.xo.extraServerEnv).map(
+    (r) => `# ${r.name}: from ${r.file}, in ${secretEnvFile(spec)} at run time`,
+  )
   return {
     path: XO_SERVER_ENV_FILE,
-    content: ['# Managed by xoa: xo.extraServerEnv for xo-server.service.', ...lines, ''].join('\n'),
+    content: envFileContent(
+      '# Managed by xoa: xo.extraServerEnv for xo-server.service.',
+      plainEnv(spec.xo.extraServerEnv),
+      notes,
+    ),
     // systemd (root) reads it before dropping privileges: nobody else needs to, and values may be secrets.
     mode: 0o600,
     owner: 'root',

@@ -1,14 +1,13 @@
 // The files and directories `xoa up` needs, kept under the state dir so a container needs one volume:
-// xo-server's config (XDG_CONFIG_HOME/xo-server/config.toml + config.z-secrets.toml) and redis-xo.conf.
-import { randomBytes } from 'node:crypto'
+// xo-server's config (XDG_CONFIG_HOME/xo-server/config.toml) and redis-xo.conf.
 import { basename, dirname } from 'node:path'
-import { openLive, self, withParent, writeFileAt } from '../fs/at.ts'
+import { openLive, self, writeFileAt } from '../fs/at.ts'
 import type { Meta } from '../fs/safe-dir.ts'
 import { hostLayout } from '../host/layout.ts'
 import { currentPlatform } from '../platform/load.ts'
 import { renderSudoShim } from '../render/broker.ts'
 import { renderRedisConfig } from '../render/redis.ts'
-import { renderXoServerConfig, renderXoServerSecrets } from '../render/xo-server-config.ts'
+import { renderXoServerConfig } from '../render/xo-server-config.ts'
 import type { Spec } from '../spec/schema.ts'
 
 export interface Account {
@@ -68,7 +67,7 @@ async function writeAtomic(path: string, content: string, mode: number, owner: A
   await writeFileAt(path, content, metaOf(mode, owner))
 }
 
-/** Create the directories and write the configuration; the session secret is generated once and kept. */
+/** Create the directories and write the configuration (the secrets are bootstrap's, which `xoa up` runs next). */
 export async function prepareForeground(spec: Spec, owner: Account): Promise<ForegroundFiles> {
   const layout = hostLayout(spec, 'foreground')
   const p = layout.state
@@ -83,16 +82,7 @@ export async function prepareForeground(spec: Spec, owner: Account): Promise<For
   await ensureDir(p.secrets, 0o700, {})
 
   await writeAtomic(layout.xoConfig, renderXoServerConfig(spec).content, 0o640, owner)
-  const secrets = layout.xoSecrets!
-  // Kept when it is a regular file; a symlink or directory planted there is refused by the write, not followed.
-  const kept = await withParent(secrets, {}, async (dir, name) => (await dir.lstat(name))?.isFile() === true)
-  if (!kept)
-    await writeAtomic(
-      secrets,
-      renderXoServerSecrets(randomBytes(32).toString('base64url'), spec).content,
-      0o600,
-      owner,
-    )
+  // config.z-secrets.toml (session secret, xo.settings from files) is bootstrap's: src/run/secrets.ts.
 
   // Broker mode as root: xo-server's `sudo` is the shim, calling back into this very xoa.
   if (spec.mounts.mode === 'broker' && process.getuid?.() === 0) {

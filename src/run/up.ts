@@ -11,8 +11,7 @@ import type { Spec } from '../spec/schema.ts'
 import { serverEnvironment } from '../spec/server-env.ts'
 import { XoaError } from '../util/errors.ts'
 import { ensureServiceAccount } from '../util/service-account.ts'
-import { readOrCreateAdminPassword } from './admin.ts'
-import { bootstrap, runAsServiceAccount } from './bootstrap.ts'
+import { bootstrapWithSecrets, runAsServiceAccount } from './bootstrap.ts'
 import { prepareForeground } from './foreground.ts'
 import { switchWithHealthGate } from './gate.ts'
 import { localEndpoint, signInRefusal, waitHealthy } from './health.ts'
@@ -102,10 +101,13 @@ export async function up(spec: Spec, opts: UpOptions): Promise<UpState> {
     // The first release ever: make it current before bootstrap, which runs that release's tools.
     const hadCurrent = currentId(p)
     if (!hadCurrent && candidate) await (await import('../build/store.ts')).switchTo(p, candidate)
-    const boot = await bootstrap(spec)
+    // The same bootstrap as the xo-bootstrap unit: certificate, secrets (under the state dir), the admin.
+    const { report: boot, secrets } = await bootstrapWithSecrets(spec, { mode: 'foreground' })
+    for (const s of boot.secrets.filter((o) => o.outcome === 'created' || o.outcome === 'changed'))
+      log(`xoa | ${s.outcome === 'created' ? 'generated' : 'updated'} ${s.path} (${s.description})`)
     if (boot.admin.created)
       log(`xoa | created the web admin ${boot.admin.email} (password in ${boot.admin.passwordFile})`)
-    const admin = { email: spec.webAdmin.email, password: (await readOrCreateAdminPassword(spec)).password }
+    const admin = { email: spec.webAdmin.email, password: secrets.adminPassword }
 
     const control = {
       async restart() {
@@ -115,7 +117,7 @@ export async function up(spec: Spec, opts: UpOptions): Promise<UpState> {
             name: 'xo-server',
             command: p.currentNode,
             args: [p.currentServer],
-            env: serverEnvironment(spec),
+            env: serverEnvironment(spec, secrets.serverEnv),
             cwd: spec.xo.stateDir,
             ...owner,
           },

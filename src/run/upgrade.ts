@@ -18,7 +18,7 @@ import { offersNewer } from '../source/update-report.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import { XoaError } from '../util/errors.ts'
-import { readOrCreateAdminPassword } from './admin.ts'
+import { readAdminPassword } from './admin.ts'
 import { type ServerControl, switchWithHealthGate } from './gate.ts'
 import { localEndpoint } from './health.ts'
 import {
@@ -136,7 +136,7 @@ async function run(spec: Spec, opts: UpgradeOptions, record: UpgradeRecord): Pro
     const backup = await createBackup(spec, { services: opts.services })
     record.backup = backup.archive
     log(`switching to ${built.release}, health check within ${Math.round(opts.healthTimeoutMs / 1000)} s…`)
-    const admin = { email: spec.webAdmin.email, password: (await readOrCreateAdminPassword(spec)).password }
+    const admin = { email: spec.webAdmin.email, password: readAdminPassword(spec) }
     const gate = await switchWithHealthGate(paths, built.release, opts.control, {
       endpoint: () => localEndpoint(spec),
       admin,

@@ -1,6 +1,8 @@
 // The one schema behind xoa.toml, the JSON the NixOS module writes, and every rendered file.
 // The `xo` section carries the seed's option names (NixOS `xoa.xo.*`); the other sections are ours.
 import { z } from 'zod'
+import { secretFileRef } from './secret-file.ts'
+import { settingsSecretProblems } from './secret-refs.ts'
 
 const absPath = z
   .string()
@@ -75,13 +77,23 @@ const xo = z.strictObject({
     .default('/var/lib/xo')
     .describe('Releases, caches, secrets and the private Node runtime.'),
   extraServerEnv: z
-    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), noNewline)
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'),
+      z.union([noNewline, secretFileRef]),
+    )
     .default({})
-    .describe('Extra environment for xo-server (e.g. DEBUG, NODE_OPTIONS).'),
+    .describe(
+      'Extra environment for xo-server (e.g. DEBUG, NODE_OPTIONS); a secret value as { file = "/abs/path" }, read at run time.',
+    ),
   settings: z
     .record(z.string(), z.unknown())
+    .superRefine((settings, ctx) => {
+      for (const p of settingsSecretProblems(settings)) ctx.addIssue({ code: 'custom', ...p })
+    })
     .default({})
-    .describe('Free-form xo-server config.toml settings merged last (LDAP, mail, plugins…).'),
+    .describe(
+      'Free-form xo-server config.toml settings merged last (LDAP, mail, plugins…); a secret leaf as { file = "/abs/path" }, read at run time.',
+    ),
 })
 
 const source = z.strictObject({

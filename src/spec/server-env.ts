@@ -5,6 +5,7 @@ import { currentPlatform } from '../platform/load.ts'
 import { type Platform, servicePath } from '../platform/platform.ts'
 import { statePaths } from './paths.ts'
 import type { Spec } from './schema.ts'
+import { plainEnv } from './secret-refs.ts'
 
 /** Without xo.extraServerEnv, which the unit keeps in a root-only EnvironmentFile. */
 export function serverBaseEnvironment(spec: Spec, platform: Platform): Record<string, string> {
@@ -23,9 +24,11 @@ export function serverBaseEnvironment(spec: Spec, platform: Platform): Record<st
   }
 }
 
+/** With xo.extraServerEnv: its plain strings, and the `{ file }` values root resolved at run time (`fromFiles`). */
 export function serverEnvironment(
   spec: Spec,
+  fromFiles: Record<string, string> = {},
   platform: Platform = currentPlatform(),
 ): Record<string, string> {
-  return { ...serverBaseEnvironment(spec, platform), ...spec.xo.extraServerEnv }
+  return { ...serverBaseEnvironment(spec, platform), ...plainEnv(spec.xo.extraServerEnv), ...fromFiles }
 }

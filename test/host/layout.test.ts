@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { hostLayout, lockFiles, modeOf } from '../../src/host/layout.ts'
 import { prepareForeground } from '../../src/run/foreground.ts'
+import { ensureSecrets } from '../../src/run/secrets.ts'
 import { validateSpec } from '../../src/spec/load.ts'
 import { hostMode, serverConfigDir, serverConfigFiles } from '../../src/status/paths.ts'
 import { tempDir } from '../helpers.ts'
@@ -26,7 +27,11 @@ test('systemd, nixos, foreground: config, secrets, redis config, locks', () => {
   )
   const nix = hostLayout(spec, 'nixos')
   assert.equal(nix.xoConfig, '/etc/xo-server/config.toml')
-  assert.equal(nix.xoSecrets, undefined, 'the module writes no session secret')
+  assert.equal(
+    nix.xoSecrets,
+    '/var/lib/xo/home/.config/xo-server/config.z-secrets.toml',
+    "bootstrap writes it under the state dir: NixOS's /etc/xo-server is the store's",
+  )
   const fg = hostLayout(spec, 'foreground')
   assert.deepEqual(
     [fg.xoConfigDir, fg.xoConfig, fg.xoSecrets, fg.redis.config, fg.unitFile],
@@ -54,7 +59,7 @@ test('systemd, nixos, foreground: config, secrets, redis config, locks', () => {
   assert.equal(modeOf({ nixos: false, unitInstalled: false }), 'foreground')
 })
 
-test('xoa up writes its config, session secret and redis-xo.conf where the foreground layout says', async (t) => {
+test('xoa up writes its config, redis-xo.conf and (bootstrap) the secrets where the foreground layout says', async (t) => {
   const root = tempDir(t, 'xoa-layout-')
   const spec = validateSpec({
     xo: {
@@ -65,13 +70,17 @@ test('xoa up writes its config, session secret and redis-xo.conf where the foreg
     },
     redis: { socket: join(root, 'run', 'redis.sock'), dir: join(root, 'redis') },
     mounts: { mode: 'none' },
+    service: { user: 'nobody', group: 'nogroup' },
   })
   const l = hostLayout(spec, 'foreground')
   const files = await prepareForeground(spec, {})
+  assert.equal(existsSync(l.xoSecrets), false, 'prepareForeground writes no secret: bootstrap does')
+  await ensureSecrets(spec, 'foreground')
   assert.equal(files.configDir, l.xoConfigDir)
   assert.equal(files.redisConfig, l.redis.config)
-  for (const f of [l.xoConfig, l.xoSecrets!, l.redis.config]) assert.ok(existsSync(f), f)
-  assert.equal(statSync(l.xoSecrets!).mode & 0o777, 0o600)
+  for (const f of [l.xoConfig, l.xoSecrets, l.redis.config]) assert.ok(existsSync(f), f)
+  // Root: root:<service group> 0640, as on a systemd host; anyone else owns its own, 0600.
+  assert.equal(statSync(l.xoSecrets).mode & 0o777, process.getuid?.() === 0 ? 0o640 : 0o600)
 })
 
 test('the old names (status/paths.ts) answer from the layout', (t) => {

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process'
 import {
   chmodSync,
   cpSync,
+  existsSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -165,30 +166,35 @@ test('apply creates the service account with the uid/gid the spec sets, and refu
   assert.equal(readFileSync(join(root, 'etc', 'passwd'), 'utf8'), passwd)
 })
 
-test('secrets: generated once, never printed, never rewritten; their mode is kept right', (t) => {
+test('apply writes no secret: each is shown as managed at run time by xoa bootstrap, and left alone', (t) => {
   const root = makeTargetRoot(tempDir(t))
   const first = xoa(['apply', '--spec', EXAMPLE, '--root', root, '--yes'])
   assert.equal(first.status, 0, first.stderr)
-  const pwFile = join(root, 'var/lib/xo/secrets/admin-password')
-  const secretsFile = join(root, 'etc/xo-server/config.z-secrets.toml')
-  const password = readFileSync(pwFile, 'utf8')
-  const session = (parseToml(readFileSync(secretsFile, 'utf8')) as { http: { sessionSecret: string } }).http
-    .sessionSecret
-  assert.ok(password.length >= 20 && session.length >= 32)
-  assert.equal(statSync(pwFile).mode & 0o7777, 0o600)
-  assert.equal(statSync(secretsFile).mode & 0o7777, 0o640)
-  assert.ok(!first.stdout.includes(password) && !first.stdout.includes(session))
+  const files = [
+    '/var/lib/xo/secrets/admin-password',
+    '/var/lib/xo/secrets/session-secret',
+    '/etc/xo-server/config.z-secrets.toml',
+    '/var/lib/xo/secrets/xo-server.env',
+  ]
+  for (const f of files) assert.equal(existsSync(join(root, f)), false, `apply wrote ${f}`)
+  const plan = xoa(['plan', '--spec', EXAMPLE, '--root', root])
+  for (const f of files)
+    assert.match(plan.stdout, new RegExp(`^= secret ${f} \\(managed at run time by xoa bootstrap: `, 'm'), f)
+  assert.deepEqual(changedLines(plan.stdout), [])
 
-  chmodSync(pwFile, 0o644)
-  const plan = xoa(['plan', '--spec', EXAMPLE, '--root', root, '--json'])
-  assert.ok(!plan.stdout.includes(password))
-  assert.deepEqual(changedLines(xoa(['plan', '--spec', EXAMPLE, '--root', root]).stdout), [
-    '~ secret /var/lib/xo/secrets/admin-password (mode 0644 → 0600)',
-  ])
+  // What bootstrap made (here by hand, wrong mode on purpose) is neither read, rewritten nor re-moded by apply.
+  const pwFile = join(root, 'var/lib/xo/secrets/admin-password')
+  writeFileSync(pwFile, 'made-by-bootstrap', { mode: 0o644 })
+  const again = xoa(['plan', '--spec', EXAMPLE, '--root', root, '--json'])
+  assert.ok(!again.stdout.includes('made-by-bootstrap'))
+  const line = xoa(['plan', '--spec', EXAMPLE, '--root', root]).stdout
+  assert.match(
+    line,
+    /^= secret \/var\/lib\/xo\/secrets\/admin-password \(.*root:root 0644, bootstrap makes it root:root 0600\)$/m,
+  )
   assert.equal(xoa(['apply', '--spec', EXAMPLE, '--root', root, '--yes']).status, 0)
-  assert.equal(statSync(pwFile).mode & 0o7777, 0o600)
-  assert.equal(readFileSync(pwFile, 'utf8'), password)
-  assert.match(readFileSync(secretsFile, 'utf8'), new RegExp(session))
+  assert.equal(statSync(pwFile).mode & 0o7777, 0o644)
+  assert.equal(readFileSync(pwFile, 'utf8'), 'made-by-bootstrap')
 })
 
 test('drift in an installed file is shown and repaired; a conflicting path stops apply before any change', (t) => {

@@ -30,7 +30,10 @@ test('plan reads only: the target is byte-identical afterwards', (t) => {
   const r = xoa(['plan', '--spec', EXAMPLE, '--root', root])
   assert.equal(r.status, 0, r.stderr)
   assert.match(r.stdout, /^\+ user xo \(system, home \/var\/lib\/xo, shell \/usr\/sbin\/nologin/m)
-  assert.match(r.stdout, /^\+ secret \/var\/lib\/xo\/secrets\/admin-password \(generate/m)
+  assert.match(
+    r.stdout,
+    /^= secret \/var\/lib\/xo\/secrets\/admin-password \(managed at run time by xoa bootstrap: .*absent: generated root:root 0600\)$/m,
+  )
   assert.match(r.stdout, /^Plan: \d+ to create, 0 to change, \d+ unchanged, 11 skipped\.$/m)
   const j = JSON.parse(xoa(['plan', '--spec', EXAMPLE, '--root', root, '--json']).stdout)
   assert.ok(j.changes > 30)

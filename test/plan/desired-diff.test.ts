@@ -46,13 +46,20 @@ test('every owner and group a file or dir names is declared by the plan (or is r
 test('the spec decides which resources exist', () => {
   const all = ids(desired(spec(), DEFAULT_RENDER_ENV))
   assert.ok(all.includes('user xoa') && all.includes('dir /home/xoa/.ssh') && all.includes('dir /etc/ssl/xo'))
-  assert.ok(all.includes('secret /var/lib/xo/secrets/admin-password'))
-  assert.ok(all.includes('secret /etc/xo-server/config.z-secrets.toml'))
+  for (const f of [
+    '/var/lib/xo/secrets/admin-password',
+    '/var/lib/xo/secrets/session-secret',
+    '/etc/xo-server/config.z-secrets.toml',
+    '/var/lib/xo/secrets/xo-server.env',
+  ])
+    assert.ok(all.includes(`secret ${f}`), f)
   const noAdmin = ids(desired(spec({ admin: { enable: false } }), DEFAULT_RENDER_ENV))
   for (const id of ['user xoa', 'group xoa', 'group sudo', 'dir /home/xoa', 'dir /home/xoa/.ssh'])
     assert.ok(!noAdmin.includes(id), id)
   const ownPassword = ids(desired(spec({ webAdmin: { passwordFile: '/etc/xoa/pw' } }), DEFAULT_RENDER_ENV))
-  assert.ok(!ownPassword.some((id) => id.startsWith('secret /etc/xoa/pw')))
+  // The user's own file is shown (bootstrap reads it), never one under the state dir.
+  assert.ok(ownPassword.includes('secret /etc/xoa/pw'))
+  assert.ok(!ownPassword.includes('secret /var/lib/xo/secrets/admin-password'))
   assert.ok(
     !ids(desired(spec({ xo: { ssl: { enable: false } } }), DEFAULT_RENDER_ENV)).includes('dir /etc/ssl/xo'),
   )

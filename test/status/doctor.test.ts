@@ -6,12 +6,14 @@ import {
   chmodSync,
   chownSync,
   mkdirSync,
+  readFileSync,
   rmSync,
   symlinkSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs'
 import { createServer } from 'node:net'
+import { dirname } from 'node:path'
 import { test } from 'node:test'
 import { observeRedis } from '../../src/status/redis-facts.ts'
 import { type DoctorJson, healthyHost } from './host.ts'
@@ -290,17 +292,31 @@ test('an invalid spec → one spec failure naming the field, exit 1', async (t) 
   assert.equal(run.report.findings.length, 1)
 })
 
-test('a NixOS host (the module writes no session secret): doctor asks the nixos layout and does not warn', async (t) => {
+test('a NixOS host: doctor asks the nixos layout, where bootstrap keeps the secret config under the state dir', async (t) => {
   const h = await healthyHost(t)
-  unlinkSync(h.at('/etc/xo-server/config.z-secrets.toml'))
+  const etc = h.at('/etc/xo-server/config.z-secrets.toml')
+  const text = readFileSync(etc, 'utf8')
+  unlinkSync(etc)
   const debian = h.doctor()
   assert.ok(
     only(debian.report, 'permissions').some(
-      (f) => f.level === 'warn' && /config\.z-secrets\.toml is missing/.test(f.finding),
+      (f) => f.level === 'warn' && /\/etc\/xo-server\/config\.z-secrets\.toml is missing/.test(f.finding),
     ),
     debian.stdout,
   )
   writeFileSync(h.at('/etc/NIXOS'), '')
+  const missing = h.doctor()
+  assert.ok(
+    only(missing.report, 'permissions').some(
+      (f) =>
+        f.level === 'warn' &&
+        /\/var\/lib\/xo\/home\/\.config\/xo-server\/config\.z-secrets\.toml is missing/.test(f.finding),
+    ),
+    missing.stdout,
+  )
+  const nixFile = h.at('/var/lib/xo/home/.config/xo-server/config.z-secrets.toml')
+  mkdirSync(dirname(nixFile), { recursive: true })
+  writeFileSync(nixFile, text, { mode: 0o640 })
   const nixos = h.doctor()
   assert.equal(nixos.status, 0, nixos.stdout)
   assert.deepEqual(

@@ -12,10 +12,11 @@ import { build } from '../../src/build/builder.ts'
 import { Progress } from '../../src/build/progress.ts'
 import { currentId, listReleases, previousId, readManifest } from '../../src/build/store.ts'
 import { UPGRADE_LOCK } from '../../src/host/layout.ts'
-import { ensureWebAdmin, readOrCreateAdminPassword } from '../../src/run/admin.ts'
+import { ensureWebAdmin, readAdminPassword } from '../../src/run/admin.ts'
 import { prepareForeground } from '../../src/run/foreground.ts'
 import { checkHealth, localEndpoint, waitHealthy } from '../../src/run/health.ts'
 import { rollbackRelease } from '../../src/run/rollback.ts'
+import { ensureSecrets } from '../../src/run/secrets.ts'
 import { UpgradeError, upgrade } from '../../src/run/upgrade.ts'
 import { readLastUpgrade } from '../../src/run/upgrade-record.ts'
 import { validateSpec } from '../../src/spec/load.ts'
@@ -135,13 +136,14 @@ test('upgrade: 1.0.0 → 1.2.0 healthy; nothing new changes nothing; a release f
   const pinRev = () => JSON.parse(readFileSync(pinFile, 'utf8')).rev as string
   const admin = async () => ({
     email: 'ops@example.test',
-    password: (await readOrCreateAdminPassword(spec)).password,
+    password: readAdminPassword(spec),
   })
   const currentRev = () => readManifest(join(p.releases, currentId(p)!))!.rev
 
   // A running 1.0.0, as `xoa apply` leaves a host.
   await build(spec, { switch: true }, progress())
   await prepareForeground(spec, {})
+  await ensureSecrets(spec, 'foreground')
   await ensureWebAdmin(spec, { release: join(p.releases, currentId(p)!), env: serverEnvironment(spec) })
   await server.restart()
   assert.equal(
