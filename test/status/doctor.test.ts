@@ -15,6 +15,10 @@ import {
 import { createServer } from 'node:net'
 import { dirname } from 'node:path'
 import { test } from 'node:test'
+import { isDeepStrictEqual } from 'node:util'
+import { desired } from '../../src/plan/desired.ts'
+import { DEFAULT_RENDER_ENV } from '../../src/render/types.ts'
+import { doctorResources } from '../../src/status/doctor/host-model.ts'
 import { observeRedis } from '../../src/status/redis-facts.ts'
 import { type DoctorJson, healthyHost } from './host.ts'
 import { addXoUser, dropXoUsers } from './xo-redis.ts'
@@ -322,5 +326,37 @@ test('a NixOS host: doctor asks the nixos layout, where bootstrap keeps the secr
   assert.deepEqual(
     only(nixos.report, 'permissions').map((f) => f.level),
     ['ok'],
+  )
+})
+
+test('doctor checks the secrets and dirs the plan describes, with the plan owner and mode', async (t) => {
+  const h = await healthyHost(t)
+  // One description: doctor's resources are the plan's own (same objects, same owner and mode).
+  const plan = desired(h.spec, DEFAULT_RENDER_ENV)
+  const model = doctorResources(h.spec, 'systemd')
+  assert.deepEqual(
+    model.secrets,
+    plan.filter((r) => r.kind === 'secret'),
+  )
+  for (const d of model.dirs)
+    assert.ok(
+      plan.some((r) => isDeepStrictEqual(r, d)),
+      d.path,
+    )
+
+  // A secret only the plan's list names (not one doctor used to know): wrong mode fails, missing warns.
+  const env = h.at('/var/lib/xo/secrets/xo-server.env')
+  chmodSync(env, 0o640)
+  assertFails(h.doctor(), 'permissions', /xo-server\.env is readable by others \(0640\)/, /^chmod 600 /)
+  unlinkSync(env)
+  const missing = only(h.doctor().report, 'permissions')
+  assert.ok(
+    missing.some(
+      (f) =>
+        f.level === 'warn' &&
+        /xo-server\.env is missing .*xoa bootstrap makes it/.test(f.finding) &&
+        f.fix === 'systemctl restart xo-bootstrap',
+    ),
+    JSON.stringify(missing),
   )
 })

@@ -109,6 +109,9 @@ export async function healthyHost(t: { after(fn: () => unknown): void }): Promis
   chmodSync(at(spec.xo.mountsDir), 0o1770)
   mkdirSync(at('/var/lib/xo/secrets'), { mode: 0o700 })
   write(at('/var/lib/xo/secrets/admin-password'), 'correct-horse-battery', 0o600)
+  // What xoa bootstrap leaves besides (src/host/secrets.ts): the session secret, the secret environment.
+  write(at('/var/lib/xo/secrets/session-secret'), 's'.repeat(32), 0o600)
+  write(at('/var/lib/xo/secrets/xo-server.env'), '# Managed by xoa (xo-bootstrap)\n', 0o600)
 
   // The real Redis, configured from xoa's own rendered redis-xo.conf (minus systemd supervision).
   const socket = at(spec.redis.socket)

@@ -8,6 +8,7 @@ import { XO_CONFIG_DIR } from '../../render/types.ts'
 import { renderXoServerConfig, XO_SERVER_CONFIG, XO_SERVER_SECRETS } from '../../render/xo-server-config.ts'
 import { statePaths } from '../../spec/paths.ts'
 import { exists, hostStatePaths, octal, pathFacts, readText, serviceIds } from '../host.ts'
+import { type ModelFacts, observeModel } from './host-model.ts'
 import { bySystemd, type Check, type DoctorContext, type Finding, fail, ok, specArg, warn } from './types.ts'
 
 export const releaseCheck: Check = {
@@ -88,11 +89,10 @@ function foreignConfigFiles(ctx: DoctorContext): Finding[] {
 
 export const permissionsCheck: Check = {
   name: 'permissions',
-  run(ctx) {
+  async run(ctx) {
     const { spec, host } = ctx
     const out: Finding[] = []
     const ids = serviceIds(host, spec)
-    const account = `${spec.service.user}:${spec.service.group}`
     const create = bySystemd(ctx, `xoa apply${specArg(ctx)}`, `xoa up${specArg(ctx)} (creates it)`)
     if (ids.uid === undefined && ctx.server.mode === 'systemd')
       out.push(
@@ -102,98 +102,106 @@ export const permissionsCheck: Check = {
           `xoa apply${specArg(ctx)}`,
         ),
       )
-    for (const [field, dir] of [
-      ['xo.dataDir', spec.xo.dataDir],
-      ['xo.tempDir', spec.xo.tempDir],
-      // xo.mountsDir is root's (sticky, the group writes): the mount-path check has its rules.
-    ] as const) {
-      const st = pathFacts(host, dir)
-      if (!st) {
-        out.push(fail('permissions', `${dir} (${field}) does not exist`, create))
-        continue
-      }
-      if (st.type !== 'dir') continue // the mount path check says what is wrong with it
-      if (ids.uid !== undefined && st.uid !== ids.uid)
-        out.push(
-          fail(
-            'permissions',
-            `${dir} (${field}) is not owned by ${spec.service.user}`,
-            `chown ${account} ${dir}`,
-          ),
-        )
-      if (st.mode & 0o002)
-        out.push(
-          fail(
-            'permissions',
-            `${dir} (${field}) is world-writable (${octal(st.mode)})`,
-            `chmod o-rwx ${dir}`,
-          ),
-        )
-    }
-    if (spec.xo.ssl.enable) {
-      const key = spec.xo.ssl.key
-      const st = pathFacts(host, key)
-      if (st && st.mode & 0o007)
-        out.push(
-          fail(
-            'permissions',
-            `the private key ${key} is readable by every user (${octal(st.mode)})`,
-            `chmod 600 ${key}`,
-          ),
-        )
-      else if (st && st.mode & 0o070)
-        out.push(
-          warn(
-            'permissions',
-            `the private key ${key} is readable by its group (${octal(st.mode)})`,
-            `chmod 600 ${key}`,
-          ),
-        )
-    }
-    const p = statePaths(spec)
-    const secrets = pathFacts(host, p.secrets)
-    if (secrets && secrets.mode & 0o077)
-      out.push(
-        fail(
-          'permissions',
-          `${p.secrets} is open to others (${octal(secrets.mode)}); it holds the admin password`,
-          `chmod 700 ${p.secrets}`,
-        ),
-      )
-    const pw = pathFacts(host, p.adminPasswordFile)
-    if (pw && pw.mode & 0o077)
-      out.push(
-        fail(
-          'permissions',
-          `${p.adminPasswordFile} is readable by others (${octal(pw.mode)})`,
-          `chmod 600 ${p.adminPasswordFile}`,
-        ),
-      )
-    // No session secret file where xoa writes none (NixOS): xo-server keeps its own.
-    const sessionFile = ctx.layout.xoSecrets
-    const sf = sessionFile === undefined ? undefined : pathFacts(host, sessionFile)
-    if (sessionFile !== undefined && !sf)
-      out.push(
-        warn(
-          'permissions',
-          `${sessionFile} is missing: xo-server will keep its own session secret elsewhere`,
-          create,
-        ),
-      )
-    else if (sf && sf.mode & 0o007)
-      out.push(
-        fail(
-          'permissions',
-          `${sessionFile} (the session secret) is readable by every user (${octal(sf.mode)})`,
-          `chmod o-rwx ${sessionFile}`,
-        ),
-      )
+    // The dirs and secrets as the plan describes them (owner, mode), seen the way the plan sees them.
+    const model = await observeModel(spec, ctx.layout.mode, host)
+    for (const d of model.dirs) out.push(...dirFindings(d, create))
+    if (spec.xo.ssl.enable) out.push(...keyFindings(ctx))
+    const rerun = bySystemd(ctx, 'systemctl restart xo-bootstrap', `xoa up${specArg(ctx)}`)
+    for (const s of model.secrets) out.push(...secretFindings(s, rerun))
     if (out.length === 0)
       out.push(
         ok('permissions', `data, temp and mount dirs owned by ${spec.service.user}; key and secrets private`),
       )
     return out
   },
+}
+
+function dirFindings(d: ModelFacts['dirs'][number], create: string): Finding[] {
+  const { resource: r, field, state: st } = d
+  const secretsDir = r.owner === 'root' && r.group === 'root'
+  if (!st) return secretsDir ? [] : [fail('permissions', `${r.path} (${field}) does not exist`, create)]
+  if (st.type !== 'dir') return [] // the mount path check says what is wrong with a non-directory
+  const out: Finding[] = []
+  if (st.owner !== r.owner)
+    out.push(
+      fail(
+        'permissions',
+        `${r.path} (${field}) is not owned by ${r.owner}`,
+        `chown ${r.owner}:${r.group} ${r.path}`,
+      ),
+    )
+  if (secretsDir && st.mode & 0o077)
+    out.push(
+      fail(
+        'permissions',
+        `${r.path} is open to others (${octal(st.mode)}); it holds the admin password`,
+        `chmod ${octal(r.mode).slice(1)} ${r.path}`,
+      ),
+    )
+  else if (st.mode & 0o002)
+    out.push(
+      fail(
+        'permissions',
+        `${r.path} (${field}) is world-writable (${octal(st.mode)})`,
+        `chmod o-rwx ${r.path}`,
+      ),
+    )
+  return out
+}
+
+function secretFindings(s: ModelFacts['secrets'][number], rerun: string): Finding[] {
+  const { resource: r, state: st } = s
+  if (!st)
+    return r.declared
+      ? [
+          fail(
+            'permissions',
+            `${r.path} (webAdmin.passwordFile) does not exist`,
+            `write the password into ${r.path} (mode 600)`,
+          ),
+        ]
+      : [warn('permissions', `${r.path} is missing (${r.description}): xoa bootstrap makes it`, rerun)]
+  // Bits beyond what bootstrap gives it (a declared file may be a secret manager's symlink: its target counts).
+  const extra = st.type === 'symlink' ? 0 : st.mode & ~r.mode & 0o777
+  if (extra & 0o007)
+    return [
+      fail(
+        'permissions',
+        `${r.path} (${r.description}) is readable by every user (${octal(st.mode)})`,
+        `chmod o-rwx ${r.path}`,
+      ),
+    ]
+  if (extra & 0o070)
+    return [
+      fail(
+        'permissions',
+        `${r.path} is readable by others (${octal(st.mode)})`,
+        `chmod ${octal(r.mode).slice(1)} ${r.path}`,
+      ),
+    ]
+  return []
+}
+
+function keyFindings(ctx: DoctorContext): Finding[] {
+  const key = ctx.spec.xo.ssl.key
+  const st = pathFacts(ctx.host, key)
+  if (st && st.mode & 0o007)
+    return [
+      fail(
+        'permissions',
+        `the private key ${key} is readable by every user (${octal(st.mode)})`,
+        `chmod 600 ${key}`,
+      ),
+    ]
+  if (st && st.mode & 0o070)
+    return [
+      warn(
+        'permissions',
+        `the private key ${key} is readable by its group (${octal(st.mode)})`,
+        `chmod 600 ${key}`,
+      ),
+    ]
+  return []
 }
 
 export const mountPathCheck: Check = {
