@@ -18,7 +18,7 @@ export function serverConfigDir(spec: Spec, mode: Mode): string {
   return hostLayout(spec, mode).xoConfigDir
 }
 
-/** xoa's config and session secret for xo-server (no secret file on NixOS: xo-server keeps its own). */
+/** xoa's config and secret config (written by xoa bootstrap) for xo-server. */
 export function serverConfigFiles(spec: Spec, mode: Mode): { config: string; secrets?: string } {
   const l = hostLayout(spec, mode)
   return { config: l.xoConfig, secrets: l.xoSecrets }
