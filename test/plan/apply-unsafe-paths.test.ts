@@ -1,17 +1,8 @@
 // Issue 10, findings 5, 6 and 11, performed against the bundled CLI: a symlinked parent that apply does not
-// declare, a hard link planted in place of a secret, and the mode of the installed spec copy. Each asserts on
+// declare and the mode of the installed spec copy. Each asserts on
 // what the disk holds afterwards (the outside directory, the outside file's owner and mode).
 import assert from 'node:assert/strict'
-import {
-  chmodSync,
-  linkSync,
-  mkdirSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs'
+import { chmodSync, mkdirSync, readdirSync, statSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { REPO, tempDir, xoa } from '../helpers.ts'
