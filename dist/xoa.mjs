@@ -4274,9 +4274,9 @@ var init_struct = __esm({
 });
 
 // node_modules/smol-toml/dist/parse.js
-function peekTable(ctx, key, table, meta3, type) {
+function peekTable(ctx, key, table, meta4, type) {
   let t = table;
-  let m = meta3;
+  let m = meta4;
   let k;
   let hasOwn = false;
   let state;
@@ -4350,11 +4350,11 @@ function parse(toml, options = {}) {
     uk: options.unsafeKeyBehaviour === "throw" ? 2 : options.unsafeKeyBehaviour === "drop" ? 1 : 0
   };
   let res = /* @__PURE__ */ Object.create(null);
-  let meta3 = /* @__PURE__ */ Object.create(null);
+  let meta4 = /* @__PURE__ */ Object.create(null);
   let tmp;
   let skipping = false;
   let tbl = res;
-  let m = meta3;
+  let m = meta4;
   if (toml.charCodeAt(0) === 65279)
     ctx.p++;
   skipVoid(ctx);
@@ -4378,7 +4378,7 @@ function parse(toml, options = {}) {
         ctx,
         k,
         res,
-        meta3,
+        meta4,
         isTableArray ? 2 : 1
         /* Type.EXPLICIT */
       );
@@ -5246,8 +5246,8 @@ function uint8ArrayToBase64(bytes) {
 }
 function base64urlToUint8Array(base64url3) {
   const base643 = base64url3.replace(/-/g, "+").replace(/_/g, "/");
-  const padding = "=".repeat((4 - base643.length % 4) % 4);
-  return base64ToUint8Array(base643 + padding);
+  const padding2 = "=".repeat((4 - base643.length % 4) % 4);
+  return base64ToUint8Array(base643 + padding2);
 }
 function uint8ArrayToBase64url(bytes) {
   return uint8ArrayToBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=/g, "");
@@ -6073,8 +6073,8 @@ function datetime(args) {
   const timeRegex = args.local ? `${qualified}|${timeSource({ precision: args.precision })}` : qualified;
   return new RegExp(`^${dateSource}T(?:${timeRegex})$`);
 }
-function fixedBase64(bodyLength, padding) {
-  return new RegExp(`^[A-Za-z0-9+/]{${bodyLength}}${padding}$`);
+function fixedBase64(bodyLength, padding2) {
+  return new RegExp(`^[A-Za-z0-9+/]{${bodyLength}}${padding2}$`);
 }
 function fixedBase64url(length) {
   return new RegExp(`^[A-Za-z0-9_-]{${length}}$`);
@@ -6842,10 +6842,10 @@ function isValidJWT(token, algorithm = null) {
     const tokensParts = token.split(".");
     if (tokensParts.length !== 3)
       return false;
-    const [header2] = tokensParts;
-    if (!header2)
+    const [header3] = tokensParts;
+    if (!header3)
       return false;
-    const parsedHeader = JSON.parse(atob(header2));
+    const parsedHeader = JSON.parse(atob(header3));
     if ("typ" in parsedHeader && parsedHeader?.typ !== "JWT")
       return false;
     if (!parsedHeader.alg)
@@ -9162,7 +9162,7 @@ function isRef(value) {
 function cloneIssues(issues) {
   return issues.map((iss) => iss.path ? { ...iss, path: iss.path.slice() } : { ...iss });
 }
-function isRecursive(inst, stack, resolve9) {
+function isRecursive(inst, stack, resolve10) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -9172,7 +9172,7 @@ function isRecursive(inst, stack, resolve9) {
   let result = NONE;
   const check3 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve9);
+      const answer = isRecursive(child, stack, resolve10);
       if (answer > result)
         result = answer;
     }
@@ -9183,7 +9183,7 @@ function isRecursive(inst, stack, resolve9) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve9) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve10) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -9247,7 +9247,7 @@ function isRecursive(inst, stack, resolve9) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve9 ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve10 ? inst._zod.innerType : void 0);
       merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -13591,8 +13591,8 @@ var init_ko = __esm({
 });
 
 // node_modules/zod/v4/locales/lt.js
-function getUnitTypeFromNumber(number4) {
-  const abs = Math.abs(number4);
+function getUnitTypeFromNumber(number5) {
+  const abs = Math.abs(number5);
   const last = abs % 10;
   const last2 = abs % 100;
   if (last2 >= 11 && last2 <= 19 || last === 0)
@@ -17462,10 +17462,10 @@ var init_registries = __esm({
         this._idmap = /* @__PURE__ */ new Map();
       }
       add(schema, ..._meta) {
-        const meta3 = _meta[0];
-        this._map.set(schema, meta3);
-        if (meta3 && typeof meta3 === "object" && "id" in meta3) {
-          this._idmap.set(meta3.id, schema);
+        const meta4 = _meta[0];
+        this._map.set(schema, meta4);
+        if (meta4 && typeof meta4 === "object" && "id" in meta4) {
+          this._idmap.set(meta4.id, schema);
         }
         return this;
       }
@@ -17475,9 +17475,9 @@ var init_registries = __esm({
         return this;
       }
       remove(schema) {
-        const meta3 = this._map.get(schema);
-        if (meta3 && typeof meta3 === "object" && "id" in meta3) {
-          this._idmap.delete(meta3.id);
+        const meta4 = this._map.get(schema);
+        if (meta4 && typeof meta4 === "object" && "id" in meta4) {
+          this._idmap.delete(meta4.id);
         }
         this._map.delete(schema);
         return this;
@@ -20278,9 +20278,9 @@ function processSchema(schema, ctx, _params = { path: [], schemaPath: [] }) {
       ctx.seen.get(parent).isParent = true;
     }
   }
-  const meta3 = ctx.metadataRegistry.get(schema);
-  if (meta3)
-    assignProps(result.schema, meta3);
+  const meta4 = ctx.metadataRegistry.get(schema);
+  if (meta4)
+    assignProps(result.schema, meta4);
   if (ctx.io === "input" && isTransforming(schema)) {
     delete result.schema.examples;
     delete result.schema.default;
@@ -22740,8 +22740,8 @@ var init_schemas2 = __esm({
       brand() {
         return this;
       },
-      register(reg, meta3) {
-        reg.add(this, meta3);
+      register(reg, meta4) {
+        reg.add(this, meta4);
         return this;
       },
       refine(check3, params) {
@@ -25057,6 +25057,137 @@ var init_errors3 = __esm({
   }
 });
 
+// src/spec/secret-file.ts
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+function readSecretFile(path6, field) {
+  let fd;
+  try {
+    fd = openSync(path6, constants.O_RDONLY | constants.O_NOCTTY | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = e.code;
+    throw new XoaError(`${field}: cannot read ${path6} (${code})`, {
+      hint: code === "ENOENT" ? `write the secret into ${path6} (mode 600)` : void 0
+    });
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new XoaError(`${field}: ${path6} is not a regular file`);
+    const me2 = process.geteuid?.() ?? 0;
+    if (st.uid !== 0 && st.uid !== me2)
+      throw new XoaError(`${field}: ${path6} is owned by uid ${st.uid}, not by root`, {
+        hint: `chown root ${path6}`
+      });
+    if ((st.mode & 63) !== 0)
+      throw new XoaError(`${field}: ${path6} is open to others (mode ${(st.mode & 511).toString(8)})`, {
+        hint: `chmod 600 ${path6}`
+      });
+    if (st.size > MAX_BYTES) throw new XoaError(`${field}: ${path6} is larger than ${MAX_BYTES} bytes`);
+    const buf = Buffer.alloc(MAX_BYTES + 1);
+    let n2 = 0;
+    for (let r = 1; r > 0 && n2 <= MAX_BYTES; n2 += r) r = readSync(fd, buf, n2, buf.length - n2, null);
+    if (n2 > MAX_BYTES) throw new XoaError(`${field}: ${path6} is larger than ${MAX_BYTES} bytes`);
+    const value = buf.subarray(0, n2).toString("utf8").replace(/\r?\n$/, "");
+    if (value === "") throw new XoaError(`${field}: ${path6} is empty`);
+    return value;
+  } finally {
+    closeSync(fd);
+  }
+}
+var MAX_BYTES, secretFileRef;
+var init_secret_file = __esm({
+  "src/spec/secret-file.ts"() {
+    "use strict";
+    init_zod();
+    init_errors3();
+    MAX_BYTES = 64 * 1024;
+    secretFileRef = external_exports.strictObject({
+      file: external_exports.string().refine(
+        (p) => p.startsWith("/") && !p.split("/").includes(".."),
+        'must be an absolute path without ".."'
+      ).refine((p) => !/[\0\n\r]/.test(p), "must not contain NUL or newlines")
+    }).describe("A secret read from this file at run time (mode 600 or stricter, owned by root).");
+  }
+});
+
+// src/spec/secret-refs.ts
+function refShaped(v) {
+  return isPlainObject2(v) && Object.keys(v).length === 1 && "file" in v;
+}
+function settingsSecretProblems(settings) {
+  const out = [];
+  const walk2 = (v, path6, inArray) => {
+    if (refShaped(v)) {
+      const r = secretFileRef.safeParse(v);
+      if (!r.success)
+        out.push({ path: [...path6, "file"], message: r.error.issues[0]?.message ?? "invalid secret file" });
+      else if (inArray)
+        out.push({ path: path6, message: "a { file = \u2026 } secret cannot be inside an array; use a table" });
+      return;
+    }
+    if (Array.isArray(v)) for (const [i2, x] of v.entries()) walk2(x, [...path6, i2], true);
+    else if (isPlainObject2(v)) for (const [k, x] of Object.entries(v)) walk2(x, [...path6, k], inArray);
+  };
+  walk2(settings, [], false);
+  return out;
+}
+function settingsSecretRefs(settings) {
+  const out = [];
+  const walk2 = (v, keys) => {
+    if (refShaped(v) && typeof v.file === "string")
+      out.push({ keys, field: ["xo.settings", ...keys].join("."), file: v.file });
+    else if (isPlainObject2(v)) for (const [k, x] of Object.entries(v)) walk2(x, [...keys, k]);
+  };
+  walk2(settings, []);
+  return out;
+}
+function settingsWithoutSecrets(settings) {
+  const strip = (v) => {
+    if (!isPlainObject2(v)) return v;
+    const out = {};
+    for (const [k, x] of Object.entries(v)) {
+      if (refShaped(x)) continue;
+      const s = strip(x);
+      if (isPlainObject2(x) && isPlainObject2(s) && Object.keys(s).length === 0 && Object.keys(x).length > 0)
+        continue;
+      Object.defineProperty(out, k, { value: s, enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  };
+  return strip(settings);
+}
+function settingsTree(values) {
+  const root = {};
+  for (const { keys, value } of values) {
+    let at2 = root;
+    for (const k of keys.slice(0, -1)) {
+      if (!isPlainObject2(at2[k]))
+        Object.defineProperty(at2, k, { value: {}, enumerable: true, writable: true, configurable: true });
+      at2 = at2[k];
+    }
+    const last = keys[keys.length - 1];
+    Object.defineProperty(at2, last, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return root;
+}
+function envSecretRefs(env) {
+  return Object.entries(env).flatMap(
+    ([name, v]) => typeof v === "string" ? [] : [{ name, field: `xo.extraServerEnv.${name}`, file: v.file }]
+  ).sort((a2, b) => a2.name < b.name ? -1 : a2.name > b.name ? 1 : 0);
+}
+function plainEnv(env) {
+  return Object.fromEntries(
+    Object.entries(env).filter((e) => typeof e[1] === "string")
+  );
+}
+var isPlainObject2;
+var init_secret_refs = __esm({
+  "src/spec/secret-refs.ts"() {
+    "use strict";
+    init_secret_file();
+    isPlainObject2 = (v) => typeof v === "object" && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+  }
+});
+
 // node_modules/isexe/windows.js
 var require_windows = __commonJS({
   "node_modules/isexe/windows.js"(exports, module) {
@@ -25151,12 +25282,12 @@ var require_isexe = __commonJS({
         if (typeof Promise !== "function") {
           throw new TypeError("callback not provided");
         }
-        return new Promise(function(resolve9, reject) {
+        return new Promise(function(resolve10, reject) {
           isexe(path6, options || {}, function(er, is) {
             if (er) {
               reject(er);
             } else {
-              resolve9(is);
+              resolve10(is);
             }
           });
         });
@@ -25222,27 +25353,27 @@ var require_which = __commonJS({
         opt = {};
       const { pathEnv, pathExt, pathExtExe } = getPathInfo(cmd, opt);
       const found = [];
-      const step = (i2) => new Promise((resolve9, reject) => {
+      const step = (i2) => new Promise((resolve10, reject) => {
         if (i2 === pathEnv.length)
-          return opt.all && found.length ? resolve9(found) : reject(getNotFoundError(cmd));
+          return opt.all && found.length ? resolve10(found) : reject(getNotFoundError(cmd));
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
         const pCmd = path6.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
-        resolve9(subStep(p, i2, 0));
+        resolve10(subStep(p, i2, 0));
       });
-      const subStep = (p, i2, ii) => new Promise((resolve9, reject) => {
+      const subStep = (p, i2, ii) => new Promise((resolve10, reject) => {
         if (ii === pathExt.length)
-          return resolve9(step(i2 + 1));
+          return resolve10(step(i2 + 1));
         const ext = pathExt[ii];
         isexe(p + ext, { pathExt: pathExtExe }, (er, is) => {
           if (!er && is) {
             if (opt.all)
               found.push(p + ext);
             else
-              return resolve9(p + ext);
+              return resolve10(p + ext);
           }
-          return resolve9(subStep(p, i2, ii + 1));
+          return resolve10(subStep(p, i2, ii + 1));
         });
       });
       return cb ? step(0).then((res) => cb(null, res), cb) : step(0);
@@ -25705,7 +25836,7 @@ var init_platform = __esm({
 });
 
 // src/platform/load.ts
-import { closeSync, fstatSync, openSync, readFileSync as readFileSync4 } from "node:fs";
+import { closeSync as closeSync2, fstatSync as fstatSync2, openSync as openSync2, readFileSync as readFileSync4 } from "node:fs";
 import { resolve } from "node:path";
 function loadPlatform(ref) {
   const builtIn = BUILT_IN[ref];
@@ -25719,9 +25850,9 @@ function loadPlatform(ref) {
 function readPlatformFile(file2) {
   let text;
   try {
-    const fd = openSync(file2, "r");
+    const fd = openSync2(file2, "r");
     try {
-      const st = fstatSync(fd);
+      const st = fstatSync2(fd);
       if (!st.isFile()) throw new XoaError(`platform file ${file2} is not a regular file`);
       const me2 = process.geteuid?.() ?? 0;
       if (st.uid !== 0 && st.uid !== me2 || (st.mode & 18) !== 0)
@@ -25730,7 +25861,7 @@ function readPlatformFile(file2) {
         });
       text = readFileSync4(fd, "utf8");
     } finally {
-      closeSync(fd);
+      closeSync2(fd);
     }
   } catch (e) {
     if (e instanceof XoaError) throw e;
@@ -25779,7 +25910,7 @@ var init_load = __esm({
 });
 
 // src/fs/names.ts
-import { constants as constants5 } from "node:fs";
+import { constants as constants6 } from "node:fs";
 function checkName(name, where) {
   if (name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\0"))
     throw new UnsafePathError(`${where}/${name}`, "not a single path component");
@@ -25792,20 +25923,20 @@ function errno(e) {
   return e?.code;
 }
 function typeName(mode) {
-  switch (mode & constants5.S_IFMT) {
-    case constants5.S_IFDIR:
+  switch (mode & constants6.S_IFMT) {
+    case constants6.S_IFDIR:
       return "a directory";
-    case constants5.S_IFREG:
+    case constants6.S_IFREG:
       return "a regular file";
-    case constants5.S_IFLNK:
+    case constants6.S_IFLNK:
       return "a symlink";
-    case constants5.S_IFIFO:
+    case constants6.S_IFIFO:
       return "a FIFO";
-    case constants5.S_IFSOCK:
+    case constants6.S_IFSOCK:
       return "a socket";
-    case constants5.S_IFCHR:
+    case constants6.S_IFCHR:
       return "a character device";
-    case constants5.S_IFBLK:
+    case constants6.S_IFBLK:
       return "a block device";
     default:
       return "of an unknown type";
@@ -25822,7 +25953,7 @@ var init_names = __esm({
     "use strict";
     init_errors3();
     O_PATH = 2097152;
-    LOOKUP = O_PATH | constants5.O_NOFOLLOW;
+    LOOKUP = O_PATH | constants6.O_NOFOLLOW;
     UnsafePathError = class extends XoaError {
       path;
       /** 'ENOTDIR' when something other than a directory (or symlink) stands where a directory is expected. */
@@ -25840,7 +25971,7 @@ var init_names = __esm({
 
 // src/fs/safe-dir.ts
 import { randomBytes } from "node:crypto";
-import { constants as constants6, createWriteStream as createWriteStream2 } from "node:fs";
+import { constants as constants7, createWriteStream as createWriteStream2 } from "node:fs";
 import {
   chmod,
   chown,
@@ -25858,7 +25989,7 @@ function tempName(name) {
   return `.${name.slice(0, 200)}.xoa-${randomBytes(4).toString("hex")}`;
 }
 async function readPinned(pinned, max, where) {
-  const fh = await open2(procPath(pinned.fh.fd), constants6.O_RDONLY | constants6.O_NONBLOCK);
+  const fh = await open2(procPath(pinned.fh.fd), constants7.O_RDONLY | constants7.O_NONBLOCK);
   try {
     const st = await fh.stat();
     if (st.ino !== pinned.st.ino || st.dev !== pinned.st.dev)
@@ -25897,7 +26028,7 @@ var init_safe_dir = __esm({
       /** Open an absolute path component by component from "/", refusing every symlink not in declaredLinks. */
       static async open(absPath2, opts = {}) {
         if (!absPath2.startsWith("/")) throw new UnsafePathError(absPath2, "not an absolute path");
-        const root = new _SafeDir(await open2("/", LOOKUP | constants6.O_DIRECTORY), "/");
+        const root = new _SafeDir(await open2("/", LOOKUP | constants7.O_DIRECTORY), "/");
         try {
           return await root.beneath(absPath2, opts);
         } finally {
@@ -25956,11 +26087,11 @@ var init_safe_dir = __esm({
         throw new UnsafePathError(this.childPath(name), `is a symlink (to ${found.target}), expected a directory`);
       }
       /** The directory `name` here with exactly this owner and mode: created when missing, fixed when not. */
-      async ensureDir(name, meta3) {
+      async ensureDir(name, meta4) {
         const existed = await this.lstat(name) !== void 0;
-        const dir = await this.subdir(name, { create: meta3 });
+        const dir = await this.subdir(name, { create: meta4 });
         await dir.close();
-        const changed = await this.setMeta(name, meta3);
+        const changed = await this.setMeta(name, meta4);
         return !existed ? "created" : changed ? "changed" : "same";
       }
       async lstat(name) {
@@ -25997,9 +26128,9 @@ var init_safe_dir = __esm({
       }
       /** Temp file here, owner and mode set through its descriptor, fsynced, renamed over `name`. A directory or
        *  anything but a regular file at `name` is refused; the same content, owner and mode is left alone. */
-      async writeFile(name, data, meta3, opts = {}) {
+      async writeFile(name, data, meta4, opts = {}) {
         const buf = typeof data === "string" ? Buffer.from(data) : data;
-        const existed = await this.unchanged(name, meta3, buf, opts);
+        const existed = await this.unchanged(name, meta4, buf, opts);
         if (existed === "same") return "same";
         const { tmp, fh } = await this.createTemp(name);
         try {
@@ -26009,11 +26140,11 @@ var init_safe_dir = __esm({
           await this.remove(tmp);
           throw e;
         }
-        await this.install(tmp, fh, name, meta3);
+        await this.install(tmp, fh, name, meta4);
         return existed ? "changed" : "created";
       }
       /** A temp file to stream into; commit() installs it like writeFile, abort() drops it. */
-      async writeStream(name, meta3) {
+      async writeStream(name, meta4) {
         const st = await this.lstat(name);
         if (st && !st.isFile()) throw this.refuse(name, `is ${typeName(st.mode)}, expected a regular file`);
         const { tmp, fh } = await this.createTemp(name);
@@ -26026,8 +26157,8 @@ var init_safe_dir = __esm({
             done = true;
             try {
               if (!stream.writableFinished)
-                await new Promise((resolve9, reject) => {
-                  stream.once("finish", resolve9);
+                await new Promise((resolve10, reject) => {
+                  stream.once("finish", resolve10);
                   stream.once("error", reject);
                   if (!stream.writableEnded) stream.end();
                 });
@@ -26036,7 +26167,7 @@ var init_safe_dir = __esm({
               await this.remove(tmp);
               throw e;
             }
-            await this.install(tmp, fh, name, meta3);
+            await this.install(tmp, fh, name, meta4);
           },
           abort: async () => {
             if (done) return;
@@ -26049,7 +26180,7 @@ var init_safe_dir = __esm({
       }
       /** Fix owner and mode of an existing entry on the inode that was checked: a symlink is refused, and so is a
        *  regular file with more than one link (changing it would change the file behind the other name too). */
-      async setMeta(name, meta3) {
+      async setMeta(name, meta4) {
         const pinned = await this.pin(name);
         if (!pinned)
           throw Object.assign(new Error(`${this.childPath(name)}: no such file or directory`), { code: "ENOENT" });
@@ -26081,9 +26212,9 @@ var init_safe_dir = __esm({
                 "remove the hard link (it may point at a file outside xoa), then run again"
               );
           }
-          if (st.uid === meta3.uid && st.gid === meta3.gid && (st.mode & 4095) === meta3.mode) return false;
-          await chown(procPath(fh.fd), meta3.uid, meta3.gid);
-          await chmod(procPath(fh.fd), meta3.mode);
+          if (st.uid === meta4.uid && st.gid === meta4.gid && (st.mode & 4095) === meta4.mode) return false;
+          await chown(procPath(fh.fd), meta4.uid, meta4.gid);
+          await chmod(procPath(fh.fd), meta4.mode);
           return true;
         } finally {
           await pinned.fh.close();
@@ -26150,7 +26281,7 @@ var init_safe_dir = __esm({
       }
       /** Another handle on this same directory (callers close each handle they get). */
       async dup() {
-        return new _SafeDir(await open2(procPath(this.fd), O_PATH | constants6.O_DIRECTORY), this.path);
+        return new _SafeDir(await open2(procPath(this.fd), O_PATH | constants7.O_DIRECTORY), this.path);
       }
       refuse(name, problem, hint) {
         return new UnsafePathError(this.childPath(name), problem, hint);
@@ -26217,7 +26348,7 @@ var init_safe_dir = __esm({
         }
       }
       /** 'same' when `name` is a regular file with this content, owner and mode; else whether it exists. */
-      async unchanged(name, meta3, buf, opts) {
+      async unchanged(name, meta4, buf, opts) {
         const pinned = await this.pin(name);
         if (!pinned) return false;
         try {
@@ -26225,7 +26356,7 @@ var init_safe_dir = __esm({
           if (st.isSymbolicLink() && opts.replaceSymlink) return true;
           if (!st.isFile())
             throw this.refuse(name, `is ${typeName(st.mode)}, expected a regular file`, EXPECT_FILE_HINT);
-          const sameMeta = st.uid === meta3.uid && st.gid === meta3.gid && (st.mode & 4095) === meta3.mode;
+          const sameMeta = st.uid === meta4.uid && st.gid === meta4.gid && (st.mode & 4095) === meta4.mode;
           if (sameMeta && st.size === buf.length && (await readPinned(pinned, buf.length, this.childPath(name))).equals(buf))
             return "same";
           return true;
@@ -26235,13 +26366,13 @@ var init_safe_dir = __esm({
       }
       async createTemp(name) {
         const tmp = tempName(name);
-        const flags = constants6.O_WRONLY | constants6.O_CREAT | constants6.O_EXCL | constants6.O_NOFOLLOW;
+        const flags = constants7.O_WRONLY | constants7.O_CREAT | constants7.O_EXCL | constants7.O_NOFOLLOW;
         return { tmp, fh: await open2(procPath(this.fd, tmp), flags, 384) };
       }
-      async install(tmp, fh, name, meta3) {
+      async install(tmp, fh, name, meta4) {
         try {
-          await fh.chown(meta3.uid, meta3.gid);
-          await fh.chmod(meta3.mode);
+          await fh.chown(meta4.uid, meta4.gid);
+          await fh.chmod(meta4.mode);
           await fh.sync();
         } catch (e) {
           await fh.close();
@@ -26263,7 +26394,7 @@ var init_safe_dir = __esm({
       async syncDir() {
         let fh;
         try {
-          fh = await open2(procPath(this.fd), constants6.O_RDONLY | constants6.O_DIRECTORY);
+          fh = await open2(procPath(this.fd), constants7.O_RDONLY | constants7.O_DIRECTORY);
           await fh.sync();
         } catch (e) {
           if (errno(e) !== "EACCES") throw e;
@@ -26294,8 +26425,16 @@ async function withParent(absPath2, opts, fn) {
     await dir.close();
   }
 }
-function writeFileAt(absPath2, data, meta3, opts = {}) {
-  return withParent(absPath2, opts, (dir, name) => dir.writeFile(name, data, meta3, opts));
+function writeFileAt(absPath2, data, meta4, opts = {}) {
+  return withParent(absPath2, opts, (dir, name) => dir.writeFile(name, data, meta4, opts));
+}
+async function readFileAt(absPath2, opts = {}) {
+  try {
+    return await withParent(absPath2, opts, (dir, name) => dir.readFile(name, opts));
+  } catch (e) {
+    if (e.code === "ENOENT") return void 0;
+    throw e;
+  }
 }
 function self2(mode) {
   return { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0, mode };
@@ -26347,9 +26486,37 @@ var init_paths = __esm({
   }
 });
 
+// src/spec/server-env.ts
+import { dirname as dirname4 } from "node:path";
+function serverBaseEnvironment(spec, platform2) {
+  const p = statePaths(spec);
+  const system = servicePath(platform2).join(":");
+  return {
+    // In broker mode the first `sudo` on PATH is xoa's shim (the mount broker's client), not the real sudo.
+    PATH: spec.mounts.mode === "broker" ? `${p.shimDir}:${system}` : system,
+    HOME: dirname4(p.serverConfigHome),
+    // xo-server writes ~/.config/xo-server/config.z-auto.json when it lacks a session secret; keep it in state.
+    XDG_CONFIG_HOME: p.serverConfigHome,
+    TMPDIR: spec.xo.tempDir,
+    NODE_ENV: "production"
+  };
+}
+function serverEnvironment(spec, fromFiles = {}, platform2 = currentPlatform()) {
+  return { ...serverBaseEnvironment(spec, platform2), ...plainEnv(spec.xo.extraServerEnv), ...fromFiles };
+}
+var init_server_env = __esm({
+  "src/spec/server-env.ts"() {
+    "use strict";
+    init_load();
+    init_platform();
+    init_paths();
+    init_secret_refs();
+  }
+});
+
 // src/render/systemd.ts
-function formatUnit(sections, header2 = []) {
-  const out = [HEADER, ...header2.map((h2) => `# ${h2}`)];
+function formatUnit(sections, header3 = []) {
+  const out = [HEADER, ...header3.map((h2) => `# ${h2}`)];
   for (const [name, lines2] of sections) {
     out.push("", `[${name}]`);
     for (const line of lines2) {
@@ -26453,7 +26620,7 @@ var init_hardening = __esm({
 });
 
 // src/render/redis.ts
-import { dirname as dirname4 } from "node:path";
+import { dirname as dirname5 } from "node:path";
 function redisArg(s) {
   return /^[^\s"'\\]+$/.test(s) ? s : `"${s.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
 }
@@ -26499,7 +26666,7 @@ function managedDir(path6, base) {
   return path6.startsWith(`${base}/`) ? path6.slice(base.length + 1) : void 0;
 }
 function renderRedisUnit(spec, env) {
-  const socketDir = dirname4(spec.redis.socket);
+  const socketDir = dirname5(spec.redis.socket);
   const runtimeDir = managedDir(socketDir, "/run");
   const stateDir = managedDir(spec.redis.dir, "/var/lib");
   const dirs2 = [
@@ -26566,166 +26733,8 @@ var init_redis = __esm({
   }
 });
 
-// src/render/merge.ts
-function deepMerge(base, over) {
-  if (over === void 0) return clone2(base);
-  if (Array.isArray(base) && Array.isArray(over)) {
-    const n2 = Math.max(base.length, over.length);
-    return Array.from(
-      { length: n2 },
-      (_, i2) => i2 < over.length ? deepMerge(base[i2], over[i2]) : clone2(base[i2])
-    );
-  }
-  if (isPlainObject3(base) && isPlainObject3(over)) {
-    const out = {};
-    for (const k of Object.keys(base)) define(out, k, clone2(base[k]));
-    for (const k of Object.keys(over)) define(out, k, deepMerge(out[k], over[k]));
-    return out;
-  }
-  return clone2(over);
-}
-function clone2(v) {
-  if (Array.isArray(v)) return v.map(clone2);
-  if (isPlainObject3(v)) {
-    const out = {};
-    for (const k of Object.keys(v)) define(out, k, clone2(v[k]));
-    return out;
-  }
-  return v;
-}
-function define(o2, k, v) {
-  Object.defineProperty(o2, k, { value: v, enumerable: true, writable: true, configurable: true });
-}
-var isPlainObject3;
-var init_merge = __esm({
-  "src/render/merge.ts"() {
-    "use strict";
-    isPlainObject3 = (v) => typeof v === "object" && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
-  }
-});
-
-// src/render/types.ts
-var DEFAULT_RENDER_ENV, XO_CONFIG_DIR;
-var init_types = __esm({
-  "src/render/types.ts"() {
-    "use strict";
-    init_load();
-    DEFAULT_RENDER_ENV = {
-      xoaCommand: ["/usr/local/bin/xoa"],
-      specPath: "/etc/xoa/xoa.toml",
-      platform: DEFAULT_PLATFORM
-    };
-    XO_CONFIG_DIR = "/etc/xo-server";
-  }
-});
-
-// src/render/xo-server-config.ts
-function xoServerSettings(spec) {
-  const { xo: xo2 } = spec;
-  const listen = {
-    // The vendor file listens on [http.listen.0] port 80: override that entry rather than add one.
-    "0": { hostname: xo2.host, port: xo2.port }
-  };
-  if (xo2.ssl.enable) {
-    listen["1"] = {
-      hostname: xo2.host,
-      port: xo2.httpsPort,
-      cert: xo2.ssl.cert,
-      key: xo2.ssl.key,
-      autoCert: false
-    };
-  }
-  return {
-    datadir: xo2.dataDir,
-    http: { ...xo2.ssl.enable ? { redirectToHttps: true } : {}, listen },
-    // node-redis rejects unix:// URIs: the socket path goes in `socket`.
-    redis: { socket: spec.redis.socket },
-    remoteOptions: {
-      mountsDir: xo2.mountsDir,
-      // broker: the `sudo` xo-server finds first on its PATH is xoa's shim, a client of the mount broker.
-      // sudo: the real sudo with the exact rules of the xo-mount drop-in. none: plain mount, which fails.
-      useSudo: spec.mounts.mode !== "none"
-    }
-  };
-}
-function renderXoServerConfig(spec) {
-  const merged = deepMerge(xoServerSettings(spec), spec.xo.settings);
-  return {
-    path: XO_SERVER_CONFIG,
-    content: HEADER3 + stringify(merged),
-    // xo.settings may hold credentials (LDAP bind password, SMTP): readable by the service group only.
-    mode: 416,
-    owner: "root",
-    group: spec.service.group,
-    validate: "toml"
-  };
-}
-function renderXoServerSecrets(sessionSecret, spec) {
-  if (sessionSecret.length < 16) throw new Error("the session secret must be at least 16 characters");
-  return {
-    path: XO_SERVER_SECRETS,
-    content: `# Managed by xoa: secrets merged last by xo-server. Do not copy this file around.
-
-${stringify({ http: { sessionSecret } })}`,
-    mode: 416,
-    owner: "root",
-    group: spec.service.group,
-    validate: "toml",
-    secret: true
-  };
-}
-var XO_SERVER_CONFIG, XO_SERVER_SECRETS, HEADER3, xoServerConfigArtefact;
-var init_xo_server_config = __esm({
-  "src/render/xo-server-config.ts"() {
-    "use strict";
-    init_dist();
-    init_merge();
-    init_types();
-    XO_SERVER_CONFIG = `${XO_CONFIG_DIR}/config.toml`;
-    XO_SERVER_SECRETS = `${XO_CONFIG_DIR}/config.z-secrets.toml`;
-    HEADER3 = [
-      "# Managed by xoa: rendered from the spec, merged by xo-server over its vendor config.toml.",
-      "# Edit the spec (xo.settings for free-form keys), not this file.",
-      "",
-      ""
-    ].join("\n");
-    xoServerConfigArtefact = {
-      name: "config.toml",
-      description: `xo-server configuration (${XO_SERVER_CONFIG}): listeners, Redis socket, datadir, mounts, xo.settings`,
-      render: (spec) => [renderXoServerConfig(spec)]
-    };
-  }
-});
-
-// src/spec/server-env.ts
-import { dirname as dirname5 } from "node:path";
-function serverBaseEnvironment(spec, platform2) {
-  const p = statePaths(spec);
-  const system = servicePath(platform2).join(":");
-  return {
-    // In broker mode the first `sudo` on PATH is xoa's shim (the mount broker's client), not the real sudo.
-    PATH: spec.mounts.mode === "broker" ? `${p.shimDir}:${system}` : system,
-    HOME: dirname5(p.serverConfigHome),
-    // xo-server writes ~/.config/xo-server/config.z-auto.json when it lacks a session secret; keep it in state.
-    XDG_CONFIG_HOME: p.serverConfigHome,
-    TMPDIR: spec.xo.tempDir,
-    NODE_ENV: "production"
-  };
-}
-function serverEnvironment(spec, platform2 = currentPlatform()) {
-  return { ...serverBaseEnvironment(spec, platform2), ...spec.xo.extraServerEnv };
-}
-var init_server_env = __esm({
-  "src/spec/server-env.ts"() {
-    "use strict";
-    init_load();
-    init_platform();
-    init_paths();
-  }
-});
-
 // src/render/xo-server-unit.ts
-import { dirname as dirname6 } from "node:path";
+import { dirname as dirname6, join as join5 } from "node:path";
 function privilegedPorts(spec) {
   const ports = [spec.xo.port, ...spec.xo.ssl.enable ? [spec.xo.httpsPort] : []];
   return ports.filter((p) => p < 1024);
@@ -26805,6 +26814,11 @@ function renderXoServerUnit(spec, env) {
         ),
         { comment: "xo.extraServerEnv, kept out of this world-readable file." },
         ["EnvironmentFile", quoteWord(XO_SERVER_ENV_FILE)],
+        {
+          comment: "Its { file = \u2026 } values, resolved by xo-bootstrap (root) at run time; systemd reads both as root."
+        },
+        // The rest of the line is the path, unquoted (systemd.exec(5)); formatUnit escapes specifiers.
+        ["EnvironmentFile", secretEnvFile(spec)],
         ["Restart", "on-failure"],
         ["RestartSec", 5],
         ["SyslogIdentifier", "xo-server"],
@@ -26819,11 +26833,24 @@ function renderXoServerUnit(spec, env) {
 function envFileValue(v) {
   return `"${v.replace(/[\\"`$]/g, (c3) => `\\${c3}`)}"`;
 }
+function secretEnvFile(spec) {
+  return join5(statePaths(spec).secrets, "xo-server.env");
+}
+function envFileContent(header3, values, notes = []) {
+  const lines2 = Object.entries(values).sort(([a2], [b]) => a2 < b ? -1 : a2 > b ? 1 : 0).map(([k, v]) => `${k}=${envFileValue(v)}`);
+  return [header3, ...notes, ...lines2, ""].join("\n");
+}
 function renderXoServerEnv(spec) {
-  const lines2 = Object.entries(spec.xo.extraServerEnv).sort(([a2], [b]) => a2 < b ? -1 : a2 > b ? 1 : 0).map(([k, v]) => `${k}=${envFileValue(v)}`);
+  const notes = envSecretRefs(spec.xo.extraServerEnv).map(
+    (r) => `# ${r.name}: from ${r.file}, in ${secretEnvFile(spec)} at run time`
+  );
   return {
     path: XO_SERVER_ENV_FILE,
-    content: ["# Managed by xoa: xo.extraServerEnv for xo-server.service.", ...lines2, ""].join("\n"),
+    content: envFileContent(
+      "# Managed by xoa: xo.extraServerEnv for xo-server.service.",
+      plainEnv(spec.xo.extraServerEnv),
+      notes
+    ),
     // systemd (root) reads it before dropping privileges: nobody else needs to, and values may be secrets.
     mode: 384,
     owner: "root",
@@ -26836,6 +26863,7 @@ var init_xo_server_unit = __esm({
   "src/render/xo-server-unit.ts"() {
     "use strict";
     init_paths();
+    init_secret_refs();
     init_server_env();
     init_hardening();
     init_redis();
@@ -26850,22 +26878,161 @@ var init_xo_server_unit = __esm({
   }
 });
 
+// src/render/types.ts
+var DEFAULT_RENDER_ENV, XO_CONFIG_DIR;
+var init_types = __esm({
+  "src/render/types.ts"() {
+    "use strict";
+    init_load();
+    DEFAULT_RENDER_ENV = {
+      xoaCommand: ["/usr/local/bin/xoa"],
+      specPath: "/etc/xoa/xoa.toml",
+      platform: DEFAULT_PLATFORM
+    };
+    XO_CONFIG_DIR = "/etc/xo-server";
+  }
+});
+
+// src/render/merge.ts
+function deepMerge(base, over) {
+  if (over === void 0) return clone2(base);
+  if (Array.isArray(base) && Array.isArray(over)) {
+    const n2 = Math.max(base.length, over.length);
+    return Array.from(
+      { length: n2 },
+      (_, i2) => i2 < over.length ? deepMerge(base[i2], over[i2]) : clone2(base[i2])
+    );
+  }
+  if (isPlainObject4(base) && isPlainObject4(over)) {
+    const out = {};
+    for (const k of Object.keys(base)) define(out, k, clone2(base[k]));
+    for (const k of Object.keys(over)) define(out, k, deepMerge(out[k], over[k]));
+    return out;
+  }
+  return clone2(over);
+}
+function clone2(v) {
+  if (Array.isArray(v)) return v.map(clone2);
+  if (isPlainObject4(v)) {
+    const out = {};
+    for (const k of Object.keys(v)) define(out, k, clone2(v[k]));
+    return out;
+  }
+  return v;
+}
+function define(o2, k, v) {
+  Object.defineProperty(o2, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+var isPlainObject4;
+var init_merge = __esm({
+  "src/render/merge.ts"() {
+    "use strict";
+    isPlainObject4 = (v) => typeof v === "object" && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+  }
+});
+
+// src/render/xo-server-config.ts
+function xoServerSettings(spec) {
+  const { xo: xo2 } = spec;
+  const listen = {
+    // The vendor file listens on [http.listen.0] port 80: override that entry rather than add one.
+    "0": { hostname: xo2.host, port: xo2.port }
+  };
+  if (xo2.ssl.enable) {
+    listen["1"] = {
+      hostname: xo2.host,
+      port: xo2.httpsPort,
+      cert: xo2.ssl.cert,
+      key: xo2.ssl.key,
+      autoCert: false
+    };
+  }
+  return {
+    datadir: xo2.dataDir,
+    http: { ...xo2.ssl.enable ? { redirectToHttps: true } : {}, listen },
+    // node-redis rejects unix:// URIs: the socket path goes in `socket`.
+    redis: { socket: spec.redis.socket },
+    remoteOptions: {
+      mountsDir: xo2.mountsDir,
+      // broker: the `sudo` xo-server finds first on its PATH is xoa's shim, a client of the mount broker.
+      // sudo: the real sudo with the exact rules of the xo-mount drop-in. none: plain mount, which fails.
+      useSudo: spec.mounts.mode !== "none"
+    }
+  };
+}
+function renderXoServerConfig(spec) {
+  const merged = deepMerge(xoServerSettings(spec), settingsWithoutSecrets(spec.xo.settings));
+  const refs = settingsSecretRefs(spec.xo.settings).map(
+    (r) => `# ${r.field.slice("xo.settings.".length)}: from ${r.file}, in config.z-secrets.toml at run time
+`
+  );
+  return {
+    path: XO_SERVER_CONFIG,
+    content: HEADER2 + (refs.length ? `${refs.join("")}
+` : "") + stringify(merged),
+    // xo.settings may hold credentials (LDAP bind password, SMTP): readable by the service group only.
+    mode: 416,
+    owner: "root",
+    group: spec.service.group,
+    validate: "toml"
+  };
+}
+function renderXoServerSecrets(sessionSecret, spec, fromFiles = {}, path6 = XO_SERVER_SECRETS) {
+  if (sessionSecret.length < 16) throw new Error("the session secret must be at least 16 characters");
+  const tree = deepMerge({ http: { sessionSecret } }, fromFiles);
+  return {
+    path: path6,
+    content: `# Managed by xoa: secrets merged last by xo-server. Do not copy this file around.
+
+${stringify(tree)}`,
+    mode: 416,
+    owner: "root",
+    group: spec.service.group,
+    validate: "toml",
+    secret: true
+  };
+}
+var XO_SERVER_CONFIG, XO_SERVER_SECRETS, HEADER2, xoServerConfigArtefact;
+var init_xo_server_config = __esm({
+  "src/render/xo-server-config.ts"() {
+    "use strict";
+    init_dist();
+    init_secret_refs();
+    init_merge();
+    init_types();
+    XO_SERVER_CONFIG = `${XO_CONFIG_DIR}/config.toml`;
+    XO_SERVER_SECRETS = `${XO_CONFIG_DIR}/config.z-secrets.toml`;
+    HEADER2 = [
+      "# Managed by xoa: rendered from the spec, merged by xo-server over its vendor config.toml.",
+      "# Edit the spec (xo.settings for free-form keys), not this file.",
+      "",
+      ""
+    ].join("\n");
+    xoServerConfigArtefact = {
+      name: "config.toml",
+      description: `xo-server configuration (${XO_SERVER_CONFIG}): listeners, Redis socket, datadir, mounts, xo.settings`,
+      render: (spec) => [renderXoServerConfig(spec)]
+    };
+  }
+});
+
 // src/host/layout.ts
-import { join as join9 } from "node:path";
+import { join as join6 } from "node:path";
 function hostLayout(spec, mode) {
   const state = statePaths(spec);
   const underState = mode === "foreground";
-  const xoConfigDir = underState ? join9(state.serverConfigHome, "xo-server") : XO_CONFIG_DIR;
+  const xoConfigDir = underState ? join6(state.serverConfigHome, "xo-server") : XO_CONFIG_DIR;
   return {
     mode,
     xoConfigDir,
-    xoConfig: underState ? join9(xoConfigDir, "config.toml") : XO_SERVER_CONFIG,
-    xoSecrets: mode === "nixos" ? void 0 : underState ? join9(xoConfigDir, "config.z-secrets.toml") : XO_SERVER_SECRETS,
+    xoConfig: underState ? join6(xoConfigDir, "config.toml") : XO_SERVER_CONFIG,
+    // /etc/xo-server is the store's on NixOS: xo-server merges $XDG_CONFIG_HOME/xo-server/config.* after it.
+    xoSecrets: mode === "systemd" ? XO_SERVER_SECRETS : join6(state.serverConfigHome, "xo-server", "config.z-secrets.toml"),
     xoConfigHome: state.serverConfigHome,
     unitFile: underState ? void 0 : XO_SERVER_UNIT_FILE,
     envFile: mode === "systemd" ? XO_SERVER_ENV_FILE : void 0,
     redis: {
-      config: underState ? join9(state.state, "up", "redis-xo.conf") : REDIS_CONFIG,
+      config: underState ? join6(state.state, "up", "redis-xo.conf") : REDIS_CONFIG,
       socket: spec.redis.socket,
       dir: spec.redis.dir
     },
@@ -26877,7 +27044,7 @@ function hostLayout(spec, mode) {
 }
 function lockFiles(spec) {
   const state = statePaths(spec);
-  return { store: join9(state.releases, STORE_LOCK), upgrade: join9(state.state, UPGRADE_LOCK) };
+  return { store: join6(state.releases, STORE_LOCK), upgrade: join6(state.state, UPGRADE_LOCK) };
 }
 function modeOf(facts) {
   if (!facts.unitInstalled) return "foreground";
@@ -27202,21 +27369,21 @@ var require_decoder = __commonJS({
         return ++this.#cursor === chunk.length ? this.#decodeNumberValue.bind(this, isNegative, cb) : this.#decodeNumberValue(isNegative, cb, chunk);
       }
       #decodeNumberValue(isNegative, numberCb, chunk) {
-        const number4 = numberCb(chunk);
-        return typeof number4 === "function" ? this.#decodeNumberValue.bind(this, isNegative, number4) : isNegative ? -number4 : number4;
+        const number5 = numberCb(chunk);
+        return typeof number5 === "function" ? this.#decodeNumberValue.bind(this, isNegative, number5) : isNegative ? -number5 : number5;
       }
-      #decodeUnsingedNumber(number4, chunk) {
+      #decodeUnsingedNumber(number5, chunk) {
         let cursor = this.#cursor;
         do {
           const byte = chunk[cursor];
           if (byte === ASCII["\r"]) {
             this.#cursor = cursor + 2;
-            return number4;
+            return number5;
           }
-          number4 = number4 * 10 + byte - ASCII["0"];
+          number5 = number5 * 10 + byte - ASCII["0"];
         } while (++cursor < chunk.length);
         this.#cursor = cursor;
-        return this.#decodeUnsingedNumber.bind(this, number4);
+        return this.#decodeUnsingedNumber.bind(this, number5);
       }
       #decodeBigNumber(type, chunk) {
         if (type === String) {
@@ -42967,11 +43134,11 @@ var require_commands_queue = __commonJS({
         if (this.#waitingForReply.length === 0) {
           return;
         }
-        return new Promise((resolve9) => {
+        return new Promise((resolve10) => {
           const onEmpty = () => {
             if (timeoutId)
               clearTimeout(timeoutId);
-            resolve9();
+            resolve10();
           };
           let timeoutId;
           const timeoutMs = options?.timeoutMs;
@@ -42984,7 +43151,7 @@ var require_commands_queue = __commonJS({
                 (0, enterprise_maintenance_manager_1.dbgMaintenance)(`Flushing ${pendingCount} commands that timed out waiting for reply`);
                 this.#flushWaitingForReply(new errors_1.TimeoutError());
               }
-              resolve9();
+              resolve10();
             }, timeoutMs);
           }
           this.#waitingForReply.events.once("empty", onEmpty);
@@ -42996,14 +43163,14 @@ var require_commands_queue = __commonJS({
         } else if (options?.abortSignal?.aborted) {
           return Promise.reject(new errors_1.AbortError());
         }
-        return new Promise((resolve9, reject) => {
+        return new Promise((resolve10, reject) => {
           let node2;
           const value = {
             args,
             chainId: options?.chainId,
             abort: void 0,
             timeout: void 0,
-            resolve: resolve9,
+            resolve: resolve10,
             reject,
             channelsCounter: void 0,
             typeMapping: options?.typeMapping
@@ -43040,7 +43207,7 @@ var require_commands_queue = __commonJS({
         });
       }
       #addPubSubCommand(command, asap = false, chainId) {
-        return new Promise((resolve9, reject) => {
+        return new Promise((resolve10, reject) => {
           this.#toWrite.add({
             args: command.args,
             chainId,
@@ -43048,7 +43215,7 @@ var require_commands_queue = __commonJS({
             timeout: void 0,
             resolve() {
               command.resolve();
-              resolve9();
+              resolve10();
             },
             reject(err) {
               command.reject?.();
@@ -43068,8 +43235,8 @@ var require_commands_queue = __commonJS({
               return;
             const firstElement = typeof reply[0] === "string" ? Buffer.from(reply[0]) : reply[0];
             if (PONG.equals(firstElement)) {
-              const { resolve: resolve9, typeMapping } = this.#waitingForReply.shift(), buffer = reply[1].length === 0 ? reply[0] : reply[1];
-              resolve9(typeMapping?.[decoder_1.RESP_TYPES.SIMPLE_STRING] === Buffer ? buffer : buffer.toString());
+              const { resolve: resolve10, typeMapping } = this.#waitingForReply.shift(), buffer = reply[1].length === 0 ? reply[0] : reply[1];
+              resolve10(typeMapping?.[decoder_1.RESP_TYPES.SIMPLE_STRING] === Buffer ? buffer : buffer.toString());
               return;
             }
           }
@@ -43093,12 +43260,12 @@ var require_commands_queue = __commonJS({
         if (!command)
           return;
         if (command && this.#respVersion === 2) {
-          const { resolve: resolve9 } = command;
+          const { resolve: resolve10 } = command;
           command.resolve = () => {
             if (!this.#pubSub.isActive) {
               this.#resetDecoderCallbacks();
             }
-            resolve9();
+            resolve10();
           };
         }
         return this.#addPubSubCommand(command);
@@ -43134,7 +43301,7 @@ var require_commands_queue = __commonJS({
         return this.#pubSub.listeners[type];
       }
       monitor(callback, options) {
-        return new Promise((resolve9, reject) => {
+        return new Promise((resolve10, reject) => {
           const typeMapping = options?.typeMapping ?? {};
           this.#toWrite.add({
             args: ["MONITOR"],
@@ -43149,7 +43316,7 @@ var require_commands_queue = __commonJS({
                 this.decoder.onReply = callback;
               }
               this.decoder.getTypeMapping = () => typeMapping;
-              resolve9();
+              resolve10();
             },
             reject,
             channelsCounter: void 0,
@@ -43163,7 +43330,7 @@ var require_commands_queue = __commonJS({
       }
       #resetFallbackOnReply;
       async reset(chainId, typeMapping) {
-        return new Promise((resolve9, reject) => {
+        return new Promise((resolve10, reject) => {
           this.#resetFallbackOnReply = this.decoder.onReply;
           this.decoder.onReply = ((reply) => {
             if (typeof reply === "string" && reply === "RESET" || reply instanceof Buffer && RESET.equals(reply)) {
@@ -43180,7 +43347,7 @@ var require_commands_queue = __commonJS({
             chainId,
             abort: void 0,
             timeout: void 0,
-            resolve: resolve9,
+            resolve: resolve10,
             reject,
             channelsCounter: void 0,
             typeMapping
@@ -44594,7 +44761,7 @@ var require_pool = __commonJS({
         this._self.#returnClient(node2);
       }
       execute(fn) {
-        return new Promise((resolve9, reject) => {
+        return new Promise((resolve10, reject) => {
           if (this._self.#isClosing || !this._self.#isOpen) {
             return reject(new errors_1.ClientClosedError());
           }
@@ -44611,7 +44778,7 @@ var require_pool = __commonJS({
             const task = this._self.#tasksQueue.push({
               timeout,
               // @ts-ignore
-              resolve: resolve9,
+              resolve: resolve10,
               reject,
               fn,
               waitStartTimestamp
@@ -44623,17 +44790,17 @@ var require_pool = __commonJS({
           }
           const node2 = this._self.#clientsInUse.push(client);
           (0, tracing_1.publish)(tracing_1.CHANNELS.POOL_CONNECTION_WAIT, () => ({ clientId: client._clientId, waitStartTimestamp }));
-          this._self.#executeTask(node2, resolve9, reject, fn);
+          this._self.#executeTask(node2, resolve10, reject, fn);
         });
       }
-      #executeTask(node2, resolve9, reject, fn) {
+      #executeTask(node2, resolve10, reject, fn) {
         const result = fn(node2.value);
         if (result instanceof Promise) {
-          result.then(resolve9, reject).finally(() => {
+          result.then(resolve10, reject).finally(() => {
             this.#returnClient(node2);
           });
         } else {
-          resolve9(result);
+          resolve10(result);
           this.#returnClient(node2);
         }
       }
@@ -44683,8 +44850,8 @@ var require_pool = __commonJS({
         clearTimeout(this._self.cleanupTimeout);
         try {
           if (this._self.#clientsInUse.length > 0) {
-            await new Promise((resolve9) => {
-              this._self.#drainResolve = resolve9;
+            await new Promise((resolve10) => {
+              this._self.#drainResolve = resolve10;
             });
           }
           const promises = [];
@@ -46920,14 +47087,14 @@ var require_client = __commonJS({
        * Close the client. Wait for pending commands.
        */
       close() {
-        return new Promise((resolve9) => {
+        return new Promise((resolve10) => {
           clearTimeout(this._self.#pingTimer);
           this._self.#socket.close();
           this._self.#clientSideCache?.onClose();
           if (this._self.#queue.isEmpty()) {
             this._self.#unregisterFromMetrics();
             this._self.#socket.destroySocket();
-            return resolve9();
+            return resolve10();
           }
           const maybeClose = () => {
             if (!this._self.#queue.isEmpty())
@@ -46935,7 +47102,7 @@ var require_client = __commonJS({
             this._self.#socket.off("data", maybeClose);
             this._self.#unregisterFromMetrics();
             this._self.#socket.destroySocket();
-            resolve9();
+            resolve10();
           };
           this._self.#socket.on("data", maybeClose);
           this._self.#credentialsSubscription?.dispose();
@@ -48655,9 +48822,9 @@ var require_wait_queue = __commonJS({
       #list = new linked_list_1.SinglyLinkedList();
       #queue = new linked_list_1.SinglyLinkedList();
       push(value) {
-        const resolve9 = this.#queue.shift();
-        if (resolve9 !== void 0) {
-          resolve9(value);
+        const resolve10 = this.#queue.shift();
+        if (resolve10 !== void 0) {
+          resolve10(value);
           return;
         }
         this.#list.push(value);
@@ -48666,7 +48833,7 @@ var require_wait_queue = __commonJS({
         return this.#list.shift();
       }
       wait() {
-        return new Promise((resolve9) => this.#queue.push(resolve9));
+        return new Promise((resolve10) => this.#queue.push(resolve10));
       }
     };
     exports.WaitQueue = WaitQueue;
@@ -57676,11 +57843,11 @@ function __metadata(metadataKey, metadataValue) {
 }
 function __awaiter(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve9) {
-      resolve9(value);
+    return value instanceof P ? value : new P(function(resolve10) {
+      resolve10(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve9, reject) {
+  return new (P || (P = Promise))(function(resolve10, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -57696,7 +57863,7 @@ function __awaiter(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve10(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -57887,14 +58054,14 @@ function __asyncValues(o2) {
   }, i2);
   function verb(n2) {
     i2[n2] = o2[n2] && function(v) {
-      return new Promise(function(resolve9, reject) {
-        v = o2[n2](v), settle2(resolve9, reject, v.done, v.value);
+      return new Promise(function(resolve10, reject) {
+        v = o2[n2](v), settle2(resolve10, reject, v.done, v.value);
       });
     };
   }
-  function settle2(resolve9, reject, d, v) {
+  function settle2(resolve10, reject, d, v) {
     Promise.resolve(v).then(function(v2) {
-      resolve9({ value: v2, done: d });
+      resolve10({ value: v2, done: d });
     }, reject);
   }
 }
@@ -58649,11 +58816,11 @@ var require_utils3 = __commonJS({
         return "";
       }
       const dif = fullLength - str.length;
-      const padding = Array.from({ length: dif });
+      const padding2 = Array.from({ length: dif });
       for (let i2 = 0; i2 < dif; i2++) {
-        padding[i2] = "0";
+        padding2[i2] = "0";
       }
-      const paddingString = padding.join("");
+      const paddingString = padding2.join("");
       return paddingString.concat(str);
     }
     var base64Template = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
@@ -59034,9 +59201,9 @@ var require_build2 = __commonJS({
         if (this.tagNumber < 31 && !this.isHexOnly) {
           const retView2 = new Uint8Array(1);
           if (!sizeOnly) {
-            let number4 = this.tagNumber;
-            number4 &= 31;
-            firstOctet |= number4;
+            let number5 = this.tagNumber;
+            number5 &= 31;
+            firstOctet |= number5;
             retView2[0] = firstOctet;
           }
           return retView2.buffer;
@@ -61744,8 +61911,8 @@ ${values.join("\n")}` : `${blockName} :`;
           timeString = inputString.substring(0, inputString.length - 1);
           isUTC = true;
         } else {
-          const number4 = new Number(inputString[inputString.length - 1]);
-          if (isNaN(number4.valueOf()))
+          const number5 = new Number(inputString[inputString.length - 1]);
+          if (isNaN(number5.valueOf()))
             throw new Error("Wrong input string for conversion");
           timeString = inputString;
         }
@@ -61767,15 +61934,15 @@ ${values.join("\n")}` : `${blockName} :`;
             timeString = timeString.substring(0, differencePosition);
             if (differenceString.length !== 2 && differenceString.length !== 4)
               throw new Error("Wrong input string for conversion");
-            let number4 = parseInt(differenceString.substring(0, 2), 10);
-            if (isNaN(number4.valueOf()))
+            let number5 = parseInt(differenceString.substring(0, 2), 10);
+            if (isNaN(number5.valueOf()))
               throw new Error("Wrong input string for conversion");
-            hourDifference = multiplier * number4;
+            hourDifference = multiplier * number5;
             if (differenceString.length === 4) {
-              number4 = parseInt(differenceString.substring(2, 4), 10);
-              if (isNaN(number4.valueOf()))
+              number5 = parseInt(differenceString.substring(2, 4), 10);
+              if (isNaN(number5.valueOf()))
                 throw new Error("Wrong input string for conversion");
-              minuteDifference = multiplier * number4;
+              minuteDifference = multiplier * number5;
             }
           }
         }
@@ -70133,11 +70300,11 @@ function __metadata2(metadataKey, metadataValue) {
 }
 function __awaiter2(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve9) {
-      resolve9(value);
+    return value instanceof P ? value : new P(function(resolve10) {
+      resolve10(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve9, reject) {
+  return new (P || (P = Promise))(function(resolve10, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -70153,7 +70320,7 @@ function __awaiter2(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve10(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -70331,14 +70498,14 @@ function __asyncValues2(o2) {
   }, i2);
   function verb(n2) {
     i2[n2] = o2[n2] && function(v) {
-      return new Promise(function(resolve9, reject) {
-        v = o2[n2](v), settle2(resolve9, reject, v.done, v.value);
+      return new Promise(function(resolve10, reject) {
+        v = o2[n2](v), settle2(resolve10, reject, v.done, v.value);
       });
     };
   }
-  function settle2(resolve9, reject, d, v) {
+  function settle2(resolve10, reject, d, v) {
     Promise.resolve(v).then(function(v2) {
-      resolve9({ value: v2, done: d });
+      resolve10({ value: v2, done: d });
     }, reject);
   }
 }
@@ -73713,8 +73880,8 @@ var require_x509_cjs = __commonJS({
           if (headersString) {
             const headers = headersString.split(new RegExp(rEolGroup, "g"));
             let lastHeader = null;
-            for (const header2 of headers) {
-              const [key, value] = header2.split(/:(.*)/);
+            for (const header3 of headers) {
+              const [key, value] = header3.split(/:(.*)/);
               if (value === void 0) {
                 if (!lastHeader) {
                   throw new Error("Cannot parse PEM string. Incorrect header value");
@@ -73787,8 +73954,8 @@ var require_x509_cjs = __commonJS({
         const res = [];
         res.push(`-----BEGIN ${upperCaseType}-----`);
         if ((_a4 = pem2.headers) === null || _a4 === void 0 ? void 0 : _a4.length) {
-          for (const header2 of pem2.headers) {
-            res.push(`${header2.key}: ${header2.value}`);
+          for (const header3 of pem2.headers) {
+            res.push(`${header3.key}: ${header3.value}`);
           }
           res.push("");
         }
@@ -76105,11 +76272,11 @@ __export(store_exports, {
   rollback: () => rollback,
   switchTo: () => switchTo
 });
-import { existsSync as existsSync10, lstatSync as lstatSync6, readdirSync as readdirSync5, readFileSync as readFileSync22, readlinkSync as readlinkSync5 } from "node:fs";
-import { basename as basename9, join as join19, resolve as resolve5 } from "node:path";
+import { existsSync as existsSync10, lstatSync as lstatSync6, readdirSync as readdirSync5, readFileSync as readFileSync21, readlinkSync as readlinkSync5 } from "node:fs";
+import { basename as basename9, join as join20, resolve as resolve5 } from "node:path";
 function readManifest(dir) {
   try {
-    return JSON.parse(readFileSync22(join19(dir, "manifest.json"), "utf8"));
+    return JSON.parse(readFileSync21(join20(dir, "manifest.json"), "utf8"));
   } catch {
     return void 0;
   }
@@ -76132,16 +76299,16 @@ function listReleases(paths) {
   const cur = currentId(paths);
   const prev = previousId(paths);
   return readdirSync5(paths.releases).filter((n2) => !n2.startsWith(".")).flatMap((id) => {
-    const dir = join19(paths.releases, id);
+    const dir = join20(paths.releases, id);
     const manifest = readManifest(dir);
     return manifest ? [{ id, dir, manifest, current: id === cur, previous: id === prev }] : [];
   }).sort((a2, b) => b.manifest.endedAt.localeCompare(a2.manifest.endedAt));
 }
 async function setLink(link2, id) {
-  await withParent(link2, {}, (dir, name) => dir.symlink(name, join19("releases", id)));
+  await withParent(link2, {}, (dir, name) => dir.symlink(name, join20("releases", id)));
 }
 async function switchTo(paths, id) {
-  if (!readManifest(join19(paths.releases, id)))
+  if (!readManifest(join20(paths.releases, id)))
     throw new XoaError(`no complete release ${id}`, { hint: "run `xoa releases` to see the ones there are" });
   const from = currentId(paths);
   if (from === id) return { from, to: id };
@@ -76251,6 +76418,8 @@ import { readFileSync } from "node:fs";
 
 // src/spec/schema.ts
 init_zod();
+init_secret_file();
+init_secret_refs();
 var absPath = external_exports.string().min(1).refine((p) => p.startsWith("/"), "must be an absolute path").refine((p) => !p.split("/").includes(".."), 'must not contain ".."').refine((p) => !/[\0\n\r]/.test(p), "must not contain NUL or newlines").refine((p) => p === "/" || !p.endsWith("/"), 'must not end with "/"').refine((p) => !/\/\/|\/\.(\/|$)/.test(p), 'must be normalised (no "//" or "/./")');
 var execDirPath = absPath.refine(
   (p) => !/[:\\]/.test(p),
@@ -76283,8 +76452,17 @@ var xo = external_exports.strictObject({
     (p) => !/[:"'\\]/.test(p),
     'must not contain ":", quotes or "\\" (it is on PATH and in ExecStart=)'
   ).default("/var/lib/xo").describe("Releases, caches, secrets and the private Node runtime."),
-  extraServerEnv: external_exports.record(external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"), noNewline).default({}).describe("Extra environment for xo-server (e.g. DEBUG, NODE_OPTIONS)."),
-  settings: external_exports.record(external_exports.string(), external_exports.unknown()).default({}).describe("Free-form xo-server config.toml settings merged last (LDAP, mail, plugins\u2026).")
+  extraServerEnv: external_exports.record(
+    external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"),
+    external_exports.union([noNewline, secretFileRef])
+  ).default({}).describe(
+    'Extra environment for xo-server (e.g. DEBUG, NODE_OPTIONS); a secret value as { file = "/abs/path" }, read at run time.'
+  ),
+  settings: external_exports.record(external_exports.string(), external_exports.unknown()).superRefine((settings, ctx) => {
+    for (const p of settingsSecretProblems(settings)) ctx.addIssue({ code: "custom", ...p });
+  }).default({}).describe(
+    'Free-form xo-server config.toml settings merged last (LDAP, mail, plugins\u2026); a secret leaf as { file = "/abs/path" }, read at run time.'
+  )
 });
 var source = external_exports.strictObject({
   url: external_exports.string().min(1).optional().describe("Git URL of Xen Orchestra; overrides the pin file."),
@@ -76582,7 +76760,7 @@ __export(apply_exports, {
 import { createInterface } from "node:readline/promises";
 
 // node_modules/is-plain-obj/index.js
-function isPlainObject2(value) {
+function isPlainObject3(value) {
   if (typeof value !== "object" || value === null) {
     return false;
   }
@@ -76606,7 +76784,7 @@ var normalizeFileUrl = (file2) => file2 instanceof URL ? fileURLToPath(file2) : 
 // node_modules/execa/lib/methods/parameters.js
 var normalizeParameters = (rawFile, rawArguments = [], rawOptions = {}) => {
   const filePath = safeNormalizeFileUrl(rawFile, "First argument");
-  const [commandArguments, options] = isPlainObject2(rawArguments) ? [[], rawArguments] : [rawArguments, rawOptions];
+  const [commandArguments, options] = isPlainObject3(rawArguments) ? [[], rawArguments] : [rawArguments, rawOptions];
   if (!Array.isArray(commandArguments)) {
     throw new TypeError(`Second argument must be either an array of arguments or an options object: ${commandArguments}`);
   }
@@ -76618,7 +76796,7 @@ var normalizeParameters = (rawFile, rawArguments = [], rawOptions = {}) => {
   if (nullByteArgument !== void 0) {
     throw new TypeError(`Arguments cannot contain null bytes ("\\0"): ${nullByteArgument}`);
   }
-  if (!isPlainObject2(options)) {
+  if (!isPlainObject3(options)) {
     throw new TypeError(`Last argument must be an options object: ${options}`);
   }
   return [filePath, normalizedArguments, options];
@@ -76753,7 +76931,7 @@ var parseExpression = (expression) => {
   if (typeOfExpression === "number") {
     return String(expression);
   }
-  if (isPlainObject2(expression) && ("stdout" in expression || "isMaxBuffer" in expression)) {
+  if (isPlainObject3(expression) && ("stdout" in expression || "isMaxBuffer" in expression)) {
     return getSubprocessResult(expression);
   }
   if (expression instanceof ChildProcess || Object.prototype.toString.call(expression) === "[object Promise]") {
@@ -76801,7 +76979,7 @@ var normalizeFdSpecificOption = (options, optionName) => {
   return addDefaultValue(optionArray, optionName);
 };
 var getStdioLength = ({ stdio }) => Array.isArray(stdio) ? Math.max(stdio.length, STANDARD_STREAMS_ALIASES.length) : STANDARD_STREAMS_ALIASES.length;
-var normalizeFdSpecificValue = (optionValue, optionArray, optionName) => isPlainObject2(optionValue) ? normalizeOptionObject(optionValue, optionArray, optionName) : optionArray.fill(optionValue);
+var normalizeFdSpecificValue = (optionValue, optionArray, optionName) => isPlainObject3(optionValue) ? normalizeOptionObject(optionValue, optionArray, optionName) : optionArray.fill(optionValue);
 var normalizeOptionObject = (optionValue, optionArray, optionName) => {
   for (const fdName of Object.keys(optionValue).sort(compareFdName)) {
     for (const fdNumber of parseFdName(fdName, optionName, optionArray)) {
@@ -77310,7 +77488,7 @@ var defaultVerboseFunction = ({
   return `${gray(`[${timestampString}]`)} ${gray(`[${commandId}]`)} ${color(icon)} ${color(message)}`;
 };
 var serializeTimestamp = (timestamp) => `${padField(timestamp.getHours(), 2)}:${padField(timestamp.getMinutes(), 2)}:${padField(timestamp.getSeconds(), 2)}.${padField(timestamp.getMilliseconds(), 3)}`;
-var padField = (field, padding) => String(field).padStart(padding, "0");
+var padField = (field, padding2) => String(field).padStart(padding2, "0");
 var getFinalIcon = ({ failed: failed2, reject }) => {
   if (!failed2) {
     return figures_default.tick;
@@ -77499,26 +77677,26 @@ var npmRunPath = ({
 } = {}) => {
   const cwdPath = path2.resolve(toPath(cwd));
   const result = [];
-  const pathParts = pathOption.split(path2.delimiter);
+  const pathParts2 = pathOption.split(path2.delimiter);
   if (preferLocal) {
-    applyPreferLocal(result, pathParts, cwdPath);
+    applyPreferLocal(result, pathParts2, cwdPath);
   }
   if (addExecPath) {
-    applyExecPath(result, pathParts, execPath2, cwdPath);
+    applyExecPath(result, pathParts2, execPath2, cwdPath);
   }
   return pathOption === "" || pathOption === path2.delimiter ? `${result.join(path2.delimiter)}${pathOption}` : [...result, pathOption].join(path2.delimiter);
 };
-var applyPreferLocal = (result, pathParts, cwdPath) => {
+var applyPreferLocal = (result, pathParts2, cwdPath) => {
   for (const directory of traversePathUp(cwdPath)) {
     const pathPart = path2.join(directory, "node_modules/.bin");
-    if (!pathParts.includes(pathPart)) {
+    if (!pathParts2.includes(pathPart)) {
       result.push(pathPart);
     }
   }
 };
-var applyExecPath = (result, pathParts, execPath2, cwdPath) => {
+var applyExecPath = (result, pathParts2, execPath2, cwdPath) => {
   const pathPart = path2.resolve(cwdPath, toPath(execPath2), "..");
-  if (!pathParts.includes(pathPart)) {
+  if (!pathParts2.includes(pathPart)) {
     result.push(pathPart);
   }
 };
@@ -77566,10 +77744,10 @@ var ExecaSyncError = class extends Error {
 setErrorName(ExecaSyncError, ExecaSyncError.name);
 
 // node_modules/execa/lib/terminate/signal.js
-import { constants as constants3 } from "node:os";
+import { constants as constants4 } from "node:os";
 
 // node_modules/human-signals/build/src/main.js
-import { constants as constants2 } from "node:os";
+import { constants as constants3 } from "node:os";
 
 // node_modules/human-signals/build/src/realtime.js
 var getRealtimeSignals = () => {
@@ -77587,7 +77765,7 @@ var SIGRTMIN = 34;
 var SIGRTMAX = 64;
 
 // node_modules/human-signals/build/src/signals.js
-import { constants } from "node:os";
+import { constants as constants2 } from "node:os";
 
 // node_modules/human-signals/build/src/core.js
 var SIGNALS = [
@@ -77878,10 +78056,10 @@ var normalizeSignal = ({
 }) => {
   const {
     signals: { [name]: constantSignal }
-  } = constants;
+  } = constants2;
   const supported = constantSignal !== void 0;
-  const number4 = supported ? constantSignal : defaultNumber;
-  return { name, number: number4, description, supported, action, forced, standard };
+  const number5 = supported ? constantSignal : defaultNumber;
+  return { name, number: number5, description, supported, action, forced, standard };
 };
 
 // node_modules/human-signals/build/src/main.js
@@ -77891,33 +78069,33 @@ var getSignalsByName = () => {
 };
 var getSignalByName = ({
   name,
-  number: number4,
+  number: number5,
   description,
   supported,
   action,
   forced,
   standard
-}) => [name, { name, number: number4, description, supported, action, forced, standard }];
+}) => [name, { name, number: number5, description, supported, action, forced, standard }];
 var signalsByName = getSignalsByName();
 var getSignalsByNumber = () => {
   const signals2 = getSignals();
   const length = SIGRTMAX + 1;
   const signalsA = Array.from(
     { length },
-    (value, number4) => getSignalByNumber(number4, signals2)
+    (value, number5) => getSignalByNumber(number5, signals2)
   );
   return Object.assign({}, ...signalsA);
 };
-var getSignalByNumber = (number4, signals2) => {
-  const signal = findSignalByNumber(number4, signals2);
+var getSignalByNumber = (number5, signals2) => {
+  const signal = findSignalByNumber(number5, signals2);
   if (signal === void 0) {
     return {};
   }
   const { name, description, supported, action, forced, standard } = signal;
   return {
-    [number4]: {
+    [number5]: {
       name,
-      number: number4,
+      number: number5,
       description,
       supported,
       action,
@@ -77926,12 +78104,12 @@ var getSignalByNumber = (number4, signals2) => {
     }
   };
 };
-var findSignalByNumber = (number4, signals2) => {
-  const signal = signals2.find(({ name }) => constants2.signals[name] === number4);
+var findSignalByNumber = (number5, signals2) => {
+  const signal = signals2.find(({ name }) => constants3.signals[name] === number5);
   if (signal !== void 0) {
     return signal;
   }
-  return signals2.find((signalA) => signalA.number === number4);
+  return signals2.find((signalA) => signalA.number === number5);
 };
 var signalsByNumber = getSignalsByNumber();
 
@@ -77961,13 +78139,13 @@ var normalizeSignalInteger = (signalInteger, optionName) => {
   throw new TypeError(`Invalid ${optionName} ${signalInteger}: this signal integer does not exist.
 ${getAvailableSignals()}`);
 };
-var getSignalsIntegerToName = () => new Map(Object.entries(constants3.signals).reverse().map(([signalName, signalInteger]) => [signalInteger, signalName]));
+var getSignalsIntegerToName = () => new Map(Object.entries(constants4.signals).reverse().map(([signalName, signalInteger]) => [signalInteger, signalName]));
 var signalsIntegerToName = getSignalsIntegerToName();
 var normalizeSignalName = (signalName, optionName) => {
-  if (signalName in constants3.signals) {
+  if (signalName in constants4.signals) {
     return signalName;
   }
-  if (signalName.toUpperCase() in constants3.signals) {
+  if (signalName.toUpperCase() in constants4.signals) {
     throw new TypeError(`Invalid ${optionName} '${signalName}': please rename it to '${signalName.toUpperCase()}'.`);
   }
   throw new TypeError(`Invalid ${optionName} '${signalName}': this signal name does not exist.
@@ -77975,8 +78153,8 @@ ${getAvailableSignals()}`);
 };
 var getAvailableSignals = () => `Available signal names: ${getAvailableSignalNames()}.
 Available signal numbers: ${getAvailableSignalIntegers()}.`;
-var getAvailableSignalNames = () => Object.keys(constants3.signals).sort().map((signalName) => `'${signalName}'`).join(", ");
-var getAvailableSignalIntegers = () => [...new Set(Object.values(constants3.signals).sort((signalInteger, signalIntegerTwo) => signalInteger - signalIntegerTwo))].join(", ");
+var getAvailableSignalNames = () => Object.keys(constants4.signals).sort().map((signalName) => `'${signalName}'`).join(", ");
+var getAvailableSignalIntegers = () => [...new Set(Object.values(constants4.signals).sort((signalInteger, signalIntegerTwo) => signalInteger - signalIntegerTwo))].join(", ");
 var getSignalDescription = (signal) => signalsByName[signal].description;
 
 // node_modules/execa/lib/terminate/kill.js
@@ -78149,8 +78327,8 @@ var disconnect = (anyProcess) => {
 // node_modules/execa/lib/utils/deferred.js
 var createDeferred = () => {
   const methods = {};
-  const promise2 = new Promise((resolve9, reject) => {
-    Object.assign(methods, { resolve: resolve9, reject });
+  const promise2 = new Promise((resolve10, reject) => {
+    Object.assign(methods, { resolve: resolve10, reject });
   });
   return Object.assign(promise2, methods);
 };
@@ -79909,10 +80087,10 @@ var checkBooleanOption = (value, optionName) => {
 var isGenerator = (value) => isAsyncGenerator(value) || isSyncGenerator(value);
 var isAsyncGenerator = (value) => Object.prototype.toString.call(value) === "[object AsyncGeneratorFunction]";
 var isSyncGenerator = (value) => Object.prototype.toString.call(value) === "[object GeneratorFunction]";
-var isTransformOptions = (value) => isPlainObject2(value) && (value.transform !== void 0 || value.final !== void 0);
+var isTransformOptions = (value) => isPlainObject3(value) && (value.transform !== void 0 || value.final !== void 0);
 var isUrl = (value) => Object.prototype.toString.call(value) === "[object URL]";
 var isRegularUrl = (value) => isUrl(value) && value.protocol !== "file:";
-var isFilePathObject = (value) => isPlainObject2(value) && Object.keys(value).length > 0 && Object.keys(value).every((key) => FILE_PATH_KEYS.has(key)) && isFilePathString(value.file);
+var isFilePathObject = (value) => isPlainObject3(value) && Object.keys(value).length > 0 && Object.keys(value).every((key) => FILE_PATH_KEYS.has(key)) && isFilePathString(value.file);
 var FILE_PATH_KEYS = /* @__PURE__ */ new Set(["file", "append"]);
 var isFilePathString = (file2) => typeof file2 === "string";
 var isUnknownStdioString = (type, value) => type === "native" && typeof value === "string" && !KNOWN_STDIO_STRINGS.has(value);
@@ -80029,7 +80207,7 @@ var normalizeDuplex = ({
   };
 };
 var normalizeTransformStream = ({ stdioItem, stdioItem: { value }, index, newTransforms, direction }) => {
-  const { transform: transform2, objectMode } = isPlainObject2(value) ? value : { transform: value };
+  const { transform: transform2, objectMode } = isPlainObject3(value) ? value : { transform: value };
   const { writableObjectMode, readableObjectMode } = getTransformObjectModes(objectMode, index, newTransforms, direction);
   return {
     ...stdioItem,
@@ -80043,7 +80221,7 @@ var normalizeGenerator = ({ stdioItem, stdioItem: { value }, index, newTransform
     binary: binaryOption = false,
     preserveNewlines = false,
     objectMode
-  } = isPlainObject2(value) ? value : { transform: value };
+  } = isPlainObject3(value) ? value : { transform: value };
   const binary2 = binaryOption || BINARY_ENCODINGS.has(encoding);
   const { writableObjectMode, readableObjectMode } = getTransformObjectModes(objectMode, index, newTransforms, direction);
   return {
@@ -82244,7 +82422,7 @@ var unpipeOnSignalAbort = async (unpipeSignal, { sourceStream, mergedStream, fil
 
 // node_modules/execa/lib/pipe/setup.js
 var pipeToSubprocess = (sourceInfo, ...pipeArguments) => {
-  if (isPlainObject2(pipeArguments[0])) {
+  if (isPlainObject3(pipeArguments[0])) {
     return pipeToSubprocess.bind(void 0, {
       ...sourceInfo,
       boundOptions: { ...sourceInfo.boundOptions, ...pipeArguments[0] }
@@ -82793,11 +82971,11 @@ var addConcurrentStream = (concurrentStreams, stream, waitName) => {
   const promises = weakMap.get(stream);
   const promise2 = createDeferred();
   promises.push(promise2);
-  const resolve9 = promise2.resolve.bind(promise2);
-  return { resolve: resolve9, promises };
+  const resolve10 = promise2.resolve.bind(promise2);
+  return { resolve: resolve10, promises };
 };
-var waitForConcurrentStreams = async ({ resolve: resolve9, promises }, subprocess) => {
-  resolve9();
+var waitForConcurrentStreams = async ({ resolve: resolve10, promises }, subprocess) => {
+  resolve10();
   const [isSubprocessExit] = await Promise.race([
     Promise.allSettled([true, subprocess]),
     Promise.all([false, ...promises])
@@ -83273,7 +83451,7 @@ var mergeOptions = (boundOptions, options) => {
   return { ...boundOptions, ...newOptions };
 };
 var mergeOption = (optionName, boundOptionValue, optionValue) => {
-  if (DEEP_OPTIONS.has(optionName) && isPlainObject2(boundOptionValue) && isPlainObject2(optionValue)) {
+  if (DEEP_OPTIONS.has(optionName) && isPlainObject3(boundOptionValue) && isPlainObject3(optionValue)) {
     return { ...boundOptionValue, ...optionValue };
   }
   return optionValue;
@@ -83296,7 +83474,7 @@ var createExeca = (mapArguments, boundOptions, deepOptions, setBoundExeca) => {
   return boundExeca;
 };
 var callBoundExeca = ({ mapArguments, deepOptions = {}, boundOptions = {}, setBoundExeca, createNested }, firstArgument, ...nextArguments) => {
-  if (isPlainObject2(firstArgument)) {
+  if (isPlainObject3(firstArgument)) {
     return createNested(mapArguments, mergeOptions(boundOptions, firstArgument), setBoundExeca);
   }
   const { file: file2, commandArguments, options, isSync } = parseArguments({
@@ -83386,11 +83564,11 @@ var {
 init_errors3();
 init_load();
 init_platform();
-import { accessSync, constants as constants4 } from "node:fs";
+import { accessSync, constants as constants5 } from "node:fs";
 function hostTool(tool2, why, p = currentPlatform()) {
   const path6 = toolPath(p, tool2);
   try {
-    accessSync(path6, constants4.X_OK);
+    accessSync(path6, constants5.X_OK);
   } catch {
     throw new XoaError(
       `${why} needs ${tool2} at ${path6} (platform ${describePlatform(p)}), which is not an executable there`,
@@ -83587,9 +83765,7 @@ var SYMBOL = { create: "+", change: "~", ok: "=", skip: "!", conflict: "x" };
 function diff(resources, observed, host) {
   const changes = resources.map((r, i2) => diffOne(r, observed[i2]));
   const touched = new Set(
-    changes.filter((c3) => c3.action === "create" || c3.action === "change").flatMap(
-      (c3) => c3.resource.kind === "file" ? [c3.resource.file.path] : c3.resource.kind === "secret" ? [c3.resource.path] : []
-    )
+    changes.filter((c3) => c3.action === "create" || c3.action === "change").flatMap((c3) => c3.resource.kind === "file" ? [c3.resource.file.path] : [])
   );
   return changes.map((c3, i2) => {
     const r = resources[i2];
@@ -83643,17 +83819,9 @@ function diffOne(r, o2) {
       return { ...c3, rewrite: c3.action === "create" || content.length > 0 };
     }
     case "secret":
+      return diffSecret(r, o2);
     case "seed":
-      return diffPath(
-        r,
-        o2,
-        "file",
-        r.owner,
-        r.group,
-        r.mode,
-        [],
-        [`${r.kind === "seed" ? "seed" : "generate"} ${r.description}`]
-      );
+      return diffPath(r, o2, "file", r.owner, r.group, r.mode, [], [`seed ${r.description}`]);
     case "symlink": {
       const s = o2.kind === "path" ? o2.state : void 0;
       if (!s) return change(r, "create", [`\u2192 ${r.target}`]);
@@ -83683,6 +83851,18 @@ function diffPath(r, o2, type, owner, group, mode, extra, createDetails = []) {
   if (s.mode !== mode) d.push(`mode ${octal(s.mode)} \u2192 ${octal(mode)}`);
   if (s.owner !== owner || s.group !== group) d.push(`owner ${s.owner}:${s.group} \u2192 ${owner}:${group}`);
   return change(r, d.length ? "change" : "ok", d);
+}
+function diffSecret(r, o2) {
+  const s = o2.kind === "path" ? o2.state : void 0;
+  const who = `${r.owner}:${r.group} ${octal(r.mode)}`;
+  const by = r.declared ? "read at run time by xoa bootstrap" : "managed at run time by xoa bootstrap";
+  const d = [`${by}: ${r.description}`];
+  if (!s) d.push(r.declared ? "absent: bootstrap fails until it is written" : `absent: generated ${who}`);
+  else if (s.type !== "file" && !(r.declared && s.type === "symlink"))
+    d.push(`is a ${s.type === "dir" ? "directory" : s.type}: bootstrap refuses it`);
+  else if (!r.declared && (s.mode !== r.mode || s.owner !== r.owner || s.group !== r.group))
+    d.push(`${s.owner}:${s.group} ${octal(s.mode)}, bootstrap makes it ${who}`);
+  return change(r, "ok", d);
 }
 function diffUnit(c3, r, o2, touched, host) {
   if (o2.skip) return { ...c3, action: "skip", details: [o2.skip] };
@@ -84128,11 +84308,10 @@ async function apply(host, resources, opts) {
   }
   const installed = await installPackages(host, pending, opts);
   for (const c3 of pending) if (c3.resource.kind === "package") opts.onChange?.(c3);
-  const secrets2 = /* @__PURE__ */ new Map();
+  const seeds = /* @__PURE__ */ new Map();
   for (const c3 of pending)
-    if ((c3.resource.kind === "secret" || c3.resource.kind === "seed") && c3.action === "create")
-      secrets2.set(c3.resource.path, c3.resource.generate());
-  await validateAll(pending, ordered, secrets2, opts, installed);
+    if (c3.resource.kind === "seed" && c3.action === "create") seeds.set(c3.resource.path, c3.resource.generate());
+  await validateAll(pending, ordered, seeds, opts, installed);
   for (const c3 of pending) {
     if (c3.resource.kind === "group" || c3.resource.kind === "user") {
       await runAccountStep(host, c3);
@@ -84142,14 +84321,14 @@ async function apply(host, resources, opts) {
   const accounts = readAccounts(host.root);
   const root = await openTarget(host);
   try {
-    for (const c3 of pending) if (await writeStep(root, c3, accounts, secrets2)) opts.onChange?.(c3);
+    for (const c3 of pending) if (await writeStep(root, c3, accounts, seeds)) opts.onChange?.(c3);
   } finally {
     await root.close();
   }
   await runUnitSteps(host, pending, opts.onChange);
   return changes;
 }
-async function writeStep(root, c3, accounts, secrets2) {
+async function writeStep(root, c3, accounts, seeds) {
   const r = c3.resource;
   if (r.kind === "dir") {
     const own2 = ownership(accounts, c3, r.owner, r.group, r.mode);
@@ -84162,9 +84341,9 @@ async function writeStep(root, c3, accounts, secrets2) {
       r.file.path,
       ({ dir, name }) => c3.rewrite ? dir.writeFile(name, content, own2) : dir.setMeta(name, own2)
     );
-  } else if (r.kind === "secret" || r.kind === "seed") {
+  } else if (r.kind === "seed") {
     const own2 = ownership(accounts, c3, r.owner, r.group, r.mode);
-    const generated = secrets2.get(r.path);
+    const generated = seeds.get(r.path);
     await atTarget(
       root,
       r.path,
@@ -84176,7 +84355,7 @@ async function writeStep(root, c3, accounts, secrets2) {
   } else return false;
   return true;
 }
-async function validateAll(pending, all, secrets2, opts, installed) {
+async function validateAll(pending, all, seeds, opts, installed) {
   const units2 = all.flatMap(
     (r) => r.kind === "file" && r.file.validate === "systemd-unit" ? [r.file] : []
   );
@@ -84184,8 +84363,8 @@ async function validateAll(pending, all, secrets2, opts, installed) {
   for (const c3 of pending) {
     const r = c3.resource;
     if (r.kind === "file" && c3.rewrite) cands.push(r.file);
-    if ((r.kind === "secret" || r.kind === "seed") && secrets2.has(r.path))
-      cands.push({ path: r.path, content: secrets2.get(r.path) ?? "", validate: r.validate });
+    if (r.kind === "seed" && seeds.has(r.path))
+      cands.push({ path: r.path, content: seeds.get(r.path) ?? "", validate: r.validate });
   }
   const problems = await validateCandidates(cands, { units: units2, providedLater: opts.providedLater });
   const failures = [...problems].map(([path6, problem]) => `${path6}: ${problem}`);
@@ -84334,9 +84513,55 @@ __export(plan_exports, {
 import { readFileSync as readFileSync9, statSync as statSync2 } from "node:fs";
 
 // src/plan/desired.ts
-init_platform();
-import { randomBytes as randomBytes2 } from "node:crypto";
 import { basename as basename4, dirname as dirname9 } from "node:path";
+
+// src/host/secrets.ts
+init_xo_server_unit();
+init_paths();
+init_secret_refs();
+init_layout();
+function hostSecrets(spec, mode) {
+  const p = statePaths(spec);
+  const layout = hostLayout(spec, mode);
+  const settingsRefs = settingsSecretRefs(spec.xo.settings).length;
+  const envRefs = envSecretRefs(spec.xo.extraServerEnv).length;
+  const rootOnly2 = { owner: "root", group: "root", mode: 384 };
+  return [
+    {
+      id: "admin-password",
+      path: p.adminPasswordFile,
+      ...rootOnly2,
+      ...spec.webAdmin.passwordFile === void 0 ? { description: `password of ${spec.webAdmin.email} (generated once)` } : { description: `password of ${spec.webAdmin.email} (webAdmin.passwordFile)`, declared: true }
+    },
+    {
+      id: "session-secret",
+      path: sessionSecretFile(spec),
+      ...rootOnly2,
+      description: "xo-server session secret"
+    },
+    {
+      id: "xo-server-secrets",
+      path: layout.xoSecrets,
+      owner: "root",
+      // xo-server reads it as the service account, through its group.
+      group: spec.service.group,
+      mode: 416,
+      description: `xo-server's secret config (session secret${settingsRefs ? `, ${settingsRefs} xo.settings value(s) from files` : ""})`
+    },
+    {
+      id: "xo-server-env",
+      path: secretEnvFile(spec),
+      ...rootOnly2,
+      description: `xo-server's secret environment (${envRefs} xo.extraServerEnv value(s) from files)`
+    }
+  ];
+}
+function sessionSecretFile(spec) {
+  return `${statePaths(spec).secrets}/session-secret`;
+}
+
+// src/plan/desired.ts
+init_platform();
 
 // src/render/broker.ts
 init_paths();
@@ -84355,7 +84580,7 @@ function platformLines(env) {
 
 // src/render/broker.ts
 var UNIT_DIR = "/etc/systemd/system";
-var HEADER2 = "# Managed by xoa (rendered from the spec; edit the spec, not this file).";
+var HEADER3 = "# Managed by xoa (rendered from the spec; edit the spec, not this file).";
 var unitMeta = { mode: 420, owner: "root", group: "root", validate: "systemd-unit" };
 var shWord = (s) => /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
 function unitWord(s) {
@@ -84381,7 +84606,7 @@ function renderSudoShim(spec, env) {
   return { path: `${statePaths(spec).shimDir}/sudo`, content, mode: 493, owner: "root", group: "root" };
 }
 function renderMountdSocket(spec) {
-  const content = `${HEADER2}
+  const content = `${HEADER3}
 [Unit]
 Description=xoa mount broker socket (only group ${spec.service.group} may connect)
 
@@ -84404,7 +84629,7 @@ function renderMountdService(_spec, env) {
   const platform2 = platformAssignment(env);
   const platformLine = platform2 === void 0 ? "" : `Environment=${platform2}
 `;
-  const content = `${HEADER2}
+  const content = `${HEADER3}
 [Unit]
 Description=xoa mount broker: mount/umount/findmnt/vhdimount for xo-server, by policy
 Requires=xoa-mountd.socket
@@ -84760,12 +84985,13 @@ function renderAll(spec, env) {
 init_redis();
 init_types();
 init_xo_server_config();
+init_xo_server_unit();
 
 // src/source/pin.ts
 init_zod();
 init_errors3();
 import { existsSync as existsSync3, readFileSync as readFileSync8 } from "node:fs";
-import { dirname as dirname8, join as join5 } from "node:path";
+import { dirname as dirname8, join as join7 } from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 var PinSchema = external_exports.object({
   url: external_exports.string().min(1),
@@ -84777,9 +85003,9 @@ var PinSchema = external_exports.object({
 function defaultPinCandidates(moduleUrl = import.meta.url) {
   const here = dirname8(fileURLToPath3(moduleUrl));
   return [
-    join5(here, "xo-source.json"),
-    join5(here, "..", "xo-source.json"),
-    join5(here, "..", "..", "xo-source.json"),
+    join7(here, "xo-source.json"),
+    join7(here, "..", "xo-source.json"),
+    join7(here, "..", "..", "xo-source.json"),
     "/usr/local/lib/xoa/xo-source.json"
   ];
 }
@@ -84948,31 +85174,7 @@ function dirs(spec) {
   );
 }
 function secrets(spec) {
-  const probe = renderXoServerSecrets("x".repeat(16), spec);
-  const out = [
-    {
-      kind: "secret",
-      path: probe.path,
-      owner: probe.owner,
-      group: probe.group,
-      mode: probe.mode,
-      validate: probe.validate,
-      description: "xo-server session secret",
-      generate: () => renderXoServerSecrets(randomBytes2(32).toString("base64url"), spec).content
-    }
-  ];
-  if (spec.webAdmin.passwordFile === void 0)
-    out.push({
-      kind: "secret",
-      path: statePaths(spec).adminPasswordFile,
-      owner: "root",
-      group: "root",
-      mode: 384,
-      description: `password of ${spec.webAdmin.email}`,
-      // No trailing newline: the bootstrap feeds the file as is to recover-account-cli on stdin.
-      generate: () => randomBytes2(18).toString("base64url")
-    });
-  return out;
+  return hostSecrets(spec, "systemd").map(({ id: _, ...s }) => ({ kind: "secret", ...s }));
 }
 function seeded(spec, seeds) {
   const pin = seeds.shippedPin;
@@ -84998,6 +85200,7 @@ function units(files) {
     const installable = /^\[Install\]/m.test(f.content);
     const inputs = files.filter((o2) => o2.path === f.path || dirname9(o2.path) === `${UNIT_DIR3}/${name}.d` || configOf(name, o2)).map((o2) => o2.path);
     if (name === "xo-server.service") inputs.push(XO_SERVER_SECRETS);
+    if (name === "xo-bootstrap.service") inputs.push(XO_SERVER_ENV_FILE, XO_SERVER_CONFIG);
     return { kind: "unit", name, enable: installable, start: installable, inputs };
   });
 }
@@ -85023,7 +85226,7 @@ function dedupe(list2) {
 init_load();
 init_platform();
 import { existsSync as existsSync4 } from "node:fs";
-import { join as join6, resolve as resolve2 } from "node:path";
+import { join as join8, resolve as resolve2 } from "node:path";
 function detectHost(root = "/", p = currentPlatform()) {
   const r = resolve2(root);
   const live = r === "/";
@@ -85151,26 +85354,26 @@ import {
   writeFileSync as writeFileSync3
 } from "node:fs";
 import { hostname as hostname3 } from "node:os";
-import { basename as basename6, dirname as dirname12, join as join12, resolve as resolve4 } from "node:path";
+import { basename as basename6, dirname as dirname12, join as join13, resolve as resolve4 } from "node:path";
 
 // src/backup/archive.ts
 import { spawn as spawn2 } from "node:child_process";
-import { randomBytes as randomBytes3 } from "node:crypto";
+import { randomBytes as randomBytes2 } from "node:crypto";
 import {
-  closeSync as closeSync2,
-  constants as constants7,
+  closeSync as closeSync3,
+  constants as constants8,
   fchmodSync,
-  fstatSync as fstatSync2,
+  fstatSync as fstatSync3,
   fsyncSync,
   linkSync,
-  openSync as openSync2,
+  openSync as openSync3,
   readdirSync,
-  readSync,
+  readSync as readSync2,
   rmSync as rmSync2,
   statSync as statSync3,
   writeSync
 } from "node:fs";
-import { basename as basename5, dirname as dirname10, join as join7 } from "node:path";
+import { basename as basename5, dirname as dirname10, join as join9 } from "node:path";
 import { createGzip } from "node:zlib";
 init_errors3();
 
@@ -85223,8 +85426,8 @@ function macMatches(expected, computed) {
 
 // src/backup/archive.ts
 async function writeArchive(staging, target2, key) {
-  const tmp = join7(dirname10(target2), `.${basename5(target2)}.${randomBytes3(4).toString("hex")}.tmp`);
-  const fd = openSync2(tmp, "wx", 384);
+  const tmp = join9(dirname10(target2), `.${basename5(target2)}.${randomBytes2(4).toString("hex")}.tmp`);
+  const fd = openSync3(tmp, "wx", 384);
   try {
     fchmodSync(fd, 384);
     const mac3 = newMac(key);
@@ -85245,8 +85448,8 @@ async function writeArchive(staging, target2, key) {
       writeSync(fd, chunk, 0, chunk.length, pos);
       pos += chunk.length;
     });
-    const gzipped = new Promise((resolve9, reject) => {
-      gzip.on("end", resolve9);
+    const gzipped = new Promise((resolve10, reject) => {
+      gzip.on("end", resolve10);
       gzip.on("error", reject);
     });
     const top = readdirSync(staging).sort();
@@ -85262,12 +85465,12 @@ async function writeArchive(staging, target2, key) {
     await gzipped;
     writeSync(fd, header(key, mac3.digest()), 0, HEADER_BYTES, 0);
     fsyncSync(fd);
-    closeSync2(fd);
+    closeSync3(fd);
     linkSync(tmp, target2);
     return statSync3(target2).size;
   } catch (e) {
     try {
-      closeSync2(fd);
+      closeSync3(fd);
     } catch {
     }
     throw e;
@@ -85276,7 +85479,7 @@ async function writeArchive(staging, target2, key) {
   }
 }
 function tarInto(sink, args) {
-  return new Promise((resolve9, reject) => {
+  return new Promise((resolve10, reject) => {
     const child = spawn2(tool("tar"), args, { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stdout.pipe(sink);
@@ -85289,7 +85492,7 @@ function tarInto(sink, args) {
     );
     child.on(
       "close",
-      (code) => code === 0 ? resolve9() : reject(new XoaError(`tar failed (exit ${code}): ${stderr.trim()}`))
+      (code) => code === 0 ? resolve10() : reject(new XoaError(`tar failed (exit ${code}): ${stderr.trim()}`))
     );
   });
 }
@@ -85301,21 +85504,21 @@ function notUsable(file2, why) {
 function authenticatedCopy(file2, copy, key) {
   let from;
   try {
-    from = openSync2(file2, constants7.O_RDONLY | constants7.O_NOFOLLOW | constants7.O_NONBLOCK);
+    from = openSync3(file2, constants8.O_RDONLY | constants8.O_NOFOLLOW | constants8.O_NONBLOCK);
   } catch (e) {
     throw notUsable(file2, `cannot open it (${e.code})`);
   }
-  const to = openSync2(copy, "wx", 384);
+  const to = openSync3(copy, "wx", 384);
   try {
-    if (!fstatSync2(from).isFile()) throw notUsable(file2, "it is not a regular file");
+    if (!fstatSync3(from).isFile()) throw notUsable(file2, "it is not a regular file");
     const head = Buffer.alloc(HEADER_BYTES);
-    const got = readSync(from, head, 0, HEADER_BYTES, null);
+    const got = readSync2(from, head, 0, HEADER_BYTES, null);
     const h2 = readHeader(head.subarray(0, got), key);
     if (!h2.ok) throw notUsable(file2, h2.why);
     writeSync(to, head);
     const mac3 = newMac(key);
     const buf = Buffer.allocUnsafe(1 << 20);
-    for (let n2 = readSync(from, buf, 0, buf.length, null); n2 > 0; n2 = readSync(from, buf, 0, buf.length, null)) {
+    for (let n2 = readSync2(from, buf, 0, buf.length, null); n2 > 0; n2 = readSync2(from, buf, 0, buf.length, null)) {
       mac3.update(buf.subarray(0, n2));
       writeSync(to, buf, 0, n2);
     }
@@ -85326,8 +85529,8 @@ function authenticatedCopy(file2, copy, key) {
     rmSync2(copy, { force: true });
     throw e;
   } finally {
-    closeSync2(from);
-    closeSync2(to);
+    closeSync3(from);
+    closeSync3(to);
   }
 }
 async function listArchive(file2, shownAs) {
@@ -85379,33 +85582,33 @@ async function extractArchive(file2, into, shownAs, members2) {
 
 // src/backup/files.ts
 import { createHash as createHash3 } from "node:crypto";
-import { closeSync as closeSync4, constants as constants9, fstatSync as fstatSync4, mkdirSync as mkdirSync3, openSync as openSync4, readSync as readSync3 } from "node:fs";
-import { dirname as dirname11, join as join8 } from "node:path";
+import { closeSync as closeSync5, constants as constants10, fstatSync as fstatSync5, mkdirSync as mkdirSync3, openSync as openSync5, readSync as readSync4 } from "node:fs";
+import { dirname as dirname11, join as join10 } from "node:path";
 
 // src/fs/fd-sync.ts
 init_names();
-import { randomBytes as randomBytes4 } from "node:crypto";
+import { randomBytes as randomBytes3 } from "node:crypto";
 import {
-  closeSync as closeSync3,
-  constants as constants8,
+  closeSync as closeSync4,
+  constants as constants9,
   fchmodSync as fchmodSync2,
   fchownSync,
-  fstatSync as fstatSync3,
+  fstatSync as fstatSync4,
   fsyncSync as fsyncSync2,
   ftruncateSync,
   lstatSync,
   mkdirSync as mkdirSync2,
-  openSync as openSync3,
+  openSync as openSync4,
   readdirSync as readdirSync2,
   readlinkSync,
-  readSync as readSync2,
+  readSync as readSync3,
   renameSync,
   rmdirSync,
   unlinkSync,
   writeSync as writeSync2
 } from "node:fs";
 import { isAbsolute, posix as posix2 } from "node:path";
-var { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants8;
+var { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants9;
 var UnsafePath = class extends Error {
 };
 function checkName2(name) {
@@ -85417,9 +85620,9 @@ function at(dirFd, name) {
   return procPath(dirFd, checkName2(name));
 }
 function openDirAt(dirFd, name) {
-  const fd = openSync3(at(dirFd, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-  if (!fstatSync3(fd).isDirectory()) {
-    closeSync3(fd);
+  const fd = openSync4(at(dirFd, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  if (!fstatSync4(fd).isDirectory()) {
+    closeSync4(fd);
     throw new UnsafePath(`${name} is not a directory`);
   }
   return fd;
@@ -85427,7 +85630,7 @@ function openDirAt(dirFd, name) {
 function openDirPath(abs, depth = 0) {
   if (!isAbsolute(abs)) throw new UnsafePath(`not an absolute path: ${abs}`);
   if (depth > 20) throw new UnsafePath(`too many symlinks resolving ${abs}`);
-  let fd = openSync3("/", O_RDONLY | O_DIRECTORY);
+  let fd = openSync4("/", O_RDONLY | O_DIRECTORY);
   let here = "/";
   try {
     for (const name of posix2.normalize(abs).split("/").filter(Boolean)) {
@@ -85438,7 +85641,7 @@ function openDirPath(abs, depth = 0) {
         const code = e.code;
         if (code !== "ELOOP" && code !== "ENOTDIR") throw e;
         const link2 = lstatSync(at(fd, name));
-        const parent = fstatSync3(fd);
+        const parent = fstatSync4(fd);
         if (!link2.isSymbolicLink()) throw e;
         if (link2.uid !== 0 || parent.uid !== 0 || (parent.mode & 18) !== 0)
           throw new UnsafePath(
@@ -85447,13 +85650,13 @@ function openDirPath(abs, depth = 0) {
         const target2 = readlinkSync(at(fd, name));
         next = openDirPath(posix2.resolve(here, target2), depth + 1);
       }
-      closeSync3(fd);
+      closeSync4(fd);
       fd = next;
       here = posix2.join(here, name);
     }
     return fd;
   } catch (e) {
-    closeSync3(fd);
+    closeSync4(fd);
     throw e;
   }
 }
@@ -85471,7 +85674,7 @@ function entriesAt(dirFd) {
 function openFileAt(dirFd, name) {
   let fd;
   try {
-    fd = openSync3(at(dirFd, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    fd = openSync4(at(dirFd, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   } catch (e) {
     const code = e.code;
     if (code === "ELOOP") return { kind: "other", what: "symlink" };
@@ -85479,9 +85682,9 @@ function openFileAt(dirFd, name) {
     if (code === "ENXIO" || code === "EISDIR") return { kind: "other", what: code };
     throw e;
   }
-  const st = fstatSync3(fd);
+  const st = fstatSync4(fd);
   if (!st.isFile()) {
-    closeSync3(fd);
+    closeSync4(fd);
     return { kind: "other", what: st.isDirectory() ? "directory" : "special file" };
   }
   return { kind: "file", fd, st };
@@ -85491,7 +85694,7 @@ var zeros = Buffer.alloc(CHUNK);
 function copyFd(from, to, onChunk) {
   const buf = Buffer.allocUnsafe(CHUNK);
   let size = 0;
-  for (let n2 = readSync2(from, buf, 0, CHUNK, null); n2 > 0; n2 = readSync2(from, buf, 0, CHUNK, null)) {
+  for (let n2 = readSync3(from, buf, 0, CHUNK, null); n2 > 0; n2 = readSync3(from, buf, 0, CHUNK, null)) {
     const chunk = buf.subarray(0, n2);
     onChunk?.(chunk);
     if (n2 !== CHUNK || !chunk.equals(zeros)) writeSync2(to, chunk, 0, n2, size);
@@ -85500,20 +85703,20 @@ function copyFd(from, to, onChunk) {
   ftruncateSync(to, size);
   return size;
 }
-function writeFileAt2(dirFd, name, meta3, fill) {
+function writeFileAt2(dirFd, name, meta4, fill) {
   checkName2(name);
-  const tmp = `.${randomBytes4(6).toString("hex")}.xoa-tmp`;
-  const fd = openSync3(at(dirFd, tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 384);
+  const tmp = `.${randomBytes3(6).toString("hex")}.xoa-tmp`;
+  const fd = openSync4(at(dirFd, tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 384);
   try {
     fill(fd);
-    fchownSync(fd, meta3.uid, meta3.gid);
-    fchmodSync2(fd, meta3.mode);
+    fchownSync(fd, meta4.uid, meta4.gid);
+    fchmodSync2(fd, meta4.mode);
     fsyncSync2(fd);
-    closeSync3(fd);
+    closeSync4(fd);
     renameSync(at(dirFd, tmp), at(dirFd, name));
   } catch (e) {
     try {
-      closeSync3(fd);
+      closeSync4(fd);
     } catch {
     }
     try {
@@ -85523,19 +85726,19 @@ function writeFileAt2(dirFd, name, meta3, fill) {
     throw e;
   }
 }
-function ensureDirAt(dirFd, name, meta3) {
+function ensureDirAt(dirFd, name, meta4) {
   try {
     mkdirSync2(at(dirFd, name), { mode: 448 });
   } catch (e) {
     if (e.code !== "EEXIST") throw e;
   }
   const fd = openDirAt(dirFd, name);
-  setMeta(fd, meta3);
+  setMeta(fd, meta4);
   return fd;
 }
-function setMeta(fd, meta3) {
-  fchownSync(fd, meta3.uid, meta3.gid);
-  fchmodSync2(fd, meta3.mode);
+function setMeta(fd, meta4) {
+  fchownSync(fd, meta4.uid, meta4.gid);
+  fchmodSync2(fd, meta4.mode);
 }
 function removeAt(dirFd, name) {
   const st = lstatAt(dirFd, name);
@@ -85548,7 +85751,7 @@ function removeAt(dirFd, name) {
   try {
     for (const n2 of entriesAt(sub)) removeAt(sub, n2);
   } finally {
-    closeSync3(sub);
+    closeSync4(sub);
   }
   rmdirSync(at(dirFd, name));
 }
@@ -85647,25 +85850,25 @@ function canonicalJson(v) {
 // src/backup/files.ts
 var SWAP_PREFIXES = [".xoa-restore-", ".xoa-old-"];
 function sha256File(path6) {
-  const fd = openSync4(path6, constants9.O_RDONLY | constants9.O_NOFOLLOW);
+  const fd = openSync5(path6, constants10.O_RDONLY | constants10.O_NOFOLLOW);
   try {
     const hash2 = createHash3("sha256");
     const buf = Buffer.allocUnsafe(1 << 20);
-    for (let n2 = readSync3(fd, buf); n2 > 0; n2 = readSync3(fd, buf)) hash2.update(buf.subarray(0, n2));
+    for (let n2 = readSync4(fd, buf); n2 > 0; n2 = readSync4(fd, buf)) hash2.update(buf.subarray(0, n2));
     return hash2.digest("hex");
   } finally {
-    closeSync4(fd);
+    closeSync5(fd);
   }
 }
 function stageCopy(from, dest) {
   mkdirSync3(dirname11(dest), { recursive: true, mode: 448 });
-  const to = openSync4(dest, "wx", 384);
+  const to = openSync5(dest, "wx", 384);
   try {
     const hash2 = createHash3("sha256");
     const size = copyFd(from, to, (b) => hash2.update(b));
     return { size, sha256: hash2.digest("hex") };
   } finally {
-    closeSync4(to);
+    closeSync5(to);
   }
 }
 function collectTree(section, dir, staging, rules = {}) {
@@ -85686,7 +85889,7 @@ function collectTree(section, dir, staging, rules = {}) {
     for (const name of entriesAt(fd)) {
       if (!rel && (SWAP_PREFIXES.some((p) => name.startsWith(p)) || rules.exclude?.includes(name))) continue;
       const r = rel ? `${rel}/${name}` : name;
-      const shown = join8(dir, r);
+      const shown = join10(dir, r);
       if (/[\x00-\x1f\x7f]/.test(name)) {
         skipped.push(`${JSON.stringify(shown)} (control character in its name)`);
         continue;
@@ -85703,7 +85906,7 @@ function collectTree(section, dir, staging, rules = {}) {
           entries.push({ type: "dir", section, path: r });
           walk2(sub, r);
         } finally {
-          closeSync4(sub);
+          closeSync5(sub);
         }
         continue;
       }
@@ -85717,17 +85920,17 @@ function collectTree(section, dir, staging, rules = {}) {
           skipped.push(`${shown} (owned by uid ${o2.st.uid}, not the service account)`);
           continue;
         }
-        const copied = stageCopy(o2.fd, join8(staging, archivePathOf({ section, path: r })));
+        const copied = stageCopy(o2.fd, join10(staging, archivePathOf({ section, path: r })));
         entries.push({ type: "file", section, path: r, ...copied });
       } finally {
-        closeSync4(o2.fd);
+        closeSync5(o2.fd);
       }
     }
   };
   try {
     walk2(top, "");
   } finally {
-    closeSync4(top);
+    closeSync5(top);
   }
   return { root: { dir, present: true }, entries, skipped };
 }
@@ -85746,19 +85949,19 @@ function collectFile(section, src, name, staging) {
         type: "file",
         section,
         path: name,
-        ...stageCopy(o2.fd, join8(staging, archivePathOf({ section, path: name })))
+        ...stageCopy(o2.fd, join10(staging, archivePathOf({ section, path: name })))
       };
     } finally {
-      closeSync4(o2.fd);
+      closeSync5(o2.fd);
     }
   } finally {
-    closeSync4(dirFd);
+    closeSync5(dirFd);
   }
 }
-function openSectionRoot(dir, meta3) {
+function openSectionRoot(dir, meta4) {
   mkdirSync3(dir, { recursive: true, mode: 448 });
   const fd = openDirPath(dir);
-  setMeta(fd, meta3);
+  setMeta(fd, meta4);
   return fd;
 }
 function placeEntries(rootFd, entries, stagedTree, rules) {
@@ -85772,18 +85975,18 @@ function placeEntries(rootFd, entries, stagedTree, rules) {
         fd = ensureDirAt(fd, p, rules.dir);
         opened.push(fd);
       }
-      if (e.type === "dir") closeSync4(ensureDirAt(fd, name, rules.dir));
+      if (e.type === "dir") closeSync5(ensureDirAt(fd, name, rules.dir));
       else {
-        const src = openSync4(join8(stagedTree, archivePathOf(e)), constants9.O_RDONLY | constants9.O_NOFOLLOW);
+        const src = openSync5(join10(stagedTree, archivePathOf(e)), constants10.O_RDONLY | constants10.O_NOFOLLOW);
         try {
-          if (!fstatSync4(src).isFile()) throw new Error(`${archivePathOf(e)} is not a file`);
+          if (!fstatSync5(src).isFile()) throw new Error(`${archivePathOf(e)} is not a file`);
           writeFileAt2(fd, name, rules.file(name), (to) => copyFd(src, to));
         } finally {
-          closeSync4(src);
+          closeSync5(src);
         }
       }
     } finally {
-      for (const fd of opened) closeSync4(fd);
+      for (const fd of opened) closeSync5(fd);
     }
   }
 }
@@ -85793,17 +85996,17 @@ function replaceContent(rootFd, entries, stagedTree, rules) {
 }
 
 // src/backup/key-file.ts
-import { randomBytes as randomBytes5 } from "node:crypto";
+import { randomBytes as randomBytes4 } from "node:crypto";
 import {
-  closeSync as closeSync5,
-  constants as constants10,
-  fstatSync as fstatSync5,
+  closeSync as closeSync6,
+  constants as constants11,
+  fstatSync as fstatSync6,
   fsyncSync as fsyncSync3,
   linkSync as linkSync2,
   mkdirSync as mkdirSync4,
-  openSync as openSync5,
+  openSync as openSync6,
   readFileSync as readFileSync10,
-  readSync as readSync4,
+  readSync as readSync5,
   unlinkSync as unlinkSync2,
   writeSync as writeSync3
 } from "node:fs";
@@ -85825,9 +86028,9 @@ function openSecrets(spec) {
   const dir = statePaths(spec).secrets;
   mkdirSync4(dir, { recursive: true, mode: 448 });
   const fd = openDirPath(dir);
-  const st = fstatSync5(fd);
+  const st = fstatSync6(fd);
   if (st.uid !== process.getuid?.() || (st.mode & 63) !== 0) {
-    closeSync5(fd);
+    closeSync6(fd);
     throw new XoaError(
       `${dir} must be private to ${process.getuid?.() === 0 ? "root" : "this user"} (0700)`,
       {
@@ -85849,24 +86052,24 @@ function readAt(dirFd, where) {
         hint: `chmod 0600 ${where}`
       });
     const buf = Buffer.alloc(Number(o2.st.size));
-    readSync4(o2.fd, buf, 0, buf.length, 0);
+    readSync5(o2.fd, buf, 0, buf.length, 0);
     return parseKey2(buf.toString("utf8"), where);
   } finally {
-    closeSync5(o2.fd);
+    closeSync6(o2.fd);
   }
 }
 function placeKey(dirFd, key, where) {
-  const tmp = `.${BACKUP_KEY_FILE}.${randomBytes5(4).toString("hex")}.tmp`;
-  const fd = openSync5(
+  const tmp = `.${BACKUP_KEY_FILE}.${randomBytes4(4).toString("hex")}.tmp`;
+  const fd = openSync6(
     at(dirFd, tmp),
-    constants10.O_WRONLY | constants10.O_CREAT | constants10.O_EXCL | constants10.O_NOFOLLOW,
+    constants11.O_WRONLY | constants11.O_CREAT | constants11.O_EXCL | constants11.O_NOFOLLOW,
     384
   );
   try {
     writeSync3(fd, `${key.toString("hex")}
 `);
     fsyncSync3(fd);
-    closeSync5(fd);
+    closeSync6(fd);
     try {
       linkSync2(at(dirFd, tmp), at(dirFd, BACKUP_KEY_FILE));
       return key;
@@ -85882,9 +86085,9 @@ function hostKey(spec) {
   const where = hostKeyPath(spec);
   const dir = openSecrets(spec);
   try {
-    return readAt(dir, where) ?? placeKey(dir, randomBytes5(KEY_BYTES), where);
+    return readAt(dir, where) ?? placeKey(dir, randomBytes4(KEY_BYTES), where);
   } finally {
-    closeSync5(dir);
+    closeSync6(dir);
   }
 }
 function existingHostKey(spec) {
@@ -85893,7 +86096,7 @@ function existingHostKey(spec) {
   try {
     return readAt(dir, where);
   } finally {
-    closeSync5(dir);
+    closeSync6(dir);
   }
 }
 function adoptKey(spec, key) {
@@ -85903,7 +86106,7 @@ function adoptKey(spec, key) {
     placeKey(dir, key, hostKeyPath(spec));
     return "adopted";
   } finally {
-    closeSync5(dir);
+    closeSync6(dir);
   }
 }
 function readKeyArgument(path6) {
@@ -85918,20 +86121,20 @@ function readKeyArgument(path6) {
 
 // src/backup/locations.ts
 init_paths();
-import { join as join11 } from "node:path";
+import { join as join12 } from "node:path";
 
 // src/status/paths.ts
 init_layout();
 import { existsSync as existsSync5 } from "node:fs";
 
 // src/status/host.ts
-import { accessSync as accessSync2, constants as constants11, lstatSync as lstatSync2, readFileSync as readFileSync11 } from "node:fs";
-import { delimiter, join as join10, resolve as resolve3 } from "node:path";
+import { accessSync as accessSync2, constants as constants12, lstatSync as lstatSync2, readFileSync as readFileSync11 } from "node:fs";
+import { delimiter, join as join11, resolve as resolve3 } from "node:path";
 init_paths();
 function hostView(root = "/") {
   const r = resolve3(root);
   const live = r === "/";
-  return { root: r, live, path: (p) => live ? p : join10(r, p) };
+  return { root: r, live, path: (p) => live ? p : join11(r, p) };
 }
 function pathFacts(host, p) {
   try {
@@ -85951,7 +86154,7 @@ function readText(host, p) {
 }
 function exists(host, p) {
   try {
-    accessSync2(host.path(p), constants11.F_OK);
+    accessSync2(host.path(p), constants12.F_OK);
     return true;
   } catch {
     return false;
@@ -86000,7 +86203,7 @@ init_errors3();
 var TEST_ROOT_ENV = "XOA_TEST_ROOT";
 function fixedPath(env) {
   const root = env[TEST_ROOT_ENV];
-  return (p) => root ? join11(root, p) : p;
+  return (p) => root ? join12(root, p) : p;
 }
 function runMode(env = process.env) {
   return hostMode(fixedPath(env));
@@ -86199,7 +86402,7 @@ async function createBackup(spec, opts) {
   mkdirSync5(dir, { recursive: true, mode: 448 });
   const key = hostKey(spec);
   const { service: service2 } = await owners(spec);
-  const staging = mkdtempSync2(join12(paths.backups, ".xoa-backup-staging-"));
+  const staging = mkdtempSync2(join13(paths.backups, ".xoa-backup-staging-"));
   try {
     const dirs2 = restoredDirs(spec);
     const roots = {};
@@ -86231,17 +86434,17 @@ async function createBackup(spec, opts) {
     }
     const release2 = currentRelease(paths);
     if (release2) {
-      const cur = join12(paths.releases, release2.id);
+      const cur = join13(paths.releases, release2.id);
       for (const [src, name] of [
-        [join12(cur, "manifest.json"), "release-manifest.json"],
-        [join12(cur, "xo-source.json"), "xo-source.json"]
+        [join13(cur, "manifest.json"), "release-manifest.json"],
+        [join13(cur, "xo-source.json"), "xo-source.json"]
       ]) {
         const e = collectFile("pin", src, name, staging);
         if (e) files.push(e);
       }
     }
     const redisText = serializeSnapshot(snap);
-    writeFileSync3(join12(staging, REDIS_FILE), redisText, { mode: 384 });
+    writeFileSync3(join13(staging, REDIS_FILE), redisText, { mode: 384 });
     const manifest = {
       format: FORMAT,
       xoaVersion,
@@ -86254,7 +86457,7 @@ async function createBackup(spec, opts) {
         files: opts.live ? "live" : wasActive ? "service-stopped" : "service-not-running"
       },
       redis: {
-        sha256: sha256File(join12(staging, REDIS_FILE)),
+        sha256: sha256File(join13(staging, REDIS_FILE)),
         size: Buffer.byteLength(redisText),
         keys: keyCount(snap),
         databases: Object.fromEntries(snap.databases.map((d) => [String(d.db), d.keys.length]))
@@ -86263,7 +86466,7 @@ async function createBackup(spec, opts) {
       files,
       skipped
     };
-    writeFileSync3(join12(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}
+    writeFileSync3(join13(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}
 `, { mode: 384 });
     const written = await placeArchive(staging, out ?? dir, out === void 0, now, key);
     const removed = out === void 0 ? applyRetention(dir, spec.updates.keepBackups, basename6(written.path)) : [];
@@ -86284,7 +86487,7 @@ async function createBackup(spec, opts) {
 }
 async function placeArchive(staging, target2, numbered, now, key) {
   for (let tries = 0; tries < 100; tries++) {
-    const path6 = numbered ? join12(target2, nextArchiveName(readdirSync3(target2), now)) : target2;
+    const path6 = numbered ? join13(target2, nextArchiveName(readdirSync3(target2), now)) : target2;
     try {
       return { path: path6, bytes: await writeArchive(staging, path6, key) };
     } catch (e) {
@@ -86296,7 +86499,7 @@ async function placeArchive(staging, target2, numbered, now, key) {
   throw new XoaError(`too many backups made at once in ${target2}`);
 }
 function applyRetention(dir, keep, justWritten) {
-  const gone = archivesToRemove(readdirSync3(dir), keep, justWritten).map((n2) => join12(dir, n2));
+  const gone = archivesToRemove(readdirSync3(dir), keep, justWritten).map((n2) => join13(dir, n2));
   for (const f of gone) rmSync3(f, { force: true });
   return gone;
 }
@@ -86308,7 +86511,7 @@ function currentRelease(paths) {
     return null;
   }
   try {
-    const m = JSON.parse(readFileSync12(join12(paths.releases, id, "manifest.json"), "utf8"));
+    const m = JSON.parse(readFileSync12(join13(paths.releases, id, "manifest.json"), "utf8"));
     const str = (v) => typeof v === "string" ? v : "";
     return { id, version: str(m.version), rev: str(m.rev), url: str(m.url) };
   } catch {
@@ -86324,10 +86527,10 @@ init_paths();
 init_errors3();
 import { lstatSync as lstatSync3, mkdirSync as mkdirSync6, realpathSync, statSync as statSync4, unlinkSync as unlinkSync3 } from "node:fs";
 import { connect, createServer } from "node:net";
-import { dirname as dirname13, join as join13, sep } from "node:path";
+import { dirname as dirname13, join as join14, sep } from "node:path";
 var SUN_PATH_MAX = 107;
 function upLockPath(spec) {
-  return join13(statePaths(spec).upRun, "up.sock");
+  return join14(statePaths(spec).upRun, "up.sock");
 }
 var euid = () => process.geteuid?.() ?? 0;
 var trustedOwner = (uid) => uid === 0 || uid === euid();
@@ -86358,19 +86561,19 @@ function untrustedLockDir(dir) {
   return void 0;
 }
 function ask(path6, timeoutMs) {
-  return new Promise((resolve9) => {
+  return new Promise((resolve10) => {
     let text = "";
     let connected = false;
     const sock = connect(path6);
     const done = () => {
       clearTimeout(timer);
       sock.destroy();
-      if (!connected) return resolve9(void 0);
+      if (!connected) return resolve10(void 0);
       try {
         const v = JSON.parse(text);
-        resolve9(Number.isInteger(v.pid) ? v : {});
+        resolve10(Number.isInteger(v.pid) ? v : {});
       } catch {
-        resolve9({});
+        resolve10({});
       }
     };
     const timer = setTimeout(done, timeoutMs);
@@ -86423,15 +86626,15 @@ async function holdUpLock(spec, describe5) {
     conn.end(`${JSON.stringify({ pid: process.pid, server: describe5() })}
 `);
   });
-  await new Promise((resolve9, reject) => {
+  await new Promise((resolve10, reject) => {
     server.once("error", reject);
-    server.listen(path6, () => resolve9());
+    server.listen(path6, () => resolve10());
   });
   server.unref();
   return {
     path: path6,
-    release: () => new Promise((resolve9) => {
-      server.close(() => resolve9());
+    release: () => new Promise((resolve10) => {
+      server.close(() => resolve10());
       try {
         unlinkSync3(path6);
       } catch {
@@ -86535,6 +86738,7 @@ __export(bootstrap_exports, {
 });
 
 // src/run/bootstrap.ts
+init_layout();
 init_paths();
 init_server_env();
 import { existsSync as existsSync7, realpathSync as realpathSync2 } from "node:fs";
@@ -86662,7 +86866,7 @@ function isoDay(d) {
 }
 
 // src/tls/generate.ts
-import { X509Certificate as NodeX509, randomBytes as randomBytes6, webcrypto } from "node:crypto";
+import { X509Certificate as NodeX509, randomBytes as randomBytes5, webcrypto } from "node:crypto";
 
 // src/tls/x509.ts
 var x509_exports = {};
@@ -86712,7 +86916,7 @@ async function generateSelfSigned(opts) {
   };
 }
 function randomSerial() {
-  const b = randomBytes6(16);
+  const b = randomBytes5(16);
   b[0] = (b[0] ?? 0) & 127 | 1;
   return b.toString("hex");
 }
@@ -86732,10 +86936,10 @@ import { readFile } from "node:fs/promises";
 init_at();
 init_paths();
 import { readFileSync as readFileSync13 } from "node:fs";
-import { basename as basename7, dirname as dirname14, join as join14 } from "node:path";
+import { basename as basename7, dirname as dirname14, join as join15 } from "node:path";
 var KEEP = 50;
 function ledgerPath(spec) {
-  return join14(statePaths(spec).secrets, "tls-generated.json");
+  return join15(statePaths(spec).secrets, "tls-generated.json");
 }
 function readLedger(file2) {
   let text;
@@ -86966,11 +87170,9 @@ var TlsSetupError = class extends Error {
 init_errors3();
 
 // src/run/admin.ts
-init_at();
-import { randomBytes as randomBytes7 } from "node:crypto";
-import { readFileSync as readFileSync14, statSync as statSync5 } from "node:fs";
-import { join as join15 } from "node:path";
+import { join as join16 } from "node:path";
 init_paths();
+init_secret_file();
 init_errors3();
 
 // src/run/on-terminal.ts
@@ -86994,44 +87196,30 @@ function answerOnTerminal(command, prompt, answer, opts) {
   child.stdout.on("data", onData);
   child.stderr.on("data", onData);
   const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs);
-  return new Promise((resolve9) => {
+  return new Promise((resolve10) => {
     child.on("close", (code) => {
       clearTimeout(timer);
       child.stdin.destroy();
-      resolve9({ code, output: answer ? output2.split(answer).join("***") : output2 });
+      resolve10({ code, output: answer ? output2.split(answer).join("***") : output2 });
     });
   });
 }
 
 // src/run/admin.ts
-async function readOrCreateAdminPassword(spec) {
+function readAdminPassword(spec) {
   const file2 = statePaths(spec).adminPasswordFile;
-  try {
-    const st = statSync5(file2);
-    if ((st.mode & 63) !== 0)
-      throw new XoaError(`${file2} is readable by others (mode ${(st.mode & 511).toString(8)})`, {
-        hint: `chmod 600 ${file2}`
-      });
-    const password2 = readFileSync14(file2, "utf8").split("\n")[0] ?? "";
-    if (password2.length < 8) throw new XoaError(`${file2}: the admin password must have at least 8 characters`);
-    return { password: password2, file: file2, generated: false };
-  } catch (e) {
-    if (e.code !== "ENOENT") throw e;
-  }
-  if (spec.webAdmin.passwordFile)
-    throw new XoaError(`webAdmin.passwordFile: ${file2} does not exist`, {
-      hint: `write the password into it (mode 600), or remove webAdmin.passwordFile to have one generated`
-    });
-  const password = randomBytes7(18).toString("base64url");
-  await writeFileAt(file2, `${password}
-`, self2(384), { create: self2(448) });
-  return { password, file: file2, generated: true };
+  const field = spec.webAdmin.passwordFile ? "webAdmin.passwordFile" : `${file2} (generated by xoa bootstrap)`;
+  return readSecretFile(file2, field).split("\n")[0] ?? "";
 }
-async function ensureWebAdmin(spec, run7) {
+async function ensureWebAdmin(spec, run7, password = readAdminPassword(spec)) {
   if (await countUsers(spec.redis.socket) > 0) return { created: false };
-  const pw = await readOrCreateAdminPassword(spec);
-  const cli = join15(run7.release, "xo", "packages", "xo-server", "dist", "recover-account-cli.mjs");
-  const command = [join15(run7.release, "node", "bin", "node"), cli, spec.webAdmin.email];
+  const pw = {
+    password,
+    file: statePaths(spec).adminPasswordFile,
+    generated: spec.webAdmin.passwordFile === void 0
+  };
+  const cli = join16(run7.release, "xo", "packages", "xo-server", "dist", "recover-account-cli.mjs");
+  const command = [join16(run7.release, "node", "bin", "node"), cli, spec.webAdmin.email];
   const argv = run7.uid === void 0 ? command : asAccount(run7.uid, run7.gid ?? run7.uid, command);
   const r = await answerOnTerminal(argv, /Password[^\n]*:/, pw.password, { env: run7.env, timeoutMs: 12e4 });
   if (r.code !== 0 || await countUsers(spec.redis.socket) === 0)
@@ -87051,9 +87239,101 @@ function asAccount(uid, gid, command) {
   ];
 }
 
+// src/run/secrets.ts
+init_dist();
+init_at();
+import { randomBytes as randomBytes6 } from "node:crypto";
+init_xo_server_config();
+init_xo_server_unit();
+init_secret_file();
+init_secret_refs();
+init_errors3();
+var MIN_PASSWORD = 8;
+var MIN_SESSION_SECRET = 16;
+async function ensureSecrets(spec, mode) {
+  const list2 = hostSecrets(spec, mode);
+  const at2 = (id) => list2.find((s) => s.id === id);
+  const settings = settingsSecretRefs(spec.xo.settings).map((r) => ({
+    keys: r.keys,
+    value: readSecretFile(r.file, r.field)
+  }));
+  const serverEnv = Object.fromEntries(
+    envSecretRefs(spec.xo.extraServerEnv).map((r) => [r.name, readSecretFile(r.file, r.field)])
+  );
+  const pw = at2("admin-password");
+  const adminPassword = pw.declared ? readSecretFile(pw.path, "webAdmin.passwordFile") : (await readGenerated(pw.path))?.split("\n")[0] ?? randomBytes6(18).toString("base64url");
+  if (adminPassword.length < MIN_PASSWORD)
+    throw new XoaError(
+      `${pw.declared ? "webAdmin.passwordFile: " : ""}${pw.path}: the admin password must have at least ${MIN_PASSWORD} characters`
+    );
+  const session = at2("session-secret");
+  const sessionSecret = (await readGenerated(session.path))?.trim() ?? await adoptSessionSecret(at2("xo-server-secrets").path) ?? randomBytes6(32).toString("base64url");
+  if (sessionSecret.length < MIN_SESSION_SECRET)
+    throw new XoaError(
+      `${session.path}: the session secret must have at least ${MIN_SESSION_SECRET} characters`,
+      {
+        hint: `remove ${session.path} to have a new one generated (signs every user out)`
+      }
+    );
+  const gid = await serviceGid(spec);
+  const contents = {
+    // No trailing newline: recover-account-cli is fed the password as typed.
+    "admin-password": adminPassword,
+    "session-secret": sessionSecret,
+    "xo-server-secrets": renderXoServerSecrets(sessionSecret, spec, settingsTree(settings)).content,
+    "xo-server-env": envFileContent(
+      "# Managed by xoa (xo-bootstrap): xo.extraServerEnv values read from files. Do not edit.",
+      serverEnv
+    )
+  };
+  const outcomes = [];
+  for (const s of list2) {
+    if (s.declared) {
+      outcomes.push({ path: s.path, description: s.description, outcome: "read" });
+      continue;
+    }
+    const outcome = await writeFileAt(s.path, contents[s.id], meta3(s, gid), {
+      create: meta3({ ...s, mode: s.group === "root" ? 448 : 488 }, gid),
+      // xoa owns these files outright: a link planted at the name is replaced, never followed.
+      replaceSymlink: true
+    });
+    outcomes.push({ path: s.path, description: s.description, outcome });
+  }
+  return { outcomes, adminPassword, serverEnv };
+}
+async function readGenerated(path6) {
+  const b = await readFileAt(path6, { maxBytes: 64 * 1024 });
+  return b === void 0 || b.length === 0 ? void 0 : b.toString("utf8");
+}
+async function adoptSessionSecret(path6) {
+  try {
+    const text = await readGenerated(path6) ?? "";
+    const http = parse(text).http;
+    const s = http?.sessionSecret;
+    return typeof s === "string" && s.length >= MIN_SESSION_SECRET ? s : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function meta3(s, gid) {
+  if (process.geteuid?.() !== 0) return self2(s.mode & 448);
+  return { uid: 0, gid: s.group === "root" ? 0 : gid ?? 0, mode: s.mode };
+}
+async function serviceGid(spec) {
+  if (process.geteuid?.() !== 0) return void 0;
+  return (await lookupAccount(spec.service.user, spec.service.group)).gid;
+}
+
 // src/run/bootstrap.ts
 async function bootstrap(spec, opts = {}) {
+  return (await bootstrapWithSecrets(spec, opts)).report;
+}
+function unitMode() {
+  return existsSync7(NIXOS_MARKER) ? "nixos" : "systemd";
+}
+async function bootstrapWithSecrets(spec, opts = {}) {
   const release2 = opts.release ?? currentRelease2(spec);
+  const secrets2 = await ensureSecrets(spec, opts.mode ?? unitMode());
   const certificate = await ensureCertificate(spec);
   if (certificate.outcome === "error" || certificate.outcome === "missing")
     throw new XoaError(
@@ -87067,8 +87347,9 @@ async function bootstrap(spec, opts = {}) {
       hint: "systemctl status redis-xo (or check redis.socket in the spec)"
     });
   const owner = await runAsServiceAccount(spec);
-  const admin2 = await ensureWebAdmin(spec, { release: release2, env: serverEnvironment(spec), ...owner });
-  return { certificate, admin: admin2, release: release2 };
+  const env = serverEnvironment(spec, secrets2.serverEnv);
+  const admin2 = await ensureWebAdmin(spec, { release: release2, env, ...owner }, secrets2.adminPassword);
+  return { report: { certificate, secrets: secrets2.outcomes, admin: admin2, release: release2 }, secrets: secrets2 };
 }
 function currentRelease2(spec) {
   const { current: current2 } = statePaths(spec);
@@ -87084,11 +87365,12 @@ async function runAsServiceAccount(spec) {
 // src/cli/bootstrap.ts
 function register4(program2) {
   withSpecOption(program2.command("bootstrap")).description(
-    "before xo-server starts: ensure the certificate and create the declared web admin (never admin/admin)"
+    "before xo-server starts: ensure the certificate, generate or refresh the secrets, and create the declared web admin (never admin/admin)"
   ).option("--json", "print the report as JSON").action(async (opts) => {
     const r = await bootstrap(readSpec(opts));
     if (opts.json) return printJson(r);
     say(`certificate: ${r.certificate.outcome}${r.certificate.reason ? ` (${r.certificate.reason})` : ""}`);
+    for (const s of r.secrets) say(`secret: ${s.path}: ${s.outcome} (${s.description})`);
     if (!r.admin.created) say("web admin: Redis already has users; nothing to do");
     else
       say(
@@ -87118,7 +87400,7 @@ function forwardedEnv(env) {
   return out;
 }
 function requestBroker(socketPath, request, timeoutMs = 18e4) {
-  return new Promise((resolve9, reject) => {
+  return new Promise((resolve10, reject) => {
     const sock = connect2(socketPath);
     const chunks = [];
     sock.setTimeout(timeoutMs, () => {
@@ -87141,7 +87423,7 @@ function requestBroker(socketPath, request, timeoutMs = 18e4) {
       try {
         const r = JSON.parse(Buffer.concat(chunks).toString("utf8"));
         if (typeof r.code !== "number") throw new Error("no exit code");
-        resolve9(r);
+        resolve10(r);
       } catch {
         reject(new BrokerUnavailable(`the mount broker at ${socketPath} sent a malformed answer`));
       }
@@ -87199,7 +87481,7 @@ var runPlan = async (plan, fds) => {
 };
 
 // src/mount/image-cap.ts
-import { readFileSync as readFileSync15 } from "node:fs";
+import { readFileSync as readFileSync14 } from "node:fs";
 var DEFAULT_MAX_IMAGE_MOUNTS = 8;
 function imageMounts(mountinfo, mountsDir) {
   const decode3 = (s) => s.replace(/\\([0-7]{3})/g, (_, o2) => String.fromCharCode(parseInt(o2, 8)));
@@ -87213,7 +87495,7 @@ function imageMounts(mountinfo, mountsDir) {
 }
 var starting = 0;
 function reserveImageServer(mountsDir, max) {
-  const running = imageMounts(readFileSync15("/proc/self/mountinfo", "utf8"), mountsDir);
+  const running = imageMounts(readFileSync14("/proc/self/mountinfo", "utf8"), mountsDir);
   if (running + starting >= max)
     return {
       ok: false,
@@ -87231,16 +87513,16 @@ function reserveImageServer(mountsDir, max) {
 }
 
 // src/mount/pin.ts
-import { randomBytes as randomBytes8 } from "node:crypto";
-import { constants as constants13, readFileSync as readFileSync16 } from "node:fs";
+import { randomBytes as randomBytes7 } from "node:crypto";
+import { constants as constants14, readFileSync as readFileSync15 } from "node:fs";
 
 // src/mount/syscalls.ts
 import {
-  closeSync as closeSync6,
+  closeSync as closeSync7,
   fchmodSync as fchmodSync3,
-  fstatSync as fstatSync6,
+  fstatSync as fstatSync7,
   mkdirSync as mkdirSync7,
-  openSync as openSync6,
+  openSync as openSync7,
   readlinkSync as readlinkSync3,
   renameSync as renameSync2,
   rmdirSync as rmdirSync2
@@ -87254,14 +87536,14 @@ var CallFailed = class extends Error {
   code;
 };
 var fstatOf = (fd) => {
-  const s = fstatSync6(fd);
+  const s = fstatSync7(fd);
   return { dev: s.dev, ino: s.ino, mode: s.mode, uid: s.uid, gid: s.gid, nlink: s.nlink };
 };
 function run2(op, args) {
   const [a2, b] = args;
   switch (op) {
     case "open":
-      return openSync6(a2, b);
+      return openSync7(a2, b);
     case "fstat":
       return fstatOf(a2);
     case "readlink":
@@ -87275,7 +87557,7 @@ function run2(op, args) {
     case "fchmod":
       return fchmodSync3(a2, b);
     case "close":
-      return closeSync6(a2);
+      return closeSync7(a2);
   }
 }
 var WORKER_SOURCE = `
@@ -87343,7 +87625,7 @@ function workerCalls(timeoutMs) {
   const call = (op, ...args) => {
     if (dead) return Promise.reject(dead);
     const id = next++;
-    return new Promise((resolve9, reject) => {
+    return new Promise((resolve10, reject) => {
       const timer = setTimeout(() => {
         stuck++;
         worker.once("exit", () => stuck--);
@@ -87355,7 +87637,7 @@ function workerCalls(timeoutMs) {
         );
         void worker.terminate();
       }, timeoutMs);
-      waiting.set(id, { resolve: resolve9, reject, timer });
+      waiting.set(id, { resolve: resolve10, reject, timer });
       worker.postMessage({ id, op, args });
     });
   };
@@ -87381,8 +87663,8 @@ function wrap2(call, end) {
 }
 
 // src/mount/walk.ts
-import { constants as constants12 } from "node:fs";
-var { O_DIRECTORY: O_DIRECTORY2, O_NOFOLLOW: O_NOFOLLOW2, S_IFMT, S_IFDIR, S_IFLNK } = constants12;
+import { constants as constants13 } from "node:fs";
+var { O_DIRECTORY: O_DIRECTORY2, O_NOFOLLOW: O_NOFOLLOW2, S_IFMT, S_IFDIR, S_IFLNK } = constants13;
 var O_PATH2 = 2097152;
 var PathRefused = class extends Error {
   constructor(message, code) {
@@ -87443,7 +87725,7 @@ async function walk(sys, abs, opened, checkDir) {
 }
 
 // src/mount/pin.ts
-var { O_RDONLY: O_RDONLY2, O_DIRECTORY: O_DIRECTORY3, O_NOFOLLOW: O_NOFOLLOW3, O_NONBLOCK: O_NONBLOCK2, S_IFMT: S_IFMT2, S_IFDIR: S_IFDIR2, S_IFREG, S_IFLNK: S_IFLNK2 } = constants13;
+var { O_RDONLY: O_RDONLY2, O_DIRECTORY: O_DIRECTORY3, O_NOFOLLOW: O_NOFOLLOW3, O_NONBLOCK: O_NONBLOCK2, S_IFMT: S_IFMT2, S_IFDIR: S_IFDIR2, S_IFREG, S_IFLNK: S_IFLNK2 } = constants14;
 var PIN_TIMEOUT_MS = 5e3;
 var MAX_STUCK_PINS = 8;
 async function pinAll(pins, mountsDir, opts = {}) {
@@ -87483,7 +87765,7 @@ async function openMountsDir(sys, mountsDir, opened, strict) {
   return fd;
 }
 async function isMountPoint(path6) {
-  return mountPoints(readFileSync16("/proc/self/mountinfo", "utf8")).includes(path6);
+  return mountPoints(readFileSync15("/proc/self/mountinfo", "utf8")).includes(path6);
 }
 async function pinMountPoint(sys, mountsDir, name, replace, opened) {
   const path6 = `${mountsDir}/${name}`;
@@ -87503,7 +87785,7 @@ async function pinMountPoint(sys, mountsDir, name, replace, opened) {
     if (kind(st2) !== S_IFDIR2) throw new PathRefused(`mount point ${path6} is not a directory`);
     return fd2;
   }
-  const tmp = `.xoa-mnt-${randomBytes8(8).toString("hex")}`;
+  const tmp = `.xoa-mnt-${randomBytes7(8).toString("hex")}`;
   try {
     await sys.mkdir(at2(tmp), 448);
   } catch (e) {
@@ -87548,8 +87830,8 @@ function mountPoints(mountinfo) {
 async function pinImage(sys, path6, opened) {
   const { fd: handle2, st } = await walk(sys, path6, opened);
   if (kind(st) === S_IFLNK2) throw new PathRefused(`image ${path6} is a symlink`);
-  if ((st.mode & S_IFMT2) === constants13.S_IFBLK) throw new PathRefused(`image ${path6} is a block device`);
-  if ((st.mode & S_IFMT2) === constants13.S_IFCHR) throw new PathRefused(`image ${path6} is a character device`);
+  if ((st.mode & S_IFMT2) === constants14.S_IFBLK) throw new PathRefused(`image ${path6} is a block device`);
+  if ((st.mode & S_IFMT2) === constants14.S_IFCHR) throw new PathRefused(`image ${path6} is a character device`);
   if (kind(st) !== S_IFREG) throw new PathRefused(`image ${path6} is not a regular file`);
   if (st.nlink !== 1) throw new PathRefused(`image ${path6} has ${st.nlink} hard links`);
   const fd = await sys.open(procFd(handle2), O_RDONLY2 | O_NONBLOCK2);
@@ -87636,8 +87918,8 @@ function checkOptions(type, raw, ids) {
     const name = eq === -1 ? item : item.slice(0, eq);
     const value = eq === -1 ? void 0 : item.slice(eq + 1);
     if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) return { ok: false, reason: `malformed option "${item}"` };
-    const refused2 = REFUSED.find(([re]) => re.test(name));
-    if (refused2) return { ok: false, reason: `option "${name}": ${refused2[1]}` };
+    const refused3 = REFUSED.find(([re]) => re.test(name));
+    if (refused3) return { ok: false, reason: `option "${name}": ${refused3[1]}` };
     if (FORCED.includes(name) && value === void 0) continue;
     const check3 = Object.hasOwn(ALLOWED[type], name) ? ALLOWED[type][name] : void 0;
     if (check3 === void 0) return { ok: false, reason: `option "${name}" is not allowed for ${type}` };
@@ -88111,8 +88393,8 @@ async function serve(opts) {
   const server = await startDaemon({ ctx, socketPath: spec.mounts.brokerSocket, gid: ctx.gid });
   process.stderr.write(`xoa-mountd: serving ${spec.mounts.brokerSocket} for group ${spec.service.group}
 `);
-  await new Promise((resolve9) => {
-    const stop = () => server.close(() => resolve9());
+  await new Promise((resolve10) => {
+    const stop = () => server.close(() => resolve10());
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
   });
@@ -88171,8 +88453,8 @@ __export(build_exports, {
 import { existsSync as existsSync12 } from "node:fs";
 
 // src/build/builder.ts
-import { existsSync as existsSync11, mkdirSync as mkdirSync11, readFileSync as readFileSync23, symlinkSync } from "node:fs";
-import { join as join20 } from "node:path";
+import { existsSync as existsSync11, mkdirSync as mkdirSync11, readFileSync as readFileSync22, symlinkSync } from "node:fs";
+import { join as join21 } from "node:path";
 init_at();
 
 // src/source/mirror.ts
@@ -88268,10 +88550,10 @@ var GitMirror = class {
     let pos = 0;
     for (const p of paths) {
       const nl = data.indexOf(10, pos);
-      const header2 = data.subarray(pos, nl).toString();
+      const header3 = data.subarray(pos, nl).toString();
       pos = nl + 1;
-      if (header2.endsWith(" missing")) continue;
-      const size = Number(header2.split(" ")[2]);
+      if (header3.endsWith(" missing")) continue;
+      const size = Number(header3.split(" ")[2]);
       out.set(p, data.subarray(pos, pos + size).toString("utf8"));
       pos += size + 1;
     }
@@ -88464,6 +88746,7 @@ function releaseId(version3, rev, key) {
   const safeVersion = version3.replace(/[^0-9A-Za-z.+_-]/g, "_");
   return `${safeVersion}-${rev.slice(0, 10)}-${key.slice(0, 12)}`;
 }
+var RELEASE_ID = /^[0-9A-Za-z.+_-]+-[0-9a-f]{7,40}-[0-9a-f]{12}$/;
 function sha256(text) {
   return createHash4("sha256").update(text).digest("hex");
 }
@@ -88471,22 +88754,22 @@ function sha256(text) {
 // src/build/npm-config.ts
 import {
   chmodSync as chmodSync2,
-  closeSync as closeSync7,
+  closeSync as closeSync8,
   fchownSync as fchownSync2,
   lstatSync as lstatSync5,
   mkdirSync as mkdirSync9,
-  openSync as openSync7,
-  readFileSync as readFileSync17,
+  openSync as openSync8,
+  readFileSync as readFileSync16,
   rmSync as rmSync4,
   writeSync as writeSync4
 } from "node:fs";
-import { dirname as dirname17, join as join16 } from "node:path";
+import { dirname as dirname17, join as join17 } from "node:path";
 init_errors3();
 function npmEnv(log, env = process.env, rootCache) {
   if (process.getuid?.() !== 0) return {};
   const out = {};
   const home = env.HOME ?? "/root";
-  const file2 = env.npm_config_userconfig ?? env.NPM_CONFIG_USERCONFIG ?? join16(home, ".npmrc");
+  const file2 = env.npm_config_userconfig ?? env.NPM_CONFIG_USERCONFIG ?? join17(home, ".npmrc");
   if (!rootOnly(file2)) {
     log(`not reading ${file2}: it or its directory is not root's alone`);
     Object.assign(out, { npm_config_userconfig: "/dev/null", NPM_CONFIG_USERCONFIG: "/dev/null" });
@@ -88495,7 +88778,7 @@ function npmEnv(log, env = process.env, rootCache) {
     ensureRootDir(rootCache);
     for (const [k, v] of [
       ["cache", rootCache],
-      ["logs_dir", join16(rootCache, "_logs")]
+      ["logs_dir", join17(rootCache, "_logs")]
     ])
       Object.assign(out, { [`npm_config_${k}`]: v, [`NPM_CONFIG_${k.toUpperCase()}`]: v });
   }
@@ -88561,7 +88844,7 @@ async function machineNpmSettings(cwd, env) {
   const json2 = JSON.parse(r.stdout);
   const read3 = (p) => {
     try {
-      return typeof p === "string" && p !== "/dev/null" ? readFileSync17(p, "utf8") : "";
+      return typeof p === "string" && p !== "/dev/null" ? readFileSync16(p, "utf8") : "";
     } catch {
       return "";
     }
@@ -88600,25 +88883,25 @@ function proxyEnv(s, env) {
 }
 function writePrivate(file2, text, mode, owner) {
   rmSync4(file2, { force: true });
-  const fd = openSync7(file2, "wx", mode);
+  const fd = openSync8(file2, "wx", mode);
   try {
     writeSync4(fd, text);
     if (owner) fchownSync2(fd, owner.uid, owner.gid);
   } finally {
-    closeSync7(fd);
+    closeSync8(fd);
   }
 }
 function writeYarnConfig(home, s, owner, env = process.env) {
-  const npmrc = join16(home, ".npmrc");
-  const caPath = s.ca ? join16(home, "npm-ca.pem") : void 0;
+  const npmrc = join17(home, ".npmrc");
+  const caPath = s.ca ? join17(home, "npm-ca.pem") : void 0;
   if (caPath) writePrivate(caPath, s.ca, 420, owner);
   writePrivate(npmrc, yarnNpmrc(s, caPath), 384, owner);
   const out = proxyEnv(s, env);
   const extra = env.NODE_EXTRA_CA_CERTS;
   if (extra) {
     try {
-      const copy = join16(home, "node-extra-ca.pem");
-      writePrivate(copy, readFileSync17(extra, "utf8"), 420, owner);
+      const copy = join17(home, "node-extra-ca.pem");
+      writePrivate(copy, readFileSync16(extra, "utf8"), 420, owner);
       out.NODE_EXTRA_CA_CERTS = copy;
     } catch {
       out.NODE_EXTRA_CA_CERTS = extra;
@@ -88628,7 +88911,7 @@ function writeYarnConfig(home, s, owner, env = process.env) {
 }
 
 // src/build/resources.ts
-import { readFileSync as readFileSync18 } from "node:fs";
+import { readFileSync as readFileSync17 } from "node:fs";
 import { availableParallelism } from "node:os";
 function chooseResources(availableMb, cpus, fixed = {}) {
   const byMemory = Math.floor((availableMb - 1024) / 1536);
@@ -88665,7 +88948,7 @@ function cgroupValue(...files) {
 }
 function read(file2) {
   try {
-    return readFileSync18(file2, "utf8");
+    return readFileSync17(file2, "utf8");
   } catch {
     return void 0;
   }
@@ -88676,8 +88959,8 @@ function cpuCount() {
 
 // src/build/rev-info.ts
 init_at();
-import { readFileSync as readFileSync19 } from "node:fs";
-import { join as join17 } from "node:path";
+import { readFileSync as readFileSync18 } from "node:fs";
+import { join as join18 } from "node:path";
 
 // src/source/channels.ts
 init_errors3();
@@ -88873,11 +89156,11 @@ function enginesNode(pkgText) {
 // src/build/rev-info.ts
 var RELEASE_SUBJECT = "^feat: release +(XO +)?v?[0-9]+\\.[0-9]+\\.[0-9]+";
 function revInfoFile(cacheDir, rev) {
-  return join17(cacheDir, "revs", `${rev}.json`);
+  return join18(cacheDir, "revs", `${rev}.json`);
 }
 function cachedRevInfo(cacheDir, rev) {
   try {
-    const info = JSON.parse(readFileSync19(revInfoFile(cacheDir, rev), "utf8"));
+    const info = JSON.parse(readFileSync18(revInfoFile(cacheDir, rev), "utf8"));
     return info.rev === rev ? info : void 0;
   } catch {
     return void 0;
@@ -88894,10 +89177,10 @@ async function revInfo(mirror, cacheDir, rev) {
   const nodeRanges = [root.get("package.json"), ...manifests.values()].map((t) => t ? enginesNode(t) : void 0).filter((r) => r !== void 0);
   for (const w of workflows) nodeRanges.push(...ciNodeVersions(root.get(w) ?? ""));
   const release2 = await mirror.lastMatching(rev, RELEASE_SUBJECT);
-  const number4 = release2 ? parseReleaseSubject(release2[1]) : void 0;
+  const number5 = release2 ? parseReleaseSubject(release2[1]) : void 0;
   const info = {
     rev,
-    version: number4 ? release2?.[0] === rev ? number4 : `${number4}-dev` : "0.0.0-dev",
+    version: number5 ? release2?.[0] === rev ? number5 : `${number5}-dev` : "0.0.0-dev",
     lockHash: sha256(root.get("yarn.lock") ?? ""),
     nodeMajor: nodeMajorFor(nodeRanges),
     nodeRanges: [...new Set(nodeRanges)].sort()
@@ -88913,8 +89196,8 @@ function versionOf(info, pin) {
 
 // src/build/runtime.ts
 import { execFileSync } from "node:child_process";
-import { existsSync as existsSync9, mkdirSync as mkdirSync10, readdirSync as readdirSync4, readFileSync as readFileSync20, renameSync as renameSync3, rmSync as rmSync5 } from "node:fs";
-import { dirname as dirname18, join as join18 } from "node:path";
+import { existsSync as existsSync9, mkdirSync as mkdirSync10, readdirSync as readdirSync4, readFileSync as readFileSync19, renameSync as renameSync3, rmSync as rmSync5 } from "node:fs";
+import { dirname as dirname18, join as join19 } from "node:path";
 init_errors3();
 var YARN_VERSION = "1.22.22";
 function nodePackageName(arch = process.arch) {
@@ -88931,17 +89214,17 @@ function compareVersions2(a2, b) {
 }
 function findNode(runtimesDir2, major) {
   if (!existsSync9(runtimesDir2)) return void 0;
-  const versions = readdirSync4(runtimesDir2).map((n2) => /^node-(\d+\.\d+\.\d+)$/.exec(n2)?.[1]).filter((v) => v !== void 0 && v.split(".")[0] === String(major)).filter((v) => existsSync9(join18(runtimesDir2, `node-${v}`, "bin", "node"))).sort(compareVersions2);
+  const versions = readdirSync4(runtimesDir2).map((n2) => /^node-(\d+\.\d+\.\d+)$/.exec(n2)?.[1]).filter((v) => v !== void 0 && v.split(".")[0] === String(major)).filter((v) => existsSync9(join19(runtimesDir2, `node-${v}`, "bin", "node"))).sort(compareVersions2);
   const version3 = versions.at(-1);
-  return version3 ? { version: version3, dir: join18(runtimesDir2, `node-${version3}`) } : void 0;
+  return version3 ? { version: version3, dir: join19(runtimesDir2, `node-${version3}`) } : void 0;
 }
 function findYarn(runtimesDir2, version3 = YARN_VERSION) {
-  const dir = join18(runtimesDir2, `yarn-${version3}`);
-  return existsSync9(join18(dir, "bin", "yarn.js")) ? dir : void 0;
+  const dir = join19(runtimesDir2, `yarn-${version3}`);
+  return existsSync9(join19(dir, "bin", "yarn.js")) ? dir : void 0;
 }
 async function npmProvision(runtimesDir2, spec, pkgName, dirName, log, env) {
   mkdirSync10(runtimesDir2, { recursive: true });
-  const tmp = join18(runtimesDir2, `.tmp-${process.pid}-${Date.now()}`);
+  const tmp = join19(runtimesDir2, `.tmp-${process.pid}-${Date.now()}`);
   try {
     log(`$ npm install --prefix ${tmp} ${spec}`);
     const r = await execa(
@@ -88955,9 +89238,9 @@ async function npmProvision(runtimesDir2, spec, pkgName, dirName, log, env) {
       throw new XoaError(`npm could not install ${spec} (exit ${r.exitCode})`, {
         hint: "check `npm config get registry` and the proxy settings, then run xoa build again"
       });
-    const pkgDir = join18(tmp, "node_modules", pkgName);
-    const { version: version3 } = JSON.parse(readFileSync20(join18(pkgDir, "package.json"), "utf8"));
-    const dest = join18(runtimesDir2, dirName(version3));
+    const pkgDir = join19(tmp, "node_modules", pkgName);
+    const { version: version3 } = JSON.parse(readFileSync19(join19(pkgDir, "package.json"), "utf8"));
+    const dest = join19(runtimesDir2, dirName(version3));
     await execa("chmod", ["-R", "u+rwX,go+rX,go-w", pkgDir]);
     try {
       renameSync3(pkgDir, dest);
@@ -89010,7 +89293,7 @@ function cleanRuntimeDebris(runtimesDir2) {
   if (!existsSync9(runtimesDir2)) return;
   for (const n2 of readdirSync4(runtimesDir2)) {
     const pid = /^\.tmp-(\d+)-/.exec(n2)?.[1];
-    if (pid && !pidAlive(Number(pid))) rmSync5(join18(runtimesDir2, n2), { recursive: true, force: true });
+    if (pid && !pidAlive(Number(pid))) rmSync5(join19(runtimesDir2, n2), { recursive: true, force: true });
   }
 }
 function pidAlive(pid) {
@@ -89031,7 +89314,7 @@ function buildCommand(scripts, opts) {
 }
 
 // src/build/setid.ts
-import { readFileSync as readFileSync21, readlinkSync as readlinkSync4, realpathSync as realpathSync3 } from "node:fs";
+import { readFileSync as readFileSync20, readlinkSync as readlinkSync4, realpathSync as realpathSync3 } from "node:fs";
 init_errors3();
 async function setidFiles(dir) {
   const r = await execa("find", [dir, "!", "-type", "l", "-perm", "/6000", "-print0"]);
@@ -89070,7 +89353,7 @@ async function mountNosuid(dir) {
   };
   await mount(["--bind", dir, dir]);
   await mount(["--make-private", dir]);
-  const keep = mountFlags(readFileSync21("/proc/self/mountinfo", "utf8"), realpathSync3(dir));
+  const keep = mountFlags(readFileSync20("/proc/self/mountinfo", "utf8"), realpathSync3(dir));
   await mount(["-o", ["remount", "bind", ...keep, "nosuid", "nodev"].join(","), dir]);
   return true;
 }
@@ -89106,7 +89389,7 @@ function knownRelease(spec, paths, url2, rev, pin) {
   if (!node2 || !findYarn(runtimesDir(paths))) return void 0;
   const key = keyOf(spec, url2, info, { nodeVersion: node2.version, yarnVersion: YARN_VERSION });
   const id = releaseId(versionOf(info, pin), rev, key);
-  return readManifest(join20(paths.releases, id)) ? id : void 0;
+  return readManifest(join21(paths.releases, id)) ? id : void 0;
 }
 async function upToDate(paths, id, doSwitch) {
   let switched = false;
@@ -89147,7 +89430,7 @@ async function build2(spec, opts, progress) {
       url2
     );
     const info = await progress.step("inspect", () => revInfo(mirror, paths.cache, fullRev), fullRev);
-    const npm = npmEnv(log, process.env, join20(paths.cache, "npm"));
+    const npm = npmEnv(log, process.env, join21(paths.cache, "npm"));
     const runtime = await progress.step(
       "runtime",
       () => provisionRuntime(runtimesDir(paths), info.nodeMajor, log, npm),
@@ -89155,11 +89438,11 @@ async function build2(spec, opts, progress) {
     );
     const key = keyOf(spec, url2, info, runtime);
     const id = releaseId(versionOf(info, pin), fullRev, key);
-    if (readManifest(join20(paths.releases, id))) {
+    if (readManifest(join21(paths.releases, id))) {
       await lock.release();
       return await upToDate(paths, id, opts.switch);
     }
-    const tmp = join20(paths.releases, `.tmp-${id}-${process.pid}`);
+    const tmp = join21(paths.releases, `.tmp-${id}-${process.pid}`);
     const manifest = await buildRelease(
       spec,
       paths,
@@ -89182,21 +89465,21 @@ async function build2(spec, opts, progress) {
 }
 async function buildRelease(spec, paths, tmp, plan, mirror, progress) {
   const startedAt = /* @__PURE__ */ new Date();
-  const xo2 = join20(tmp, "xo");
+  const xo2 = join21(tmp, "xo");
   mkdirSync11(tmp, { recursive: true });
   const res = chooseResources(availableMemoryMb(), cpuCount(), spec.build);
   progress.log(`memory available ${res.availableMb} MB \u2192 ${res.jobs} task(s), heap ${res.heapMb} MB`);
   await progress.step("checkout", () => mirror.checkout(plan.info.rev, xo2, plan.url), plan.info.rev);
-  symlinkSync(plan.runtime.nodeDir, join20(tmp, "node"));
+  symlinkSync(plan.runtime.nodeDir, join21(tmp, "node"));
   const account = await buildAccount(spec, (l) => progress.log(l));
-  const caches = ["yarn", "turbo", "home"].map((d) => join20(paths.cache, d));
+  const caches = ["yarn", "turbo", "home"].map((d) => join21(paths.cache, d));
   for (const d of caches) mkdirSync11(d, { recursive: true });
   openPathTo(account, [paths.state, paths.releases, paths.cache, runtimesDir(paths)]);
   await handTo(account, [tmp, ...caches]);
   if (account) progress.log(`install and build run as ${spec.service.user}, not root`);
   if (await mountNosuid(paths.releases)) progress.log(`${paths.releases} is mounted nosuid for this build`);
   const npmSettings = await machineNpmSettings(runtimesDir(paths), plan.npm);
-  const yarnConfig = writeYarnConfig(join20(paths.cache, "home"), npmSettings, account);
+  const yarnConfig = writeYarnConfig(join21(paths.cache, "home"), npmSettings, account);
   progress.log(
     `yarn uses the machine's npm settings: registry ${(npmSettings.registry ?? "(default)").replace(/\/\/[^/@]*@/, "//")}${npmSettings.ca ? ", its CA file" : ""}${yarnConfig.env.HTTPS_PROXY || yarnConfig.env.https_proxy ? ", a proxy" : ""}`
   );
@@ -89207,17 +89490,17 @@ async function buildRelease(spec, paths, tmp, plan, mirror, progress) {
   }
 }
 async function runSteps(spec, paths, tmp, plan, progress, account, res, netEnv, startedAt) {
-  const xo2 = join20(tmp, "xo");
+  const xo2 = join21(tmp, "xo");
   const env = {
     PATH: [
-      join20(xo2, "node_modules", ".bin"),
-      join20(plan.runtime.nodeDir, "bin"),
-      join20(plan.runtime.yarnDir, "bin")
+      join21(xo2, "node_modules", ".bin"),
+      join21(plan.runtime.nodeDir, "bin"),
+      join21(plan.runtime.yarnDir, "bin")
     ].concat(process.env.PATH ?? "/usr/bin:/bin").join(":"),
-    HOME: join20(paths.cache, "home"),
+    HOME: join21(paths.cache, "home"),
     HUSKY: "0",
-    YARN_CACHE_FOLDER: join20(paths.cache, "yarn"),
-    TURBO_CACHE_DIR: join20(paths.cache, "turbo"),
+    YARN_CACHE_FOLDER: join21(paths.cache, "yarn"),
+    TURBO_CACHE_DIR: join21(paths.cache, "turbo"),
     TURBO_TELEMETRY_DISABLED: "1",
     DO_NOT_TRACK: "1",
     NODE_OPTIONS: `--max-old-space-size=${res.heapMb}`,
@@ -89226,8 +89509,8 @@ async function runSteps(spec, paths, tmp, plan, progress, account, res, netEnv, 
     ...netEnv
   };
   const run7 = (name, file2, args, detail) => progress.step(name, () => runLogged(file2, args, xo2, env, progress, account), detail);
-  const yarn = join20(plan.runtime.yarnDir, "bin", "yarn.js");
-  const node2 = join20(plan.runtime.nodeDir, "bin", "node");
+  const yarn = join21(plan.runtime.yarnDir, "bin", "yarn.js");
+  const node2 = join21(plan.runtime.nodeDir, "bin", "node");
   await run7("install", node2, [
     yarn,
     "install",
@@ -89236,7 +89519,7 @@ async function runSteps(spec, paths, tmp, plan, progress, account, res, netEnv, 
     "--network-timeout",
     "600000"
   ]);
-  const rootPkg = JSON.parse(readFileSync23(join20(xo2, "package.json"), "utf8"));
+  const rootPkg = JSON.parse(readFileSync22(join21(xo2, "package.json"), "utf8"));
   const command = buildCommand(rootPkg.scripts, { docs: spec.build.docs, jobs: res.jobs });
   await run7("build", "/bin/sh", ["-c", command], `${res.jobs} task(s), heap ${res.heapMb} MB`);
   return progress.step("finish", async () => {
@@ -89311,7 +89594,7 @@ function hasCurrent(spec) {
 }
 
 // src/build/progress.ts
-import { closeSync as closeSync8, mkdirSync as mkdirSync12, openSync as openSync8, writeSync as writeSync5 } from "node:fs";
+import { closeSync as closeSync9, mkdirSync as mkdirSync12, openSync as openSync9, writeSync as writeSync5 } from "node:fs";
 import { dirname as dirname19 } from "node:path";
 var TAIL = 40;
 var Progress = class {
@@ -89332,7 +89615,7 @@ var Progress = class {
   log(line) {
     if (this.fd === void 0) {
       mkdirSync12(dirname19(this.logFile), { recursive: true });
-      this.fd = openSync8(this.logFile, "a", 416);
+      this.fd = openSync9(this.logFile, "a", 416);
       this.emit({ event: "start", log: this.logFile });
     }
     writeSync5(this.fd, `${line}
@@ -89416,7 +89699,7 @@ ${ev.tail.join("\n")}
   }
   close() {
     this.stopTicker();
-    if (this.fd !== void 0) closeSync8(this.fd);
+    if (this.fd !== void 0) closeSync9(this.fd);
     this.fd = void 0;
   }
 };
@@ -89728,24 +90011,24 @@ function overlaps(a2, b) {
   return a2 === b || wild(a2) || wild(b);
 }
 function isPortFree(host, port3) {
-  return new Promise((resolve9, reject) => {
+  return new Promise((resolve10, reject) => {
     const server = createServer3();
     server.once("error", (e) => {
-      if (e.code === "EADDRINUSE") resolve9(false);
+      if (e.code === "EADDRINUSE") resolve10(false);
       else reject(e);
     });
-    server.listen({ host, port: port3, exclusive: true }, () => server.close(() => resolve9(true)));
+    server.listen({ host, port: port3, exclusive: true }, () => server.close(() => resolve10(true)));
   });
 }
 
 // src/status/procfs.ts
-import { readdirSync as readdirSync6, readFileSync as readFileSync24, readlinkSync as readlinkSync6 } from "node:fs";
+import { readdirSync as readdirSync6, readFileSync as readFileSync23, readlinkSync as readlinkSync6 } from "node:fs";
 function listeningInodes(procNetTcp, port3) {
   return procNetTcp.split("\n").slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f.length > 9 && f[3] === "0A" && Number.parseInt(f[1].split(":")[1] ?? "", 16) === port3).map((f) => f[9]);
 }
 function read2(path6) {
   try {
-    return readFileSync24(path6, "utf8");
+    return readFileSync23(path6, "utf8");
   } catch {
     return "";
   }
@@ -90003,7 +90286,40 @@ init_types();
 init_xo_server_config();
 init_paths();
 import { readdirSync as readdirSync7 } from "node:fs";
-import { basename as basename10, join as join21 } from "node:path";
+import { basename as basename10, join as join22 } from "node:path";
+
+// src/status/doctor/host-model.ts
+init_types();
+init_paths();
+function doctorResources(spec, mode) {
+  const plan = desired(spec, DEFAULT_RENDER_ENV);
+  const fields = dirFields(spec);
+  const dirs2 = plan.filter((r) => r.kind === "dir" && fields.has(r.path));
+  const secrets2 = mode === "systemd" ? plan.filter((r) => r.kind === "secret") : hostSecrets(spec, mode).map(({ id: _, ...s }) => ({ kind: "secret", ...s }));
+  return { dirs: dirs2, secrets: secrets2 };
+}
+function dirFields(spec) {
+  return /* @__PURE__ */ new Map([
+    [spec.xo.dataDir, "xo.dataDir"],
+    [spec.xo.tempDir, "xo.tempDir"],
+    [statePaths(spec).secrets, "the secrets dir"]
+  ]);
+}
+async function observeModel(spec, mode, host) {
+  const { dirs: dirs2, secrets: secrets2 } = doctorResources(spec, mode);
+  const seen = await observe({ root: host.root, live: host.live, systemd: false, dpkg: false }, [
+    ...dirs2,
+    ...secrets2
+  ]);
+  const state = (o2) => o2?.kind === "path" ? o2.state : void 0;
+  const fields = dirFields(spec);
+  return {
+    dirs: dirs2.map((resource, i2) => ({ resource, field: fields.get(resource.path), state: state(seen[i2]) })),
+    secrets: secrets2.map((resource, i2) => ({ resource, state: state(seen[dirs2.length + i2]) }))
+  };
+}
+
+// src/status/doctor/install.ts
 var releaseCheck = {
   name: "release",
   run(ctx) {
@@ -90012,20 +90328,20 @@ var releaseCheck = {
     const prev = previousId(p);
     const build3 = `xoa build${specArg(ctx)}`;
     if (!id) return [fail("release", "no current release: nothing to run", build3)];
-    const dir = join21(p.releases, id);
+    const dir = join22(p.releases, id);
     const m = readManifest(dir);
     const back = prev && prev !== id ? `xoa rollback${specArg(ctx)} (to ${prev})` : build3;
     if (!m) return [fail("release", `current points at ${id}, which is not a complete release`, back)];
     const missing = [
-      join21("xo", "packages", "xo-server", "dist", "cli.mjs"),
-      join21("node", "bin", "node")
-    ].filter((f) => !exists(ctx.host, join21(statePaths(ctx.spec).releases, id, f)));
+      join22("xo", "packages", "xo-server", "dist", "cli.mjs"),
+      join22("node", "bin", "node")
+    ].filter((f) => !exists(ctx.host, join22(statePaths(ctx.spec).releases, id, f)));
     if (missing.length > 0)
       return [
         fail(
           "release",
           `release ${id} lacks ${missing.join(" and ")}`,
-          `${back}; then remove ${join21(statePaths(ctx.spec).releases, id)}`
+          `${back}; then remove ${join22(statePaths(ctx.spec).releases, id)}`
         )
       ];
     return [ok("release", `${id} (rev ${m.rev.slice(0, 10)}, node ${m.node})`)];
@@ -90076,11 +90392,10 @@ function foreignConfigFiles(ctx) {
 }
 var permissionsCheck = {
   name: "permissions",
-  run(ctx) {
+  async run(ctx) {
     const { spec, host } = ctx;
     const out = [];
     const ids = serviceIds(host, spec);
-    const account = `${spec.service.user}:${spec.service.group}`;
     const create2 = bySystemd(ctx, `xoa apply${specArg(ctx)}`, `xoa up${specArg(ctx)} (creates it)`);
     if (ids.uid === void 0 && ctx.server.mode === "systemd")
       out.push(
@@ -90090,91 +90405,11 @@ var permissionsCheck = {
           `xoa apply${specArg(ctx)}`
         )
       );
-    for (const [field, dir] of [
-      ["xo.dataDir", spec.xo.dataDir],
-      ["xo.tempDir", spec.xo.tempDir]
-      // xo.mountsDir is root's (sticky, the group writes): the mount-path check has its rules.
-    ]) {
-      const st = pathFacts(host, dir);
-      if (!st) {
-        out.push(fail("permissions", `${dir} (${field}) does not exist`, create2));
-        continue;
-      }
-      if (st.type !== "dir") continue;
-      if (ids.uid !== void 0 && st.uid !== ids.uid)
-        out.push(
-          fail(
-            "permissions",
-            `${dir} (${field}) is not owned by ${spec.service.user}`,
-            `chown ${account} ${dir}`
-          )
-        );
-      if (st.mode & 2)
-        out.push(
-          fail(
-            "permissions",
-            `${dir} (${field}) is world-writable (${octal2(st.mode)})`,
-            `chmod o-rwx ${dir}`
-          )
-        );
-    }
-    if (spec.xo.ssl.enable) {
-      const key = spec.xo.ssl.key;
-      const st = pathFacts(host, key);
-      if (st && st.mode & 7)
-        out.push(
-          fail(
-            "permissions",
-            `the private key ${key} is readable by every user (${octal2(st.mode)})`,
-            `chmod 600 ${key}`
-          )
-        );
-      else if (st && st.mode & 56)
-        out.push(
-          warn2(
-            "permissions",
-            `the private key ${key} is readable by its group (${octal2(st.mode)})`,
-            `chmod 600 ${key}`
-          )
-        );
-    }
-    const p = statePaths(spec);
-    const secrets2 = pathFacts(host, p.secrets);
-    if (secrets2 && secrets2.mode & 63)
-      out.push(
-        fail(
-          "permissions",
-          `${p.secrets} is open to others (${octal2(secrets2.mode)}); it holds the admin password`,
-          `chmod 700 ${p.secrets}`
-        )
-      );
-    const pw = pathFacts(host, p.adminPasswordFile);
-    if (pw && pw.mode & 63)
-      out.push(
-        fail(
-          "permissions",
-          `${p.adminPasswordFile} is readable by others (${octal2(pw.mode)})`,
-          `chmod 600 ${p.adminPasswordFile}`
-        )
-      );
-    const sessionFile = ctx.layout.xoSecrets;
-    const sf = sessionFile === void 0 ? void 0 : pathFacts(host, sessionFile);
-    if (sessionFile !== void 0 && !sf)
-      out.push(
-        warn2(
-          "permissions",
-          `${sessionFile} is missing: xo-server will keep its own session secret elsewhere`,
-          create2
-        )
-      );
-    else if (sf && sf.mode & 7)
-      out.push(
-        fail(
-          "permissions",
-          `${sessionFile} (the session secret) is readable by every user (${octal2(sf.mode)})`,
-          `chmod o-rwx ${sessionFile}`
-        )
-      );
+    const model = await observeModel(spec, ctx.layout.mode, host);
+    for (const d of model.dirs) out.push(...dirFindings(d, create2));
+    if (spec.xo.ssl.enable) out.push(...keyFindings(ctx));
+    const rerun = bySystemd(ctx, "systemctl restart xo-bootstrap", `xoa up${specArg(ctx)}`);
+    for (const s of model.secrets) out.push(...secretFindings(s, rerun));
     if (out.length === 0)
       out.push(
         ok("permissions", `data, temp and mount dirs owned by ${spec.service.user}; key and secrets private`)
@@ -90182,6 +90417,88 @@ var permissionsCheck = {
     return out;
   }
 };
+function dirFindings(d, create2) {
+  const { resource: r, field, state: st } = d;
+  const secretsDir = r.owner === "root" && r.group === "root";
+  if (!st) return secretsDir ? [] : [fail("permissions", `${r.path} (${field}) does not exist`, create2)];
+  if (st.type !== "dir") return [];
+  const out = [];
+  if (st.owner !== r.owner)
+    out.push(
+      fail(
+        "permissions",
+        `${r.path} (${field}) is not owned by ${r.owner}`,
+        `chown ${r.owner}:${r.group} ${r.path}`
+      )
+    );
+  if (secretsDir && st.mode & 63)
+    out.push(
+      fail(
+        "permissions",
+        `${r.path} is open to others (${octal2(st.mode)}); it holds the admin password`,
+        `chmod ${octal2(r.mode).slice(1)} ${r.path}`
+      )
+    );
+  else if (st.mode & 2)
+    out.push(
+      fail(
+        "permissions",
+        `${r.path} (${field}) is world-writable (${octal2(st.mode)})`,
+        `chmod o-rwx ${r.path}`
+      )
+    );
+  return out;
+}
+function secretFindings(s, rerun) {
+  const { resource: r, state: st } = s;
+  if (!st)
+    return r.declared ? [
+      fail(
+        "permissions",
+        `${r.path} (webAdmin.passwordFile) does not exist`,
+        `write the password into ${r.path} (mode 600)`
+      )
+    ] : [warn2("permissions", `${r.path} is missing (${r.description}): xoa bootstrap makes it`, rerun)];
+  const extra = st.type === "symlink" ? 0 : st.mode & ~r.mode & 511;
+  if (extra & 7)
+    return [
+      fail(
+        "permissions",
+        `${r.path} (${r.description}) is readable by every user (${octal2(st.mode)})`,
+        `chmod o-rwx ${r.path}`
+      )
+    ];
+  if (extra & 56)
+    return [
+      fail(
+        "permissions",
+        `${r.path} is readable by others (${octal2(st.mode)})`,
+        `chmod ${octal2(r.mode).slice(1)} ${r.path}`
+      )
+    ];
+  return [];
+}
+function keyFindings(ctx) {
+  const key = ctx.spec.xo.ssl.key;
+  const st = pathFacts(ctx.host, key);
+  if (st && st.mode & 7)
+    return [
+      fail(
+        "permissions",
+        `the private key ${key} is readable by every user (${octal2(st.mode)})`,
+        `chmod 600 ${key}`
+      )
+    ];
+  if (st && st.mode & 56)
+    return [
+      warn2(
+        "permissions",
+        `the private key ${key} is readable by its group (${octal2(st.mode)})`,
+        `chmod 600 ${key}`
+      )
+    ];
+  return [];
+}
 var mountPathCheck = {
   name: "mount-path",
   run(ctx) {
@@ -90215,11 +90532,11 @@ var mountPathCheck = {
 };
 
 // src/status/doctor/runtime.ts
-import { join as join22 } from "node:path";
+import { join as join23 } from "node:path";
 
 // src/run/health.ts
 import { X509Certificate as X509Certificate2 } from "node:crypto";
-import { readFileSync as readFileSync25 } from "node:fs";
+import { readFileSync as readFileSync24 } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { connect as tlsConnect } from "node:tls";
 function localEndpoint(spec) {
@@ -90233,7 +90550,7 @@ function localEndpoint(spec) {
   const url2 = `https://${h2}:${spec.xo.httpsPort}`;
   let pinnedCert;
   try {
-    pinnedCert = readFileSync25(spec.xo.ssl.cert, "utf8");
+    pinnedCert = readFileSync24(spec.xo.ssl.cert, "utf8");
     new X509Certificate2(pinnedCert);
   } catch {
     return { url: url2, noSignIn: `no certificate to pin at ${spec.xo.ssl.cert}` };
@@ -90248,7 +90565,7 @@ function signInRefusal(ep) {
 }
 function connectPinned(host, port3, pinnedPem, timeoutMs) {
   const want = new X509Certificate2(pinnedPem);
-  return new Promise((resolve9, reject) => {
+  return new Promise((resolve10, reject) => {
     const socket = tlsConnect({
       host,
       port: port3,
@@ -90275,7 +90592,7 @@ function connectPinned(host, port3, pinnedPem, timeoutMs) {
         );
         return;
       }
-      resolve9(socket);
+      resolve10(socket);
     });
   });
 }
@@ -90292,7 +90609,7 @@ async function get(ep, path6, auth, timeoutMs = 5e3) {
   const headers = {};
   if (auth)
     headers.authorization = `Basic ${Buffer.from(`${auth.email}:${auth.password}`).toString("base64")}`;
-  return new Promise((resolve9, reject) => {
+  return new Promise((resolve10, reject) => {
     const req = httpRequest(
       {
         host,
@@ -90309,7 +90626,7 @@ async function get(ep, path6, auth, timeoutMs = 5e3) {
         res.on("data", (c3) => {
           body += c3;
         });
-        res.on("end", () => resolve9({ status: res.statusCode ?? 0, body }));
+        res.on("end", () => resolve10({ status: res.statusCode ?? 0, body }));
       }
     );
     req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
@@ -90359,7 +90676,7 @@ init_paths();
 
 // src/status/admin-password.ts
 init_paths();
-function readAdminPassword(spec, host) {
+function readAdminPassword2(spec, host) {
   const file2 = statePaths(spec).adminPasswordFile;
   const st = pathFacts(host, file2);
   if (st?.type !== "file" || (st.mode & 63) !== 0) return void 0;
@@ -90411,7 +90728,7 @@ var redisCheck = {
 };
 function recoverCommand(ctx) {
   const p = statePaths(ctx.spec);
-  const cli = join22(p.current, "xo", "packages", "xo-server", "dist", "recover-account-cli.mjs");
+  const cli = join23(p.current, "xo", "packages", "xo-server", "dist", "recover-account-cli.mjs");
   return `${p.currentNode} ${cli} ${ctx.spec.webAdmin.email} < ${p.adminPasswordFile}`;
 }
 var usersCheck = {
@@ -90593,7 +90910,7 @@ var healthCheck = {
       if (s.mode === "systemd") return [warn2("health", "xo-server is stopped", "systemctl start xo-server")];
       return [warn2("health", "xo-server is not running", `xoa up${specArg(ctx)}`)];
     }
-    const password = readAdminPassword(ctx.spec, ctx.host);
+    const password = readAdminPassword2(ctx.spec, ctx.host);
     const ep = localEndpoint(hostSpec(ctx.spec, ctx.host));
     const admin2 = password ? { email: ctx.spec.webAdmin.email, password } : void 0;
     const r = await checkHealth(ep, admin2);
@@ -90646,11 +90963,11 @@ async function probeRedis2(port3) {
   return classify(await ping(port3));
 }
 function ping(port3, timeoutMs = 2e3) {
-  return new Promise((resolve9) => {
+  return new Promise((resolve10) => {
     const s = connect3({ host: "127.0.0.1", port: port3 });
     const done = (v) => {
       s.destroy();
-      resolve9(v);
+      resolve10(v);
     };
     s.setTimeout(timeoutMs, () => done(void 0));
     s.on("error", () => done(void 0));
@@ -90779,10 +91096,10 @@ __export(init_exports, {
 });
 init_at();
 init_safe_dir();
-import { existsSync as existsSync15, mkdirSync as mkdirSync13, readFileSync as readFileSync26 } from "node:fs";
+import { existsSync as existsSync15, mkdirSync as mkdirSync13, readFileSync as readFileSync25 } from "node:fs";
 import { realpath as realpath2 } from "node:fs/promises";
 import { hostname as osHostname } from "node:os";
-import { basename as basename11, join as join23, resolve as resolve6 } from "node:path";
+import { basename as basename11, join as join24, resolve as resolve6 } from "node:path";
 import { createInterface as createInterface2 } from "node:readline/promises";
 
 // src/nix/host-vars.ts
@@ -90868,24 +91185,24 @@ async function init(opts) {
   const top = await SafeDir.open(await realpath2(dir));
   try {
     const write = async (at2, rel, text) => {
-      const file2 = join23(dir, rel);
+      const file2 = join24(dir, rel);
       if (await at2.lstat(basename11(rel)) && !opts.force)
         throw new UsageError(`${file2} exists; not overwriting it`, "xoa init --force (or edit the file)");
       await at2.writeFile(basename11(rel), text, self2(420));
       written.push(file2);
     };
     if (nixos) {
-      const rel = join23("hosts", opts.host);
+      const rel = join24("hosts", opts.host);
       const hostDir = await top.beneath(rel, { create: self2(493) });
       try {
-        const hw = join23(rel, "hardware-configuration.nix");
+        const hw = join24(rel, "hardware-configuration.nix");
         if (await hostDir.lstat(basename11(hw)) && !opts.force)
           throw new UsageError(
-            `${join23(dir, hw)} exists; not overwriting it`,
+            `${join24(dir, hw)} exists; not overwriting it`,
             "xoa init --force (or edit the file)"
           );
-        await write(hostDir, join23(rel, "vars.nix"), renderVarsNix(vars));
-        if (existsSync15(opts.hardwareConfig)) await write(hostDir, hw, readFileSync26(opts.hardwareConfig));
+        await write(hostDir, join24(rel, "vars.nix"), renderVarsNix(vars));
+        if (existsSync15(opts.hardwareConfig)) await write(hostDir, hw, readFileSync25(opts.hardwareConfig));
       } finally {
         await hostDir.close();
       }
@@ -90898,7 +91215,7 @@ async function init(opts) {
   if (opts.json) return printJson({ nixos, written, vars });
   for (const f of written) say(`wrote ${f}`);
   say(
-    nixos ? `next: git add hosts/${opts.host} && xoa install --host ${opts.host}` : `next: sudo xoa apply --spec ${join23(dir, "xoa.toml")}`
+    nixos ? `next: git add hosts/${opts.host} && xoa install --host ${opts.host}` : `next: sudo xoa apply --spec ${join24(dir, "xoa.toml")}`
   );
 }
 async function gather(opts) {
@@ -90906,7 +91223,7 @@ async function gather(opts) {
   for (const f of opts.sshKeyFile) {
     let text;
     try {
-      text = readFileSync26(f, "utf8");
+      text = readFileSync25(f, "utf8");
     } catch (e) {
       throw new UsageError(
         `--ssh-key-file ${f}: ${e.code ?? e.message}`
@@ -90981,8 +91298,8 @@ import { existsSync as existsSync16 } from "node:fs";
 init_paths();
 
 // src/status/logs.ts
-import { readdirSync as readdirSync8, statSync as statSync6 } from "node:fs";
-import { join as join24 } from "node:path";
+import { readdirSync as readdirSync8, statSync as statSync5 } from "node:fs";
+import { join as join25 } from "node:path";
 var CORE_UNITS = ["xo-build", "xo-server", "redis-xo"];
 function defaultUnits(spec) {
   return [
@@ -91012,7 +91329,7 @@ function newestBuildLog(logsDir) {
   } catch {
     return void 0;
   }
-  return names2.map((n2) => ({ path: join24(logsDir, n2), mtime: statSync6(join24(logsDir, n2)).mtimeMs })).sort((a2, b) => b.mtime - a2.mtime || b.path.localeCompare(a2.path))[0]?.path;
+  return names2.map((n2) => ({ path: join25(logsDir, n2), mtime: statSync5(join25(logsDir, n2)).mtimeMs })).sort((a2, b) => b.mtime - a2.mtime || b.path.localeCompare(a2.path))[0]?.path;
 }
 function tailCommand(file2, opts) {
   return ["tail", "-n", String(opts.lines ?? 200), ...opts.follow ? ["-F"] : [], file2];
@@ -91060,7 +91377,7 @@ function register11(program2) {
   });
 }
 function run4(argv) {
-  return new Promise((resolve9, reject) => {
+  return new Promise((resolve10, reject) => {
     const file2 = argv[0] === "journalctl" ? tool("journalctl") : argv[0];
     const child = spawn4(file2, argv.slice(1), { stdio: "inherit" });
     const ignore = () => {
@@ -91072,7 +91389,7 @@ function run4(argv) {
     });
     child.once("exit", (code, signal) => {
       process.off("SIGINT", ignore);
-      resolve9(code ?? (signal === "SIGINT" ? 0 : 1));
+      resolve10(code ?? (signal === "SIGINT" ? 0 : 1));
     });
   });
 }
@@ -91083,26 +91400,1008 @@ __export(releases_exports, {
   register: () => register12
 });
 init_store();
+
+// src/release/export.ts
+import { createHash as createHash7, randomBytes as randomBytes8 } from "node:crypto";
+import {
+  closeSync as closeSync11,
+  constants as constants15,
+  createWriteStream as createWriteStream3,
+  fsyncSync as fsyncSync4,
+  linkSync as linkSync3,
+  openSync as openSync10,
+  rmSync as rmSync6,
+  statSync as statSync6
+} from "node:fs";
+import { basename as basename12, dirname as dirname20, join as join26, resolve as resolve8 } from "node:path";
+import { Readable as Readable4 } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGzip as createGzip2 } from "node:zlib";
+init_store();
+init_errors3();
+
+// src/release/content.ts
+init_zod();
+import { createHash as createHash5 } from "node:crypto";
+var FORMAT2 = "xoa-release/1";
+var INDEX_MEMBER = "xoa-release.json";
+var RELEASE_DIR = "release";
+var FILE_MODES = [420, 493];
+var DIR_MODE = 493;
+var MAX_COMPONENT = 255;
+var MAX_PATH = 4096;
+var MAX_HOPS2 = 40;
+var EntrySchema2 = external_exports.discriminatedUnion("type", [
+  external_exports.strictObject({ path: external_exports.string(), type: external_exports.literal("dir"), mode: external_exports.number() }),
+  external_exports.strictObject({
+    path: external_exports.string(),
+    type: external_exports.literal("file"),
+    mode: external_exports.number(),
+    size: external_exports.number().int().nonnegative(),
+    sha256: external_exports.string().regex(/^[0-9a-f]{64}$/)
+  }),
+  external_exports.strictObject({ path: external_exports.string(), type: external_exports.literal("symlink"), target: external_exports.string() })
+]);
+var IndexSchema = external_exports.strictObject({
+  format: external_exports.literal(FORMAT2),
+  id: external_exports.string().regex(RELEASE_ID),
+  digest: external_exports.string().regex(/^[0-9a-f]{64}$/),
+  /** The CPU the release was built for (process.arch): its Node and native modules run only there. */
+  arch: external_exports.string(),
+  files: external_exports.number().int().nonnegative(),
+  bytes: external_exports.number().int().nonnegative(),
+  entries: external_exports.array(EntrySchema2)
+});
+function contentDigest(entries) {
+  const h2 = createHash5("sha256");
+  for (const e of [...entries].sort((a2, b) => a2.path < b.path ? -1 : a2.path > b.path ? 1 : 0)) {
+    const tail = e.type === "file" ? `${e.mode.toString(8)} ${e.size} ${e.sha256}` : e.type === "dir" ? e.mode.toString(8) : JSON.stringify(e.target);
+    h2.update(`${e.type} ${JSON.stringify(e.path)} ${tail}
+`);
+  }
+  return h2.digest("hex");
+}
+function makeIndex(id, entries, arch = process.arch) {
+  const files = entries.filter((e) => e.type === "file");
+  return {
+    format: FORMAT2,
+    id,
+    digest: contentDigest(entries),
+    arch,
+    files: files.length,
+    bytes: files.reduce((n2, f) => n2 + f.size, 0),
+    entries
+  };
+}
+function sealedMode(type, mode) {
+  if (type === "dir") return DIR_MODE;
+  return (mode & 73) !== 0 ? 493 : 420;
+}
+var BadContent = class extends Error {
+};
+function pathParts(path6) {
+  const parts = path6.split("/");
+  if (path6.length > MAX_PATH) throw new BadContent(`${JSON.stringify(path6.slice(0, 80))}\u2026: path too long`);
+  for (const p of parts)
+    if (p === "" || p === "." || p === ".." || p.includes("\0") || Buffer.byteLength(p) > MAX_COMPONENT)
+      throw new BadContent(
+        `${JSON.stringify(path6)}: not a plain relative path (empty, ".", ".." or overlong component)`
+      );
+  return parts;
+}
+function resolveInside(linkPath, byPath) {
+  let hops = 0;
+  const walk2 = (dir, target2) => {
+    if (target2.startsWith("/")) throw new BadContent(`${linkPath}: symlink to an absolute path (${target2})`);
+    const at2 = [...dir];
+    const todo = target2.split("/").filter((p) => p !== "" && p !== ".");
+    for (const name of todo) {
+      if (name === "..") {
+        if (at2.length === 0) throw new BadContent(`${linkPath}: symlink leaves the release`);
+        at2.pop();
+        continue;
+      }
+      at2.push(name);
+      const e = byPath.get(at2.join("/"));
+      if (e?.type === "symlink") {
+        if (++hops > MAX_HOPS2) throw new BadContent(`${linkPath}: too many levels of symlinks`);
+        at2.pop();
+        const landed = walk2(at2, e.target);
+        at2.length = 0;
+        at2.push(...landed);
+      }
+    }
+    return at2;
+  };
+  const parts = linkPath.split("/");
+  const link2 = byPath.get(linkPath);
+  if (link2?.type === "symlink") walk2(parts.slice(0, -1), link2.target);
+}
+function checkIndex(index, limits) {
+  if (contentDigest(index.entries) !== index.digest)
+    throw new BadContent("the index does not match its own digest (altered since it was written)");
+  if (index.entries.length > limits.maxEntries)
+    throw new BadContent(`${index.entries.length} entries, more than the limit of ${limits.maxEntries}`);
+  const files = index.entries.filter((e) => e.type === "file");
+  const bytes = files.reduce((n2, f) => n2 + f.size, 0);
+  if (files.length !== index.files || bytes !== index.bytes)
+    throw new BadContent("the index totals do not match its entries");
+  if (bytes > limits.maxBytes)
+    throw new BadContent(`the release is ${bytes} bytes, more than the limit of ${limits.maxBytes}`);
+  const byPath = /* @__PURE__ */ new Map();
+  for (const e of index.entries) {
+    const parts = pathParts(e.path);
+    if (byPath.has(e.path)) throw new BadContent(`${e.path} is listed twice`);
+    if (parts.length > 1) {
+      const parent = byPath.get(parts.slice(0, -1).join("/"));
+      if (parent?.type !== "dir")
+        throw new BadContent(`${e.path}: its parent is not a directory listed before it`);
+    }
+    if (e.type === "dir" && e.mode !== DIR_MODE)
+      throw new BadContent(`${e.path}: directory mode ${e.mode.toString(8)}, a release has only 755`);
+    if (e.type === "file" && !FILE_MODES.includes(e.mode))
+      throw new BadContent(`${e.path}: file mode ${e.mode.toString(8)}, a release has only 644 or 755`);
+    if (e.type === "symlink" && (e.target === "" || e.target.includes("\0") || e.target.length > MAX_PATH))
+      throw new BadContent(`${e.path}: not a usable symlink target`);
+    byPath.set(e.path, e);
+  }
+  for (const e of index.entries) if (e.type === "symlink") resolveInside(e.path, byPath);
+  if (byPath.get("manifest.json")?.type !== "file") throw new BadContent("there is no manifest.json");
+}
+
+// src/release/tar.ts
+var TarError = class extends Error {
+};
+var BLOCK = 512;
+var MAX_META_BYTES = 1 << 20;
+var TYPES = {
+  "0": "file",
+  "\0": "file",
+  "7": "file",
+  "5": "dir",
+  "2": "symlink",
+  "1": "hardlink",
+  "3": "char",
+  "4": "block",
+  "6": "fifo"
+};
+function octal3(n2, width) {
+  return `${n2.toString(8).padStart(width - 1, "0")}\0`;
+}
+function rawHeader(name, flag, mode, size, linkname) {
+  const b = Buffer.alloc(BLOCK);
+  b.write(name, 0, 100, "utf8");
+  b.write(octal3(mode, 8), 100, "ascii");
+  b.write(octal3(0, 8), 108, "ascii");
+  b.write(octal3(0, 8), 116, "ascii");
+  b.write(octal3(size, 12), 124, "ascii");
+  b.write(octal3(0, 12), 136, "ascii");
+  b.write("        ", 148, "ascii");
+  b.write(flag, 156, "ascii");
+  b.write(linkname, 157, 100, "utf8");
+  b.write("ustar\x0000", 257, "binary");
+  b.write("root", 265, "ascii");
+  b.write("root", 297, "ascii");
+  let sum = 0;
+  for (const byte of b) sum += byte;
+  b.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "ascii");
+  return b;
+}
+function paxRecord(key, value) {
+  const body = ` ${key}=${value}
+`;
+  let len = Buffer.byteLength(body) + 1;
+  while (Buffer.byteLength(`${len}${body}`) !== len) len++;
+  return `${len}${body}`;
+}
+var needsPax = (s) => Buffer.byteLength(s) > 99 || /[^\x20-\x7e]/.test(s);
+function header2(name, type, mode, size, linkname = "") {
+  const flag = type === "file" ? "0" : type === "dir" ? "5" : "2";
+  const full = type === "dir" ? `${name}/` : name;
+  const records = [
+    ...needsPax(full) ? [paxRecord("path", full)] : [],
+    ...needsPax(linkname) ? [paxRecord("linkpath", linkname)] : [],
+    ...size > 8589934591 ? [paxRecord("size", String(size))] : []
+  ].join("");
+  const main2 = rawHeader(
+    needsPax(full) ? full.slice(0, 90).replace(/[^\x20-\x7e]/g, "_") : full,
+    flag,
+    mode,
+    size > 8589934591 ? 0 : size,
+    needsPax(linkname) ? "" : linkname
+  );
+  if (records === "") return main2;
+  const data = Buffer.from(records);
+  return Buffer.concat([
+    rawHeader("././@PaxHeader", "x", 420, data.length, ""),
+    data,
+    padding(data.length),
+    main2
+  ]);
+}
+function padding(size) {
+  return Buffer.alloc((BLOCK - size % BLOCK) % BLOCK);
+}
+var END = Buffer.alloc(2 * BLOCK);
+function cstring(b, start, len) {
+  const s = b.subarray(start, start + len);
+  const nul = s.indexOf(0);
+  return (nul === -1 ? s : s.subarray(0, nul)).toString("utf8");
+}
+function number4(b, start, len, what) {
+  const f = b.subarray(start, start + len);
+  if (((f[0] ?? 0) & 128) !== 0) {
+    let n2 = 0n;
+    for (let i2 = 1; i2 < f.length; i2++) n2 = n2 << 8n | BigInt(f[i2] ?? 0);
+    n2 |= BigInt((f[0] ?? 0) & 127) << BigInt(8 * (f.length - 1));
+    if (n2 > BigInt(Number.MAX_SAFE_INTEGER)) throw new TarError(`${what} is too large`);
+    return Number(n2);
+  }
+  const text = cstring(b, start, len).trim();
+  if (text === "") return 0;
+  if (!/^[0-7]+$/.test(text)) throw new TarError(`${what} is not a number: ${JSON.stringify(text)}`);
+  return Number.parseInt(text, 8);
+}
+function checksumOk(b) {
+  const want = number4(b, 148, 8, "header checksum");
+  let sum = 0;
+  for (let i2 = 0; i2 < BLOCK; i2++) sum += i2 >= 148 && i2 < 156 ? 32 : b[i2] ?? 0;
+  return sum === want;
+}
+function parsePax(data) {
+  const out = {};
+  let i2 = 0;
+  while (i2 < data.length) {
+    const sp = data.indexOf(32, i2);
+    const len = Number(data.subarray(i2, sp).toString("ascii"));
+    if (sp === -1 || !Number.isInteger(len) || len <= 0 || i2 + len > data.length)
+      throw new TarError("malformed pax header");
+    const rec = data.subarray(sp + 1, i2 + len - 1).toString("utf8");
+    const eq = rec.indexOf("=");
+    if (eq === -1) throw new TarError("malformed pax record");
+    out[rec.slice(0, eq)] = rec.slice(eq + 1);
+    i2 += len;
+  }
+  return out;
+}
+var TarReader = class {
+  constructor(sink) {
+    this.sink = sink;
+  }
+  sink;
+  buf = Buffer.alloc(0);
+  /** Bytes of data left in the current member, then its padding. */
+  left = 0;
+  pad = 0;
+  meta;
+  pending = {};
+  inMember = false;
+  ended = false;
+  zeroBlocks = 0;
+  push(chunk) {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    let off = 0;
+    for (; ; ) {
+      if (this.ended) {
+        off = this.buf.length;
+        break;
+      }
+      if (this.left > 0) {
+        const n2 = Math.min(this.left, this.buf.length - off);
+        if (n2 === 0) break;
+        const part = this.buf.subarray(off, off + n2);
+        if (this.meta) this.meta.parts.push(Buffer.from(part));
+        else this.sink.data(part);
+        this.left -= n2;
+        off += n2;
+        if (this.left > 0) break;
+      }
+      if (this.left === 0 && this.pad > 0) {
+        const n2 = Math.min(this.pad, this.buf.length - off);
+        this.pad -= n2;
+        off += n2;
+        if (this.pad > 0) break;
+      }
+      if (this.left === 0 && this.pad === 0 && this.inMember) this.closeMember();
+      if (this.buf.length - off < BLOCK) break;
+      this.header(this.buf.subarray(off, off + BLOCK));
+      off += BLOCK;
+    }
+    this.buf = this.buf.subarray(off);
+  }
+  finish() {
+    if (!this.ended) throw new TarError("the archive ends before its end marker (truncated?)");
+  }
+  closeMember() {
+    this.inMember = false;
+    const meta4 = this.meta;
+    if (!meta4) {
+      this.sink.end();
+      return;
+    }
+    this.meta = void 0;
+    const data = Buffer.concat(meta4.parts);
+    if (meta4.kind === "x") {
+      const rec = parsePax(data);
+      if (rec.path !== void 0) this.pending.path = rec.path;
+      if (rec.linkpath !== void 0) this.pending.linkpath = rec.linkpath;
+      if (rec.size !== void 0) {
+        if (!/^\d+$/.test(rec.size) || Number(rec.size) > Number.MAX_SAFE_INTEGER)
+          throw new TarError("pax size is not a number");
+        this.pending.size = Number(rec.size);
+      }
+    } else {
+      const nul = data.indexOf(0);
+      const s = (nul === -1 ? data : data.subarray(0, nul)).toString("utf8");
+      if (meta4.kind === "L") this.pending.path = s;
+      else this.pending.linkpath = s;
+    }
+  }
+  header(b) {
+    if (b.every((x) => x === 0)) {
+      if (++this.zeroBlocks === 2) this.ended = true;
+      return;
+    }
+    if (this.zeroBlocks > 0) throw new TarError("a zero block in the middle of the archive");
+    if (!checksumOk(b)) throw new TarError("a header checksum does not match (not a tar archive, or damaged)");
+    const flag = String.fromCharCode(b[156] ?? 0);
+    const size = this.pending.size ?? number4(b, 124, 12, "member size");
+    this.inMember = true;
+    this.left = size;
+    this.pad = (BLOCK - size % BLOCK) % BLOCK;
+    if (flag === "x" || flag === "L" || flag === "K") {
+      if (size > MAX_META_BYTES) throw new TarError(`a ${flag} header of ${size} bytes`);
+      this.meta = { kind: flag, parts: [], size };
+      this.pending.size = void 0;
+      if (size === 0) this.closeMember();
+      return;
+    }
+    if (flag === "g") throw new TarError("a global pax header: not an archive xoa wrote");
+    const prefix = b.subarray(257, 263).toString("binary") === "ustar\0" ? cstring(b, 345, 155) : "";
+    const plain2 = cstring(b, 0, 100);
+    const name = this.pending.path ?? (prefix ? `${prefix}/${plain2}` : plain2);
+    const linkname = this.pending.linkpath ?? cstring(b, 157, 100);
+    this.pending = {};
+    this.sink.member({
+      name,
+      type: TYPES[flag] ?? "other",
+      flag,
+      mode: number4(b, 100, 8, "mode"),
+      size,
+      linkname
+    });
+    if (size === 0) this.closeMember();
+  }
+};
+
+// src/release/walk.ts
+import { createHash as createHash6 } from "node:crypto";
+import { closeSync as closeSync10, readlinkSync as readlinkSync7, readSync as readSync6 } from "node:fs";
+init_names();
+var NODE_LINK = "node";
+function modeOf2(path6, st) {
+  if ((st.mode & 3584) !== 0)
+    throw new BadContent(
+      `${path6} has mode ${(st.mode & 4095).toString(8)}: a sealed release has no setuid, setgid or sticky bit`
+    );
+  return sealedMode(st.isDirectory() ? "dir" : "file", st.mode);
+}
+function* walkRelease(rootFd) {
+  yield* walkDir(rootFd, "");
+}
+function* walkDir(dirFd, prefix) {
+  for (const name of entriesAt(dirFd)) {
+    const path6 = prefix ? `${prefix}/${name}` : name;
+    const st = lstatAt(dirFd, name);
+    if (!st) throw new BadContent(`${path6} vanished while it was read`);
+    if (st.isSymbolicLink()) {
+      const target2 = readlinkSync7(at(dirFd, name));
+      if (path6 === NODE_LINK && target2.startsWith("/")) {
+        const fd = openDirPath(target2);
+        try {
+          yield { entry: { path: path6, type: "dir", mode: 493 } };
+          yield* walkDir(fd, path6);
+        } finally {
+          closeSync10(fd);
+        }
+      } else yield { entry: { path: path6, type: "symlink", target: target2 } };
+    } else if (st.isDirectory()) {
+      const fd = openDirAt(dirFd, name);
+      try {
+        yield { entry: { path: path6, type: "dir", mode: modeOf2(path6, st) } };
+        yield* walkDir(fd, path6);
+      } finally {
+        closeSync10(fd);
+      }
+    } else if (st.isFile()) {
+      const opened = openFileAt(dirFd, name);
+      if (opened.kind !== "file") throw new BadContent(`${path6} changed while it was read (${opened.what})`);
+      try {
+        const mode = modeOf2(path6, opened.st);
+        yield { entry: { path: path6, type: "file", mode, size: opened.st.size }, fd: opened.fd, st: opened.st };
+      } finally {
+        closeSync10(opened.fd);
+      }
+    } else
+      throw new BadContent(`${path6} is ${typeName(st.mode)}: a release has only files, dirs and symlinks`);
+  }
+}
+var CHUNK2 = 1 << 20;
+function* chunksOf(fd) {
+  const buf = Buffer.allocUnsafe(CHUNK2);
+  let pos = 0;
+  for (let n2 = readSync6(fd, buf, 0, CHUNK2, pos); n2 > 0; n2 = readSync6(fd, buf, 0, CHUNK2, pos)) {
+    pos += n2;
+    yield buf.subarray(0, n2);
+  }
+}
+function releaseEntries(rootFd) {
+  const out = [];
+  for (const item of walkRelease(rootFd)) {
+    if (!("fd" in item)) {
+      out.push(item.entry);
+      continue;
+    }
+    const h2 = createHash6("sha256");
+    let size = 0;
+    for (const c3 of chunksOf(item.fd)) {
+      h2.update(c3);
+      size += c3.length;
+    }
+    if (size !== item.entry.size) throw new BadContent(`${item.entry.path} changed size while it was read`);
+    out.push({ ...item.entry, sha256: h2.digest("hex") });
+  }
+  return out;
+}
+function openRelease(dir) {
+  return openDirPath(dir);
+}
+
+// src/release/export.ts
+function resolveRelease(paths, ref) {
+  const id = ref === "current" ? currentId(paths) : ref;
+  if (!id) throw new XoaError("there is no current release to export", { hint: "build one with `xoa build`" });
+  if (!RELEASE_ID.test(id) || !readManifest(join26(paths.releases, id)))
+    throw new XoaError(`no complete release ${id}`, { hint: "run `xoa releases` to see the ones there are" });
+  return id;
+}
+function indexOfRelease(paths, id) {
+  const fd = openRelease(join26(paths.releases, id));
+  try {
+    return makeIndex(id, releaseEntries(fd));
+  } finally {
+    closeSync11(fd);
+  }
+}
+function* archiveChunks(rootFd, index) {
+  const json2 = Buffer.from(`${JSON.stringify(index)}
+`);
+  yield header2(INDEX_MEMBER, "file", 420, json2.length);
+  yield json2;
+  yield padding(json2.length);
+  const want = new Map(index.entries.map((e) => [e.path, e]));
+  for (const item of walkRelease(rootFd)) {
+    const e = item.entry;
+    const name = `${RELEASE_DIR}/${e.path}`;
+    const listed = want.get(e.path);
+    if (!listed || listed.type !== e.type) throw new BadContent(`${e.path} changed during the export`);
+    if (e.type === "dir") yield header2(name, "dir", e.mode, 0);
+    else if (e.type === "symlink") yield header2(name, "symlink", 511, 0, e.target);
+    else if ("fd" in item) {
+      yield header2(name, "file", e.mode, e.size);
+      const h2 = createHash7("sha256");
+      let size = 0;
+      for (const c3 of chunksOf(item.fd)) {
+        size += c3.length;
+        if (size > e.size) break;
+        h2.update(c3);
+        yield Buffer.from(c3);
+      }
+      if (size !== e.size || h2.digest("hex") !== listed.sha256)
+        throw new BadContent(`${e.path} changed during the export`);
+      yield padding(e.size);
+    }
+  }
+  yield END;
+}
+async function exportRelease(paths, id, out, stdout = process.stdout) {
+  const rootFd = openRelease(join26(paths.releases, id));
+  try {
+    let index;
+    try {
+      index = makeIndex(id, releaseEntries(rootFd));
+      checkIndex(index, { maxBytes: Number.MAX_SAFE_INTEGER, maxEntries: Number.MAX_SAFE_INTEGER });
+    } catch (e) {
+      if (e instanceof BadContent)
+        throw new XoaError(`release ${id} cannot be exported: ${e.message}`, {
+          hint: "a release xoa built and sealed has none of this; rebuild it with `xoa build`"
+        });
+      throw e;
+    }
+    const result = {
+      id,
+      file: out,
+      digest: index.digest,
+      entries: index.entries.length,
+      files: index.files,
+      bytes: index.bytes
+    };
+    const source2 = () => Readable4.from(archiveChunks(rootFd, index), { objectMode: false });
+    if (out === "-") {
+      await pipeline(source2(), createGzip2({ level: 6 }), stdout, { end: false });
+      return result;
+    }
+    return { ...result, file: resolve8(out), archiveBytes: await writeNew(resolve8(out), source2) };
+  } catch (e) {
+    if (e instanceof BadContent) throw new XoaError(`export of ${id} failed: ${e.message}`);
+    throw e;
+  } finally {
+    closeSync11(rootFd);
+  }
+}
+async function writeNew(target2, source2) {
+  const tmp = join26(dirname20(target2), `.${basename12(target2)}.${randomBytes8(4).toString("hex")}.tmp`);
+  const fd = openSync10(
+    tmp,
+    constants15.O_WRONLY | constants15.O_CREAT | constants15.O_EXCL | constants15.O_NOFOLLOW,
+    420
+  );
+  try {
+    await pipeline(source2(), createGzip2({ level: 6 }), createWriteStream3("", { fd, autoClose: false }));
+    fsyncSync4(fd);
+    try {
+      linkSync3(tmp, target2);
+    } catch (e) {
+      if (e.code === "EEXIST")
+        throw new XoaError(`${target2} exists; export never replaces a file`, {
+          hint: "remove it or pass another -o FILE"
+        });
+      throw e;
+    }
+    return statSync6(target2).size;
+  } finally {
+    closeSync11(fd);
+    rmSync6(tmp, { force: true });
+  }
+}
+
+// src/release/import.ts
+import {
+  closeSync as closeSync13,
+  constants as constants17,
+  createReadStream as createReadStream2,
+  fchmodSync as fchmodSync5,
+  fstatSync as fstatSync8,
+  fsyncSync as fsyncSync5,
+  openSync as openSync12,
+  renameSync as renameSync4,
+  statfsSync
+} from "node:fs";
+import { join as join27 } from "node:path";
+import { Readable as Readable5 } from "node:stream";
+import { pipeline as pipeline2 } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+init_store();
+init_names();
+init_errors3();
+
+// src/release/extract.ts
+import { createHash as createHash8, randomBytes as randomBytes9 } from "node:crypto";
+import {
+  closeSync as closeSync12,
+  constants as constants16,
+  fchmodSync as fchmodSync4,
+  fchownSync as fchownSync3,
+  mkdirSync as mkdirSync14,
+  openSync as openSync11,
+  readSync as readSync7,
+  symlinkSync as symlinkSync2,
+  writeSync as writeSync6
+} from "node:fs";
+var MAX_INDEX_BYTES = 256 << 20;
+var Extractor = class {
+  constructor(releasesFd, onIndex) {
+    this.releasesFd = releasesFd;
+    this.onIndex = onIndex;
+  }
+  releasesFd;
+  onIndex;
+  index;
+  indexParts;
+  seen = /* @__PURE__ */ new Set();
+  parent;
+  file;
+  staging;
+  get stagingName() {
+    return this.staging?.name;
+  }
+  member(h2) {
+    if (!this.index) {
+      if (this.indexParts || h2.name !== INDEX_MEMBER || h2.type !== "file")
+        throw new BadContent(`the first member must be ${INDEX_MEMBER}, found ${JSON.stringify(h2.name)}`);
+      if (h2.size > MAX_INDEX_BYTES) throw new BadContent(`${INDEX_MEMBER} is ${h2.size} bytes: too large`);
+      this.indexParts = [];
+      return;
+    }
+    const name = h2.name.replace(/^\.\//, "").replace(/\/+$/, "");
+    if (h2.type !== "file" && h2.size > 0) throw new BadContent(`${name}: a ${h2.type} member with data`);
+    if (name === RELEASE_DIR && h2.type === "dir") return;
+    if (!name.startsWith(`${RELEASE_DIR}/`))
+      throw new BadContent(`${JSON.stringify(h2.name)} is outside ${RELEASE_DIR}/`);
+    const path6 = name.slice(RELEASE_DIR.length + 1);
+    const entry = this.entries.get(path6);
+    if (!entry) throw new BadContent(`${JSON.stringify(path6)} is not listed in the index`);
+    if (this.seen.has(path6)) throw new BadContent(`${path6} appears twice`);
+    this.seen.add(path6);
+    if (h2.type !== entry.type)
+      throw new BadContent(
+        `${path6} is a ${h2.type} member (type ${JSON.stringify(h2.flag)}), the index says ${entry.type}`
+      );
+    if (entry.type !== "symlink" && (h2.mode & 4095) !== entry.mode)
+      throw new BadContent(
+        `${path6} has mode ${(h2.mode & 4095).toString(8)}, the index says ${entry.mode.toString(8)}`
+      );
+    const slash = path6.lastIndexOf("/");
+    const dirFd = this.parentFd(slash === -1 ? "" : path6.slice(0, slash));
+    const base = path6.slice(slash + 1);
+    if (entry.type === "dir") {
+      mkdirSync14(at(dirFd, base), { mode: 448 });
+      const fd = openDirAt(dirFd, base);
+      try {
+        fchmodSync4(fd, DIR_MODE);
+      } finally {
+        closeSync12(fd);
+      }
+    } else if (entry.type === "symlink") {
+      if (h2.linkname !== entry.target)
+        throw new BadContent(
+          `${path6} links to ${JSON.stringify(h2.linkname)}, the index says ${JSON.stringify(entry.target)}`
+        );
+      symlinkSync2(entry.target, at(dirFd, base));
+    } else {
+      if (h2.size !== entry.size)
+        throw new BadContent(`${path6} is ${h2.size} bytes, the index says ${entry.size}`);
+      const { O_WRONLY: O_WRONLY2, O_CREAT: O_CREAT2, O_EXCL: O_EXCL2, O_NOFOLLOW: O_NOFOLLOW4 } = constants16;
+      const fd = openSync11(at(dirFd, base), O_WRONLY2 | O_CREAT2 | O_EXCL2 | O_NOFOLLOW4, 384);
+      this.file = { entry, fd, hash: createHash8("sha256"), written: 0 };
+    }
+  }
+  data(chunk) {
+    if (this.indexParts && !this.index) {
+      this.indexParts.push(Buffer.from(chunk));
+      return;
+    }
+    const f = this.file;
+    if (!f) throw new BadContent("data outside a file member");
+    f.hash.update(chunk);
+    for (let off = 0; off < chunk.length; )
+      off += writeSync6(f.fd, chunk, off, chunk.length - off, f.written + off);
+    f.written += chunk.length;
+  }
+  end() {
+    if (this.indexParts && !this.index) {
+      this.readIndex(Buffer.concat(this.indexParts));
+      this.indexParts = void 0;
+      return;
+    }
+    const f = this.file;
+    if (!f) return;
+    this.file = void 0;
+    try {
+      if (f.written !== f.entry.size || f.hash.digest("hex") !== f.entry.sha256)
+        throw new BadContent(`${f.entry.path} does not match its sha256 in the index`);
+      fchmodSync4(f.fd, f.entry.mode);
+    } finally {
+      closeSync12(f.fd);
+    }
+  }
+  /** After the last member: every listed entry arrived, and the release's own manifest names this id. */
+  finish() {
+    const index = this.index;
+    if (!index || !this.staging) throw new BadContent(`there is no ${INDEX_MEMBER}`);
+    const missing = index.entries.filter((e) => !this.seen.has(e.path));
+    if (missing.length > 0)
+      throw new BadContent(`${missing.length} listed entries are missing (first: ${missing[0]?.path})`);
+    this.closeParent();
+    const m = openFileAt(this.staging.fd, "manifest.json");
+    if (m.kind !== "file") throw new BadContent("manifest.json is not a regular file");
+    try {
+      const buf = Buffer.alloc(Math.min(m.st.size, 1 << 20));
+      readSync7(m.fd, buf, 0, buf.length, 0);
+      const id = JSON.parse(buf.toString("utf8")).id;
+      if (id !== index.id)
+        throw new BadContent(`manifest.json names release ${String(id)}, the index ${index.id}`);
+    } catch (e) {
+      if (e instanceof SyntaxError) throw new BadContent("manifest.json is not JSON");
+      throw e;
+    } finally {
+      closeSync12(m.fd);
+    }
+  }
+  /** Close every descriptor (once, however often it is called); the staging dir stays (the caller removes
+   *  or renames it). */
+  close() {
+    this.closeParent();
+    if (this.file) closeSync12(this.file.fd);
+    this.file = void 0;
+    if (this.staging && this.staging.fd >= 0) closeSync12(this.staging.fd);
+    if (this.staging) this.staging.fd = -1;
+  }
+  entriesByPath;
+  get entries() {
+    this.entriesByPath ??= new Map((this.index?.entries ?? []).map((e) => [e.path, e]));
+    return this.entriesByPath;
+  }
+  readIndex(buf) {
+    let index;
+    try {
+      index = IndexSchema.parse(JSON.parse(buf.toString("utf8")));
+    } catch (e) {
+      throw new BadContent(`${INDEX_MEMBER} is not a valid index (${e.message.split("\n")[0]})`);
+    }
+    this.onIndex(index);
+    const name = `.tmp-import-${process.pid}-${randomBytes9(4).toString("hex")}`;
+    mkdirSync14(at(this.releasesFd, name), { mode: 448 });
+    const fd = openDirAt(this.releasesFd, name);
+    this.staging = { name, fd };
+    fchownSync3(fd, process.geteuid?.() ?? 0, process.getegid?.() ?? 0);
+    fchmodSync4(fd, 448);
+    this.index = index;
+  }
+  /** The created directory `dir` of the release (walked from the staging root, following nothing). */
+  parentFd(dir) {
+    if (!this.staging) throw new BadContent("no staging dir");
+    if (dir === "") return this.staging.fd;
+    if (this.parent?.path === dir) return this.parent.fd;
+    if (this.entries.get(dir)?.type !== "dir" || !this.seen.has(dir))
+      throw new BadContent(`${dir}/: a member comes before its directory`);
+    this.closeParent();
+    let fd = this.staging.fd;
+    for (const name of dir.split("/")) {
+      const next = openDirAt(fd, name);
+      if (fd !== this.staging.fd) closeSync12(fd);
+      fd = next;
+    }
+    this.parent = { path: dir, fd };
+    return fd;
+  }
+  closeParent() {
+    if (this.parent) closeSync12(this.parent.fd);
+    this.parent = void 0;
+  }
+};
+
+// src/release/import.ts
+var PER_ENTRY_BYTES = 4096;
+var DEFAULT_LIMITS = { maxBytes: 32 * 2 ** 30, maxEntries: 2e6 };
+var Present = class extends Error {
+};
+var refused2 = (file2, why) => new XoaError(`${file2} is not imported: ${why}; the store is unchanged`, {
+  hint: "import an archive made by `xoa releases export` (and check that it arrived whole)"
+});
+function openInput(file2) {
+  if (file2 === "-") return process.stdin;
+  const fd = openSync12(file2, constants17.O_RDONLY);
+  if (fstatSync8(fd).isDirectory()) {
+    closeSync13(fd);
+    throw refused2(file2, "it is a directory");
+  }
+  return createReadStream2("", { fd });
+}
+async function* tarBytes(source2) {
+  const it = source2[Symbol.asyncIterator]();
+  let head = Buffer.alloc(0);
+  let done = false;
+  while (head.length < 2 && !done) {
+    const n2 = await it.next();
+    if (n2.done) done = true;
+    else head = Buffer.concat([head, n2.value]);
+  }
+  const all = (async function* () {
+    if (head.length > 0) yield head;
+    if (done) return;
+    for (let n2 = await it.next(); !n2.done; n2 = await it.next()) yield n2.value;
+  })();
+  if (head[0] !== 31 || head[1] !== 139) return yield* all;
+  const gunzip = createGunzip();
+  const bytes = Readable5.from(all);
+  bytes.once("error", (e) => gunzip.destroy(e));
+  yield* bytes.pipe(gunzip);
+}
+async function importRelease(paths, file2, opts = {}) {
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const lock = await lockStore(paths);
+  let releasesFd;
+  let ex;
+  try {
+    await removeDebris(paths);
+    releasesFd = openDirPath(paths.releases);
+    const rFd = releasesFd;
+    let present;
+    const onIndex = (index2) => {
+      checkIndex(index2, limits);
+      if (index2.arch !== process.arch)
+        throw new BadContent(`it was built for ${index2.arch}; this host is ${process.arch}`);
+      if (opts.digest !== void 0 && opts.digest !== index2.digest)
+        throw new BadContent(`its content digest is ${index2.digest}, not the expected ${opts.digest}`);
+      const existing = lstatAt(rFd, index2.id);
+      if (existing) {
+        const ours = existing.isDirectory() ? indexOfRelease(paths, index2.id).digest : void 0;
+        if (ours !== index2.digest)
+          throw new XoaError(
+            `release ${index2.id} is already in the store with other content (digest ${ours ?? "none"}, the archive's ${index2.digest}); the store is unchanged`,
+            {
+              hint: `a build key names inputs, not content: keep the release there is, or remove ${join27(paths.releases, index2.id)} first`
+            }
+          );
+        present = index2;
+        throw new Present();
+      }
+      const fs = statfsSync(procPath(rFd));
+      const need = index2.bytes + index2.entries.length * PER_ENTRY_BYTES;
+      const free = fs.bavail * fs.bsize;
+      if (need > free)
+        throw new XoaError(
+          `the release needs about ${need} bytes; ${paths.releases} has ${free} free; the store is unchanged`,
+          { hint: `free space under ${paths.releases}, then import again` }
+        );
+    };
+    ex = new Extractor(rFd, onIndex);
+    const reader = new TarReader(ex);
+    const extractor = ex;
+    try {
+      await pipeline2(openInput(file2), async (source2) => {
+        for await (const chunk of tarBytes(source2)) reader.push(chunk);
+        reader.finish();
+        extractor.finish();
+      });
+    } catch (e) {
+      if (!(e instanceof Present)) throw e;
+    }
+    if (present) {
+      const p = present;
+      const switched2 = opts.switch ? (await switchTo(paths, p.id)).from !== p.id : false;
+      return {
+        id: p.id,
+        status: "present",
+        digest: p.digest,
+        entries: p.entries.length,
+        bytes: p.bytes,
+        switched: switched2
+      };
+    }
+    const index = ex.index;
+    if (!index) throw new BadContent(`there is no ${INDEX_MEMBER}`);
+    const staging = ex.stagingName;
+    ex.close();
+    const left = await setidFiles(join27(paths.releases, staging));
+    if (left.length > 0) throw new BadContent(`setuid/setgid bits in the staged release: ${left[0]}`);
+    const sfd = openDirAt(rFd, staging);
+    try {
+      fchmodSync5(sfd, DIR_MODE);
+      fsyncSync5(sfd);
+    } finally {
+      closeSync13(sfd);
+    }
+    const id = index.id;
+    if (lstatAt(rFd, id)) throw new BadContent(`release ${id} appeared in the store meanwhile`);
+    renameSync4(at(rFd, staging), at(rFd, id));
+    const d = openSync12(procPath(rFd), constants17.O_RDONLY | constants17.O_DIRECTORY);
+    try {
+      fsyncSync5(d);
+    } finally {
+      closeSync13(d);
+    }
+    const switched = opts.switch ? (await switchTo(paths, id)).from !== id : false;
+    return {
+      id,
+      status: "imported",
+      digest: index.digest,
+      entries: index.entries.length,
+      bytes: index.bytes,
+      switched
+    };
+  } catch (e) {
+    ex?.close();
+    const staging = ex?.stagingName;
+    if (staging && releasesFd !== void 0 && lstatAt(releasesFd, staging)) removeAt(releasesFd, staging);
+    if (e instanceof BadContent || e instanceof TarError) throw refused2(file2, e.message);
+    if (e.code === "Z_DATA_ERROR" || e.code === "Z_BUF_ERROR")
+      throw refused2(file2, `its gzip stream is damaged or truncated (${e.message})`);
+    throw e;
+  } finally {
+    if (releasesFd !== void 0) closeSync13(releasesFd);
+    await lock.release();
+  }
+}
+
+// src/cli/releases.ts
 init_paths();
+init_errors3();
 function register12(program2) {
-  withSpecOption(program2.command("releases")).description('list the built releases (current marked "*", previous "-")').option("--json", "print them as a JSON array").action((opts) => {
-    const releases = listReleases(statePaths(readSpec(opts)));
+  const releases = withSpecOption(program2.command("releases").alias("release")).description('list the built releases (current marked "*", previous "-"); export or import one').option("--json", "print them as a JSON array").action((opts) => {
+    const releases2 = listReleases(statePaths(readSpec(opts)));
     if (opts.json) {
       printJson(
-        releases.map((r) => ({ ...r.manifest, dir: r.dir, current: r.current, previous: r.previous }))
+        releases2.map((r) => ({ ...r.manifest, dir: r.dir, current: r.current, previous: r.previous }))
       );
       return;
     }
-    if (releases.length === 0) {
+    if (releases2.length === 0) {
       say("no releases yet; build one with `xoa build`");
       return;
     }
-    for (const r of releases) {
+    for (const r of releases2) {
       const m = r.manifest;
       const mark = r.current ? "*" : r.previous ? "-" : " ";
       const line = `${mark} ${r.id}  node ${m.node}  built ${m.endedAt.slice(0, 16).replace("T", " ")}  in ${seconds(m.durationMs)}  ${Math.round(m.sizeBytes / 1024 / 1024)} MB`;
       say(r.current ? bold2(line) : line);
     }
+  });
+  registerExport(releases);
+  registerImport(releases);
+}
+function registerExport(releases) {
+  withSpecOption(releases.command("export <release>")).description('write a release (an id, or "current") as one archive another host can import').option("-o, --out <file>", 'the archive to write, "-" for stdout (default: ./<id>.xoa-release.tar.gz)').option("--json", "print the result as JSON").addHelpText(
+    "after",
+    "\nThe archive carries the release with its Node, and an index of every entry (path, type, mode, size,\nsha256, symlink target) whose digest is printed: pass it to `xoa releases import --digest` on the\nhosts that import it. Never replaces an existing file."
+  ).action(async (ref, _o, cmd) => {
+    const opts = cmd.optsWithGlobals();
+    const paths = statePaths(readSpec(opts));
+    const id = resolveRelease(paths, ref);
+    const out = opts.out ?? `${id}.xoa-release.tar.gz`;
+    if (out === "-" && process.stdout.isTTY)
+      throw new UsageError(
+        "refusing to write an archive to a terminal",
+        "redirect it (> FILE, | ssh HOST xoa releases import -) or pass -o FILE"
+      );
+    const r = await exportRelease(paths, id, out);
+    const report2 = (l) => out === "-" ? process.stderr.write(`${l}
+`) : say(l);
+    if (opts.json) {
+      if (out === "-") report2(JSON.stringify(r));
+      else printJson(r);
+      return;
+    }
+    report2(`${green2("exported")} ${r.id} to ${r.file}${r.archiveBytes ? ` (${r.archiveBytes} bytes)` : ""}`);
+    report2(`  ${r.entries} entries, ${r.files} files, ${r.bytes} bytes of content`);
+    report2(`  content digest: ${r.digest}`);
+    report2(`  import elsewhere with: xoa releases import FILE --digest ${r.digest}`);
+  });
+}
+function nonNegative(flag, v) {
+  const n2 = Number(v);
+  if (!Number.isSafeInteger(n2) || n2 < 0) throw new UsageError(`${flag} takes a whole number, got ${v}`);
+  return n2;
+}
+function registerImport(releases) {
+  withSpecOption(releases.command("import <file>")).description('add a release from an archive of `xoa releases export` ("-": stdin) to the store').option("--digest <sha256>", "refuse the archive unless its content digest is this one").option("--switch", "make the release current once it is in the store").option(
+    "--max-bytes <n>",
+    "refuse a release whose files add up to more bytes",
+    String(DEFAULT_LIMITS.maxBytes)
+  ).option("--max-entries <n>", "refuse a release with more entries", String(DEFAULT_LIMITS.maxEntries)).option("--json", "print the result as JSON").addHelpText(
+    "after",
+    "\nEverything is checked before the release becomes visible: the index (paths, modes, symlinks that stay\ninside the release, sizes against the limits and the free space), then every member against it, and\nevery file against its sha256. Only plain files, directories and relative symlinks inside the release\nare created, owned by root (or whoever imports), modes 644/755. A release id that is already in the\nstore with other content is refused; with the same content, nothing is done."
+  ).action(async (file2, _o, cmd) => {
+    const opts = cmd.optsWithGlobals();
+    if (opts.digest !== void 0 && !/^[0-9a-f]{64}$/.test(opts.digest))
+      throw new UsageError("--digest takes the 64 hex digits `xoa releases export` printed");
+    const paths = statePaths(readSpec(opts));
+    const r = await importRelease(paths, file2, {
+      digest: opts.digest,
+      switch: opts.switch,
+      limits: {
+        maxBytes: nonNegative("--max-bytes", opts.maxBytes),
+        maxEntries: nonNegative("--max-entries", opts.maxEntries)
+      }
+    });
+    if (opts.json) return printJson(r);
+    say(
+      r.status === "imported" ? `${green2("imported")} ${r.id} (${r.entries} entries, ${r.bytes} bytes)${r.switched ? "; now current" : ""}` : `already there: ${r.id}, same content${r.switched ? "; now current" : ""}`
+    );
+    say(`  content digest: ${r.digest}`);
+    if (!r.switched && r.status === "imported")
+      say(`  make it current with: xoa rollback ${r.id} (or import with --switch)`);
   });
 }
 
@@ -91115,9 +92414,9 @@ var import_fastest_levenshtein2 = __toESM(require_mod(), 1);
 init_at();
 init_safe_dir();
 init_load();
-import { mkdirSync as mkdirSync14 } from "node:fs";
+import { mkdirSync as mkdirSync15 } from "node:fs";
 import { realpath as realpath3 } from "node:fs/promises";
-import { basename as basename12, dirname as dirname20, join as join25, resolve as resolve8 } from "node:path";
+import { basename as basename13, dirname as dirname21, join as join28, resolve as resolve9 } from "node:path";
 init_types();
 init_errors3();
 function register13(program2) {
@@ -91150,12 +92449,12 @@ async function run5(name, opts) {
   const spec = readSpec(opts);
   const env = {
     xoaCommand: opts.xoaCommand ? [opts.xoaCommand] : DEFAULT_RENDER_ENV.xoaCommand,
-    specPath: opts.spec ? resolve8(opts.spec) : specPathOf(opts),
+    specPath: opts.spec ? resolve9(opts.spec) : specPathOf(opts),
     platform: opts.platform ? loadPlatform(opts.platform) : currentPlatform()
   };
   const files = chosen.flatMap((a2) => a2.render(spec, env));
   if (opts.out) {
-    await writeUnder(resolve8(opts.out), files);
+    await writeUnder(resolve9(opts.out), files);
     return;
   }
   if (opts.json) {
@@ -91194,14 +92493,14 @@ function describe3(f) {
   return { ...f, mode: `0${f.mode.toString(8)}` };
 }
 async function writeUnder(outDir, files) {
-  mkdirSync14(outDir, { recursive: true });
+  mkdirSync15(outDir, { recursive: true });
   const out = await SafeDir.open(await realpath3(outDir));
   try {
     for (const f of files) {
-      const target2 = join25(outDir, f.path);
-      const dir = await out.beneath(dirname20(f.path), { create: self2(493) });
+      const target2 = join28(outDir, f.path);
+      const dir = await out.beneath(dirname21(f.path), { create: self2(493) });
       try {
-        await dir.writeFile(basename12(f.path), f.content, self2(f.mode));
+        await dir.writeFile(basename13(f.path), f.content, self2(f.mode));
       } finally {
         await dir.close();
       }
@@ -91217,24 +92516,24 @@ var restore_exports = {};
 __export(restore_exports, {
   register: () => register14
 });
-import { readFileSync as readFileSync28 } from "node:fs";
+import { readFileSync as readFileSync27 } from "node:fs";
 import { createInterface as createInterface4 } from "node:readline/promises";
 
 // src/backup/restore.ts
 init_paths();
 init_errors3();
 import {
-  closeSync as closeSync9,
-  fstatSync as fstatSync7,
-  mkdirSync as mkdirSync15,
+  closeSync as closeSync14,
+  fstatSync as fstatSync9,
+  mkdirSync as mkdirSync16,
   mkdtempSync as mkdtempSync3,
-  openSync as openSync9,
+  openSync as openSync13,
   readdirSync as readdirSync9,
-  readFileSync as readFileSync27,
-  rmSync as rmSync6,
-  statfsSync
+  readFileSync as readFileSync26,
+  rmSync as rmSync7,
+  statfsSync as statfsSync2
 } from "node:fs";
-import { dirname as dirname21, join as join26, relative } from "node:path";
+import { dirname as dirname22, join as join29, relative } from "node:path";
 
 // src/backup/rules.ts
 function sectionRules(section, mode, o2) {
@@ -91266,19 +92565,19 @@ async function verifyBackup(spec, file2, opts = {}) {
     });
   const work = statePaths(spec).backups;
   assertBackupsOutsideData(spec, work);
-  mkdirSync15(dirname21(work), { recursive: true });
-  mkdirSync15(work, { recursive: true, mode: 448 });
+  mkdirSync16(dirname22(work), { recursive: true });
+  mkdirSync16(work, { recursive: true, mode: 448 });
   assertPrivate(work);
-  const staging = mkdtempSync3(join26(work, ".xoa-restore-staging-"));
-  const dispose = () => rmSync6(staging, { recursive: true, force: true });
+  const staging = mkdtempSync3(join29(work, ".xoa-restore-staging-"));
+  const dispose = () => rmSync7(staging, { recursive: true, force: true });
   const bad = (why) => new XoaError(`${file2} failed verification: ${why}; nothing was changed`, {
     hint: "restore another archive, or make a fresh one with xoa backup"
   });
   try {
-    const copy = join26(staging, "archive.tar.gz");
+    const copy = join29(staging, "archive.tar.gz");
     authenticatedCopy(file2, copy, key);
-    const tree = join26(staging, "tree");
-    mkdirSync15(tree, { mode: 448 });
+    const tree = join29(staging, "tree");
+    mkdirSync16(tree, { mode: 448 });
     const { members: members2, streamBytes } = await listArchive(copy, file2);
     const manifestMember = members2.find((m) => m.name === MANIFEST_FILE && m.type === "file");
     if (!manifestMember || manifestMember.size > MAX_MANIFEST_BYTES)
@@ -91286,28 +92585,28 @@ async function verifyBackup(spec, file2, opts = {}) {
     await extractArchive(copy, tree, file2, [manifestMember.raw]);
     let manifest;
     try {
-      manifest = ManifestSchema.parse(JSON.parse(readFileSync27(join26(tree, MANIFEST_FILE), "utf8")));
+      manifest = ManifestSchema.parse(JSON.parse(readFileSync26(join29(tree, MANIFEST_FILE), "utf8")));
     } catch (e) {
       throw bad(`${MANIFEST_FILE} is invalid (${e.message.split("\n")[0]})`);
     }
     const expected = expectedMembers(manifest);
     checkMembers(members2, expected, bad);
     const total = streamBytes ?? members2.reduce((n2, m) => n2 + m.size, 0);
-    const fs = statfsSync(staging);
+    const fs = statfsSync2(staging);
     const free = fs.bavail * fs.bsize;
     if (total > free)
       throw new XoaError(`${file2} unpacks to ${total} bytes; ${work} has ${free} free. Nothing was changed`, {
         hint: `free space under ${work}, then run xoa restore again`
       });
     await extractArchive(copy, tree, file2);
-    rmSync6(copy);
+    rmSync7(copy);
     for (const member of listFiles(tree)) {
       if (member === MANIFEST_FILE) continue;
       const want = expected.files.get(member);
       if (!want) throw bad(`${member} is not listed in the manifest`);
-      if (sha256File(join26(tree, member)) !== want.sha256) throw bad(`${member} does not match its checksum`);
+      if (sha256File(join29(tree, member)) !== want.sha256) throw bad(`${member} does not match its checksum`);
     }
-    const snapshot = parseSnapshot(readFileSync27(join26(tree, REDIS_FILE), "utf8"));
+    const snapshot = parseSnapshot(readFileSync26(join29(tree, REDIS_FILE), "utf8"));
     await probeRedis(spec.redis.socket, snapshot).catch((e) => {
       throw new XoaError(`this Redis (${spec.redis.socket}) cannot take the backup's data: ${e.message}`, {
         hint: "is redis-xo running, and at least as new as the Redis the backup came from?"
@@ -91328,9 +92627,9 @@ async function verifyBackup(spec, file2, opts = {}) {
   }
 }
 function assertPrivate(dir) {
-  const fd = openSync9(dir, "r");
+  const fd = openSync13(dir, "r");
   try {
-    const st = fstatSync7(fd);
+    const st = fstatSync9(fd);
     if (st.uid !== process.getuid?.() || (st.mode & 63) !== 0)
       throw new XoaError(
         `${dir} must be private (owner ${process.getuid?.()}, mode 0700) to stage a restore`,
@@ -91339,7 +92638,7 @@ function assertPrivate(dir) {
         }
       );
   } finally {
-    closeSync9(fd);
+    closeSync14(fd);
   }
 }
 function expectedMembers(m) {
@@ -91348,7 +92647,7 @@ function expectedMembers(m) {
   ]);
   const dirs2 = /* @__PURE__ */ new Set();
   const addParents = (p) => {
-    for (let d = dirname21(p); d !== "."; d = dirname21(d)) dirs2.add(d);
+    for (let d = dirname22(p); d !== "."; d = dirname22(d)) dirs2.add(d);
   };
   for (const e of m.files) {
     const p = archivePathOf(e);
@@ -91381,7 +92680,7 @@ function listFiles(root) {
   const out = [];
   const walk2 = (dir) => {
     for (const d of readdirSync9(dir, { withFileTypes: true })) {
-      const p = join26(dir, d.name);
+      const p = join29(dir, d.name);
       if (d.isDirectory()) walk2(p);
       else out.push(relative(root, p));
     }
@@ -91414,7 +92713,7 @@ async function restoreBackup(spec, v, opts) {
         if (s === "data") replaceContent(fd, of(s), v.staging, rules);
         else placeEntries(fd, of(s), v.staging, rules);
       } finally {
-        closeSync9(fd);
+        closeSync14(fd);
       }
     }
   } catch (e) {
@@ -91452,15 +92751,15 @@ function startChild(spec, log) {
     if (stream) createInterface3({ input: stream }).on("line", (l) => log(`${spec.name} | ${l}`));
   }
   let alive = true;
-  const exited = new Promise((resolve9) => {
+  const exited = new Promise((resolve10) => {
     child.once("error", (e) => {
       log(`${spec.name} | failed to start: ${e.message}`);
       alive = false;
-      resolve9(null);
+      resolve10(null);
     });
     child.once("exit", (code, signal) => {
       alive = false;
-      resolve9(code ?? (signal ? 128 : null));
+      resolve10(code ?? (signal ? 128 : null));
     });
   });
   return {
@@ -91604,7 +92903,7 @@ async function confirm() {
 async function healthAfterRestore(spec) {
   let password;
   try {
-    password = readFileSync28(statePaths(spec).adminPasswordFile, "utf8").trim();
+    password = readFileSync27(statePaths(spec).adminPasswordFile, "utf8").trim();
   } catch {
     password = void 0;
   }
@@ -91620,7 +92919,7 @@ __export(rollback_exports, {
 
 // src/run/rollback.ts
 init_store();
-import { join as join30 } from "node:path";
+import { join as join33 } from "node:path";
 init_paths();
 init_errors3();
 
@@ -91645,15 +92944,15 @@ async function switchWithHealthGate(paths, id, control, check3) {
 }
 
 // src/run/upgrade.ts
-import { join as join29 } from "node:path";
+import { join as join32 } from "node:path";
 init_store();
 init_at();
 init_lock();
 init_layout();
 
 // src/source/pin-write.ts
-import { accessSync as accessSync3, constants as constants14 } from "node:fs";
-import { dirname as dirname22, relative as relative2 } from "node:path";
+import { accessSync as accessSync3, constants as constants18 } from "node:fs";
+import { dirname as dirname23, relative as relative2 } from "node:path";
 init_at();
 init_errors3();
 var KEY_ORDER = ["url", "rev", "version", "date", "channel"];
@@ -91674,8 +92973,8 @@ function renderPin(original, pin) {
 }
 function assertPinWritable(file2) {
   try {
-    accessSync3(dirname22(file2), constants14.W_OK);
-    accessSync3(file2, constants14.W_OK);
+    accessSync3(dirname23(file2), constants18.W_OK);
+    accessSync3(file2, constants18.W_OK);
   } catch (e) {
     throw new XoaError(`the pin file ${file2} cannot be rewritten (${e.code})`, {
       hint: "copy it somewhere writable (e.g. /etc/xoa/xo-source.json) and set source.pinFile in the spec, or pass --pin-file; on NixOS update the flake checkout with `nix run .#update-xo`"
@@ -91693,7 +92992,7 @@ async function writePin(file2, pin) {
 }
 async function commitPin(file2, message) {
   const git = (args, cwd) => execa(tool("git"), args, { cwd, reject: false, env: { GIT_TERMINAL_PROMPT: "0" }, stdin: "ignore" });
-  const top = await git(["rev-parse", "--show-toplevel"], dirname22(file2));
+  const top = await git(["rev-parse", "--show-toplevel"], dirname23(file2));
   if (top.exitCode !== 0)
     throw new XoaError(`${file2} is not in a git repository, so --commit has nothing to commit to`, {
       hint: "drop --commit, or keep the pin file in a git checkout (e.g. your flake)"
@@ -91717,19 +93016,19 @@ async function commitPin(file2, message) {
 // src/source/update.ts
 init_paths();
 init_errors3();
-import { accessSync as accessSync4, constants as constants15, existsSync as existsSync18 } from "node:fs";
+import { accessSync as accessSync4, constants as constants19, existsSync as existsSync18 } from "node:fs";
 import { homedir } from "node:os";
-import { dirname as dirname23, join as join27 } from "node:path";
+import { dirname as dirname24, join as join30 } from "node:path";
 function mirrorDirFor(spec) {
   const own2 = statePaths(spec).mirror;
-  let dir = dirname23(own2);
-  while (!existsSync18(dir)) dir = dirname23(dir);
+  let dir = dirname24(own2);
+  while (!existsSync18(dir)) dir = dirname24(dir);
   try {
-    accessSync4(dir, constants15.W_OK);
+    accessSync4(dir, constants19.W_OK);
     return own2;
   } catch {
-    const cache = process.env.XDG_CACHE_HOME || join27(homedir(), ".cache");
-    return join27(cache, "xoa", "xen-orchestra.git");
+    const cache = process.env.XDG_CACHE_HOME || join30(homedir(), ".cache");
+    return join30(cache, "xoa", "xen-orchestra.git");
   }
 }
 function pinFileFor(spec, override) {
@@ -91891,14 +93190,14 @@ init_errors3();
 // src/run/upgrade-record.ts
 init_at();
 init_paths();
-import { readFileSync as readFileSync29 } from "node:fs";
-import { join as join28 } from "node:path";
+import { readFileSync as readFileSync28 } from "node:fs";
+import { join as join31 } from "node:path";
 function upgradeRecordFile(spec) {
-  return join28(statePaths(spec).logs, "upgrade-last.json");
+  return join31(statePaths(spec).logs, "upgrade-last.json");
 }
 function readLastUpgrade(spec) {
   try {
-    const r = JSON.parse(readFileSync29(upgradeRecordFile(spec), "utf8"));
+    const r = JSON.parse(readFileSync28(upgradeRecordFile(spec), "utf8"));
     return typeof r.outcome === "string" ? r : void 0;
   } catch {
     return void 0;
@@ -91954,7 +93253,7 @@ async function run6(spec, opts, record2) {
   log(`checking channel ${record2.channel} upstream\u2026`);
   const report2 = await planUpdate(spec, { channel: opts.channel, pinFile: opts.pinFile });
   const curId = currentId(paths);
-  const cur = curId ? readManifest(join29(paths.releases, curId)) : void 0;
+  const cur = curId ? readManifest(join32(paths.releases, curId)) : void 0;
   record2.fromRelease = cur ? { version: cur.version, rev: cur.rev, release: curId } : { version: report2.from.version, rev: report2.from.rev };
   record2.toRelease = { version: report2.to.version, rev: report2.to.rev };
   const serving = cur?.rev === report2.to.rev;
@@ -91986,7 +93285,7 @@ async function run6(spec, opts, record2) {
     const backup = await createBackup(spec, { services: opts.services });
     record2.backup = backup.archive;
     log(`switching to ${built.release}, health check within ${Math.round(opts.healthTimeoutMs / 1e3)} s\u2026`);
-    const admin2 = { email: spec.webAdmin.email, password: (await readOrCreateAdminPassword(spec)).password };
+    const admin2 = { email: spec.webAdmin.email, password: readAdminPassword(spec) };
     const gate = await switchWithHealthGate(paths, built.release, opts.control, {
       endpoint: () => localEndpoint(spec),
       admin: admin2,
@@ -92067,7 +93366,7 @@ function restartAdvice(to, from, fg) {
   return `xo-server is not running: start ${to} with ${how}`;
 }
 function pinNoteFor(spec, paths, to) {
-  const m = readManifest(join30(paths.releases, to));
+  const m = readManifest(join33(paths.releases, to));
   if (!m) return void 0;
   let rev = spec.source.rev;
   let where = "source.rev in the spec";
@@ -92117,7 +93416,7 @@ function register15(program2) {
       const spec = readSpec(opts);
       const host = hostView("/");
       const systemd = (await detectServiceControl(spec)).manages;
-      const password = readAdminPassword(spec, host);
+      const password = readAdminPassword2(spec, host);
       const server = systemd ? void 0 : await observeServer(spec, host);
       const r = await rollbackRelease(spec, id, {
         control: systemd ? systemdServerControl() : void 0,
@@ -92226,11 +93525,11 @@ function formatStatus(s, paint = plain) {
 
 // src/status/status.ts
 init_store();
-import { join as join31 } from "node:path";
+import { join as join34 } from "node:path";
 init_paths();
 function summary(p, id) {
   if (!id) return void 0;
-  const m = readManifest(join31(p.releases, id));
+  const m = readManifest(join34(p.releases, id));
   if (!m) return { id, complete: false };
   return { id, version: m.version, rev: m.rev, node: m.node, builtAt: m.endedAt, complete: true };
 }
@@ -92245,7 +93544,7 @@ async function gatherStatus(spec, host, now = /* @__PURE__ */ new Date()) {
   let health2;
   if (server.running) {
     const ep = localEndpoint(hostSpec(spec, host));
-    const password = readAdminPassword(spec, host);
+    const password = readAdminPassword2(spec, host);
     const r = await checkHealth(ep, password ? { email: spec.webAdmin.email, password } : void 0);
     health2 = { ...r, url: ep.url, signInTried: password !== void 0 };
   }
@@ -92266,7 +93565,7 @@ async function gatherStatus(spec, host, now = /* @__PURE__ */ new Date()) {
     }
   }
   let lastUpgrade;
-  const upgradeText = readText(host, join31(statePaths(spec).logs, "upgrade-last.json"));
+  const upgradeText = readText(host, join34(statePaths(spec).logs, "upgrade-last.json"));
   if (upgradeText !== void 0) {
     try {
       lastUpgrade = JSON.parse(upgradeText);
@@ -92348,8 +93647,7 @@ init_errors3();
 init_at();
 init_layout();
 init_load();
-import { randomBytes as randomBytes9 } from "node:crypto";
-import { basename as basename13, dirname as dirname24 } from "node:path";
+import { basename as basename14, dirname as dirname25 } from "node:path";
 init_redis();
 init_xo_server_config();
 function metaOf(mode, owner) {
@@ -92357,13 +93655,13 @@ function metaOf(mode, owner) {
   return { uid: owner.uid ?? me2.uid, gid: owner.gid ?? owner.uid ?? me2.gid, mode };
 }
 async function ensureDir(path6, mode, owner) {
-  const meta3 = metaOf(mode, owner);
-  const parent = await openLive(dirname24(path6), { create: self2(mode) });
+  const meta4 = metaOf(mode, owner);
+  const parent = await openLive(dirname25(path6), { create: self2(mode) });
   try {
-    const name = basename13(path6);
-    await (await parent.subdir(name, { create: meta3 })).close();
+    const name = basename14(path6);
+    await (await parent.subdir(name, { create: meta4 })).close();
     const st = await parent.lstat(name);
-    if (owner.uid !== void 0 && st) await parent.setMeta(name, { ...meta3, mode: st.mode & 4095 });
+    if (owner.uid !== void 0 && st) await parent.setMeta(name, { ...meta4, mode: st.mode & 4095 });
   } finally {
     await parent.close();
   }
@@ -92374,11 +93672,11 @@ async function ensureMountsDir(spec, owner) {
     await ensureDir(dir, 488, owner);
     return;
   }
-  const meta3 = { uid: 0, gid: owner.gid, mode: 1016 };
-  const parent = await openLive(dirname24(dir), { create: self2(493) });
+  const meta4 = { uid: 0, gid: owner.gid, mode: 1016 };
+  const parent = await openLive(dirname25(dir), { create: self2(493) });
   try {
-    await (await parent.subdir(basename13(dir), { create: meta3 })).close();
-    await parent.setMeta(basename13(dir), meta3);
+    await (await parent.subdir(basename14(dir), { create: meta4 })).close();
+    await parent.setMeta(basename14(dir), meta4);
   } finally {
     await parent.close();
   }
@@ -92390,35 +93688,26 @@ async function prepareForeground(spec, owner) {
   const layout = hostLayout(spec, "foreground");
   const p = layout.state;
   await ensureDir(spec.xo.stateDir, 493, {});
-  for (const d of [spec.xo.dataDir, spec.xo.tempDir, spec.redis.dir, dirname24(spec.redis.socket)])
+  for (const d of [spec.xo.dataDir, spec.xo.tempDir, spec.redis.dir, dirname25(spec.redis.socket)])
     await ensureDir(d, 488, owner);
   await ensureMountsDir(spec, owner);
-  await ensureDir(dirname24(p.serverConfigHome), 488, owner);
+  await ensureDir(dirname25(p.serverConfigHome), 488, owner);
   const configDir = layout.xoConfigDir;
   await ensureDir(p.serverConfigHome, 448, owner);
   await ensureDir(configDir, 448, owner);
   await ensureDir(p.secrets, 448, {});
   await writeAtomic(layout.xoConfig, renderXoServerConfig(spec).content, 416, owner);
-  const secrets2 = layout.xoSecrets;
-  const kept = await withParent(secrets2, {}, async (dir, name) => (await dir.lstat(name))?.isFile() === true);
-  if (!kept)
-    await writeAtomic(
-      secrets2,
-      renderXoServerSecrets(randomBytes9(32).toString("base64url"), spec).content,
-      384,
-      owner
-    );
   if (spec.mounts.mode === "broker" && process.getuid?.() === 0) {
     const shim2 = renderSudoShim(spec, {
       xoaCommand: [process.execPath, process.argv[1]],
       specPath: "",
       platform: currentPlatform()
     });
-    await ensureDir(dirname24(shim2.path), 493, {});
+    await ensureDir(dirname25(shim2.path), 493, {});
     await writeAtomic(shim2.path, shim2.content, shim2.mode, {});
   }
   const redisConfig = layout.redis.config;
-  await ensureDir(dirname24(redisConfig), 493, {});
+  await ensureDir(dirname25(redisConfig), 493, {});
   await writeAtomic(redisConfig, renderRedisConfig(spec).content, 420, {});
   return { configDir, redisConfig };
 }
@@ -92481,10 +93770,12 @@ async function up(spec, opts) {
     }
     const hadCurrent = currentId(p);
     if (!hadCurrent && candidate) await (await Promise.resolve().then(() => (init_store(), store_exports))).switchTo(p, candidate);
-    const boot = await bootstrap(spec);
+    const { report: boot, secrets: secrets2 } = await bootstrapWithSecrets(spec, { mode: "foreground" });
+    for (const s of boot.secrets.filter((o2) => o2.outcome === "created" || o2.outcome === "changed"))
+      log(`xoa | ${s.outcome === "created" ? "generated" : "updated"} ${s.path} (${s.description})`);
     if (boot.admin.created)
       log(`xoa | created the web admin ${boot.admin.email} (password in ${boot.admin.passwordFile})`);
-    const admin2 = { email: spec.webAdmin.email, password: (await readOrCreateAdminPassword(spec)).password };
+    const admin2 = { email: spec.webAdmin.email, password: secrets2.adminPassword };
     const control = {
       async restart() {
         if (server) await server.stop();
@@ -92493,7 +93784,7 @@ async function up(spec, opts) {
             name: "xo-server",
             command: p.currentNode,
             args: [p.currentServer],
-            env: serverEnvironment(spec),
+            env: serverEnvironment(spec, secrets2.serverEnv),
             cwd: spec.xo.stateDir,
             ...owner
           },
