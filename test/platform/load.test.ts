@@ -1,6 +1,6 @@
 // Choosing a platform: built-ins, the file form and its errors, and the engine's check of a tool it runs.
 import assert from 'node:assert/strict'
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { CONTAINER } from '../../src/platform/container.ts'
@@ -64,6 +64,12 @@ test('unknown keys, relative paths and bad files are refused, naming the key', (
   // Root runs what it names: a file others may change is refused.
   const open = write(dir, 'open.json', { name: 'x', tools: {} }, 0o666)
   assert.throws(() => loadPlatform(open), /may be changed by someone other than root/)
+  if (process.geteuid?.() === 0) {
+    // Read by root, a file another account owns (and so may rewrite) is refused even at 0644.
+    const theirs = write(dir, 'theirs.json', { name: 'x', tools: {} })
+    chownSync(theirs, 65534, 65534)
+    assert.throws(() => loadPlatform(theirs), /may be changed by someone other than root/)
+  }
   mkdirSync(join(dir, 'd.json'))
   assert.throws(() => loadPlatform(join(dir, 'd.json')), /not a regular file/)
   assert.throws(() => loadPlatform(join(dir, 'none.json')), /cannot read the platform file/)
