@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { detectHost } from '../../src/plan/host.ts'
 import { CONTAINER } from '../../src/platform/container.ts'
 import { DEBIAN } from '../../src/platform/debian.ts'
 import { loadPlatform, platformRef } from '../../src/platform/load.ts'
@@ -117,4 +118,17 @@ test('xoa render: XOA_PLATFORM and --platform select the file; a bad one stops i
   ])
   assert.equal(bad.status, 1)
   assert.match(bad.stderr, /tools\.nope: unknown tool "nope"/)
+})
+
+test('a platform that names no dpkg-query or apt-get (NixOS) has no packages to install, and is no error', () => {
+  const { 'dpkg-query': _q, 'apt-get': _a, ...rest } = DEBIAN.tools
+  assert.equal(detectHost('/', { name: 'nixos', tools: rest }).dpkg, false)
+  assert.equal(detectHost('/', DEBIAN).dpkg, true, 'this Debian has both')
+  assert.equal(
+    detectHost('/', {
+      name: 'moved',
+      tools: { ...rest, 'dpkg-query': '/nowhere/dpkg-query', 'apt-get': DEBIAN.tools['apt-get'] },
+    }).dpkg,
+    false,
+  )
 })
