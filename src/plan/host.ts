@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { currentPlatform } from '../platform/load.ts'
-import { type Platform, toolPath } from '../platform/platform.ts'
+import type { Platform } from '../platform/platform.ts'
 
 export interface Host {
   /** "/" for the live host, else the absolute prefix every path is written under. */
@@ -21,7 +21,8 @@ export function detectHost(root = '/', p: Platform = currentPlatform()): Host {
     root: r,
     live,
     systemd: live && existsSync('/run/systemd/system'),
-    dpkg: live && existsSync(toolPath(p, 'dpkg-query')) && existsSync(toolPath(p, 'apt-get')),
+    // A platform without dpkg (NixOS names neither tool) has no packages for apply to install.
+    dpkg: live && [p.tools['dpkg-query'], p.tools['apt-get']].every((t) => t !== undefined && existsSync(t)),
   }
 }
 

@@ -23,8 +23,9 @@ export function loadPlatform(ref: string): Platform {
 }
 
 /**
- * Root runs what the file names, so only root (or the account reading it, for `xoa render` in a build sandbox)
- * may be able to change it: owned by root or by us, not writable by group or others (a Nix store file is 0444).
+ * Root runs what the file names, so read as root it must be root's and writable by root only (a Nix store file is
+ * 0444 root). Read by another account (`xoa render` in a Nix build sandbox, where root's files show as the
+ * overflow uid) it runs nothing as root: writable by its owner only is enough.
  */
 function readPlatformFile(file: string): Platform {
   let text: string
@@ -34,7 +35,7 @@ function readPlatformFile(file: string): Platform {
       const st = fstatSync(fd)
       if (!st.isFile()) throw new XoaError(`platform file ${file} is not a regular file`)
       const me = process.geteuid?.() ?? 0
-      if ((st.uid !== 0 && st.uid !== me) || (st.mode & 0o022) !== 0)
+      if ((me === 0 && st.uid !== 0) || (st.mode & 0o022) !== 0)
         throw new XoaError(`platform file ${file} may be changed by someone other than root`, {
           hint: `chown root ${file} && chmod go-w ${file}: root runs the tools it names`,
         })

@@ -1,8 +1,9 @@
 // Choosing a platform: built-ins, the file form and its errors, and the engine's check of a tool it runs.
 import assert from 'node:assert/strict'
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { detectHost } from '../../src/plan/host.ts'
 import { CONTAINER } from '../../src/platform/container.ts'
 import { DEBIAN } from '../../src/platform/debian.ts'
 import { loadPlatform, platformRef } from '../../src/platform/load.ts'
@@ -64,6 +65,12 @@ test('unknown keys, relative paths and bad files are refused, naming the key', (
   // Root runs what it names: a file others may change is refused.
   const open = write(dir, 'open.json', { name: 'x', tools: {} }, 0o666)
   assert.throws(() => loadPlatform(open), /may be changed by someone other than root/)
+  if (process.geteuid?.() === 0) {
+    // Read by root, a file another account owns (and so may rewrite) is refused even at 0644.
+    const theirs = write(dir, 'theirs.json', { name: 'x', tools: {} })
+    chownSync(theirs, 65534, 65534)
+    assert.throws(() => loadPlatform(theirs), /may be changed by someone other than root/)
+  }
   mkdirSync(join(dir, 'd.json'))
   assert.throws(() => loadPlatform(join(dir, 'd.json')), /not a regular file/)
   assert.throws(() => loadPlatform(join(dir, 'none.json')), /cannot read the platform file/)
@@ -111,4 +118,17 @@ test('xoa render: XOA_PLATFORM and --platform select the file; a bad one stops i
   ])
   assert.equal(bad.status, 1)
   assert.match(bad.stderr, /tools\.nope: unknown tool "nope"/)
+})
+
+test('a platform that names no dpkg-query or apt-get (NixOS) has no packages to install, and is no error', () => {
+  const { 'dpkg-query': _q, 'apt-get': _a, ...rest } = DEBIAN.tools
+  assert.equal(detectHost('/', { name: 'nixos', tools: rest }).dpkg, false)
+  assert.equal(detectHost('/', DEBIAN).dpkg, true, 'this Debian has both')
+  assert.equal(
+    detectHost('/', {
+      name: 'moved',
+      tools: { ...rest, 'dpkg-query': '/nowhere/dpkg-query', 'apt-get': DEBIAN.tools['apt-get'] },
+    }).dpkg,
+    false,
+  )
 })
