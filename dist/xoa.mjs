@@ -25855,7 +25855,7 @@ function readPlatformFile(file2) {
       const st = fstatSync2(fd);
       if (!st.isFile()) throw new XoaError(`platform file ${file2} is not a regular file`);
       const me2 = process.geteuid?.() ?? 0;
-      if (st.uid !== 0 && st.uid !== me2 || (st.mode & 18) !== 0)
+      if (me2 === 0 && st.uid !== 0 || (st.mode & 18) !== 0)
         throw new XoaError(`platform file ${file2} may be changed by someone other than root`, {
           hint: `chown root ${file2} && chmod go-w ${file2}: root runs the tools it names`
         });
@@ -85224,7 +85224,6 @@ function dedupe(list2) {
 
 // src/plan/host.ts
 init_load();
-init_platform();
 import { existsSync as existsSync4 } from "node:fs";
 import { join as join8, resolve as resolve2 } from "node:path";
 function detectHost(root = "/", p = currentPlatform()) {
@@ -85234,7 +85233,8 @@ function detectHost(root = "/", p = currentPlatform()) {
     root: r,
     live,
     systemd: live && existsSync4("/run/systemd/system"),
-    dpkg: live && existsSync4(toolPath(p, "dpkg-query")) && existsSync4(toolPath(p, "apt-get"))
+    // A platform without dpkg (NixOS names neither tool) has no packages for apply to install.
+    dpkg: live && [p.tools["dpkg-query"], p.tools["apt-get"]].every((t) => t !== void 0 && existsSync4(t))
   };
 }
 
