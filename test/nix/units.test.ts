@@ -3,9 +3,11 @@
 // carrying only the allowlisted directives (nix/lib/drop-ins.nix); its wantedBy is the rendered [Install]; every
 // rendered file is installed, or NixOS owns that part natively (named below).
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import { REPO, tempDir } from '../helpers.ts'
+import { REPO, tempDir, XOA_BIN } from '../helpers.ts'
 import {
   type Evaluated,
   evalModule,
@@ -90,6 +92,38 @@ describe('NixOS units are the rendered ones (lib.evalModules)', { skip: skipNoLi
       }
     })
   }
+
+  test('the derivation, built: units in lib/systemd/system, tmpfiles.d in lib/tmpfiles.d, where NixOS looks', (t) => {
+    const dir = tempDir(t)
+    const e = evalModule(dir)
+    const spec = join(dir, 'spec.json')
+    writeFileSync(spec, e.specText)
+    // The derivation's own script, with the bundled CLI in place of the store's (and a spec file we can write).
+    const script = e.rendered.script
+      .replace(
+        `${e.cli}/bin/xoa render`,
+        `${JSON.stringify(process.execPath)} ${JSON.stringify(XOA_BIN)} render`,
+      )
+      .replace(e.specFile, spec)
+    const out = join(dir, 'out')
+    const r = spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
+      encoding: 'utf8',
+      env: { ...process.env, out },
+    })
+    assert.equal(r.status, 0, r.stderr)
+    const units = readdirSync(join(out, 'lib', 'systemd', 'system')).sort()
+    assert.deepEqual(units, [...unitsOf(renderOf(dir, e)).keys()].sort())
+    assert.ok(existsSync(join(out, 'lib', 'tmpfiles.d', 'xoa.conf')))
+    assert.ok(!existsSync(join(out, 'etc', 'systemd')), 'units left under etc/systemd too')
+    // What the module links into /etc and the state dir is there.
+    for (const rel of [
+      'etc/xo-server/config.toml',
+      'etc/xoa/xo-server.env',
+      'etc/xoa/redis-xo.conf',
+      'var/lib/xo/bin/sudo',
+    ])
+      assert.ok(existsSync(join(out, rel)), rel)
+  })
 
   test('xo-server and the broker: the rendered sandbox reaches NixOS whole (no PATH or other override)', (t) => {
     const dir = tempDir(t)
