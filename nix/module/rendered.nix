@@ -16,13 +16,22 @@ let
   exe = lib.getExe';
   util = pkgs.util-linux;
 
-  # The platform description (src/platform/): each tool the engine and the renderers name, by store path.
-  # sudo is the setuid wrapper NixOS keeps in /run/wrappers (a store binary cannot be setuid).
+  # sudo in a directory of its own, a link to the setuid wrapper NixOS keeps in /run/wrappers (a store file
+  # cannot be setuid): /run/wrappers/bin also holds setuid `mount`/`umount`, which must not come first on
+  # xo-server's PATH, or `sudo mount` would resolve to a file the sudo rules do not allow.
+  sudoOnly = pkgs.runCommand "xoa-sudo-wrapper" { } ''
+    mkdir -p $out/bin
+    ln -s /run/wrappers/bin/sudo $out/bin/sudo
+  '';
+
+  # The platform description (src/platform/, docs/platform.md): each tool the engine and the renderers name, by
+  # store path. xo-server's PATH is the directories of the tools it runs, then `path`.
   platform = {
     name = "nixos";
     tools = {
       setpriv = exe util "setpriv";
       script = exe util "script";
+      unshare = exe util "unshare";
       mount = exe util "mount";
       umount = exe util "umount";
       findmnt = exe util "findmnt";
@@ -34,9 +43,9 @@ let
       "redis-server" = exe pkgs.redis "redis-server";
       nologin = exe pkgs.shadow "nologin";
       bash = exe pkgs.bash "bash";
-      openssl = exe pkgs.openssl "openssl";
       "ssh-keygen" = exe pkgs.openssh "ssh-keygen";
-      sudo = "/run/wrappers/bin/sudo";
+      sshd = exe pkgs.openssh "sshd";
+      sudo = exe sudoOnly "sudo";
       visudo = exe pkgs.sudo "visudo";
       systemctl = exe config.systemd.package "systemctl";
       journalctl = exe config.systemd.package "journalctl";
@@ -47,6 +56,14 @@ let
       tar = exe pkgs.gnutar "tar";
       git = exe pkgs.git "git";
     };
+    # After the tools' own directories: what else xo-server runs by name (LVM for file-level restore, openssl),
+    # then the system profile.
+    path = [
+      "${lib.getBin pkgs.lvm2}/bin"
+      "${lib.getBin pkgs.openssl}/bin"
+      "${lib.getBin pkgs.coreutils}/bin"
+      "/run/current-system/sw/bin"
+    ];
   };
   platformFile = pkgs.writeText "xoa-platform-nixos.json" (builtins.toJSON platform);
 

@@ -27,7 +27,7 @@ export interface Evaluated {
   spec: Json
   specText: string
   specFile: string
-  platform: { name: string; tools: Record<string, string> }
+  platform: { name: string; tools: Record<string, string>; path?: string[] }
   platformText: string
   rendered: { path: string; script: string }
   cli: string
