@@ -19,6 +19,20 @@ let
   cfg = config.xoa.xo;
   tomlFormat = pkgs.formats.toml { };
   isAbs = p: lib.hasPrefix "/" p;
+  # `{ file = "/run/secrets/x"; }` in place of a value (src/spec/secret-file.ts): read by root at run time.
+  secretRefs =
+    v:
+    if lib.isAttrs v && lib.attrNames v == [ "file" ] && lib.isString v.file then
+      [ v.file ]
+    else if lib.isAttrs v then
+      lib.concatMap secretRefs (lib.attrValues v)
+    else if lib.isList v then
+      lib.concatMap secretRefs v
+    else
+      [ ];
+  badSecretRefs = lib.filter (f: !isAbs f || lib.hasPrefix builtins.storeDir f) (
+    secretRefs cfg.extraServerEnv ++ secretRefs cfg.settings
+  );
 in
 {
   imports = [
@@ -133,6 +147,10 @@ in
             cfg.webAdmin.passwordFile != null
             -> isAbs cfg.webAdmin.passwordFile && !lib.hasPrefix builtins.storeDir cfg.webAdmin.passwordFile;
           message = "xoa.xo.webAdmin.passwordFile must be an absolute path outside ${builtins.storeDir} (the store is world-readable); point it at a 0600 file, e.g. from agenix or sops-nix.";
+        }
+        {
+          assertion = badSecretRefs == [ ];
+          message = "xoa.xo.extraServerEnv and xoa.xo.settings: { file = ...; } must name an absolute path outside ${builtins.storeDir} (the store is world-readable), not ${lib.concatStringsSep ", " badSecretRefs}; point it at a root-owned 0600 file, e.g. from agenix or sops-nix.";
         }
         {
           assertion = cfg.reverseProxy.enable -> cfg.reverseProxy.domain != null;

@@ -314,6 +314,16 @@ describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
       /xoa\.xo\.webAdmin\.passwordFile must be an absolute path/,
     ],
     [
+      'secret file in the store',
+      'settings.authentication.ldap.bind.password = { file = "/nix/store/abc-pw"; };',
+      /xoa\.xo\.extraServerEnv and xoa\.xo\.settings: \{ file = \.\.\.; \} must name an absolute path outside/,
+    ],
+    [
+      'relative secret file',
+      'settings.x.y = { file = "pw"; };',
+      /must name an absolute path outside \/nix\/store .*not pw;/,
+    ],
+    [
       'proxy without domain',
       'port = 8080; ssl.enable = false; reverseProxy = { enable = true; acmeEmail = "a@b.c"; };',
       /xoa\.xo\.reverseProxy\.domain must be set/,
