@@ -31,8 +31,11 @@ in
     systemd.services = {
       redis-xo = dropIn "services" "redis-xo" {
         wantedBy = [ "multi-user.target" ];
-        # Its config (/etc/xoa/redis-xo.conf) is rendered from spec.redis alone.
-        restartTriggers = [ (builtins.toJSON cfg.spec.redis) ];
+        # Its config (/etc/xoa/redis-xo.conf) is rendered from spec.redis alone, by this CLI.
+        restartTriggers = [
+          (builtins.toJSON cfg.spec.redis)
+          cfg.cliPackage
+        ];
       };
       xo-server = dropIn "services" "xo-server" {
         wantedBy = [ "multi-user.target" ];
@@ -40,7 +43,8 @@ in
         restartTriggers = [ cfg.rendered ];
       };
       # xo-build is in the render; with a prebuilt release (xoa.xo.package) it is masked instead.
-      xo-build = if cfg.package == null then builder "xo-build" else dropIn "services" "xo-build" { enable = false; };
+      xo-build =
+        if cfg.package == null then builder "xo-build" else dropIn "services" "xo-build" { enable = false; };
     }
     // lib.optionalAttrs scheduled { xoa-update = builder "xoa-update"; };
 
