@@ -69,7 +69,7 @@ let
 
   # Units to lib/systemd/system and the tmpfiles.d file to lib/tmpfiles.d, where NixOS looks for a package's.
   rendered = pkgs.runCommand "xoa-rendered" { } ''
-    ${xoa} render all --spec ${cfg.specFile} --out $out --xoa-command ${xoa} > /dev/null
+    ${xoa} render all --spec ${cfg.specFile} --out $out --xoa-command ${xoa} --platform ${platformFile} > /dev/null
     mkdir -p $out/lib/systemd $out/lib/tmpfiles.d
     mv $out/etc/systemd/system $out/lib/systemd/system
     mv $out/etc/tmpfiles.d/xoa.conf $out/lib/tmpfiles.d/xoa.conf

@@ -29,6 +29,7 @@ export interface Evaluated {
   specFile: string
   platform: { name: string; tools: Record<string, string>; path?: string[] }
   platformText: string
+  platformFile: string
   rendered: { path: string; script: string }
   cli: string
   options: Json
@@ -102,15 +103,18 @@ export interface RenderedJson {
 export function renderOf(dir: string, e: Evaluated): RenderedJson[] {
   const xoaBin = `${e.cli}/bin/xoa`
   const line = e.rendered.script.split('\n')[0]!
-  const want = `${xoaBin} render all --spec ${e.specFile} --out $out --xoa-command ${xoaBin} > /dev/null`
+  const want = `${xoaBin} render all --spec ${e.specFile} --out $out --xoa-command ${xoaBin} --platform ${e.platformFile} > /dev/null`
   if (line !== want) throw new Error(`the render derivation runs\n  ${line}\nnot\n  ${want}`)
-  const spec = join(dir, `spec-${Math.random().toString(36).slice(2)}.json`)
+  const id = Math.random().toString(36).slice(2)
+  const spec = join(dir, `spec-${id}.json`)
+  const platform = join(dir, `platform-${id}.json`)
   writeFileSync(spec, e.specText)
-  const r = xoa(['render', 'all', '--spec', spec, '--json', '--xoa-command', xoaBin])
+  writeFileSync(platform, e.platformText)
+  const r = xoa(['render', 'all', '--spec', spec, '--json', '--xoa-command', xoaBin, '--platform', platform])
   if (r.status !== 0) throw new Error(`xoa render failed: ${r.stderr}`)
   return (JSON.parse(r.stdout) as RenderedJson[]).map((f) => ({
     ...f,
-    content: f.content.replaceAll(spec, e.specFile),
+    content: f.content.replaceAll(spec, e.specFile).replaceAll(platform, e.platformFile),
   }))
 }
 

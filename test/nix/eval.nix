@@ -70,6 +70,7 @@ in
   specFile = "${c.xoa.xo.specFile}";
   platform = c.xoa.xo.platform;
   platformText = c.xoa.xo.platformFile.text;
+  platformFile = "${c.xoa.xo.platformFile}";
   rendered = {
     path = "${c.xoa.xo.rendered}";
     inherit (c.xoa.xo.rendered) script;

@@ -97,7 +97,9 @@ describe('NixOS units are the rendered ones (lib.evalModules)', { skip: skipNoLi
     const dir = tempDir(t)
     const e = evalModule(dir)
     const spec = join(dir, 'spec.json')
+    const platform = join(dir, 'platform.json')
     writeFileSync(spec, e.specText)
+    writeFileSync(platform, e.platformText)
     // The derivation's own script, with the bundled CLI in place of the store's (and a spec file we can write).
     const script = e.rendered.script
       .replace(
@@ -105,6 +107,7 @@ describe('NixOS units are the rendered ones (lib.evalModules)', { skip: skipNoLi
         `${JSON.stringify(process.execPath)} ${JSON.stringify(XOA_BIN)} render`,
       )
       .replace(e.specFile, spec)
+      .replace(e.platformFile, platform)
     const out = join(dir, 'out')
     const r = spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
       encoding: 'utf8',
@@ -133,6 +136,15 @@ describe('NixOS units are the rendered ones (lib.evalModules)', { skip: skipNoLi
     assert.deepEqual(e.services['xo-server']!.environment, {})
     // The broker's unit gets no drop-in at all: its sandbox is exactly the rendered one.
     assert.equal(e.services['xoa-mountd'], undefined)
+    // The engine in every xoa unit runs on the platform it was rendered with.
+    for (const u of ['xo-bootstrap.service', 'xo-build.service', 'xoa-mountd.service'])
+      assert.match(units.get(u)!.content, new RegExp(`^Environment=XOA_PLATFORM=${e.platformFile}$`, 'm'), u)
+    // xo-server's PATH: the broker's shim, then sudo's own directory, then the store tools; no /run/wrappers.
+    const path = /^Environment=PATH=(.*)$/m.exec(units.get('xo-server.service')!.content)![1]!.split(':')
+    assert.equal(path[0], '/var/lib/xo/bin')
+    assert.equal(path[1], e.platform.tools.sudo!.replace(/\/sudo$/, ''))
+    assert.ok(path.includes(e.platform.tools.mount!.replace(/\/mount$/, '')))
+    assert.ok(!path.some((d) => d.startsWith('/run/wrappers')), path.join(':'))
     const broker = units.get('xoa-mountd.service')!.content
     assert.doesNotMatch(broker, /^ProtectHome=/m)
     for (const d of [
