@@ -114,6 +114,24 @@ describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
     assert.deepEqual(e.services['xo-server']!.environment, {})
   })
 
+  test('a secret env value as { file }: only its path reaches the spec and the render', (t) => {
+    const dir = tempDir(t)
+    const secret = join(dir, 'ldap-password')
+    writeFileSync(secret, 's3cret-value-never-rendered', { mode: 0o600 })
+    const e = evalModule(
+      dir,
+      `extraServerEnv = { A = "plain"; LDAP_PASSWORD = { file = "${secret}"; }; };
+       settings.authentication.ldap.bind.password = { file = "${secret}"; };`,
+    )
+    assert.deepEqual(e.failedAssertions, [])
+    assert.deepEqual(e.spec.xo.extraServerEnv, { A: 'plain', LDAP_PASSWORD: { file: secret } })
+    const v = validate(dir, e.specText)
+    assert.equal(v.status, 0, v.stderr)
+    const files = renderOf(dir, e)
+    for (const f of files) assert.doesNotMatch(f.content, /s3cret-value/, f.path)
+    assert.match(files.find((f) => f.path === '/etc/xoa/xo-server.env')!.content, /^A="plain"$/m)
+  })
+
   test('a spec the CLI rejects is rejected: the JSON carries the bad value to `xoa validate`', (t) => {
     const dir = tempDir(t)
     const e = evalModule(dir, `dataDir = "relative/dir";`)
