@@ -22,7 +22,9 @@
         libvhdi = final.callPackage ./nix/packages/libvhdi.nix { };
       };
 
-      nixosModules.default = ./nix/module;
+      # A module (the function in nix/module/default.nix), not a path: `nix flake check` wants a function or an
+      # attribute set here.
+      nixosModules.default = import ./nix/module;
 
       packages = forAllSystems (pkgs: rec {
         xoa = pkgs.callPackage ./nix/packages/xoa.nix { };

@@ -29,7 +29,7 @@ in
     hostname = vars.hostname;
     admin.authorizedKeys = vars.adminSshKeys;
     # The web admin is declared: its password is generated into /var/lib/xo/secrets/admin-password on first
-    # boot (or set webAdmin.passwordFile to a 0600 file owned by xo). admin@admin.net/admin never exists.
+    # boot (or set webAdmin.passwordFile to a root-owned 0600 file). admin@admin.net/admin never exists.
     webAdmin.email = "admin@${vars.hostname}.local";
   };
 

@@ -22,6 +22,9 @@ let
     path: s:
     if s ? enum then
       types.enum s.enum
+    # A value of several forms, e.g. an env value: a string or `{ file = "/run/secrets/x"; }` (secretFileRef).
+    else if s ? anyOf then
+      types.oneOf (map (typeOf path) s.anyOf)
     else if s.type == "boolean" then
       types.bool
     else if s.type == "integer" then
@@ -31,7 +34,7 @@ let
     else if s.type == "array" then
       types.listOf (typeOf path s.items)
     else if isGroup s then
-      types.submodule { options = optionsOf path s; }
+      types.submodule { options = optionsOf path s // requiredOf path s; }
     else if s.type == "object" && (s.additionalProperties or { }) != { } then
       types.attrsOf (typeOf path s.additionalProperties)
     else if s.type == "object" then
@@ -57,6 +60,17 @@ let
 
   optionsOf = path: s: lib.mapAttrs (name: p: optionOf (path ++ [ name ]) p) s.properties;
 
+  # Inside a value (a map's entry), a required field without a default must be given: no null default.
+  requiredOf =
+    path: s:
+    lib.genAttrs (lib.filter (n: !(s.properties.${n} ? default)) (s.required or [ ])) (
+      name:
+      mkOption {
+        type = typeOf (path ++ [ name ]) s.properties.${name};
+        description = s.properties.${name}.description or "Spec field `${lib.concatStringsSep "." (path ++ [ name ])}`.";
+      }
+    );
+
   # The spec value of a group: walk the schema, read each field from the option values, drop nulls.
   valuesOf =
     s: v:
@@ -65,7 +79,12 @@ let
     );
 in
 {
-  inherit isGroup optionsOf valuesOf;
+  inherit
+    isGroup
+    optionsOf
+    typeOf
+    valuesOf
+    ;
 
   schema = lib.importJSON ../spec-schema.json;
 }

@@ -1,5 +1,6 @@
 # The xoa NixOS module: options `xoa.xo.*` (the seed's names, plus every other spec section under the same tree)
-# and the assertions. The system parts live in ./system.nix, the units in ./units.nix.
+# and the assertions. The render derivation and what it installs (units, directories, /etc files) live in
+# ./rendered.nix, NixOS's additions to the rendered units in ./units.nix, accounts, sshd, sudo… in ./system.nix.
 #
 # Mapping to the spec (src/spec/schema.ts): `xoa.xo.<field>` is spec `xo.<field>`; `xoa.xo.<section>.*` is spec
 # `<section>.*` for source, build, service, admin, webAdmin, redis, firewall, mounts, updates. Nix-only options:
@@ -18,9 +19,24 @@ let
   cfg = config.xoa.xo;
   tomlFormat = pkgs.formats.toml { };
   isAbs = p: lib.hasPrefix "/" p;
+  # `{ file = "/run/secrets/x"; }` in place of a value (src/spec/secret-file.ts): read by root at run time.
+  secretRefs =
+    v:
+    if lib.isAttrs v && lib.attrNames v == [ "file" ] && lib.isString v.file then
+      [ v.file ]
+    else if lib.isAttrs v then
+      lib.concatMap secretRefs (lib.attrValues v)
+    else if lib.isList v then
+      lib.concatMap secretRefs v
+    else
+      [ ];
+  badSecretRefs = lib.filter (f: !isAbs f || lib.hasPrefix builtins.storeDir f) (
+    secretRefs cfg.extraServerEnv ++ secretRefs cfg.settings
+  );
 in
 {
   imports = [
+    ./rendered.nix
     ./system.nix
     ./units.nix
   ];
@@ -133,12 +149,8 @@ in
           message = "xoa.xo.webAdmin.passwordFile must be an absolute path outside ${builtins.storeDir} (the store is world-readable); point it at a 0600 file, e.g. from agenix or sops-nix.";
         }
         {
-          assertion = cfg.redis.dir == "/var/lib/redis-xo";
-          message = "xoa.xo.redis.dir must be /var/lib/redis-xo on NixOS: services.redis.servers.xo keeps its data there.";
-        }
-        {
-          assertion = dirOf cfg.redis.socket == "/run/redis-xo";
-          message = "xoa.xo.redis.socket must be inside /run/redis-xo (the runtime directory of services.redis.servers.xo).";
+          assertion = badSecretRefs == [ ];
+          message = "xoa.xo.extraServerEnv and xoa.xo.settings: { file = ...; } must name an absolute path outside ${builtins.storeDir} (the store is world-readable), not ${lib.concatStringsSep ", " badSecretRefs}; point it at a root-owned 0600 file, e.g. from agenix or sops-nix.";
         }
         {
           assertion = cfg.reverseProxy.enable -> cfg.reverseProxy.domain != null;

@@ -1,4 +1,5 @@
-# What NixOS declares natively: accounts, Redis, sshd, firewall, sudo (seed mode only), libvhdi, nginx + ACME.
+# What NixOS declares natively: accounts, sshd, firewall, sudo (seed mode only), libvhdi, nginx + ACME. Units,
+# directories and the files under /etc come from the render (./rendered.nix).
 {
   config,
   lib,
@@ -7,20 +8,22 @@
 }:
 let
   cfg = config.xoa.xo;
-  redis = config.services.redis.servers.xo;
   sudoMode = cfg.mounts.mode == "sudo";
+  # The account of the rendered redis-xo.service (src/render/redis.ts, REDIS_ACCOUNT).
+  redisAccount = "redis-xo";
 
-  # Seed-compatible sudo: the exact store paths of each tool, never a glob (as nixpkgs' btrbk module does).
+  # Seed-compatible sudo: the exact store paths of each tool, never a glob (as nixpkgs' btrbk module does),
+  # taken from the same platform the units are rendered with, so the rules allow what xo-server runs.
   # `mount` with free arguments is root for whoever controls xo-server: that is why "broker" is the default.
-  sudoCommands = [
-    "${pkgs.util-linux}/bin/mount"
-    "${pkgs.util-linux}/bin/umount"
-    "${pkgs.util-linux}/bin/findmnt"
-    "${pkgs.nfs-utils}/bin/mount.nfs"
-    "${pkgs.nfs-utils}/bin/mount.nfs4"
-    "${pkgs.cifs-utils}/bin/mount.cifs"
-    "${cfg.libvhdiPackage}/bin/vhdimount"
-    "${cfg.libvhdiPackage}/bin/vhdiinfo"
+  sudoCommands = map (t: cfg.platform.tools.${t}) [
+    "mount"
+    "umount"
+    "findmnt"
+    "mount.nfs"
+    "mount.nfs4"
+    "mount.cifs"
+    "vhdimount"
+    "vhdiinfo"
   ];
 in
 {
@@ -36,23 +39,19 @@ in
           description = "Xen Orchestra service account";
           home = cfg.stateDir;
           createHome = false;
-          shell = "${pkgs.shadow}/bin/nologin";
+          shell = cfg.platform.tools.nologin;
           # The Redis socket is 0660 for its group: the server joins it (also via SupplementaryGroups).
-          extraGroups = [ redis.group ];
+          extraGroups = [ redisAccount ];
         };
-
-        services.redis.servers.xo = {
-          enable = true;
-          port = 0;
-          unixSocket = cfg.redis.socket;
-          unixSocketPerm = 660;
-          appendOnly = true;
-          appendFsync = "everysec";
-          settings = {
-            maxmemory = cfg.redis.maxmemory;
-            # Redis is XO's primary database (users, servers, jobs): it must never evict.
-            maxmemory-policy = "noeviction";
-          };
+        # The rendered redis-xo.service runs as this account (socket only, AOF, noeviction: src/render/redis.ts).
+        users.groups.${redisAccount} = { };
+        users.users.${redisAccount} = {
+          isSystemUser = true;
+          group = redisAccount;
+          description = "Redis for Xen Orchestra";
+          home = cfg.redis.dir;
+          createHome = false;
+          shell = cfg.platform.tools.nologin;
         };
 
         # libvhdi system-wide, as the seed has it; FUSE for vhdimount.
@@ -61,16 +60,6 @@ in
           cfg.libvhdiPackage
         ];
         boot.kernelModules = [ "fuse" ];
-
-        systemd.tmpfiles.rules = [
-          # Root's, as `xoa apply` makes it: the broker refuses mounts below a directory the service could rename.
-          "d ${cfg.stateDir} 0750 root ${cfg.service.group} - -"
-          "d ${cfg.dataDir} 0750 ${cfg.service.user} ${cfg.service.group} - -"
-          "d ${cfg.tempDir} 0750 ${cfg.service.user} ${cfg.service.group} - -"
-          # Sticky and root's: the service makes its mount points, the broker swaps them for root-owned ones.
-          "d ${cfg.mountsDir} 1770 root ${cfg.service.group} - -"
-        ]
-        ++ lib.optional (cfg.package != null) "L+ ${cfg.stateDir}/current - - - - ${cfg.package}";
 
         networking.firewall.allowedTCPPorts = lib.mkIf cfg.firewall.enable cfg.firewall.ports;
       }

@@ -1,5 +1,6 @@
-# NixOS VM test (pkgs.testers.runNixOSTest): units active, HTTPS ping, the declared admin signs in, the default
-# credentials are refused, a VHD mounted through the broker. Needs Nix with KVM.
+# NixOS VM test (pkgs.testers.runNixOSTest): the rendered units installed and active, HTTPS ping, the declared
+# admin signs in, the default credentials are refused, a VHD mounted through the broker, owners and modes as on
+# Debian. Needs Nix with KVM.
 #
 # The VM has no network, so it cannot build XO from source: it runs a release built beforehand by `xoa build`
 # (its `xo/` tree; Node comes from nixpkgs). The flake wires it as
@@ -48,17 +49,34 @@ in
     machine.wait_for_open_port(443)
     machine.wait_for_open_port(80)
 
-    with subtest("units active, no build unit with a prebuilt release"):
+    with subtest("the rendered units, active; the build unit masked with a prebuilt release"):
         machine.succeed("systemctl is-active redis-xo xo-bootstrap xo-server xoa-mountd.socket")
-        machine.fail("systemctl cat xo-build.service")
+        assert machine.succeed("systemctl show -P LoadState xo-build.service").strip() == "masked"
+        # The unit file is the render derivation's; NixOS adds only its drop-in (nix/lib/drop-ins.nix).
+        unit = machine.succeed("systemctl show -P FragmentPath xo-server.service").strip()
+        assert "-xoa-rendered/lib/systemd/system/xo-server.service" in machine.succeed(f"readlink -f {unit}"), unit
+        dropins = machine.succeed("systemctl show -P DropInPaths xo-server.service")
+        assert "overrides.conf" in dropins, dropins
+
+    with subtest("the broker's sandbox is the rendered one"):
+        assert machine.succeed("systemctl show -P ProtectHome xoa-mountd.service").strip() == "no"
+        assert machine.succeed("systemctl show -P KillMode xoa-mountd.service").strip() == "process"
+        assert machine.succeed("systemctl show -P DevicePolicy xoa-mountd.service").strip() == "closed"
+        assert "cap_sys_admin" in machine.succeed("systemctl show -P CapabilityBoundingSet xoa-mountd.service")
+
+    with subtest("owners and modes as on Debian: state and secrets are root's"):
+        machine.succeed("test \"$(stat -c %a:%U:%G /var/lib/xo)\" = 750:root:xo")
+        machine.succeed("test \"$(stat -c %a:%U:%G /var/lib/xo/secrets)\" = 700:root:root")
+        machine.succeed("test \"$(stat -c %a:%U:%G /var/lib/xo/mounts)\" = 1770:root:xo")
+        machine.succeed("test \"$(stat -c %a:%U:%G /etc/xo-server/config.toml)\" = 640:root:xo")
 
     with subtest("HTTPS ping with the generated certificate"):
         machine.wait_until_succeeds("curl --fail --cacert /etc/ssl/xo/certificate.pem --resolve machine:443:127.0.0.1 https://machine/rest/v0/ping | grep pong", timeout=120)
         machine.succeed("openssl x509 -in /etc/ssl/xo/certificate.pem -noout -subject | grep machine")
 
     with subtest("the declared admin signs in; admin@admin.net/admin is refused"):
-        # The password is generated on first boot into a 0600 file of the service account, never the store.
-        machine.succeed("test \"$(stat -c %a:%U /var/lib/xo/secrets/admin-password)\" = 600:xo")
+        # The password is generated on first boot into a root-only 0600 file, never the store.
+        machine.succeed("test \"$(stat -c %a:%U /var/lib/xo/secrets/admin-password)\" = 600:root")
         users = machine.succeed(
             "curl --fail -k -u \"${adminEmail}:$(cat /var/lib/xo/secrets/admin-password)\" "
             "'https://127.0.0.1/rest/v0/users?fields=email,permission'"

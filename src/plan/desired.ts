@@ -1,6 +1,7 @@
 // Spec → the ordered list of resources a host running xoa must have. Pure. Secrets are listed (owner, mode, what
 // makes them) but generated at run time by xoa bootstrap, never by apply: one place for every front-end.
 import { basename, dirname } from 'node:path'
+import { type HostDir, hostDirectories, XOA_CONFIG_DIR } from '../host/directories.ts'
 import { hostSecrets } from '../host/secrets.ts'
 import { toolPath } from '../platform/platform.ts'
 import { renderAll } from '../render/index.ts'
@@ -10,12 +11,10 @@ import { XO_CONFIG_DIR } from '../render/types.ts'
 import { XO_SERVER_CONFIG, XO_SERVER_SECRETS } from '../render/xo-server-config.ts'
 import { XO_SERVER_ENV_FILE } from '../render/xo-server-unit.ts'
 import { HOST_PIN_FILE } from '../source/pin.ts'
-import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import { packagesFor } from './packages.ts'
 import type { DirResource, Resource, SecretResource, SeedResource, UnitResource } from './resources.ts'
 
-export const XOA_CONFIG_DIR = '/etc/xoa'
 const UNIT_DIR = '/etc/systemd/system'
 
 /** The spec file as given, installed where the units read it. */
@@ -123,44 +122,14 @@ export function adminHome(spec: Spec): string {
 }
 
 function dirs(spec: Spec): Resource[] {
-  const p = statePaths(spec)
-  const svc = spec.service.user
-  const grp = spec.service.group
-  const d = (path: string, owner: string, group: string, mode: number): DirResource => ({
-    kind: 'dir',
-    path,
-    owner,
-    group,
-    mode,
-  })
-  const list: DirResource[] = [
-    // Root-owned where xo-server only reads (releases, runtimes, the sudo shim): the service account must
-    // never be able to change code that root runs.
-    d(p.state, 'root', grp, 0o750),
-    d(p.releases, 'root', grp, 0o750),
-    d(p.runtimes, 'root', grp, 0o750),
-    d(p.shimDir, 'root', grp, 0o750),
-    d(p.logs, 'root', grp, 0o750),
-    // The service group passes through to the build caches (yarn, turbo), which the unprivileged build writes.
-    d(p.cache, 'root', grp, 0o750),
-    d(p.secrets, 'root', 'root', 0o700),
-    d(p.backups, 'root', 'root', 0o700),
-    d(dirname(p.serverConfigHome), svc, grp, 0o750),
-    d(p.serverConfigHome, svc, grp, 0o750),
-    d(spec.xo.dataDir, svc, grp, 0o750),
-    d(spec.xo.tempDir, svc, grp, 0o750),
-    // Sticky, root's, writable by the group: xo-server makes <id> in it, the broker renames a root-owned
-    // directory over it before mounting, which the service can then neither rename nor remove (docs/mounts.md).
-    d(spec.xo.mountsDir, 'root', grp, 0o1770),
-    d(XO_CONFIG_DIR, 'root', grp, 0o750),
-    d(XOA_CONFIG_DIR, 'root', 'root', 0o755),
-    // Same mode as StateDirectoryMode= in redis-xo.service, or systemd and apply would fight over it.
-    d(spec.redis.dir, REDIS_ACCOUNT, REDIS_ACCOUNT, 0o700),
-  ]
-  if (spec.xo.ssl.enable) list.push(d(spec.xo.ssl.dir, 'root', grp, 0o750))
+  const dir = (d: HostDir): DirResource => ({ kind: 'dir', ...d })
+  const list: DirResource[] = hostDirectories(spec).map(dir)
   if (spec.admin.enable) {
     const a = spec.admin.user
-    list.push(d(adminHome(spec), a, a, 0o750), d(`${adminHome(spec)}/.ssh`, a, a, 0o700))
+    list.push(
+      dir({ path: adminHome(spec), owner: a, group: a, mode: 0o750 }),
+      dir({ path: `${adminHome(spec)}/.ssh`, owner: a, group: a, mode: 0o700 }),
+    )
   }
   // Parents before children; the first declaration of a path wins.
   return dedupe(list).sort((a, b) =>

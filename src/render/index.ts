@@ -4,6 +4,7 @@ import { brokerArtefacts } from './broker.ts'
 import { redisConfigArtefact, redisUnitArtefact } from './redis.ts'
 import { authorizedKeysArtefact, sshdArtefact } from './sshd.ts'
 import { adminSudoersArtefact, mountSudoersArtefact } from './sudoers.ts'
+import { tmpfilesArtefact } from './tmpfiles.ts'
 import type { RenderEnv, RenderedFile } from './types.ts'
 import { xoServerConfigArtefact } from './xo-server-config.ts'
 import { xoServerUnitArtefact } from './xo-server-unit.ts'
@@ -31,6 +32,7 @@ export const artefacts: Artefact[] = [
   sshdArtefact,
   authorizedKeysArtefact,
   ...brokerArtefacts,
+  tmpfilesArtefact,
 ]
 
 export function renderAll(spec: Spec, env: RenderEnv): RenderedFile[] {

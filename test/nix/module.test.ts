@@ -1,13 +1,14 @@
 // Opt-in (NIXPKGS_LIB): the NixOS module evaluated with nixpkgs' lib. Proves that every spec field has an
 // option with the spec's default, that the JSON the module writes is a spec `xoa validate` accepts, and what
-// the module declares: units, accounts, Redis, sshd, firewall, sudo (seed mode only), nginx, assertions.
+// the module declares natively: accounts, sshd, firewall, sudo (seed mode only), nginx, assertions. The units
+// and directories are the render's: test/nix/units.test.ts.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { tempDir, xoa } from '../helpers.ts'
-import { evalModule, KEY, skipNoLib } from './eval-module.ts'
+import { evalModule, KEY, renderOf, skipNoLib, unitsOf } from './eval-module.ts'
 
 type Schema = { type?: string; properties?: Record<string, Schema>; default?: unknown }
 
@@ -32,29 +33,6 @@ function validate(dir: string, specText: string) {
   writeFileSync(file, specText)
   return xoa(['validate', '--spec', file, '--json'])
 }
-
-/** The [Service] section of a unit file: key → its values split into words (repeated keys concatenated). */
-function serviceSection(unit: string): Record<string, string[]> {
-  const out: Record<string, string[]> = {}
-  const body = unit.split('[Service]')[1]!.split(/^\[/m)[0]!
-  for (const line of body.split('\n')) {
-    const m = /^(\w+)=(.*)$/.exec(line)
-    if (m) out[m[1]!] = [...(out[m[1]!] ?? []), ...words(m[2]!)]
-  }
-  return out
-}
-
-/** The same view of a NixOS serviceConfig (lists become repeated keys; booleans yes/no). */
-function nixServiceSection(sc: Record<string, unknown>): Record<string, string[]> {
-  const out: Record<string, string[]> = {}
-  for (const [k, v] of Object.entries(sc)) {
-    const vals = Array.isArray(v) ? v : [v]
-    out[k] = vals.flatMap((x) => words(typeof x === 'boolean' ? (x ? 'yes' : 'no') : String(x)))
-  }
-  return out
-}
-
-const words = (s: string) => s.split(/\s+/).filter((w) => w !== '')
 
 describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
   test('every spec field has an option under xoa.xo with the same default and a description', (t) => {
@@ -105,8 +83,8 @@ describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
     defaults.firewall.enable = true
     defaults.admin.authorizedKeys = [KEY]
     assert.deepEqual(JSON.parse(v.stdout), defaults)
-    assert.equal(e.etc['xoa/xoa.json'], e.services['xo-server'].restartTriggers[1])
-    assert.match(e.etc['xo-server/config.toml']!, /-xo-server-config\/etc\/xo-server\/config\.toml$/)
+    assert.equal(e.etc['xoa/xoa.json']!.source, e.specFile)
+    assert.equal(e.etc['xo-server/config.toml']!.source, `${e.rendered.path}/etc/xo-server/config.toml`)
     assert.equal(e.variables.XOA_SPEC, '/etc/xoa/xoa.json')
   })
 
@@ -130,13 +108,28 @@ describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
     assert.equal(spec.webAdmin.passwordFile, '/run/secrets/xo-admin')
     assert.deepEqual(spec.xo.settings, { authentication: { defaultTokenValidity: '30 days' } })
     assert.equal(spec.updates.channel, 'stable')
-    const env = e.services['xo-server'].environment
-    assert.equal(env.NODE_OPTIONS, '--max-old-space-size=4096')
-    // Unprivileged ports: xo-server keeps no capability at all.
-    const sc = e.services['xo-server'].serviceConfig
-    assert.equal(sc.CapabilityBoundingSet, '')
-    assert.equal(sc.AmbientCapabilities, '')
-    assert.equal(e.services['xo-server'].environment.TMPDIR, '/var/lib/xo/tmp')
+    // The value reaches xo-server through the rendered environment file, not a NixOS Environment=.
+    const env = renderOf(dir, e).find((f) => f.path === '/etc/xoa/xo-server.env')!
+    assert.match(env.content, /^NODE_OPTIONS="--max-old-space-size=4096"$/m)
+    assert.deepEqual(e.services['xo-server']!.environment, {})
+  })
+
+  test('a secret env value as { file }: only its path reaches the spec and the render', (t) => {
+    const dir = tempDir(t)
+    const secret = join(dir, 'ldap-password')
+    writeFileSync(secret, 's3cret-value-never-rendered', { mode: 0o600 })
+    const e = evalModule(
+      dir,
+      `extraServerEnv = { A = "plain"; LDAP_PASSWORD = { file = "${secret}"; }; };
+       settings.authentication.ldap.bind.password = { file = "${secret}"; };`,
+    )
+    assert.deepEqual(e.failedAssertions, [])
+    assert.deepEqual(e.spec.xo.extraServerEnv, { A: 'plain', LDAP_PASSWORD: { file: secret } })
+    const v = validate(dir, e.specText)
+    assert.equal(v.status, 0, v.stderr)
+    const files = renderOf(dir, e)
+    for (const f of files) assert.doesNotMatch(f.content, /s3cret-value/, f.path)
+    assert.match(files.find((f) => f.path === '/etc/xoa/xo-server.env')!.content, /^A="plain"$/m)
   })
 
   test('a spec the CLI rejects is rejected: the JSON carries the bad value to `xoa validate`', (t) => {
@@ -147,90 +140,18 @@ describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
     assert.match(v.stderr, /xo\.dataDir: must be an absolute path/)
   })
 
-  test('units: build, bootstrap, server, broker; server hardened and after Redis and bootstrap', (t) => {
-    const e = evalModule(tempDir(t))
-    assert.deepEqual(Object.keys(e.services).sort(), ['xo-bootstrap', 'xo-build', 'xo-server', 'xoa-mountd'])
-    const srv = e.services['xo-server']
-    for (const u of ['redis-xo.service', 'xo-bootstrap.service', 'xo-build.service'])
-      assert.ok(srv.after.includes(u))
-    assert.deepEqual(srv.requires, ['redis-xo.service', 'xo-bootstrap.service'])
-    const sc = srv.serviceConfig
-    assert.equal(sc.User, 'xo')
-    assert.deepEqual(sc.SupplementaryGroups, ['redis-xo'])
-    assert.equal(sc.NoNewPrivileges, true)
-    assert.equal(sc.ProtectSystem, 'strict')
-    assert.equal(sc.RestrictSUIDSGID, true)
-    assert.deepEqual(sc.SystemCallFilter, ['@system-service', '~@privileged @resources'])
-    // Ports 80/443: the bind capability and nothing else.
-    assert.equal(sc.CapabilityBoundingSet, 'CAP_NET_BIND_SERVICE')
-    assert.deepEqual(sc.ReadWritePaths, [
-      '/var/lib/xo/data',
-      '/var/lib/xo/tmp',
-      '/var/lib/xo/mounts',
-      '/var/lib/xo/home/.config',
-      '/var/lib/xo/logs',
-    ])
-    assert.equal(
-      sc.ExecStart,
-      '/var/lib/xo/current/node/bin/node /var/lib/xo/current/xo/packages/xo-server/dist/cli.mjs',
-    )
-    // The broker's shim dir (<stateDir>/bin) comes first on PATH; no real sudo on it.
-    assert.equal(srv.path[0], '/var/lib/xo')
-    assert.ok(!srv.path.includes('/run/wrappers'))
-    const build = e.services['xo-build'].serviceConfig
-    assert.match(build.ExecStart, /-xoa\/bin\/xoa build --spec \/nix\/store\/\S+-xoa-spec\.json$/)
-    // Root as on Debian: xoa runs yarn as the service account itself and seals the release root-owned.
-    assert.equal(build.User, undefined)
-    // npm tarballs of XO chmod 6775 during the install: allowed here only, void (nosuid mount), stripped.
-    assert.equal(build.RestrictSUIDSGID, false)
-    assert.deepEqual(build.SystemCallFilter, ['@system-service', '@mount'])
-    assert.equal(build.NoNewPrivileges, true)
-    assert.equal(e.services['xo-build'].environment.XOA_PRIVATE_MOUNTS, '1')
-    assert.equal(build.Type, 'oneshot')
-    const boot = e.services['xo-bootstrap'].serviceConfig
-    // Root as on Debian (it creates the key for the service account); the certificate is part of bootstrap.
-    assert.equal(boot.User, undefined)
-    assert.match(boot.ExecStart, /xoa bootstrap --spec /)
-    assert.equal(boot.NoNewPrivileges, true)
-    const sock = e.sockets['xoa-mountd'].socketConfig
-    assert.deepEqual(
-      [sock.ListenStream, sock.SocketUser, sock.SocketGroup, sock.SocketMode],
-      ['/run/xoa-mountd/mountd.sock', 'root', 'xo', '0660'],
-    )
-    assert.match(e.services['xoa-mountd'].serviceConfig.ExecStart, /xoa broker serve --spec /)
-    assert.deepEqual(e.timers, {}, 'no scheduled upgrades unless updates.schedule is set')
-  })
-
-  const sandboxCases = [
-    ['broker', 'port = 8080; httpsPort = 8443;'],
-    ['broker', ''],
-    ['sudo', 'port = 8080; httpsPort = 8443;'],
-    ['none', ''],
-  ] as const
-  for (const [mode, ports] of sandboxCases) {
-    test(`xo-server's sandbox is the one xoa renders for Debian (mounts.mode = ${mode} ${ports})`, async (t) => {
-      const dir = tempDir(t)
-      const e = evalModule(dir, `mounts.mode = "${mode}"; ${ports}`)
-      const { renderXoServerUnit } = await import('../../src/render/xo-server-unit.ts')
-      const { DEFAULT_RENDER_ENV } = await import('../../src/render/types.ts')
-      const { validateSpec } = await import('../../src/spec/load.ts')
-      const rendered = serviceSection(renderXoServerUnit(validateSpec(e.spec), DEFAULT_RENDER_ENV).content)
-      const nix = nixServiceSection(e.services['xo-server'].serviceConfig)
-      for (const key of new Set([...Object.keys(rendered), ...Object.keys(nix)])) {
-        if (['Environment', 'EnvironmentFile'].includes(key)) continue
-        assert.deepEqual(nix[key], rendered[key], `${key} differs from the rendered xo-server.service`)
-      }
-    })
-  }
-
   test('accounts: xo is a system user without a shell or privileges; xoa is key-only with sudo', (t) => {
     const e = evalModule(tempDir(t))
     const xo = e.users.xo
     assert.equal(xo.isSystemUser, true)
-    assert.match(xo.shell, /\/bin\/nologin$/)
+    assert.equal(xo.shell, e.platform.tools.nologin)
+    assert.match(xo.shell, /^\/nix\/store\/\S+-shadow\/bin\/nologin$/)
     assert.deepEqual(xo.extraGroups, ['redis-xo'])
     assert.ok(!xo.extraGroups.includes('wheel'))
-    assert.deepEqual(e.groups, ['xo'])
+    assert.deepEqual(e.groups, ['redis-xo', 'xo'])
+    // The account the rendered redis-xo.service runs as.
+    const redis = e.users['redis-xo']
+    assert.deepEqual([redis.isSystemUser, redis.group, redis.home], [true, 'redis-xo', '/var/lib/redis-xo'])
     const admin = e.users.xoa
     assert.equal(admin.isNormalUser, true)
     assert.deepEqual(admin.extraGroups, ['wheel', 'systemd-journal'])
@@ -244,15 +165,8 @@ describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
     assert.doesNotMatch(e.sudo.extraConfig, /xo/)
   })
 
-  test('Redis on its socket only, AOF, never evicting; sshd hardened; seed firewall ports', (t) => {
+  test('sshd hardened; seed firewall ports', (t) => {
     const e = evalModule(tempDir(t))
-    const r = e.redis.xo
-    assert.equal(r.enable, true)
-    assert.equal(r.port, 0)
-    assert.equal(r.unixSocket, '/run/redis-xo/redis.sock')
-    assert.equal(r.unixSocketPerm, 660)
-    assert.equal(r.appendOnly, true)
-    assert.equal(r.settings['maxmemory-policy'], 'noeviction')
     assert.deepEqual(e.openssh.settings, {
       AllowUsers: ['xoa'],
       KbdInteractiveAuthentication: false,
@@ -279,6 +193,8 @@ describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
     const rule = e.sudo.extraRules.find((r) => r.users.includes('xo'))
     assert.ok(rule, 'no sudo rule for xo')
     const cmds = rule.commands.map((c: { command: string }) => c.command) as string[]
+    // The same binaries the platform names, which the units are rendered with.
+    for (const c of cmds) assert.equal(c, e.platform.tools[c.split('/').pop()!], c)
     for (const c of cmds) {
       assert.match(
         c,
@@ -316,28 +232,25 @@ describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
     )
     const v = spawnSync('visudo', ['-cf', sudoers], { encoding: 'utf8' })
     assert.equal(v.status, 0, v.stdout + v.stderr)
-    const srv = e.services['xo-server']
-    assert.ok(srv.path.includes('/run/wrappers'), 'real sudo on PATH in sudo mode')
-    assert.equal(srv.serviceConfig.NoNewPrivileges, false)
-    assert.equal(srv.serviceConfig.CapabilityBoundingSet, undefined)
-    assert.equal(srv.serviceConfig.DeviceAllow, '/dev/fuse rw')
   })
 
   test('mounts.mode = "none": neither broker nor sudo rules', (t) => {
     const e = evalModule(tempDir(t), 'mounts.mode = "none";')
-    assert.equal(e.services['xoa-mountd'], undefined)
+    assert.equal(e.sockets['xoa-mountd'], undefined)
     assert.deepEqual(
       e.sudo.extraRules.map((r) => r.users),
       [['xoa']],
     )
-    assert.equal(e.services['xo-server'].serviceConfig.NoNewPrivileges, true)
   })
 
   test('admin.enable = false: no admin account, no sudo rule, no sshd changes', (t) => {
     const e = evalModule(tempDir(t), 'admin.enable = false;')
     assert.equal(e.users.xoa, undefined)
     assert.deepEqual(e.sudo.extraRules, [])
-    assert.deepEqual(e.openssh, {})
+    // sshd as NixOS declares it by default: off, passwords allowed (the module changed nothing).
+    assert.equal(e.openssh.enable, false)
+    assert.equal(e.openssh.settings.PasswordAuthentication, true)
+    assert.equal(e.openssh.settings.AllowUsers, null)
   })
 
   test('package: a prebuilt XO replaces xo-build; current points at it', (t) => {
@@ -345,7 +258,8 @@ describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
       tempDir(t),
       'package = { type = "derivation"; name = "xo-prebuilt"; outPath = "/nix/store/11111111111111111111111111111111-xo-prebuilt"; };',
     )
-    assert.equal(e.services['xo-build'], undefined)
+    // The rendered xo-build.service is masked (NixOS links it to /dev/null).
+    assert.equal(e.services['xo-build']!.enable, false)
     assert.ok(
       e.tmpfiles.includes(
         'L+ /var/lib/xo/current - - - - /nix/store/11111111111111111111111111111111-xo-prebuilt',
@@ -354,11 +268,14 @@ describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
   })
 
   test('updates.schedule: a timer running xoa upgrade', (t) => {
-    const e = evalModule(tempDir(t), 'updates.schedule = "Sun 03:00";')
-    assert.equal(e.timers['xoa-update'].timerConfig.OnCalendar, 'Sun 03:00')
-    assert.match(e.services['xoa-update'].serviceConfig.ExecStart, /xoa upgrade --spec /)
+    const e = evalModule(tempDir(t), 'updates.schedule = "Sun 03:00";', 'scheduled')
+    const dir = tempDir(t)
+    const units = unitsOf(renderOf(dir, e))
+    assert.match(units.get('xoa-update.timer')!.content, /^OnCalendar=Sun 03:00$/m)
+    assert.match(units.get('xoa-update.service')!.content, /xoa upgrade --spec /)
+    assert.deepEqual(e.timers['xoa-update']!.wantedBy, ['timers.target'])
     // It builds like xo-build (same tools, the nixpkgs Node) and rewrites a pin outside the store.
-    assert.ok(e.services['xoa-update'].environment.XOA_NODE)
+    assert.match(e.services['xoa-update']!.environment.XOA_NODE!, /-nodejs_22\/bin\/node$/)
     assert.equal(e.spec.source.pinFile, '/var/lib/xo/xo-source.json')
     assert.ok(e.tmpfiles.some((r: string) => r.startsWith('C /var/lib/xo/xo-source.json ')))
   })
@@ -414,11 +331,15 @@ describe('NixOS module (lib.evalModules)', { skip: skipNoLib }, () => {
       'webAdmin.passwordFile = "pw.txt";',
       /xoa\.xo\.webAdmin\.passwordFile must be an absolute path/,
     ],
-    ['redis dir', 'redis.dir = "/srv/redis";', /xoa\.xo\.redis\.dir must be \/var\/lib\/redis-xo/],
     [
-      'redis socket',
-      'redis.socket = "/tmp/redis.sock";',
-      /xoa\.xo\.redis\.socket must be inside \/run\/redis-xo/,
+      'secret file in the store',
+      'settings.authentication.ldap.bind.password = { file = "/nix/store/abc-pw"; };',
+      /xoa\.xo\.extraServerEnv and xoa\.xo\.settings: \{ file = \.\.\.; \} must name an absolute path outside/,
+    ],
+    [
+      'relative secret file',
+      'settings.x.y = { file = "pw"; };',
+      /must name an absolute path outside \/nix\/store .*not pw;/,
     ],
     [
       'proxy without domain',

@@ -48,4 +48,5 @@ export const RENDER_ARTEFACTS = [
   'sudoers-mount',
   'sshd',
   'authorized_keys',
+  'tmpfiles.d',
 ]
