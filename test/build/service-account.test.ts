@@ -7,11 +7,13 @@ import { randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { DEBIAN } from '../../src/platform/debian.ts'
+import { setCurrentPlatform } from '../../src/platform/load.ts'
 import { validateSpec } from '../../src/spec/load.ts'
 import type { XoaError } from '../../src/util/errors.ts'
 import { ensureServiceAccount } from '../../src/util/service-account.ts'
 import { newRevision } from '../fixtures/monorepo.ts'
-import { XOA_BIN } from '../helpers.ts'
+import { tempDir, XOA_BIN } from '../helpers.ts'
 import { fixtureSetup, privateRuntimes } from './helpers.ts'
 
 const getent = (db: string, key: string) => spawnSync('getent', [db, key], { encoding: 'utf8' })
@@ -76,20 +78,21 @@ test('xoa build as root creates the missing service account with the spec ids; o
   assert.match(getent('passwd', name).stdout, new RegExp(`:x:${uid}:${gid}:`))
 })
 
-test('without useradd/groupadd the error names the package to install', async () => {
+test('without useradd/groupadd the error names the package to install', async (t) => {
   const spec = validateSpec({ service: { user: 'xoatest-absent', group: 'xoatest-absent' } })
-  const path = process.env.PATH
-  process.env.PATH = '/usr/bin:/bin' // getent, but no sbin: no groupadd
-  try {
-    await assert.rejects(
-      ensureServiceAccount(spec),
-      /groupadd is not installed, so the service account cannot be created/,
-    )
-    await ensureServiceAccount(spec).catch((e: XoaError) =>
-      assert.match(e.hint ?? '', /apt-get install passwd/),
-    )
-  } finally {
-    process.env.PATH = path
-  }
+  // A Debian whose groupadd and useradd are not where the platform says.
+  const gone = tempDir(t)
+  setCurrentPlatform({
+    ...DEBIAN,
+    tools: { ...DEBIAN.tools, groupadd: `${gone}/groupadd`, useradd: `${gone}/useradd` },
+  })
+  t.after(() => setCurrentPlatform(undefined))
+  await assert.rejects(
+    ensureServiceAccount(spec),
+    /groupadd is not installed, so the service account cannot be created/,
+  )
+  await ensureServiceAccount(spec).catch((e: XoaError) =>
+    assert.match(e.hint ?? '', /apt-get install passwd/),
+  )
   assert.notEqual(getent('group', 'xoatest-absent').status, 0)
 })
