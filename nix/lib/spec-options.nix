@@ -25,6 +25,10 @@ let
     # A value of several forms, e.g. an env value: a string or `{ file = "/run/secrets/x"; }` (secretFileRef).
     else if s ? anyOf then
       types.oneOf (map (typeOf path) s.anyOf)
+    # A union of shapes told apart by a field (xoState.remotes: one per remote type): free-form here, the CLI
+    # validates it.
+    else if s ? oneOf then
+      types.anything
     else if s.type == "boolean" then
       types.bool
     else if s.type == "integer" then

@@ -3,6 +3,7 @@
 import { z } from 'zod'
 import { secretFileRef } from './secret-file.ts'
 import { settingsSecretProblems } from './secret-refs.ts'
+import { xoStateSchema } from './xo-state.ts'
 
 const absPath = z
   .string()
@@ -222,6 +223,7 @@ export const SpecSchema = z
     firewall: firewall.prefault({}),
     mounts: mounts.prefault({}),
     updates: updates.prefault({}),
+    xoState: xoStateSchema.prefault({}),
   })
   .superRefine((s, ctx) => {
     const issue = (path: (string | number)[], message: string) =>
@@ -233,6 +235,11 @@ export const SpecSchema = z
     if (s.service.user === 'root' || s.service.group === 'root')
       issue(['service', 'user'], 'the service account must not be root')
     if (s.admin.user === 'root') issue(['admin', 'user'], 'must not be root')
+    if (s.webAdmin.email in s.xoState.users)
+      issue(
+        ['xoState', 'users', s.webAdmin.email],
+        'is the web admin (webAdmin.email), which xoa manages there',
+      )
     const dirs = ['dataDir', 'tempDir', 'mountsDir'] as const
     for (const d of dirs) {
       for (const o of dirs) {
