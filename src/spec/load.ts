@@ -4,6 +4,7 @@ import { closest, distance } from 'fastest-levenshtein'
 import { parse as parseToml, TomlError } from 'smol-toml'
 import type { z } from 'zod'
 import { type Spec, SpecSchema } from './schema.ts'
+import { SECRET_KEY } from './xo-state.ts'
 
 export const DEFAULT_SPEC_PATH = '/etc/xoa/xoa.toml'
 
@@ -99,7 +100,9 @@ function describeIssue(issue: z.core.$ZodIssue, doc: unknown): SpecProblem[] {
   }
   const field = fieldName(issue.path)
   const got = valueAt(doc, issue.path)
-  const shown = got === undefined || typeof got === 'object' ? '' : ` (got ${JSON.stringify(got)})`
+  // A value under a secret-looking key is never echoed: it may be the secret itself, typed inline by mistake.
+  const secret = issue.path.some((k) => typeof k === 'string' && SECRET_KEY.test(k))
+  const shown = got === undefined || typeof got === 'object' || secret ? '' : ` (got ${JSON.stringify(got)})`
   return [{ field, message: `${issue.message}${shown}` }]
 }
 

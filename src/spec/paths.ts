@@ -26,6 +26,9 @@ export function statePaths(spec: Spec) {
     /** Directory put first on xo-server's PATH; holds the `sudo` shim that talks to the mount broker. */
     shimDir: join(s, 'bin'),
     backups: join(s, 'backups'),
+    /** What xoa made in XO and digests of what it sent (src/xo-state/record.ts); with the secrets, so it
+     *  travels with backup and restore under the same root-only rules. */
+    xoStateRecord: join(s, 'secrets', 'xo-state.json'),
     /** Stock units (Debian's redis-server.service) apply masked before installing their package. */
     maskedUnits: join(s, 'masked-units.json'),
     /** Root-only (0700) directory of the socket `xoa up` holds while it runs: see src/run/up-lock.ts. */

@@ -158,12 +158,8 @@ export const xoStateSchema = z
   })
   .superRefine((s, ctx) => {
     for (const [name, p] of Object.entries(s.plugins))
-      for (const path of inlineSecrets(p.configuration ?? {}))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['plugins', name, 'configuration', ...path],
-          message: 'a secret is never inline: give it as { file = "/abs/path" }',
-        })
+      for (const [path, message] of secretProblems(p.configuration ?? {}))
+        ctx.addIssue({ code: 'custom', path: ['plugins', name, 'configuration', ...path], message })
     const seen = new Set<string>()
     s.acls.forEach((a, i) => {
       const key = `${a.subject}\0${a.object}\0${a.action}`
@@ -178,13 +174,17 @@ export const xoStateSchema = z
     })
   })
 
-/** Paths of string values under secret-looking keys (objects and arrays walked; file refs are fine). */
-function inlineSecrets(v: unknown, path: (string | number)[] = []): (string | number)[][] {
+/** Strings under secret-looking keys, and `{ file = … }` references that are not valid ones (walked deep). */
+function secretProblems(v: unknown, path: (string | number)[] = []): [(string | number)[], string][] {
   if (isSecretFileRef(v)) return []
-  if (Array.isArray(v)) return v.flatMap((x, i) => inlineSecrets(x, [...path, i]))
+  if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && 'file' in v)
+    return [[path, 'must be { file = "/abs/path" }: an absolute path without ".."']]
+  if (Array.isArray(v)) return v.flatMap((x, i) => secretProblems(x, [...path, i]))
   if (v && typeof v === 'object')
-    return Object.entries(v).flatMap(([k, x]) =>
-      typeof x === 'string' && SECRET_KEY.test(k) ? [[...path, k]] : inlineSecrets(x, [...path, k]),
+    return Object.entries(v).flatMap(([k, x]): [(string | number)[], string][] =>
+      typeof x === 'string' && SECRET_KEY.test(k)
+        ? [[[...path, k], 'a secret is never inline: give it as { file = "/abs/path" }']]
+        : secretProblems(x, [...path, k]),
     )
   return []
 }
