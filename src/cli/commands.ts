@@ -16,6 +16,7 @@ import * as render from './render.ts'
 import * as restore from './restore.ts'
 import * as rollback from './rollback.ts'
 import * as schema from './schema.ts'
+import * as state from './state.ts'
 import * as status from './status.ts'
 import * as up from './up.ts'
 import * as update from './update.ts'
@@ -31,6 +32,7 @@ export const commands: { register(program: Command): void }[] = [
   rollback,
   plan,
   apply,
+  state,
   broker,
   render,
   backup,

@@ -12,6 +12,9 @@ import { shippedPinFile } from '../source/pin.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import { UsageError } from '../util/errors.ts'
+import { probeJson, probeLines, probeXoState, type XoStateProbe } from '../xo-state/connect.ts'
+import { xoPlanLines } from '../xo-state/format.ts'
+import { xoStateDeclared } from '../xo-state/reconcile.ts'
 import { dim, green, printJson, red, say, yellow } from './output.ts'
 import { readSpec, specPathOf, withSpecOption } from './spec-option.ts'
 
@@ -81,8 +84,16 @@ export function register(program: Command): void {
     .action(async (opts: TargetOpts) => {
       const t = loadTarget(opts)
       const changes = await planChanges(t.host, t.resources)
-      if (opts.json) return printJson(changesJson(changes))
+      // XO's own state is asked of the running XO; a prefix has none.
+      const xo: XoStateProbe =
+        opts.root === undefined
+          ? await probeXoState(t.spec)
+          : xoStateDeclared(t.spec)
+            ? { status: 'unreachable', reason: 'XO state is checked on the live host only, not under --root' }
+            : { status: 'none' }
+      if (opts.json) return printJson({ ...changesJson(changes), xoState: probeJson(xo) })
       for (const c of changes) say(colourLine(changeLine(c)))
       say(planSummary(changes))
+      for (const l of probeLines(xo, xoPlanLines)) say(colourLine(l))
     })
 }

@@ -172,7 +172,10 @@ function units(files: RenderedFile[]): UnitResource[] {
     // Bootstrap resolves the `{ file }` values these two files name: it runs again when they change, and its
     // restart restarts xo-server (Requires=), which reads what it wrote.
     if (name === 'xo-bootstrap.service') inputs.push(XO_SERVER_ENV_FILE, XO_SERVER_CONFIG)
-    return { kind: 'unit', name, enable: installable, start: installable, inputs }
+    // xoa-state runs when xo-server starts (WantedBy=xo-server.service), once XO answers: apply enables it
+    // and leaves the starting to xo-server, so an apply before the first build never waits on it.
+    const start = installable && name !== 'xoa-state.service'
+    return { kind: 'unit', name, enable: installable, start, inputs }
   })
 }
 

@@ -8,7 +8,12 @@ import { tmpfilesArtefact } from './tmpfiles.ts'
 import type { RenderEnv, RenderedFile } from './types.ts'
 import { xoServerConfigArtefact } from './xo-server-config.ts'
 import { xoServerUnitArtefact } from './xo-server-unit.ts'
-import { bootstrapUnitArtefact, buildUnitArtefact, updateUnitsArtefact } from './xoa-units.ts'
+import {
+  bootstrapUnitArtefact,
+  buildUnitArtefact,
+  stateUnitArtefact,
+  updateUnitsArtefact,
+} from './xoa-units.ts'
 
 export interface Artefact {
   /** Name used on the command line, e.g. "config.toml", "xo-server.service". */
@@ -26,6 +31,7 @@ export const artefacts: Artefact[] = [
   bootstrapUnitArtefact,
   buildUnitArtefact,
   xoServerUnitArtefact,
+  stateUnitArtefact,
   updateUnitsArtefact,
   adminSudoersArtefact,
   mountSudoersArtefact,

@@ -189,3 +189,58 @@ export const updateUnitsArtefact: Artefact = {
   description: 'scheduled `xoa upgrade` (service + timer), only when updates.schedule is set',
   render: renderUpdateUnits,
 }
+
+/**
+ * xoa-state.service: `xoa state apply` after every start of xo-server (WantedBy= it, so a start pulls it in),
+ * waiting for XO to be healthy first. Always rendered: with nothing declared it deletes what xoa made before
+ * and is a no-op after that (docs/xo-state.md).
+ */
+export function renderStateUnit(spec: Spec, env: RenderEnv): RenderedFile {
+  const content = formatUnit([
+    [
+      'Unit',
+      [
+        ['Description', "Xen Orchestra's own state from the spec: plugins, pools, remotes, users, ACLs"],
+        {
+          comment:
+            'Started by every start of xo-server (WantedBy= below), never the other way round: PartOf= stops a ' +
+            'run with xo-server and pulls nothing in.',
+        },
+        ['After', 'xo-server.service'],
+        ['PartOf', 'xo-server.service'],
+      ],
+    ],
+    [
+      'Service',
+      [
+        ['Type', 'oneshot'],
+        {
+          comment:
+            "Root: it reads the secret files the spec names and the web admin's password (root-only), and " +
+            'keeps its ownership record and XO config exports in the state dir.',
+        },
+        [
+          'ExecStart',
+          execLine([...env.xoaCommand, 'state', 'apply', '--yes', '--wait', '300', '--spec', env.specPath]),
+        ],
+        ['TimeoutStartSec', '15min'],
+        ...hardening({
+          root: true,
+          // The record lives in <stateDir>/secrets, the config exports in <stateDir>/backups.
+          readWritePaths: [spec.xo.stateDir],
+          // XO's API over HTTPS on loopback (or xo.host).
+          addressFamilies: ['AF_UNIX', 'AF_INET', 'AF_INET6'],
+          jit: true,
+        }),
+      ],
+    ],
+    ['Install', [['WantedBy', 'xo-server.service']]],
+  ])
+  return { path: `${UNIT_DIR}/xoa-state.service`, content, ...unitFileMeta }
+}
+
+export const stateUnitArtefact: Artefact = {
+  name: 'xoa-state.service',
+  description: 'oneshot unit after xo-server: `xoa state apply` (XO plugins, pools, remotes, users, ACLs)',
+  render: (spec, env) => [renderStateUnit(spec, env)],
+}

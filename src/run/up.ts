@@ -11,6 +11,7 @@ import type { Spec } from '../spec/schema.ts'
 import { serverEnvironment } from '../spec/server-env.ts'
 import { XoaError } from '../util/errors.ts'
 import { ensureServiceAccount } from '../util/service-account.ts'
+import { xoStateDeclared } from '../xo-state/reconcile.ts'
 import { bootstrapWithSecrets, runAsServiceAccount } from './bootstrap.ts'
 import { prepareForeground } from './foreground.ts'
 import { switchWithHealthGate } from './gate.ts'
@@ -18,6 +19,7 @@ import { localEndpoint, signInRefusal, waitHealthy } from './health.ts'
 import { pingRedis } from './redis.ts'
 import { onStopSignal, type Supervised, startChild, stopAll } from './supervisor.ts'
 import { holdUpLock } from './up-lock.ts'
+import { reconcileAfterUp } from './xo-state-up.ts'
 
 export interface UpOptions {
   specPath: string
@@ -154,7 +156,11 @@ export async function up(spec: Spec, opts: UpOptions): Promise<UpState> {
     }
     if (server) children.push(server)
     const pingOnly = signInRefusal(check.endpoint())
-    if (pingOnly) log(`xoa | health is ping only; sign-in not checked: ${pingOnly}`)
+    if (pingOnly) {
+      log(`xoa | health is ping only; sign-in not checked: ${pingOnly}`)
+      // The API client signs in with the admin's password, which goes only over the pinned certificate.
+      if (xoStateDeclared(spec)) log(`xoa | XO state NOT applied: ${pingOnly}`)
+    } else await reconcileAfterUp(spec, admin, log)
     const running = server!
     return {
       url: check.endpoint().url,

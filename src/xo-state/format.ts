@@ -16,6 +16,11 @@ export function xoApplySummary(changes: XoChange[]): string {
   return `XO state applied: ${s.create} created, ${s.change} changed, ${s.delete} deleted, ${s.ok} unchanged, ${s.skip} skipped.`
 }
 
+/** The lines `xoa state plan` prints (and `xoa plan` after the files). */
+export function xoPlanLines(changes: XoChange[]): string[] {
+  return [...changes.map(xoChangeLine), xoPlanSummary(changes)]
+}
+
 /** How many XO objects differ from the spec (what `xoa status` reports). */
 export function xoDrift(changes: XoChange[]): number {
   const s = summarizeXo(changes)

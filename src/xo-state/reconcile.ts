@@ -27,13 +27,18 @@ export async function observeXo(api: XoApi): Promise<Observed> {
   return { plugins, servers, remotes, users, groups, acls }
 }
 
-/** Does this spec give XO state anything to do? Also when the spec is empty but xoa still owns objects. */
-export async function xoStateWanted(spec: Spec): Promise<boolean> {
+/** Does the spec declare any XO state? */
+export function xoStateDeclared(spec: Spec): boolean {
   const s = spec.xoState
-  const declared =
+  return (
     [s.plugins, s.servers, s.remotes, s.users, s.groups].some((m) => Object.keys(m).length > 0) ||
     s.acls.length > 0
-  if (declared) return true
+  )
+}
+
+/** Does this spec give XO state anything to do? Also when the spec is empty but xoa still owns objects. */
+export async function xoStateWanted(spec: Spec): Promise<boolean> {
+  if (xoStateDeclared(spec)) return true
   const record = await readRecord(statePaths(spec).xoStateRecord)
   return Object.keys(record.objects).length > 0
 }

@@ -43,6 +43,7 @@ export const RENDER_ARTEFACTS = [
   'xo-bootstrap.service',
   'xo-build.service',
   'xo-server.service',
+  'xoa-state.service',
   'xoa-update.timer',
   'sudoers-admin',
   'sudoers-mount',

@@ -10,7 +10,13 @@ import type { Spec } from '../../src/spec/schema.ts'
 import { CASES, spec } from './cases.ts'
 import { verify, verifyRoot } from './verify-root.ts'
 
-const MY_UNITS = ['redis-xo.service', 'xo-bootstrap.service', 'xo-build.service', 'xo-server.service']
+const MY_UNITS = [
+  'redis-xo.service',
+  'xo-bootstrap.service',
+  'xo-build.service',
+  'xo-server.service',
+  'xoa-state.service',
+]
 const OPTIONAL_UNITS = ['xoa-update.service', 'xoa-update.timer']
 
 function exposure(file: string): number {

@@ -65,7 +65,7 @@ export class FakeXo implements XoApi {
 
   changes(): Call[] {
     return this.calls.filter(
-      (c) => !['plugins', 'servers', 'remotes', 'users', 'groups', 'acls'].includes(c.method),
+      (c) => !['plugins', 'servers', 'remotes', 'users', 'groups', 'acls', 'close'].includes(c.method),
     )
   }
 
