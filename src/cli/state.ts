@@ -77,8 +77,8 @@ export async function stateApply(spec: Spec, opts: Opts, open?: OpenXoApi, io: I
 }
 
 function nothingToDo(opts: Opts, io: Io): void {
-  if (opts.json) return io.printJson(xoChangesJson([]))
-  io.say('XO state: the spec declares none and xoa owns none in XO; nothing to do.')
+  if (opts.json) io.printJson(xoChangesJson([]))
+  else io.say('XO state: the spec declares none and xoa owns none in XO; nothing to do.')
 }
 
 /** For the unit after xo-server: xo-server is "started" long before it answers. */
