@@ -223,6 +223,7 @@ export function renderStateUnit(spec: Spec, env: RenderEnv): RenderedFile {
           'ExecStart',
           execLine([...env.xoaCommand, 'state', 'apply', '--yes', '--wait', '300', '--spec', env.specPath]),
         ],
+        ...platformLines(env),
         ['TimeoutStartSec', '15min'],
         ...hardening({
           root: true,

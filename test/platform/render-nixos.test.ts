@@ -71,11 +71,12 @@ for (const [name, toml] of Object.entries(SPECS)) {
         if (!['/bin/bash'].includes(DEBIAN.tools[tool]!))
           assert.ok(!s.text.includes(DEBIAN.tools[tool]!), `${path} still names ${DEBIAN.tools[tool]}`)
     }
-    // Every unit that runs xoa carries the platform: bootstrap, build, the broker (broker mode), the upgrade.
+    // Every unit that runs xoa carries the platform: bootstrap, build, XO state, the broker (broker mode), the upgrade.
     const carriers = [...store].filter(([, f]) => f.text.includes(`Environment=XOA_PLATFORM=${file}\n`))
     const expected = [
       '/etc/systemd/system/xo-bootstrap.service',
       '/etc/systemd/system/xo-build.service',
+      '/etc/systemd/system/xoa-state.service',
       ...(name === 'broker'
         ? ['/etc/systemd/system/xoa-mountd.service']
         : ['/etc/systemd/system/xoa-update.service']),
