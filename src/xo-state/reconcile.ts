@@ -1,6 +1,6 @@
 // One XO-state run: read XO through the API, read the ownership record, decide (pure, src/xo-state/diff.ts),
 // and for apply carry it out, saving XO's own config export beside the backups before the first change.
-import { writeFileAt } from '../fs/at.ts'
+import { openLive, writeFileAt } from '../fs/at.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import { readSecretFile } from '../spec/secret-file.ts'
@@ -80,6 +80,7 @@ export async function applyXoStateRun(
     beforeFirstChange: async () => {
       const path = `${paths.backups}/${exportName(opts.now ?? new Date())}`
       await saveConfigExport(path, await api.exportConfig())
+      await pruneConfigExports(paths.backups, spec.updates.keepBackups)
       opts.onExport?.(path)
     },
     onChange: opts.onChange,
@@ -95,4 +96,18 @@ export async function saveConfigExport(path: string, data: Buffer): Promise<void
   const uid = process.geteuid?.() ?? 0
   const gid = process.getegid?.() ?? 0
   await writeFileAt(path, data, { uid, gid, mode: 0o600 }, { create: { uid, gid, mode: 0o700 } })
+}
+
+/** The newest `keep` exports stay (the same count as backup archives); the names sort by time. */
+export async function pruneConfigExports(dir: string, keep: number): Promise<void> {
+  const d = await openLive(dir)
+  try {
+    const names = (await d.entries())
+      .filter((e) => e.isFile() && /^xo-config-[0-9TZ-]+\.json$/.test(e.name))
+      .map((e) => e.name)
+      .sort()
+    for (const n of names.slice(0, Math.max(0, names.length - keep))) await d.remove(n)
+  } finally {
+    await d.close()
+  }
 }
