@@ -71,3 +71,20 @@ test('a malformed record stops with what to do, instead of starting over (which 
   writeFileSync(path, '{"version":2}', { mode: 0o600 })
   await assert.rejects(readRecord(path), /not an xoa XO-state record/)
 })
+
+test('the record lives in the secrets a backup takes and a restore puts back (root-only rules)', async () => {
+  const { validateSpec } = await import('../../src/spec/load.ts')
+  const { statePaths } = await import('../../src/spec/paths.ts')
+  const { restoredDirs } = await import('../../src/backup/locations.ts')
+  const { sectionRules } = await import('../../src/backup/rules.ts')
+  const { isInside } = await import('../../src/spec/schema.ts')
+  const spec = validateSpec({})
+  for (const mode of ['systemd', 'foreground'] as const) {
+    assert.ok(isInside(statePaths(spec).xoStateRecord, restoredDirs(spec, mode).secrets))
+    const rules = sectionRules('secrets', mode, {
+      service: { uid: 998, gid: 998 },
+      admin: { uid: 0, gid: 0 },
+    })
+    assert.deepEqual(rules.file('xo-state.json'), { uid: 0, gid: 0, mode: 0o600 })
+  }
+})
