@@ -4,7 +4,8 @@
 // Secrets never reach a detail: a secret that changed is named by its field only.
 import type { XoStateSpec } from '../spec/xo-state.ts'
 import { UsageError } from '../util/errors.ts'
-import type { XoAcl, XoGroup, XoPlugin, XoRemote, XoServer, XoUser } from './api.ts'
+import type { XoAcl } from './api.ts'
+import type { Observed, XoAction, XoChange, XoDiff, XoKind } from './change.ts'
 import { digest } from './digest.ts'
 import {
   assertConfiguration,
@@ -15,54 +16,6 @@ import {
 } from './plugin-config.ts'
 import type { XoStateRecord } from './record.ts'
 import { remoteSecretFile, remoteUrl, remoteUrlShown } from './remote-url.ts'
-
-export type XoKind = 'plugin' | 'server' | 'remote' | 'user' | 'group' | 'acl'
-export type XoAction = 'create' | 'change' | 'delete' | 'ok' | 'skip'
-export const XO_SYMBOL: Record<XoAction, string> = {
-  create: '+',
-  change: '~',
-  delete: '-',
-  ok: '=',
-  skip: '!',
-}
-
-export interface Observed {
-  plugins: XoPlugin[]
-  servers: XoServer[]
-  remotes: XoRemote[]
-  users: XoUser[]
-  groups: XoGroup[]
-  acls: XoAcl[]
-}
-
-export interface XoChange {
-  /** "kind:name", the key of the ownership record too. */
-  id: string
-  kind: XoKind
-  name: string
-  action: XoAction
-  details: string[]
-  /** What the executor does, beyond the action (src/xo-state/apply.ts). */
-  plan?: {
-    configure?: boolean
-    load?: boolean
-    autoload?: boolean
-    /** Server/remote/user fields to send (names only; values come from the spec at run time). */
-    fields?: string[]
-    enabled?: boolean
-    addMembers?: string[]
-    removeMembers?: string[]
-    /** The XO object the change acts on (change/delete). */
-    xoId?: string
-    acl?: XoAcl
-  }
-}
-
-export interface XoDiff {
-  changes: XoChange[]
-  /** Record entries to drop: objects gone from XO, or adopted ones that left the spec. */
-  forget: string[]
-}
 
 export interface DiffInput {
   state: XoStateSpec
@@ -340,10 +293,4 @@ export function resolveSubject(
     group?.id ??
     (o.users.some((u) => u.id === subject) || o.groups.some((g) => g.id === subject) ? subject : undefined)
   )
-}
-
-export function summarizeXo(changes: XoChange[]): Record<XoAction, number> {
-  const s: Record<XoAction, number> = { create: 0, change: 0, delete: 0, ok: 0, skip: 0 }
-  for (const c of changes) s[c.action]++
-  return s
 }

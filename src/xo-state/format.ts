@@ -1,6 +1,6 @@
 // XO-state changes shown like file plans (src/plan/format.ts): one "+ ~ - = !" line per object, a summary, and
 // the same JSON shape. Details never carry a secret (the diff names a changed secret by its field only).
-import { summarizeXo, XO_SYMBOL, type XoChange } from './diff.ts'
+import { summarizeXo, XO_SYMBOL, type XoChange } from './change.ts'
 
 export function xoChangeLine(c: XoChange): string {
   return `${XO_SYMBOL[c.action]} xo-${c.id}${c.details.length ? ` (${c.details.join(', ')})` : ''}`
