@@ -6,6 +6,7 @@ import { status } from '../status/status.ts'
 import { EXIT } from '../util/errors.ts'
 import { probeJson, probeXoState, type XoStateProbe } from '../xo-state/connect.ts'
 import { xoDrift } from '../xo-state/format.ts'
+import { xoStateDeclared } from '../xo-state/reconcile.ts'
 import { dim, green, printJson, red, say, yellow } from './output.ts'
 import { readSpec, withSpecOption } from './spec-option.ts'
 
@@ -22,21 +23,29 @@ export function register(program: Command): void {
         ? await probeXoState(spec).catch(
             (e: Error) => ({ status: 'unreachable', reason: e.message }) as const,
           )
-        : { status: 'none' }
+        : xoStateDeclared(spec)
+          ? { status: 'unreachable', reason: 'xo-server is not healthy' }
+          : { status: 'none' }
       const drift = xo.status === 'checked' ? xoDrift(xo.changes) : 0
-      const ok = report.ok && drift === 0
-      process.exitCode = ok ? EXIT.ok : EXIT.failed
-      if (opts.json)
-        return printJson({
-          ...report,
-          ok,
-          problems: drift ? [...report.problems, driftLine(drift)] : report.problems,
-          xoState: probeJson(xo),
-        })
-      for (const l of formatStatus(report, { green, red, yellow, dim })) say(l)
-      if (xo.status === 'unreachable') say(yellow(`XO state: not checked (${xo.reason})`))
-      if (xo.status === 'checked')
-        say(drift ? red(`${driftLine(drift)} (xoa state plan)`) : green('XO state: as the spec says'))
+      const full = {
+        ...report,
+        ok: report.ok && drift === 0,
+        problems: drift ? [...report.problems, `${driftLine(drift)} (xoa state plan)`] : report.problems,
+      }
+      process.exitCode = full.ok ? EXIT.ok : EXIT.failed
+      if (opts.json) return printJson({ ...full, xoState: probeJson(xo) })
+      const lines = formatStatus(full, { green, red, yellow, dim })
+      // One more line at the end of the table (before the blank line and the verdict).
+      const xoLine =
+        xo.status === 'unreachable'
+          ? yellow(`not checked (${xo.reason})`)
+          : xo.status === 'checked'
+            ? drift
+              ? red(driftLine(drift))
+              : green('as the spec says')
+            : undefined
+      if (xoLine) lines.splice(lines.indexOf(''), 0, `XO state  ${xoLine}`)
+      for (const l of lines) say(l)
     })
 }
 

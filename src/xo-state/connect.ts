@@ -83,7 +83,7 @@ export function probeLines(p: XoStateProbe, lines: (changes: XoChange[]) => stri
 }
 
 export function probeJson(p: XoStateProbe) {
-  if (p.status === 'none') return { checked: false as const, declared: false }
+  if (p.status === 'none') return { checked: false as const, reason: 'nothing declared' }
   if (p.status === 'unreachable') return { checked: false as const, reason: p.reason }
   return { checked: true as const, ...xoChangesJson(p.changes) }
 }
