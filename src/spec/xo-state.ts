@@ -17,8 +17,9 @@ const hostName = z
     'must be a host name or address, optionally :port',
   )
 const email = z.string().regex(/^[^\s@]+@[^\s@]+$/, 'must be an e-mail address')
-/** Keys XO treats as secret (it obfuscates them): their value must come from a file. */
-export const SECRET_KEY = /(pass(word)?|secret|token)$/i
+/** Keys that hold a secret (XO obfuscates most of them, not all: auth-oidc's clientSecret comes back in
+ *  clear): their value must come from a file. */
+export const SECRET_KEY = /(pass(word|phrase)?|secret|token|encryptionKey)$/i
 
 const plugin = z.strictObject({
   enable: z

@@ -25,6 +25,9 @@ export interface ApplyInput {
   onChange?(c: XoChange): void
 }
 
+/** Server fields XO will not change on a connected pool (xo-server's server.set). */
+const CONNECTION_FIELDS = ['host', 'username', 'password', 'allowUnauthorized']
+
 export async function applyXoState(input: ApplyInput): Promise<XoChange[]> {
   const { api, state, record } = input
   const salt = record.salt
@@ -119,14 +122,21 @@ export async function applyXoState(input: ApplyInput): Promise<XoChange[]> {
           return
         }
         const fields = c.plan?.fields ?? []
+        // XO refuses to change these while the pool is connected or connecting: disconnect, set, reconnect.
+        const seen = input.observed.servers.find((x) => x.id === id)
+        const live = seen?.status === 'connected' || seen?.status === 'connecting'
+        const reconnect = live && fields.some((f) => CONNECTION_FIELDS.includes(f))
+        if (reconnect) await api.disableServer(id)
         if (fields.length)
           await api.setServer(
             id,
             Object.fromEntries(fields.map((f) => [f, input_[f as keyof typeof input_]])),
           )
         own(id, digest(salt, password))
-        if (c.plan?.enabled !== undefined)
-          await (c.plan.enabled ? api.enableServer(id) : api.disableServer(id))
+        const enable = c.plan?.enabled ?? (reconnect ? s.enabled : undefined)
+        // Disabled already when it was disconnected for the change (a second disable is refused).
+        if (enable === true) await api.enableServer(id)
+        if (enable === false && !reconnect) await api.disableServer(id)
         return
       }
       case 'remote': {

@@ -67,11 +67,12 @@ export function diffXoState(input: DiffInput): XoDiff {
       if (d.length) plan.configure = true
     }
     if (p.enable !== undefined) {
-      if (p.enable !== x.loaded) {
+      // XO leaves `loaded` unset until a first load.
+      if (p.enable !== (x.loaded === true)) {
         d.push(p.enable ? 'load' : 'unload')
         plan.load = p.enable
       }
-      if (p.enable !== x.autoload) {
+      if (p.enable !== (x.autoload === true)) {
         d.push(`autoload ${p.enable ? 'on' : 'off'}`)
         plan.autoload = p.enable
       }

@@ -393,3 +393,23 @@ test('a plugin: enable false unloads it and turns autoload off; unset leaves it;
     '= xo-plugin:transport-email',
   ])
 })
+
+test('a connected pool is disconnected for a new password (XO refuses it otherwise) and reconnected', async (t) => {
+  const dir = tempDir(t)
+  const xo = new FakeXo()
+  xo.reachable.add('192.0.2.10')
+  const spec = specOf(t, { servers: FULL.servers }, dir)
+  await applyXoStateRun(spec, xo, { readSecret })
+  await xo.enableServer(xo.servers_[0]!.id) // XO connected it in the background
+  assert.equal(xo.servers_[0]?.status, 'connected')
+  t.after(() => Object.assign(secrets, SECRETS))
+  secrets['/s/pool'] = 'rotated-pool-S3cret'
+  xo.calls = []
+  await applyXoStateRun(spec, xo, { readSecret })
+  assert.deepEqual(
+    xo.changes().map((c) => c.method),
+    ['exportConfig', 'disableServer', 'setServer', 'enableServer'],
+  )
+  assert.equal(xo.servers_[0]?.password, 'rotated-pool-S3cret')
+  assert.equal(xo.servers_[0]?.status, 'connected')
+})

@@ -111,15 +111,26 @@ export class FakeXo implements XoApi {
   }
   async setServer(id: string, patch: Partial<XoServerInput>) {
     this.log('setServer', id, patch)
-    Object.assign(this.mustServer(id), patch)
+    const s = this.mustServer(id)
+    const live = s.status === 'connected' || s.status === 'connecting'
+    if (live && ['host', 'username', 'password', 'allowUnauthorized'].some((k) => k in patch))
+      throw new Error('this entry require disconnecting the server to update it')
+    Object.assign(s, patch)
   }
+  /** Pools this fake can reach: enabling one connects it. */
+  reachable = new Set<string>()
   async enableServer(id: string) {
     this.log('enableServer', id)
-    this.mustServer(id).enabled = true
+    const s = this.mustServer(id)
+    s.enabled = true
+    s.status = this.reachable.has(s.host) ? 'connected' : 'disconnected'
   }
   async disableServer(id: string) {
     this.log('disableServer', id)
-    this.mustServer(id).enabled = false
+    const s = this.mustServer(id)
+    if (!s.enabled && s.status === 'disconnected') throw new Error('incorrect state')
+    s.enabled = false
+    s.status = 'disconnected'
   }
   async removeServer(id: string) {
     this.log('removeServer', id)
@@ -138,12 +149,12 @@ export class FakeXo implements XoApi {
   async createRemote(r: { name: string; url: string; options?: string }) {
     this.log('createRemote', r)
     const id = this.id('rmt')
-    // remote.create stores it disabled; enabling it tests it.
+    // remote.create stores it enabled (xo-server); a disabled one is a remote.set after.
     this.remotes_.push({
       id,
       name: r.name,
       url: r.url,
-      enabled: false,
+      enabled: true,
       ...(r.options ? { options: r.options } : {}),
     })
     return id
