@@ -114,7 +114,8 @@ export async function applyXoState(input: ApplyInput): Promise<XoChange[]> {
         }
         let id = xoId
         if (c.action === 'create') {
-          id = await api.addServer(input_)
+          // Declared disabled: stored so, never connected even once.
+          id = await api.addServer({ ...input_, enabled: s.enabled })
           own(id, digest(salt, password))
           const made = (await api.servers()).find((x) => x.id === id)
           if (made && made.enabled !== s.enabled)

@@ -413,3 +413,17 @@ test('a connected pool is disconnected for a new password (XO refuses it otherwi
   assert.equal(xo.servers_[0]?.password, 'rotated-pool-S3cret')
   assert.equal(xo.servers_[0]?.status, 'connected')
 })
+
+test('a pool declared disabled is added disabled: never connected, no disable call after', async (t) => {
+  const xo = new FakeXo()
+  const spec = specOf(t, {
+    servers: { off: { host: '192.0.2.20', passwordFile: '/s/pool', enabled: false } },
+  })
+  await applyXoStateRun(spec, xo, { readSecret })
+  assert.deepEqual(
+    xo.changes().map((c) => c.method),
+    ['exportConfig', 'addServer'],
+  )
+  assert.equal((xo.changes()[1]?.args[0] as { enabled?: boolean } | undefined)?.enabled, false)
+  assert.equal(xo.servers_[0]?.enabled, false)
+})

@@ -105,8 +105,10 @@ export class FakeXo implements XoApi {
   async addServer(s: XoServerInput) {
     this.log('addServer', s)
     const id = this.id('srv')
-    // xo-server's server.add connects at once (autoConnect): enabled, and disconnected when unreachable.
-    this.servers_.push({ ...s, id, enabled: true, status: 'disconnected' })
+    // As the client adds: enabled unless told otherwise (then connected in the background; disconnected when
+    // unreachable); `enabled: false` stores it disabled.
+    const { enabled, ...rest } = s
+    this.servers_.push({ ...rest, id, enabled: enabled !== false, status: 'disconnected' })
     return id
   }
   async setServer(id: string, patch: Partial<XoServerInput>) {
