@@ -42,6 +42,9 @@ in
         # config.toml and the env file live in /etc: a new spec restarts xo-server even when its unit is unchanged.
         restartTriggers = [ cfg.rendered ];
       };
+      # xoa state apply after every start of xo-server (docs/xo-state.md); a new spec restarts xo-server, so
+      # it runs again with it.
+      xoa-state = dropIn "services" "xoa-state" { wantedBy = [ "xo-server.service" ]; };
       # xo-build is in the render; with a prebuilt release (xoa.xo.package) it is masked instead.
       xo-build =
         if cfg.package == null then builder "xo-build" else dropIn "services" "xo-build" { enable = false; };

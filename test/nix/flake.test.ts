@@ -45,7 +45,7 @@ test('flake outputs: a module (not a path), packages, apps, checks, formatter, t
   // `nix flake check`: "module must be a function or an attribute set" for a bare path.
   assert.equal(o.nixosModuleIsModule, true)
   assert.equal(o.nixosModuleIsPath, false)
-  assert.deepEqual(o.moduleUnits, ['redis-xo', 'xo-build', 'xo-server'])
+  assert.deepEqual(o.moduleUnits, ['redis-xo', 'xo-build', 'xo-server', 'xoa-state'])
   assert.equal(o.overlay, true)
   assert.deepEqual(o.overlayPackages, ['libvhdi', 'xoa'])
   for (const s of SYSTEMS) {
