@@ -35,6 +35,11 @@ export interface XoServerInput {
   password: string
   allowUnauthorized: boolean
   readOnly: boolean
+  /**
+   * addServer only. false: stored disabled, never connected. Else (default) connected in the background as XO's
+   * UI does (server.add's autoConnect): an unreachable pool is stored all the same, its error in `error`.
+   */
+  enabled?: boolean
 }
 
 /** A backup remote as `remote.getAll` lists it; XO obfuscates the password inside `url`. */
