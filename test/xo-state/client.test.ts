@@ -310,3 +310,15 @@ test('pin: a TLS server with another certificate never receives a byte, so never
   assert.equal(connections, 1, 'the client did reach the impostor (the test can fail)')
   assert.equal(bytes, '', 'nothing at all was written to the wrong peer')
 })
+
+test('xo-server dying mid-session fails the next call (no hang, no crash of xoa)', async (t) => {
+  const xo = await startStandIn(t)
+  const api = await openXoApi(xo.spec, admin, { timeoutMs: 20_000 })
+  assert.ok((await api.users()).length >= 1)
+  xo.kill()
+  await sleep(200)
+  const t0 = Date.now()
+  await assert.rejects(api.users(), /XO user.getAll: .*(closed|invalid status)/)
+  assert.ok(Date.now() - t0 < 5000, 'failed at once, not at the deadline')
+  await api.close()
+})

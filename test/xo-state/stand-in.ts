@@ -38,6 +38,8 @@ export interface StandIn {
   dir: string
   redisSocket: string
   output(): string
+  /** SIGKILL the stand-in (a crash, as the client sees it). */
+  kill(): void
   /** Run `fn` on a Redis client of the stand-in's database. */
   redis<R>(fn: (c: Awaited<ReturnType<typeof connect>>) => Promise<R>): Promise<R>
 }
@@ -82,6 +84,7 @@ export async function startStandIn(t: T): Promise<StandIn> {
     dir,
     redisSocket: redis.socket,
     output: () => output,
+    kill: () => child.kill('SIGKILL'),
     redis: withRedis,
   }
 }
