@@ -322,3 +322,25 @@ test('xo-server dying mid-session fails the next call (no hang, no crash of xoa)
   assert.ok(Date.now() - t0 < 5000, 'failed at once, not at the deadline')
   await api.close()
 })
+
+test('bundled as dist/xoa.mjs is (esbuild, xo-lib and ws inlined), the client signs in and calls', async (t) => {
+  const xo = await startStandIn(t)
+  const out = join(tempDir(t, 'xoa-xo-state-bundle-'), 'client.mjs')
+  const { build } = await import('esbuild')
+  await build({
+    entryPoints: [join(import.meta.dirname, '..', '..', 'src', 'xo-state', 'client.ts')],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'error',
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+  })
+  const bundled = (await import(out)) as typeof import('../../src/xo-state/client.ts')
+  const api = await bundled.openXoApi(xo.spec, admin)
+  t.after(() => api.close())
+  assert.ok((await api.users()).some((u) => u.email === admin.email))
+})
