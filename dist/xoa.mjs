@@ -28,9 +28,9 @@ var __commonJS = (cb, mod) => function __require2() {
     throw mod = 0, e;
   }
 };
-var __export = (target2, all) => {
+var __export = (target3, all) => {
   for (var name in all)
-    __defProp(target2, name, { get: all[name], enumerable: true });
+    __defProp(target3, name, { get: all[name], enumerable: true });
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
@@ -40,13 +40,13 @@ var __copyProps = (to, from, except, desc) => {
   }
   return to;
 };
-var __reExport = (target2, mod, secondTarget) => (__copyProps(target2, mod, "default"), secondTarget && __copyProps(secondTarget, mod, "default"));
-var __toESM = (mod, isNodeMode, target2) => (target2 = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
+var __reExport = (target3, mod, secondTarget) => (__copyProps(target3, mod, "default"), secondTarget && __copyProps(secondTarget, mod, "default"));
+var __toESM = (mod, isNodeMode, target3) => (target3 = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
   // If the importer is in node compatibility mode or this is not an ESM
   // file that has been converted to a CommonJS file using a Babel-
   // compatible transform (i.e. "__esModule" has not been set), then set
   // "default" to the CommonJS "module.exports" for node compatibility.
-  isNodeMode || !mod || !mod.__esModule ? __defProp(target2, "default", { value: mod, enumerable: true }) : target2,
+  isNodeMode || !mod || !mod.__esModule ? __defProp(target3, "default", { value: mod, enumerable: true }) : target3,
   mod
 ));
 var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
@@ -552,15 +552,15 @@ var require_help = __commonJS({
       groupItems(unsortedItems, visibleItems, getGroup) {
         const result = /* @__PURE__ */ new Map();
         unsortedItems.forEach((item) => {
-          const group = getGroup(item);
-          if (!result.has(group)) result.set(group, []);
+          const group3 = getGroup(item);
+          if (!result.has(group3)) result.set(group3, []);
         });
         visibleItems.forEach((item) => {
-          const group = getGroup(item);
-          if (!result.has(group)) {
-            result.set(group, []);
+          const group3 = getGroup(item);
+          if (!result.has(group3)) {
+            result.set(group3, []);
           }
-          result.get(group).push(item);
+          result.get(group3).push(item);
         });
         return result;
       }
@@ -605,14 +605,14 @@ var require_help = __commonJS({
           helper.visibleOptions(cmd),
           (option) => option.helpGroupHeading ?? "Options:"
         );
-        optionGroups.forEach((options, group) => {
+        optionGroups.forEach((options, group3) => {
           const optionList = options.map((option) => {
             return callFormatItem(
               helper.styleOptionTerm(helper.optionTerm(option)),
               helper.styleOptionDescription(helper.optionDescription(option))
             );
           });
-          output2 = output2.concat(this.formatItemList(group, optionList, helper));
+          output2 = output2.concat(this.formatItemList(group3, optionList, helper));
         });
         if (helper.showGlobalOptions) {
           const globalOptionList = helper.visibleGlobalOptions(cmd).map((option) => {
@@ -630,14 +630,14 @@ var require_help = __commonJS({
           helper.visibleCommands(cmd),
           (sub) => sub.helpGroup() || "Commands:"
         );
-        commandGroups.forEach((commands2, group) => {
+        commandGroups.forEach((commands2, group3) => {
           const commandList = commands2.map((sub) => {
             return callFormatItem(
               helper.styleSubcommandTerm(helper.subcommandTerm(sub)),
               helper.styleSubcommandDescription(helper.subcommandDescription(sub))
             );
           });
-          output2 = output2.concat(this.formatItemList(group, commandList, helper));
+          output2 = output2.concat(this.formatItemList(group3, commandList, helper));
         });
         return output2.join("\n");
       }
@@ -647,8 +647,8 @@ var require_help = __commonJS({
        * @param {string} str
        * @returns {number}
        */
-      displayWidth(str) {
-        return stripColor(str).length;
+      displayWidth(str2) {
+        return stripColor(str2).length;
       }
       /**
        * Style the title for displaying in the help. Called with 'Usage:', 'Options:', etc.
@@ -656,11 +656,11 @@ var require_help = __commonJS({
        * @param {string} str
        * @returns {string}
        */
-      styleTitle(str) {
-        return str;
+      styleTitle(str2) {
+        return str2;
       }
-      styleUsage(str) {
-        return str.split(" ").map((word) => {
+      styleUsage(str2) {
+        return str2.split(" ").map((word) => {
           if (word === "[options]") return this.styleOptionText(word);
           if (word === "[command]") return this.styleSubcommandText(word);
           if (word[0] === "[" || word[0] === "<")
@@ -668,46 +668,46 @@ var require_help = __commonJS({
           return this.styleCommandText(word);
         }).join(" ");
       }
-      styleCommandDescription(str) {
-        return this.styleDescriptionText(str);
+      styleCommandDescription(str2) {
+        return this.styleDescriptionText(str2);
       }
-      styleOptionDescription(str) {
-        return this.styleDescriptionText(str);
+      styleOptionDescription(str2) {
+        return this.styleDescriptionText(str2);
       }
-      styleSubcommandDescription(str) {
-        return this.styleDescriptionText(str);
+      styleSubcommandDescription(str2) {
+        return this.styleDescriptionText(str2);
       }
-      styleArgumentDescription(str) {
-        return this.styleDescriptionText(str);
+      styleArgumentDescription(str2) {
+        return this.styleDescriptionText(str2);
       }
-      styleDescriptionText(str) {
-        return str;
+      styleDescriptionText(str2) {
+        return str2;
       }
-      styleOptionTerm(str) {
-        return this.styleOptionText(str);
+      styleOptionTerm(str2) {
+        return this.styleOptionText(str2);
       }
-      styleSubcommandTerm(str) {
-        return str.split(" ").map((word) => {
+      styleSubcommandTerm(str2) {
+        return str2.split(" ").map((word) => {
           if (word === "[options]") return this.styleOptionText(word);
           if (word[0] === "[" || word[0] === "<")
             return this.styleArgumentText(word);
           return this.styleSubcommandText(word);
         }).join(" ");
       }
-      styleArgumentTerm(str) {
-        return this.styleArgumentText(str);
+      styleArgumentTerm(str2) {
+        return this.styleArgumentText(str2);
       }
-      styleOptionText(str) {
-        return str;
+      styleOptionText(str2) {
+        return str2;
       }
-      styleArgumentText(str) {
-        return str;
+      styleArgumentText(str2) {
+        return str2;
       }
-      styleSubcommandText(str) {
-        return str;
+      styleSubcommandText(str2) {
+        return str2;
       }
-      styleCommandText(str) {
-        return str;
+      styleCommandText(str2) {
+        return str2;
       }
       /**
        * Calculate the pad width from the maximum term length.
@@ -730,8 +730,8 @@ var require_help = __commonJS({
        * @param {string} str
        * @returns {boolean}
        */
-      preformatted(str) {
-        return /\n[^\S\r\n]/.test(str);
+      preformatted(str2) {
+        return /\n[^\S\r\n]/.test(str2);
       }
       /**
        * Format the "item", which consists of a term and description. Pad the term and wrap the description, indenting the following lines.
@@ -777,9 +777,9 @@ ${itemIndentStr}`);
        * @param {number} width
        * @returns {string}
        */
-      boxWrap(str, width) {
-        if (width < this.minWidthToWrap) return str;
-        const rawLines = str.split(/\r\n|\n/);
+      boxWrap(str2, width) {
+        if (width < this.minWidthToWrap) return str2;
+        const rawLines = str2.split(/\r\n|\n/);
         const chunkPattern = /[\s]*[^\s]+/g;
         const wrappedLines = [];
         rawLines.forEach((line) => {
@@ -807,9 +807,9 @@ ${itemIndentStr}`);
         return wrappedLines.join("\n");
       }
     };
-    function stripColor(str) {
+    function stripColor(str2) {
       const sgrPattern = /\x1b\[\d*(;\d*)*m/g;
-      return str.replace(sgrPattern, "");
+      return str2.replace(sgrPattern, "");
     }
     exports.Help = Help2;
     exports.stripColor = stripColor;
@@ -1080,9 +1080,9 @@ var require_option = __commonJS({
         return option.negate === (negativeValue === value);
       }
     };
-    function camelcase(str) {
-      return str.split("-").reduce((str2, word) => {
-        return str2 + word[0].toUpperCase() + word.slice(1);
+    function camelcase(str2) {
+      return str2.split("-").reduce((str3, word) => {
+        return str3 + word[0].toUpperCase() + word.slice(1);
       });
     }
     function splitOptionFlags(flags) {
@@ -1263,14 +1263,14 @@ var require_command = __commonJS({
         this._showSuggestionAfterError = true;
         this._savedState = null;
         this._outputConfiguration = {
-          writeOut: (str) => process10.stdout.write(str),
-          writeErr: (str) => process10.stderr.write(str),
-          outputError: (str, write) => write(str),
+          writeOut: (str2) => process10.stdout.write(str2),
+          writeErr: (str2) => process10.stderr.write(str2),
+          outputError: (str2, write) => write(str2),
           getOutHelpWidth: () => process10.stdout.isTTY ? process10.stdout.columns : void 0,
           getErrHelpWidth: () => process10.stderr.isTTY ? process10.stderr.columns : void 0,
           getOutHasColors: () => useColor() ?? (process10.stdout.isTTY && process10.stdout.hasColors?.()),
           getErrHasColors: () => useColor() ?? (process10.stderr.isTTY && process10.stderr.hasColors?.()),
-          stripColor: (str) => stripColor(str)
+          stripColor: (str2) => stripColor(str2)
         };
         this._hidden = false;
         this._helpOption = void 0;
@@ -1519,8 +1519,8 @@ var require_command = __commonJS({
        * @return {Command} `this` command for chaining
        */
       arguments(names2) {
-        names2.trim().split(/ +/).forEach((detail) => {
-          this.argument(detail);
+        names2.trim().split(/ +/).forEach((detail2) => {
+          this.argument(detail2);
         });
         return this;
       }
@@ -1716,9 +1716,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} invalidArgumentMessage
        * @private
        */
-      _callParseArg(target2, value, previous, invalidArgumentMessage) {
+      _callParseArg(target3, value, previous, invalidArgumentMessage) {
         try {
-          return target2.parseArg(value, previous);
+          return target3.parseArg(value, previous);
         } catch (err) {
           if (err.code === "commander.invalidArgument") {
             const message = `${invalidArgumentMessage} ${err.message}`;
@@ -2634,7 +2634,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
         );
         optionsWithConflicting.forEach((option) => {
           const conflictingAndDefined = definedNonDefaultOptions.find(
-            (defined) => option.conflictsWith.includes(defined.attributeName())
+            (defined2) => option.conflictsWith.includes(defined2.attributeName())
           );
           if (conflictingAndDefined) {
             this._conflictingOption(option, conflictingAndDefined);
@@ -2905,10 +2905,10 @@ Expecting one of '${allowedValues.join("', '")}'`);
           const optionKey = option2.attributeName();
           const optionValue = this.getOptionValue(optionKey);
           const negativeOption = this.options.find(
-            (target2) => target2.negate && optionKey === target2.attributeName()
+            (target3) => target3.negate && optionKey === target3.attributeName()
           );
           const positiveOption = this.options.find(
-            (target2) => !target2.negate && optionKey === target2.attributeName()
+            (target3) => !target3.negate && optionKey === target3.attributeName()
           );
           if (negativeOption && (negativeOption.presetArg === void 0 && optionValue === false || negativeOption.presetArg !== void 0 && optionValue === negativeOption.presetArg)) {
             return negativeOption;
@@ -2994,18 +2994,18 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [description]
        * @return {(this | string | undefined)} `this` command for chaining, or version string if no arguments
        */
-      version(str, flags, description) {
-        if (str === void 0) return this._version;
-        this._version = str;
+      version(str2, flags, description) {
+        if (str2 === void 0) return this._version;
+        this._version = str2;
         flags = flags || "-V, --version";
         description = description || "output the version number";
         const versionOption = this.createOption(flags, description);
         this._versionOptionName = versionOption.attributeName();
         this._registerOption(versionOption);
         this.on("option:" + versionOption.name(), () => {
-          this._outputConfiguration.writeOut(`${str}
+          this._outputConfiguration.writeOut(`${str2}
 `);
-          this._exit(0, "commander.version", str);
+          this._exit(0, "commander.version", str2);
         });
         return this;
       }
@@ -3016,10 +3016,10 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {object} [argsDescription]
        * @return {(string|Command)}
        */
-      description(str, argsDescription) {
-        if (str === void 0 && argsDescription === void 0)
+      description(str2, argsDescription) {
+        if (str2 === void 0 && argsDescription === void 0)
           return this._description;
-        this._description = str;
+        this._description = str2;
         if (argsDescription) {
           this._argsDescription = argsDescription;
         }
@@ -3031,9 +3031,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [str]
        * @return {(string|Command)}
        */
-      summary(str) {
-        if (str === void 0) return this._summary;
-        this._summary = str;
+      summary(str2) {
+        if (str2 === void 0) return this._summary;
+        this._summary = str2;
         return this;
       }
       /**
@@ -3081,8 +3081,8 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [str]
        * @return {(string|Command)}
        */
-      usage(str) {
-        if (str === void 0) {
+      usage(str2) {
+        if (str2 === void 0) {
           if (this._usage) return this._usage;
           const args = this.registeredArguments.map((arg) => {
             return humanReadableArgName(arg);
@@ -3093,7 +3093,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
             this.registeredArguments.length ? args : []
           ).join(" ");
         }
-        this._usage = str;
+        this._usage = str2;
         return this;
       }
       /**
@@ -3102,9 +3102,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [str]
        * @return {(string|Command)}
        */
-      name(str) {
-        if (str === void 0) return this._name;
-        this._name = str;
+      name(str2) {
+        if (str2 === void 0) return this._name;
+        this._name = str2;
         return this;
       }
       /**
@@ -3216,9 +3216,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
           helpWidth: context2.helpWidth,
           outputHasColors: context2.hasColors
         });
-        const text = helper.formatHelp(this, helper);
-        if (context2.hasColors) return text;
-        return this._outputConfiguration.stripColor(text);
+        const text2 = helper.formatHelp(this, helper);
+        if (context2.hasColors) return text2;
+        return this._outputConfiguration.stripColor(text2);
       }
       /**
        * @typedef HelpContext
@@ -3238,17 +3238,17 @@ Expecting one of '${allowedValues.join("', '")}'`);
         let hasColors2;
         let helpWidth;
         if (error62) {
-          baseWrite = (str) => this._outputConfiguration.writeErr(str);
+          baseWrite = (str2) => this._outputConfiguration.writeErr(str2);
           hasColors2 = this._outputConfiguration.getErrHasColors();
           helpWidth = this._outputConfiguration.getErrHelpWidth();
         } else {
-          baseWrite = (str) => this._outputConfiguration.writeOut(str);
+          baseWrite = (str2) => this._outputConfiguration.writeOut(str2);
           hasColors2 = this._outputConfiguration.getOutHasColors();
           helpWidth = this._outputConfiguration.getOutHelpWidth();
         }
-        const write = (str) => {
-          if (!hasColors2) str = this._outputConfiguration.stripColor(str);
-          return baseWrite(str);
+        const write = (str2) => {
+          if (!hasColors2) str2 = this._outputConfiguration.stripColor(str2);
+          return baseWrite(str2);
         };
         return { error: error62, write, hasColors: hasColors2, helpWidth };
       }
@@ -3378,7 +3378,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {(string | Function)} text - string to add, or a function returning a string
        * @return {Command} `this` command for chaining
        */
-      addHelpText(position, text) {
+      addHelpText(position, text2) {
         const allowedValues = ["beforeAll", "before", "after", "afterAll"];
         if (!allowedValues.includes(position)) {
           throw new Error(`Unexpected value for position to addHelpText.
@@ -3387,10 +3387,10 @@ Expecting one of '${allowedValues.join("', '")}'`);
         const helpEvent = `${position}Help`;
         this.on(helpEvent, (context2) => {
           let helpStr;
-          if (typeof text === "function") {
-            helpStr = text({ error: context2.error, command: context2.command });
+          if (typeof text2 === "function") {
+            helpStr = text2({ error: context2.error, command: context2.command });
           } else {
-            helpStr = text;
+            helpStr = text2;
           }
           if (helpStr) {
             context2.write(`${helpStr}
@@ -3609,11 +3609,11 @@ var require_mod = __commonJS({
       return myers_x(a2, b);
     };
     exports.distance = distance2;
-    var closest3 = function(str, arr) {
+    var closest3 = function(str2, arr) {
       var min_distance = Infinity;
       var min_index = 0;
       for (var i2 = 0; i2 < arr.length; i2++) {
-        var dist = distance2(str, arr[i2]);
+        var dist = distance2(str2, arr[i2]);
         if (dist < min_distance) {
           min_distance = dist;
           min_index = i2;
@@ -4002,10 +4002,10 @@ function parseNumber(ctx, startPtr, startChr, sign, endChr) {
   }
   if (!(state & 1))
     TomlError.x("unfinished numeric value", ctx, startPtr);
-  let str = ctx.s.slice(startPtr, ctx.p);
+  let str2 = ctx.s.slice(startPtr, ctx.p);
   if (hasUnderscores)
-    str = str.replaceAll("_", "");
-  return state > 1 ? parseFloat(str) : parseInteger(ctx, str, 10, startPtr);
+    str2 = str2.replaceAll("_", "");
+  return state > 1 ? parseFloat(str2) : parseInteger(ctx, str2, 10, startPtr);
 }
 function parseIntegerBaseN(ctx, startPtr, base, endChr) {
   let c3, underscore = 1;
@@ -4021,15 +4021,15 @@ function parseIntegerBaseN(ctx, startPtr, base, endChr) {
   }
   if (underscore & 1)
     TomlError.x("unfinished numeric value", ctx);
-  let str = ctx.s.slice(startPtr + 2, ctx.p);
+  let str2 = ctx.s.slice(startPtr + 2, ctx.p);
   if (underscore)
-    str = str.replaceAll("_", "");
-  return parseInteger(ctx, str, base, startPtr);
+    str2 = str2.replaceAll("_", "");
+  return parseInteger(ctx, str2, base, startPtr);
 }
-function parseInteger(ctx, str, base, startPtr) {
+function parseInteger(ctx, str2, base, startPtr) {
   if (ctx.bi !== true)
     int: {
-      let val = parseInt(str, base);
+      let val = parseInt(str2, base);
       if (!Number.isSafeInteger(val)) {
         if (ctx.bi)
           break int;
@@ -4037,7 +4037,7 @@ function parseInteger(ctx, str, base, startPtr) {
       }
       return val;
     }
-  return base === 10 ? BigInt(str) : BigInt((base === 2 ? "0b" : base === 8 ? "0o" : "0x") + str);
+  return base === 10 ? BigInt(str2) : BigInt((base === 2 ? "0b" : base === 8 ? "0o" : "0x") + str2);
 }
 function parseDate(ctx, c3, endChr) {
   let startPtr = ctx.p++, unsafeSeparator;
@@ -4084,25 +4084,25 @@ function parseTime(ctx, c3, endChr) {
   let t = ctx.s.slice(start, ctx.p);
   return readDate(ctx, t, 4, false, start);
 }
-function readDate(ctx, str, type, unsafeDelim, errPtr, temporalSuffix) {
+function readDate(ctx, str2, type, unsafeDelim, errPtr, temporalSuffix) {
   if (ctx.ld) {
-    let date5 = new TomlDate(str, type, unsafeDelim);
+    let date5 = new TomlDate(str2, type, unsafeDelim);
     if (!date5.isValid())
       TomlError.x("invalid date", ctx, errPtr);
     return date5;
   }
   try {
     if (temporalSuffix)
-      str += temporalSuffix;
+      str2 += temporalSuffix;
     switch (type) {
       case 1:
-        return Temporal.ZonedDateTime.from(str);
+        return Temporal.ZonedDateTime.from(str2);
       case 2:
-        return Temporal.PlainDateTime.from(str);
+        return Temporal.PlainDateTime.from(str2);
       case 3:
-        return Temporal.PlainDate.from(str);
+        return Temporal.PlainDate.from(str2);
       case 4:
-        return Temporal.PlainTime.from(str);
+        return Temporal.PlainTime.from(str2);
     }
   } catch (e) {
     TomlError.x(e instanceof Error ? e.message : "" + e, ctx, errPtr);
@@ -4425,36 +4425,36 @@ var init_parse = __esm({
 });
 
 // node_modules/smol-toml/dist/stringify.js
-function extendedTypeOf(obj) {
-  let type = typeof obj;
+function extendedTypeOf(obj2) {
+  let type = typeof obj2;
   if (type === "object") {
-    if (Array.isArray(obj))
+    if (Array.isArray(obj2))
       return "array";
-    if (typeof obj.getUTCDate === "function" && obj instanceof Date)
+    if (typeof obj2.getUTCDate === "function" && obj2 instanceof Date)
       return "date";
     if (globalThis.Temporal) {
-      if (obj.until) {
-        if (obj instanceof Temporal.ZonedDateTime)
+      if (obj2.until) {
+        if (obj2 instanceof Temporal.ZonedDateTime)
           return "temporal/tz+uc";
-        if (obj instanceof Temporal.PlainDateTime || obj instanceof Temporal.PlainDate)
+        if (obj2 instanceof Temporal.PlainDateTime || obj2 instanceof Temporal.PlainDate)
           return "temporal/uc";
-        if (obj instanceof Temporal.PlainTime || obj instanceof Temporal.Instant)
+        if (obj2 instanceof Temporal.PlainTime || obj2 instanceof Temporal.Instant)
           return "temporal";
-        if (obj instanceof Temporal.PlainYearMonth)
+        if (obj2 instanceof Temporal.PlainYearMonth)
           return "temporal/x";
-      } else if (obj.toPlainDate && obj instanceof Temporal.PlainMonthDay || obj.negated && obj instanceof Temporal.Duration) {
+      } else if (obj2.toPlainDate && obj2 instanceof Temporal.PlainMonthDay || obj2.negated && obj2 instanceof Temporal.Duration) {
         return "temporal/x";
       }
     }
   }
   return type;
 }
-function isArrayOfTables(obj) {
-  for (let i2 = 0; i2 < obj.length; i2++) {
-    if (extendedTypeOf(obj[i2]) !== "object")
+function isArrayOfTables(obj2) {
+  for (let i2 = 0; i2 < obj2.length; i2++) {
+    if (extendedTypeOf(obj2[i2]) !== "object")
       return false;
   }
-  return obj.length != 0;
+  return obj2.length != 0;
 }
 function formatWellFormedStringUnchecked(s) {
   return JSON.stringify(s).replaceAll("\x7F", "\\u007f");
@@ -4525,8 +4525,8 @@ function stringifyValue(val, type, depth, numberAsFloat, strictTemporal) {
       throw new TypeError("Unsupported " + val[Symbol.toStringTag]);
   }
 }
-function stringifyInlineTable(obj, depth, numberAsFloat, strictTemporal) {
-  let keys = Object.keys(obj);
+function stringifyInlineTable(obj2, depth, numberAsFloat, strictTemporal) {
+  let keys = Object.keys(obj2);
   if (keys.length === 0)
     return "{}";
   let res = "{ ";
@@ -4534,7 +4534,7 @@ function stringifyInlineTable(obj, depth, numberAsFloat, strictTemporal) {
     let k = keys[i2];
     if (i2)
       res += ", ";
-    res += formatKey(k) + " = " + stringifyValue(obj[k], extendedTypeOf(obj[k]), depth - 1, numberAsFloat, strictTemporal);
+    res += formatKey(k) + " = " + stringifyValue(obj2[k], extendedTypeOf(obj2[k]), depth - 1, numberAsFloat, strictTemporal);
   }
   return res + " }";
 }
@@ -4564,30 +4564,30 @@ function stringifyArrayTable(array2, key, depth, numberAsFloat, strictTemporal) 
   }
   return res;
 }
-function stringifyTable(tableKey, obj, prefix, depth, numberAsFloat, strictTemporal) {
+function stringifyTable(tableKey, obj2, prefix, depth, numberAsFloat, strictTemporal) {
   if (depth === 0) {
     throw new Error("Could not stringify the object: maximum object depth exceeded");
   }
   let preamble = "";
   let tables = "";
-  let keys = Object.keys(obj);
+  let keys = Object.keys(obj2);
   for (let i2 = 0; i2 < keys.length; i2++) {
     let k = keys[i2];
-    if (obj[k] !== null && obj[k] !== void 0) {
-      let type = extendedTypeOf(obj[k]);
+    if (obj2[k] !== null && obj2[k] !== void 0) {
+      let type = extendedTypeOf(obj2[k]);
       if (type === "symbol" || type === "function") {
         throw new TypeError(`cannot serialize values of type '${type}'`);
       }
       let key = formatKey(k);
-      if (type === "array" && isArrayOfTables(obj[k])) {
-        tables += (tables && "\n") + stringifyArrayTable(obj[k], prefix ? `${prefix}.${key}` : key, depth - 1, numberAsFloat, strictTemporal);
+      if (type === "array" && isArrayOfTables(obj2[k])) {
+        tables += (tables && "\n") + stringifyArrayTable(obj2[k], prefix ? `${prefix}.${key}` : key, depth - 1, numberAsFloat, strictTemporal);
       } else if (type === "object") {
         let tblKey = prefix ? `${prefix}.${key}` : key;
-        tables += (tables && "\n") + stringifyTable(tblKey, obj[k], tblKey, depth - 1, numberAsFloat, strictTemporal);
+        tables += (tables && "\n") + stringifyTable(tblKey, obj2[k], tblKey, depth - 1, numberAsFloat, strictTemporal);
       } else {
         preamble += key;
         preamble += " = ";
-        preamble += stringifyValue(obj[k], type, depth, numberAsFloat, strictTemporal);
+        preamble += stringifyValue(obj2[k], type, depth, numberAsFloat, strictTemporal);
         preamble += "\n";
       }
     }
@@ -4598,14 +4598,14 @@ ${preamble}` : `[${tableKey}]`;
   return preamble && tables ? `${preamble}
 ${tables}` : preamble || tables;
 }
-function stringify(obj, { maxDepth = 1e3, numbersAsFloat = false, strictTemporal = false } = {}) {
-  if (extendedTypeOf(obj) !== "object") {
+function stringify(obj2, { maxDepth = 1e3, numbersAsFloat = false, strictTemporal = false } = {}) {
+  if (extendedTypeOf(obj2) !== "object") {
     throw new TypeError("stringify can only be called with an object");
   }
-  let str = stringifyTable(0, obj, "", maxDepth, numbersAsFloat, strictTemporal);
-  if (str[str.length - 1] !== "\n")
-    return str + "\n";
-  return str;
+  let str2 = stringifyTable(0, obj2, "", maxDepth, numbersAsFloat, strictTemporal);
+  if (str2[str2.length - 1] !== "\n")
+    return str2 + "\n";
+  return str2;
 }
 var BARE_KEY, HAS_WELLFORMED;
 var init_stringify = __esm({
@@ -4775,11 +4775,11 @@ function defineLazy(object2, key, getter) {
     configurable: true
   });
 }
-function objectClone(obj) {
-  return Object.create(Object.getPrototypeOf(obj), Object.getOwnPropertyDescriptors(obj));
+function objectClone(obj2) {
+  return Object.create(Object.getPrototypeOf(obj2), Object.getOwnPropertyDescriptors(obj2));
 }
-function assignProp(target2, prop, value) {
-  Object.defineProperty(target2, prop, {
+function assignProp(target3, prop, value) {
+  Object.defineProperty(target3, prop, {
     value,
     writable: true,
     enumerable: true,
@@ -4793,8 +4793,8 @@ function rawShape(def) {
 function sourceShape(schema) {
   return rawShape(schema._zod.def) ?? schema._zod.def.shape;
 }
-function deferProp(target2, key, getter) {
-  Object.defineProperty(target2, key, {
+function deferProp(target3, key, getter) {
+  Object.defineProperty(target3, key, {
     get() {
       const value = getter();
       assignProp(this, key, value);
@@ -4804,36 +4804,36 @@ function deferProp(target2, key, getter) {
     configurable: true
   });
 }
-function putProp(target2, key, value) {
-  if (key in target2)
-    assignProp(target2, key, value);
+function putProp(target3, key, value) {
+  if (key in target3)
+    assignProp(target3, key, value);
   else
-    target2[key] = value;
+    target3[key] = value;
 }
-function mirrorShape(target2, source2, keys, wrap3) {
+function mirrorShape(target3, source2, keys, wrap3) {
   const raw = sourceShape(source2);
   for (const key of keys) {
     const desc = Object.getOwnPropertyDescriptor(raw, key);
     if (!desc.enumerable)
       continue;
     if (desc.get) {
-      deferProp(target2, key, () => {
+      deferProp(target3, key, () => {
         const value = source2._zod.def.shape[key];
         return wrap3 ? wrap3(value, key) : value;
       });
     } else
-      putProp(target2, key, wrap3 ? wrap3(desc.value, key) : desc.value);
+      putProp(target3, key, wrap3 ? wrap3(desc.value, key) : desc.value);
   }
 }
-function mirrorProps(target2, source2) {
+function mirrorProps(target3, source2) {
   for (const key of Reflect.ownKeys(source2)) {
     const desc = Object.getOwnPropertyDescriptor(source2, key);
     if (!desc.enumerable)
       continue;
     if (desc.get)
-      deferProp(target2, key, () => source2[key]);
+      deferProp(target3, key, () => source2[key]);
     else
-      putProp(target2, key, desc.value);
+      putProp(target3, key, desc.value);
   }
 }
 function mergeDefs(...defs) {
@@ -4847,10 +4847,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path6) {
+function getElementAtPath(obj2, path6) {
   if (!path6)
-    return obj;
-  return path6.reduce((acc, key) => acc?.[key], obj);
+    return obj2;
+  return path6.reduce((acc, key) => acc?.[key], obj2);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -4865,14 +4865,14 @@ function promiseAllObject(promisesObj) {
 }
 function randomString(length = 10) {
   const chars = "abcdefghijklmnopqrstuvwxyz";
-  let str = "";
+  let str2 = "";
   for (let i2 = 0; i2 < length; i2++) {
-    str += chars[Math.floor(Math.random() * chars.length)];
+    str2 += chars[Math.floor(Math.random() * chars.length)];
   }
-  return str;
+  return str2;
 }
-function esc(str) {
-  return JSON.stringify(str);
+function esc(str2) {
+  return JSON.stringify(str2);
 }
 function slugify(input2) {
   return input2.toLowerCase().trim().replace(/[^\w\s-]/g, "").replace(/[\s_-]+/g, "-").replace(/^-+|-+$/g, "");
@@ -4916,8 +4916,8 @@ function numKeys(data) {
   }
   return keyCount2;
 }
-function escapeRegex(str) {
-  return str.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+function escapeRegex(str2) {
+  return str2.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 function clone(inst, def, params) {
   const cl = new inst._zod.constr(def ?? inst._zod.def);
@@ -4942,35 +4942,35 @@ function normalizeParams(_params) {
   return params;
 }
 function createTransparentProxy(getter) {
-  let target2;
+  let target3;
   return new Proxy({}, {
     get(_, prop, receiver) {
-      target2 ?? (target2 = getter());
-      return Reflect.get(target2, prop, receiver);
+      target3 ?? (target3 = getter());
+      return Reflect.get(target3, prop, receiver);
     },
     set(_, prop, value, receiver) {
-      target2 ?? (target2 = getter());
-      return Reflect.set(target2, prop, value, receiver);
+      target3 ?? (target3 = getter());
+      return Reflect.set(target3, prop, value, receiver);
     },
     has(_, prop) {
-      target2 ?? (target2 = getter());
-      return Reflect.has(target2, prop);
+      target3 ?? (target3 = getter());
+      return Reflect.has(target3, prop);
     },
     deleteProperty(_, prop) {
-      target2 ?? (target2 = getter());
-      return Reflect.deleteProperty(target2, prop);
+      target3 ?? (target3 = getter());
+      return Reflect.deleteProperty(target3, prop);
     },
     ownKeys(_) {
-      target2 ?? (target2 = getter());
-      return Reflect.ownKeys(target2);
+      target3 ?? (target3 = getter());
+      return Reflect.ownKeys(target3);
     },
     getOwnPropertyDescriptor(_, prop) {
-      target2 ?? (target2 = getter());
-      return Reflect.getOwnPropertyDescriptor(target2, prop);
+      target3 ?? (target3 = getter());
+      return Reflect.getOwnPropertyDescriptor(target3, prop);
     },
     defineProperty(_, prop, descriptor) {
-      target2 ?? (target2 = getter());
-      return Reflect.defineProperty(target2, prop, descriptor);
+      target3 ?? (target3 = getter());
+      return Reflect.defineProperty(target3, prop, descriptor);
     }
   });
 }
@@ -5171,13 +5171,13 @@ function getSizableOrigin(input2) {
     return "file";
   return "unknown";
 }
-function codePointLength(str) {
-  const units2 = str.length;
-  if (!highSurrogate.test(str))
+function codePointLength(str2) {
+  const units2 = str2.length;
+  if (!highSurrogate.test(str2))
     return units2;
   let count2 = units2;
   for (let i2 = 0; i2 < units2 - 1; i2++) {
-    if ((str.charCodeAt(i2) & 64512) === 55296 && (str.charCodeAt(i2 + 1) & 64512) === 56320) {
+    if ((str2.charCodeAt(i2) & 64512) === 55296 && (str2.charCodeAt(i2 + 1) & 64512) === 56320) {
       count2--;
       i2++;
     }
@@ -5204,9 +5204,9 @@ function parsedType(data) {
       if (Array.isArray(data)) {
         return "array";
       }
-      const obj = data;
-      if (obj && Object.getPrototypeOf(obj) !== Object.prototype && "constructor" in obj && obj.constructor) {
-        return obj.constructor.name;
+      const obj2 = data;
+      if (obj2 && Object.getPrototypeOf(obj2) !== Object.prototype && "constructor" in obj2 && obj2.constructor) {
+        return obj2.constructor.name;
       }
     }
   }
@@ -5224,8 +5224,8 @@ function issue(...args) {
   }
   return { ...iss };
 }
-function cleanEnum(obj) {
-  return Object.entries(obj).filter(([k, _]) => {
+function cleanEnum(obj2) {
+  return Object.entries(obj2).filter(([k, _]) => {
     return Number.isNaN(Number.parseInt(k, 10));
   }).map((el) => el[1]);
 }
@@ -5537,10 +5537,10 @@ function $constructor(name, initializer3, proto, params) {
       let up2 = own2;
       while (up2 && up2 !== ctorProto)
         up2 = Object.getPrototypeOf(up2);
-      const target2 = up2 ?? own2;
-      if (!initialized.has(target2)) {
-        initialized.add(target2);
-        members(target2, protoMembers);
+      const target3 = up2 ?? own2;
+      if (!initialized.has(target3)) {
+        initialized.add(target3);
+        members(target3, protoMembers);
       }
     }
     const proto2 = _.prototype;
@@ -5622,15 +5622,15 @@ function _getMessage() {
 function _setMessage(value) {
   this._zod.message = value;
 }
-function node(obj, key, make) {
-  if (!Object.prototype.hasOwnProperty.call(obj, key)) {
+function node(obj2, key, make) {
+  if (!Object.prototype.hasOwnProperty.call(obj2, key)) {
     if (key === "__proto__") {
-      Object.defineProperty(obj, key, { value: make(), writable: true, enumerable: true, configurable: true });
+      Object.defineProperty(obj2, key, { value: make(), writable: true, enumerable: true, configurable: true });
     } else {
-      obj[key] = make();
+      obj2[key] = make();
     }
   }
-  return obj[key];
+  return obj2[key];
 }
 function flattenError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = {};
@@ -13610,8 +13610,8 @@ var capitalizeFirstCharacter, error33;
 var init_lt = __esm({
   "node_modules/zod/v4/locales/lt.js"() {
     init_util2();
-    capitalizeFirstCharacter = (text) => {
-      return text.charAt(0).toUpperCase() + text.slice(1);
+    capitalizeFirstCharacter = (text2) => {
+      return text2.charAt(0).toUpperCase() + text2.slice(1);
     };
     error33 = () => {
       const Sizable = {
@@ -17552,8 +17552,8 @@ function withParser(schema, parser) {
     installCompiledUserMethods(clone3, schema, parser);
   return clone3;
 }
-function installCompiledUserMethods(target2, source2, parser) {
-  const targetAny = target2;
+function installCompiledUserMethods(target3, source2, parser) {
+  const targetAny = target3;
   const sourceAny = source2;
   if (typeof sourceAny.safeParse === "function") {
     const originalSafeParse = sourceAny.safeParse;
@@ -20191,26 +20191,26 @@ var init_api = __esm({
 });
 
 // node_modules/zod/v4/core/to-json-schema.js
-function assignProps(target2, ...sources) {
+function assignProps(target3, ...sources) {
   for (const source2 of sources) {
     for (const key of Reflect.ownKeys(source2)) {
       if (Object.prototype.propertyIsEnumerable.call(source2, key)) {
-        assignProp(target2, key, source2[key]);
+        assignProp(target3, key, source2[key]);
       }
     }
   }
-  return target2;
+  return target3;
 }
 function initializeContext(params) {
-  let target2 = params?.target ?? "draft-2020-12";
-  if (target2 === "draft-4")
-    target2 = "draft-04";
-  if (target2 === "draft-7")
-    target2 = "draft-07";
+  let target3 = params?.target ?? "draft-2020-12";
+  if (target3 === "draft-4")
+    target3 = "draft-04";
+  if (target3 === "draft-7")
+    target3 = "draft-07";
   return {
     processors: params.processors ?? {},
     metadataRegistry: params?.metadata ?? globalRegistry,
-    target: target2,
+    target: target3,
     unrepresentable: params?.unrepresentable ?? "throw",
     override: params?.override ?? (() => {
     }),
@@ -20718,8 +20718,8 @@ var init_to_json_schema = __esm({
       return finalize(ctx, schema);
     };
     createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params) => {
-      const { libraryOptions, target: target2 } = params ?? {};
-      const ctx = initializeContext({ ...libraryOptions ?? {}, target: target2, io, processors });
+      const { libraryOptions, target: target3 } = params ?? {};
+      const ctx = initializeContext({ ...libraryOptions ?? {}, target: target3, io, processors });
       processSchema(schema, ctx);
       extractDefs(ctx, schema);
       return finalize(ctx, schema);
@@ -20731,8 +20731,8 @@ var init_to_json_schema = __esm({
 function aggregateChecks(schema) {
   const agg = {};
   const def = schema._zod.def;
-  const list2 = schema._zod.traits.has("$ZodCheck") ? [schema, ...def.checks ?? []] : def.checks ?? [];
-  for (const ch of list2)
+  const list3 = schema._zod.traits.has("$ZodCheck") ? [schema, ...def.checks ?? []] : def.checks ?? [];
+  for (const ch of list3)
     contributors[ch._zod.def.check]?.(agg, ch._zod.def);
   const bag = schema._zod.bag;
   if (bag.minimum !== void 0)
@@ -22789,8 +22789,8 @@ var init_schemas2 = __esm({
       catch(params) {
         return _catch2(this, params);
       },
-      pipe(target2) {
-        return pipe(this, target2);
+      pipe(target3) {
+        return pipe(this, target3);
       },
       readonly() {
         return readonly(this);
@@ -25059,6 +25059,9 @@ var init_errors3 = __esm({
 
 // src/spec/secret-file.ts
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+function isSecretFileRef(v) {
+  return secretFileRef.safeParse(v).success;
+}
 function readSecretFile(path6, field) {
   let fd;
   try {
@@ -25848,7 +25851,7 @@ function loadPlatform(ref) {
   return readPlatformFile(resolve(ref));
 }
 function readPlatformFile(file2) {
-  let text;
+  let text2;
   try {
     const fd = openSync2(file2, "r");
     try {
@@ -25859,7 +25862,7 @@ function readPlatformFile(file2) {
         throw new XoaError(`platform file ${file2} may be changed by someone other than root`, {
           hint: `chown root ${file2} && chmod go-w ${file2}: root runs the tools it names`
         });
-      text = readFileSync4(fd, "utf8");
+      text2 = readFileSync4(fd, "utf8");
     } finally {
       closeSync2(fd);
     }
@@ -25869,7 +25872,7 @@ function readPlatformFile(file2) {
   }
   let json2;
   try {
-    json2 = JSON.parse(text);
+    json2 = JSON.parse(text2);
   } catch (e) {
     throw new XoaError(`platform file ${file2} is not JSON: ${e.message}`);
   }
@@ -26221,13 +26224,13 @@ var init_safe_dir = __esm({
         }
       }
       /** A symlink `name` → `target`, made under a temp name and renamed over (atomic for readers). */
-      async symlink(name, target2) {
+      async symlink(name, target3) {
         const st = await this.lstat(name);
         if (st && !st.isSymbolicLink() && !st.isFile())
           throw this.refuse(name, `is ${typeName(st.mode)}, expected a symlink`);
-        if (st?.isSymbolicLink() && await readlink(procPath(this.fd, name)) === target2) return "same";
+        if (st?.isSymbolicLink() && await readlink(procPath(this.fd, name)) === target3) return "same";
         const tmp = tempName(name);
-        await symlink(target2, procPath(this.fd, tmp));
+        await symlink(target3, procPath(this.fd, tmp));
         try {
           await rename(procPath(this.fd, tmp), procPath(this.fd, name));
         } catch (e) {
@@ -26449,71 +26452,6 @@ var init_at = __esm({
   }
 });
 
-// src/spec/paths.ts
-import { join as join4 } from "node:path";
-function statePaths(spec) {
-  const s = spec.xo.stateDir;
-  return {
-    state: s,
-    releases: join4(s, "releases"),
-    current: join4(s, "current"),
-    previous: join4(s, "previous"),
-    /** Node of the current release: <current>/node is a symlink to the runtime it was built with. */
-    currentNode: join4(s, "current", "node", "bin", "node"),
-    /** xo-server entry point of the current release. */
-    currentServer: join4(s, "current", "xo", "packages", "xo-server", "dist", "cli.mjs"),
-    runtimes: join4(s, "runtimes"),
-    cache: join4(s, "cache"),
-    mirror: join4(s, "cache", "xen-orchestra.git"),
-    secrets: join4(s, "secrets"),
-    /** Generated web admin password when webAdmin.passwordFile is not set. */
-    adminPasswordFile: spec.webAdmin.passwordFile ?? join4(s, "secrets", "admin-password"),
-    /** XDG_CONFIG_HOME of xo-server, so nothing goes to a home directory. */
-    serverConfigHome: join4(s, "home", ".config"),
-    logs: join4(s, "logs"),
-    /** Directory put first on xo-server's PATH; holds the `sudo` shim that talks to the mount broker. */
-    shimDir: join4(s, "bin"),
-    backups: join4(s, "backups"),
-    /** Stock units (Debian's redis-server.service) apply masked before installing their package. */
-    maskedUnits: join4(s, "masked-units.json"),
-    /** Root-only (0700) directory of the socket `xoa up` holds while it runs: see src/run/up-lock.ts. */
-    upRun: join4(s, "run")
-  };
-}
-var init_paths = __esm({
-  "src/spec/paths.ts"() {
-    "use strict";
-  }
-});
-
-// src/spec/server-env.ts
-import { dirname as dirname4 } from "node:path";
-function serverBaseEnvironment(spec, platform2) {
-  const p = statePaths(spec);
-  const system = servicePath(platform2).join(":");
-  return {
-    // In broker mode the first `sudo` on PATH is xoa's shim (the mount broker's client), not the real sudo.
-    PATH: spec.mounts.mode === "broker" ? `${p.shimDir}:${system}` : system,
-    HOME: dirname4(p.serverConfigHome),
-    // xo-server writes ~/.config/xo-server/config.z-auto.json when it lacks a session secret; keep it in state.
-    XDG_CONFIG_HOME: p.serverConfigHome,
-    TMPDIR: spec.xo.tempDir,
-    NODE_ENV: "production"
-  };
-}
-function serverEnvironment(spec, fromFiles = {}, platform2 = currentPlatform()) {
-  return { ...serverBaseEnvironment(spec, platform2), ...plainEnv(spec.xo.extraServerEnv), ...fromFiles };
-}
-var init_server_env = __esm({
-  "src/spec/server-env.ts"() {
-    "use strict";
-    init_load();
-    init_platform();
-    init_paths();
-    init_secret_refs();
-  }
-});
-
 // src/render/systemd.ts
 function formatUnit(sections, header3 = []) {
   const out = [HEADER, ...header3.map((h2) => `# ${h2}`)];
@@ -26620,7 +26558,7 @@ var init_hardening = __esm({
 });
 
 // src/render/redis.ts
-import { dirname as dirname5 } from "node:path";
+import { dirname as dirname4 } from "node:path";
 function redisArg(s) {
   return /^[^\s"'\\]+$/.test(s) ? s : `"${s.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
 }
@@ -26666,7 +26604,7 @@ function managedDir(path6, base) {
   return path6.startsWith(`${base}/`) ? path6.slice(base.length + 1) : void 0;
 }
 function renderRedisUnit(spec, env) {
-  const socketDir = dirname5(spec.redis.socket);
+  const socketDir = dirname4(spec.redis.socket);
   const runtimeDir = managedDir(socketDir, "/run");
   const stateDir = managedDir(spec.redis.dir, "/var/lib");
   const dirs2 = [
@@ -26733,8 +26671,91 @@ var init_redis = __esm({
   }
 });
 
+// src/render/types.ts
+var DEFAULT_RENDER_ENV, XO_CONFIG_DIR;
+var init_types = __esm({
+  "src/render/types.ts"() {
+    "use strict";
+    init_load();
+    DEFAULT_RENDER_ENV = {
+      xoaCommand: ["/usr/local/bin/xoa"],
+      specPath: "/etc/xoa/xoa.toml",
+      platform: DEFAULT_PLATFORM
+    };
+    XO_CONFIG_DIR = "/etc/xo-server";
+  }
+});
+
+// src/spec/paths.ts
+import { join as join4 } from "node:path";
+function statePaths(spec) {
+  const s = spec.xo.stateDir;
+  return {
+    state: s,
+    releases: join4(s, "releases"),
+    current: join4(s, "current"),
+    previous: join4(s, "previous"),
+    /** Node of the current release: <current>/node is a symlink to the runtime it was built with. */
+    currentNode: join4(s, "current", "node", "bin", "node"),
+    /** xo-server entry point of the current release. */
+    currentServer: join4(s, "current", "xo", "packages", "xo-server", "dist", "cli.mjs"),
+    runtimes: join4(s, "runtimes"),
+    cache: join4(s, "cache"),
+    mirror: join4(s, "cache", "xen-orchestra.git"),
+    secrets: join4(s, "secrets"),
+    /** Generated web admin password when webAdmin.passwordFile is not set. */
+    adminPasswordFile: spec.webAdmin.passwordFile ?? join4(s, "secrets", "admin-password"),
+    /** XDG_CONFIG_HOME of xo-server, so nothing goes to a home directory. */
+    serverConfigHome: join4(s, "home", ".config"),
+    logs: join4(s, "logs"),
+    /** Directory put first on xo-server's PATH; holds the `sudo` shim that talks to the mount broker. */
+    shimDir: join4(s, "bin"),
+    backups: join4(s, "backups"),
+    /** What xoa made in XO and digests of what it sent (src/xo-state/record.ts); with the secrets, so it
+     *  travels with backup and restore under the same root-only rules. */
+    xoStateRecord: join4(s, "secrets", "xo-state.json"),
+    /** Stock units (Debian's redis-server.service) apply masked before installing their package. */
+    maskedUnits: join4(s, "masked-units.json"),
+    /** Root-only (0700) directory of the socket `xoa up` holds while it runs: see src/run/up-lock.ts. */
+    upRun: join4(s, "run")
+  };
+}
+var init_paths = __esm({
+  "src/spec/paths.ts"() {
+    "use strict";
+  }
+});
+
+// src/spec/server-env.ts
+import { dirname as dirname6 } from "node:path";
+function serverBaseEnvironment(spec, platform2) {
+  const p = statePaths(spec);
+  const system = servicePath(platform2).join(":");
+  return {
+    // In broker mode the first `sudo` on PATH is xoa's shim (the mount broker's client), not the real sudo.
+    PATH: spec.mounts.mode === "broker" ? `${p.shimDir}:${system}` : system,
+    HOME: dirname6(p.serverConfigHome),
+    // xo-server writes ~/.config/xo-server/config.z-auto.json when it lacks a session secret; keep it in state.
+    XDG_CONFIG_HOME: p.serverConfigHome,
+    TMPDIR: spec.xo.tempDir,
+    NODE_ENV: "production"
+  };
+}
+function serverEnvironment(spec, fromFiles = {}, platform2 = currentPlatform()) {
+  return { ...serverBaseEnvironment(spec, platform2), ...plainEnv(spec.xo.extraServerEnv), ...fromFiles };
+}
+var init_server_env = __esm({
+  "src/spec/server-env.ts"() {
+    "use strict";
+    init_load();
+    init_platform();
+    init_paths();
+    init_secret_refs();
+  }
+});
+
 // src/render/xo-server-unit.ts
-import { dirname as dirname6, join as join5 } from "node:path";
+import { dirname as dirname7, join as join5 } from "node:path";
 function privilegedPorts(spec) {
   const ports = [spec.xo.port, ...spec.xo.ssl.enable ? [spec.xo.httpsPort] : []];
   return ports.filter((p) => p < 1024);
@@ -26763,7 +26784,7 @@ function renderXoServerUnit(spec, env) {
   const broker = spec.mounts.mode === "broker";
   const sudo = spec.mounts.mode === "sudo";
   const lowPorts = privilegedPorts(spec);
-  const workDir = dirname6(dirname6(p.currentServer));
+  const workDir = dirname7(dirname7(p.currentServer));
   const hard = hardening({
     readWritePaths: [spec.xo.dataDir, spec.xo.tempDir, spec.xo.mountsDir, p.serverConfigHome, p.logs],
     // AF_NETLINK: os.networkInterfaces() (getifaddrs) needs it; without it Node throws.
@@ -26875,21 +26896,6 @@ var init_xo_server_unit = __esm({
       description: "hardened systemd unit of xo-server (current release, service account) and its environment file",
       render: (spec, env) => [renderXoServerUnit(spec, env), renderXoServerEnv(spec)]
     };
-  }
-});
-
-// src/render/types.ts
-var DEFAULT_RENDER_ENV, XO_CONFIG_DIR;
-var init_types = __esm({
-  "src/render/types.ts"() {
-    "use strict";
-    init_load();
-    DEFAULT_RENDER_ENV = {
-      xoaCommand: ["/usr/local/bin/xoa"],
-      specPath: "/etc/xoa/xoa.toml",
-      platform: DEFAULT_PLATFORM
-    };
-    XO_CONFIG_DIR = "/etc/xo-server";
   }
 });
 
@@ -27065,6 +27071,9847 @@ var init_layout = __esm({
   }
 });
 
+// node_modules/lodash/_baseClamp.js
+var require_baseClamp = __commonJS({
+  "node_modules/lodash/_baseClamp.js"(exports, module) {
+    function baseClamp(number5, lower, upper) {
+      if (number5 === number5) {
+        if (upper !== void 0) {
+          number5 = number5 <= upper ? number5 : upper;
+        }
+        if (lower !== void 0) {
+          number5 = number5 >= lower ? number5 : lower;
+        }
+      }
+      return number5;
+    }
+    module.exports = baseClamp;
+  }
+});
+
+// node_modules/lodash/_freeGlobal.js
+var require_freeGlobal = __commonJS({
+  "node_modules/lodash/_freeGlobal.js"(exports, module) {
+    var freeGlobal = typeof global == "object" && global && global.Object === Object && global;
+    module.exports = freeGlobal;
+  }
+});
+
+// node_modules/lodash/_root.js
+var require_root = __commonJS({
+  "node_modules/lodash/_root.js"(exports, module) {
+    var freeGlobal = require_freeGlobal();
+    var freeSelf = typeof self == "object" && self && self.Object === Object && self;
+    var root = freeGlobal || freeSelf || Function("return this")();
+    module.exports = root;
+  }
+});
+
+// node_modules/lodash/_Symbol.js
+var require_Symbol = __commonJS({
+  "node_modules/lodash/_Symbol.js"(exports, module) {
+    var root = require_root();
+    var Symbol2 = root.Symbol;
+    module.exports = Symbol2;
+  }
+});
+
+// node_modules/lodash/_arrayMap.js
+var require_arrayMap = __commonJS({
+  "node_modules/lodash/_arrayMap.js"(exports, module) {
+    function arrayMap(array2, iteratee) {
+      var index = -1, length = array2 == null ? 0 : array2.length, result = Array(length);
+      while (++index < length) {
+        result[index] = iteratee(array2[index], index, array2);
+      }
+      return result;
+    }
+    module.exports = arrayMap;
+  }
+});
+
+// node_modules/lodash/isArray.js
+var require_isArray = __commonJS({
+  "node_modules/lodash/isArray.js"(exports, module) {
+    var isArray = Array.isArray;
+    module.exports = isArray;
+  }
+});
+
+// node_modules/lodash/_getRawTag.js
+var require_getRawTag = __commonJS({
+  "node_modules/lodash/_getRawTag.js"(exports, module) {
+    var Symbol2 = require_Symbol();
+    var objectProto = Object.prototype;
+    var hasOwnProperty = objectProto.hasOwnProperty;
+    var nativeObjectToString = objectProto.toString;
+    var symToStringTag = Symbol2 ? Symbol2.toStringTag : void 0;
+    function getRawTag(value) {
+      var isOwn = hasOwnProperty.call(value, symToStringTag), tag = value[symToStringTag];
+      try {
+        value[symToStringTag] = void 0;
+        var unmasked = true;
+      } catch (e) {
+      }
+      var result = nativeObjectToString.call(value);
+      if (unmasked) {
+        if (isOwn) {
+          value[symToStringTag] = tag;
+        } else {
+          delete value[symToStringTag];
+        }
+      }
+      return result;
+    }
+    module.exports = getRawTag;
+  }
+});
+
+// node_modules/lodash/_objectToString.js
+var require_objectToString = __commonJS({
+  "node_modules/lodash/_objectToString.js"(exports, module) {
+    var objectProto = Object.prototype;
+    var nativeObjectToString = objectProto.toString;
+    function objectToString3(value) {
+      return nativeObjectToString.call(value);
+    }
+    module.exports = objectToString3;
+  }
+});
+
+// node_modules/lodash/_baseGetTag.js
+var require_baseGetTag = __commonJS({
+  "node_modules/lodash/_baseGetTag.js"(exports, module) {
+    var Symbol2 = require_Symbol();
+    var getRawTag = require_getRawTag();
+    var objectToString3 = require_objectToString();
+    var nullTag = "[object Null]";
+    var undefinedTag = "[object Undefined]";
+    var symToStringTag = Symbol2 ? Symbol2.toStringTag : void 0;
+    function baseGetTag(value) {
+      if (value == null) {
+        return value === void 0 ? undefinedTag : nullTag;
+      }
+      return symToStringTag && symToStringTag in Object(value) ? getRawTag(value) : objectToString3(value);
+    }
+    module.exports = baseGetTag;
+  }
+});
+
+// node_modules/lodash/isObjectLike.js
+var require_isObjectLike = __commonJS({
+  "node_modules/lodash/isObjectLike.js"(exports, module) {
+    function isObjectLike(value) {
+      return value != null && typeof value == "object";
+    }
+    module.exports = isObjectLike;
+  }
+});
+
+// node_modules/lodash/isSymbol.js
+var require_isSymbol = __commonJS({
+  "node_modules/lodash/isSymbol.js"(exports, module) {
+    var baseGetTag = require_baseGetTag();
+    var isObjectLike = require_isObjectLike();
+    var symbolTag = "[object Symbol]";
+    function isSymbol(value) {
+      return typeof value == "symbol" || isObjectLike(value) && baseGetTag(value) == symbolTag;
+    }
+    module.exports = isSymbol;
+  }
+});
+
+// node_modules/lodash/_baseToString.js
+var require_baseToString = __commonJS({
+  "node_modules/lodash/_baseToString.js"(exports, module) {
+    var Symbol2 = require_Symbol();
+    var arrayMap = require_arrayMap();
+    var isArray = require_isArray();
+    var isSymbol = require_isSymbol();
+    var INFINITY = 1 / 0;
+    var symbolProto = Symbol2 ? Symbol2.prototype : void 0;
+    var symbolToString = symbolProto ? symbolProto.toString : void 0;
+    function baseToString(value) {
+      if (typeof value == "string") {
+        return value;
+      }
+      if (isArray(value)) {
+        return arrayMap(value, baseToString) + "";
+      }
+      if (isSymbol(value)) {
+        return symbolToString ? symbolToString.call(value) : "";
+      }
+      var result = value + "";
+      return result == "0" && 1 / value == -INFINITY ? "-0" : result;
+    }
+    module.exports = baseToString;
+  }
+});
+
+// node_modules/lodash/_trimmedEndIndex.js
+var require_trimmedEndIndex = __commonJS({
+  "node_modules/lodash/_trimmedEndIndex.js"(exports, module) {
+    var reWhitespace = /\s/;
+    function trimmedEndIndex(string4) {
+      var index = string4.length;
+      while (index-- && reWhitespace.test(string4.charAt(index))) {
+      }
+      return index;
+    }
+    module.exports = trimmedEndIndex;
+  }
+});
+
+// node_modules/lodash/_baseTrim.js
+var require_baseTrim = __commonJS({
+  "node_modules/lodash/_baseTrim.js"(exports, module) {
+    var trimmedEndIndex = require_trimmedEndIndex();
+    var reTrimStart = /^\s+/;
+    function baseTrim(string4) {
+      return string4 ? string4.slice(0, trimmedEndIndex(string4) + 1).replace(reTrimStart, "") : string4;
+    }
+    module.exports = baseTrim;
+  }
+});
+
+// node_modules/lodash/isObject.js
+var require_isObject = __commonJS({
+  "node_modules/lodash/isObject.js"(exports, module) {
+    function isObject3(value) {
+      var type = typeof value;
+      return value != null && (type == "object" || type == "function");
+    }
+    module.exports = isObject3;
+  }
+});
+
+// node_modules/lodash/toNumber.js
+var require_toNumber = __commonJS({
+  "node_modules/lodash/toNumber.js"(exports, module) {
+    var baseTrim = require_baseTrim();
+    var isObject3 = require_isObject();
+    var isSymbol = require_isSymbol();
+    var NAN = 0 / 0;
+    var reIsBadHex = /^[-+]0x[0-9a-f]+$/i;
+    var reIsBinary = /^0b[01]+$/i;
+    var reIsOctal = /^0o[0-7]+$/i;
+    var freeParseInt = parseInt;
+    function toNumber(value) {
+      if (typeof value == "number") {
+        return value;
+      }
+      if (isSymbol(value)) {
+        return NAN;
+      }
+      if (isObject3(value)) {
+        var other = typeof value.valueOf == "function" ? value.valueOf() : value;
+        value = isObject3(other) ? other + "" : other;
+      }
+      if (typeof value != "string") {
+        return value === 0 ? value : +value;
+      }
+      value = baseTrim(value);
+      var isBinary = reIsBinary.test(value);
+      return isBinary || reIsOctal.test(value) ? freeParseInt(value.slice(2), isBinary ? 2 : 8) : reIsBadHex.test(value) ? NAN : +value;
+    }
+    module.exports = toNumber;
+  }
+});
+
+// node_modules/lodash/toFinite.js
+var require_toFinite = __commonJS({
+  "node_modules/lodash/toFinite.js"(exports, module) {
+    var toNumber = require_toNumber();
+    var INFINITY = 1 / 0;
+    var MAX_INTEGER = 17976931348623157e292;
+    function toFinite(value) {
+      if (!value) {
+        return value === 0 ? value : 0;
+      }
+      value = toNumber(value);
+      if (value === INFINITY || value === -INFINITY) {
+        var sign = value < 0 ? -1 : 1;
+        return sign * MAX_INTEGER;
+      }
+      return value === value ? value : 0;
+    }
+    module.exports = toFinite;
+  }
+});
+
+// node_modules/lodash/toInteger.js
+var require_toInteger = __commonJS({
+  "node_modules/lodash/toInteger.js"(exports, module) {
+    var toFinite = require_toFinite();
+    function toInteger(value) {
+      var result = toFinite(value), remainder = result % 1;
+      return result === result ? remainder ? result - remainder : result : 0;
+    }
+    module.exports = toInteger;
+  }
+});
+
+// node_modules/lodash/toString.js
+var require_toString = __commonJS({
+  "node_modules/lodash/toString.js"(exports, module) {
+    var baseToString = require_baseToString();
+    function toString2(value) {
+      return value == null ? "" : baseToString(value);
+    }
+    module.exports = toString2;
+  }
+});
+
+// node_modules/lodash/startsWith.js
+var require_startsWith = __commonJS({
+  "node_modules/lodash/startsWith.js"(exports, module) {
+    var baseClamp = require_baseClamp();
+    var baseToString = require_baseToString();
+    var toInteger = require_toInteger();
+    var toString2 = require_toString();
+    function startsWith(string4, target3, position) {
+      string4 = toString2(string4);
+      position = position == null ? 0 : baseClamp(toInteger(position), 0, string4.length);
+      target3 = baseToString(target3);
+      return string4.slice(position, position + target3.length) == target3;
+    }
+    module.exports = startsWith;
+  }
+});
+
+// node_modules/lodash/isString.js
+var require_isString = __commonJS({
+  "node_modules/lodash/isString.js"(exports, module) {
+    var baseGetTag = require_baseGetTag();
+    var isArray = require_isArray();
+    var isObjectLike = require_isObjectLike();
+    var stringTag = "[object String]";
+    function isString(value) {
+      return typeof value == "string" || !isArray(value) && isObjectLike(value) && baseGetTag(value) == stringTag;
+    }
+    module.exports = isString;
+  }
+});
+
+// node_modules/regenerator-runtime/runtime.js
+var require_runtime = __commonJS({
+  "node_modules/regenerator-runtime/runtime.js"(exports, module) {
+    !(function(global3) {
+      "use strict";
+      var Op = Object.prototype;
+      var hasOwn = Op.hasOwnProperty;
+      var undefined2;
+      var $Symbol = typeof Symbol === "function" ? Symbol : {};
+      var iteratorSymbol = $Symbol.iterator || "@@iterator";
+      var asyncIteratorSymbol = $Symbol.asyncIterator || "@@asyncIterator";
+      var toStringTagSymbol = $Symbol.toStringTag || "@@toStringTag";
+      var inModule = typeof module === "object";
+      var runtime = global3.regeneratorRuntime;
+      if (runtime) {
+        if (inModule) {
+          module.exports = runtime;
+        }
+        return;
+      }
+      runtime = global3.regeneratorRuntime = inModule ? module.exports : {};
+      function wrap3(innerFn, outerFn, self3, tryLocsList) {
+        var protoGenerator = outerFn && outerFn.prototype instanceof Generator ? outerFn : Generator;
+        var generator = Object.create(protoGenerator.prototype);
+        var context2 = new Context(tryLocsList || []);
+        generator._invoke = makeInvokeMethod(innerFn, self3, context2);
+        return generator;
+      }
+      runtime.wrap = wrap3;
+      function tryCatch(fn, obj2, arg) {
+        try {
+          return { type: "normal", arg: fn.call(obj2, arg) };
+        } catch (err) {
+          return { type: "throw", arg: err };
+        }
+      }
+      var GenStateSuspendedStart = "suspendedStart";
+      var GenStateSuspendedYield = "suspendedYield";
+      var GenStateExecuting = "executing";
+      var GenStateCompleted = "completed";
+      var ContinueSentinel = {};
+      function Generator() {
+      }
+      function GeneratorFunction() {
+      }
+      function GeneratorFunctionPrototype() {
+      }
+      var IteratorPrototype = {};
+      IteratorPrototype[iteratorSymbol] = function() {
+        return this;
+      };
+      var getProto = Object.getPrototypeOf;
+      var NativeIteratorPrototype = getProto && getProto(getProto(values([])));
+      if (NativeIteratorPrototype && NativeIteratorPrototype !== Op && hasOwn.call(NativeIteratorPrototype, iteratorSymbol)) {
+        IteratorPrototype = NativeIteratorPrototype;
+      }
+      var Gp = GeneratorFunctionPrototype.prototype = Generator.prototype = Object.create(IteratorPrototype);
+      GeneratorFunction.prototype = Gp.constructor = GeneratorFunctionPrototype;
+      GeneratorFunctionPrototype.constructor = GeneratorFunction;
+      GeneratorFunctionPrototype[toStringTagSymbol] = GeneratorFunction.displayName = "GeneratorFunction";
+      function defineIteratorMethods(prototype) {
+        ["next", "throw", "return"].forEach(function(method) {
+          prototype[method] = function(arg) {
+            return this._invoke(method, arg);
+          };
+        });
+      }
+      runtime.isGeneratorFunction = function(genFun) {
+        var ctor = typeof genFun === "function" && genFun.constructor;
+        return ctor ? ctor === GeneratorFunction || // For the native GeneratorFunction constructor, the best we can
+        // do is to check its .name property.
+        (ctor.displayName || ctor.name) === "GeneratorFunction" : false;
+      };
+      runtime.mark = function(genFun) {
+        if (Object.setPrototypeOf) {
+          Object.setPrototypeOf(genFun, GeneratorFunctionPrototype);
+        } else {
+          genFun.__proto__ = GeneratorFunctionPrototype;
+          if (!(toStringTagSymbol in genFun)) {
+            genFun[toStringTagSymbol] = "GeneratorFunction";
+          }
+        }
+        genFun.prototype = Object.create(Gp);
+        return genFun;
+      };
+      runtime.awrap = function(arg) {
+        return { __await: arg };
+      };
+      function AsyncIterator2(generator) {
+        function invoke(method, arg, resolve10, reject) {
+          var record2 = tryCatch(generator[method], generator, arg);
+          if (record2.type === "throw") {
+            reject(record2.arg);
+          } else {
+            var result = record2.arg;
+            var value = result.value;
+            if (value && typeof value === "object" && hasOwn.call(value, "__await")) {
+              return Promise.resolve(value.__await).then(function(value2) {
+                invoke("next", value2, resolve10, reject);
+              }, function(err) {
+                invoke("throw", err, resolve10, reject);
+              });
+            }
+            return Promise.resolve(value).then(function(unwrapped) {
+              result.value = unwrapped;
+              resolve10(result);
+            }, reject);
+          }
+        }
+        var previousPromise;
+        function enqueue(method, arg) {
+          function callInvokeWithMethodAndArg() {
+            return new Promise(function(resolve10, reject) {
+              invoke(method, arg, resolve10, reject);
+            });
+          }
+          return previousPromise = // If enqueue has been called before, then we want to wait until
+          // all previous Promises have been resolved before calling invoke,
+          // so that results are always delivered in the correct order. If
+          // enqueue has not been called before, then it is important to
+          // call invoke immediately, without waiting on a callback to fire,
+          // so that the async generator function has the opportunity to do
+          // any necessary setup in a predictable way. This predictability
+          // is why the Promise constructor synchronously invokes its
+          // executor callback, and why async functions synchronously
+          // execute code before the first await. Since we implement simple
+          // async functions in terms of async generators, it is especially
+          // important to get this right, even though it requires care.
+          previousPromise ? previousPromise.then(
+            callInvokeWithMethodAndArg,
+            // Avoid propagating failures to Promises returned by later
+            // invocations of the iterator.
+            callInvokeWithMethodAndArg
+          ) : callInvokeWithMethodAndArg();
+        }
+        this._invoke = enqueue;
+      }
+      defineIteratorMethods(AsyncIterator2.prototype);
+      AsyncIterator2.prototype[asyncIteratorSymbol] = function() {
+        return this;
+      };
+      runtime.AsyncIterator = AsyncIterator2;
+      runtime.async = function(innerFn, outerFn, self3, tryLocsList) {
+        var iter = new AsyncIterator2(
+          wrap3(innerFn, outerFn, self3, tryLocsList)
+        );
+        return runtime.isGeneratorFunction(outerFn) ? iter : iter.next().then(function(result) {
+          return result.done ? result.value : iter.next();
+        });
+      };
+      function makeInvokeMethod(innerFn, self3, context2) {
+        var state = GenStateSuspendedStart;
+        return function invoke(method, arg) {
+          if (state === GenStateExecuting) {
+            throw new Error("Generator is already running");
+          }
+          if (state === GenStateCompleted) {
+            if (method === "throw") {
+              throw arg;
+            }
+            return doneResult();
+          }
+          context2.method = method;
+          context2.arg = arg;
+          while (true) {
+            var delegate = context2.delegate;
+            if (delegate) {
+              var delegateResult = maybeInvokeDelegate(delegate, context2);
+              if (delegateResult) {
+                if (delegateResult === ContinueSentinel) continue;
+                return delegateResult;
+              }
+            }
+            if (context2.method === "next") {
+              context2.sent = context2._sent = context2.arg;
+            } else if (context2.method === "throw") {
+              if (state === GenStateSuspendedStart) {
+                state = GenStateCompleted;
+                throw context2.arg;
+              }
+              context2.dispatchException(context2.arg);
+            } else if (context2.method === "return") {
+              context2.abrupt("return", context2.arg);
+            }
+            state = GenStateExecuting;
+            var record2 = tryCatch(innerFn, self3, context2);
+            if (record2.type === "normal") {
+              state = context2.done ? GenStateCompleted : GenStateSuspendedYield;
+              if (record2.arg === ContinueSentinel) {
+                continue;
+              }
+              return {
+                value: record2.arg,
+                done: context2.done
+              };
+            } else if (record2.type === "throw") {
+              state = GenStateCompleted;
+              context2.method = "throw";
+              context2.arg = record2.arg;
+            }
+          }
+        };
+      }
+      function maybeInvokeDelegate(delegate, context2) {
+        var method = delegate.iterator[context2.method];
+        if (method === undefined2) {
+          context2.delegate = null;
+          if (context2.method === "throw") {
+            if (delegate.iterator.return) {
+              context2.method = "return";
+              context2.arg = undefined2;
+              maybeInvokeDelegate(delegate, context2);
+              if (context2.method === "throw") {
+                return ContinueSentinel;
+              }
+            }
+            context2.method = "throw";
+            context2.arg = new TypeError(
+              "The iterator does not provide a 'throw' method"
+            );
+          }
+          return ContinueSentinel;
+        }
+        var record2 = tryCatch(method, delegate.iterator, context2.arg);
+        if (record2.type === "throw") {
+          context2.method = "throw";
+          context2.arg = record2.arg;
+          context2.delegate = null;
+          return ContinueSentinel;
+        }
+        var info = record2.arg;
+        if (!info) {
+          context2.method = "throw";
+          context2.arg = new TypeError("iterator result is not an object");
+          context2.delegate = null;
+          return ContinueSentinel;
+        }
+        if (info.done) {
+          context2[delegate.resultName] = info.value;
+          context2.next = delegate.nextLoc;
+          if (context2.method !== "return") {
+            context2.method = "next";
+            context2.arg = undefined2;
+          }
+        } else {
+          return info;
+        }
+        context2.delegate = null;
+        return ContinueSentinel;
+      }
+      defineIteratorMethods(Gp);
+      Gp[toStringTagSymbol] = "Generator";
+      Gp[iteratorSymbol] = function() {
+        return this;
+      };
+      Gp.toString = function() {
+        return "[object Generator]";
+      };
+      function pushTryEntry(locs) {
+        var entry = { tryLoc: locs[0] };
+        if (1 in locs) {
+          entry.catchLoc = locs[1];
+        }
+        if (2 in locs) {
+          entry.finallyLoc = locs[2];
+          entry.afterLoc = locs[3];
+        }
+        this.tryEntries.push(entry);
+      }
+      function resetTryEntry(entry) {
+        var record2 = entry.completion || {};
+        record2.type = "normal";
+        delete record2.arg;
+        entry.completion = record2;
+      }
+      function Context(tryLocsList) {
+        this.tryEntries = [{ tryLoc: "root" }];
+        tryLocsList.forEach(pushTryEntry, this);
+        this.reset(true);
+      }
+      runtime.keys = function(object2) {
+        var keys = [];
+        for (var key in object2) {
+          keys.push(key);
+        }
+        keys.reverse();
+        return function next() {
+          while (keys.length) {
+            var key2 = keys.pop();
+            if (key2 in object2) {
+              next.value = key2;
+              next.done = false;
+              return next;
+            }
+          }
+          next.done = true;
+          return next;
+        };
+      };
+      function values(iterable) {
+        if (iterable) {
+          var iteratorMethod = iterable[iteratorSymbol];
+          if (iteratorMethod) {
+            return iteratorMethod.call(iterable);
+          }
+          if (typeof iterable.next === "function") {
+            return iterable;
+          }
+          if (!isNaN(iterable.length)) {
+            var i2 = -1, next = function next2() {
+              while (++i2 < iterable.length) {
+                if (hasOwn.call(iterable, i2)) {
+                  next2.value = iterable[i2];
+                  next2.done = false;
+                  return next2;
+                }
+              }
+              next2.value = undefined2;
+              next2.done = true;
+              return next2;
+            };
+            return next.next = next;
+          }
+        }
+        return { next: doneResult };
+      }
+      runtime.values = values;
+      function doneResult() {
+        return { value: undefined2, done: true };
+      }
+      Context.prototype = {
+        constructor: Context,
+        reset: function(skipTempReset) {
+          this.prev = 0;
+          this.next = 0;
+          this.sent = this._sent = undefined2;
+          this.done = false;
+          this.delegate = null;
+          this.method = "next";
+          this.arg = undefined2;
+          this.tryEntries.forEach(resetTryEntry);
+          if (!skipTempReset) {
+            for (var name in this) {
+              if (name.charAt(0) === "t" && hasOwn.call(this, name) && !isNaN(+name.slice(1))) {
+                this[name] = undefined2;
+              }
+            }
+          }
+        },
+        stop: function() {
+          this.done = true;
+          var rootEntry = this.tryEntries[0];
+          var rootRecord = rootEntry.completion;
+          if (rootRecord.type === "throw") {
+            throw rootRecord.arg;
+          }
+          return this.rval;
+        },
+        dispatchException: function(exception) {
+          if (this.done) {
+            throw exception;
+          }
+          var context2 = this;
+          function handle2(loc, caught) {
+            record2.type = "throw";
+            record2.arg = exception;
+            context2.next = loc;
+            if (caught) {
+              context2.method = "next";
+              context2.arg = undefined2;
+            }
+            return !!caught;
+          }
+          for (var i2 = this.tryEntries.length - 1; i2 >= 0; --i2) {
+            var entry = this.tryEntries[i2];
+            var record2 = entry.completion;
+            if (entry.tryLoc === "root") {
+              return handle2("end");
+            }
+            if (entry.tryLoc <= this.prev) {
+              var hasCatch = hasOwn.call(entry, "catchLoc");
+              var hasFinally = hasOwn.call(entry, "finallyLoc");
+              if (hasCatch && hasFinally) {
+                if (this.prev < entry.catchLoc) {
+                  return handle2(entry.catchLoc, true);
+                } else if (this.prev < entry.finallyLoc) {
+                  return handle2(entry.finallyLoc);
+                }
+              } else if (hasCatch) {
+                if (this.prev < entry.catchLoc) {
+                  return handle2(entry.catchLoc, true);
+                }
+              } else if (hasFinally) {
+                if (this.prev < entry.finallyLoc) {
+                  return handle2(entry.finallyLoc);
+                }
+              } else {
+                throw new Error("try statement without catch or finally");
+              }
+            }
+          }
+        },
+        abrupt: function(type, arg) {
+          for (var i2 = this.tryEntries.length - 1; i2 >= 0; --i2) {
+            var entry = this.tryEntries[i2];
+            if (entry.tryLoc <= this.prev && hasOwn.call(entry, "finallyLoc") && this.prev < entry.finallyLoc) {
+              var finallyEntry = entry;
+              break;
+            }
+          }
+          if (finallyEntry && (type === "break" || type === "continue") && finallyEntry.tryLoc <= arg && arg <= finallyEntry.finallyLoc) {
+            finallyEntry = null;
+          }
+          var record2 = finallyEntry ? finallyEntry.completion : {};
+          record2.type = type;
+          record2.arg = arg;
+          if (finallyEntry) {
+            this.method = "next";
+            this.next = finallyEntry.finallyLoc;
+            return ContinueSentinel;
+          }
+          return this.complete(record2);
+        },
+        complete: function(record2, afterLoc) {
+          if (record2.type === "throw") {
+            throw record2.arg;
+          }
+          if (record2.type === "break" || record2.type === "continue") {
+            this.next = record2.arg;
+          } else if (record2.type === "return") {
+            this.rval = this.arg = record2.arg;
+            this.method = "return";
+            this.next = "end";
+          } else if (record2.type === "normal" && afterLoc) {
+            this.next = afterLoc;
+          }
+          return ContinueSentinel;
+        },
+        finish: function(finallyLoc) {
+          for (var i2 = this.tryEntries.length - 1; i2 >= 0; --i2) {
+            var entry = this.tryEntries[i2];
+            if (entry.finallyLoc === finallyLoc) {
+              this.complete(entry.completion, entry.afterLoc);
+              resetTryEntry(entry);
+              return ContinueSentinel;
+            }
+          }
+        },
+        "catch": function(tryLoc) {
+          for (var i2 = this.tryEntries.length - 1; i2 >= 0; --i2) {
+            var entry = this.tryEntries[i2];
+            if (entry.tryLoc === tryLoc) {
+              var record2 = entry.completion;
+              if (record2.type === "throw") {
+                var thrown = record2.arg;
+                resetTryEntry(entry);
+              }
+              return thrown;
+            }
+          }
+          throw new Error("illegal catch attempt");
+        },
+        delegateYield: function(iterable, resultName, nextLoc) {
+          this.delegate = {
+            iterator: values(iterable),
+            resultName,
+            nextLoc
+          };
+          if (this.method === "next") {
+            this.arg = undefined2;
+          }
+          return ContinueSentinel;
+        }
+      };
+    })(
+      // In sloppy mode, unbound `this` refers to the global object, fallback to
+      // Function constructor if we're in global strict mode. That is sadly a form
+      // of indirect eval which violates Content Security Policy.
+      /* @__PURE__ */ (function() {
+        return this;
+      })() || Function("return this")()
+    );
+  }
+});
+
+// node_modules/regenerator-runtime/runtime-module.js
+var require_runtime_module = __commonJS({
+  "node_modules/regenerator-runtime/runtime-module.js"(exports, module) {
+    var g = /* @__PURE__ */ (function() {
+      return this;
+    })() || Function("return this")();
+    var hadRuntime = g.regeneratorRuntime && Object.getOwnPropertyNames(g).indexOf("regeneratorRuntime") >= 0;
+    var oldRuntime = hadRuntime && g.regeneratorRuntime;
+    g.regeneratorRuntime = void 0;
+    module.exports = require_runtime();
+    if (hadRuntime) {
+      g.regeneratorRuntime = oldRuntime;
+    } else {
+      try {
+        delete g.regeneratorRuntime;
+      } catch (e) {
+        g.regeneratorRuntime = void 0;
+      }
+    }
+  }
+});
+
+// node_modules/babel-runtime/regenerator/index.js
+var require_regenerator = __commonJS({
+  "node_modules/babel-runtime/regenerator/index.js"(exports, module) {
+    module.exports = require_runtime_module();
+  }
+});
+
+// node_modules/core-js/library/modules/es6.object.to-string.js
+var require_es6_object_to_string = __commonJS({
+  "node_modules/core-js/library/modules/es6.object.to-string.js"() {
+  }
+});
+
+// node_modules/core-js/library/modules/_to-integer.js
+var require_to_integer = __commonJS({
+  "node_modules/core-js/library/modules/_to-integer.js"(exports, module) {
+    var ceil = Math.ceil;
+    var floor = Math.floor;
+    module.exports = function(it) {
+      return isNaN(it = +it) ? 0 : (it > 0 ? floor : ceil)(it);
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_defined.js
+var require_defined = __commonJS({
+  "node_modules/core-js/library/modules/_defined.js"(exports, module) {
+    module.exports = function(it) {
+      if (it == void 0) throw TypeError("Can't call method on  " + it);
+      return it;
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_string-at.js
+var require_string_at = __commonJS({
+  "node_modules/core-js/library/modules/_string-at.js"(exports, module) {
+    var toInteger = require_to_integer();
+    var defined2 = require_defined();
+    module.exports = function(TO_STRING) {
+      return function(that, pos) {
+        var s = String(defined2(that));
+        var i2 = toInteger(pos);
+        var l = s.length;
+        var a2, b;
+        if (i2 < 0 || i2 >= l) return TO_STRING ? "" : void 0;
+        a2 = s.charCodeAt(i2);
+        return a2 < 55296 || a2 > 56319 || i2 + 1 === l || (b = s.charCodeAt(i2 + 1)) < 56320 || b > 57343 ? TO_STRING ? s.charAt(i2) : a2 : TO_STRING ? s.slice(i2, i2 + 2) : (a2 - 55296 << 10) + (b - 56320) + 65536;
+      };
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_library.js
+var require_library = __commonJS({
+  "node_modules/core-js/library/modules/_library.js"(exports, module) {
+    module.exports = true;
+  }
+});
+
+// node_modules/core-js/library/modules/_global.js
+var require_global = __commonJS({
+  "node_modules/core-js/library/modules/_global.js"(exports, module) {
+    var global3 = module.exports = typeof window != "undefined" && window.Math == Math ? window : typeof self != "undefined" && self.Math == Math ? self : Function("return this")();
+    if (typeof __g == "number") __g = global3;
+  }
+});
+
+// node_modules/core-js/library/modules/_core.js
+var require_core = __commonJS({
+  "node_modules/core-js/library/modules/_core.js"(exports, module) {
+    var core = module.exports = { version: "2.6.12" };
+    if (typeof __e == "number") __e = core;
+  }
+});
+
+// node_modules/core-js/library/modules/_a-function.js
+var require_a_function = __commonJS({
+  "node_modules/core-js/library/modules/_a-function.js"(exports, module) {
+    module.exports = function(it) {
+      if (typeof it != "function") throw TypeError(it + " is not a function!");
+      return it;
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_ctx.js
+var require_ctx = __commonJS({
+  "node_modules/core-js/library/modules/_ctx.js"(exports, module) {
+    var aFunction = require_a_function();
+    module.exports = function(fn, that, length) {
+      aFunction(fn);
+      if (that === void 0) return fn;
+      switch (length) {
+        case 1:
+          return function(a2) {
+            return fn.call(that, a2);
+          };
+        case 2:
+          return function(a2, b) {
+            return fn.call(that, a2, b);
+          };
+        case 3:
+          return function(a2, b, c3) {
+            return fn.call(that, a2, b, c3);
+          };
+      }
+      return function() {
+        return fn.apply(that, arguments);
+      };
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_is-object.js
+var require_is_object = __commonJS({
+  "node_modules/core-js/library/modules/_is-object.js"(exports, module) {
+    module.exports = function(it) {
+      return typeof it === "object" ? it !== null : typeof it === "function";
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_an-object.js
+var require_an_object = __commonJS({
+  "node_modules/core-js/library/modules/_an-object.js"(exports, module) {
+    var isObject3 = require_is_object();
+    module.exports = function(it) {
+      if (!isObject3(it)) throw TypeError(it + " is not an object!");
+      return it;
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_fails.js
+var require_fails = __commonJS({
+  "node_modules/core-js/library/modules/_fails.js"(exports, module) {
+    module.exports = function(exec) {
+      try {
+        return !!exec();
+      } catch (e) {
+        return true;
+      }
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_descriptors.js
+var require_descriptors = __commonJS({
+  "node_modules/core-js/library/modules/_descriptors.js"(exports, module) {
+    module.exports = !require_fails()(function() {
+      return Object.defineProperty({}, "a", { get: function() {
+        return 7;
+      } }).a != 7;
+    });
+  }
+});
+
+// node_modules/core-js/library/modules/_dom-create.js
+var require_dom_create = __commonJS({
+  "node_modules/core-js/library/modules/_dom-create.js"(exports, module) {
+    var isObject3 = require_is_object();
+    var document2 = require_global().document;
+    var is = isObject3(document2) && isObject3(document2.createElement);
+    module.exports = function(it) {
+      return is ? document2.createElement(it) : {};
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_ie8-dom-define.js
+var require_ie8_dom_define = __commonJS({
+  "node_modules/core-js/library/modules/_ie8-dom-define.js"(exports, module) {
+    module.exports = !require_descriptors() && !require_fails()(function() {
+      return Object.defineProperty(require_dom_create()("div"), "a", { get: function() {
+        return 7;
+      } }).a != 7;
+    });
+  }
+});
+
+// node_modules/core-js/library/modules/_to-primitive.js
+var require_to_primitive = __commonJS({
+  "node_modules/core-js/library/modules/_to-primitive.js"(exports, module) {
+    var isObject3 = require_is_object();
+    module.exports = function(it, S) {
+      if (!isObject3(it)) return it;
+      var fn, val;
+      if (S && typeof (fn = it.toString) == "function" && !isObject3(val = fn.call(it))) return val;
+      if (typeof (fn = it.valueOf) == "function" && !isObject3(val = fn.call(it))) return val;
+      if (!S && typeof (fn = it.toString) == "function" && !isObject3(val = fn.call(it))) return val;
+      throw TypeError("Can't convert object to primitive value");
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_object-dp.js
+var require_object_dp = __commonJS({
+  "node_modules/core-js/library/modules/_object-dp.js"(exports) {
+    var anObject = require_an_object();
+    var IE8_DOM_DEFINE = require_ie8_dom_define();
+    var toPrimitive = require_to_primitive();
+    var dP = Object.defineProperty;
+    exports.f = require_descriptors() ? Object.defineProperty : function defineProperty(O, P, Attributes) {
+      anObject(O);
+      P = toPrimitive(P, true);
+      anObject(Attributes);
+      if (IE8_DOM_DEFINE) try {
+        return dP(O, P, Attributes);
+      } catch (e) {
+      }
+      if ("get" in Attributes || "set" in Attributes) throw TypeError("Accessors not supported!");
+      if ("value" in Attributes) O[P] = Attributes.value;
+      return O;
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_property-desc.js
+var require_property_desc = __commonJS({
+  "node_modules/core-js/library/modules/_property-desc.js"(exports, module) {
+    module.exports = function(bitmap, value) {
+      return {
+        enumerable: !(bitmap & 1),
+        configurable: !(bitmap & 2),
+        writable: !(bitmap & 4),
+        value
+      };
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_hide.js
+var require_hide = __commonJS({
+  "node_modules/core-js/library/modules/_hide.js"(exports, module) {
+    var dP = require_object_dp();
+    var createDesc = require_property_desc();
+    module.exports = require_descriptors() ? function(object2, key, value) {
+      return dP.f(object2, key, createDesc(1, value));
+    } : function(object2, key, value) {
+      object2[key] = value;
+      return object2;
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_has.js
+var require_has = __commonJS({
+  "node_modules/core-js/library/modules/_has.js"(exports, module) {
+    var hasOwnProperty = {}.hasOwnProperty;
+    module.exports = function(it, key) {
+      return hasOwnProperty.call(it, key);
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_export.js
+var require_export = __commonJS({
+  "node_modules/core-js/library/modules/_export.js"(exports, module) {
+    var global3 = require_global();
+    var core = require_core();
+    var ctx = require_ctx();
+    var hide2 = require_hide();
+    var has = require_has();
+    var PROTOTYPE = "prototype";
+    var $export = function(type, name, source2) {
+      var IS_FORCED = type & $export.F;
+      var IS_GLOBAL = type & $export.G;
+      var IS_STATIC = type & $export.S;
+      var IS_PROTO = type & $export.P;
+      var IS_BIND = type & $export.B;
+      var IS_WRAP = type & $export.W;
+      var exports2 = IS_GLOBAL ? core : core[name] || (core[name] = {});
+      var expProto = exports2[PROTOTYPE];
+      var target3 = IS_GLOBAL ? global3 : IS_STATIC ? global3[name] : (global3[name] || {})[PROTOTYPE];
+      var key, own2, out;
+      if (IS_GLOBAL) source2 = name;
+      for (key in source2) {
+        own2 = !IS_FORCED && target3 && target3[key] !== void 0;
+        if (own2 && has(exports2, key)) continue;
+        out = own2 ? target3[key] : source2[key];
+        exports2[key] = IS_GLOBAL && typeof target3[key] != "function" ? source2[key] : IS_BIND && own2 ? ctx(out, global3) : IS_WRAP && target3[key] == out ? (function(C) {
+          var F = function(a2, b, c3) {
+            if (this instanceof C) {
+              switch (arguments.length) {
+                case 0:
+                  return new C();
+                case 1:
+                  return new C(a2);
+                case 2:
+                  return new C(a2, b);
+              }
+              return new C(a2, b, c3);
+            }
+            return C.apply(this, arguments);
+          };
+          F[PROTOTYPE] = C[PROTOTYPE];
+          return F;
+        })(out) : IS_PROTO && typeof out == "function" ? ctx(Function.call, out) : out;
+        if (IS_PROTO) {
+          (exports2.virtual || (exports2.virtual = {}))[key] = out;
+          if (type & $export.R && expProto && !expProto[key]) hide2(expProto, key, out);
+        }
+      }
+    };
+    $export.F = 1;
+    $export.G = 2;
+    $export.S = 4;
+    $export.P = 8;
+    $export.B = 16;
+    $export.W = 32;
+    $export.U = 64;
+    $export.R = 128;
+    module.exports = $export;
+  }
+});
+
+// node_modules/core-js/library/modules/_redefine.js
+var require_redefine = __commonJS({
+  "node_modules/core-js/library/modules/_redefine.js"(exports, module) {
+    module.exports = require_hide();
+  }
+});
+
+// node_modules/core-js/library/modules/_iterators.js
+var require_iterators = __commonJS({
+  "node_modules/core-js/library/modules/_iterators.js"(exports, module) {
+    module.exports = {};
+  }
+});
+
+// node_modules/core-js/library/modules/_cof.js
+var require_cof = __commonJS({
+  "node_modules/core-js/library/modules/_cof.js"(exports, module) {
+    var toString2 = {}.toString;
+    module.exports = function(it) {
+      return toString2.call(it).slice(8, -1);
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_iobject.js
+var require_iobject = __commonJS({
+  "node_modules/core-js/library/modules/_iobject.js"(exports, module) {
+    var cof = require_cof();
+    module.exports = Object("z").propertyIsEnumerable(0) ? Object : function(it) {
+      return cof(it) == "String" ? it.split("") : Object(it);
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_to-iobject.js
+var require_to_iobject = __commonJS({
+  "node_modules/core-js/library/modules/_to-iobject.js"(exports, module) {
+    var IObject = require_iobject();
+    var defined2 = require_defined();
+    module.exports = function(it) {
+      return IObject(defined2(it));
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_to-length.js
+var require_to_length = __commonJS({
+  "node_modules/core-js/library/modules/_to-length.js"(exports, module) {
+    var toInteger = require_to_integer();
+    var min = Math.min;
+    module.exports = function(it) {
+      return it > 0 ? min(toInteger(it), 9007199254740991) : 0;
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_to-absolute-index.js
+var require_to_absolute_index = __commonJS({
+  "node_modules/core-js/library/modules/_to-absolute-index.js"(exports, module) {
+    var toInteger = require_to_integer();
+    var max = Math.max;
+    var min = Math.min;
+    module.exports = function(index, length) {
+      index = toInteger(index);
+      return index < 0 ? max(index + length, 0) : min(index, length);
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_array-includes.js
+var require_array_includes = __commonJS({
+  "node_modules/core-js/library/modules/_array-includes.js"(exports, module) {
+    var toIObject = require_to_iobject();
+    var toLength = require_to_length();
+    var toAbsoluteIndex = require_to_absolute_index();
+    module.exports = function(IS_INCLUDES) {
+      return function($this, el, fromIndex) {
+        var O = toIObject($this);
+        var length = toLength(O.length);
+        var index = toAbsoluteIndex(fromIndex, length);
+        var value;
+        if (IS_INCLUDES && el != el) while (length > index) {
+          value = O[index++];
+          if (value != value) return true;
+        }
+        else for (; length > index; index++) if (IS_INCLUDES || index in O) {
+          if (O[index] === el) return IS_INCLUDES || index || 0;
+        }
+        return !IS_INCLUDES && -1;
+      };
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_shared.js
+var require_shared = __commonJS({
+  "node_modules/core-js/library/modules/_shared.js"(exports, module) {
+    var core = require_core();
+    var global3 = require_global();
+    var SHARED = "__core-js_shared__";
+    var store = global3[SHARED] || (global3[SHARED] = {});
+    (module.exports = function(key, value) {
+      return store[key] || (store[key] = value !== void 0 ? value : {});
+    })("versions", []).push({
+      version: core.version,
+      mode: require_library() ? "pure" : "global",
+      copyright: "\xA9 2020 Denis Pushkarev (zloirock.ru)"
+    });
+  }
+});
+
+// node_modules/core-js/library/modules/_uid.js
+var require_uid = __commonJS({
+  "node_modules/core-js/library/modules/_uid.js"(exports, module) {
+    var id = 0;
+    var px = Math.random();
+    module.exports = function(key) {
+      return "Symbol(".concat(key === void 0 ? "" : key, ")_", (++id + px).toString(36));
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_shared-key.js
+var require_shared_key = __commonJS({
+  "node_modules/core-js/library/modules/_shared-key.js"(exports, module) {
+    var shared = require_shared()("keys");
+    var uid = require_uid();
+    module.exports = function(key) {
+      return shared[key] || (shared[key] = uid(key));
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_object-keys-internal.js
+var require_object_keys_internal = __commonJS({
+  "node_modules/core-js/library/modules/_object-keys-internal.js"(exports, module) {
+    var has = require_has();
+    var toIObject = require_to_iobject();
+    var arrayIndexOf = require_array_includes()(false);
+    var IE_PROTO = require_shared_key()("IE_PROTO");
+    module.exports = function(object2, names2) {
+      var O = toIObject(object2);
+      var i2 = 0;
+      var result = [];
+      var key;
+      for (key in O) if (key != IE_PROTO) has(O, key) && result.push(key);
+      while (names2.length > i2) if (has(O, key = names2[i2++])) {
+        ~arrayIndexOf(result, key) || result.push(key);
+      }
+      return result;
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_enum-bug-keys.js
+var require_enum_bug_keys = __commonJS({
+  "node_modules/core-js/library/modules/_enum-bug-keys.js"(exports, module) {
+    module.exports = "constructor,hasOwnProperty,isPrototypeOf,propertyIsEnumerable,toLocaleString,toString,valueOf".split(",");
+  }
+});
+
+// node_modules/core-js/library/modules/_object-keys.js
+var require_object_keys = __commonJS({
+  "node_modules/core-js/library/modules/_object-keys.js"(exports, module) {
+    var $keys = require_object_keys_internal();
+    var enumBugKeys = require_enum_bug_keys();
+    module.exports = Object.keys || function keys(O) {
+      return $keys(O, enumBugKeys);
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_object-dps.js
+var require_object_dps = __commonJS({
+  "node_modules/core-js/library/modules/_object-dps.js"(exports, module) {
+    var dP = require_object_dp();
+    var anObject = require_an_object();
+    var getKeys = require_object_keys();
+    module.exports = require_descriptors() ? Object.defineProperties : function defineProperties(O, Properties) {
+      anObject(O);
+      var keys = getKeys(Properties);
+      var length = keys.length;
+      var i2 = 0;
+      var P;
+      while (length > i2) dP.f(O, P = keys[i2++], Properties[P]);
+      return O;
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_html.js
+var require_html = __commonJS({
+  "node_modules/core-js/library/modules/_html.js"(exports, module) {
+    var document2 = require_global().document;
+    module.exports = document2 && document2.documentElement;
+  }
+});
+
+// node_modules/core-js/library/modules/_object-create.js
+var require_object_create = __commonJS({
+  "node_modules/core-js/library/modules/_object-create.js"(exports, module) {
+    var anObject = require_an_object();
+    var dPs = require_object_dps();
+    var enumBugKeys = require_enum_bug_keys();
+    var IE_PROTO = require_shared_key()("IE_PROTO");
+    var Empty = function() {
+    };
+    var PROTOTYPE = "prototype";
+    var createDict = function() {
+      var iframe = require_dom_create()("iframe");
+      var i2 = enumBugKeys.length;
+      var lt = "<";
+      var gt = ">";
+      var iframeDocument;
+      iframe.style.display = "none";
+      require_html().appendChild(iframe);
+      iframe.src = "javascript:";
+      iframeDocument = iframe.contentWindow.document;
+      iframeDocument.open();
+      iframeDocument.write(lt + "script" + gt + "document.F=Object" + lt + "/script" + gt);
+      iframeDocument.close();
+      createDict = iframeDocument.F;
+      while (i2--) delete createDict[PROTOTYPE][enumBugKeys[i2]];
+      return createDict();
+    };
+    module.exports = Object.create || function create2(O, Properties) {
+      var result;
+      if (O !== null) {
+        Empty[PROTOTYPE] = anObject(O);
+        result = new Empty();
+        Empty[PROTOTYPE] = null;
+        result[IE_PROTO] = O;
+      } else result = createDict();
+      return Properties === void 0 ? result : dPs(result, Properties);
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_wks.js
+var require_wks = __commonJS({
+  "node_modules/core-js/library/modules/_wks.js"(exports, module) {
+    var store = require_shared()("wks");
+    var uid = require_uid();
+    var Symbol2 = require_global().Symbol;
+    var USE_SYMBOL = typeof Symbol2 == "function";
+    var $exports = module.exports = function(name) {
+      return store[name] || (store[name] = USE_SYMBOL && Symbol2[name] || (USE_SYMBOL ? Symbol2 : uid)("Symbol." + name));
+    };
+    $exports.store = store;
+  }
+});
+
+// node_modules/core-js/library/modules/_set-to-string-tag.js
+var require_set_to_string_tag = __commonJS({
+  "node_modules/core-js/library/modules/_set-to-string-tag.js"(exports, module) {
+    var def = require_object_dp().f;
+    var has = require_has();
+    var TAG = require_wks()("toStringTag");
+    module.exports = function(it, tag, stat2) {
+      if (it && !has(it = stat2 ? it : it.prototype, TAG)) def(it, TAG, { configurable: true, value: tag });
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_iter-create.js
+var require_iter_create = __commonJS({
+  "node_modules/core-js/library/modules/_iter-create.js"(exports, module) {
+    "use strict";
+    var create2 = require_object_create();
+    var descriptor = require_property_desc();
+    var setToStringTag = require_set_to_string_tag();
+    var IteratorPrototype = {};
+    require_hide()(IteratorPrototype, require_wks()("iterator"), function() {
+      return this;
+    });
+    module.exports = function(Constructor, NAME, next) {
+      Constructor.prototype = create2(IteratorPrototype, { next: descriptor(1, next) });
+      setToStringTag(Constructor, NAME + " Iterator");
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_to-object.js
+var require_to_object = __commonJS({
+  "node_modules/core-js/library/modules/_to-object.js"(exports, module) {
+    var defined2 = require_defined();
+    module.exports = function(it) {
+      return Object(defined2(it));
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_object-gpo.js
+var require_object_gpo = __commonJS({
+  "node_modules/core-js/library/modules/_object-gpo.js"(exports, module) {
+    var has = require_has();
+    var toObject = require_to_object();
+    var IE_PROTO = require_shared_key()("IE_PROTO");
+    var ObjectProto = Object.prototype;
+    module.exports = Object.getPrototypeOf || function(O) {
+      O = toObject(O);
+      if (has(O, IE_PROTO)) return O[IE_PROTO];
+      if (typeof O.constructor == "function" && O instanceof O.constructor) {
+        return O.constructor.prototype;
+      }
+      return O instanceof Object ? ObjectProto : null;
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_iter-define.js
+var require_iter_define = __commonJS({
+  "node_modules/core-js/library/modules/_iter-define.js"(exports, module) {
+    "use strict";
+    var LIBRARY = require_library();
+    var $export = require_export();
+    var redefine = require_redefine();
+    var hide2 = require_hide();
+    var Iterators = require_iterators();
+    var $iterCreate = require_iter_create();
+    var setToStringTag = require_set_to_string_tag();
+    var getPrototypeOf = require_object_gpo();
+    var ITERATOR = require_wks()("iterator");
+    var BUGGY = !([].keys && "next" in [].keys());
+    var FF_ITERATOR = "@@iterator";
+    var KEYS = "keys";
+    var VALUES = "values";
+    var returnThis = function() {
+      return this;
+    };
+    module.exports = function(Base, NAME, Constructor, next, DEFAULT, IS_SET, FORCED2) {
+      $iterCreate(Constructor, NAME, next);
+      var getMethod = function(kind2) {
+        if (!BUGGY && kind2 in proto) return proto[kind2];
+        switch (kind2) {
+          case KEYS:
+            return function keys() {
+              return new Constructor(this, kind2);
+            };
+          case VALUES:
+            return function values() {
+              return new Constructor(this, kind2);
+            };
+        }
+        return function entries() {
+          return new Constructor(this, kind2);
+        };
+      };
+      var TAG = NAME + " Iterator";
+      var DEF_VALUES = DEFAULT == VALUES;
+      var VALUES_BUG = false;
+      var proto = Base.prototype;
+      var $native = proto[ITERATOR] || proto[FF_ITERATOR] || DEFAULT && proto[DEFAULT];
+      var $default = $native || getMethod(DEFAULT);
+      var $entries = DEFAULT ? !DEF_VALUES ? $default : getMethod("entries") : void 0;
+      var $anyNative = NAME == "Array" ? proto.entries || $native : $native;
+      var methods, key, IteratorPrototype;
+      if ($anyNative) {
+        IteratorPrototype = getPrototypeOf($anyNative.call(new Base()));
+        if (IteratorPrototype !== Object.prototype && IteratorPrototype.next) {
+          setToStringTag(IteratorPrototype, TAG, true);
+          if (!LIBRARY && typeof IteratorPrototype[ITERATOR] != "function") hide2(IteratorPrototype, ITERATOR, returnThis);
+        }
+      }
+      if (DEF_VALUES && $native && $native.name !== VALUES) {
+        VALUES_BUG = true;
+        $default = function values() {
+          return $native.call(this);
+        };
+      }
+      if ((!LIBRARY || FORCED2) && (BUGGY || VALUES_BUG || !proto[ITERATOR])) {
+        hide2(proto, ITERATOR, $default);
+      }
+      Iterators[NAME] = $default;
+      Iterators[TAG] = returnThis;
+      if (DEFAULT) {
+        methods = {
+          values: DEF_VALUES ? $default : getMethod(VALUES),
+          keys: IS_SET ? $default : getMethod(KEYS),
+          entries: $entries
+        };
+        if (FORCED2) for (key in methods) {
+          if (!(key in proto)) redefine(proto, key, methods[key]);
+        }
+        else $export($export.P + $export.F * (BUGGY || VALUES_BUG), NAME, methods);
+      }
+      return methods;
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/es6.string.iterator.js
+var require_es6_string_iterator = __commonJS({
+  "node_modules/core-js/library/modules/es6.string.iterator.js"() {
+    "use strict";
+    var $at = require_string_at()(true);
+    require_iter_define()(String, "String", function(iterated) {
+      this._t = String(iterated);
+      this._i = 0;
+    }, function() {
+      var O = this._t;
+      var index = this._i;
+      var point;
+      if (index >= O.length) return { value: void 0, done: true };
+      point = $at(O, index);
+      this._i += point.length;
+      return { value: point, done: false };
+    });
+  }
+});
+
+// node_modules/core-js/library/modules/_add-to-unscopables.js
+var require_add_to_unscopables = __commonJS({
+  "node_modules/core-js/library/modules/_add-to-unscopables.js"(exports, module) {
+    module.exports = function() {
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_iter-step.js
+var require_iter_step = __commonJS({
+  "node_modules/core-js/library/modules/_iter-step.js"(exports, module) {
+    module.exports = function(done, value) {
+      return { value, done: !!done };
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/es6.array.iterator.js
+var require_es6_array_iterator = __commonJS({
+  "node_modules/core-js/library/modules/es6.array.iterator.js"(exports, module) {
+    "use strict";
+    var addToUnscopables = require_add_to_unscopables();
+    var step = require_iter_step();
+    var Iterators = require_iterators();
+    var toIObject = require_to_iobject();
+    module.exports = require_iter_define()(Array, "Array", function(iterated, kind2) {
+      this._t = toIObject(iterated);
+      this._i = 0;
+      this._k = kind2;
+    }, function() {
+      var O = this._t;
+      var kind2 = this._k;
+      var index = this._i++;
+      if (!O || index >= O.length) {
+        this._t = void 0;
+        return step(1);
+      }
+      if (kind2 == "keys") return step(0, index);
+      if (kind2 == "values") return step(0, O[index]);
+      return step(0, [index, O[index]]);
+    }, "values");
+    Iterators.Arguments = Iterators.Array;
+    addToUnscopables("keys");
+    addToUnscopables("values");
+    addToUnscopables("entries");
+  }
+});
+
+// node_modules/core-js/library/modules/web.dom.iterable.js
+var require_web_dom_iterable = __commonJS({
+  "node_modules/core-js/library/modules/web.dom.iterable.js"() {
+    require_es6_array_iterator();
+    var global3 = require_global();
+    var hide2 = require_hide();
+    var Iterators = require_iterators();
+    var TO_STRING_TAG = require_wks()("toStringTag");
+    var DOMIterables = "CSSRuleList,CSSStyleDeclaration,CSSValueList,ClientRectList,DOMRectList,DOMStringList,DOMTokenList,DataTransferItemList,FileList,HTMLAllCollection,HTMLCollection,HTMLFormElement,HTMLSelectElement,MediaList,MimeTypeArray,NamedNodeMap,NodeList,PaintRequestList,Plugin,PluginArray,SVGLengthList,SVGNumberList,SVGPathSegList,SVGPointList,SVGStringList,SVGTransformList,SourceBufferList,StyleSheetList,TextTrackCueList,TextTrackList,TouchList".split(",");
+    for (i2 = 0; i2 < DOMIterables.length; i2++) {
+      NAME = DOMIterables[i2];
+      Collection = global3[NAME];
+      proto = Collection && Collection.prototype;
+      if (proto && !proto[TO_STRING_TAG]) hide2(proto, TO_STRING_TAG, NAME);
+      Iterators[NAME] = Iterators.Array;
+    }
+    var NAME;
+    var Collection;
+    var proto;
+    var i2;
+  }
+});
+
+// node_modules/core-js/library/modules/_classof.js
+var require_classof = __commonJS({
+  "node_modules/core-js/library/modules/_classof.js"(exports, module) {
+    var cof = require_cof();
+    var TAG = require_wks()("toStringTag");
+    var ARG = cof(/* @__PURE__ */ (function() {
+      return arguments;
+    })()) == "Arguments";
+    var tryGet = function(it, key) {
+      try {
+        return it[key];
+      } catch (e) {
+      }
+    };
+    module.exports = function(it) {
+      var O, T, B;
+      return it === void 0 ? "Undefined" : it === null ? "Null" : typeof (T = tryGet(O = Object(it), TAG)) == "string" ? T : ARG ? cof(O) : (B = cof(O)) == "Object" && typeof O.callee == "function" ? "Arguments" : B;
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_an-instance.js
+var require_an_instance = __commonJS({
+  "node_modules/core-js/library/modules/_an-instance.js"(exports, module) {
+    module.exports = function(it, Constructor, name, forbiddenField) {
+      if (!(it instanceof Constructor) || forbiddenField !== void 0 && forbiddenField in it) {
+        throw TypeError(name + ": incorrect invocation!");
+      }
+      return it;
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_iter-call.js
+var require_iter_call = __commonJS({
+  "node_modules/core-js/library/modules/_iter-call.js"(exports, module) {
+    var anObject = require_an_object();
+    module.exports = function(iterator, fn, value, entries) {
+      try {
+        return entries ? fn(anObject(value)[0], value[1]) : fn(value);
+      } catch (e) {
+        var ret = iterator["return"];
+        if (ret !== void 0) anObject(ret.call(iterator));
+        throw e;
+      }
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_is-array-iter.js
+var require_is_array_iter = __commonJS({
+  "node_modules/core-js/library/modules/_is-array-iter.js"(exports, module) {
+    var Iterators = require_iterators();
+    var ITERATOR = require_wks()("iterator");
+    var ArrayProto = Array.prototype;
+    module.exports = function(it) {
+      return it !== void 0 && (Iterators.Array === it || ArrayProto[ITERATOR] === it);
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/core.get-iterator-method.js
+var require_core_get_iterator_method = __commonJS({
+  "node_modules/core-js/library/modules/core.get-iterator-method.js"(exports, module) {
+    var classof = require_classof();
+    var ITERATOR = require_wks()("iterator");
+    var Iterators = require_iterators();
+    module.exports = require_core().getIteratorMethod = function(it) {
+      if (it != void 0) return it[ITERATOR] || it["@@iterator"] || Iterators[classof(it)];
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_for-of.js
+var require_for_of = __commonJS({
+  "node_modules/core-js/library/modules/_for-of.js"(exports, module) {
+    var ctx = require_ctx();
+    var call = require_iter_call();
+    var isArrayIter = require_is_array_iter();
+    var anObject = require_an_object();
+    var toLength = require_to_length();
+    var getIterFn = require_core_get_iterator_method();
+    var BREAK = {};
+    var RETURN = {};
+    var exports = module.exports = function(iterable, entries, fn, that, ITERATOR) {
+      var iterFn = ITERATOR ? function() {
+        return iterable;
+      } : getIterFn(iterable);
+      var f = ctx(fn, that, entries ? 2 : 1);
+      var index = 0;
+      var length, step, iterator, result;
+      if (typeof iterFn != "function") throw TypeError(iterable + " is not iterable!");
+      if (isArrayIter(iterFn)) for (length = toLength(iterable.length); length > index; index++) {
+        result = entries ? f(anObject(step = iterable[index])[0], step[1]) : f(iterable[index]);
+        if (result === BREAK || result === RETURN) return result;
+      }
+      else for (iterator = iterFn.call(iterable); !(step = iterator.next()).done; ) {
+        result = call(iterator, f, step.value, entries);
+        if (result === BREAK || result === RETURN) return result;
+      }
+    };
+    exports.BREAK = BREAK;
+    exports.RETURN = RETURN;
+  }
+});
+
+// node_modules/core-js/library/modules/_species-constructor.js
+var require_species_constructor = __commonJS({
+  "node_modules/core-js/library/modules/_species-constructor.js"(exports, module) {
+    var anObject = require_an_object();
+    var aFunction = require_a_function();
+    var SPECIES = require_wks()("species");
+    module.exports = function(O, D) {
+      var C = anObject(O).constructor;
+      var S;
+      return C === void 0 || (S = anObject(C)[SPECIES]) == void 0 ? D : aFunction(S);
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_invoke.js
+var require_invoke = __commonJS({
+  "node_modules/core-js/library/modules/_invoke.js"(exports, module) {
+    module.exports = function(fn, args, that) {
+      var un = that === void 0;
+      switch (args.length) {
+        case 0:
+          return un ? fn() : fn.call(that);
+        case 1:
+          return un ? fn(args[0]) : fn.call(that, args[0]);
+        case 2:
+          return un ? fn(args[0], args[1]) : fn.call(that, args[0], args[1]);
+        case 3:
+          return un ? fn(args[0], args[1], args[2]) : fn.call(that, args[0], args[1], args[2]);
+        case 4:
+          return un ? fn(args[0], args[1], args[2], args[3]) : fn.call(that, args[0], args[1], args[2], args[3]);
+      }
+      return fn.apply(that, args);
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_task.js
+var require_task = __commonJS({
+  "node_modules/core-js/library/modules/_task.js"(exports, module) {
+    var ctx = require_ctx();
+    var invoke = require_invoke();
+    var html = require_html();
+    var cel = require_dom_create();
+    var global3 = require_global();
+    var process10 = global3.process;
+    var setTask = global3.setImmediate;
+    var clearTask = global3.clearImmediate;
+    var MessageChannel = global3.MessageChannel;
+    var Dispatch = global3.Dispatch;
+    var counter = 0;
+    var queue = {};
+    var ONREADYSTATECHANGE = "onreadystatechange";
+    var defer;
+    var channel;
+    var port3;
+    var run7 = function() {
+      var id = +this;
+      if (queue.hasOwnProperty(id)) {
+        var fn = queue[id];
+        delete queue[id];
+        fn();
+      }
+    };
+    var listener = function(event) {
+      run7.call(event.data);
+    };
+    if (!setTask || !clearTask) {
+      setTask = function setImmediate3(fn) {
+        var args = [];
+        var i2 = 1;
+        while (arguments.length > i2) args.push(arguments[i2++]);
+        queue[++counter] = function() {
+          invoke(typeof fn == "function" ? fn : Function(fn), args);
+        };
+        defer(counter);
+        return counter;
+      };
+      clearTask = function clearImmediate(id) {
+        delete queue[id];
+      };
+      if (require_cof()(process10) == "process") {
+        defer = function(id) {
+          process10.nextTick(ctx(run7, id, 1));
+        };
+      } else if (Dispatch && Dispatch.now) {
+        defer = function(id) {
+          Dispatch.now(ctx(run7, id, 1));
+        };
+      } else if (MessageChannel) {
+        channel = new MessageChannel();
+        port3 = channel.port2;
+        channel.port1.onmessage = listener;
+        defer = ctx(port3.postMessage, port3, 1);
+      } else if (global3.addEventListener && typeof postMessage == "function" && !global3.importScripts) {
+        defer = function(id) {
+          global3.postMessage(id + "", "*");
+        };
+        global3.addEventListener("message", listener, false);
+      } else if (ONREADYSTATECHANGE in cel("script")) {
+        defer = function(id) {
+          html.appendChild(cel("script"))[ONREADYSTATECHANGE] = function() {
+            html.removeChild(this);
+            run7.call(id);
+          };
+        };
+      } else {
+        defer = function(id) {
+          setTimeout(ctx(run7, id, 1), 0);
+        };
+      }
+    }
+    module.exports = {
+      set: setTask,
+      clear: clearTask
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_microtask.js
+var require_microtask = __commonJS({
+  "node_modules/core-js/library/modules/_microtask.js"(exports, module) {
+    var global3 = require_global();
+    var macrotask = require_task().set;
+    var Observer = global3.MutationObserver || global3.WebKitMutationObserver;
+    var process10 = global3.process;
+    var Promise2 = global3.Promise;
+    var isNode = require_cof()(process10) == "process";
+    module.exports = function() {
+      var head, last, notify;
+      var flush = function() {
+        var parent, fn;
+        if (isNode && (parent = process10.domain)) parent.exit();
+        while (head) {
+          fn = head.fn;
+          head = head.next;
+          try {
+            fn();
+          } catch (e) {
+            if (head) notify();
+            else last = void 0;
+            throw e;
+          }
+        }
+        last = void 0;
+        if (parent) parent.enter();
+      };
+      if (isNode) {
+        notify = function() {
+          process10.nextTick(flush);
+        };
+      } else if (Observer && !(global3.navigator && global3.navigator.standalone)) {
+        var toggle = true;
+        var node2 = document.createTextNode("");
+        new Observer(flush).observe(node2, { characterData: true });
+        notify = function() {
+          node2.data = toggle = !toggle;
+        };
+      } else if (Promise2 && Promise2.resolve) {
+        var promise2 = Promise2.resolve(void 0);
+        notify = function() {
+          promise2.then(flush);
+        };
+      } else {
+        notify = function() {
+          macrotask.call(global3, flush);
+        };
+      }
+      return function(fn) {
+        var task = { fn, next: void 0 };
+        if (last) last.next = task;
+        if (!head) {
+          head = task;
+          notify();
+        }
+        last = task;
+      };
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_new-promise-capability.js
+var require_new_promise_capability = __commonJS({
+  "node_modules/core-js/library/modules/_new-promise-capability.js"(exports, module) {
+    "use strict";
+    var aFunction = require_a_function();
+    function PromiseCapability(C) {
+      var resolve10, reject;
+      this.promise = new C(function($$resolve, $$reject) {
+        if (resolve10 !== void 0 || reject !== void 0) throw TypeError("Bad Promise constructor");
+        resolve10 = $$resolve;
+        reject = $$reject;
+      });
+      this.resolve = aFunction(resolve10);
+      this.reject = aFunction(reject);
+    }
+    module.exports.f = function(C) {
+      return new PromiseCapability(C);
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_perform.js
+var require_perform = __commonJS({
+  "node_modules/core-js/library/modules/_perform.js"(exports, module) {
+    module.exports = function(exec) {
+      try {
+        return { e: false, v: exec() };
+      } catch (e) {
+        return { e: true, v: e };
+      }
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_user-agent.js
+var require_user_agent = __commonJS({
+  "node_modules/core-js/library/modules/_user-agent.js"(exports, module) {
+    var global3 = require_global();
+    var navigator2 = global3.navigator;
+    module.exports = navigator2 && navigator2.userAgent || "";
+  }
+});
+
+// node_modules/core-js/library/modules/_promise-resolve.js
+var require_promise_resolve = __commonJS({
+  "node_modules/core-js/library/modules/_promise-resolve.js"(exports, module) {
+    var anObject = require_an_object();
+    var isObject3 = require_is_object();
+    var newPromiseCapability = require_new_promise_capability();
+    module.exports = function(C, x) {
+      anObject(C);
+      if (isObject3(x) && x.constructor === C) return x;
+      var promiseCapability = newPromiseCapability.f(C);
+      var resolve10 = promiseCapability.resolve;
+      resolve10(x);
+      return promiseCapability.promise;
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_redefine-all.js
+var require_redefine_all = __commonJS({
+  "node_modules/core-js/library/modules/_redefine-all.js"(exports, module) {
+    var hide2 = require_hide();
+    module.exports = function(target3, src, safe) {
+      for (var key in src) {
+        if (safe && target3[key]) target3[key] = src[key];
+        else hide2(target3, key, src[key]);
+      }
+      return target3;
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_set-species.js
+var require_set_species = __commonJS({
+  "node_modules/core-js/library/modules/_set-species.js"(exports, module) {
+    "use strict";
+    var global3 = require_global();
+    var core = require_core();
+    var dP = require_object_dp();
+    var DESCRIPTORS = require_descriptors();
+    var SPECIES = require_wks()("species");
+    module.exports = function(KEY) {
+      var C = typeof core[KEY] == "function" ? core[KEY] : global3[KEY];
+      if (DESCRIPTORS && C && !C[SPECIES]) dP.f(C, SPECIES, {
+        configurable: true,
+        get: function() {
+          return this;
+        }
+      });
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_iter-detect.js
+var require_iter_detect = __commonJS({
+  "node_modules/core-js/library/modules/_iter-detect.js"(exports, module) {
+    var ITERATOR = require_wks()("iterator");
+    var SAFE_CLOSING = false;
+    try {
+      riter = [7][ITERATOR]();
+      riter["return"] = function() {
+        SAFE_CLOSING = true;
+      };
+      Array.from(riter, function() {
+        throw 2;
+      });
+    } catch (e) {
+    }
+    var riter;
+    module.exports = function(exec, skipClosing) {
+      if (!skipClosing && !SAFE_CLOSING) return false;
+      var safe = false;
+      try {
+        var arr = [7];
+        var iter = arr[ITERATOR]();
+        iter.next = function() {
+          return { done: safe = true };
+        };
+        arr[ITERATOR] = function() {
+          return iter;
+        };
+        exec(arr);
+      } catch (e) {
+      }
+      return safe;
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/es6.promise.js
+var require_es6_promise = __commonJS({
+  "node_modules/core-js/library/modules/es6.promise.js"() {
+    "use strict";
+    var LIBRARY = require_library();
+    var global3 = require_global();
+    var ctx = require_ctx();
+    var classof = require_classof();
+    var $export = require_export();
+    var isObject3 = require_is_object();
+    var aFunction = require_a_function();
+    var anInstance = require_an_instance();
+    var forOf = require_for_of();
+    var speciesConstructor = require_species_constructor();
+    var task = require_task().set;
+    var microtask = require_microtask()();
+    var newPromiseCapabilityModule = require_new_promise_capability();
+    var perform = require_perform();
+    var userAgent = require_user_agent();
+    var promiseResolve = require_promise_resolve();
+    var PROMISE = "Promise";
+    var TypeError2 = global3.TypeError;
+    var process10 = global3.process;
+    var versions = process10 && process10.versions;
+    var v8 = versions && versions.v8 || "";
+    var $Promise = global3[PROMISE];
+    var isNode = classof(process10) == "process";
+    var empty = function() {
+    };
+    var Internal;
+    var newGenericPromiseCapability;
+    var OwnPromiseCapability;
+    var Wrapper;
+    var newPromiseCapability = newGenericPromiseCapability = newPromiseCapabilityModule.f;
+    var USE_NATIVE = !!(function() {
+      try {
+        var promise2 = $Promise.resolve(1);
+        var FakePromise = (promise2.constructor = {})[require_wks()("species")] = function(exec) {
+          exec(empty, empty);
+        };
+        return (isNode || typeof PromiseRejectionEvent == "function") && promise2.then(empty) instanceof FakePromise && v8.indexOf("6.6") !== 0 && userAgent.indexOf("Chrome/66") === -1;
+      } catch (e) {
+      }
+    })();
+    var isThenable = function(it) {
+      var then;
+      return isObject3(it) && typeof (then = it.then) == "function" ? then : false;
+    };
+    var notify = function(promise2, isReject) {
+      if (promise2._n) return;
+      promise2._n = true;
+      var chain = promise2._c;
+      microtask(function() {
+        var value = promise2._v;
+        var ok2 = promise2._s == 1;
+        var i2 = 0;
+        var run7 = function(reaction) {
+          var handler = ok2 ? reaction.ok : reaction.fail;
+          var resolve10 = reaction.resolve;
+          var reject = reaction.reject;
+          var domain2 = reaction.domain;
+          var result, then, exited;
+          try {
+            if (handler) {
+              if (!ok2) {
+                if (promise2._h == 2) onHandleUnhandled(promise2);
+                promise2._h = 1;
+              }
+              if (handler === true) result = value;
+              else {
+                if (domain2) domain2.enter();
+                result = handler(value);
+                if (domain2) {
+                  domain2.exit();
+                  exited = true;
+                }
+              }
+              if (result === reaction.promise) {
+                reject(TypeError2("Promise-chain cycle"));
+              } else if (then = isThenable(result)) {
+                then.call(result, resolve10, reject);
+              } else resolve10(result);
+            } else reject(value);
+          } catch (e) {
+            if (domain2 && !exited) domain2.exit();
+            reject(e);
+          }
+        };
+        while (chain.length > i2) run7(chain[i2++]);
+        promise2._c = [];
+        promise2._n = false;
+        if (isReject && !promise2._h) onUnhandled(promise2);
+      });
+    };
+    var onUnhandled = function(promise2) {
+      task.call(global3, function() {
+        var value = promise2._v;
+        var unhandled = isUnhandled(promise2);
+        var result, handler, console2;
+        if (unhandled) {
+          result = perform(function() {
+            if (isNode) {
+              process10.emit("unhandledRejection", value, promise2);
+            } else if (handler = global3.onunhandledrejection) {
+              handler({ promise: promise2, reason: value });
+            } else if ((console2 = global3.console) && console2.error) {
+              console2.error("Unhandled promise rejection", value);
+            }
+          });
+          promise2._h = isNode || isUnhandled(promise2) ? 2 : 1;
+        }
+        promise2._a = void 0;
+        if (unhandled && result.e) throw result.v;
+      });
+    };
+    var isUnhandled = function(promise2) {
+      return promise2._h !== 1 && (promise2._a || promise2._c).length === 0;
+    };
+    var onHandleUnhandled = function(promise2) {
+      task.call(global3, function() {
+        var handler;
+        if (isNode) {
+          process10.emit("rejectionHandled", promise2);
+        } else if (handler = global3.onrejectionhandled) {
+          handler({ promise: promise2, reason: promise2._v });
+        }
+      });
+    };
+    var $reject = function(value) {
+      var promise2 = this;
+      if (promise2._d) return;
+      promise2._d = true;
+      promise2 = promise2._w || promise2;
+      promise2._v = value;
+      promise2._s = 2;
+      if (!promise2._a) promise2._a = promise2._c.slice();
+      notify(promise2, true);
+    };
+    var $resolve = function(value) {
+      var promise2 = this;
+      var then;
+      if (promise2._d) return;
+      promise2._d = true;
+      promise2 = promise2._w || promise2;
+      try {
+        if (promise2 === value) throw TypeError2("Promise can't be resolved itself");
+        if (then = isThenable(value)) {
+          microtask(function() {
+            var wrapper = { _w: promise2, _d: false };
+            try {
+              then.call(value, ctx($resolve, wrapper, 1), ctx($reject, wrapper, 1));
+            } catch (e) {
+              $reject.call(wrapper, e);
+            }
+          });
+        } else {
+          promise2._v = value;
+          promise2._s = 1;
+          notify(promise2, false);
+        }
+      } catch (e) {
+        $reject.call({ _w: promise2, _d: false }, e);
+      }
+    };
+    if (!USE_NATIVE) {
+      $Promise = function Promise2(executor) {
+        anInstance(this, $Promise, PROMISE, "_h");
+        aFunction(executor);
+        Internal.call(this);
+        try {
+          executor(ctx($resolve, this, 1), ctx($reject, this, 1));
+        } catch (err) {
+          $reject.call(this, err);
+        }
+      };
+      Internal = function Promise2(executor) {
+        this._c = [];
+        this._a = void 0;
+        this._s = 0;
+        this._d = false;
+        this._v = void 0;
+        this._h = 0;
+        this._n = false;
+      };
+      Internal.prototype = require_redefine_all()($Promise.prototype, {
+        // 25.4.5.3 Promise.prototype.then(onFulfilled, onRejected)
+        then: function then(onFulfilled, onRejected) {
+          var reaction = newPromiseCapability(speciesConstructor(this, $Promise));
+          reaction.ok = typeof onFulfilled == "function" ? onFulfilled : true;
+          reaction.fail = typeof onRejected == "function" && onRejected;
+          reaction.domain = isNode ? process10.domain : void 0;
+          this._c.push(reaction);
+          if (this._a) this._a.push(reaction);
+          if (this._s) notify(this, false);
+          return reaction.promise;
+        },
+        // 25.4.5.1 Promise.prototype.catch(onRejected)
+        "catch": function(onRejected) {
+          return this.then(void 0, onRejected);
+        }
+      });
+      OwnPromiseCapability = function() {
+        var promise2 = new Internal();
+        this.promise = promise2;
+        this.resolve = ctx($resolve, promise2, 1);
+        this.reject = ctx($reject, promise2, 1);
+      };
+      newPromiseCapabilityModule.f = newPromiseCapability = function(C) {
+        return C === $Promise || C === Wrapper ? new OwnPromiseCapability(C) : newGenericPromiseCapability(C);
+      };
+    }
+    $export($export.G + $export.W + $export.F * !USE_NATIVE, { Promise: $Promise });
+    require_set_to_string_tag()($Promise, PROMISE);
+    require_set_species()(PROMISE);
+    Wrapper = require_core()[PROMISE];
+    $export($export.S + $export.F * !USE_NATIVE, PROMISE, {
+      // 25.4.4.5 Promise.reject(r)
+      reject: function reject(r) {
+        var capability = newPromiseCapability(this);
+        var $$reject = capability.reject;
+        $$reject(r);
+        return capability.promise;
+      }
+    });
+    $export($export.S + $export.F * (LIBRARY || !USE_NATIVE), PROMISE, {
+      // 25.4.4.6 Promise.resolve(x)
+      resolve: function resolve10(x) {
+        return promiseResolve(LIBRARY && this === Wrapper ? $Promise : this, x);
+      }
+    });
+    $export($export.S + $export.F * !(USE_NATIVE && require_iter_detect()(function(iter) {
+      $Promise.all(iter)["catch"](empty);
+    })), PROMISE, {
+      // 25.4.4.1 Promise.all(iterable)
+      all: function all(iterable) {
+        var C = this;
+        var capability = newPromiseCapability(C);
+        var resolve10 = capability.resolve;
+        var reject = capability.reject;
+        var result = perform(function() {
+          var values = [];
+          var index = 0;
+          var remaining = 1;
+          forOf(iterable, false, function(promise2) {
+            var $index = index++;
+            var alreadyCalled = false;
+            values.push(void 0);
+            remaining++;
+            C.resolve(promise2).then(function(value) {
+              if (alreadyCalled) return;
+              alreadyCalled = true;
+              values[$index] = value;
+              --remaining || resolve10(values);
+            }, reject);
+          });
+          --remaining || resolve10(values);
+        });
+        if (result.e) reject(result.v);
+        return capability.promise;
+      },
+      // 25.4.4.4 Promise.race(iterable)
+      race: function race(iterable) {
+        var C = this;
+        var capability = newPromiseCapability(C);
+        var reject = capability.reject;
+        var result = perform(function() {
+          forOf(iterable, false, function(promise2) {
+            C.resolve(promise2).then(capability.resolve, reject);
+          });
+        });
+        if (result.e) reject(result.v);
+        return capability.promise;
+      }
+    });
+  }
+});
+
+// node_modules/core-js/library/modules/es7.promise.finally.js
+var require_es7_promise_finally = __commonJS({
+  "node_modules/core-js/library/modules/es7.promise.finally.js"() {
+    "use strict";
+    var $export = require_export();
+    var core = require_core();
+    var global3 = require_global();
+    var speciesConstructor = require_species_constructor();
+    var promiseResolve = require_promise_resolve();
+    $export($export.P + $export.R, "Promise", { "finally": function(onFinally) {
+      var C = speciesConstructor(this, core.Promise || global3.Promise);
+      var isFunction = typeof onFinally == "function";
+      return this.then(
+        isFunction ? function(x) {
+          return promiseResolve(C, onFinally()).then(function() {
+            return x;
+          });
+        } : onFinally,
+        isFunction ? function(e) {
+          return promiseResolve(C, onFinally()).then(function() {
+            throw e;
+          });
+        } : onFinally
+      );
+    } });
+  }
+});
+
+// node_modules/core-js/library/modules/es7.promise.try.js
+var require_es7_promise_try = __commonJS({
+  "node_modules/core-js/library/modules/es7.promise.try.js"() {
+    "use strict";
+    var $export = require_export();
+    var newPromiseCapability = require_new_promise_capability();
+    var perform = require_perform();
+    $export($export.S, "Promise", { "try": function(callbackfn) {
+      var promiseCapability = newPromiseCapability.f(this);
+      var result = perform(callbackfn);
+      (result.e ? promiseCapability.reject : promiseCapability.resolve)(result.v);
+      return promiseCapability.promise;
+    } });
+  }
+});
+
+// node_modules/core-js/library/fn/promise.js
+var require_promise = __commonJS({
+  "node_modules/core-js/library/fn/promise.js"(exports, module) {
+    require_es6_object_to_string();
+    require_es6_string_iterator();
+    require_web_dom_iterable();
+    require_es6_promise();
+    require_es7_promise_finally();
+    require_es7_promise_try();
+    module.exports = require_core().Promise;
+  }
+});
+
+// node_modules/babel-runtime/core-js/promise.js
+var require_promise2 = __commonJS({
+  "node_modules/babel-runtime/core-js/promise.js"(exports, module) {
+    module.exports = { "default": require_promise(), __esModule: true };
+  }
+});
+
+// node_modules/babel-runtime/helpers/asyncToGenerator.js
+var require_asyncToGenerator = __commonJS({
+  "node_modules/babel-runtime/helpers/asyncToGenerator.js"(exports) {
+    "use strict";
+    exports.__esModule = true;
+    var _promise2 = require_promise2();
+    var _promise22 = _interopRequireDefault(_promise2);
+    function _interopRequireDefault(obj2) {
+      return obj2 && obj2.__esModule ? obj2 : { default: obj2 };
+    }
+    exports.default = function(fn) {
+      return function() {
+        var gen = fn.apply(this, arguments);
+        return new _promise22.default(function(resolve10, reject) {
+          function step(key, arg) {
+            try {
+              var info = gen[key](arg);
+              var value = info.value;
+            } catch (error62) {
+              reject(error62);
+              return;
+            }
+            if (info.done) {
+              resolve10(value);
+            } else {
+              return _promise22.default.resolve(value).then(function(value2) {
+                step("next", value2);
+              }, function(err) {
+                step("throw", err);
+              });
+            }
+          }
+          return step("next");
+        });
+      };
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/es6.object.create.js
+var require_es6_object_create = __commonJS({
+  "node_modules/core-js/library/modules/es6.object.create.js"() {
+    var $export = require_export();
+    $export($export.S, "Object", { create: require_object_create() });
+  }
+});
+
+// node_modules/core-js/library/fn/object/create.js
+var require_create = __commonJS({
+  "node_modules/core-js/library/fn/object/create.js"(exports, module) {
+    require_es6_object_create();
+    var $Object = require_core().Object;
+    module.exports = function create2(P, D) {
+      return $Object.create(P, D);
+    };
+  }
+});
+
+// node_modules/babel-runtime/core-js/object/create.js
+var require_create2 = __commonJS({
+  "node_modules/babel-runtime/core-js/object/create.js"(exports, module) {
+    module.exports = { "default": require_create(), __esModule: true };
+  }
+});
+
+// node_modules/core-js/library/modules/_object-sap.js
+var require_object_sap = __commonJS({
+  "node_modules/core-js/library/modules/_object-sap.js"(exports, module) {
+    var $export = require_export();
+    var core = require_core();
+    var fails = require_fails();
+    module.exports = function(KEY, exec) {
+      var fn = (core.Object || {})[KEY] || Object[KEY];
+      var exp = {};
+      exp[KEY] = exec(fn);
+      $export($export.S + $export.F * fails(function() {
+        fn(1);
+      }), "Object", exp);
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/es6.object.get-prototype-of.js
+var require_es6_object_get_prototype_of = __commonJS({
+  "node_modules/core-js/library/modules/es6.object.get-prototype-of.js"() {
+    var toObject = require_to_object();
+    var $getPrototypeOf = require_object_gpo();
+    require_object_sap()("getPrototypeOf", function() {
+      return function getPrototypeOf(it) {
+        return $getPrototypeOf(toObject(it));
+      };
+    });
+  }
+});
+
+// node_modules/core-js/library/fn/object/get-prototype-of.js
+var require_get_prototype_of = __commonJS({
+  "node_modules/core-js/library/fn/object/get-prototype-of.js"(exports, module) {
+    require_es6_object_get_prototype_of();
+    module.exports = require_core().Object.getPrototypeOf;
+  }
+});
+
+// node_modules/babel-runtime/core-js/object/get-prototype-of.js
+var require_get_prototype_of2 = __commonJS({
+  "node_modules/babel-runtime/core-js/object/get-prototype-of.js"(exports, module) {
+    module.exports = { "default": require_get_prototype_of(), __esModule: true };
+  }
+});
+
+// node_modules/babel-runtime/helpers/classCallCheck.js
+var require_classCallCheck = __commonJS({
+  "node_modules/babel-runtime/helpers/classCallCheck.js"(exports) {
+    "use strict";
+    exports.__esModule = true;
+    exports.default = function(instance, Constructor) {
+      if (!(instance instanceof Constructor)) {
+        throw new TypeError("Cannot call a class as a function");
+      }
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/es6.object.define-property.js
+var require_es6_object_define_property = __commonJS({
+  "node_modules/core-js/library/modules/es6.object.define-property.js"() {
+    var $export = require_export();
+    $export($export.S + $export.F * !require_descriptors(), "Object", { defineProperty: require_object_dp().f });
+  }
+});
+
+// node_modules/core-js/library/fn/object/define-property.js
+var require_define_property = __commonJS({
+  "node_modules/core-js/library/fn/object/define-property.js"(exports, module) {
+    require_es6_object_define_property();
+    var $Object = require_core().Object;
+    module.exports = function defineProperty(it, key, desc) {
+      return $Object.defineProperty(it, key, desc);
+    };
+  }
+});
+
+// node_modules/babel-runtime/core-js/object/define-property.js
+var require_define_property2 = __commonJS({
+  "node_modules/babel-runtime/core-js/object/define-property.js"(exports, module) {
+    module.exports = { "default": require_define_property(), __esModule: true };
+  }
+});
+
+// node_modules/babel-runtime/helpers/createClass.js
+var require_createClass = __commonJS({
+  "node_modules/babel-runtime/helpers/createClass.js"(exports) {
+    "use strict";
+    exports.__esModule = true;
+    var _defineProperty = require_define_property2();
+    var _defineProperty2 = _interopRequireDefault(_defineProperty);
+    function _interopRequireDefault(obj2) {
+      return obj2 && obj2.__esModule ? obj2 : { default: obj2 };
+    }
+    exports.default = /* @__PURE__ */ (function() {
+      function defineProperties(target3, props) {
+        for (var i2 = 0; i2 < props.length; i2++) {
+          var descriptor = props[i2];
+          descriptor.enumerable = descriptor.enumerable || false;
+          descriptor.configurable = true;
+          if ("value" in descriptor) descriptor.writable = true;
+          (0, _defineProperty2.default)(target3, descriptor.key, descriptor);
+        }
+      }
+      return function(Constructor, protoProps, staticProps) {
+        if (protoProps) defineProperties(Constructor.prototype, protoProps);
+        if (staticProps) defineProperties(Constructor, staticProps);
+        return Constructor;
+      };
+    })();
+  }
+});
+
+// node_modules/core-js/library/modules/_wks-ext.js
+var require_wks_ext = __commonJS({
+  "node_modules/core-js/library/modules/_wks-ext.js"(exports) {
+    exports.f = require_wks();
+  }
+});
+
+// node_modules/core-js/library/fn/symbol/iterator.js
+var require_iterator = __commonJS({
+  "node_modules/core-js/library/fn/symbol/iterator.js"(exports, module) {
+    require_es6_string_iterator();
+    require_web_dom_iterable();
+    module.exports = require_wks_ext().f("iterator");
+  }
+});
+
+// node_modules/babel-runtime/core-js/symbol/iterator.js
+var require_iterator2 = __commonJS({
+  "node_modules/babel-runtime/core-js/symbol/iterator.js"(exports, module) {
+    module.exports = { "default": require_iterator(), __esModule: true };
+  }
+});
+
+// node_modules/core-js/library/modules/_meta.js
+var require_meta = __commonJS({
+  "node_modules/core-js/library/modules/_meta.js"(exports, module) {
+    var META = require_uid()("meta");
+    var isObject3 = require_is_object();
+    var has = require_has();
+    var setDesc = require_object_dp().f;
+    var id = 0;
+    var isExtensible = Object.isExtensible || function() {
+      return true;
+    };
+    var FREEZE = !require_fails()(function() {
+      return isExtensible(Object.preventExtensions({}));
+    });
+    var setMeta2 = function(it) {
+      setDesc(it, META, { value: {
+        i: "O" + ++id,
+        // object ID
+        w: {}
+        // weak collections IDs
+      } });
+    };
+    var fastKey = function(it, create2) {
+      if (!isObject3(it)) return typeof it == "symbol" ? it : (typeof it == "string" ? "S" : "P") + it;
+      if (!has(it, META)) {
+        if (!isExtensible(it)) return "F";
+        if (!create2) return "E";
+        setMeta2(it);
+      }
+      return it[META].i;
+    };
+    var getWeak = function(it, create2) {
+      if (!has(it, META)) {
+        if (!isExtensible(it)) return true;
+        if (!create2) return false;
+        setMeta2(it);
+      }
+      return it[META].w;
+    };
+    var onFreeze = function(it) {
+      if (FREEZE && meta4.NEED && isExtensible(it) && !has(it, META)) setMeta2(it);
+      return it;
+    };
+    var meta4 = module.exports = {
+      KEY: META,
+      NEED: false,
+      fastKey,
+      getWeak,
+      onFreeze
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_wks-define.js
+var require_wks_define = __commonJS({
+  "node_modules/core-js/library/modules/_wks-define.js"(exports, module) {
+    var global3 = require_global();
+    var core = require_core();
+    var LIBRARY = require_library();
+    var wksExt = require_wks_ext();
+    var defineProperty = require_object_dp().f;
+    module.exports = function(name) {
+      var $Symbol = core.Symbol || (core.Symbol = LIBRARY ? {} : global3.Symbol || {});
+      if (name.charAt(0) != "_" && !(name in $Symbol)) defineProperty($Symbol, name, { value: wksExt.f(name) });
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_object-gops.js
+var require_object_gops = __commonJS({
+  "node_modules/core-js/library/modules/_object-gops.js"(exports) {
+    exports.f = Object.getOwnPropertySymbols;
+  }
+});
+
+// node_modules/core-js/library/modules/_object-pie.js
+var require_object_pie = __commonJS({
+  "node_modules/core-js/library/modules/_object-pie.js"(exports) {
+    exports.f = {}.propertyIsEnumerable;
+  }
+});
+
+// node_modules/core-js/library/modules/_enum-keys.js
+var require_enum_keys = __commonJS({
+  "node_modules/core-js/library/modules/_enum-keys.js"(exports, module) {
+    var getKeys = require_object_keys();
+    var gOPS = require_object_gops();
+    var pIE = require_object_pie();
+    module.exports = function(it) {
+      var result = getKeys(it);
+      var getSymbols = gOPS.f;
+      if (getSymbols) {
+        var symbols = getSymbols(it);
+        var isEnum = pIE.f;
+        var i2 = 0;
+        var key;
+        while (symbols.length > i2) if (isEnum.call(it, key = symbols[i2++])) result.push(key);
+      }
+      return result;
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_is-array.js
+var require_is_array = __commonJS({
+  "node_modules/core-js/library/modules/_is-array.js"(exports, module) {
+    var cof = require_cof();
+    module.exports = Array.isArray || function isArray(arg) {
+      return cof(arg) == "Array";
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_object-gopn.js
+var require_object_gopn = __commonJS({
+  "node_modules/core-js/library/modules/_object-gopn.js"(exports) {
+    var $keys = require_object_keys_internal();
+    var hiddenKeys = require_enum_bug_keys().concat("length", "prototype");
+    exports.f = Object.getOwnPropertyNames || function getOwnPropertyNames(O) {
+      return $keys(O, hiddenKeys);
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_object-gopn-ext.js
+var require_object_gopn_ext = __commonJS({
+  "node_modules/core-js/library/modules/_object-gopn-ext.js"(exports, module) {
+    var toIObject = require_to_iobject();
+    var gOPN = require_object_gopn().f;
+    var toString2 = {}.toString;
+    var windowNames = typeof window == "object" && window && Object.getOwnPropertyNames ? Object.getOwnPropertyNames(window) : [];
+    var getWindowNames = function(it) {
+      try {
+        return gOPN(it);
+      } catch (e) {
+        return windowNames.slice();
+      }
+    };
+    module.exports.f = function getOwnPropertyNames(it) {
+      return windowNames && toString2.call(it) == "[object Window]" ? getWindowNames(it) : gOPN(toIObject(it));
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_object-gopd.js
+var require_object_gopd = __commonJS({
+  "node_modules/core-js/library/modules/_object-gopd.js"(exports) {
+    var pIE = require_object_pie();
+    var createDesc = require_property_desc();
+    var toIObject = require_to_iobject();
+    var toPrimitive = require_to_primitive();
+    var has = require_has();
+    var IE8_DOM_DEFINE = require_ie8_dom_define();
+    var gOPD = Object.getOwnPropertyDescriptor;
+    exports.f = require_descriptors() ? gOPD : function getOwnPropertyDescriptor(O, P) {
+      O = toIObject(O);
+      P = toPrimitive(P, true);
+      if (IE8_DOM_DEFINE) try {
+        return gOPD(O, P);
+      } catch (e) {
+      }
+      if (has(O, P)) return createDesc(!pIE.f.call(O, P), O[P]);
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/es6.symbol.js
+var require_es6_symbol = __commonJS({
+  "node_modules/core-js/library/modules/es6.symbol.js"() {
+    "use strict";
+    var global3 = require_global();
+    var has = require_has();
+    var DESCRIPTORS = require_descriptors();
+    var $export = require_export();
+    var redefine = require_redefine();
+    var META = require_meta().KEY;
+    var $fails = require_fails();
+    var shared = require_shared();
+    var setToStringTag = require_set_to_string_tag();
+    var uid = require_uid();
+    var wks = require_wks();
+    var wksExt = require_wks_ext();
+    var wksDefine = require_wks_define();
+    var enumKeys = require_enum_keys();
+    var isArray = require_is_array();
+    var anObject = require_an_object();
+    var isObject3 = require_is_object();
+    var toObject = require_to_object();
+    var toIObject = require_to_iobject();
+    var toPrimitive = require_to_primitive();
+    var createDesc = require_property_desc();
+    var _create = require_object_create();
+    var gOPNExt = require_object_gopn_ext();
+    var $GOPD = require_object_gopd();
+    var $GOPS = require_object_gops();
+    var $DP = require_object_dp();
+    var $keys = require_object_keys();
+    var gOPD = $GOPD.f;
+    var dP = $DP.f;
+    var gOPN = gOPNExt.f;
+    var $Symbol = global3.Symbol;
+    var $JSON = global3.JSON;
+    var _stringify = $JSON && $JSON.stringify;
+    var PROTOTYPE = "prototype";
+    var HIDDEN = wks("_hidden");
+    var TO_PRIMITIVE = wks("toPrimitive");
+    var isEnum = {}.propertyIsEnumerable;
+    var SymbolRegistry = shared("symbol-registry");
+    var AllSymbols = shared("symbols");
+    var OPSymbols = shared("op-symbols");
+    var ObjectProto = Object[PROTOTYPE];
+    var USE_NATIVE = typeof $Symbol == "function" && !!$GOPS.f;
+    var QObject = global3.QObject;
+    var setter = !QObject || !QObject[PROTOTYPE] || !QObject[PROTOTYPE].findChild;
+    var setSymbolDesc = DESCRIPTORS && $fails(function() {
+      return _create(dP({}, "a", {
+        get: function() {
+          return dP(this, "a", { value: 7 }).a;
+        }
+      })).a != 7;
+    }) ? function(it, key, D) {
+      var protoDesc = gOPD(ObjectProto, key);
+      if (protoDesc) delete ObjectProto[key];
+      dP(it, key, D);
+      if (protoDesc && it !== ObjectProto) dP(ObjectProto, key, protoDesc);
+    } : dP;
+    var wrap3 = function(tag) {
+      var sym = AllSymbols[tag] = _create($Symbol[PROTOTYPE]);
+      sym._k = tag;
+      return sym;
+    };
+    var isSymbol = USE_NATIVE && typeof $Symbol.iterator == "symbol" ? function(it) {
+      return typeof it == "symbol";
+    } : function(it) {
+      return it instanceof $Symbol;
+    };
+    var $defineProperty = function defineProperty(it, key, D) {
+      if (it === ObjectProto) $defineProperty(OPSymbols, key, D);
+      anObject(it);
+      key = toPrimitive(key, true);
+      anObject(D);
+      if (has(AllSymbols, key)) {
+        if (!D.enumerable) {
+          if (!has(it, HIDDEN)) dP(it, HIDDEN, createDesc(1, {}));
+          it[HIDDEN][key] = true;
+        } else {
+          if (has(it, HIDDEN) && it[HIDDEN][key]) it[HIDDEN][key] = false;
+          D = _create(D, { enumerable: createDesc(0, false) });
+        }
+        return setSymbolDesc(it, key, D);
+      }
+      return dP(it, key, D);
+    };
+    var $defineProperties = function defineProperties(it, P) {
+      anObject(it);
+      var keys = enumKeys(P = toIObject(P));
+      var i2 = 0;
+      var l = keys.length;
+      var key;
+      while (l > i2) $defineProperty(it, key = keys[i2++], P[key]);
+      return it;
+    };
+    var $create = function create2(it, P) {
+      return P === void 0 ? _create(it) : $defineProperties(_create(it), P);
+    };
+    var $propertyIsEnumerable = function propertyIsEnumerable(key) {
+      var E = isEnum.call(this, key = toPrimitive(key, true));
+      if (this === ObjectProto && has(AllSymbols, key) && !has(OPSymbols, key)) return false;
+      return E || !has(this, key) || !has(AllSymbols, key) || has(this, HIDDEN) && this[HIDDEN][key] ? E : true;
+    };
+    var $getOwnPropertyDescriptor = function getOwnPropertyDescriptor(it, key) {
+      it = toIObject(it);
+      key = toPrimitive(key, true);
+      if (it === ObjectProto && has(AllSymbols, key) && !has(OPSymbols, key)) return;
+      var D = gOPD(it, key);
+      if (D && has(AllSymbols, key) && !(has(it, HIDDEN) && it[HIDDEN][key])) D.enumerable = true;
+      return D;
+    };
+    var $getOwnPropertyNames = function getOwnPropertyNames(it) {
+      var names2 = gOPN(toIObject(it));
+      var result = [];
+      var i2 = 0;
+      var key;
+      while (names2.length > i2) {
+        if (!has(AllSymbols, key = names2[i2++]) && key != HIDDEN && key != META) result.push(key);
+      }
+      return result;
+    };
+    var $getOwnPropertySymbols = function getOwnPropertySymbols(it) {
+      var IS_OP = it === ObjectProto;
+      var names2 = gOPN(IS_OP ? OPSymbols : toIObject(it));
+      var result = [];
+      var i2 = 0;
+      var key;
+      while (names2.length > i2) {
+        if (has(AllSymbols, key = names2[i2++]) && (IS_OP ? has(ObjectProto, key) : true)) result.push(AllSymbols[key]);
+      }
+      return result;
+    };
+    if (!USE_NATIVE) {
+      $Symbol = function Symbol2() {
+        if (this instanceof $Symbol) throw TypeError("Symbol is not a constructor!");
+        var tag = uid(arguments.length > 0 ? arguments[0] : void 0);
+        var $set = function(value) {
+          if (this === ObjectProto) $set.call(OPSymbols, value);
+          if (has(this, HIDDEN) && has(this[HIDDEN], tag)) this[HIDDEN][tag] = false;
+          setSymbolDesc(this, tag, createDesc(1, value));
+        };
+        if (DESCRIPTORS && setter) setSymbolDesc(ObjectProto, tag, { configurable: true, set: $set });
+        return wrap3(tag);
+      };
+      redefine($Symbol[PROTOTYPE], "toString", function toString2() {
+        return this._k;
+      });
+      $GOPD.f = $getOwnPropertyDescriptor;
+      $DP.f = $defineProperty;
+      require_object_gopn().f = gOPNExt.f = $getOwnPropertyNames;
+      require_object_pie().f = $propertyIsEnumerable;
+      $GOPS.f = $getOwnPropertySymbols;
+      if (DESCRIPTORS && !require_library()) {
+        redefine(ObjectProto, "propertyIsEnumerable", $propertyIsEnumerable, true);
+      }
+      wksExt.f = function(name) {
+        return wrap3(wks(name));
+      };
+    }
+    $export($export.G + $export.W + $export.F * !USE_NATIVE, { Symbol: $Symbol });
+    for (es6Symbols = // 19.4.2.2, 19.4.2.3, 19.4.2.4, 19.4.2.6, 19.4.2.8, 19.4.2.9, 19.4.2.10, 19.4.2.11, 19.4.2.12, 19.4.2.13, 19.4.2.14
+    "hasInstance,isConcatSpreadable,iterator,match,replace,search,species,split,toPrimitive,toStringTag,unscopables".split(","), j = 0; es6Symbols.length > j; ) wks(es6Symbols[j++]);
+    var es6Symbols;
+    var j;
+    for (wellKnownSymbols = $keys(wks.store), k = 0; wellKnownSymbols.length > k; ) wksDefine(wellKnownSymbols[k++]);
+    var wellKnownSymbols;
+    var k;
+    $export($export.S + $export.F * !USE_NATIVE, "Symbol", {
+      // 19.4.2.1 Symbol.for(key)
+      "for": function(key) {
+        return has(SymbolRegistry, key += "") ? SymbolRegistry[key] : SymbolRegistry[key] = $Symbol(key);
+      },
+      // 19.4.2.5 Symbol.keyFor(sym)
+      keyFor: function keyFor(sym) {
+        if (!isSymbol(sym)) throw TypeError(sym + " is not a symbol!");
+        for (var key in SymbolRegistry) if (SymbolRegistry[key] === sym) return key;
+      },
+      useSetter: function() {
+        setter = true;
+      },
+      useSimple: function() {
+        setter = false;
+      }
+    });
+    $export($export.S + $export.F * !USE_NATIVE, "Object", {
+      // 19.1.2.2 Object.create(O [, Properties])
+      create: $create,
+      // 19.1.2.4 Object.defineProperty(O, P, Attributes)
+      defineProperty: $defineProperty,
+      // 19.1.2.3 Object.defineProperties(O, Properties)
+      defineProperties: $defineProperties,
+      // 19.1.2.6 Object.getOwnPropertyDescriptor(O, P)
+      getOwnPropertyDescriptor: $getOwnPropertyDescriptor,
+      // 19.1.2.7 Object.getOwnPropertyNames(O)
+      getOwnPropertyNames: $getOwnPropertyNames,
+      // 19.1.2.8 Object.getOwnPropertySymbols(O)
+      getOwnPropertySymbols: $getOwnPropertySymbols
+    });
+    var FAILS_ON_PRIMITIVES = $fails(function() {
+      $GOPS.f(1);
+    });
+    $export($export.S + $export.F * FAILS_ON_PRIMITIVES, "Object", {
+      getOwnPropertySymbols: function getOwnPropertySymbols(it) {
+        return $GOPS.f(toObject(it));
+      }
+    });
+    $JSON && $export($export.S + $export.F * (!USE_NATIVE || $fails(function() {
+      var S = $Symbol();
+      return _stringify([S]) != "[null]" || _stringify({ a: S }) != "{}" || _stringify(Object(S)) != "{}";
+    })), "JSON", {
+      stringify: function stringify2(it) {
+        var args = [it];
+        var i2 = 1;
+        var replacer, $replacer;
+        while (arguments.length > i2) args.push(arguments[i2++]);
+        $replacer = replacer = args[1];
+        if (!isObject3(replacer) && it === void 0 || isSymbol(it)) return;
+        if (!isArray(replacer)) replacer = function(key, value) {
+          if (typeof $replacer == "function") value = $replacer.call(this, key, value);
+          if (!isSymbol(value)) return value;
+        };
+        args[1] = replacer;
+        return _stringify.apply($JSON, args);
+      }
+    });
+    $Symbol[PROTOTYPE][TO_PRIMITIVE] || require_hide()($Symbol[PROTOTYPE], TO_PRIMITIVE, $Symbol[PROTOTYPE].valueOf);
+    setToStringTag($Symbol, "Symbol");
+    setToStringTag(Math, "Math", true);
+    setToStringTag(global3.JSON, "JSON", true);
+  }
+});
+
+// node_modules/core-js/library/modules/es7.symbol.async-iterator.js
+var require_es7_symbol_async_iterator = __commonJS({
+  "node_modules/core-js/library/modules/es7.symbol.async-iterator.js"() {
+    require_wks_define()("asyncIterator");
+  }
+});
+
+// node_modules/core-js/library/modules/es7.symbol.observable.js
+var require_es7_symbol_observable = __commonJS({
+  "node_modules/core-js/library/modules/es7.symbol.observable.js"() {
+    require_wks_define()("observable");
+  }
+});
+
+// node_modules/core-js/library/fn/symbol/index.js
+var require_symbol = __commonJS({
+  "node_modules/core-js/library/fn/symbol/index.js"(exports, module) {
+    require_es6_symbol();
+    require_es6_object_to_string();
+    require_es7_symbol_async_iterator();
+    require_es7_symbol_observable();
+    module.exports = require_core().Symbol;
+  }
+});
+
+// node_modules/babel-runtime/core-js/symbol.js
+var require_symbol2 = __commonJS({
+  "node_modules/babel-runtime/core-js/symbol.js"(exports, module) {
+    module.exports = { "default": require_symbol(), __esModule: true };
+  }
+});
+
+// node_modules/babel-runtime/helpers/typeof.js
+var require_typeof = __commonJS({
+  "node_modules/babel-runtime/helpers/typeof.js"(exports) {
+    "use strict";
+    exports.__esModule = true;
+    var _iterator = require_iterator2();
+    var _iterator2 = _interopRequireDefault(_iterator);
+    var _symbol2 = require_symbol2();
+    var _symbol22 = _interopRequireDefault(_symbol2);
+    var _typeof = typeof _symbol22.default === "function" && typeof _iterator2.default === "symbol" ? function(obj2) {
+      return typeof obj2;
+    } : function(obj2) {
+      return obj2 && typeof _symbol22.default === "function" && obj2.constructor === _symbol22.default && obj2 !== _symbol22.default.prototype ? "symbol" : typeof obj2;
+    };
+    function _interopRequireDefault(obj2) {
+      return obj2 && obj2.__esModule ? obj2 : { default: obj2 };
+    }
+    exports.default = typeof _symbol22.default === "function" && _typeof(_iterator2.default) === "symbol" ? function(obj2) {
+      return typeof obj2 === "undefined" ? "undefined" : _typeof(obj2);
+    } : function(obj2) {
+      return obj2 && typeof _symbol22.default === "function" && obj2.constructor === _symbol22.default && obj2 !== _symbol22.default.prototype ? "symbol" : typeof obj2 === "undefined" ? "undefined" : _typeof(obj2);
+    };
+  }
+});
+
+// node_modules/babel-runtime/helpers/possibleConstructorReturn.js
+var require_possibleConstructorReturn = __commonJS({
+  "node_modules/babel-runtime/helpers/possibleConstructorReturn.js"(exports) {
+    "use strict";
+    exports.__esModule = true;
+    var _typeof2 = require_typeof();
+    var _typeof3 = _interopRequireDefault(_typeof2);
+    function _interopRequireDefault(obj2) {
+      return obj2 && obj2.__esModule ? obj2 : { default: obj2 };
+    }
+    exports.default = function(self3, call) {
+      if (!self3) {
+        throw new ReferenceError("this hasn't been initialised - super() hasn't been called");
+      }
+      return call && ((typeof call === "undefined" ? "undefined" : (0, _typeof3.default)(call)) === "object" || typeof call === "function") ? call : self3;
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/_set-proto.js
+var require_set_proto = __commonJS({
+  "node_modules/core-js/library/modules/_set-proto.js"(exports, module) {
+    var isObject3 = require_is_object();
+    var anObject = require_an_object();
+    var check3 = function(O, proto) {
+      anObject(O);
+      if (!isObject3(proto) && proto !== null) throw TypeError(proto + ": can't set as prototype!");
+    };
+    module.exports = {
+      set: Object.setPrototypeOf || ("__proto__" in {} ? (
+        // eslint-disable-line
+        (function(test, buggy, set2) {
+          try {
+            set2 = require_ctx()(Function.call, require_object_gopd().f(Object.prototype, "__proto__").set, 2);
+            set2(test, []);
+            buggy = !(test instanceof Array);
+          } catch (e) {
+            buggy = true;
+          }
+          return function setPrototypeOf(O, proto) {
+            check3(O, proto);
+            if (buggy) O.__proto__ = proto;
+            else set2(O, proto);
+            return O;
+          };
+        })({}, false)
+      ) : void 0),
+      check: check3
+    };
+  }
+});
+
+// node_modules/core-js/library/modules/es6.object.set-prototype-of.js
+var require_es6_object_set_prototype_of = __commonJS({
+  "node_modules/core-js/library/modules/es6.object.set-prototype-of.js"() {
+    var $export = require_export();
+    $export($export.S, "Object", { setPrototypeOf: require_set_proto().set });
+  }
+});
+
+// node_modules/core-js/library/fn/object/set-prototype-of.js
+var require_set_prototype_of = __commonJS({
+  "node_modules/core-js/library/fn/object/set-prototype-of.js"(exports, module) {
+    require_es6_object_set_prototype_of();
+    module.exports = require_core().Object.setPrototypeOf;
+  }
+});
+
+// node_modules/babel-runtime/core-js/object/set-prototype-of.js
+var require_set_prototype_of2 = __commonJS({
+  "node_modules/babel-runtime/core-js/object/set-prototype-of.js"(exports, module) {
+    module.exports = { "default": require_set_prototype_of(), __esModule: true };
+  }
+});
+
+// node_modules/babel-runtime/helpers/inherits.js
+var require_inherits = __commonJS({
+  "node_modules/babel-runtime/helpers/inherits.js"(exports) {
+    "use strict";
+    exports.__esModule = true;
+    var _setPrototypeOf = require_set_prototype_of2();
+    var _setPrototypeOf2 = _interopRequireDefault(_setPrototypeOf);
+    var _create = require_create2();
+    var _create2 = _interopRequireDefault(_create);
+    var _typeof2 = require_typeof();
+    var _typeof3 = _interopRequireDefault(_typeof2);
+    function _interopRequireDefault(obj2) {
+      return obj2 && obj2.__esModule ? obj2 : { default: obj2 };
+    }
+    exports.default = function(subClass, superClass) {
+      if (typeof superClass !== "function" && superClass !== null) {
+        throw new TypeError("Super expression must either be null or a function, not " + (typeof superClass === "undefined" ? "undefined" : (0, _typeof3.default)(superClass)));
+      }
+      subClass.prototype = (0, _create2.default)(superClass && superClass.prototype, {
+        constructor: {
+          value: subClass,
+          enumerable: false,
+          writable: true,
+          configurable: true
+        }
+      });
+      if (superClass) _setPrototypeOf2.default ? (0, _setPrototypeOf2.default)(subClass, superClass) : subClass.__proto__ = superClass;
+    };
+  }
+});
+
+// node_modules/lodash/_listCacheClear.js
+var require_listCacheClear = __commonJS({
+  "node_modules/lodash/_listCacheClear.js"(exports, module) {
+    function listCacheClear() {
+      this.__data__ = [];
+      this.size = 0;
+    }
+    module.exports = listCacheClear;
+  }
+});
+
+// node_modules/lodash/eq.js
+var require_eq = __commonJS({
+  "node_modules/lodash/eq.js"(exports, module) {
+    function eq(value, other) {
+      return value === other || value !== value && other !== other;
+    }
+    module.exports = eq;
+  }
+});
+
+// node_modules/lodash/_assocIndexOf.js
+var require_assocIndexOf = __commonJS({
+  "node_modules/lodash/_assocIndexOf.js"(exports, module) {
+    var eq = require_eq();
+    function assocIndexOf(array2, key) {
+      var length = array2.length;
+      while (length--) {
+        if (eq(array2[length][0], key)) {
+          return length;
+        }
+      }
+      return -1;
+    }
+    module.exports = assocIndexOf;
+  }
+});
+
+// node_modules/lodash/_listCacheDelete.js
+var require_listCacheDelete = __commonJS({
+  "node_modules/lodash/_listCacheDelete.js"(exports, module) {
+    var assocIndexOf = require_assocIndexOf();
+    var arrayProto = Array.prototype;
+    var splice = arrayProto.splice;
+    function listCacheDelete(key) {
+      var data = this.__data__, index = assocIndexOf(data, key);
+      if (index < 0) {
+        return false;
+      }
+      var lastIndex = data.length - 1;
+      if (index == lastIndex) {
+        data.pop();
+      } else {
+        splice.call(data, index, 1);
+      }
+      --this.size;
+      return true;
+    }
+    module.exports = listCacheDelete;
+  }
+});
+
+// node_modules/lodash/_listCacheGet.js
+var require_listCacheGet = __commonJS({
+  "node_modules/lodash/_listCacheGet.js"(exports, module) {
+    var assocIndexOf = require_assocIndexOf();
+    function listCacheGet(key) {
+      var data = this.__data__, index = assocIndexOf(data, key);
+      return index < 0 ? void 0 : data[index][1];
+    }
+    module.exports = listCacheGet;
+  }
+});
+
+// node_modules/lodash/_listCacheHas.js
+var require_listCacheHas = __commonJS({
+  "node_modules/lodash/_listCacheHas.js"(exports, module) {
+    var assocIndexOf = require_assocIndexOf();
+    function listCacheHas(key) {
+      return assocIndexOf(this.__data__, key) > -1;
+    }
+    module.exports = listCacheHas;
+  }
+});
+
+// node_modules/lodash/_listCacheSet.js
+var require_listCacheSet = __commonJS({
+  "node_modules/lodash/_listCacheSet.js"(exports, module) {
+    var assocIndexOf = require_assocIndexOf();
+    function listCacheSet(key, value) {
+      var data = this.__data__, index = assocIndexOf(data, key);
+      if (index < 0) {
+        ++this.size;
+        data.push([key, value]);
+      } else {
+        data[index][1] = value;
+      }
+      return this;
+    }
+    module.exports = listCacheSet;
+  }
+});
+
+// node_modules/lodash/_ListCache.js
+var require_ListCache = __commonJS({
+  "node_modules/lodash/_ListCache.js"(exports, module) {
+    var listCacheClear = require_listCacheClear();
+    var listCacheDelete = require_listCacheDelete();
+    var listCacheGet = require_listCacheGet();
+    var listCacheHas = require_listCacheHas();
+    var listCacheSet = require_listCacheSet();
+    function ListCache(entries) {
+      var index = -1, length = entries == null ? 0 : entries.length;
+      this.clear();
+      while (++index < length) {
+        var entry = entries[index];
+        this.set(entry[0], entry[1]);
+      }
+    }
+    ListCache.prototype.clear = listCacheClear;
+    ListCache.prototype["delete"] = listCacheDelete;
+    ListCache.prototype.get = listCacheGet;
+    ListCache.prototype.has = listCacheHas;
+    ListCache.prototype.set = listCacheSet;
+    module.exports = ListCache;
+  }
+});
+
+// node_modules/lodash/_stackClear.js
+var require_stackClear = __commonJS({
+  "node_modules/lodash/_stackClear.js"(exports, module) {
+    var ListCache = require_ListCache();
+    function stackClear() {
+      this.__data__ = new ListCache();
+      this.size = 0;
+    }
+    module.exports = stackClear;
+  }
+});
+
+// node_modules/lodash/_stackDelete.js
+var require_stackDelete = __commonJS({
+  "node_modules/lodash/_stackDelete.js"(exports, module) {
+    function stackDelete(key) {
+      var data = this.__data__, result = data["delete"](key);
+      this.size = data.size;
+      return result;
+    }
+    module.exports = stackDelete;
+  }
+});
+
+// node_modules/lodash/_stackGet.js
+var require_stackGet = __commonJS({
+  "node_modules/lodash/_stackGet.js"(exports, module) {
+    function stackGet(key) {
+      return this.__data__.get(key);
+    }
+    module.exports = stackGet;
+  }
+});
+
+// node_modules/lodash/_stackHas.js
+var require_stackHas = __commonJS({
+  "node_modules/lodash/_stackHas.js"(exports, module) {
+    function stackHas(key) {
+      return this.__data__.has(key);
+    }
+    module.exports = stackHas;
+  }
+});
+
+// node_modules/lodash/isFunction.js
+var require_isFunction = __commonJS({
+  "node_modules/lodash/isFunction.js"(exports, module) {
+    var baseGetTag = require_baseGetTag();
+    var isObject3 = require_isObject();
+    var asyncTag = "[object AsyncFunction]";
+    var funcTag = "[object Function]";
+    var genTag = "[object GeneratorFunction]";
+    var proxyTag = "[object Proxy]";
+    function isFunction(value) {
+      if (!isObject3(value)) {
+        return false;
+      }
+      var tag = baseGetTag(value);
+      return tag == funcTag || tag == genTag || tag == asyncTag || tag == proxyTag;
+    }
+    module.exports = isFunction;
+  }
+});
+
+// node_modules/lodash/_coreJsData.js
+var require_coreJsData = __commonJS({
+  "node_modules/lodash/_coreJsData.js"(exports, module) {
+    var root = require_root();
+    var coreJsData = root["__core-js_shared__"];
+    module.exports = coreJsData;
+  }
+});
+
+// node_modules/lodash/_isMasked.js
+var require_isMasked = __commonJS({
+  "node_modules/lodash/_isMasked.js"(exports, module) {
+    var coreJsData = require_coreJsData();
+    var maskSrcKey = (function() {
+      var uid = /[^.]+$/.exec(coreJsData && coreJsData.keys && coreJsData.keys.IE_PROTO || "");
+      return uid ? "Symbol(src)_1." + uid : "";
+    })();
+    function isMasked(func) {
+      return !!maskSrcKey && maskSrcKey in func;
+    }
+    module.exports = isMasked;
+  }
+});
+
+// node_modules/lodash/_toSource.js
+var require_toSource = __commonJS({
+  "node_modules/lodash/_toSource.js"(exports, module) {
+    var funcProto = Function.prototype;
+    var funcToString = funcProto.toString;
+    function toSource(func) {
+      if (func != null) {
+        try {
+          return funcToString.call(func);
+        } catch (e) {
+        }
+        try {
+          return func + "";
+        } catch (e) {
+        }
+      }
+      return "";
+    }
+    module.exports = toSource;
+  }
+});
+
+// node_modules/lodash/_baseIsNative.js
+var require_baseIsNative = __commonJS({
+  "node_modules/lodash/_baseIsNative.js"(exports, module) {
+    var isFunction = require_isFunction();
+    var isMasked = require_isMasked();
+    var isObject3 = require_isObject();
+    var toSource = require_toSource();
+    var reRegExpChar = /[\\^$.*+?()[\]{}|]/g;
+    var reIsHostCtor = /^\[object .+?Constructor\]$/;
+    var funcProto = Function.prototype;
+    var objectProto = Object.prototype;
+    var funcToString = funcProto.toString;
+    var hasOwnProperty = objectProto.hasOwnProperty;
+    var reIsNative = RegExp(
+      "^" + funcToString.call(hasOwnProperty).replace(reRegExpChar, "\\$&").replace(/hasOwnProperty|(function).*?(?=\\\()| for .+?(?=\\\])/g, "$1.*?") + "$"
+    );
+    function baseIsNative(value) {
+      if (!isObject3(value) || isMasked(value)) {
+        return false;
+      }
+      var pattern = isFunction(value) ? reIsNative : reIsHostCtor;
+      return pattern.test(toSource(value));
+    }
+    module.exports = baseIsNative;
+  }
+});
+
+// node_modules/lodash/_getValue.js
+var require_getValue = __commonJS({
+  "node_modules/lodash/_getValue.js"(exports, module) {
+    function getValue(object2, key) {
+      return object2 == null ? void 0 : object2[key];
+    }
+    module.exports = getValue;
+  }
+});
+
+// node_modules/lodash/_getNative.js
+var require_getNative = __commonJS({
+  "node_modules/lodash/_getNative.js"(exports, module) {
+    var baseIsNative = require_baseIsNative();
+    var getValue = require_getValue();
+    function getNative(object2, key) {
+      var value = getValue(object2, key);
+      return baseIsNative(value) ? value : void 0;
+    }
+    module.exports = getNative;
+  }
+});
+
+// node_modules/lodash/_Map.js
+var require_Map = __commonJS({
+  "node_modules/lodash/_Map.js"(exports, module) {
+    var getNative = require_getNative();
+    var root = require_root();
+    var Map2 = getNative(root, "Map");
+    module.exports = Map2;
+  }
+});
+
+// node_modules/lodash/_nativeCreate.js
+var require_nativeCreate = __commonJS({
+  "node_modules/lodash/_nativeCreate.js"(exports, module) {
+    var getNative = require_getNative();
+    var nativeCreate = getNative(Object, "create");
+    module.exports = nativeCreate;
+  }
+});
+
+// node_modules/lodash/_hashClear.js
+var require_hashClear = __commonJS({
+  "node_modules/lodash/_hashClear.js"(exports, module) {
+    var nativeCreate = require_nativeCreate();
+    function hashClear() {
+      this.__data__ = nativeCreate ? nativeCreate(null) : {};
+      this.size = 0;
+    }
+    module.exports = hashClear;
+  }
+});
+
+// node_modules/lodash/_hashDelete.js
+var require_hashDelete = __commonJS({
+  "node_modules/lodash/_hashDelete.js"(exports, module) {
+    function hashDelete(key) {
+      var result = this.has(key) && delete this.__data__[key];
+      this.size -= result ? 1 : 0;
+      return result;
+    }
+    module.exports = hashDelete;
+  }
+});
+
+// node_modules/lodash/_hashGet.js
+var require_hashGet = __commonJS({
+  "node_modules/lodash/_hashGet.js"(exports, module) {
+    var nativeCreate = require_nativeCreate();
+    var HASH_UNDEFINED = "__lodash_hash_undefined__";
+    var objectProto = Object.prototype;
+    var hasOwnProperty = objectProto.hasOwnProperty;
+    function hashGet(key) {
+      var data = this.__data__;
+      if (nativeCreate) {
+        var result = data[key];
+        return result === HASH_UNDEFINED ? void 0 : result;
+      }
+      return hasOwnProperty.call(data, key) ? data[key] : void 0;
+    }
+    module.exports = hashGet;
+  }
+});
+
+// node_modules/lodash/_hashHas.js
+var require_hashHas = __commonJS({
+  "node_modules/lodash/_hashHas.js"(exports, module) {
+    var nativeCreate = require_nativeCreate();
+    var objectProto = Object.prototype;
+    var hasOwnProperty = objectProto.hasOwnProperty;
+    function hashHas(key) {
+      var data = this.__data__;
+      return nativeCreate ? data[key] !== void 0 : hasOwnProperty.call(data, key);
+    }
+    module.exports = hashHas;
+  }
+});
+
+// node_modules/lodash/_hashSet.js
+var require_hashSet = __commonJS({
+  "node_modules/lodash/_hashSet.js"(exports, module) {
+    var nativeCreate = require_nativeCreate();
+    var HASH_UNDEFINED = "__lodash_hash_undefined__";
+    function hashSet(key, value) {
+      var data = this.__data__;
+      this.size += this.has(key) ? 0 : 1;
+      data[key] = nativeCreate && value === void 0 ? HASH_UNDEFINED : value;
+      return this;
+    }
+    module.exports = hashSet;
+  }
+});
+
+// node_modules/lodash/_Hash.js
+var require_Hash = __commonJS({
+  "node_modules/lodash/_Hash.js"(exports, module) {
+    var hashClear = require_hashClear();
+    var hashDelete = require_hashDelete();
+    var hashGet = require_hashGet();
+    var hashHas = require_hashHas();
+    var hashSet = require_hashSet();
+    function Hash(entries) {
+      var index = -1, length = entries == null ? 0 : entries.length;
+      this.clear();
+      while (++index < length) {
+        var entry = entries[index];
+        this.set(entry[0], entry[1]);
+      }
+    }
+    Hash.prototype.clear = hashClear;
+    Hash.prototype["delete"] = hashDelete;
+    Hash.prototype.get = hashGet;
+    Hash.prototype.has = hashHas;
+    Hash.prototype.set = hashSet;
+    module.exports = Hash;
+  }
+});
+
+// node_modules/lodash/_mapCacheClear.js
+var require_mapCacheClear = __commonJS({
+  "node_modules/lodash/_mapCacheClear.js"(exports, module) {
+    var Hash = require_Hash();
+    var ListCache = require_ListCache();
+    var Map2 = require_Map();
+    function mapCacheClear() {
+      this.size = 0;
+      this.__data__ = {
+        "hash": new Hash(),
+        "map": new (Map2 || ListCache)(),
+        "string": new Hash()
+      };
+    }
+    module.exports = mapCacheClear;
+  }
+});
+
+// node_modules/lodash/_isKeyable.js
+var require_isKeyable = __commonJS({
+  "node_modules/lodash/_isKeyable.js"(exports, module) {
+    function isKeyable(value) {
+      var type = typeof value;
+      return type == "string" || type == "number" || type == "symbol" || type == "boolean" ? value !== "__proto__" : value === null;
+    }
+    module.exports = isKeyable;
+  }
+});
+
+// node_modules/lodash/_getMapData.js
+var require_getMapData = __commonJS({
+  "node_modules/lodash/_getMapData.js"(exports, module) {
+    var isKeyable = require_isKeyable();
+    function getMapData(map2, key) {
+      var data = map2.__data__;
+      return isKeyable(key) ? data[typeof key == "string" ? "string" : "hash"] : data.map;
+    }
+    module.exports = getMapData;
+  }
+});
+
+// node_modules/lodash/_mapCacheDelete.js
+var require_mapCacheDelete = __commonJS({
+  "node_modules/lodash/_mapCacheDelete.js"(exports, module) {
+    var getMapData = require_getMapData();
+    function mapCacheDelete(key) {
+      var result = getMapData(this, key)["delete"](key);
+      this.size -= result ? 1 : 0;
+      return result;
+    }
+    module.exports = mapCacheDelete;
+  }
+});
+
+// node_modules/lodash/_mapCacheGet.js
+var require_mapCacheGet = __commonJS({
+  "node_modules/lodash/_mapCacheGet.js"(exports, module) {
+    var getMapData = require_getMapData();
+    function mapCacheGet(key) {
+      return getMapData(this, key).get(key);
+    }
+    module.exports = mapCacheGet;
+  }
+});
+
+// node_modules/lodash/_mapCacheHas.js
+var require_mapCacheHas = __commonJS({
+  "node_modules/lodash/_mapCacheHas.js"(exports, module) {
+    var getMapData = require_getMapData();
+    function mapCacheHas(key) {
+      return getMapData(this, key).has(key);
+    }
+    module.exports = mapCacheHas;
+  }
+});
+
+// node_modules/lodash/_mapCacheSet.js
+var require_mapCacheSet = __commonJS({
+  "node_modules/lodash/_mapCacheSet.js"(exports, module) {
+    var getMapData = require_getMapData();
+    function mapCacheSet(key, value) {
+      var data = getMapData(this, key), size = data.size;
+      data.set(key, value);
+      this.size += data.size == size ? 0 : 1;
+      return this;
+    }
+    module.exports = mapCacheSet;
+  }
+});
+
+// node_modules/lodash/_MapCache.js
+var require_MapCache = __commonJS({
+  "node_modules/lodash/_MapCache.js"(exports, module) {
+    var mapCacheClear = require_mapCacheClear();
+    var mapCacheDelete = require_mapCacheDelete();
+    var mapCacheGet = require_mapCacheGet();
+    var mapCacheHas = require_mapCacheHas();
+    var mapCacheSet = require_mapCacheSet();
+    function MapCache(entries) {
+      var index = -1, length = entries == null ? 0 : entries.length;
+      this.clear();
+      while (++index < length) {
+        var entry = entries[index];
+        this.set(entry[0], entry[1]);
+      }
+    }
+    MapCache.prototype.clear = mapCacheClear;
+    MapCache.prototype["delete"] = mapCacheDelete;
+    MapCache.prototype.get = mapCacheGet;
+    MapCache.prototype.has = mapCacheHas;
+    MapCache.prototype.set = mapCacheSet;
+    module.exports = MapCache;
+  }
+});
+
+// node_modules/lodash/_stackSet.js
+var require_stackSet = __commonJS({
+  "node_modules/lodash/_stackSet.js"(exports, module) {
+    var ListCache = require_ListCache();
+    var Map2 = require_Map();
+    var MapCache = require_MapCache();
+    var LARGE_ARRAY_SIZE = 200;
+    function stackSet(key, value) {
+      var data = this.__data__;
+      if (data instanceof ListCache) {
+        var pairs = data.__data__;
+        if (!Map2 || pairs.length < LARGE_ARRAY_SIZE - 1) {
+          pairs.push([key, value]);
+          this.size = ++data.size;
+          return this;
+        }
+        data = this.__data__ = new MapCache(pairs);
+      }
+      data.set(key, value);
+      this.size = data.size;
+      return this;
+    }
+    module.exports = stackSet;
+  }
+});
+
+// node_modules/lodash/_Stack.js
+var require_Stack = __commonJS({
+  "node_modules/lodash/_Stack.js"(exports, module) {
+    var ListCache = require_ListCache();
+    var stackClear = require_stackClear();
+    var stackDelete = require_stackDelete();
+    var stackGet = require_stackGet();
+    var stackHas = require_stackHas();
+    var stackSet = require_stackSet();
+    function Stack(entries) {
+      var data = this.__data__ = new ListCache(entries);
+      this.size = data.size;
+    }
+    Stack.prototype.clear = stackClear;
+    Stack.prototype["delete"] = stackDelete;
+    Stack.prototype.get = stackGet;
+    Stack.prototype.has = stackHas;
+    Stack.prototype.set = stackSet;
+    module.exports = Stack;
+  }
+});
+
+// node_modules/lodash/_setCacheAdd.js
+var require_setCacheAdd = __commonJS({
+  "node_modules/lodash/_setCacheAdd.js"(exports, module) {
+    var HASH_UNDEFINED = "__lodash_hash_undefined__";
+    function setCacheAdd(value) {
+      this.__data__.set(value, HASH_UNDEFINED);
+      return this;
+    }
+    module.exports = setCacheAdd;
+  }
+});
+
+// node_modules/lodash/_setCacheHas.js
+var require_setCacheHas = __commonJS({
+  "node_modules/lodash/_setCacheHas.js"(exports, module) {
+    function setCacheHas(value) {
+      return this.__data__.has(value);
+    }
+    module.exports = setCacheHas;
+  }
+});
+
+// node_modules/lodash/_SetCache.js
+var require_SetCache = __commonJS({
+  "node_modules/lodash/_SetCache.js"(exports, module) {
+    var MapCache = require_MapCache();
+    var setCacheAdd = require_setCacheAdd();
+    var setCacheHas = require_setCacheHas();
+    function SetCache(values) {
+      var index = -1, length = values == null ? 0 : values.length;
+      this.__data__ = new MapCache();
+      while (++index < length) {
+        this.add(values[index]);
+      }
+    }
+    SetCache.prototype.add = SetCache.prototype.push = setCacheAdd;
+    SetCache.prototype.has = setCacheHas;
+    module.exports = SetCache;
+  }
+});
+
+// node_modules/lodash/_arraySome.js
+var require_arraySome = __commonJS({
+  "node_modules/lodash/_arraySome.js"(exports, module) {
+    function arraySome(array2, predicate) {
+      var index = -1, length = array2 == null ? 0 : array2.length;
+      while (++index < length) {
+        if (predicate(array2[index], index, array2)) {
+          return true;
+        }
+      }
+      return false;
+    }
+    module.exports = arraySome;
+  }
+});
+
+// node_modules/lodash/_cacheHas.js
+var require_cacheHas = __commonJS({
+  "node_modules/lodash/_cacheHas.js"(exports, module) {
+    function cacheHas(cache, key) {
+      return cache.has(key);
+    }
+    module.exports = cacheHas;
+  }
+});
+
+// node_modules/lodash/_equalArrays.js
+var require_equalArrays = __commonJS({
+  "node_modules/lodash/_equalArrays.js"(exports, module) {
+    var SetCache = require_SetCache();
+    var arraySome = require_arraySome();
+    var cacheHas = require_cacheHas();
+    var COMPARE_PARTIAL_FLAG = 1;
+    var COMPARE_UNORDERED_FLAG = 2;
+    function equalArrays(array2, other, bitmask, customizer, equalFunc, stack) {
+      var isPartial = bitmask & COMPARE_PARTIAL_FLAG, arrLength = array2.length, othLength = other.length;
+      if (arrLength != othLength && !(isPartial && othLength > arrLength)) {
+        return false;
+      }
+      var arrStacked = stack.get(array2);
+      var othStacked = stack.get(other);
+      if (arrStacked && othStacked) {
+        return arrStacked == other && othStacked == array2;
+      }
+      var index = -1, result = true, seen = bitmask & COMPARE_UNORDERED_FLAG ? new SetCache() : void 0;
+      stack.set(array2, other);
+      stack.set(other, array2);
+      while (++index < arrLength) {
+        var arrValue = array2[index], othValue = other[index];
+        if (customizer) {
+          var compared = isPartial ? customizer(othValue, arrValue, index, other, array2, stack) : customizer(arrValue, othValue, index, array2, other, stack);
+        }
+        if (compared !== void 0) {
+          if (compared) {
+            continue;
+          }
+          result = false;
+          break;
+        }
+        if (seen) {
+          if (!arraySome(other, function(othValue2, othIndex) {
+            if (!cacheHas(seen, othIndex) && (arrValue === othValue2 || equalFunc(arrValue, othValue2, bitmask, customizer, stack))) {
+              return seen.push(othIndex);
+            }
+          })) {
+            result = false;
+            break;
+          }
+        } else if (!(arrValue === othValue || equalFunc(arrValue, othValue, bitmask, customizer, stack))) {
+          result = false;
+          break;
+        }
+      }
+      stack["delete"](array2);
+      stack["delete"](other);
+      return result;
+    }
+    module.exports = equalArrays;
+  }
+});
+
+// node_modules/lodash/_Uint8Array.js
+var require_Uint8Array = __commonJS({
+  "node_modules/lodash/_Uint8Array.js"(exports, module) {
+    var root = require_root();
+    var Uint8Array2 = root.Uint8Array;
+    module.exports = Uint8Array2;
+  }
+});
+
+// node_modules/lodash/_mapToArray.js
+var require_mapToArray = __commonJS({
+  "node_modules/lodash/_mapToArray.js"(exports, module) {
+    function mapToArray(map2) {
+      var index = -1, result = Array(map2.size);
+      map2.forEach(function(value, key) {
+        result[++index] = [key, value];
+      });
+      return result;
+    }
+    module.exports = mapToArray;
+  }
+});
+
+// node_modules/lodash/_setToArray.js
+var require_setToArray = __commonJS({
+  "node_modules/lodash/_setToArray.js"(exports, module) {
+    function setToArray(set2) {
+      var index = -1, result = Array(set2.size);
+      set2.forEach(function(value) {
+        result[++index] = value;
+      });
+      return result;
+    }
+    module.exports = setToArray;
+  }
+});
+
+// node_modules/lodash/_equalByTag.js
+var require_equalByTag = __commonJS({
+  "node_modules/lodash/_equalByTag.js"(exports, module) {
+    var Symbol2 = require_Symbol();
+    var Uint8Array2 = require_Uint8Array();
+    var eq = require_eq();
+    var equalArrays = require_equalArrays();
+    var mapToArray = require_mapToArray();
+    var setToArray = require_setToArray();
+    var COMPARE_PARTIAL_FLAG = 1;
+    var COMPARE_UNORDERED_FLAG = 2;
+    var boolTag = "[object Boolean]";
+    var dateTag = "[object Date]";
+    var errorTag = "[object Error]";
+    var mapTag = "[object Map]";
+    var numberTag = "[object Number]";
+    var regexpTag = "[object RegExp]";
+    var setTag = "[object Set]";
+    var stringTag = "[object String]";
+    var symbolTag = "[object Symbol]";
+    var arrayBufferTag = "[object ArrayBuffer]";
+    var dataViewTag = "[object DataView]";
+    var symbolProto = Symbol2 ? Symbol2.prototype : void 0;
+    var symbolValueOf = symbolProto ? symbolProto.valueOf : void 0;
+    function equalByTag(object2, other, tag, bitmask, customizer, equalFunc, stack) {
+      switch (tag) {
+        case dataViewTag:
+          if (object2.byteLength != other.byteLength || object2.byteOffset != other.byteOffset) {
+            return false;
+          }
+          object2 = object2.buffer;
+          other = other.buffer;
+        case arrayBufferTag:
+          if (object2.byteLength != other.byteLength || !equalFunc(new Uint8Array2(object2), new Uint8Array2(other))) {
+            return false;
+          }
+          return true;
+        case boolTag:
+        case dateTag:
+        case numberTag:
+          return eq(+object2, +other);
+        case errorTag:
+          return object2.name == other.name && object2.message == other.message;
+        case regexpTag:
+        case stringTag:
+          return object2 == other + "";
+        case mapTag:
+          var convert = mapToArray;
+        case setTag:
+          var isPartial = bitmask & COMPARE_PARTIAL_FLAG;
+          convert || (convert = setToArray);
+          if (object2.size != other.size && !isPartial) {
+            return false;
+          }
+          var stacked = stack.get(object2);
+          if (stacked) {
+            return stacked == other;
+          }
+          bitmask |= COMPARE_UNORDERED_FLAG;
+          stack.set(object2, other);
+          var result = equalArrays(convert(object2), convert(other), bitmask, customizer, equalFunc, stack);
+          stack["delete"](object2);
+          return result;
+        case symbolTag:
+          if (symbolValueOf) {
+            return symbolValueOf.call(object2) == symbolValueOf.call(other);
+          }
+      }
+      return false;
+    }
+    module.exports = equalByTag;
+  }
+});
+
+// node_modules/lodash/_arrayPush.js
+var require_arrayPush = __commonJS({
+  "node_modules/lodash/_arrayPush.js"(exports, module) {
+    function arrayPush(array2, values) {
+      var index = -1, length = values.length, offset = array2.length;
+      while (++index < length) {
+        array2[offset + index] = values[index];
+      }
+      return array2;
+    }
+    module.exports = arrayPush;
+  }
+});
+
+// node_modules/lodash/_baseGetAllKeys.js
+var require_baseGetAllKeys = __commonJS({
+  "node_modules/lodash/_baseGetAllKeys.js"(exports, module) {
+    var arrayPush = require_arrayPush();
+    var isArray = require_isArray();
+    function baseGetAllKeys(object2, keysFunc, symbolsFunc) {
+      var result = keysFunc(object2);
+      return isArray(object2) ? result : arrayPush(result, symbolsFunc(object2));
+    }
+    module.exports = baseGetAllKeys;
+  }
+});
+
+// node_modules/lodash/_arrayFilter.js
+var require_arrayFilter = __commonJS({
+  "node_modules/lodash/_arrayFilter.js"(exports, module) {
+    function arrayFilter(array2, predicate) {
+      var index = -1, length = array2 == null ? 0 : array2.length, resIndex = 0, result = [];
+      while (++index < length) {
+        var value = array2[index];
+        if (predicate(value, index, array2)) {
+          result[resIndex++] = value;
+        }
+      }
+      return result;
+    }
+    module.exports = arrayFilter;
+  }
+});
+
+// node_modules/lodash/stubArray.js
+var require_stubArray = __commonJS({
+  "node_modules/lodash/stubArray.js"(exports, module) {
+    function stubArray() {
+      return [];
+    }
+    module.exports = stubArray;
+  }
+});
+
+// node_modules/lodash/_getSymbols.js
+var require_getSymbols = __commonJS({
+  "node_modules/lodash/_getSymbols.js"(exports, module) {
+    var arrayFilter = require_arrayFilter();
+    var stubArray = require_stubArray();
+    var objectProto = Object.prototype;
+    var propertyIsEnumerable = objectProto.propertyIsEnumerable;
+    var nativeGetSymbols = Object.getOwnPropertySymbols;
+    var getSymbols = !nativeGetSymbols ? stubArray : function(object2) {
+      if (object2 == null) {
+        return [];
+      }
+      object2 = Object(object2);
+      return arrayFilter(nativeGetSymbols(object2), function(symbol2) {
+        return propertyIsEnumerable.call(object2, symbol2);
+      });
+    };
+    module.exports = getSymbols;
+  }
+});
+
+// node_modules/lodash/_baseTimes.js
+var require_baseTimes = __commonJS({
+  "node_modules/lodash/_baseTimes.js"(exports, module) {
+    function baseTimes(n2, iteratee) {
+      var index = -1, result = Array(n2);
+      while (++index < n2) {
+        result[index] = iteratee(index);
+      }
+      return result;
+    }
+    module.exports = baseTimes;
+  }
+});
+
+// node_modules/lodash/_baseIsArguments.js
+var require_baseIsArguments = __commonJS({
+  "node_modules/lodash/_baseIsArguments.js"(exports, module) {
+    var baseGetTag = require_baseGetTag();
+    var isObjectLike = require_isObjectLike();
+    var argsTag = "[object Arguments]";
+    function baseIsArguments(value) {
+      return isObjectLike(value) && baseGetTag(value) == argsTag;
+    }
+    module.exports = baseIsArguments;
+  }
+});
+
+// node_modules/lodash/isArguments.js
+var require_isArguments = __commonJS({
+  "node_modules/lodash/isArguments.js"(exports, module) {
+    var baseIsArguments = require_baseIsArguments();
+    var isObjectLike = require_isObjectLike();
+    var objectProto = Object.prototype;
+    var hasOwnProperty = objectProto.hasOwnProperty;
+    var propertyIsEnumerable = objectProto.propertyIsEnumerable;
+    var isArguments = baseIsArguments(/* @__PURE__ */ (function() {
+      return arguments;
+    })()) ? baseIsArguments : function(value) {
+      return isObjectLike(value) && hasOwnProperty.call(value, "callee") && !propertyIsEnumerable.call(value, "callee");
+    };
+    module.exports = isArguments;
+  }
+});
+
+// node_modules/lodash/stubFalse.js
+var require_stubFalse = __commonJS({
+  "node_modules/lodash/stubFalse.js"(exports, module) {
+    function stubFalse() {
+      return false;
+    }
+    module.exports = stubFalse;
+  }
+});
+
+// node_modules/lodash/isBuffer.js
+var require_isBuffer = __commonJS({
+  "node_modules/lodash/isBuffer.js"(exports, module) {
+    var root = require_root();
+    var stubFalse = require_stubFalse();
+    var freeExports = typeof exports == "object" && exports && !exports.nodeType && exports;
+    var freeModule = freeExports && typeof module == "object" && module && !module.nodeType && module;
+    var moduleExports = freeModule && freeModule.exports === freeExports;
+    var Buffer5 = moduleExports ? root.Buffer : void 0;
+    var nativeIsBuffer = Buffer5 ? Buffer5.isBuffer : void 0;
+    var isBuffer = nativeIsBuffer || stubFalse;
+    module.exports = isBuffer;
+  }
+});
+
+// node_modules/lodash/_isIndex.js
+var require_isIndex = __commonJS({
+  "node_modules/lodash/_isIndex.js"(exports, module) {
+    var MAX_SAFE_INTEGER = 9007199254740991;
+    var reIsUint = /^(?:0|[1-9]\d*)$/;
+    function isIndex(value, length) {
+      var type = typeof value;
+      length = length == null ? MAX_SAFE_INTEGER : length;
+      return !!length && (type == "number" || type != "symbol" && reIsUint.test(value)) && (value > -1 && value % 1 == 0 && value < length);
+    }
+    module.exports = isIndex;
+  }
+});
+
+// node_modules/lodash/isLength.js
+var require_isLength = __commonJS({
+  "node_modules/lodash/isLength.js"(exports, module) {
+    var MAX_SAFE_INTEGER = 9007199254740991;
+    function isLength(value) {
+      return typeof value == "number" && value > -1 && value % 1 == 0 && value <= MAX_SAFE_INTEGER;
+    }
+    module.exports = isLength;
+  }
+});
+
+// node_modules/lodash/_baseIsTypedArray.js
+var require_baseIsTypedArray = __commonJS({
+  "node_modules/lodash/_baseIsTypedArray.js"(exports, module) {
+    var baseGetTag = require_baseGetTag();
+    var isLength = require_isLength();
+    var isObjectLike = require_isObjectLike();
+    var argsTag = "[object Arguments]";
+    var arrayTag = "[object Array]";
+    var boolTag = "[object Boolean]";
+    var dateTag = "[object Date]";
+    var errorTag = "[object Error]";
+    var funcTag = "[object Function]";
+    var mapTag = "[object Map]";
+    var numberTag = "[object Number]";
+    var objectTag = "[object Object]";
+    var regexpTag = "[object RegExp]";
+    var setTag = "[object Set]";
+    var stringTag = "[object String]";
+    var weakMapTag = "[object WeakMap]";
+    var arrayBufferTag = "[object ArrayBuffer]";
+    var dataViewTag = "[object DataView]";
+    var float32Tag = "[object Float32Array]";
+    var float64Tag = "[object Float64Array]";
+    var int8Tag = "[object Int8Array]";
+    var int16Tag = "[object Int16Array]";
+    var int32Tag = "[object Int32Array]";
+    var uint8Tag = "[object Uint8Array]";
+    var uint8ClampedTag = "[object Uint8ClampedArray]";
+    var uint16Tag = "[object Uint16Array]";
+    var uint32Tag = "[object Uint32Array]";
+    var typedArrayTags = {};
+    typedArrayTags[float32Tag] = typedArrayTags[float64Tag] = typedArrayTags[int8Tag] = typedArrayTags[int16Tag] = typedArrayTags[int32Tag] = typedArrayTags[uint8Tag] = typedArrayTags[uint8ClampedTag] = typedArrayTags[uint16Tag] = typedArrayTags[uint32Tag] = true;
+    typedArrayTags[argsTag] = typedArrayTags[arrayTag] = typedArrayTags[arrayBufferTag] = typedArrayTags[boolTag] = typedArrayTags[dataViewTag] = typedArrayTags[dateTag] = typedArrayTags[errorTag] = typedArrayTags[funcTag] = typedArrayTags[mapTag] = typedArrayTags[numberTag] = typedArrayTags[objectTag] = typedArrayTags[regexpTag] = typedArrayTags[setTag] = typedArrayTags[stringTag] = typedArrayTags[weakMapTag] = false;
+    function baseIsTypedArray(value) {
+      return isObjectLike(value) && isLength(value.length) && !!typedArrayTags[baseGetTag(value)];
+    }
+    module.exports = baseIsTypedArray;
+  }
+});
+
+// node_modules/lodash/_baseUnary.js
+var require_baseUnary = __commonJS({
+  "node_modules/lodash/_baseUnary.js"(exports, module) {
+    function baseUnary(func) {
+      return function(value) {
+        return func(value);
+      };
+    }
+    module.exports = baseUnary;
+  }
+});
+
+// node_modules/lodash/_nodeUtil.js
+var require_nodeUtil = __commonJS({
+  "node_modules/lodash/_nodeUtil.js"(exports, module) {
+    var freeGlobal = require_freeGlobal();
+    var freeExports = typeof exports == "object" && exports && !exports.nodeType && exports;
+    var freeModule = freeExports && typeof module == "object" && module && !module.nodeType && module;
+    var moduleExports = freeModule && freeModule.exports === freeExports;
+    var freeProcess = moduleExports && freeGlobal.process;
+    var nodeUtil = (function() {
+      try {
+        var types = freeModule && freeModule.require && freeModule.require("util").types;
+        if (types) {
+          return types;
+        }
+        return freeProcess && freeProcess.binding && freeProcess.binding("util");
+      } catch (e) {
+      }
+    })();
+    module.exports = nodeUtil;
+  }
+});
+
+// node_modules/lodash/isTypedArray.js
+var require_isTypedArray = __commonJS({
+  "node_modules/lodash/isTypedArray.js"(exports, module) {
+    var baseIsTypedArray = require_baseIsTypedArray();
+    var baseUnary = require_baseUnary();
+    var nodeUtil = require_nodeUtil();
+    var nodeIsTypedArray = nodeUtil && nodeUtil.isTypedArray;
+    var isTypedArray = nodeIsTypedArray ? baseUnary(nodeIsTypedArray) : baseIsTypedArray;
+    module.exports = isTypedArray;
+  }
+});
+
+// node_modules/lodash/_arrayLikeKeys.js
+var require_arrayLikeKeys = __commonJS({
+  "node_modules/lodash/_arrayLikeKeys.js"(exports, module) {
+    var baseTimes = require_baseTimes();
+    var isArguments = require_isArguments();
+    var isArray = require_isArray();
+    var isBuffer = require_isBuffer();
+    var isIndex = require_isIndex();
+    var isTypedArray = require_isTypedArray();
+    var objectProto = Object.prototype;
+    var hasOwnProperty = objectProto.hasOwnProperty;
+    function arrayLikeKeys(value, inherited) {
+      var isArr = isArray(value), isArg = !isArr && isArguments(value), isBuff = !isArr && !isArg && isBuffer(value), isType = !isArr && !isArg && !isBuff && isTypedArray(value), skipIndexes = isArr || isArg || isBuff || isType, result = skipIndexes ? baseTimes(value.length, String) : [], length = result.length;
+      for (var key in value) {
+        if ((inherited || hasOwnProperty.call(value, key)) && !(skipIndexes && // Safari 9 has enumerable `arguments.length` in strict mode.
+        (key == "length" || // Node.js 0.10 has enumerable non-index properties on buffers.
+        isBuff && (key == "offset" || key == "parent") || // PhantomJS 2 has enumerable non-index properties on typed arrays.
+        isType && (key == "buffer" || key == "byteLength" || key == "byteOffset") || // Skip index properties.
+        isIndex(key, length)))) {
+          result.push(key);
+        }
+      }
+      return result;
+    }
+    module.exports = arrayLikeKeys;
+  }
+});
+
+// node_modules/lodash/_isPrototype.js
+var require_isPrototype = __commonJS({
+  "node_modules/lodash/_isPrototype.js"(exports, module) {
+    var objectProto = Object.prototype;
+    function isPrototype(value) {
+      var Ctor = value && value.constructor, proto = typeof Ctor == "function" && Ctor.prototype || objectProto;
+      return value === proto;
+    }
+    module.exports = isPrototype;
+  }
+});
+
+// node_modules/lodash/_overArg.js
+var require_overArg = __commonJS({
+  "node_modules/lodash/_overArg.js"(exports, module) {
+    function overArg(func, transform2) {
+      return function(arg) {
+        return func(transform2(arg));
+      };
+    }
+    module.exports = overArg;
+  }
+});
+
+// node_modules/lodash/_nativeKeys.js
+var require_nativeKeys = __commonJS({
+  "node_modules/lodash/_nativeKeys.js"(exports, module) {
+    var overArg = require_overArg();
+    var nativeKeys = overArg(Object.keys, Object);
+    module.exports = nativeKeys;
+  }
+});
+
+// node_modules/lodash/_baseKeys.js
+var require_baseKeys = __commonJS({
+  "node_modules/lodash/_baseKeys.js"(exports, module) {
+    var isPrototype = require_isPrototype();
+    var nativeKeys = require_nativeKeys();
+    var objectProto = Object.prototype;
+    var hasOwnProperty = objectProto.hasOwnProperty;
+    function baseKeys(object2) {
+      if (!isPrototype(object2)) {
+        return nativeKeys(object2);
+      }
+      var result = [];
+      for (var key in Object(object2)) {
+        if (hasOwnProperty.call(object2, key) && key != "constructor") {
+          result.push(key);
+        }
+      }
+      return result;
+    }
+    module.exports = baseKeys;
+  }
+});
+
+// node_modules/lodash/isArrayLike.js
+var require_isArrayLike = __commonJS({
+  "node_modules/lodash/isArrayLike.js"(exports, module) {
+    var isFunction = require_isFunction();
+    var isLength = require_isLength();
+    function isArrayLike(value) {
+      return value != null && isLength(value.length) && !isFunction(value);
+    }
+    module.exports = isArrayLike;
+  }
+});
+
+// node_modules/lodash/keys.js
+var require_keys = __commonJS({
+  "node_modules/lodash/keys.js"(exports, module) {
+    var arrayLikeKeys = require_arrayLikeKeys();
+    var baseKeys = require_baseKeys();
+    var isArrayLike = require_isArrayLike();
+    function keys(object2) {
+      return isArrayLike(object2) ? arrayLikeKeys(object2) : baseKeys(object2);
+    }
+    module.exports = keys;
+  }
+});
+
+// node_modules/lodash/_getAllKeys.js
+var require_getAllKeys = __commonJS({
+  "node_modules/lodash/_getAllKeys.js"(exports, module) {
+    var baseGetAllKeys = require_baseGetAllKeys();
+    var getSymbols = require_getSymbols();
+    var keys = require_keys();
+    function getAllKeys(object2) {
+      return baseGetAllKeys(object2, keys, getSymbols);
+    }
+    module.exports = getAllKeys;
+  }
+});
+
+// node_modules/lodash/_equalObjects.js
+var require_equalObjects = __commonJS({
+  "node_modules/lodash/_equalObjects.js"(exports, module) {
+    var getAllKeys = require_getAllKeys();
+    var COMPARE_PARTIAL_FLAG = 1;
+    var objectProto = Object.prototype;
+    var hasOwnProperty = objectProto.hasOwnProperty;
+    function equalObjects(object2, other, bitmask, customizer, equalFunc, stack) {
+      var isPartial = bitmask & COMPARE_PARTIAL_FLAG, objProps = getAllKeys(object2), objLength = objProps.length, othProps = getAllKeys(other), othLength = othProps.length;
+      if (objLength != othLength && !isPartial) {
+        return false;
+      }
+      var index = objLength;
+      while (index--) {
+        var key = objProps[index];
+        if (!(isPartial ? key in other : hasOwnProperty.call(other, key))) {
+          return false;
+        }
+      }
+      var objStacked = stack.get(object2);
+      var othStacked = stack.get(other);
+      if (objStacked && othStacked) {
+        return objStacked == other && othStacked == object2;
+      }
+      var result = true;
+      stack.set(object2, other);
+      stack.set(other, object2);
+      var skipCtor = isPartial;
+      while (++index < objLength) {
+        key = objProps[index];
+        var objValue = object2[key], othValue = other[key];
+        if (customizer) {
+          var compared = isPartial ? customizer(othValue, objValue, key, other, object2, stack) : customizer(objValue, othValue, key, object2, other, stack);
+        }
+        if (!(compared === void 0 ? objValue === othValue || equalFunc(objValue, othValue, bitmask, customizer, stack) : compared)) {
+          result = false;
+          break;
+        }
+        skipCtor || (skipCtor = key == "constructor");
+      }
+      if (result && !skipCtor) {
+        var objCtor = object2.constructor, othCtor = other.constructor;
+        if (objCtor != othCtor && ("constructor" in object2 && "constructor" in other) && !(typeof objCtor == "function" && objCtor instanceof objCtor && typeof othCtor == "function" && othCtor instanceof othCtor)) {
+          result = false;
+        }
+      }
+      stack["delete"](object2);
+      stack["delete"](other);
+      return result;
+    }
+    module.exports = equalObjects;
+  }
+});
+
+// node_modules/lodash/_DataView.js
+var require_DataView = __commonJS({
+  "node_modules/lodash/_DataView.js"(exports, module) {
+    var getNative = require_getNative();
+    var root = require_root();
+    var DataView2 = getNative(root, "DataView");
+    module.exports = DataView2;
+  }
+});
+
+// node_modules/lodash/_Promise.js
+var require_Promise = __commonJS({
+  "node_modules/lodash/_Promise.js"(exports, module) {
+    var getNative = require_getNative();
+    var root = require_root();
+    var Promise2 = getNative(root, "Promise");
+    module.exports = Promise2;
+  }
+});
+
+// node_modules/lodash/_Set.js
+var require_Set = __commonJS({
+  "node_modules/lodash/_Set.js"(exports, module) {
+    var getNative = require_getNative();
+    var root = require_root();
+    var Set2 = getNative(root, "Set");
+    module.exports = Set2;
+  }
+});
+
+// node_modules/lodash/_WeakMap.js
+var require_WeakMap = __commonJS({
+  "node_modules/lodash/_WeakMap.js"(exports, module) {
+    var getNative = require_getNative();
+    var root = require_root();
+    var WeakMap2 = getNative(root, "WeakMap");
+    module.exports = WeakMap2;
+  }
+});
+
+// node_modules/lodash/_getTag.js
+var require_getTag = __commonJS({
+  "node_modules/lodash/_getTag.js"(exports, module) {
+    var DataView2 = require_DataView();
+    var Map2 = require_Map();
+    var Promise2 = require_Promise();
+    var Set2 = require_Set();
+    var WeakMap2 = require_WeakMap();
+    var baseGetTag = require_baseGetTag();
+    var toSource = require_toSource();
+    var mapTag = "[object Map]";
+    var objectTag = "[object Object]";
+    var promiseTag = "[object Promise]";
+    var setTag = "[object Set]";
+    var weakMapTag = "[object WeakMap]";
+    var dataViewTag = "[object DataView]";
+    var dataViewCtorString = toSource(DataView2);
+    var mapCtorString = toSource(Map2);
+    var promiseCtorString = toSource(Promise2);
+    var setCtorString = toSource(Set2);
+    var weakMapCtorString = toSource(WeakMap2);
+    var getTag = baseGetTag;
+    if (DataView2 && getTag(new DataView2(new ArrayBuffer(1))) != dataViewTag || Map2 && getTag(new Map2()) != mapTag || Promise2 && getTag(Promise2.resolve()) != promiseTag || Set2 && getTag(new Set2()) != setTag || WeakMap2 && getTag(new WeakMap2()) != weakMapTag) {
+      getTag = function(value) {
+        var result = baseGetTag(value), Ctor = result == objectTag ? value.constructor : void 0, ctorString = Ctor ? toSource(Ctor) : "";
+        if (ctorString) {
+          switch (ctorString) {
+            case dataViewCtorString:
+              return dataViewTag;
+            case mapCtorString:
+              return mapTag;
+            case promiseCtorString:
+              return promiseTag;
+            case setCtorString:
+              return setTag;
+            case weakMapCtorString:
+              return weakMapTag;
+          }
+        }
+        return result;
+      };
+    }
+    module.exports = getTag;
+  }
+});
+
+// node_modules/lodash/_baseIsEqualDeep.js
+var require_baseIsEqualDeep = __commonJS({
+  "node_modules/lodash/_baseIsEqualDeep.js"(exports, module) {
+    var Stack = require_Stack();
+    var equalArrays = require_equalArrays();
+    var equalByTag = require_equalByTag();
+    var equalObjects = require_equalObjects();
+    var getTag = require_getTag();
+    var isArray = require_isArray();
+    var isBuffer = require_isBuffer();
+    var isTypedArray = require_isTypedArray();
+    var COMPARE_PARTIAL_FLAG = 1;
+    var argsTag = "[object Arguments]";
+    var arrayTag = "[object Array]";
+    var objectTag = "[object Object]";
+    var objectProto = Object.prototype;
+    var hasOwnProperty = objectProto.hasOwnProperty;
+    function baseIsEqualDeep(object2, other, bitmask, customizer, equalFunc, stack) {
+      var objIsArr = isArray(object2), othIsArr = isArray(other), objTag = objIsArr ? arrayTag : getTag(object2), othTag = othIsArr ? arrayTag : getTag(other);
+      objTag = objTag == argsTag ? objectTag : objTag;
+      othTag = othTag == argsTag ? objectTag : othTag;
+      var objIsObj = objTag == objectTag, othIsObj = othTag == objectTag, isSameTag = objTag == othTag;
+      if (isSameTag && isBuffer(object2)) {
+        if (!isBuffer(other)) {
+          return false;
+        }
+        objIsArr = true;
+        objIsObj = false;
+      }
+      if (isSameTag && !objIsObj) {
+        stack || (stack = new Stack());
+        return objIsArr || isTypedArray(object2) ? equalArrays(object2, other, bitmask, customizer, equalFunc, stack) : equalByTag(object2, other, objTag, bitmask, customizer, equalFunc, stack);
+      }
+      if (!(bitmask & COMPARE_PARTIAL_FLAG)) {
+        var objIsWrapped = objIsObj && hasOwnProperty.call(object2, "__wrapped__"), othIsWrapped = othIsObj && hasOwnProperty.call(other, "__wrapped__");
+        if (objIsWrapped || othIsWrapped) {
+          var objUnwrapped = objIsWrapped ? object2.value() : object2, othUnwrapped = othIsWrapped ? other.value() : other;
+          stack || (stack = new Stack());
+          return equalFunc(objUnwrapped, othUnwrapped, bitmask, customizer, stack);
+        }
+      }
+      if (!isSameTag) {
+        return false;
+      }
+      stack || (stack = new Stack());
+      return equalObjects(object2, other, bitmask, customizer, equalFunc, stack);
+    }
+    module.exports = baseIsEqualDeep;
+  }
+});
+
+// node_modules/lodash/_baseIsEqual.js
+var require_baseIsEqual = __commonJS({
+  "node_modules/lodash/_baseIsEqual.js"(exports, module) {
+    var baseIsEqualDeep = require_baseIsEqualDeep();
+    var isObjectLike = require_isObjectLike();
+    function baseIsEqual(value, other, bitmask, customizer, stack) {
+      if (value === other) {
+        return true;
+      }
+      if (value == null || other == null || !isObjectLike(value) && !isObjectLike(other)) {
+        return value !== value && other !== other;
+      }
+      return baseIsEqualDeep(value, other, bitmask, customizer, baseIsEqual, stack);
+    }
+    module.exports = baseIsEqual;
+  }
+});
+
+// node_modules/lodash/_baseIsMatch.js
+var require_baseIsMatch = __commonJS({
+  "node_modules/lodash/_baseIsMatch.js"(exports, module) {
+    var Stack = require_Stack();
+    var baseIsEqual = require_baseIsEqual();
+    var COMPARE_PARTIAL_FLAG = 1;
+    var COMPARE_UNORDERED_FLAG = 2;
+    function baseIsMatch(object2, source2, matchData, customizer) {
+      var index = matchData.length, length = index, noCustomizer = !customizer;
+      if (object2 == null) {
+        return !length;
+      }
+      object2 = Object(object2);
+      while (index--) {
+        var data = matchData[index];
+        if (noCustomizer && data[2] ? data[1] !== object2[data[0]] : !(data[0] in object2)) {
+          return false;
+        }
+      }
+      while (++index < length) {
+        data = matchData[index];
+        var key = data[0], objValue = object2[key], srcValue = data[1];
+        if (noCustomizer && data[2]) {
+          if (objValue === void 0 && !(key in object2)) {
+            return false;
+          }
+        } else {
+          var stack = new Stack();
+          if (customizer) {
+            var result = customizer(objValue, srcValue, key, object2, source2, stack);
+          }
+          if (!(result === void 0 ? baseIsEqual(srcValue, objValue, COMPARE_PARTIAL_FLAG | COMPARE_UNORDERED_FLAG, customizer, stack) : result)) {
+            return false;
+          }
+        }
+      }
+      return true;
+    }
+    module.exports = baseIsMatch;
+  }
+});
+
+// node_modules/lodash/_isStrictComparable.js
+var require_isStrictComparable = __commonJS({
+  "node_modules/lodash/_isStrictComparable.js"(exports, module) {
+    var isObject3 = require_isObject();
+    function isStrictComparable(value) {
+      return value === value && !isObject3(value);
+    }
+    module.exports = isStrictComparable;
+  }
+});
+
+// node_modules/lodash/_getMatchData.js
+var require_getMatchData = __commonJS({
+  "node_modules/lodash/_getMatchData.js"(exports, module) {
+    var isStrictComparable = require_isStrictComparable();
+    var keys = require_keys();
+    function getMatchData(object2) {
+      var result = keys(object2), length = result.length;
+      while (length--) {
+        var key = result[length], value = object2[key];
+        result[length] = [key, value, isStrictComparable(value)];
+      }
+      return result;
+    }
+    module.exports = getMatchData;
+  }
+});
+
+// node_modules/lodash/_matchesStrictComparable.js
+var require_matchesStrictComparable = __commonJS({
+  "node_modules/lodash/_matchesStrictComparable.js"(exports, module) {
+    function matchesStrictComparable(key, srcValue) {
+      return function(object2) {
+        if (object2 == null) {
+          return false;
+        }
+        return object2[key] === srcValue && (srcValue !== void 0 || key in Object(object2));
+      };
+    }
+    module.exports = matchesStrictComparable;
+  }
+});
+
+// node_modules/lodash/_baseMatches.js
+var require_baseMatches = __commonJS({
+  "node_modules/lodash/_baseMatches.js"(exports, module) {
+    var baseIsMatch = require_baseIsMatch();
+    var getMatchData = require_getMatchData();
+    var matchesStrictComparable = require_matchesStrictComparable();
+    function baseMatches(source2) {
+      var matchData = getMatchData(source2);
+      if (matchData.length == 1 && matchData[0][2]) {
+        return matchesStrictComparable(matchData[0][0], matchData[0][1]);
+      }
+      return function(object2) {
+        return object2 === source2 || baseIsMatch(object2, source2, matchData);
+      };
+    }
+    module.exports = baseMatches;
+  }
+});
+
+// node_modules/lodash/_isKey.js
+var require_isKey = __commonJS({
+  "node_modules/lodash/_isKey.js"(exports, module) {
+    var isArray = require_isArray();
+    var isSymbol = require_isSymbol();
+    var reIsDeepProp = /\.|\[(?:[^[\]]*|(["'])(?:(?!\1)[^\\]|\\.)*?\1)\]/;
+    var reIsPlainProp = /^\w*$/;
+    function isKey(value, object2) {
+      if (isArray(value)) {
+        return false;
+      }
+      var type = typeof value;
+      if (type == "number" || type == "symbol" || type == "boolean" || value == null || isSymbol(value)) {
+        return true;
+      }
+      return reIsPlainProp.test(value) || !reIsDeepProp.test(value) || object2 != null && value in Object(object2);
+    }
+    module.exports = isKey;
+  }
+});
+
+// node_modules/lodash/memoize.js
+var require_memoize = __commonJS({
+  "node_modules/lodash/memoize.js"(exports, module) {
+    var MapCache = require_MapCache();
+    var FUNC_ERROR_TEXT = "Expected a function";
+    function memoize(func, resolver) {
+      if (typeof func != "function" || resolver != null && typeof resolver != "function") {
+        throw new TypeError(FUNC_ERROR_TEXT);
+      }
+      var memoized = function() {
+        var args = arguments, key = resolver ? resolver.apply(this, args) : args[0], cache = memoized.cache;
+        if (cache.has(key)) {
+          return cache.get(key);
+        }
+        var result = func.apply(this, args);
+        memoized.cache = cache.set(key, result) || cache;
+        return result;
+      };
+      memoized.cache = new (memoize.Cache || MapCache)();
+      return memoized;
+    }
+    memoize.Cache = MapCache;
+    module.exports = memoize;
+  }
+});
+
+// node_modules/lodash/_memoizeCapped.js
+var require_memoizeCapped = __commonJS({
+  "node_modules/lodash/_memoizeCapped.js"(exports, module) {
+    var memoize = require_memoize();
+    var MAX_MEMOIZE_SIZE = 500;
+    function memoizeCapped(func) {
+      var result = memoize(func, function(key) {
+        if (cache.size === MAX_MEMOIZE_SIZE) {
+          cache.clear();
+        }
+        return key;
+      });
+      var cache = result.cache;
+      return result;
+    }
+    module.exports = memoizeCapped;
+  }
+});
+
+// node_modules/lodash/_stringToPath.js
+var require_stringToPath = __commonJS({
+  "node_modules/lodash/_stringToPath.js"(exports, module) {
+    var memoizeCapped = require_memoizeCapped();
+    var rePropName = /[^.[\]]+|\[(?:(-?\d+(?:\.\d+)?)|(["'])((?:(?!\2)[^\\]|\\.)*?)\2)\]|(?=(?:\.|\[\])(?:\.|\[\]|$))/g;
+    var reEscapeChar = /\\(\\)?/g;
+    var stringToPath = memoizeCapped(function(string4) {
+      var result = [];
+      if (string4.charCodeAt(0) === 46) {
+        result.push("");
+      }
+      string4.replace(rePropName, function(match, number5, quote2, subString) {
+        result.push(quote2 ? subString.replace(reEscapeChar, "$1") : number5 || match);
+      });
+      return result;
+    });
+    module.exports = stringToPath;
+  }
+});
+
+// node_modules/lodash/_castPath.js
+var require_castPath = __commonJS({
+  "node_modules/lodash/_castPath.js"(exports, module) {
+    var isArray = require_isArray();
+    var isKey = require_isKey();
+    var stringToPath = require_stringToPath();
+    var toString2 = require_toString();
+    function castPath(value, object2) {
+      if (isArray(value)) {
+        return value;
+      }
+      return isKey(value, object2) ? [value] : stringToPath(toString2(value));
+    }
+    module.exports = castPath;
+  }
+});
+
+// node_modules/lodash/_toKey.js
+var require_toKey = __commonJS({
+  "node_modules/lodash/_toKey.js"(exports, module) {
+    var isSymbol = require_isSymbol();
+    var INFINITY = 1 / 0;
+    function toKey(value) {
+      if (typeof value == "string" || isSymbol(value)) {
+        return value;
+      }
+      var result = value + "";
+      return result == "0" && 1 / value == -INFINITY ? "-0" : result;
+    }
+    module.exports = toKey;
+  }
+});
+
+// node_modules/lodash/_baseGet.js
+var require_baseGet = __commonJS({
+  "node_modules/lodash/_baseGet.js"(exports, module) {
+    var castPath = require_castPath();
+    var toKey = require_toKey();
+    function baseGet(object2, path6) {
+      path6 = castPath(path6, object2);
+      var index = 0, length = path6.length;
+      while (object2 != null && index < length) {
+        object2 = object2[toKey(path6[index++])];
+      }
+      return index && index == length ? object2 : void 0;
+    }
+    module.exports = baseGet;
+  }
+});
+
+// node_modules/lodash/get.js
+var require_get = __commonJS({
+  "node_modules/lodash/get.js"(exports, module) {
+    var baseGet = require_baseGet();
+    function get2(object2, path6, defaultValue) {
+      var result = object2 == null ? void 0 : baseGet(object2, path6);
+      return result === void 0 ? defaultValue : result;
+    }
+    module.exports = get2;
+  }
+});
+
+// node_modules/lodash/_baseHasIn.js
+var require_baseHasIn = __commonJS({
+  "node_modules/lodash/_baseHasIn.js"(exports, module) {
+    function baseHasIn(object2, key) {
+      return object2 != null && key in Object(object2);
+    }
+    module.exports = baseHasIn;
+  }
+});
+
+// node_modules/lodash/_hasPath.js
+var require_hasPath = __commonJS({
+  "node_modules/lodash/_hasPath.js"(exports, module) {
+    var castPath = require_castPath();
+    var isArguments = require_isArguments();
+    var isArray = require_isArray();
+    var isIndex = require_isIndex();
+    var isLength = require_isLength();
+    var toKey = require_toKey();
+    function hasPath(object2, path6, hasFunc) {
+      path6 = castPath(path6, object2);
+      var index = -1, length = path6.length, result = false;
+      while (++index < length) {
+        var key = toKey(path6[index]);
+        if (!(result = object2 != null && hasFunc(object2, key))) {
+          break;
+        }
+        object2 = object2[key];
+      }
+      if (result || ++index != length) {
+        return result;
+      }
+      length = object2 == null ? 0 : object2.length;
+      return !!length && isLength(length) && isIndex(key, length) && (isArray(object2) || isArguments(object2));
+    }
+    module.exports = hasPath;
+  }
+});
+
+// node_modules/lodash/hasIn.js
+var require_hasIn = __commonJS({
+  "node_modules/lodash/hasIn.js"(exports, module) {
+    var baseHasIn = require_baseHasIn();
+    var hasPath = require_hasPath();
+    function hasIn(object2, path6) {
+      return object2 != null && hasPath(object2, path6, baseHasIn);
+    }
+    module.exports = hasIn;
+  }
+});
+
+// node_modules/lodash/_baseMatchesProperty.js
+var require_baseMatchesProperty = __commonJS({
+  "node_modules/lodash/_baseMatchesProperty.js"(exports, module) {
+    var baseIsEqual = require_baseIsEqual();
+    var get2 = require_get();
+    var hasIn = require_hasIn();
+    var isKey = require_isKey();
+    var isStrictComparable = require_isStrictComparable();
+    var matchesStrictComparable = require_matchesStrictComparable();
+    var toKey = require_toKey();
+    var COMPARE_PARTIAL_FLAG = 1;
+    var COMPARE_UNORDERED_FLAG = 2;
+    function baseMatchesProperty(path6, srcValue) {
+      if (isKey(path6) && isStrictComparable(srcValue)) {
+        return matchesStrictComparable(toKey(path6), srcValue);
+      }
+      return function(object2) {
+        var objValue = get2(object2, path6);
+        return objValue === void 0 && objValue === srcValue ? hasIn(object2, path6) : baseIsEqual(srcValue, objValue, COMPARE_PARTIAL_FLAG | COMPARE_UNORDERED_FLAG);
+      };
+    }
+    module.exports = baseMatchesProperty;
+  }
+});
+
+// node_modules/lodash/identity.js
+var require_identity = __commonJS({
+  "node_modules/lodash/identity.js"(exports, module) {
+    function identity3(value) {
+      return value;
+    }
+    module.exports = identity3;
+  }
+});
+
+// node_modules/lodash/_baseProperty.js
+var require_baseProperty = __commonJS({
+  "node_modules/lodash/_baseProperty.js"(exports, module) {
+    function baseProperty(key) {
+      return function(object2) {
+        return object2 == null ? void 0 : object2[key];
+      };
+    }
+    module.exports = baseProperty;
+  }
+});
+
+// node_modules/lodash/_basePropertyDeep.js
+var require_basePropertyDeep = __commonJS({
+  "node_modules/lodash/_basePropertyDeep.js"(exports, module) {
+    var baseGet = require_baseGet();
+    function basePropertyDeep(path6) {
+      return function(object2) {
+        return baseGet(object2, path6);
+      };
+    }
+    module.exports = basePropertyDeep;
+  }
+});
+
+// node_modules/lodash/property.js
+var require_property = __commonJS({
+  "node_modules/lodash/property.js"(exports, module) {
+    var baseProperty = require_baseProperty();
+    var basePropertyDeep = require_basePropertyDeep();
+    var isKey = require_isKey();
+    var toKey = require_toKey();
+    function property(path6) {
+      return isKey(path6) ? baseProperty(toKey(path6)) : basePropertyDeep(path6);
+    }
+    module.exports = property;
+  }
+});
+
+// node_modules/lodash/_baseIteratee.js
+var require_baseIteratee = __commonJS({
+  "node_modules/lodash/_baseIteratee.js"(exports, module) {
+    var baseMatches = require_baseMatches();
+    var baseMatchesProperty = require_baseMatchesProperty();
+    var identity3 = require_identity();
+    var isArray = require_isArray();
+    var property = require_property();
+    function baseIteratee(value) {
+      if (typeof value == "function") {
+        return value;
+      }
+      if (value == null) {
+        return identity3;
+      }
+      if (typeof value == "object") {
+        return isArray(value) ? baseMatchesProperty(value[0], value[1]) : baseMatches(value);
+      }
+      return property(value);
+    }
+    module.exports = baseIteratee;
+  }
+});
+
+// node_modules/lodash/_createBaseFor.js
+var require_createBaseFor = __commonJS({
+  "node_modules/lodash/_createBaseFor.js"(exports, module) {
+    function createBaseFor(fromRight) {
+      return function(object2, iteratee, keysFunc) {
+        var index = -1, iterable = Object(object2), props = keysFunc(object2), length = props.length;
+        while (length--) {
+          var key = props[fromRight ? length : ++index];
+          if (iteratee(iterable[key], key, iterable) === false) {
+            break;
+          }
+        }
+        return object2;
+      };
+    }
+    module.exports = createBaseFor;
+  }
+});
+
+// node_modules/lodash/_baseFor.js
+var require_baseFor = __commonJS({
+  "node_modules/lodash/_baseFor.js"(exports, module) {
+    var createBaseFor = require_createBaseFor();
+    var baseFor = createBaseFor();
+    module.exports = baseFor;
+  }
+});
+
+// node_modules/lodash/_baseForOwn.js
+var require_baseForOwn = __commonJS({
+  "node_modules/lodash/_baseForOwn.js"(exports, module) {
+    var baseFor = require_baseFor();
+    var keys = require_keys();
+    function baseForOwn(object2, iteratee) {
+      return object2 && baseFor(object2, iteratee, keys);
+    }
+    module.exports = baseForOwn;
+  }
+});
+
+// node_modules/lodash/_createBaseEach.js
+var require_createBaseEach = __commonJS({
+  "node_modules/lodash/_createBaseEach.js"(exports, module) {
+    var isArrayLike = require_isArrayLike();
+    function createBaseEach(eachFunc, fromRight) {
+      return function(collection, iteratee) {
+        if (collection == null) {
+          return collection;
+        }
+        if (!isArrayLike(collection)) {
+          return eachFunc(collection, iteratee);
+        }
+        var length = collection.length, index = fromRight ? length : -1, iterable = Object(collection);
+        while (fromRight ? index-- : ++index < length) {
+          if (iteratee(iterable[index], index, iterable) === false) {
+            break;
+          }
+        }
+        return collection;
+      };
+    }
+    module.exports = createBaseEach;
+  }
+});
+
+// node_modules/lodash/_baseEach.js
+var require_baseEach = __commonJS({
+  "node_modules/lodash/_baseEach.js"(exports, module) {
+    var baseForOwn = require_baseForOwn();
+    var createBaseEach = require_createBaseEach();
+    var baseEach = createBaseEach(baseForOwn);
+    module.exports = baseEach;
+  }
+});
+
+// node_modules/lodash/_baseMap.js
+var require_baseMap = __commonJS({
+  "node_modules/lodash/_baseMap.js"(exports, module) {
+    var baseEach = require_baseEach();
+    var isArrayLike = require_isArrayLike();
+    function baseMap(collection, iteratee) {
+      var index = -1, result = isArrayLike(collection) ? Array(collection.length) : [];
+      baseEach(collection, function(value, key, collection2) {
+        result[++index] = iteratee(value, key, collection2);
+      });
+      return result;
+    }
+    module.exports = baseMap;
+  }
+});
+
+// node_modules/lodash/map.js
+var require_map = __commonJS({
+  "node_modules/lodash/map.js"(exports, module) {
+    var arrayMap = require_arrayMap();
+    var baseIteratee = require_baseIteratee();
+    var baseMap = require_baseMap();
+    var isArray = require_isArray();
+    function map2(collection, iteratee) {
+      var func = isArray(collection) ? arrayMap : baseMap;
+      return func(collection, baseIteratee(iteratee, 3));
+    }
+    module.exports = map2;
+  }
+});
+
+// node_modules/lodash/_arrayEach.js
+var require_arrayEach = __commonJS({
+  "node_modules/lodash/_arrayEach.js"(exports, module) {
+    function arrayEach(array2, iteratee) {
+      var index = -1, length = array2 == null ? 0 : array2.length;
+      while (++index < length) {
+        if (iteratee(array2[index], index, array2) === false) {
+          break;
+        }
+      }
+      return array2;
+    }
+    module.exports = arrayEach;
+  }
+});
+
+// node_modules/lodash/_castFunction.js
+var require_castFunction = __commonJS({
+  "node_modules/lodash/_castFunction.js"(exports, module) {
+    var identity3 = require_identity();
+    function castFunction(value) {
+      return typeof value == "function" ? value : identity3;
+    }
+    module.exports = castFunction;
+  }
+});
+
+// node_modules/lodash/forEach.js
+var require_forEach = __commonJS({
+  "node_modules/lodash/forEach.js"(exports, module) {
+    var arrayEach = require_arrayEach();
+    var baseEach = require_baseEach();
+    var castFunction = require_castFunction();
+    var isArray = require_isArray();
+    function forEach(collection, iteratee) {
+      var func = isArray(collection) ? arrayEach : baseEach;
+      return func(collection, castFunction(iteratee));
+    }
+    module.exports = forEach;
+  }
+});
+
+// node_modules/make-error/index.js
+var require_make_error = __commonJS({
+  "node_modules/make-error/index.js"(exports, module) {
+    "use strict";
+    var construct = typeof Reflect !== "undefined" ? Reflect.construct : void 0;
+    var defineProperty = Object.defineProperty;
+    var captureStackTrace2 = Error.captureStackTrace;
+    if (captureStackTrace2 === void 0) {
+      captureStackTrace2 = function captureStackTrace3(error62) {
+        var container = new Error();
+        defineProperty(error62, "stack", {
+          configurable: true,
+          get: function getStack() {
+            var stack = container.stack;
+            defineProperty(this, "stack", {
+              configurable: true,
+              value: stack,
+              writable: true
+            });
+            return stack;
+          },
+          set: function setStack(stack) {
+            defineProperty(error62, "stack", {
+              configurable: true,
+              value: stack,
+              writable: true
+            });
+          }
+        });
+      };
+    }
+    function BaseError(message) {
+      if (message !== void 0) {
+        defineProperty(this, "message", {
+          configurable: true,
+          value: message,
+          writable: true
+        });
+      }
+      var cname = this.constructor.name;
+      if (cname !== void 0 && cname !== this.name) {
+        defineProperty(this, "name", {
+          configurable: true,
+          value: cname,
+          writable: true
+        });
+      }
+      captureStackTrace2(this, this.constructor);
+    }
+    BaseError.prototype = Object.create(Error.prototype, {
+      // See: https://github.com/JsCommunity/make-error/issues/4
+      constructor: {
+        configurable: true,
+        value: BaseError,
+        writable: true
+      }
+    });
+    var setFunctionName = (function() {
+      function setFunctionName2(fn, name) {
+        return defineProperty(fn, "name", {
+          configurable: true,
+          value: name
+        });
+      }
+      try {
+        var f = function() {
+        };
+        setFunctionName2(f, "foo");
+        if (f.name === "foo") {
+          return setFunctionName2;
+        }
+      } catch (_) {
+      }
+    })();
+    function makeError2(constructor, super_) {
+      if (super_ == null || super_ === Error) {
+        super_ = BaseError;
+      } else if (typeof super_ !== "function") {
+        throw new TypeError("super_ should be a function");
+      }
+      var name;
+      if (typeof constructor === "string") {
+        name = constructor;
+        constructor = construct !== void 0 ? function() {
+          return construct(super_, arguments, this.constructor);
+        } : function() {
+          super_.apply(this, arguments);
+        };
+        if (setFunctionName !== void 0) {
+          setFunctionName(constructor, name);
+          name = void 0;
+        }
+      } else if (typeof constructor !== "function") {
+        throw new TypeError("constructor should be either a string or a function");
+      }
+      constructor.super_ = constructor["super"] = super_;
+      var properties = {
+        constructor: {
+          configurable: true,
+          value: constructor,
+          writable: true
+        }
+      };
+      if (name !== void 0) {
+        properties.name = {
+          configurable: true,
+          value: name,
+          writable: true
+        };
+      }
+      constructor.prototype = Object.create(super_.prototype, properties);
+      return constructor;
+    }
+    exports = module.exports = makeError2;
+    exports.BaseError = BaseError;
+  }
+});
+
+// node_modules/json-rpc-protocol/dist/errors.js
+var require_errors = __commonJS({
+  "node_modules/json-rpc-protocol/dist/errors.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", {
+      value: true
+    });
+    exports.InvalidParameters = exports.MethodNotFound = exports.InvalidRequest = exports.InvalidJson = exports.JsonRpcError = void 0;
+    var _createClass = /* @__PURE__ */ (function() {
+      function defineProperties(target3, props) {
+        for (var i2 = 0; i2 < props.length; i2++) {
+          var descriptor = props[i2];
+          descriptor.enumerable = descriptor.enumerable || false;
+          descriptor.configurable = true;
+          if ("value" in descriptor) descriptor.writable = true;
+          Object.defineProperty(target3, descriptor.key, descriptor);
+        }
+      }
+      return function(Constructor, protoProps, staticProps) {
+        if (protoProps) defineProperties(Constructor.prototype, protoProps);
+        if (staticProps) defineProperties(Constructor, staticProps);
+        return Constructor;
+      };
+    })();
+    var _makeError = require_make_error();
+    function _classCallCheck(instance, Constructor) {
+      if (!(instance instanceof Constructor)) {
+        throw new TypeError("Cannot call a class as a function");
+      }
+    }
+    function _possibleConstructorReturn(self3, call) {
+      if (!self3) {
+        throw new ReferenceError("this hasn't been initialised - super() hasn't been called");
+      }
+      return call && (typeof call === "object" || typeof call === "function") ? call : self3;
+    }
+    function _inherits(subClass, superClass) {
+      if (typeof superClass !== "function" && superClass !== null) {
+        throw new TypeError("Super expression must either be null or a function, not " + typeof superClass);
+      }
+      subClass.prototype = Object.create(superClass && superClass.prototype, { constructor: { value: subClass, enumerable: false, writable: true, configurable: true } });
+      if (superClass) Object.setPrototypeOf ? Object.setPrototypeOf(subClass, superClass) : subClass.__proto__ = superClass;
+    }
+    var JsonRpcError = exports.JsonRpcError = (function(_BaseError) {
+      _inherits(JsonRpcError2, _BaseError);
+      function JsonRpcError2() {
+        var message = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : "unknown error from the peer";
+        var code = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : -32e3;
+        var data = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : void 0;
+        _classCallCheck(this, JsonRpcError2);
+        var _this = _possibleConstructorReturn(this, (JsonRpcError2.__proto__ || Object.getPrototypeOf(JsonRpcError2)).call(this, message));
+        _this.code = code;
+        _this.data = data;
+        return _this;
+      }
+      _createClass(JsonRpcError2, [{
+        key: "toJsonRpcError",
+        value: function toJsonRpcError() {
+          return {
+            code: this.code,
+            data: this.data,
+            message: this.message
+          };
+        }
+      }]);
+      return JsonRpcError2;
+    })(_makeError.BaseError);
+    var InvalidJson = exports.InvalidJson = (function(_JsonRpcError) {
+      _inherits(InvalidJson2, _JsonRpcError);
+      function InvalidJson2() {
+        _classCallCheck(this, InvalidJson2);
+        return _possibleConstructorReturn(this, (InvalidJson2.__proto__ || Object.getPrototypeOf(InvalidJson2)).call(this, "invalid JSON", -32700));
+      }
+      return InvalidJson2;
+    })(JsonRpcError);
+    var InvalidRequest = exports.InvalidRequest = (function(_JsonRpcError2) {
+      _inherits(InvalidRequest2, _JsonRpcError2);
+      function InvalidRequest2() {
+        var message = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : "invalid JSON-RPC request";
+        _classCallCheck(this, InvalidRequest2);
+        return _possibleConstructorReturn(this, (InvalidRequest2.__proto__ || Object.getPrototypeOf(InvalidRequest2)).call(this, message, -32600));
+      }
+      return InvalidRequest2;
+    })(JsonRpcError);
+    var MethodNotFound = exports.MethodNotFound = (function(_JsonRpcError3) {
+      _inherits(MethodNotFound2, _JsonRpcError3);
+      function MethodNotFound2(method) {
+        _classCallCheck(this, MethodNotFound2);
+        var message = method ? "method not found: " + method : "method not found";
+        return _possibleConstructorReturn(this, (MethodNotFound2.__proto__ || Object.getPrototypeOf(MethodNotFound2)).call(this, message, -32601, method));
+      }
+      return MethodNotFound2;
+    })(JsonRpcError);
+    var InvalidParameters = exports.InvalidParameters = (function(_JsonRpcError4) {
+      _inherits(InvalidParameters2, _JsonRpcError4);
+      function InvalidParameters2(data) {
+        _classCallCheck(this, InvalidParameters2);
+        return _possibleConstructorReturn(this, (InvalidParameters2.__proto__ || Object.getPrototypeOf(InvalidParameters2)).call(this, "invalid parameter(s)", -32602, data));
+      }
+      return InvalidParameters2;
+    })(JsonRpcError);
+  }
+});
+
+// node_modules/json-rpc-protocol/dist/format.js
+var require_format = __commonJS({
+  "node_modules/json-rpc-protocol/dist/format.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", {
+      value: true
+    });
+    exports.response = exports.request = exports.notification = exports.error = void 0;
+    var _errors = require_errors();
+    var toJson = JSON.stringify;
+    var error62 = exports.error = function error63(id, _error) {
+      _error = (typeof _error.toJsonRpcError === "function" ? _error : new _errors.JsonRpcError()).toJsonRpcError();
+      return toJson({
+        jsonrpc: "2.0",
+        id,
+        error: _error
+      });
+    };
+    var notification = exports.notification = function notification2(method) {
+      var params = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : void 0;
+      return toJson({
+        jsonrpc: "2.0",
+        method,
+        params
+      });
+    };
+    var request = exports.request = function request2(id, method) {
+      var params = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : void 0;
+      return toJson({
+        jsonrpc: "2.0",
+        method,
+        params,
+        id
+      });
+    };
+    var response = exports.response = function response2(id, result) {
+      return toJson({
+        jsonrpc: "2.0",
+        id,
+        result
+      });
+    };
+  }
+});
+
+// node_modules/json-rpc-protocol/dist/types.js
+var require_types = __commonJS({
+  "node_modules/json-rpc-protocol/dist/types.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", {
+      value: true
+    });
+    var _typeof = typeof Symbol === "function" && typeof Symbol.iterator === "symbol" ? function(obj2) {
+      return typeof obj2;
+    } : function(obj2) {
+      return obj2 && typeof Symbol === "function" && obj2.constructor === Symbol && obj2 !== Symbol.prototype ? "symbol" : typeof obj2;
+    };
+    var negativeInf = Number.NEGATIVE_INFINITY;
+    var positiveInf = Number.POSITIVE_INFINITY;
+    var isNumber = exports.isNumber = function isNumber2(value) {
+      var type = typeof value === "undefined" ? "undefined" : _typeof(value);
+      return type === "number" && value > negativeInf && value < positiveInf;
+    };
+    var isInteger = exports.isInteger = function isInteger2(value) {
+      return isNumber(value) && value % 1 === 0;
+    };
+    var isString = exports.isString = function isString2(value) {
+      return typeof value === "string";
+    };
+    var isObject3 = exports.isObject = function isObject4(value) {
+      var type = typeof value === "undefined" ? "undefined" : _typeof(value);
+      return value !== null && (type === "object" || type === "function");
+    };
+  }
+});
+
+// node_modules/json-rpc-protocol/dist/parse.js
+var require_parse2 = __commonJS({
+  "node_modules/json-rpc-protocol/dist/parse.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", {
+      value: true
+    });
+    var _typeof = typeof Symbol === "function" && typeof Symbol.iterator === "symbol" ? function(obj2) {
+      return typeof obj2;
+    } : function(obj2) {
+      return obj2 && typeof Symbol === "function" && obj2.constructor === Symbol && obj2 !== Symbol.prototype ? "symbol" : typeof obj2;
+    };
+    exports.default = parse4;
+    var _types = require_types();
+    var _errors = require_errors();
+    var defineProperty = Object.defineProperty;
+    var setMessageType = function setMessageType2(message, type) {
+      return defineProperty(message, "type", {
+        configurable: true,
+        value: type,
+        writable: true
+      });
+    };
+    var getType = function getType2(value) {
+      return value === null ? "null" : typeof value === "undefined" ? "undefined" : _typeof(value);
+    };
+    var checkError = function checkError2(error62, version3) {
+      if (version3 === "1.0") {
+        if (error62 == null) {
+          throw new _errors.InvalidRequest("invalid error " + getType(error62));
+        }
+      } else if (error62 == null || !(0, _types.isInteger)(error62.code) || !(0, _types.isString)(error62.message)) {
+        throw new _errors.InvalidRequest("invalid error: " + getType(error62) + " instead of {code, message}");
+      }
+    };
+    var checkId2 = function checkId3(id) {
+      if (!(0, _types.isNumber)(id) && !(0, _types.isString)(id)) {
+        throw new _errors.InvalidRequest("invalid identifier: " + getType(id) + " instead of number or string");
+      }
+    };
+    var checkParams = function checkParams2(params, version3) {
+      if (version3 === "2.0") {
+        if (params !== void 0 && !Array.isArray(params) && !(0, _types.isObject)(params)) {
+          throw new _errors.InvalidRequest("invalid params: " + getType(params) + " instead of undefined, array or object");
+        }
+      } else {
+        if (!Array.isArray(params)) {
+          throw new _errors.InvalidRequest("invalid params: " + getType(params) + " instead of array");
+        }
+      }
+    };
+    var detectJsonRpcVersion = function detectJsonRpcVersion2(_ref) {
+      var jsonrpc = _ref.jsonrpc;
+      if (jsonrpc === void 0) {
+        return "1.0";
+      }
+      if (jsonrpc === "2.0") {
+        return "2.0";
+      }
+      throw new _errors.InvalidRequest("invalid version: " + getType(jsonrpc) + " instead of undefined or '2.0'");
+    };
+    var isNotificationId = function isNotificationId2(id, version3) {
+      return id === (version3 === "2.0" ? void 0 : null);
+    };
+    var isErrorResponse = function isErrorResponse2(_ref2, version3) {
+      var error62 = _ref2.error;
+      return error62 !== (version3 === "2.0" ? void 0 : null);
+    };
+    function parse4(message) {
+      if ((0, _types.isString)(message)) {
+        try {
+          message = JSON.parse(message);
+        } catch (error62) {
+          if (error62 instanceof SyntaxError) {
+            throw new _errors.InvalidJson();
+          }
+          throw error62;
+        }
+      }
+      if (Array.isArray(message)) {
+        return message.map(parse4);
+      }
+      var version3 = detectJsonRpcVersion(message);
+      if ((0, _types.isString)(message.method)) {
+        var _message = message, id = _message.id;
+        if (isNotificationId(id, version3)) {
+          setMessageType(message, "notification");
+        } else {
+          checkId2(id);
+          setMessageType(message, "request");
+        }
+        checkParams(message.params, version3);
+      } else if (isErrorResponse(message, version3)) {
+        var _message2 = message, _id = _message2.id;
+        _id !== null && checkId2(_id);
+        checkError(message.error, version3);
+        setMessageType(message, "error");
+      } else {
+        checkId2(message.id);
+        setMessageType(message, "response");
+      }
+      return message;
+    }
+  }
+});
+
+// node_modules/json-rpc-protocol/dist/index.js
+var require_dist = __commonJS({
+  "node_modules/json-rpc-protocol/dist/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", {
+      value: true
+    });
+    exports.parse = exports.format = void 0;
+    var _errors = require_errors();
+    Object.keys(_errors).forEach(function(key) {
+      if (key === "default" || key === "__esModule") return;
+      Object.defineProperty(exports, key, {
+        enumerable: true,
+        get: function get2() {
+          return _errors[key];
+        }
+      });
+    });
+    var _format2 = require_format();
+    var _format = _interopRequireWildcard(_format2);
+    var _parse22 = require_parse2();
+    var _parse3 = _interopRequireDefault(_parse22);
+    function _interopRequireDefault(obj2) {
+      return obj2 && obj2.__esModule ? obj2 : { default: obj2 };
+    }
+    function _interopRequireWildcard(obj2) {
+      if (obj2 && obj2.__esModule) {
+        return obj2;
+      } else {
+        var newObj = {};
+        if (obj2 != null) {
+          for (var key in obj2) {
+            if (Object.prototype.hasOwnProperty.call(obj2, key)) newObj[key] = obj2[key];
+          }
+        }
+        newObj.default = obj2;
+        return newObj;
+      }
+    }
+    exports.format = _format;
+    exports.parse = _parse3.default;
+  }
+});
+
+// node_modules/json-rpc-peer/dist/index.js
+var require_dist2 = __commonJS({
+  "node_modules/json-rpc-peer/dist/index.js"(exports, module) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", {
+      value: true
+    });
+    var _regenerator = require_regenerator();
+    var _regenerator2 = _interopRequireDefault(_regenerator);
+    var _asyncToGenerator2 = require_asyncToGenerator();
+    var _asyncToGenerator3 = _interopRequireDefault(_asyncToGenerator2);
+    var _create = require_create2();
+    var _create2 = _interopRequireDefault(_create);
+    var _getPrototypeOf = require_get_prototype_of2();
+    var _getPrototypeOf2 = _interopRequireDefault(_getPrototypeOf);
+    var _classCallCheck2 = require_classCallCheck();
+    var _classCallCheck3 = _interopRequireDefault(_classCallCheck2);
+    var _createClass2 = require_createClass();
+    var _createClass3 = _interopRequireDefault(_createClass2);
+    var _possibleConstructorReturn2 = require_possibleConstructorReturn();
+    var _possibleConstructorReturn3 = _interopRequireDefault(_possibleConstructorReturn2);
+    var _inherits2 = require_inherits();
+    var _inherits3 = _interopRequireDefault(_inherits2);
+    var _promise2 = require_promise2();
+    var _promise22 = _interopRequireDefault(_promise2);
+    var _defineProperty = require_define_property2();
+    var _defineProperty2 = _interopRequireDefault(_defineProperty);
+    var _map2 = require_map();
+    var _map3 = _interopRequireDefault(_map2);
+    var _isArray2 = require_isArray();
+    var _isArray3 = _interopRequireDefault(_isArray2);
+    var _forEach2 = require_forEach();
+    var _forEach3 = _interopRequireDefault(_forEach2);
+    var _events = __require("events");
+    var _jsonRpcProtocol = require_dist();
+    function _interopRequireDefault(obj2) {
+      return obj2 && obj2.__esModule ? obj2 : { default: obj2 };
+    }
+    {
+      (function() {
+        var protocol = require_dist();
+        var _loop = function _loop2(prop2) {
+          if (prop2 !== "default" && Object.prototype.hasOwnProperty.call(protocol, prop2)) {
+            (0, _defineProperty2.default)(module.exports, prop2, {
+              configurable: true,
+              enumerable: true,
+              get: function get2() {
+                return protocol[prop2];
+              }
+            });
+          }
+        };
+        for (var prop in protocol) {
+          _loop(prop);
+        }
+      })();
+    }
+    function makeAsync(fn) {
+      return function() {
+        var _this = this, _arguments = arguments;
+        return new _promise22.default(function(resolve10) {
+          return resolve10(fn.apply(_this, _arguments));
+        });
+      };
+    }
+    var parseMessage = function parseMessage2(message) {
+      try {
+        return (0, _jsonRpcProtocol.parse)(message);
+      } catch (error62) {
+        throw _jsonRpcProtocol.format.error(null, error62);
+      }
+    };
+    function defaultOnMessage(message) {
+      if (message.type === "request") {
+        throw new _jsonRpcProtocol.MethodNotFound(message.method);
+      }
+    }
+    function noop3() {
+    }
+    var nextRequestId = -9007199254740991;
+    var Peer = (function(_EventEmitter) {
+      (0, _inherits3.default)(Peer2, _EventEmitter);
+      function Peer2(onMessage2) {
+        (0, _classCallCheck3.default)(this, Peer2);
+        var _this2 = (0, _possibleConstructorReturn3.default)(this, (Peer2.__proto__ || (0, _getPrototypeOf2.default)(Peer2)).call(this));
+        _this2._handle = makeAsync(onMessage2 || defaultOnMessage);
+        _this2._deferreds = (0, _create2.default)(null);
+        return _this2;
+      }
+      (0, _createClass3.default)(Peer2, [{
+        key: "_getDeferred",
+        value: function _getDeferred(id) {
+          var deferred = this._deferreds[id];
+          delete this._deferreds[id];
+          return deferred;
+        }
+      }, {
+        key: "exec",
+        value: (function() {
+          var _ref = (0, _asyncToGenerator3.default)(_regenerator2.default.mark(function _callee(message) {
+            var _this3 = this;
+            var results, _message, type, _message2, id, _message3, error62;
+            return _regenerator2.default.wrap(function _callee$(_context) {
+              while (1) {
+                switch (_context.prev = _context.next) {
+                  case 0:
+                    message = parseMessage(message);
+                    if (!(0, _isArray3.default)(message)) {
+                      _context.next = 6;
+                      break;
+                    }
+                    results = [];
+                    _context.next = 5;
+                    return _promise22.default.all((0, _map3.default)(message, function(message2) {
+                      return _this3.exec(message2).then(function(result) {
+                        if (result) {
+                          results.push(result);
+                        }
+                      });
+                    }));
+                  case 5:
+                    return _context.abrupt("return", results);
+                  case 6:
+                    _message = message, type = _message.type;
+                    if (!(type === "error")) {
+                      _context.next = 15;
+                      break;
+                    }
+                    _message2 = message, id = _message2.id;
+                    if (!(id === null)) {
+                      _context.next = 11;
+                      break;
+                    }
+                    return _context.abrupt("return");
+                  case 11:
+                    _message3 = message, error62 = _message3.error;
+                    this._getDeferred(id).reject(
+                      // TODO: it would be great if we could return an error with of
+                      // a more specific type (and custom types with registration).
+                      new _jsonRpcProtocol.JsonRpcError(error62.message, error62.code, error62.data)
+                    );
+                    _context.next = 24;
+                    break;
+                  case 15:
+                    if (!(type === "response")) {
+                      _context.next = 19;
+                      break;
+                    }
+                    this._getDeferred(message.id).resolve(message.result);
+                    _context.next = 24;
+                    break;
+                  case 19:
+                    if (!(type === "notification")) {
+                      _context.next = 23;
+                      break;
+                    }
+                    this._handle(message).catch(noop3);
+                    _context.next = 24;
+                    break;
+                  case 23:
+                    return _context.abrupt("return", this._handle(message).then(function(result) {
+                      return _jsonRpcProtocol.format.response(message.id, result === void 0 ? null : result);
+                    }, function(error63) {
+                      return _jsonRpcProtocol.format.error(
+                        message.id,
+                        // If the method name is not defined, default to the method passed
+                        // in the request.
+                        error63 instanceof _jsonRpcProtocol.MethodNotFound && !error63.data ? new _jsonRpcProtocol.MethodNotFound(message.method) : error63
+                      );
+                    }));
+                  case 24:
+                  case "end":
+                    return _context.stop();
+                }
+              }
+            }, _callee, this);
+          }));
+          function exec(_x) {
+            return _ref.apply(this, arguments);
+          }
+          return exec;
+        })()
+        // Fails all pending requests.
+      }, {
+        key: "failPendingRequests",
+        value: function failPendingRequests(reason) {
+          var deferreds = this._deferreds;
+          (0, _forEach3.default)(deferreds, function(_ref2, id) {
+            var reject = _ref2.reject;
+            reject(reason);
+            delete deferreds[id];
+          });
+        }
+        /**
+         * This function should be called to send a request to the other end.
+         *
+         * TODO: handle multi-requests.
+         */
+      }, {
+        key: "request",
+        value: function request(method, params) {
+          var _this4 = this;
+          return new _promise22.default(function(resolve10, reject) {
+            var requestId = nextRequestId++;
+            _this4.push(_jsonRpcProtocol.format.request(requestId, method, params));
+            _this4._deferreds[requestId] = { resolve: resolve10, reject };
+          });
+        }
+        /**
+         * This function should be called to send a notification to the other end.
+         *
+         * TODO: handle multi-notifications.
+         */
+      }, {
+        key: "notify",
+        value: (function() {
+          var _ref3 = (0, _asyncToGenerator3.default)(_regenerator2.default.mark(function _callee2(method, params) {
+            return _regenerator2.default.wrap(function _callee2$(_context2) {
+              while (1) {
+                switch (_context2.prev = _context2.next) {
+                  case 0:
+                    this.push(_jsonRpcProtocol.format.notification(method, params));
+                  case 1:
+                  case "end":
+                    return _context2.stop();
+                }
+              }
+            }, _callee2, this);
+          }));
+          function notify(_x2, _x3) {
+            return _ref3.apply(this, arguments);
+          }
+          return notify;
+        })()
+        // minimal stream interface
+      }, {
+        key: "pipe",
+        value: function pipe2(writable2) {
+          var _this5 = this;
+          var listeners = {
+            data: function data(_data) {
+              return writable2.write(_data);
+            },
+            end: function end() {
+              writable2.end();
+              clean3();
+            }
+          };
+          var clean3 = function clean4() {
+            return (0, _forEach3.default)(listeners, function(listener, event) {
+              _this5.removeListener(event, listener);
+            });
+          };
+          (0, _forEach3.default)(listeners, function(listener, event) {
+            _this5.on(event, listener);
+          });
+          return writable2;
+        }
+      }, {
+        key: "push",
+        value: function push(data) {
+          return data === null ? this.emit("end") : this.emit("data", data);
+        }
+      }, {
+        key: "write",
+        value: function write(message) {
+          var _this6 = this;
+          this.exec(String(message)).then(function(response) {
+            if (response !== void 0) {
+              _this6.push(response);
+            }
+          }, function(error62) {
+            _this6.emit("error", error62);
+          });
+        }
+      }]);
+      return Peer2;
+    })(_events.EventEmitter);
+    exports.default = Peer;
+  }
+});
+
+// node_modules/jsonrpc-websocket-client/dist/parse-url.js
+var require_parse_url = __commonJS({
+  "node_modules/jsonrpc-websocket-client/dist/parse-url.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", {
+      value: true
+    });
+    var _slicedToArray = /* @__PURE__ */ (function() {
+      function sliceIterator(arr, i2) {
+        var _arr = [];
+        var _n = true;
+        var _d = false;
+        var _e = void 0;
+        try {
+          for (var _i = arr[Symbol.iterator](), _s; !(_n = (_s = _i.next()).done); _n = true) {
+            _arr.push(_s.value);
+            if (i2 && _arr.length === i2) break;
+          }
+        } catch (err) {
+          _d = true;
+          _e = err;
+        } finally {
+          try {
+            if (!_n && _i["return"]) _i["return"]();
+          } finally {
+            if (_d) throw _e;
+          }
+        }
+        return _arr;
+      }
+      return function(arr, i2) {
+        if (Array.isArray(arr)) {
+          return arr;
+        } else if (Symbol.iterator in Object(arr)) {
+          return sliceIterator(arr, i2);
+        } else {
+          throw new TypeError("Invalid attempt to destructure non-iterable instance");
+        }
+      };
+    })();
+    var _url2 = __require("url");
+    var PROTOCOL_RE = /^(?:(?:http|ws)(s)?:\/\/)?(.+)$/;
+    exports.default = function(url2) {
+      if (typeof window !== "undefined") {
+        var base = String(window.location);
+        url2 = url2 ? (0, _url2.resolve)(base, url2) : base;
+      } else if (!url2) {
+        throw new Error("cannot get current URL");
+      }
+      var _PROTOCOL_RE$exec = PROTOCOL_RE.exec(url2), _PROTOCOL_RE$exec2 = _slicedToArray(_PROTOCOL_RE$exec, 3), isSecure = _PROTOCOL_RE$exec2[1], rest = _PROTOCOL_RE$exec2[2];
+      return ["ws", isSecure || "", "://", rest].join("");
+    };
+  }
+});
+
+// node_modules/event-to-promise/index.js
+var require_event_to_promise = __commonJS({
+  "node_modules/event-to-promise/index.js"(exports, module) {
+    "use strict";
+    function noop3() {
+    }
+    function makeEventAdder(emitter, arrayArg) {
+      var addListener = emitter.addEventListener || emitter.addListener || emitter.on;
+      if (!addListener) {
+        throw new Error("cannot register an event listener");
+      }
+      var removeListener = emitter.removeEventListener || emitter.removeListener || emitter.off;
+      var eventsAndListeners = [];
+      var cleanUp = removeListener ? function() {
+        for (var i2 = 0, n2 = eventsAndListeners.length; i2 < n2; i2 += 2) {
+          removeListener.call(emitter, eventsAndListeners[i2], eventsAndListeners[i2 + 1]);
+        }
+      } : noop3;
+      function addEvent(event, cb) {
+        function listener() {
+          cleanUp();
+          var arg;
+          var n2 = arguments.length;
+          if (arrayArg) {
+            arg = new Array(n2);
+            for (var i2 = 0; i2 < n2; ++i2) {
+              arg[i2] = arguments[i2];
+            }
+            arg.event = event;
+          } else {
+            arg = n2 > 0 ? arguments[0] : void 0;
+          }
+          cb(arg);
+        }
+        eventsAndListeners.push(event, listener);
+        addListener.call(emitter, event, listener);
+      }
+      addEvent.cleanUp = cleanUp;
+      return addEvent;
+    }
+    function eventToPromise(emitter, event, opts) {
+      var cancel;
+      var promise2 = new Promise(function(resolve10, reject) {
+        var addEvent = makeEventAdder(emitter, opts && opts.array);
+        cancel = function() {
+          cancel = noop3;
+          addEvent.cleanUp();
+        };
+        addEvent(event, resolve10);
+        if (!opts || !opts.ignoreErrors) {
+          addEvent(opts && opts.error || "error", reject);
+        }
+      });
+      promise2.cancel = function() {
+        return cancel();
+      };
+      return promise2;
+    }
+    var defaultErrorEvents = ["error"];
+    eventToPromise.multi = function eventsToPromise(emitter, successEvents, errorEvents) {
+      errorEvents || (errorEvents = defaultErrorEvents);
+      var cancel;
+      var promise2 = new Promise(function(resolve10, reject) {
+        var addEvent = makeEventAdder(emitter, true);
+        cancel = function() {
+          cancel = noop3;
+          addEvent.cleanUp();
+        };
+        var i2, n2;
+        for (i2 = 0, n2 = successEvents.length; i2 < n2; ++i2) {
+          addEvent(successEvents[i2], resolve10);
+        }
+        for (i2 = 0, n2 = errorEvents.length; i2 < n2; ++i2) {
+          addEvent(errorEvents[i2], reject);
+        }
+      });
+      promise2.cancel = function() {
+        return cancel();
+      };
+      return promise2;
+    };
+    module.exports = eventToPromise;
+  }
+});
+
+// node_modules/ultron/index.js
+var require_ultron = __commonJS({
+  "node_modules/ultron/index.js"(exports, module) {
+    "use strict";
+    var has = Object.prototype.hasOwnProperty;
+    var id = 0;
+    function Ultron(ee) {
+      if (!(this instanceof Ultron)) return new Ultron(ee);
+      this.id = id++;
+      this.ee = ee;
+    }
+    Ultron.prototype.on = function on6(event, fn, context2) {
+      fn.__ultron = this.id;
+      this.ee.on(event, fn, context2);
+      return this;
+    };
+    Ultron.prototype.once = function once9(event, fn, context2) {
+      fn.__ultron = this.id;
+      this.ee.once(event, fn, context2);
+      return this;
+    };
+    Ultron.prototype.remove = function remove() {
+      var args = arguments, ee = this.ee, event;
+      if (args.length === 1 && "string" === typeof args[0]) {
+        args = args[0].split(/[, ]+/);
+      } else if (!args.length) {
+        if (ee.eventNames) {
+          args = ee.eventNames();
+        } else if (ee._events) {
+          args = [];
+          for (event in ee._events) {
+            if (has.call(ee._events, event)) args.push(event);
+          }
+          if (Object.getOwnPropertySymbols) {
+            args = args.concat(Object.getOwnPropertySymbols(ee._events));
+          }
+        }
+      }
+      for (var i2 = 0; i2 < args.length; i2++) {
+        var listeners = ee.listeners(args[i2]);
+        for (var j = 0; j < listeners.length; j++) {
+          event = listeners[j];
+          if (event.listener) {
+            if (event.listener.__ultron !== this.id) continue;
+          } else if (event.__ultron !== this.id) {
+            continue;
+          }
+          ee.removeListener(args[i2], event);
+        }
+      }
+      return this;
+    };
+    Ultron.prototype.destroy = function destroy() {
+      if (!this.ee) return false;
+      this.remove();
+      this.ee = null;
+      return true;
+    };
+    module.exports = Ultron;
+  }
+});
+
+// node_modules/safe-buffer/index.js
+var require_safe_buffer = __commonJS({
+  "node_modules/safe-buffer/index.js"(exports, module) {
+    var buffer = __require("buffer");
+    var Buffer5 = buffer.Buffer;
+    function copyProps(src, dst) {
+      for (var key in src) {
+        dst[key] = src[key];
+      }
+    }
+    if (Buffer5.from && Buffer5.alloc && Buffer5.allocUnsafe && Buffer5.allocUnsafeSlow) {
+      module.exports = buffer;
+    } else {
+      copyProps(buffer, exports);
+      exports.Buffer = SafeBuffer;
+    }
+    function SafeBuffer(arg, encodingOrOffset, length) {
+      return Buffer5(arg, encodingOrOffset, length);
+    }
+    copyProps(Buffer5, SafeBuffer);
+    SafeBuffer.from = function(arg, encodingOrOffset, length) {
+      if (typeof arg === "number") {
+        throw new TypeError("Argument must not be a number");
+      }
+      return Buffer5(arg, encodingOrOffset, length);
+    };
+    SafeBuffer.alloc = function(size, fill, encoding) {
+      if (typeof size !== "number") {
+        throw new TypeError("Argument must be a number");
+      }
+      var buf = Buffer5(size);
+      if (fill !== void 0) {
+        if (typeof encoding === "string") {
+          buf.fill(fill, encoding);
+        } else {
+          buf.fill(fill);
+        }
+      } else {
+        buf.fill(0);
+      }
+      return buf;
+    };
+    SafeBuffer.allocUnsafe = function(size) {
+      if (typeof size !== "number") {
+        throw new TypeError("Argument must be a number");
+      }
+      return Buffer5(size);
+    };
+    SafeBuffer.allocUnsafeSlow = function(size) {
+      if (typeof size !== "number") {
+        throw new TypeError("Argument must be a number");
+      }
+      return buffer.SlowBuffer(size);
+    };
+  }
+});
+
+// node_modules/async-limiter/index.js
+var require_async_limiter = __commonJS({
+  "node_modules/async-limiter/index.js"(exports, module) {
+    "use strict";
+    function Queue(options) {
+      if (!(this instanceof Queue)) {
+        return new Queue(options);
+      }
+      options = options || {};
+      this.concurrency = options.concurrency || Infinity;
+      this.pending = 0;
+      this.jobs = [];
+      this.cbs = [];
+      this._done = done.bind(this);
+    }
+    var arrayAddMethods = [
+      "push",
+      "unshift",
+      "splice"
+    ];
+    arrayAddMethods.forEach(function(method) {
+      Queue.prototype[method] = function() {
+        var methodResult = Array.prototype[method].apply(this.jobs, arguments);
+        this._run();
+        return methodResult;
+      };
+    });
+    Object.defineProperty(Queue.prototype, "length", {
+      get: function() {
+        return this.pending + this.jobs.length;
+      }
+    });
+    Queue.prototype._run = function() {
+      if (this.pending === this.concurrency) {
+        return;
+      }
+      if (this.jobs.length) {
+        var job = this.jobs.shift();
+        this.pending++;
+        job(this._done);
+        this._run();
+      }
+      if (this.pending === 0) {
+        while (this.cbs.length !== 0) {
+          var cb = this.cbs.pop();
+          process.nextTick(cb);
+        }
+      }
+    };
+    Queue.prototype.onDone = function(cb) {
+      if (typeof cb === "function") {
+        this.cbs.push(cb);
+        this._run();
+      }
+    };
+    function done() {
+      this.pending--;
+      this._run();
+    }
+    module.exports = Queue;
+  }
+});
+
+// node_modules/ws/lib/BufferUtil.js
+var require_BufferUtil = __commonJS({
+  "node_modules/ws/lib/BufferUtil.js"(exports, module) {
+    "use strict";
+    var safeBuffer = require_safe_buffer();
+    var Buffer5 = safeBuffer.Buffer;
+    var concat = (list3, totalLength) => {
+      const target3 = Buffer5.allocUnsafe(totalLength);
+      var offset = 0;
+      for (var i2 = 0; i2 < list3.length; i2++) {
+        const buf = list3[i2];
+        buf.copy(target3, offset);
+        offset += buf.length;
+      }
+      return target3;
+    };
+    try {
+      const bufferUtil = __require("bufferutil");
+      module.exports = Object.assign({ concat }, bufferUtil.BufferUtil || bufferUtil);
+    } catch (e) {
+      const mask = (source2, mask2, output2, offset, length) => {
+        for (var i2 = 0; i2 < length; i2++) {
+          output2[offset + i2] = source2[i2] ^ mask2[i2 & 3];
+        }
+      };
+      const unmask = (buffer, mask2) => {
+        const length = buffer.length;
+        for (var i2 = 0; i2 < length; i2++) {
+          buffer[i2] ^= mask2[i2 & 3];
+        }
+      };
+      module.exports = { concat, mask, unmask };
+    }
+  }
+});
+
+// node_modules/ws/lib/PerMessageDeflate.js
+var require_PerMessageDeflate = __commonJS({
+  "node_modules/ws/lib/PerMessageDeflate.js"(exports, module) {
+    "use strict";
+    var safeBuffer = require_safe_buffer();
+    var Limiter = require_async_limiter();
+    var zlib = __require("zlib");
+    var bufferUtil = require_BufferUtil();
+    var Buffer5 = safeBuffer.Buffer;
+    var TRAILER = Buffer5.from([0, 0, 255, 255]);
+    var EMPTY_BLOCK = Buffer5.from([0]);
+    var kWriteInProgress = /* @__PURE__ */ Symbol("write-in-progress");
+    var kPendingClose = /* @__PURE__ */ Symbol("pending-close");
+    var kTotalLength = /* @__PURE__ */ Symbol("total-length");
+    var kCallback = /* @__PURE__ */ Symbol("callback");
+    var kBuffers = /* @__PURE__ */ Symbol("buffers");
+    var kError = /* @__PURE__ */ Symbol("error");
+    var kOwner = /* @__PURE__ */ Symbol("owner");
+    var zlibLimiter;
+    var PerMessageDeflate = class {
+      /**
+       * Creates a PerMessageDeflate instance.
+       *
+       * @param {Object} options Configuration options
+       * @param {Boolean} options.serverNoContextTakeover Request/accept disabling
+       *     of server context takeover
+       * @param {Boolean} options.clientNoContextTakeover Advertise/acknowledge
+       *     disabling of client context takeover
+       * @param {(Boolean|Number)} options.serverMaxWindowBits Request/confirm the
+       *     use of a custom server window size
+       * @param {(Boolean|Number)} options.clientMaxWindowBits Advertise support
+       *     for, or request, a custom client window size
+       * @param {Number} options.level The value of zlib's `level` param
+       * @param {Number} options.memLevel The value of zlib's `memLevel` param
+       * @param {Number} options.threshold Size (in bytes) below which messages
+       *     should not be compressed
+       * @param {Number} options.concurrencyLimit The number of concurrent calls to
+       *     zlib
+       * @param {Boolean} isServer Create the instance in either server or client
+       *     mode
+       * @param {Number} maxPayload The maximum allowed message length
+       */
+      constructor(options, isServer, maxPayload) {
+        this._maxPayload = maxPayload | 0;
+        this._options = options || {};
+        this._threshold = this._options.threshold !== void 0 ? this._options.threshold : 1024;
+        this._isServer = !!isServer;
+        this._deflate = null;
+        this._inflate = null;
+        this.params = null;
+        if (!zlibLimiter) {
+          const concurrency = this._options.concurrencyLimit !== void 0 ? this._options.concurrencyLimit : 10;
+          zlibLimiter = new Limiter({ concurrency });
+        }
+      }
+      /**
+       * @type {String}
+       */
+      static get extensionName() {
+        return "permessage-deflate";
+      }
+      /**
+       * Create extension parameters offer.
+       *
+       * @return {Object} Extension parameters
+       * @public
+       */
+      offer() {
+        const params = {};
+        if (this._options.serverNoContextTakeover) {
+          params.server_no_context_takeover = true;
+        }
+        if (this._options.clientNoContextTakeover) {
+          params.client_no_context_takeover = true;
+        }
+        if (this._options.serverMaxWindowBits) {
+          params.server_max_window_bits = this._options.serverMaxWindowBits;
+        }
+        if (this._options.clientMaxWindowBits) {
+          params.client_max_window_bits = this._options.clientMaxWindowBits;
+        } else if (this._options.clientMaxWindowBits == null) {
+          params.client_max_window_bits = true;
+        }
+        return params;
+      }
+      /**
+       * Accept extension offer.
+       *
+       * @param {Array} paramsList Extension parameters
+       * @return {Object} Accepted configuration
+       * @public
+       */
+      accept(paramsList) {
+        paramsList = this.normalizeParams(paramsList);
+        var params;
+        if (this._isServer) {
+          params = this.acceptAsServer(paramsList);
+        } else {
+          params = this.acceptAsClient(paramsList);
+        }
+        this.params = params;
+        return params;
+      }
+      /**
+       * Releases all resources used by the extension.
+       *
+       * @public
+       */
+      cleanup() {
+        if (this._inflate) {
+          if (this._inflate[kWriteInProgress]) {
+            this._inflate[kPendingClose] = true;
+          } else {
+            this._inflate.close();
+            this._inflate = null;
+          }
+        }
+        if (this._deflate) {
+          if (this._deflate[kWriteInProgress]) {
+            this._deflate[kPendingClose] = true;
+          } else {
+            this._deflate.close();
+            this._deflate = null;
+          }
+        }
+      }
+      /**
+       * Accept extension offer from client.
+       *
+       * @param {Array} paramsList Extension parameters
+       * @return {Object} Accepted configuration
+       * @private
+       */
+      acceptAsServer(paramsList) {
+        const accepted = {};
+        const result = paramsList.some((params) => {
+          if (this._options.serverNoContextTakeover === false && params.server_no_context_takeover || this._options.serverMaxWindowBits === false && params.server_max_window_bits || typeof this._options.serverMaxWindowBits === "number" && typeof params.server_max_window_bits === "number" && this._options.serverMaxWindowBits > params.server_max_window_bits || typeof this._options.clientMaxWindowBits === "number" && !params.client_max_window_bits) {
+            return;
+          }
+          if (this._options.serverNoContextTakeover || params.server_no_context_takeover) {
+            accepted.server_no_context_takeover = true;
+          }
+          if (this._options.clientNoContextTakeover || this._options.clientNoContextTakeover !== false && params.client_no_context_takeover) {
+            accepted.client_no_context_takeover = true;
+          }
+          if (typeof this._options.serverMaxWindowBits === "number") {
+            accepted.server_max_window_bits = this._options.serverMaxWindowBits;
+          } else if (typeof params.server_max_window_bits === "number") {
+            accepted.server_max_window_bits = params.server_max_window_bits;
+          }
+          if (typeof this._options.clientMaxWindowBits === "number") {
+            accepted.client_max_window_bits = this._options.clientMaxWindowBits;
+          } else if (this._options.clientMaxWindowBits !== false && typeof params.client_max_window_bits === "number") {
+            accepted.client_max_window_bits = params.client_max_window_bits;
+          }
+          return true;
+        });
+        if (!result) throw new Error("Doesn't support the offered configuration");
+        return accepted;
+      }
+      /**
+       * Accept extension response from server.
+       *
+       * @param {Array} paramsList Extension parameters
+       * @return {Object} Accepted configuration
+       * @private
+       */
+      acceptAsClient(paramsList) {
+        const params = paramsList[0];
+        if (this._options.clientNoContextTakeover === false && params.client_no_context_takeover) {
+          throw new Error('Invalid value for "client_no_context_takeover"');
+        }
+        if (typeof this._options.clientMaxWindowBits === "number" && (!params.client_max_window_bits || params.client_max_window_bits > this._options.clientMaxWindowBits) || this._options.clientMaxWindowBits === false && params.client_max_window_bits) {
+          throw new Error('Invalid value for "client_max_window_bits"');
+        }
+        return params;
+      }
+      /**
+       * Normalize extensions parameters.
+       *
+       * @param {Array} paramsList Extension parameters
+       * @return {Array} Normalized extensions parameters
+       * @private
+       */
+      normalizeParams(paramsList) {
+        return paramsList.map((params) => {
+          Object.keys(params).forEach((key) => {
+            var value = params[key];
+            if (value.length > 1) {
+              throw new Error(`Multiple extension parameters for ${key}`);
+            }
+            value = value[0];
+            switch (key) {
+              case "server_no_context_takeover":
+              case "client_no_context_takeover":
+                if (value !== true) {
+                  throw new Error(`invalid extension parameter value for ${key} (${value})`);
+                }
+                params[key] = true;
+                break;
+              case "server_max_window_bits":
+              case "client_max_window_bits":
+                if (typeof value === "string") {
+                  value = parseInt(value, 10);
+                  if (Number.isNaN(value) || value < zlib.Z_MIN_WINDOWBITS || value > zlib.Z_MAX_WINDOWBITS) {
+                    throw new Error(`invalid extension parameter value for ${key} (${value})`);
+                  }
+                }
+                if (!this._isServer && value === true) {
+                  throw new Error(`Missing extension parameter value for ${key}`);
+                }
+                params[key] = value;
+                break;
+              default:
+                throw new Error(`Not defined extension parameter (${key})`);
+            }
+          });
+          return params;
+        });
+      }
+      /**
+       * Decompress data. Concurrency limited by async-limiter.
+       *
+       * @param {Buffer} data Compressed data
+       * @param {Boolean} fin Specifies whether or not this is the last fragment
+       * @param {Function} callback Callback
+       * @public
+       */
+      decompress(data, fin, callback) {
+        zlibLimiter.push((done) => {
+          this._decompress(data, fin, (err, result) => {
+            done();
+            callback(err, result);
+          });
+        });
+      }
+      /**
+       * Compress data. Concurrency limited by async-limiter.
+       *
+       * @param {Buffer} data Data to compress
+       * @param {Boolean} fin Specifies whether or not this is the last fragment
+       * @param {Function} callback Callback
+       * @public
+       */
+      compress(data, fin, callback) {
+        zlibLimiter.push((done) => {
+          this._compress(data, fin, (err, result) => {
+            done();
+            callback(err, result);
+          });
+        });
+      }
+      /**
+       * Decompress data.
+       *
+       * @param {Buffer} data Compressed data
+       * @param {Boolean} fin Specifies whether or not this is the last fragment
+       * @param {Function} callback Callback
+       * @private
+       */
+      _decompress(data, fin, callback) {
+        const endpoint = this._isServer ? "client" : "server";
+        if (!this._inflate) {
+          const key = `${endpoint}_max_window_bits`;
+          const windowBits = typeof this.params[key] !== "number" ? zlib.Z_DEFAULT_WINDOWBITS : this.params[key];
+          this._inflate = zlib.createInflateRaw({ windowBits });
+          this._inflate[kTotalLength] = 0;
+          this._inflate[kBuffers] = [];
+          this._inflate[kOwner] = this;
+          this._inflate.on("error", inflateOnError);
+          this._inflate.on("data", inflateOnData);
+        }
+        this._inflate[kCallback] = callback;
+        this._inflate[kWriteInProgress] = true;
+        this._inflate.write(data);
+        if (fin) this._inflate.write(TRAILER);
+        this._inflate.flush(() => {
+          const err = this._inflate[kError];
+          if (err) {
+            this._inflate.close();
+            this._inflate = null;
+            callback(err);
+            return;
+          }
+          const data2 = bufferUtil.concat(
+            this._inflate[kBuffers],
+            this._inflate[kTotalLength]
+          );
+          if (fin && this.params[`${endpoint}_no_context_takeover`] || this._inflate[kPendingClose]) {
+            this._inflate.close();
+            this._inflate = null;
+          } else {
+            this._inflate[kWriteInProgress] = false;
+            this._inflate[kTotalLength] = 0;
+            this._inflate[kBuffers] = [];
+          }
+          callback(null, data2);
+        });
+      }
+      /**
+       * Compress data.
+       *
+       * @param {Buffer} data Data to compress
+       * @param {Boolean} fin Specifies whether or not this is the last fragment
+       * @param {Function} callback Callback
+       * @private
+       */
+      _compress(data, fin, callback) {
+        if (!data || data.length === 0) {
+          process.nextTick(callback, null, EMPTY_BLOCK);
+          return;
+        }
+        const endpoint = this._isServer ? "server" : "client";
+        if (!this._deflate) {
+          const key = `${endpoint}_max_window_bits`;
+          const windowBits = typeof this.params[key] !== "number" ? zlib.Z_DEFAULT_WINDOWBITS : this.params[key];
+          this._deflate = zlib.createDeflateRaw({
+            memLevel: this._options.memLevel,
+            level: this._options.level,
+            flush: zlib.Z_SYNC_FLUSH,
+            windowBits
+          });
+          this._deflate[kTotalLength] = 0;
+          this._deflate[kBuffers] = [];
+          this._deflate.on("data", deflateOnData);
+        }
+        this._deflate[kWriteInProgress] = true;
+        this._deflate.write(data);
+        this._deflate.flush(zlib.Z_SYNC_FLUSH, () => {
+          var data2 = bufferUtil.concat(
+            this._deflate[kBuffers],
+            this._deflate[kTotalLength]
+          );
+          if (fin) data2 = data2.slice(0, data2.length - 4);
+          if (fin && this.params[`${endpoint}_no_context_takeover`] || this._deflate[kPendingClose]) {
+            this._deflate.close();
+            this._deflate = null;
+          } else {
+            this._deflate[kWriteInProgress] = false;
+            this._deflate[kTotalLength] = 0;
+            this._deflate[kBuffers] = [];
+          }
+          callback(null, data2);
+        });
+      }
+    };
+    module.exports = PerMessageDeflate;
+    function deflateOnData(chunk) {
+      this[kBuffers].push(chunk);
+      this[kTotalLength] += chunk.length;
+    }
+    function inflateOnData(chunk) {
+      this[kTotalLength] += chunk.length;
+      if (this[kOwner]._maxPayload < 1 || this[kTotalLength] <= this[kOwner]._maxPayload) {
+        this[kBuffers].push(chunk);
+        return;
+      }
+      this[kError] = new Error("max payload size exceeded");
+      this[kError].closeCode = 1009;
+      this.removeListener("data", inflateOnData);
+      this.reset();
+    }
+    function inflateOnError(err) {
+      this[kOwner]._inflate = null;
+      this[kCallback](err);
+    }
+  }
+});
+
+// node_modules/ws/lib/EventTarget.js
+var require_EventTarget = __commonJS({
+  "node_modules/ws/lib/EventTarget.js"(exports, module) {
+    "use strict";
+    var Event = class {
+      /**
+       * Create a new `Event`.
+       *
+       * @param {String} type The name of the event
+       * @param {Object} target A reference to the target to which the event was dispatched
+       */
+      constructor(type, target3) {
+        this.target = target3;
+        this.type = type;
+      }
+    };
+    var MessageEvent = class extends Event {
+      /**
+       * Create a new `MessageEvent`.
+       *
+       * @param {(String|Buffer|ArrayBuffer|Buffer[])} data The received data
+       * @param {WebSocket} target A reference to the target to which the event was dispatched
+       */
+      constructor(data, target3) {
+        super("message", target3);
+        this.data = data;
+      }
+    };
+    var CloseEvent = class extends Event {
+      /**
+       * Create a new `CloseEvent`.
+       *
+       * @param {Number} code The status code explaining why the connection is being closed
+       * @param {String} reason A human-readable string explaining why the connection is closing
+       * @param {WebSocket} target A reference to the target to which the event was dispatched
+       */
+      constructor(code, reason, target3) {
+        super("close", target3);
+        this.wasClean = target3._closeFrameReceived && target3._closeFrameSent;
+        this.reason = reason;
+        this.code = code;
+      }
+    };
+    var OpenEvent = class extends Event {
+      /**
+       * Create a new `OpenEvent`.
+       *
+       * @param {WebSocket} target A reference to the target to which the event was dispatched
+       */
+      constructor(target3) {
+        super("open", target3);
+      }
+    };
+    var EventTarget = {
+      /**
+       * Register an event listener.
+       *
+       * @param {String} method A string representing the event type to listen for
+       * @param {Function} listener The listener to add
+       * @public
+       */
+      addEventListener(method, listener) {
+        if (typeof listener !== "function") return;
+        function onMessage2(data) {
+          listener.call(this, new MessageEvent(data, this));
+        }
+        function onClose(code, message) {
+          listener.call(this, new CloseEvent(code, message, this));
+        }
+        function onError(event) {
+          event.type = "error";
+          event.target = this;
+          listener.call(this, event);
+        }
+        function onOpen() {
+          listener.call(this, new OpenEvent(this));
+        }
+        if (method === "message") {
+          onMessage2._listener = listener;
+          this.on(method, onMessage2);
+        } else if (method === "close") {
+          onClose._listener = listener;
+          this.on(method, onClose);
+        } else if (method === "error") {
+          onError._listener = listener;
+          this.on(method, onError);
+        } else if (method === "open") {
+          onOpen._listener = listener;
+          this.on(method, onOpen);
+        } else {
+          this.on(method, listener);
+        }
+      },
+      /**
+       * Remove an event listener.
+       *
+       * @param {String} method A string representing the event type to remove
+       * @param {Function} listener The listener to remove
+       * @public
+       */
+      removeEventListener(method, listener) {
+        const listeners = this.listeners(method);
+        for (var i2 = 0; i2 < listeners.length; i2++) {
+          if (listeners[i2] === listener || listeners[i2]._listener === listener) {
+            this.removeListener(method, listeners[i2]);
+          }
+        }
+      }
+    };
+    module.exports = EventTarget;
+  }
+});
+
+// node_modules/ws/lib/Extensions.js
+var require_Extensions = __commonJS({
+  "node_modules/ws/lib/Extensions.js"(exports, module) {
+    "use strict";
+    var tokenChars = [
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      // 0 - 15
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      // 16 - 31
+      0,
+      1,
+      0,
+      1,
+      1,
+      1,
+      1,
+      1,
+      0,
+      0,
+      1,
+      1,
+      0,
+      1,
+      1,
+      0,
+      // 32 - 47
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      // 48 - 63
+      0,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      // 64 - 79
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      0,
+      0,
+      0,
+      1,
+      1,
+      // 80 - 95
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      // 96 - 111
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      1,
+      0,
+      1,
+      0,
+      1,
+      0
+      // 112 - 127
+    ];
+    function push(dest, name, elem) {
+      if (Object.prototype.hasOwnProperty.call(dest, name)) dest[name].push(elem);
+      else dest[name] = [elem];
+    }
+    function parse4(header3) {
+      const offers = {};
+      if (header3 === void 0 || header3 === "") return offers;
+      var params = {};
+      var mustUnescape = false;
+      var isEscaping = false;
+      var inQuotes = false;
+      var extensionName;
+      var paramName;
+      var start = -1;
+      var end = -1;
+      for (var i2 = 0; i2 < header3.length; i2++) {
+        const code = header3.charCodeAt(i2);
+        if (extensionName === void 0) {
+          if (end === -1 && tokenChars[code] === 1) {
+            if (start === -1) start = i2;
+          } else if (code === 32 || code === 9) {
+            if (end === -1 && start !== -1) end = i2;
+          } else if (code === 59 || code === 44) {
+            if (start === -1) throw new Error(`unexpected character at index ${i2}`);
+            if (end === -1) end = i2;
+            const name = header3.slice(start, end);
+            if (code === 44) {
+              push(offers, name, params);
+              params = {};
+            } else {
+              extensionName = name;
+            }
+            start = end = -1;
+          } else {
+            throw new Error(`unexpected character at index ${i2}`);
+          }
+        } else if (paramName === void 0) {
+          if (end === -1 && tokenChars[code] === 1) {
+            if (start === -1) start = i2;
+          } else if (code === 32 || code === 9) {
+            if (end === -1 && start !== -1) end = i2;
+          } else if (code === 59 || code === 44) {
+            if (start === -1) throw new Error(`unexpected character at index ${i2}`);
+            if (end === -1) end = i2;
+            push(params, header3.slice(start, end), true);
+            if (code === 44) {
+              push(offers, extensionName, params);
+              params = {};
+              extensionName = void 0;
+            }
+            start = end = -1;
+          } else if (code === 61 && start !== -1 && end === -1) {
+            paramName = header3.slice(start, i2);
+            start = end = -1;
+          } else {
+            throw new Error(`unexpected character at index ${i2}`);
+          }
+        } else {
+          if (isEscaping) {
+            if (tokenChars[code] !== 1) {
+              throw new Error(`unexpected character at index ${i2}`);
+            }
+            if (start === -1) start = i2;
+            else if (!mustUnescape) mustUnescape = true;
+            isEscaping = false;
+          } else if (inQuotes) {
+            if (tokenChars[code] === 1) {
+              if (start === -1) start = i2;
+            } else if (code === 34 && start !== -1) {
+              inQuotes = false;
+              end = i2;
+            } else if (code === 92) {
+              isEscaping = true;
+            } else {
+              throw new Error(`unexpected character at index ${i2}`);
+            }
+          } else if (code === 34 && header3.charCodeAt(i2 - 1) === 61) {
+            inQuotes = true;
+          } else if (end === -1 && tokenChars[code] === 1) {
+            if (start === -1) start = i2;
+          } else if (start !== -1 && (code === 32 || code === 9)) {
+            if (end === -1) end = i2;
+          } else if (code === 59 || code === 44) {
+            if (start === -1) throw new Error(`unexpected character at index ${i2}`);
+            if (end === -1) end = i2;
+            var value = header3.slice(start, end);
+            if (mustUnescape) {
+              value = value.replace(/\\/g, "");
+              mustUnescape = false;
+            }
+            push(params, paramName, value);
+            if (code === 44) {
+              push(offers, extensionName, params);
+              params = {};
+              extensionName = void 0;
+            }
+            paramName = void 0;
+            start = end = -1;
+          } else {
+            throw new Error(`unexpected character at index ${i2}`);
+          }
+        }
+      }
+      if (start === -1 || inQuotes) throw new Error("unexpected end of input");
+      if (end === -1) end = i2;
+      const token = header3.slice(start, end);
+      if (extensionName === void 0) {
+        push(offers, token, {});
+      } else {
+        if (paramName === void 0) {
+          push(params, token, true);
+        } else if (mustUnescape) {
+          push(params, paramName, token.replace(/\\/g, ""));
+        } else {
+          push(params, paramName, token);
+        }
+        push(offers, extensionName, params);
+      }
+      return offers;
+    }
+    function format2(value) {
+      return Object.keys(value).map((token) => {
+        var paramsList = value[token];
+        if (!Array.isArray(paramsList)) paramsList = [paramsList];
+        return paramsList.map((params) => {
+          return [token].concat(Object.keys(params).map((k) => {
+            var p = params[k];
+            if (!Array.isArray(p)) p = [p];
+            return p.map((v) => v === true ? k : `${k}=${v}`).join("; ");
+          })).join("; ");
+        }).join(", ");
+      }).join(", ");
+    }
+    module.exports = { format: format2, parse: parse4 };
+  }
+});
+
+// node_modules/ws/lib/Constants.js
+var require_Constants = __commonJS({
+  "node_modules/ws/lib/Constants.js"(exports) {
+    "use strict";
+    var safeBuffer = require_safe_buffer();
+    var Buffer5 = safeBuffer.Buffer;
+    exports.BINARY_TYPES = ["nodebuffer", "arraybuffer", "fragments"];
+    exports.GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    exports.EMPTY_BUFFER = Buffer5.alloc(0);
+    exports.NOOP = () => {
+    };
+  }
+});
+
+// node_modules/ws/lib/Validation.js
+var require_Validation = __commonJS({
+  "node_modules/ws/lib/Validation.js"(exports, module) {
+    "use strict";
+    try {
+      const isValidUTF8 = __require("utf-8-validate");
+      module.exports = typeof isValidUTF8 === "object" ? isValidUTF8.Validation.isValidUTF8 : isValidUTF8;
+    } catch (e) {
+      module.exports = () => true;
+    }
+  }
+});
+
+// node_modules/ws/lib/ErrorCodes.js
+var require_ErrorCodes = __commonJS({
+  "node_modules/ws/lib/ErrorCodes.js"(exports, module) {
+    "use strict";
+    module.exports = {
+      isValidErrorCode: function(code) {
+        return code >= 1e3 && code <= 1013 && code !== 1004 && code !== 1005 && code !== 1006 || code >= 3e3 && code <= 4999;
+      },
+      1e3: "normal",
+      1001: "going away",
+      1002: "protocol error",
+      1003: "unsupported data",
+      1004: "reserved",
+      1005: "reserved for extensions",
+      1006: "reserved for extensions",
+      1007: "inconsistent or invalid data",
+      1008: "policy violation",
+      1009: "message too big",
+      1010: "extension handshake missing",
+      1011: "an unexpected condition prevented the request from being fulfilled",
+      1012: "service restart",
+      1013: "try again later"
+    };
+  }
+});
+
+// node_modules/ws/lib/Receiver.js
+var require_Receiver = __commonJS({
+  "node_modules/ws/lib/Receiver.js"(exports, module) {
+    "use strict";
+    var safeBuffer = require_safe_buffer();
+    var PerMessageDeflate = require_PerMessageDeflate();
+    var isValidUTF8 = require_Validation();
+    var bufferUtil = require_BufferUtil();
+    var ErrorCodes = require_ErrorCodes();
+    var constants20 = require_Constants();
+    var Buffer5 = safeBuffer.Buffer;
+    var GET_INFO = 0;
+    var GET_PAYLOAD_LENGTH_16 = 1;
+    var GET_PAYLOAD_LENGTH_64 = 2;
+    var GET_MASK = 3;
+    var GET_DATA = 4;
+    var INFLATING = 5;
+    var Receiver = class {
+      /**
+       * Creates a Receiver instance.
+       *
+       * @param {Object} extensions An object containing the negotiated extensions
+       * @param {Number} maxPayload The maximum allowed message length
+       * @param {String} binaryType The type for binary data
+       */
+      constructor(extensions, maxPayload, binaryType) {
+        this._binaryType = binaryType || constants20.BINARY_TYPES[0];
+        this._extensions = extensions || {};
+        this._maxPayload = maxPayload | 0;
+        this._bufferedBytes = 0;
+        this._buffers = [];
+        this._compressed = false;
+        this._payloadLength = 0;
+        this._fragmented = 0;
+        this._masked = false;
+        this._fin = false;
+        this._mask = null;
+        this._opcode = 0;
+        this._totalPayloadLength = 0;
+        this._messageLength = 0;
+        this._fragments = [];
+        this._cleanupCallback = null;
+        this._hadError = false;
+        this._dead = false;
+        this._loop = false;
+        this.onmessage = null;
+        this.onclose = null;
+        this.onerror = null;
+        this.onping = null;
+        this.onpong = null;
+        this._state = GET_INFO;
+      }
+      /**
+       * Consumes bytes from the available buffered data.
+       *
+       * @param {Number} bytes The number of bytes to consume
+       * @return {Buffer} Consumed bytes
+       * @private
+       */
+      readBuffer(bytes) {
+        var offset = 0;
+        var dst;
+        var l;
+        this._bufferedBytes -= bytes;
+        if (bytes === this._buffers[0].length) return this._buffers.shift();
+        if (bytes < this._buffers[0].length) {
+          dst = this._buffers[0].slice(0, bytes);
+          this._buffers[0] = this._buffers[0].slice(bytes);
+          return dst;
+        }
+        dst = Buffer5.allocUnsafe(bytes);
+        while (bytes > 0) {
+          l = this._buffers[0].length;
+          if (bytes >= l) {
+            this._buffers[0].copy(dst, offset);
+            offset += l;
+            this._buffers.shift();
+          } else {
+            this._buffers[0].copy(dst, offset, 0, bytes);
+            this._buffers[0] = this._buffers[0].slice(bytes);
+          }
+          bytes -= l;
+        }
+        return dst;
+      }
+      /**
+       * Checks if the number of buffered bytes is bigger or equal than `n` and
+       * calls `cleanup` if necessary.
+       *
+       * @param {Number} n The number of bytes to check against
+       * @return {Boolean} `true` if `bufferedBytes >= n`, else `false`
+       * @private
+       */
+      hasBufferedBytes(n2) {
+        if (this._bufferedBytes >= n2) return true;
+        this._loop = false;
+        if (this._dead) this.cleanup(this._cleanupCallback);
+        return false;
+      }
+      /**
+       * Adds new data to the parser.
+       *
+       * @public
+       */
+      add(data) {
+        if (this._dead) return;
+        this._bufferedBytes += data.length;
+        this._buffers.push(data);
+        this.startLoop();
+      }
+      /**
+       * Starts the parsing loop.
+       *
+       * @private
+       */
+      startLoop() {
+        this._loop = true;
+        while (this._loop) {
+          switch (this._state) {
+            case GET_INFO:
+              this.getInfo();
+              break;
+            case GET_PAYLOAD_LENGTH_16:
+              this.getPayloadLength16();
+              break;
+            case GET_PAYLOAD_LENGTH_64:
+              this.getPayloadLength64();
+              break;
+            case GET_MASK:
+              this.getMask();
+              break;
+            case GET_DATA:
+              this.getData();
+              break;
+            default:
+              this._loop = false;
+          }
+        }
+      }
+      /**
+       * Reads the first two bytes of a frame.
+       *
+       * @private
+       */
+      getInfo() {
+        if (!this.hasBufferedBytes(2)) return;
+        const buf = this.readBuffer(2);
+        if ((buf[0] & 48) !== 0) {
+          this.error(new Error("RSV2 and RSV3 must be clear"), 1002);
+          return;
+        }
+        const compressed = (buf[0] & 64) === 64;
+        if (compressed && !this._extensions[PerMessageDeflate.extensionName]) {
+          this.error(new Error("RSV1 must be clear"), 1002);
+          return;
+        }
+        this._fin = (buf[0] & 128) === 128;
+        this._opcode = buf[0] & 15;
+        this._payloadLength = buf[1] & 127;
+        if (this._opcode === 0) {
+          if (compressed) {
+            this.error(new Error("RSV1 must be clear"), 1002);
+            return;
+          }
+          if (!this._fragmented) {
+            this.error(new Error(`invalid opcode: ${this._opcode}`), 1002);
+            return;
+          } else {
+            this._opcode = this._fragmented;
+          }
+        } else if (this._opcode === 1 || this._opcode === 2) {
+          if (this._fragmented) {
+            this.error(new Error(`invalid opcode: ${this._opcode}`), 1002);
+            return;
+          }
+          this._compressed = compressed;
+        } else if (this._opcode > 7 && this._opcode < 11) {
+          if (!this._fin) {
+            this.error(new Error("FIN must be set"), 1002);
+            return;
+          }
+          if (compressed) {
+            this.error(new Error("RSV1 must be clear"), 1002);
+            return;
+          }
+          if (this._payloadLength > 125) {
+            this.error(new Error("invalid payload length"), 1002);
+            return;
+          }
+        } else {
+          this.error(new Error(`invalid opcode: ${this._opcode}`), 1002);
+          return;
+        }
+        if (!this._fin && !this._fragmented) this._fragmented = this._opcode;
+        this._masked = (buf[1] & 128) === 128;
+        if (this._payloadLength === 126) this._state = GET_PAYLOAD_LENGTH_16;
+        else if (this._payloadLength === 127) this._state = GET_PAYLOAD_LENGTH_64;
+        else this.haveLength();
+      }
+      /**
+       * Gets extended payload length (7+16).
+       *
+       * @private
+       */
+      getPayloadLength16() {
+        if (!this.hasBufferedBytes(2)) return;
+        this._payloadLength = this.readBuffer(2).readUInt16BE(0, true);
+        this.haveLength();
+      }
+      /**
+       * Gets extended payload length (7+64).
+       *
+       * @private
+       */
+      getPayloadLength64() {
+        if (!this.hasBufferedBytes(8)) return;
+        const buf = this.readBuffer(8);
+        const num2 = buf.readUInt32BE(0, true);
+        if (num2 > Math.pow(2, 53 - 32) - 1) {
+          this.error(new Error("max payload size exceeded"), 1009);
+          return;
+        }
+        this._payloadLength = num2 * Math.pow(2, 32) + buf.readUInt32BE(4, true);
+        this.haveLength();
+      }
+      /**
+       * Payload length has been read.
+       *
+       * @private
+       */
+      haveLength() {
+        if (this._opcode < 8 && this.maxPayloadExceeded(this._payloadLength)) {
+          return;
+        }
+        if (this._masked) this._state = GET_MASK;
+        else this._state = GET_DATA;
+      }
+      /**
+       * Reads mask bytes.
+       *
+       * @private
+       */
+      getMask() {
+        if (!this.hasBufferedBytes(4)) return;
+        this._mask = this.readBuffer(4);
+        this._state = GET_DATA;
+      }
+      /**
+       * Reads data bytes.
+       *
+       * @private
+       */
+      getData() {
+        var data = constants20.EMPTY_BUFFER;
+        if (this._payloadLength) {
+          if (!this.hasBufferedBytes(this._payloadLength)) return;
+          data = this.readBuffer(this._payloadLength);
+          if (this._masked) bufferUtil.unmask(data, this._mask);
+        }
+        if (this._opcode > 7) {
+          this.controlMessage(data);
+        } else if (this._compressed) {
+          this._state = INFLATING;
+          this.decompress(data);
+        } else if (this.pushFragment(data)) {
+          this.dataMessage();
+        }
+      }
+      /**
+       * Decompresses data.
+       *
+       * @param {Buffer} data Compressed data
+       * @private
+       */
+      decompress(data) {
+        const perMessageDeflate = this._extensions[PerMessageDeflate.extensionName];
+        perMessageDeflate.decompress(data, this._fin, (err, buf) => {
+          if (err) {
+            this.error(err, err.closeCode === 1009 ? 1009 : 1007);
+            return;
+          }
+          if (this.pushFragment(buf)) this.dataMessage();
+          this.startLoop();
+        });
+      }
+      /**
+       * Handles a data message.
+       *
+       * @private
+       */
+      dataMessage() {
+        if (this._fin) {
+          const messageLength = this._messageLength;
+          const fragments = this._fragments;
+          this._totalPayloadLength = 0;
+          this._messageLength = 0;
+          this._fragmented = 0;
+          this._fragments = [];
+          if (this._opcode === 2) {
+            var data;
+            if (this._binaryType === "nodebuffer") {
+              data = toBuffer(fragments, messageLength);
+            } else if (this._binaryType === "arraybuffer") {
+              data = toArrayBuffer(toBuffer(fragments, messageLength));
+            } else {
+              data = fragments;
+            }
+            this.onmessage(data);
+          } else {
+            const buf = toBuffer(fragments, messageLength);
+            if (!isValidUTF8(buf)) {
+              this.error(new Error("invalid utf8 sequence"), 1007);
+              return;
+            }
+            this.onmessage(buf.toString());
+          }
+        }
+        this._state = GET_INFO;
+      }
+      /**
+       * Handles a control message.
+       *
+       * @param {Buffer} data Data to handle
+       * @private
+       */
+      controlMessage(data) {
+        if (this._opcode === 8) {
+          if (data.length === 0) {
+            this.onclose(1e3, "");
+            this._loop = false;
+            this.cleanup(this._cleanupCallback);
+          } else if (data.length === 1) {
+            this.error(new Error("invalid payload length"), 1002);
+          } else {
+            const code = data.readUInt16BE(0, true);
+            if (!ErrorCodes.isValidErrorCode(code)) {
+              this.error(new Error(`invalid status code: ${code}`), 1002);
+              return;
+            }
+            const buf = data.slice(2);
+            if (!isValidUTF8(buf)) {
+              this.error(new Error("invalid utf8 sequence"), 1007);
+              return;
+            }
+            this.onclose(code, buf.toString());
+            this._loop = false;
+            this.cleanup(this._cleanupCallback);
+          }
+          return;
+        }
+        if (this._opcode === 9) this.onping(data);
+        else this.onpong(data);
+        this._state = GET_INFO;
+      }
+      /**
+       * Handles an error.
+       *
+       * @param {Error} err The error
+       * @param {Number} code Close code
+       * @private
+       */
+      error(err, code) {
+        this.onerror(err, code);
+        this._hadError = true;
+        this._loop = false;
+        this.cleanup(this._cleanupCallback);
+      }
+      /**
+       * Checks payload size, disconnects socket when it exceeds `maxPayload`.
+       *
+       * @param {Number} length Payload length
+       * @private
+       */
+      maxPayloadExceeded(length) {
+        if (length === 0 || this._maxPayload < 1) return false;
+        const fullLength = this._totalPayloadLength + length;
+        if (fullLength <= this._maxPayload) {
+          this._totalPayloadLength = fullLength;
+          return false;
+        }
+        this.error(new Error("max payload size exceeded"), 1009);
+        return true;
+      }
+      /**
+       * Appends a fragment in the fragments array after checking that the sum of
+       * fragment lengths does not exceed `maxPayload`.
+       *
+       * @param {Buffer} fragment The fragment to add
+       * @return {Boolean} `true` if `maxPayload` is not exceeded, else `false`
+       * @private
+       */
+      pushFragment(fragment) {
+        if (fragment.length === 0) return true;
+        const totalLength = this._messageLength + fragment.length;
+        if (this._maxPayload < 1 || totalLength <= this._maxPayload) {
+          this._messageLength = totalLength;
+          this._fragments.push(fragment);
+          return true;
+        }
+        this.error(new Error("max payload size exceeded"), 1009);
+        return false;
+      }
+      /**
+       * Releases resources used by the receiver.
+       *
+       * @param {Function} cb Callback
+       * @public
+       */
+      cleanup(cb) {
+        this._dead = true;
+        if (!this._hadError && (this._loop || this._state === INFLATING)) {
+          this._cleanupCallback = cb;
+        } else {
+          this._extensions = null;
+          this._fragments = null;
+          this._buffers = null;
+          this._mask = null;
+          this._cleanupCallback = null;
+          this.onmessage = null;
+          this.onclose = null;
+          this.onerror = null;
+          this.onping = null;
+          this.onpong = null;
+          if (cb) cb();
+        }
+      }
+    };
+    module.exports = Receiver;
+    function toBuffer(fragments, messageLength) {
+      if (fragments.length === 1) return fragments[0];
+      if (fragments.length > 1) return bufferUtil.concat(fragments, messageLength);
+      return constants20.EMPTY_BUFFER;
+    }
+    function toArrayBuffer(buf) {
+      if (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength) {
+        return buf.buffer;
+      }
+      return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+    }
+  }
+});
+
+// node_modules/ws/lib/Sender.js
+var require_Sender = __commonJS({
+  "node_modules/ws/lib/Sender.js"(exports, module) {
+    "use strict";
+    var safeBuffer = require_safe_buffer();
+    var crypto2 = __require("crypto");
+    var PerMessageDeflate = require_PerMessageDeflate();
+    var bufferUtil = require_BufferUtil();
+    var ErrorCodes = require_ErrorCodes();
+    var constants20 = require_Constants();
+    var Buffer5 = safeBuffer.Buffer;
+    var Sender = class _Sender {
+      /**
+       * Creates a Sender instance.
+       *
+       * @param {net.Socket} socket The connection socket
+       * @param {Object} extensions An object containing the negotiated extensions
+       */
+      constructor(socket, extensions) {
+        this._extensions = extensions || {};
+        this._socket = socket;
+        this._firstFragment = true;
+        this._compress = false;
+        this._bufferedBytes = 0;
+        this._deflating = false;
+        this._queue = [];
+      }
+      /**
+       * Frames a piece of data according to the HyBi WebSocket protocol.
+       *
+       * @param {Buffer} data The data to frame
+       * @param {Object} options Options object
+       * @param {Number} options.opcode The opcode
+       * @param {Boolean} options.readOnly Specifies whether `data` can be modified
+       * @param {Boolean} options.fin Specifies whether or not to set the FIN bit
+       * @param {Boolean} options.mask Specifies whether or not to mask `data`
+       * @param {Boolean} options.rsv1 Specifies whether or not to set the RSV1 bit
+       * @return {Buffer[]} The framed data as a list of `Buffer` instances
+       * @public
+       */
+      static frame(data, options) {
+        const merge2 = data.length < 1024 || options.mask && options.readOnly;
+        var offset = options.mask ? 6 : 2;
+        var payloadLength = data.length;
+        if (data.length >= 65536) {
+          offset += 8;
+          payloadLength = 127;
+        } else if (data.length > 125) {
+          offset += 2;
+          payloadLength = 126;
+        }
+        const target3 = Buffer5.allocUnsafe(merge2 ? data.length + offset : offset);
+        target3[0] = options.fin ? options.opcode | 128 : options.opcode;
+        if (options.rsv1) target3[0] |= 64;
+        if (payloadLength === 126) {
+          target3.writeUInt16BE(data.length, 2, true);
+        } else if (payloadLength === 127) {
+          target3.writeUInt32BE(0, 2, true);
+          target3.writeUInt32BE(data.length, 6, true);
+        }
+        if (!options.mask) {
+          target3[1] = payloadLength;
+          if (merge2) {
+            data.copy(target3, offset);
+            return [target3];
+          }
+          return [target3, data];
+        }
+        const mask = crypto2.randomBytes(4);
+        target3[1] = payloadLength | 128;
+        target3[offset - 4] = mask[0];
+        target3[offset - 3] = mask[1];
+        target3[offset - 2] = mask[2];
+        target3[offset - 1] = mask[3];
+        if (merge2) {
+          bufferUtil.mask(data, mask, target3, offset, data.length);
+          return [target3];
+        }
+        bufferUtil.mask(data, mask, data, 0, data.length);
+        return [target3, data];
+      }
+      /**
+       * Sends a close message to the other peer.
+       *
+       * @param {(Number|undefined)} code The status code component of the body
+       * @param {String} data The message component of the body
+       * @param {Boolean} mask Specifies whether or not to mask the message
+       * @param {Function} cb Callback
+       * @public
+       */
+      close(code, data, mask, cb) {
+        var buf;
+        if (code === void 0) {
+          code = 1e3;
+        } else if (typeof code !== "number" || !ErrorCodes.isValidErrorCode(code)) {
+          throw new Error("first argument must be a valid error code number");
+        }
+        if (data === void 0 || data === "") {
+          if (code === 1e3) {
+            buf = constants20.EMPTY_BUFFER;
+          } else {
+            buf = Buffer5.allocUnsafe(2);
+            buf.writeUInt16BE(code, 0, true);
+          }
+        } else {
+          buf = Buffer5.allocUnsafe(2 + Buffer5.byteLength(data));
+          buf.writeUInt16BE(code, 0, true);
+          buf.write(data, 2);
+        }
+        if (this._deflating) {
+          this.enqueue([this.doClose, buf, mask, cb]);
+        } else {
+          this.doClose(buf, mask, cb);
+        }
+      }
+      /**
+       * Frames and sends a close message.
+       *
+       * @param {Buffer} data The message to send
+       * @param {Boolean} mask Specifies whether or not to mask `data`
+       * @param {Function} cb Callback
+       * @private
+       */
+      doClose(data, mask, cb) {
+        this.sendFrame(_Sender.frame(data, {
+          fin: true,
+          rsv1: false,
+          opcode: 8,
+          mask,
+          readOnly: false
+        }), cb);
+      }
+      /**
+       * Sends a ping message to the other peer.
+       *
+       * @param {*} data The message to send
+       * @param {Boolean} mask Specifies whether or not to mask `data`
+       * @public
+       */
+      ping(data, mask) {
+        var readOnly = true;
+        if (!Buffer5.isBuffer(data)) {
+          if (data instanceof ArrayBuffer) {
+            data = Buffer5.from(data);
+          } else if (ArrayBuffer.isView(data)) {
+            data = viewToBuffer(data);
+          } else {
+            data = Buffer5.from(data);
+            readOnly = false;
+          }
+        }
+        if (this._deflating) {
+          this.enqueue([this.doPing, data, mask, readOnly]);
+        } else {
+          this.doPing(data, mask, readOnly);
+        }
+      }
+      /**
+       * Frames and sends a ping message.
+       *
+       * @param {*} data The message to send
+       * @param {Boolean} mask Specifies whether or not to mask `data`
+       * @param {Boolean} readOnly Specifies whether `data` can be modified
+       * @private
+       */
+      doPing(data, mask, readOnly) {
+        this.sendFrame(_Sender.frame(data, {
+          fin: true,
+          rsv1: false,
+          opcode: 9,
+          mask,
+          readOnly
+        }));
+      }
+      /**
+       * Sends a pong message to the other peer.
+       *
+       * @param {*} data The message to send
+       * @param {Boolean} mask Specifies whether or not to mask `data`
+       * @public
+       */
+      pong(data, mask) {
+        var readOnly = true;
+        if (!Buffer5.isBuffer(data)) {
+          if (data instanceof ArrayBuffer) {
+            data = Buffer5.from(data);
+          } else if (ArrayBuffer.isView(data)) {
+            data = viewToBuffer(data);
+          } else {
+            data = Buffer5.from(data);
+            readOnly = false;
+          }
+        }
+        if (this._deflating) {
+          this.enqueue([this.doPong, data, mask, readOnly]);
+        } else {
+          this.doPong(data, mask, readOnly);
+        }
+      }
+      /**
+       * Frames and sends a pong message.
+       *
+       * @param {*} data The message to send
+       * @param {Boolean} mask Specifies whether or not to mask `data`
+       * @param {Boolean} readOnly Specifies whether `data` can be modified
+       * @private
+       */
+      doPong(data, mask, readOnly) {
+        this.sendFrame(_Sender.frame(data, {
+          fin: true,
+          rsv1: false,
+          opcode: 10,
+          mask,
+          readOnly
+        }));
+      }
+      /**
+       * Sends a data message to the other peer.
+       *
+       * @param {*} data The message to send
+       * @param {Object} options Options object
+       * @param {Boolean} options.compress Specifies whether or not to compress `data`
+       * @param {Boolean} options.binary Specifies whether `data` is binary or text
+       * @param {Boolean} options.fin Specifies whether the fragment is the last one
+       * @param {Boolean} options.mask Specifies whether or not to mask `data`
+       * @param {Function} cb Callback
+       * @public
+       */
+      send(data, options, cb) {
+        var opcode = options.binary ? 2 : 1;
+        var rsv1 = options.compress;
+        var readOnly = true;
+        if (!Buffer5.isBuffer(data)) {
+          if (data instanceof ArrayBuffer) {
+            data = Buffer5.from(data);
+          } else if (ArrayBuffer.isView(data)) {
+            data = viewToBuffer(data);
+          } else {
+            data = Buffer5.from(data);
+            readOnly = false;
+          }
+        }
+        const perMessageDeflate = this._extensions[PerMessageDeflate.extensionName];
+        if (this._firstFragment) {
+          this._firstFragment = false;
+          if (rsv1 && perMessageDeflate) {
+            rsv1 = data.length >= perMessageDeflate._threshold;
+          }
+          this._compress = rsv1;
+        } else {
+          rsv1 = false;
+          opcode = 0;
+        }
+        if (options.fin) this._firstFragment = true;
+        if (perMessageDeflate) {
+          const opts = {
+            fin: options.fin,
+            rsv1,
+            opcode,
+            mask: options.mask,
+            readOnly
+          };
+          if (this._deflating) {
+            this.enqueue([this.dispatch, data, this._compress, opts, cb]);
+          } else {
+            this.dispatch(data, this._compress, opts, cb);
+          }
+        } else {
+          this.sendFrame(_Sender.frame(data, {
+            fin: options.fin,
+            rsv1: false,
+            opcode,
+            mask: options.mask,
+            readOnly
+          }), cb);
+        }
+      }
+      /**
+       * Dispatches a data message.
+       *
+       * @param {Buffer} data The message to send
+       * @param {Boolean} compress Specifies whether or not to compress `data`
+       * @param {Object} options Options object
+       * @param {Number} options.opcode The opcode
+       * @param {Boolean} options.readOnly Specifies whether `data` can be modified
+       * @param {Boolean} options.fin Specifies whether or not to set the FIN bit
+       * @param {Boolean} options.mask Specifies whether or not to mask `data`
+       * @param {Boolean} options.rsv1 Specifies whether or not to set the RSV1 bit
+       * @param {Function} cb Callback
+       * @private
+       */
+      dispatch(data, compress, options, cb) {
+        if (!compress) {
+          this.sendFrame(_Sender.frame(data, options), cb);
+          return;
+        }
+        const perMessageDeflate = this._extensions[PerMessageDeflate.extensionName];
+        this._deflating = true;
+        perMessageDeflate.compress(data, options.fin, (_, buf) => {
+          options.readOnly = false;
+          this.sendFrame(_Sender.frame(buf, options), cb);
+          this._deflating = false;
+          this.dequeue();
+        });
+      }
+      /**
+       * Executes queued send operations.
+       *
+       * @private
+       */
+      dequeue() {
+        while (!this._deflating && this._queue.length) {
+          const params = this._queue.shift();
+          this._bufferedBytes -= params[1].length;
+          params[0].apply(this, params.slice(1));
+        }
+      }
+      /**
+       * Enqueues a send operation.
+       *
+       * @param {Array} params Send operation parameters.
+       * @private
+       */
+      enqueue(params) {
+        this._bufferedBytes += params[1].length;
+        this._queue.push(params);
+      }
+      /**
+       * Sends a frame.
+       *
+       * @param {Buffer[]} list The frame to send
+       * @param {Function} cb Callback
+       * @private
+       */
+      sendFrame(list3, cb) {
+        if (list3.length === 2) {
+          this._socket.write(list3[0]);
+          this._socket.write(list3[1], cb);
+        } else {
+          this._socket.write(list3[0], cb);
+        }
+      }
+    };
+    module.exports = Sender;
+    function viewToBuffer(view) {
+      const buf = Buffer5.from(view.buffer);
+      if (view.byteLength !== view.buffer.byteLength) {
+        return buf.slice(view.byteOffset, view.byteOffset + view.byteLength);
+      }
+      return buf;
+    }
+  }
+});
+
+// node_modules/ws/lib/WebSocket.js
+var require_WebSocket = __commonJS({
+  "node_modules/ws/lib/WebSocket.js"(exports, module) {
+    "use strict";
+    var EventEmitter2 = __require("events");
+    var crypto2 = __require("crypto");
+    var Ultron = require_ultron();
+    var https = __require("https");
+    var http = __require("http");
+    var url2 = __require("url");
+    var PerMessageDeflate = require_PerMessageDeflate();
+    var EventTarget = require_EventTarget();
+    var Extensions = require_Extensions();
+    var constants20 = require_Constants();
+    var Receiver = require_Receiver();
+    var Sender = require_Sender();
+    var protocolVersions = [8, 13];
+    var closeTimeout = 30 * 1e3;
+    var WebSocket = class _WebSocket extends EventEmitter2 {
+      /**
+       * Create a new `WebSocket`.
+       *
+       * @param {String} address The URL to which to connect
+       * @param {(String|String[])} protocols The subprotocols
+       * @param {Object} options Connection options
+       */
+      constructor(address, protocols, options) {
+        super();
+        if (!protocols) {
+          protocols = [];
+        } else if (typeof protocols === "string") {
+          protocols = [protocols];
+        } else if (!Array.isArray(protocols)) {
+          options = protocols;
+          protocols = [];
+        }
+        this.readyState = _WebSocket.CONNECTING;
+        this.bytesReceived = 0;
+        this.extensions = {};
+        this.protocol = "";
+        this._binaryType = constants20.BINARY_TYPES[0];
+        this._finalize = this.finalize.bind(this);
+        this._closeFrameReceived = false;
+        this._closeFrameSent = false;
+        this._closeMessage = "";
+        this._closeTimer = null;
+        this._finalized = false;
+        this._closeCode = 1006;
+        this._receiver = null;
+        this._sender = null;
+        this._socket = null;
+        this._ultron = null;
+        if (Array.isArray(address)) {
+          initAsServerClient.call(this, address[0], address[1], options);
+        } else {
+          initAsClient.call(this, address, protocols, options);
+        }
+      }
+      get CONNECTING() {
+        return _WebSocket.CONNECTING;
+      }
+      get CLOSING() {
+        return _WebSocket.CLOSING;
+      }
+      get CLOSED() {
+        return _WebSocket.CLOSED;
+      }
+      get OPEN() {
+        return _WebSocket.OPEN;
+      }
+      /**
+       * @type {Number}
+       */
+      get bufferedAmount() {
+        var amount = 0;
+        if (this._socket) {
+          amount = this._socket.bufferSize + this._sender._bufferedBytes;
+        }
+        return amount;
+      }
+      /**
+       * This deviates from the WHATWG interface since ws doesn't support the required
+       * default "blob" type (instead we define a custom "nodebuffer" type).
+       *
+       * @type {String}
+       */
+      get binaryType() {
+        return this._binaryType;
+      }
+      set binaryType(type) {
+        if (constants20.BINARY_TYPES.indexOf(type) < 0) return;
+        this._binaryType = type;
+        if (this._receiver) this._receiver._binaryType = type;
+      }
+      /**
+       * Set up the socket and the internal resources.
+       *
+       * @param {net.Socket} socket The network socket between the server and client
+       * @param {Buffer} head The first packet of the upgraded stream
+       * @private
+       */
+      setSocket(socket, head) {
+        socket.setTimeout(0);
+        socket.setNoDelay();
+        this._receiver = new Receiver(this.extensions, this._maxPayload, this.binaryType);
+        this._sender = new Sender(socket, this.extensions);
+        this._ultron = new Ultron(socket);
+        this._socket = socket;
+        this._ultron.on("close", this._finalize);
+        this._ultron.on("error", this._finalize);
+        this._ultron.on("end", this._finalize);
+        if (head.length > 0) socket.unshift(head);
+        this._ultron.on("data", (data) => {
+          this.bytesReceived += data.length;
+          this._receiver.add(data);
+        });
+        this._receiver.onmessage = (data) => this.emit("message", data);
+        this._receiver.onping = (data) => {
+          this.pong(data, !this._isServer, true);
+          this.emit("ping", data);
+        };
+        this._receiver.onpong = (data) => this.emit("pong", data);
+        this._receiver.onclose = (code, reason) => {
+          this._closeFrameReceived = true;
+          this._closeMessage = reason;
+          this._closeCode = code;
+          if (!this._finalized) this.close(code, reason);
+        };
+        this._receiver.onerror = (error62, code) => {
+          this._closeMessage = "";
+          this._closeCode = code;
+          this.readyState = _WebSocket.CLOSING;
+          this.emit("error", error62);
+          this.finalize(true);
+        };
+        this.readyState = _WebSocket.OPEN;
+        this.emit("open");
+      }
+      /**
+       * Clean up and release internal resources.
+       *
+       * @param {(Boolean|Error)} error Indicates whether or not an error occurred
+       * @private
+       */
+      finalize(error62) {
+        if (this._finalized) return;
+        this.readyState = _WebSocket.CLOSING;
+        this._finalized = true;
+        if (typeof error62 === "object") this.emit("error", error62);
+        if (!this._socket) return this.emitClose();
+        clearTimeout(this._closeTimer);
+        this._closeTimer = null;
+        this._ultron.destroy();
+        this._ultron = null;
+        this._socket.on("error", constants20.NOOP);
+        if (!error62) this._socket.end();
+        else this._socket.destroy();
+        this._socket = null;
+        this._sender = null;
+        this._receiver.cleanup(() => this.emitClose());
+        this._receiver = null;
+      }
+      /**
+       * Emit the `close` event.
+       *
+       * @private
+       */
+      emitClose() {
+        this.readyState = _WebSocket.CLOSED;
+        this.emit("close", this._closeCode, this._closeMessage);
+        if (this.extensions[PerMessageDeflate.extensionName]) {
+          this.extensions[PerMessageDeflate.extensionName].cleanup();
+        }
+        this.extensions = null;
+        this.removeAllListeners();
+      }
+      /**
+       * Pause the socket stream.
+       *
+       * @public
+       */
+      pause() {
+        if (this.readyState !== _WebSocket.OPEN) throw new Error("not opened");
+        this._socket.pause();
+      }
+      /**
+       * Resume the socket stream
+       *
+       * @public
+       */
+      resume() {
+        if (this.readyState !== _WebSocket.OPEN) throw new Error("not opened");
+        this._socket.resume();
+      }
+      /**
+       * Start a closing handshake.
+       *
+       *            +----------+     +-----------+   +----------+
+       *     + - - -|ws.close()|---->|close frame|-->|ws.close()|- - - -
+       *            +----------+     +-----------+   +----------+       |
+       *     |      +----------+     +-----------+         |
+       *            |ws.close()|<----|close frame|<--------+            |
+       *            +----------+     +-----------+         |
+       *  CLOSING         |              +---+             |         CLOSING
+       *                  |          +---|fin|<------------+
+       *     |            |          |   +---+                          |
+       *                  |          |   +---+      +-------------+
+       *     |            +----------+-->|fin|----->|ws.finalize()| - - +
+       *                             |   +---+      +-------------+
+       *     |     +-------------+   |
+       *      - - -|ws.finalize()|<--+
+       *           +-------------+
+       *
+       * @param {Number} code Status code explaining why the connection is closing
+       * @param {String} data A string explaining why the connection is closing
+       * @public
+       */
+      close(code, data) {
+        if (this.readyState === _WebSocket.CLOSED) return;
+        if (this.readyState === _WebSocket.CONNECTING) {
+          this._req.abort();
+          this.finalize(new Error("closed before the connection is established"));
+          return;
+        }
+        if (this.readyState === _WebSocket.CLOSING) {
+          if (this._closeFrameSent && this._closeFrameReceived) this._socket.end();
+          return;
+        }
+        this.readyState = _WebSocket.CLOSING;
+        this._sender.close(code, data, !this._isServer, (err) => {
+          if (err) return;
+          this._closeFrameSent = true;
+          if (!this._finalized) {
+            if (this._closeFrameReceived) this._socket.end();
+            this._closeTimer = setTimeout(this._finalize, closeTimeout, true);
+          }
+        });
+      }
+      /**
+       * Send a ping message.
+       *
+       * @param {*} data The message to send
+       * @param {Boolean} mask Indicates whether or not to mask `data`
+       * @param {Boolean} failSilently Indicates whether or not to throw if `readyState` isn't `OPEN`
+       * @public
+       */
+      ping(data, mask, failSilently) {
+        if (this.readyState !== _WebSocket.OPEN) {
+          if (failSilently) return;
+          throw new Error("not opened");
+        }
+        if (typeof data === "number") data = data.toString();
+        if (mask === void 0) mask = !this._isServer;
+        this._sender.ping(data || constants20.EMPTY_BUFFER, mask);
+      }
+      /**
+       * Send a pong message.
+       *
+       * @param {*} data The message to send
+       * @param {Boolean} mask Indicates whether or not to mask `data`
+       * @param {Boolean} failSilently Indicates whether or not to throw if `readyState` isn't `OPEN`
+       * @public
+       */
+      pong(data, mask, failSilently) {
+        if (this.readyState !== _WebSocket.OPEN) {
+          if (failSilently) return;
+          throw new Error("not opened");
+        }
+        if (typeof data === "number") data = data.toString();
+        if (mask === void 0) mask = !this._isServer;
+        this._sender.pong(data || constants20.EMPTY_BUFFER, mask);
+      }
+      /**
+       * Send a data message.
+       *
+       * @param {*} data The message to send
+       * @param {Object} options Options object
+       * @param {Boolean} options.compress Specifies whether or not to compress `data`
+       * @param {Boolean} options.binary Specifies whether `data` is binary or text
+       * @param {Boolean} options.fin Specifies whether the fragment is the last one
+       * @param {Boolean} options.mask Specifies whether or not to mask `data`
+       * @param {Function} cb Callback which is executed when data is written out
+       * @public
+       */
+      send(data, options, cb) {
+        if (typeof options === "function") {
+          cb = options;
+          options = {};
+        }
+        if (this.readyState !== _WebSocket.OPEN) {
+          if (cb) cb(new Error("not opened"));
+          else throw new Error("not opened");
+          return;
+        }
+        if (typeof data === "number") data = data.toString();
+        const opts = Object.assign({
+          binary: typeof data !== "string",
+          mask: !this._isServer,
+          compress: true,
+          fin: true
+        }, options);
+        if (!this.extensions[PerMessageDeflate.extensionName]) {
+          opts.compress = false;
+        }
+        this._sender.send(data || constants20.EMPTY_BUFFER, opts, cb);
+      }
+      /**
+       * Forcibly close the connection.
+       *
+       * @public
+       */
+      terminate() {
+        if (this.readyState === _WebSocket.CLOSED) return;
+        if (this.readyState === _WebSocket.CONNECTING) {
+          this._req.abort();
+          this.finalize(new Error("closed before the connection is established"));
+          return;
+        }
+        this.finalize(true);
+      }
+    };
+    WebSocket.CONNECTING = 0;
+    WebSocket.OPEN = 1;
+    WebSocket.CLOSING = 2;
+    WebSocket.CLOSED = 3;
+    ["open", "error", "close", "message"].forEach((method) => {
+      Object.defineProperty(WebSocket.prototype, `on${method}`, {
+        /**
+         * Return the listener of the event.
+         *
+         * @return {(Function|undefined)} The event listener or `undefined`
+         * @public
+         */
+        get() {
+          const listeners = this.listeners(method);
+          for (var i2 = 0; i2 < listeners.length; i2++) {
+            if (listeners[i2]._listener) return listeners[i2]._listener;
+          }
+        },
+        /**
+         * Add a listener for the event.
+         *
+         * @param {Function} listener The listener to add
+         * @public
+         */
+        set(listener) {
+          const listeners = this.listeners(method);
+          for (var i2 = 0; i2 < listeners.length; i2++) {
+            if (listeners[i2]._listener) this.removeListener(method, listeners[i2]);
+          }
+          this.addEventListener(method, listener);
+        }
+      });
+    });
+    WebSocket.prototype.addEventListener = EventTarget.addEventListener;
+    WebSocket.prototype.removeEventListener = EventTarget.removeEventListener;
+    module.exports = WebSocket;
+    function initAsServerClient(socket, head, options) {
+      this.protocolVersion = options.protocolVersion;
+      this._maxPayload = options.maxPayload;
+      this.extensions = options.extensions;
+      this.protocol = options.protocol;
+      this._isServer = true;
+      this.setSocket(socket, head);
+    }
+    function initAsClient(address, protocols, options) {
+      options = Object.assign({
+        protocolVersion: protocolVersions[1],
+        protocol: protocols.join(","),
+        perMessageDeflate: true,
+        handshakeTimeout: null,
+        localAddress: null,
+        headers: null,
+        family: null,
+        origin: null,
+        agent: null,
+        host: null,
+        //
+        // SSL options.
+        //
+        checkServerIdentity: null,
+        rejectUnauthorized: null,
+        passphrase: null,
+        ciphers: null,
+        ecdhCurve: null,
+        cert: null,
+        key: null,
+        pfx: null,
+        ca: null
+      }, options);
+      if (protocolVersions.indexOf(options.protocolVersion) === -1) {
+        throw new Error(
+          `unsupported protocol version: ${options.protocolVersion} (supported versions: ${protocolVersions.join(", ")})`
+        );
+      }
+      this.protocolVersion = options.protocolVersion;
+      this._isServer = false;
+      this.url = address;
+      const serverUrl = url2.parse(address);
+      const isUnixSocket = serverUrl.protocol === "ws+unix:";
+      if (!serverUrl.host && (!isUnixSocket || !serverUrl.path)) {
+        throw new Error("invalid url");
+      }
+      const isSecure = serverUrl.protocol === "wss:" || serverUrl.protocol === "https:";
+      const key = crypto2.randomBytes(16).toString("base64");
+      const httpObj = isSecure ? https : http;
+      var perMessageDeflate;
+      const requestOptions = {
+        port: serverUrl.port || (isSecure ? 443 : 80),
+        host: serverUrl.hostname,
+        path: "/",
+        headers: {
+          "Sec-WebSocket-Version": options.protocolVersion,
+          "Sec-WebSocket-Key": key,
+          "Connection": "Upgrade",
+          "Upgrade": "websocket"
+        }
+      };
+      if (options.headers) Object.assign(requestOptions.headers, options.headers);
+      if (options.perMessageDeflate) {
+        perMessageDeflate = new PerMessageDeflate(
+          options.perMessageDeflate !== true ? options.perMessageDeflate : {},
+          false
+        );
+        requestOptions.headers["Sec-WebSocket-Extensions"] = Extensions.format({
+          [PerMessageDeflate.extensionName]: perMessageDeflate.offer()
+        });
+      }
+      if (options.protocol) {
+        requestOptions.headers["Sec-WebSocket-Protocol"] = options.protocol;
+      }
+      if (options.origin) {
+        if (options.protocolVersion < 13) {
+          requestOptions.headers["Sec-WebSocket-Origin"] = options.origin;
+        } else {
+          requestOptions.headers.Origin = options.origin;
+        }
+      }
+      if (options.host) requestOptions.headers.Host = options.host;
+      if (serverUrl.auth) requestOptions.auth = serverUrl.auth;
+      if (options.localAddress) requestOptions.localAddress = options.localAddress;
+      if (options.family) requestOptions.family = options.family;
+      if (isUnixSocket) {
+        const parts = serverUrl.path.split(":");
+        requestOptions.socketPath = parts[0];
+        requestOptions.path = parts[1];
+      } else if (serverUrl.path) {
+        if (serverUrl.path.charAt(0) !== "/") {
+          requestOptions.path = `/${serverUrl.path}`;
+        } else {
+          requestOptions.path = serverUrl.path;
+        }
+      }
+      var agent = options.agent;
+      if (options.rejectUnauthorized != null || options.checkServerIdentity || options.passphrase || options.ciphers || options.ecdhCurve || options.cert || options.key || options.pfx || options.ca) {
+        if (options.passphrase) requestOptions.passphrase = options.passphrase;
+        if (options.ciphers) requestOptions.ciphers = options.ciphers;
+        if (options.ecdhCurve) requestOptions.ecdhCurve = options.ecdhCurve;
+        if (options.cert) requestOptions.cert = options.cert;
+        if (options.key) requestOptions.key = options.key;
+        if (options.pfx) requestOptions.pfx = options.pfx;
+        if (options.ca) requestOptions.ca = options.ca;
+        if (options.checkServerIdentity) {
+          requestOptions.checkServerIdentity = options.checkServerIdentity;
+        }
+        if (options.rejectUnauthorized != null) {
+          requestOptions.rejectUnauthorized = options.rejectUnauthorized;
+        }
+        if (!agent) agent = new httpObj.Agent(requestOptions);
+      }
+      if (agent) requestOptions.agent = agent;
+      this._req = httpObj.get(requestOptions);
+      if (options.handshakeTimeout) {
+        this._req.setTimeout(options.handshakeTimeout, () => {
+          this._req.abort();
+          this.finalize(new Error("opening handshake has timed out"));
+        });
+      }
+      this._req.on("error", (error62) => {
+        if (this._req.aborted) return;
+        this._req = null;
+        this.finalize(error62);
+      });
+      this._req.on("response", (res) => {
+        if (!this.emit("unexpected-response", this._req, res)) {
+          this._req.abort();
+          this.finalize(new Error(`unexpected server response (${res.statusCode})`));
+        }
+      });
+      this._req.on("upgrade", (res, socket, head) => {
+        this.emit("headers", res.headers, res);
+        if (this.readyState !== WebSocket.CONNECTING) return;
+        this._req = null;
+        const digest2 = crypto2.createHash("sha1").update(key + constants20.GUID, "binary").digest("base64");
+        if (res.headers["sec-websocket-accept"] !== digest2) {
+          socket.destroy();
+          return this.finalize(new Error("invalid server key"));
+        }
+        const serverProt = res.headers["sec-websocket-protocol"];
+        const protList = (options.protocol || "").split(/, */);
+        var protError;
+        if (!options.protocol && serverProt) {
+          protError = "server sent a subprotocol even though none requested";
+        } else if (options.protocol && !serverProt) {
+          protError = "server sent no subprotocol even though requested";
+        } else if (serverProt && protList.indexOf(serverProt) === -1) {
+          protError = "server responded with an invalid protocol";
+        }
+        if (protError) {
+          socket.destroy();
+          return this.finalize(new Error(protError));
+        }
+        if (serverProt) this.protocol = serverProt;
+        if (perMessageDeflate) {
+          try {
+            const serverExtensions = Extensions.parse(
+              res.headers["sec-websocket-extensions"]
+            );
+            if (serverExtensions[PerMessageDeflate.extensionName]) {
+              perMessageDeflate.accept(
+                serverExtensions[PerMessageDeflate.extensionName]
+              );
+              this.extensions[PerMessageDeflate.extensionName] = perMessageDeflate;
+            }
+          } catch (err) {
+            socket.destroy();
+            this.finalize(new Error("invalid Sec-WebSocket-Extensions header"));
+            return;
+          }
+        }
+        this.setSocket(socket, head);
+      });
+    }
+  }
+});
+
+// node_modules/ws/lib/WebSocketServer.js
+var require_WebSocketServer = __commonJS({
+  "node_modules/ws/lib/WebSocketServer.js"(exports, module) {
+    "use strict";
+    var safeBuffer = require_safe_buffer();
+    var EventEmitter2 = __require("events");
+    var crypto2 = __require("crypto");
+    var Ultron = require_ultron();
+    var http = __require("http");
+    var url2 = __require("url");
+    var PerMessageDeflate = require_PerMessageDeflate();
+    var Extensions = require_Extensions();
+    var constants20 = require_Constants();
+    var WebSocket = require_WebSocket();
+    var Buffer5 = safeBuffer.Buffer;
+    var WebSocketServer = class extends EventEmitter2 {
+      /**
+       * Create a `WebSocketServer` instance.
+       *
+       * @param {Object} options Configuration options
+       * @param {String} options.host The hostname where to bind the server
+       * @param {Number} options.port The port where to bind the server
+       * @param {http.Server} options.server A pre-created HTTP/S server to use
+       * @param {Function} options.verifyClient An hook to reject connections
+       * @param {Function} options.handleProtocols An hook to handle protocols
+       * @param {String} options.path Accept only connections matching this path
+       * @param {Boolean} options.noServer Enable no server mode
+       * @param {Boolean} options.clientTracking Specifies whether or not to track clients
+       * @param {(Boolean|Object)} options.perMessageDeflate Enable/disable permessage-deflate
+       * @param {Number} options.maxPayload The maximum allowed message size
+       * @param {Function} callback A listener for the `listening` event
+       */
+      constructor(options, callback) {
+        super();
+        options = Object.assign({
+          maxPayload: 100 * 1024 * 1024,
+          perMessageDeflate: false,
+          handleProtocols: null,
+          clientTracking: true,
+          verifyClient: null,
+          noServer: false,
+          backlog: null,
+          // use default (511 as implemented in net.js)
+          server: null,
+          host: null,
+          path: null,
+          port: null
+        }, options);
+        if (options.port == null && !options.server && !options.noServer) {
+          throw new TypeError("missing or invalid options");
+        }
+        if (options.port != null) {
+          this._server = http.createServer((req, res) => {
+            const body = http.STATUS_CODES[426];
+            res.writeHead(426, {
+              "Content-Length": body.length,
+              "Content-Type": "text/plain"
+            });
+            res.end(body);
+          });
+          this._server.listen(options.port, options.host, options.backlog, callback);
+        } else if (options.server) {
+          this._server = options.server;
+        }
+        if (this._server) {
+          this._ultron = new Ultron(this._server);
+          this._ultron.on("listening", () => this.emit("listening"));
+          this._ultron.on("error", (err) => this.emit("error", err));
+          this._ultron.on("upgrade", (req, socket, head) => {
+            this.handleUpgrade(req, socket, head, (client) => {
+              this.emit("connection", client, req);
+            });
+          });
+        }
+        if (options.perMessageDeflate === true) options.perMessageDeflate = {};
+        if (options.clientTracking) this.clients = /* @__PURE__ */ new Set();
+        this.options = options;
+      }
+      /**
+       * Close the server.
+       *
+       * @param {Function} cb Callback
+       * @public
+       */
+      close(cb) {
+        if (this.clients) {
+          for (const client of this.clients) client.terminate();
+        }
+        const server3 = this._server;
+        if (server3) {
+          this._ultron.destroy();
+          this._ultron = this._server = null;
+          if (this.options.port != null) return server3.close(cb);
+        }
+        if (cb) cb();
+      }
+      /**
+       * See if a given request should be handled by this server instance.
+       *
+       * @param {http.IncomingMessage} req Request object to inspect
+       * @return {Boolean} `true` if the request is valid, else `false`
+       * @public
+       */
+      shouldHandle(req) {
+        if (this.options.path && url2.parse(req.url).pathname !== this.options.path) {
+          return false;
+        }
+        return true;
+      }
+      /**
+       * Handle a HTTP Upgrade request.
+       *
+       * @param {http.IncomingMessage} req The request object
+       * @param {net.Socket} socket The network socket between the server and client
+       * @param {Buffer} head The first packet of the upgraded stream
+       * @param {Function} cb Callback
+       * @public
+       */
+      handleUpgrade(req, socket, head, cb) {
+        socket.on("error", socketError);
+        const version3 = +req.headers["sec-websocket-version"];
+        const extensions = {};
+        if (req.method !== "GET" || req.headers.upgrade.toLowerCase() !== "websocket" || !req.headers["sec-websocket-key"] || version3 !== 8 && version3 !== 13 || !this.shouldHandle(req)) {
+          return abortConnection(socket, 400);
+        }
+        if (this.options.perMessageDeflate) {
+          const perMessageDeflate = new PerMessageDeflate(
+            this.options.perMessageDeflate,
+            true,
+            this.options.maxPayload
+          );
+          try {
+            const offers = Extensions.parse(
+              req.headers["sec-websocket-extensions"]
+            );
+            if (offers[PerMessageDeflate.extensionName]) {
+              perMessageDeflate.accept(offers[PerMessageDeflate.extensionName]);
+              extensions[PerMessageDeflate.extensionName] = perMessageDeflate;
+            }
+          } catch (err) {
+            return abortConnection(socket, 400);
+          }
+        }
+        var protocol = (req.headers["sec-websocket-protocol"] || "").split(/, */);
+        if (this.options.handleProtocols) {
+          protocol = this.options.handleProtocols(protocol, req);
+          if (protocol === false) return abortConnection(socket, 401);
+        } else {
+          protocol = protocol[0];
+        }
+        if (this.options.verifyClient) {
+          const info = {
+            origin: req.headers[`${version3 === 8 ? "sec-websocket-origin" : "origin"}`],
+            secure: !!(req.connection.authorized || req.connection.encrypted),
+            req
+          };
+          if (this.options.verifyClient.length === 2) {
+            this.options.verifyClient(info, (verified, code, message) => {
+              if (!verified) return abortConnection(socket, code || 401, message);
+              this.completeUpgrade(
+                protocol,
+                extensions,
+                version3,
+                req,
+                socket,
+                head,
+                cb
+              );
+            });
+            return;
+          }
+          if (!this.options.verifyClient(info)) return abortConnection(socket, 401);
+        }
+        this.completeUpgrade(protocol, extensions, version3, req, socket, head, cb);
+      }
+      /**
+       * Upgrade the connection to WebSocket.
+       *
+       * @param {String} protocol The chosen subprotocol
+       * @param {Object} extensions The accepted extensions
+       * @param {Number} version The WebSocket protocol version
+       * @param {http.IncomingMessage} req The request object
+       * @param {net.Socket} socket The network socket between the server and client
+       * @param {Buffer} head The first packet of the upgraded stream
+       * @param {Function} cb Callback
+       * @private
+       */
+      completeUpgrade(protocol, extensions, version3, req, socket, head, cb) {
+        if (!socket.readable || !socket.writable) return socket.destroy();
+        const key = crypto2.createHash("sha1").update(req.headers["sec-websocket-key"] + constants20.GUID, "binary").digest("base64");
+        const headers = [
+          "HTTP/1.1 101 Switching Protocols",
+          "Upgrade: websocket",
+          "Connection: Upgrade",
+          `Sec-WebSocket-Accept: ${key}`
+        ];
+        if (protocol) headers.push(`Sec-WebSocket-Protocol: ${protocol}`);
+        if (extensions[PerMessageDeflate.extensionName]) {
+          const params = extensions[PerMessageDeflate.extensionName].params;
+          const value = Extensions.format({
+            [PerMessageDeflate.extensionName]: [params]
+          });
+          headers.push(`Sec-WebSocket-Extensions: ${value}`);
+        }
+        this.emit("headers", headers, req);
+        socket.write(headers.concat("\r\n").join("\r\n"));
+        const client = new WebSocket([socket, head], null, {
+          maxPayload: this.options.maxPayload,
+          protocolVersion: version3,
+          extensions,
+          protocol
+        });
+        if (this.clients) {
+          this.clients.add(client);
+          client.on("close", () => this.clients.delete(client));
+        }
+        socket.removeListener("error", socketError);
+        cb(client);
+      }
+    };
+    module.exports = WebSocketServer;
+    function socketError() {
+      this.destroy();
+    }
+    function abortConnection(socket, code, message) {
+      if (socket.writable) {
+        message = message || http.STATUS_CODES[code];
+        socket.write(
+          `HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r
+Connection: close\r
+Content-type: text/html\r
+Content-Length: ${Buffer5.byteLength(message)}\r
+\r
+` + message
+        );
+      }
+      socket.removeListener("error", socketError);
+      socket.destroy();
+    }
+  }
+});
+
+// node_modules/ws/index.js
+var require_ws = __commonJS({
+  "node_modules/ws/index.js"(exports, module) {
+    "use strict";
+    var WebSocket = require_WebSocket();
+    WebSocket.Server = require_WebSocketServer();
+    WebSocket.Receiver = require_Receiver();
+    WebSocket.Sender = require_Sender();
+    module.exports = WebSocket;
+  }
+});
+
+// node_modules/promise-toolbox/dist/index.js
+var require_dist3 = __commonJS({
+  "node_modules/promise-toolbox/dist/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", {
+      value: true
+    });
+    exports.try = exports.attempt = exports.TimeoutError = exports.promisifyAll = exports.promisify = exports.finally = exports.fromCallback = exports.forOwn = exports.forIterable = exports.forIn = exports.forEach = exports.forArray = exports.makeAsyncIterator = exports.defer = exports.cancelable = exports.cancellable = exports.CancelToken = exports.Cancel = exports.nodeify = exports.isPromise = void 0;
+    var _createClass = /* @__PURE__ */ (function() {
+      function defineProperties(target3, props) {
+        for (var i2 = 0; i2 < props.length; i2++) {
+          var descriptor = props[i2];
+          descriptor.enumerable = descriptor.enumerable || false;
+          descriptor.configurable = true;
+          if ("value" in descriptor) descriptor.writable = true;
+          Object.defineProperty(target3, descriptor.key, descriptor);
+        }
+      }
+      return function(Constructor, protoProps, staticProps) {
+        if (protoProps) defineProperties(Constructor.prototype, protoProps);
+        if (staticProps) defineProperties(Constructor, staticProps);
+        return Constructor;
+      };
+    })();
+    exports.all = all;
+    exports.asCallback = asCallback;
+    exports.catchPlus = catchPlus;
+    exports.delay = delay;
+    exports.join = join35;
+    exports.lastly = lastly;
+    exports.reflect = reflect;
+    exports.settle = settle2;
+    exports.some = some;
+    exports.tap = tap;
+    exports.timeout = timeout;
+    exports.unpromisify = unpromisify;
+    var _makeError = require_make_error();
+    function _possibleConstructorReturn(self3, call) {
+      if (!self3) {
+        throw new ReferenceError("this hasn't been initialised - super() hasn't been called");
+      }
+      return call && (typeof call === "object" || typeof call === "function") ? call : self3;
+    }
+    function _inherits(subClass, superClass) {
+      if (typeof superClass !== "function" && superClass !== null) {
+        throw new TypeError("Super expression must either be null or a function, not " + typeof superClass);
+      }
+      subClass.prototype = Object.create(superClass && superClass.prototype, { constructor: { value: subClass, enumerable: false, writable: true, configurable: true } });
+      if (superClass) Object.setPrototypeOf ? Object.setPrototypeOf(subClass, superClass) : subClass.__proto__ = superClass;
+    }
+    function _classCallCheck(instance, Constructor) {
+      if (!(instance instanceof Constructor)) {
+        throw new TypeError("Cannot call a class as a function");
+      }
+    }
+    if (typeof Promise !== "function" || typeof Promise.reject !== "function" || typeof Promise.resolve !== "function") {
+      throw new Error("a standard Promise implementation is required (https://github.com/JsCommunity/promise-toolbox#usage)");
+    }
+    var _endsWith2 = function _endsWith3(str2, suffix) {
+      var pos = arguments.length > 2 && arguments[2] !== void 0 ? arguments[2] : str2.length;
+      pos -= suffix.length;
+      return pos >= 0 && str2.indexOf(suffix, pos) === pos;
+    };
+    var _isArray = Array.isArray || function(value) {
+      return value instanceof Array;
+    };
+    var _isLength = function _isLength2(value) {
+      return typeof value === "number" && value >= 0 && value < Infinity && Math.floor(value) === value;
+    };
+    var _isArrayLike = function _isArrayLike2(value) {
+      return value && typeof value !== "function" && _isLength(value.length);
+    };
+    var _iteratorSymbol = typeof Symbol === "function" && Symbol.iterator || "@@iterator";
+    var _isIterable = function _isIterable2(value) {
+      return value && typeof value[_iteratorSymbol] === "function";
+    };
+    var _noop = function _noop2() {
+    };
+    var _forArray = function _forArray2(array2, iteratee) {
+      var length = array2.length;
+      for (var i2 = 0; i2 < length; ++i2) {
+        iteratee(array2[i2], i2, array2);
+      }
+    };
+    var _forIn = function _forIn2(object2, iteratee) {
+      for (var key in object2) {
+        iteratee(object2[key], key, object2);
+      }
+    };
+    var _forIterable = function _forIterable2(iterable, iteratee) {
+      var iterator = iterable[Symbol.iterator]();
+      var current2 = void 0;
+      while (!(current2 = iterator.next()).done) {
+        iteratee(current2.value, null, iterable);
+      }
+    };
+    var hasOwnProperty = Object.prototype.hasOwnProperty;
+    var _forOwn = function _forOwn2(object2, iteratee) {
+      for (var key in object2) {
+        if (hasOwnProperty.call(object2, key)) {
+          iteratee(object2[key], key, object2);
+        }
+      }
+    };
+    var _forEach = function _forEach2(collection, iteratee) {
+      return _isArray(collection) ? _forArray(collection, iteratee) : _isIterable(collection) ? _forIterable(collection, iteratee) : _isArrayLike(collection) ? _forArray(collection, iteratee) : _forOwn(collection, iteratee);
+    };
+    var _map2 = function _map3(collection, iteratee) {
+      var result = _isArrayLike(collection) ? new Array(collection.length) : {};
+      if (iteratee) {
+        _forEach(collection, function(item, key) {
+          result[key] = iteratee(item, key, collection);
+        });
+      }
+      return result;
+    };
+    var isPromise = exports.isPromise = function isPromise2(value) {
+      return value != null && typeof value.then === "function";
+    };
+    var _makeAsyncIterator = function _makeAsyncIterator2(iterator) {
+      return function(promises, cb) {
+        var mainPromise = Promise.resolve();
+        iterator(promises, function(promise2, key) {
+          mainPromise = isPromise(promise2) ? mainPromise.then(function() {
+            return promise2.then(function(value) {
+              return cb(value, key, promises);
+            });
+          }) : mainPromise.then(function() {
+            return cb(promise2, key, promises);
+          });
+        });
+        return mainPromise;
+      };
+    };
+    var _wrap = function _wrap2(value) {
+      return isPromise(value) ? value : Promise.resolve(value);
+    };
+    var _wrapCall = function _wrapCall2(fn, args, thisArg) {
+      try {
+        return _wrap(fn.apply(thisArg, args));
+      } catch (error62) {
+        return Promise.reject(error62);
+      }
+    };
+    var _all = function _all2(promises, mapFn) {
+      return new Promise(function(resolve10, reject) {
+        var result = _map2(promises, mapFn);
+        var count2 = 1;
+        var onFulfillment0 = function onFulfillment02() {
+          if (--count2 === 0) {
+            var tmp = result;
+            result = null;
+            resolve10(tmp);
+          }
+        };
+        var onFulfillment = function onFulfillment2(value, key) {
+          if (!result) {
+            return;
+          }
+          result[key] = value;
+          onFulfillment0();
+        };
+        var onRejection = function onRejection2(reason) {
+          if (!result) {
+            return;
+          }
+          result = null;
+          reject(reason);
+        };
+        _forEach(mapFn ? result : promises, function(promise2, key) {
+          ++count2;
+          if (isPromise(promise2)) {
+            promise2.then(function(value) {
+              return onFulfillment(value, key);
+            }, onRejection);
+          } else {
+            onFulfillment(promise2, key);
+          }
+        });
+        onFulfillment0();
+      });
+    };
+    function all(mapFn) {
+      return _wrap(this).then(function(promises) {
+        return _all(promises, mapFn);
+      });
+    }
+    function asCallback(cb) {
+      if (cb) {
+        this.then(function(value) {
+          return cb(null, value);
+        }, function(error62) {
+          return cb(error62);
+        }).then(null, _noop);
+      }
+      return this;
+    }
+    exports.nodeify = asCallback;
+    var Cancel = exports.Cancel = (function() {
+      function Cancel2() {
+        var message = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : "this action has been canceled";
+        _classCallCheck(this, Cancel2);
+        Object.defineProperty(this, "message", {
+          enumerable: true,
+          value: message
+        });
+      }
+      _createClass(Cancel2, [{
+        key: "toString",
+        value: function toString2() {
+          return `Cancel: ${this._message}`;
+        }
+      }]);
+      return Cancel2;
+    })();
+    var _cancelTokenTag = "CancelToken";
+    var _toStringTagSymbol = typeof Symbol === "function" && Symbol.toStringTag !== void 0 || "@@toStringTag";
+    var CancelToken = exports.CancelToken = (function() {
+      _createClass(CancelToken2, null, [{
+        key: "isCancelToken",
+        value: function isCancelToken(value) {
+          return value != null && typeof value[_toStringTagSymbol] === "function" && value[_toStringTagSymbol]() === _cancelTokenTag;
+        }
+        // https://github.com/zenparsing/es-cancel-token/issues/3#issuecomment-221173214
+      }, {
+        key: "source",
+        value: function source2() {
+          var cancel = void 0;
+          var token = new CancelToken2(function(cancel_) {
+            cancel = cancel_;
+          });
+          return { cancel, token };
+        }
+      }, {
+        key: "race",
+        value: function race(tokens) {
+          var _CancelToken$source = CancelToken2.source(), cancel = _CancelToken$source.cancel, token = _CancelToken$source.token;
+          _forEach(tokens, function(token2) {
+            var reason = token2.reason;
+            if (reason) {
+              cancel(reason);
+              return false;
+            }
+            (token2._listeners || (token2._listeners = [])).push(cancel);
+          });
+          return token;
+        }
+      }]);
+      function CancelToken2(executor) {
+        var _this = this;
+        _classCallCheck(this, CancelToken2);
+        this._listeners = null;
+        this._promise = null;
+        this._reason = void 0;
+        this._resolve = null;
+        var _cancelOnce = function cancelOnce(message) {
+          _cancelOnce = _noop;
+          var reason = _this._reason = message instanceof Cancel ? message : new Cancel(message);
+          var resolve10 = _this._resolve;
+          if (resolve10 !== null) {
+            _this._resolve = null;
+            resolve10(reason);
+          }
+          var listeners = _this._listeners;
+          if (listeners !== null) {
+            _this._listeners = null;
+            _forArray(listeners, function(listener) {
+              return void listener(reason);
+            });
+          }
+        };
+        var cancel = function cancel2(message) {
+          return _cancelOnce(message);
+        };
+        executor(cancel);
+      }
+      _createClass(CancelToken2, [{
+        key: "throwIfRequested",
+        value: function throwIfRequested() {
+          var reason = this._reason;
+          if (reason !== void 0) {
+            throw reason;
+          }
+        }
+      }, {
+        key: _toStringTagSymbol,
+        value: function value() {
+          return _cancelTokenTag;
+        }
+      }, {
+        key: "promise",
+        get: function get2() {
+          var _this2 = this;
+          var promise2 = this._promise;
+          if (promise2 === null) {
+            var reason = this._reason;
+            promise2 = this._promise = reason ? Promise.resolve(reason) : new Promise(function(resolve10) {
+              _this2._resolve = resolve10;
+            });
+          }
+          return promise2;
+        }
+      }, {
+        key: "reason",
+        get: function get2() {
+          return this._reason;
+        }
+      }, {
+        key: "requested",
+        get: function get2() {
+          return this._reason !== void 0;
+        }
+      }]);
+      return CancelToken2;
+    })();
+    var cancellable = exports.cancellable = function cancellable2(target3, name, descriptor) {
+      var fn = descriptor !== void 0 ? descriptor.value : target3;
+      function cancellableWrapper() {
+        var length = arguments.length;
+        if (length !== 0 && CancelToken.isCancelToken(arguments[0])) {
+          return fn.apply(this, arguments);
+        }
+        var _CancelToken$source2 = CancelToken.source(), cancel = _CancelToken$source2.cancel, token = _CancelToken$source2.token;
+        var args = new Array(length + 1);
+        args[0] = token;
+        for (var i2 = 0; i2 < length; ++i2) {
+          args[i2 + 1] = arguments[i2];
+        }
+        var promise2 = fn.apply(this, args);
+        promise2.cancel = cancel;
+        return promise2;
+      }
+      if (descriptor !== void 0) {
+        descriptor.value = cancellableWrapper;
+        return descriptor;
+      }
+      return cancellableWrapper;
+    };
+    exports.cancelable = cancellable;
+    var _isOperationalError = function _isOperationalError2(reason) {
+      return !(reason instanceof ReferenceError || reason instanceof SyntaxError || reason instanceof TypeError);
+    };
+    var _errorWrapper = { error: null };
+    var _tryCatch = function _tryCatch2(fn) {
+      try {
+        return fn();
+      } catch (error62) {
+        _errorWrapper.error = error62;
+        return _errorWrapper;
+      }
+    };
+    var _matchError = function _matchError2(predicate, error62) {
+      if (typeof predicate === "function") {
+        return predicate.prototype instanceof Error ? error62 instanceof predicate : predicate(error62);
+      }
+      if (typeof predicate === "object") {
+        return error62 != null && _tryCatch(function() {
+          return _forOwn(predicate, function(value, prop) {
+            if (error62[prop] !== value) {
+              throw null;
+            }
+          });
+        }) !== _errorWrapper;
+      }
+    };
+    function catchPlus() {
+      var _this3 = this;
+      var n2 = arguments.length - 1;
+      var cb = void 0;
+      if (n2 < 0 || typeof (cb = arguments[n2]) !== "function") {
+        return this;
+      }
+      var predicates = void 0;
+      if (n2) {
+        predicates = new Array(n2);
+        for (var i2 = 0; i2 < n2; ++i2) {
+          predicates[i2] = arguments[i2];
+        }
+      }
+      return _wrap(this).then(null, function(reason) {
+        if (predicates) {
+          for (var _i = 0; _i < n2; ++_i) {
+            if (_matchError(predicates[_i], reason)) {
+              return cb(reason);
+            }
+          }
+        } else if (_isOperationalError(reason)) {
+          return cb(reason);
+        }
+        return _this3;
+      });
+    }
+    var defer = exports.defer = function defer2() {
+      var resolve10 = void 0, reject = void 0;
+      var promise2 = new Promise(function(resolve_, reject_) {
+        resolve10 = resolve_;
+        reject = reject_;
+      });
+      return {
+        promise: promise2,
+        reject,
+        resolve: resolve10
+      };
+    };
+    function delay(ms) {
+      var _this4 = this;
+      return isPromise(this) ? this.then(function(value) {
+        return new Promise(function(resolve10) {
+          setTimeout(function() {
+            return resolve10(value);
+          }, ms);
+        });
+      }) : new Promise(function(resolve10) {
+        setTimeout(function() {
+          return resolve10(_this4);
+        }, ms);
+      });
+    }
+    var makeAsyncIterator = exports.makeAsyncIterator = function makeAsyncIterator2(iterator) {
+      var asyncIterator = _makeAsyncIterator(iterator);
+      return function(cb) {
+        return _wrap(this).then(function(promises) {
+          return asyncIterator(promises, cb);
+        }).then(_noop);
+      };
+    };
+    var forArray = exports.forArray = makeAsyncIterator(_forArray);
+    var forEach = exports.forEach = makeAsyncIterator(_forEach);
+    var forIn = exports.forIn = makeAsyncIterator(_forIn);
+    var forIterable = exports.forIterable = makeAsyncIterator(_forIterable);
+    var forOwn = exports.forOwn = makeAsyncIterator(_forOwn);
+    var fromCallback = exports.fromCallback = function fromCallback2(fn) {
+      return new Promise(function(resolve10, reject) {
+        fn(function(error62, result) {
+          return error62 ? reject(error62) : resolve10(result);
+        });
+      });
+    };
+    function join35() {
+      var n2 = arguments.length - 1;
+      var cb = arguments[n2];
+      var promises = void 0;
+      if (n2 === 0) {
+        return new Promise(function(resolve10) {
+          return resolve10(cb());
+        });
+      } else if (n2 !== 1) {
+        promises = new Array(n2);
+        for (var i2 = 0; i2 < n2; ++i2) {
+          promises[i2] = arguments[i2];
+        }
+      } else if (!_isArrayLike(promises = arguments[0])) {
+        return _wrap(promises).then(function(value) {
+          return cb(value);
+        });
+      }
+      return _all(promises).then(function(args) {
+        return cb.apply(null, args);
+      });
+    }
+    function lastly(cb) {
+      var _this5 = this;
+      return _wrap(this).then(function(value) {
+        return _wrap(cb()).then(function() {
+          return _this5;
+        });
+      }, function(reason) {
+        return _wrap(cb()).then(function() {
+          return _this5;
+        });
+      });
+    }
+    exports.finally = lastly;
+    var _setFunctionNameAndLength = (function() {
+      var _defineProperties = Object.defineProperties;
+      try {
+        var f = _defineProperties(function() {
+        }, {
+          length: { value: 2 },
+          name: { value: "foo" }
+        });
+        if (f.length === 2 && f.name === "foo") {
+          return function(fn, name, length) {
+            return _defineProperties(fn, {
+              length: {
+                configurable: true,
+                value: length
+              },
+              name: {
+                configurable: true,
+                value: name
+              }
+            });
+          };
+        }
+      } catch (_) {
+      }
+      return function(fn) {
+        return fn;
+      };
+    })();
+    var promisify3 = exports.promisify = function promisify4(fn, context2) {
+      return _setFunctionNameAndLength(function() {
+        var _this6 = this;
+        var length = arguments.length;
+        var args = new Array(length + 1);
+        for (var i2 = 0; i2 < length; ++i2) {
+          args[i2] = arguments[i2];
+        }
+        return new Promise(function(resolve10, reject) {
+          args[length] = function(error62, result) {
+            return error62 ? reject(error62) : resolve10(result);
+          };
+          fn.apply(context2 || _this6, args);
+        });
+      }, fn.name, fn.length && fn.length - 1);
+    };
+    var _DEFAULT_PALL_MAPPER = function _DEFAULT_PALL_MAPPER2(name) {
+      return !(_endsWith2(name, "Sync") || _endsWith2(name, "Async")) && name;
+    };
+    var promisifyAll = exports.promisifyAll = function promisifyAll2(obj2) {
+      var _ref = arguments.length > 1 && arguments[1] !== void 0 ? arguments[1] : {}, _ref$mapper = _ref.mapper, mapper = _ref$mapper === void 0 ? _DEFAULT_PALL_MAPPER : _ref$mapper, _ref$target = _ref.target, target3 = _ref$target === void 0 ? {} : _ref$target, _ref$context = _ref.context, context2 = _ref$context === void 0 ? obj2 : _ref$context;
+      _forIn(obj2, function(value, name) {
+        var newName = void 0;
+        if (typeof value === "function" && (newName = mapper(name, value, obj2))) {
+          target3[newName] = promisify3(value, context2);
+        }
+      });
+      return target3;
+    };
+    var FN_FALSE = function FN_FALSE2() {
+      return false;
+    };
+    var FN_TRUE = function FN_TRUE2() {
+      return true;
+    };
+    var _reflectResolution = /* @__PURE__ */ (function(__proto__) {
+      return function(_value) {
+        return {
+          __proto__: __proto__,
+          value: function value() {
+            return _value;
+          }
+        };
+      };
+    })({
+      isFulfilled: FN_TRUE,
+      isPending: FN_FALSE,
+      isRejected: FN_FALSE,
+      isResolved: FN_TRUE,
+      reason: function reason() {
+        throw new Error("no reason, the promise has resolved");
+      }
+    });
+    var _reflectRejection = /* @__PURE__ */ (function(__proto__) {
+      return function(_reason) {
+        return {
+          __proto__: __proto__,
+          reason: function reason() {
+            return _reason;
+          }
+        };
+      };
+    })({
+      isFulfilled: FN_FALSE,
+      isPending: FN_FALSE,
+      isRejected: FN_TRUE,
+      isResolved: FN_FALSE,
+      value: function value() {
+        throw new Error("no value, the promise has rejected");
+      }
+    });
+    function reflect() {
+      return _wrap(this).then(_reflectResolution, _reflectRejection);
+    }
+    function settle2() {
+      return all.call(this, function(x) {
+        return reflect.call(x);
+      });
+    }
+    var _some = function _some2(promises, count2) {
+      return new Promise(function(resolve10, reject) {
+        var values = [];
+        var errors = [];
+        var onFulfillment = function onFulfillment2(value) {
+          if (!values) {
+            return;
+          }
+          values.push(value);
+          if (--count2 === 0) {
+            resolve10(values);
+            values = errors = null;
+          }
+        };
+        var acceptableErrors = -count2;
+        var onRejection = function onRejection2(reason) {
+          if (!values) {
+            return;
+          }
+          errors.push(reason);
+          if (--acceptableErrors === 0) {
+            reject(errors);
+            values = errors = null;
+          }
+        };
+        _forEach(promises, function(promise2) {
+          ++acceptableErrors;
+          _wrap(promise2).then(onFulfillment, onRejection);
+        });
+      });
+    };
+    function some(count2) {
+      return _wrap(this).then(function(promises) {
+        return _some(promises, count2);
+      });
+    }
+    function tap(onResolved, onRejected) {
+      var _this7 = this;
+      var forward = function forward2() {
+        return _this7;
+      };
+      return _wrap(this).then(onResolved && function(value) {
+        return _wrap(onResolved(value)).then(forward);
+      }, onRejected && function(reason) {
+        return _wrap(onRejected(reason)).then(forward);
+      });
+    }
+    var TimeoutError = exports.TimeoutError = (function(_BaseError) {
+      _inherits(TimeoutError2, _BaseError);
+      function TimeoutError2() {
+        _classCallCheck(this, TimeoutError2);
+        return _possibleConstructorReturn(this, (TimeoutError2.__proto__ || Object.getPrototypeOf(TimeoutError2)).call(this, "operation timed out"));
+      }
+      return TimeoutError2;
+    })(_makeError.BaseError);
+    function timeout(ms, cb) {
+      var _this9 = this;
+      return new Promise(function(resolve10, reject) {
+        var handle2 = setTimeout(function() {
+          handle2 = null;
+          if (typeof _this9.cancel === "function") {
+            _this9.cancel();
+          }
+          if (cb) {
+            try {
+              resolve10(cb());
+            } catch (error62) {
+              reject(error62);
+            }
+          } else {
+            reject(new TimeoutError());
+          }
+        }, ms);
+        _wrap(_this9).then(function(value) {
+          handle2 !== null && clearTimeout(handle2);
+          resolve10(value);
+        }, function(reason) {
+          handle2 !== null && clearTimeout(handle2);
+          reject(reason);
+        });
+      });
+    }
+    var attempt = exports.attempt = function attempt2(fn) {
+      return new Promise(function(resolve10) {
+        return resolve10(fn());
+      });
+    };
+    exports.try = attempt;
+    function unpromisify() {
+      var fn = this;
+      return _setFunctionNameAndLength(function() {
+        var n2 = arguments.length - 1;
+        var cb = void 0;
+        if (n2 < 0 || typeof (cb = arguments[n2]) !== "function") {
+          throw new Error("missing callback");
+        }
+        var args = new Array(n2);
+        for (var i2 = 0; i2 < n2; ++i2) {
+          args[i2] = arguments[i2];
+        }
+        _wrapCall(fn, args, this).then(function(result) {
+          return cb(null, result);
+        }, function(reason) {
+          return cb(reason);
+        });
+      }, fn.name, fn.length + 1);
+    }
+  }
+});
+
+// node_modules/jsonrpc-websocket-client/dist/websocket-client.js
+var require_websocket_client = __commonJS({
+  "node_modules/jsonrpc-websocket-client/dist/websocket-client.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", {
+      value: true
+    });
+    exports.OPEN = exports.MESSAGE = exports.CONNECTING = exports.CLOSED = exports.AbortedConnection = exports.ConnectionError = void 0;
+    var _startsWith2 = require_startsWith();
+    var _startsWith3 = _interopRequireDefault(_startsWith2);
+    var _createClass = /* @__PURE__ */ (function() {
+      function defineProperties(target3, props) {
+        for (var i2 = 0; i2 < props.length; i2++) {
+          var descriptor = props[i2];
+          descriptor.enumerable = descriptor.enumerable || false;
+          descriptor.configurable = true;
+          if ("value" in descriptor) descriptor.writable = true;
+          Object.defineProperty(target3, descriptor.key, descriptor);
+        }
+      }
+      return function(Constructor, protoProps, staticProps) {
+        if (protoProps) defineProperties(Constructor.prototype, protoProps);
+        if (staticProps) defineProperties(Constructor, staticProps);
+        return Constructor;
+      };
+    })();
+    var _eventToPromise = require_event_to_promise();
+    var _eventToPromise2 = _interopRequireDefault(_eventToPromise);
+    var _ws = require_ws();
+    var _ws2 = _interopRequireDefault(_ws);
+    var _promiseToolbox = require_dist3();
+    var _makeError = require_make_error();
+    var _events = __require("events");
+    function _interopRequireDefault(obj2) {
+      return obj2 && obj2.__esModule ? obj2 : { default: obj2 };
+    }
+    function _classCallCheck(instance, Constructor) {
+      if (!(instance instanceof Constructor)) {
+        throw new TypeError("Cannot call a class as a function");
+      }
+    }
+    function _possibleConstructorReturn(self3, call) {
+      if (!self3) {
+        throw new ReferenceError("this hasn't been initialised - super() hasn't been called");
+      }
+      return call && (typeof call === "object" || typeof call === "function") ? call : self3;
+    }
+    function _inherits(subClass, superClass) {
+      if (typeof superClass !== "function" && superClass !== null) {
+        throw new TypeError("Super expression must either be null or a function, not " + typeof superClass);
+      }
+      subClass.prototype = Object.create(superClass && superClass.prototype, { constructor: { value: subClass, enumerable: false, writable: true, configurable: true } });
+      if (superClass) Object.setPrototypeOf ? Object.setPrototypeOf(subClass, superClass) : subClass.__proto__ = superClass;
+    }
+    var delay = function delay2(ms) {
+      return new Promise(function(resolve10) {
+        return setTimeout(resolve10, ms);
+      });
+    };
+    var ConnectionError = exports.ConnectionError = (function(_BaseError) {
+      _inherits(ConnectionError2, _BaseError);
+      function ConnectionError2() {
+        _classCallCheck(this, ConnectionError2);
+        return _possibleConstructorReturn(this, (ConnectionError2.__proto__ || Object.getPrototypeOf(ConnectionError2)).apply(this, arguments));
+      }
+      return ConnectionError2;
+    })(_makeError.BaseError);
+    var AbortedConnection = exports.AbortedConnection = (function(_ConnectionError) {
+      _inherits(AbortedConnection2, _ConnectionError);
+      function AbortedConnection2() {
+        _classCallCheck(this, AbortedConnection2);
+        return _possibleConstructorReturn(this, (AbortedConnection2.__proto__ || Object.getPrototypeOf(AbortedConnection2)).call(this, "connection aborted"));
+      }
+      return AbortedConnection2;
+    })(ConnectionError);
+    var CLOSED = exports.CLOSED = "closed";
+    var CONNECTING = exports.CONNECTING = "connecting";
+    var MESSAGE = exports.MESSAGE = "message";
+    var OPEN = exports.OPEN = "open";
+    var WebSocketClient = (function(_EventEmitter) {
+      _inherits(WebSocketClient2, _EventEmitter);
+      function WebSocketClient2(url2, protocols, opts) {
+        _classCallCheck(this, WebSocketClient2);
+        var _this3 = _possibleConstructorReturn(this, (WebSocketClient2.__proto__ || Object.getPrototypeOf(WebSocketClient2)).call(this));
+        if (opts && !(0, _startsWith3.default)(_this3._url, "wss")) {
+          delete opts.rejectUnauthorized;
+        }
+        _this3._opts = opts;
+        _this3._protocols = protocols;
+        _this3._url = url2;
+        _this3._protocol = null;
+        _this3._socket = null;
+        _this3._status = CLOSED;
+        _this3._onClose = _this3._onClose.bind(_this3);
+        return _this3;
+      }
+      _createClass(WebSocketClient2, [{
+        key: "close",
+        value: function close() {
+          var _this4 = this;
+          return (0, _promiseToolbox.attempt)(function() {
+            var status2 = _this4._status;
+            if (status2 === CLOSED) {
+              return;
+            }
+            var socket = _this4._socket;
+            if (status2 === CONNECTING) {
+              socket.abort = true;
+              socket.close();
+              return;
+            }
+            var promise2 = (0, _eventToPromise2.default)(socket, "close");
+            socket.close();
+            return promise2;
+          });
+        }
+      }, {
+        key: "open",
+        value: function open3(backoff) {
+          var _this5 = this;
+          if (!backoff) {
+            return this._open();
+          }
+          var iterator = backoff[Symbol.iterator]();
+          var cancelled = false;
+          var cancel = function cancel2() {
+            cancelled = true;
+          };
+          var error_ = void 0;
+          var attempt = function attempt2() {
+            if (cancelled) {
+              throw error_;
+            }
+            return _this5._open().catch(function(error62) {
+              var current2 = void 0;
+              if (error62 instanceof AbortedConnection || (current2 = iterator.next()).done) {
+                throw error62;
+              }
+              var _current = current2, value = _current.value;
+              _this5.emit("scheduledAttempt", {
+                cancel,
+                delay: value
+              });
+              error_ = error62;
+              return delay(current2.value).then(attempt2);
+            });
+          };
+          var promise2 = attempt();
+          promise2.cancel = cancel;
+          return promise2;
+        }
+      }, {
+        key: "send",
+        value: function send(data) {
+          this._assertStatus(OPEN);
+          this._socket.send(data);
+        }
+      }, {
+        key: "_assertNotStatus",
+        value: function _assertNotStatus(notExpected) {
+          if (this._status === notExpected) {
+            throw new ConnectionError("invalid status " + this._status);
+          }
+        }
+      }, {
+        key: "_assertStatus",
+        value: function _assertStatus(expected) {
+          if (this._status !== expected) {
+            throw new ConnectionError("invalid status " + this._status + ", expected " + expected);
+          }
+        }
+      }, {
+        key: "_onClose",
+        value: function _onClose() {
+          var previous = this._status;
+          this._socket = null;
+          this._status = CLOSED;
+          if (previous === OPEN) {
+            this.emit(CLOSED);
+          }
+        }
+      }, {
+        key: "_open",
+        value: function _open() {
+          var _this6 = this;
+          return (0, _promiseToolbox.attempt)(function() {
+            _this6._assertStatus(CLOSED);
+            _this6._status = CONNECTING;
+            var socket = _this6._socket = new _ws2.default(_this6._url, _this6._protocols, _this6._opts);
+            return _eventToPromise2.default.multi(socket, ["open"], ["close", "error"]).then(function() {
+              socket.addEventListener("close", _this6._onClose);
+              socket.addEventListener("error", function(error62) {
+                _this6.emit("error", error62);
+              });
+              socket.addEventListener("message", function(_ref) {
+                var data = _ref.data;
+                _this6.emit(MESSAGE, data);
+              });
+              _this6._status = OPEN;
+              _this6.emit(OPEN);
+            }, function(args) {
+              _this6._onClose();
+              if (socket.abort) {
+                throw new AbortedConnection();
+              }
+              throw new ConnectionError(args[0].message);
+            });
+          });
+        }
+      }, {
+        key: "protocol",
+        get: function get2() {
+          return this._protocol;
+        }
+      }, {
+        key: "status",
+        get: function get2() {
+          return this._status;
+        }
+      }]);
+      return WebSocketClient2;
+    })(_events.EventEmitter);
+    exports.default = WebSocketClient;
+  }
+});
+
+// node_modules/jsonrpc-websocket-client/dist/backoff.js
+var require_backoff = __commonJS({
+  "node_modules/jsonrpc-websocket-client/dist/backoff.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", {
+      value: true
+    });
+    exports.fibonacci = fibonacci;
+    exports.map = map2;
+    exports.take = take;
+    var symbolIterator = Symbol.iterator;
+    var DONE = { done: true };
+    var makeIterator = function makeIterator2(next) {
+      var iterator = { next };
+      iterator[symbolIterator] = function() {
+        return iterator;
+      };
+      return iterator;
+    };
+    function fibonacci() {
+      var curr = 1;
+      var next = 1;
+      return makeIterator(function() {
+        var tmp = curr;
+        curr = next;
+        next += tmp;
+        return {
+          done: false,
+          value: tmp
+        };
+      });
+    }
+    function map2(fn) {
+      var iterator = this[symbolIterator]();
+      return makeIterator(function() {
+        var item = iterator.next();
+        if (item.done) {
+          return DONE;
+        }
+        return {
+          done: false,
+          value: fn(item.value)
+        };
+      });
+    }
+    function take(n2) {
+      if (n2 < 1) {
+        return makeIterator(function() {
+          return DONE;
+        });
+      }
+      if (n2 === Infinity) {
+        return this;
+      }
+      var iterator = this[symbolIterator]();
+      return makeIterator(function() {
+        var item = void 0;
+        if (!n2-- || (item = iterator.next()).done) {
+          return DONE;
+        }
+        return {
+          done: false,
+          value: item.value
+        };
+      });
+    }
+    exports.default = function() {
+      var _context;
+      var tries = arguments.length > 0 && arguments[0] !== void 0 ? arguments[0] : 10;
+      return (_context = (_context = fibonacci(), map2).call(_context, function(x) {
+        return Math.round((x + Math.random() - 0.5) * 1e3);
+      }), take).call(_context, tries);
+    };
+  }
+});
+
+// node_modules/jsonrpc-websocket-client/dist/index.js
+var require_dist4 = __commonJS({
+  "node_modules/jsonrpc-websocket-client/dist/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", {
+      value: true
+    });
+    exports.OPEN = exports.CONNECTING = exports.CLOSED = exports.AbortedConnection = exports.ConnectionError = exports.createBackoff = void 0;
+    var _isString2 = require_isString();
+    var _isString3 = _interopRequireDefault(_isString2);
+    var _createClass = /* @__PURE__ */ (function() {
+      function defineProperties(target3, props) {
+        for (var i2 = 0; i2 < props.length; i2++) {
+          var descriptor = props[i2];
+          descriptor.enumerable = descriptor.enumerable || false;
+          descriptor.configurable = true;
+          if ("value" in descriptor) descriptor.writable = true;
+          Object.defineProperty(target3, descriptor.key, descriptor);
+        }
+      }
+      return function(Constructor, protoProps, staticProps) {
+        if (protoProps) defineProperties(Constructor.prototype, protoProps);
+        if (staticProps) defineProperties(Constructor, staticProps);
+        return Constructor;
+      };
+    })();
+    var _jsonRpcPeer = require_dist2();
+    var _jsonRpcPeer2 = _interopRequireDefault(_jsonRpcPeer);
+    var _parseUrl = require_parse_url();
+    var _parseUrl2 = _interopRequireDefault(_parseUrl);
+    var _websocketClient = require_websocket_client();
+    var _websocketClient2 = _interopRequireDefault(_websocketClient);
+    var _backoff = require_backoff();
+    var _backoff2 = _interopRequireDefault(_backoff);
+    function _interopRequireDefault(obj2) {
+      return obj2 && obj2.__esModule ? obj2 : { default: obj2 };
+    }
+    function _objectWithoutProperties(obj2, keys) {
+      var target3 = {};
+      for (var i2 in obj2) {
+        if (keys.indexOf(i2) >= 0) continue;
+        if (!Object.prototype.hasOwnProperty.call(obj2, i2)) continue;
+        target3[i2] = obj2[i2];
+      }
+      return target3;
+    }
+    function _classCallCheck(instance, Constructor) {
+      if (!(instance instanceof Constructor)) {
+        throw new TypeError("Cannot call a class as a function");
+      }
+    }
+    function _possibleConstructorReturn(self3, call) {
+      if (!self3) {
+        throw new ReferenceError("this hasn't been initialised - super() hasn't been called");
+      }
+      return call && (typeof call === "object" || typeof call === "function") ? call : self3;
+    }
+    function _inherits(subClass, superClass) {
+      if (typeof superClass !== "function" && superClass !== null) {
+        throw new TypeError("Super expression must either be null or a function, not " + typeof superClass);
+      }
+      subClass.prototype = Object.create(superClass && superClass.prototype, { constructor: { value: subClass, enumerable: false, writable: true, configurable: true } });
+      if (superClass) Object.setPrototypeOf ? Object.setPrototypeOf(subClass, superClass) : subClass.__proto__ = superClass;
+    }
+    exports.createBackoff = _backoff2.default;
+    exports.ConnectionError = _websocketClient.ConnectionError;
+    exports.AbortedConnection = _websocketClient.AbortedConnection;
+    exports.CLOSED = _websocketClient.CLOSED;
+    exports.CONNECTING = _websocketClient.CONNECTING;
+    exports.OPEN = _websocketClient.OPEN;
+    var JsonRpcWebSocketClient = (function(_WebSocketClient) {
+      _inherits(JsonRpcWebSocketClient2, _WebSocketClient);
+      function JsonRpcWebSocketClient2(opts) {
+        _classCallCheck(this, JsonRpcWebSocketClient2);
+        {
+          var url2 = void 0, protocols = void 0;
+          if (!opts) {
+            opts = {};
+          } else if ((0, _isString3.default)(opts)) {
+            url2 = opts;
+            opts = {};
+          } else {
+            var _opts = opts;
+            url2 = _opts.url;
+            var _opts$protocols = _opts.protocols;
+            protocols = _opts$protocols === void 0 ? "" : _opts$protocols;
+            opts = _objectWithoutProperties(_opts, ["url", "protocols"]);
+          }
+          var _this = _possibleConstructorReturn(this, (JsonRpcWebSocketClient2.__proto__ || Object.getPrototypeOf(JsonRpcWebSocketClient2)).call(this, (0, _parseUrl2.default)(url2), protocols, opts));
+        }
+        var peer = _this._peer = new _jsonRpcPeer2.default(function(message) {
+          if (message.type !== "notification") {
+            throw new _jsonRpcPeer.MethodNotFound();
+          }
+          _this.emit("notification", message);
+        }).on("data", function(message) {
+          _this.send(message);
+        });
+        _this.on(_websocketClient.CLOSED, function() {
+          peer.failPendingRequests(new _websocketClient.ConnectionError("connection has been closed"));
+        });
+        _this.on(_websocketClient.MESSAGE, function(message) {
+          peer.write(message);
+        });
+        return _this;
+      }
+      _createClass(JsonRpcWebSocketClient2, [{
+        key: "call",
+        value: function call(method, params) {
+          return this._peer.request(method, params);
+        }
+      }, {
+        key: "notify",
+        value: function notify(method, params) {
+          return this._peer.notify(method, params);
+        }
+      }]);
+      return JsonRpcWebSocketClient2;
+    })(_websocketClient2.default);
+    exports.default = JsonRpcWebSocketClient;
+  }
+});
+
+// node_modules/xo-lib/dist/index.js
+var require_dist5 = __commonJS({
+  "node_modules/xo-lib/dist/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", {
+      value: true
+    });
+    exports.XoError = void 0;
+    var _startsWith2 = require_startsWith();
+    var _startsWith3 = _interopRequireDefault(_startsWith2);
+    var _createClass = /* @__PURE__ */ (function() {
+      function defineProperties(target3, props) {
+        for (var i2 = 0; i2 < props.length; i2++) {
+          var descriptor = props[i2];
+          descriptor.enumerable = descriptor.enumerable || false;
+          descriptor.configurable = true;
+          if ("value" in descriptor) descriptor.writable = true;
+          Object.defineProperty(target3, descriptor.key, descriptor);
+        }
+      }
+      return function(Constructor, protoProps, staticProps) {
+        if (protoProps) defineProperties(Constructor.prototype, protoProps);
+        if (staticProps) defineProperties(Constructor, staticProps);
+        return Constructor;
+      };
+    })();
+    var _get = function get2(object2, property, receiver) {
+      if (object2 === null) object2 = Function.prototype;
+      var desc = Object.getOwnPropertyDescriptor(object2, property);
+      if (desc === void 0) {
+        var parent = Object.getPrototypeOf(object2);
+        if (parent === null) {
+          return void 0;
+        } else {
+          return get2(parent, property, receiver);
+        }
+      } else if ("value" in desc) {
+        return desc.value;
+      } else {
+        var getter = desc.get;
+        if (getter === void 0) {
+          return void 0;
+        }
+        return getter.call(receiver);
+      }
+    };
+    var _jsonrpcWebsocketClient = require_dist4();
+    var _jsonrpcWebsocketClient2 = _interopRequireDefault(_jsonrpcWebsocketClient);
+    var _makeError = require_make_error();
+    function _interopRequireDefault(obj2) {
+      return obj2 && obj2.__esModule ? obj2 : { default: obj2 };
+    }
+    function _classCallCheck(instance, Constructor) {
+      if (!(instance instanceof Constructor)) {
+        throw new TypeError("Cannot call a class as a function");
+      }
+    }
+    function _possibleConstructorReturn(self3, call) {
+      if (!self3) {
+        throw new ReferenceError("this hasn't been initialised - super() hasn't been called");
+      }
+      return call && (typeof call === "object" || typeof call === "function") ? call : self3;
+    }
+    function _inherits(subClass, superClass) {
+      if (typeof superClass !== "function" && superClass !== null) {
+        throw new TypeError("Super expression must either be null or a function, not " + typeof superClass);
+      }
+      subClass.prototype = Object.create(superClass && superClass.prototype, { constructor: { value: subClass, enumerable: false, writable: true, configurable: true } });
+      if (superClass) Object.setPrototypeOf ? Object.setPrototypeOf(subClass, superClass) : subClass.__proto__ = superClass;
+    }
+    var noop3 = function noop4() {
+    };
+    var XoError = exports.XoError = (function(_BaseError) {
+      _inherits(XoError2, _BaseError);
+      function XoError2() {
+        _classCallCheck(this, XoError2);
+        return _possibleConstructorReturn(this, (XoError2.__proto__ || Object.getPrototypeOf(XoError2)).apply(this, arguments));
+      }
+      return XoError2;
+    })(_makeError.BaseError);
+    var Xo = (function(_JsonRpcWebSocketClie) {
+      _inherits(Xo2, _JsonRpcWebSocketClie);
+      function Xo2(opts) {
+        _classCallCheck(this, Xo2);
+        var url2 = opts != null ? opts.url : ".";
+        var _this2 = _possibleConstructorReturn(this, (Xo2.__proto__ || Object.getPrototypeOf(Xo2)).call(this, (url2 === "/" ? "" : url2) + "/api/"));
+        _this2._credentials = opts != null ? opts.credentials : null;
+        _this2._user = null;
+        _this2.on(_jsonrpcWebsocketClient.OPEN, function() {
+          if (_this2._credentials) {
+            _this2._signIn(_this2._credentials).catch(noop3);
+          }
+        });
+        _this2.on(_jsonrpcWebsocketClient.CLOSED, function() {
+          _this2._user = null;
+        });
+        return _this2;
+      }
+      _createClass(Xo2, [{
+        key: "call",
+        value: function call(method, args, i2) {
+          var _this3 = this;
+          if ((0, _startsWith3.default)(method, "session.")) {
+            return Promise.reject(new XoError("session.*() methods are disabled from this interface"));
+          }
+          var promise2 = _get(Xo2.prototype.__proto__ || Object.getPrototypeOf(Xo2.prototype), "call", this).call(this, method, args);
+          promise2.retry = function(predicate) {
+            return promise2.catch(function(error62) {
+              i2 = (i2 || 0) + 1;
+              if (predicate(error62, i2)) {
+                return _this3.call(method, args, i2);
+              }
+            });
+          };
+          return promise2;
+        }
+      }, {
+        key: "refreshUser",
+        value: function refreshUser() {
+          var _this4 = this;
+          return _get(Xo2.prototype.__proto__ || Object.getPrototypeOf(Xo2.prototype), "call", this).call(this, "session.getUser").then(function(user3) {
+            return _this4._user = user3;
+          });
+        }
+      }, {
+        key: "signIn",
+        value: function signIn(credentials) {
+          this._credentials = credentials;
+          return this._signIn(credentials);
+        }
+      }, {
+        key: "_signIn",
+        value: function _signIn(credentials) {
+          var _this5 = this;
+          return _get(Xo2.prototype.__proto__ || Object.getPrototypeOf(Xo2.prototype), "call", this).call(this, "session.signIn", credentials).then(function(user3) {
+            _this5._user = user3;
+            _this5.emit("authenticated");
+          }, function(error62) {
+            _this5.emit("authenticationFailure", error62);
+            throw error62;
+          });
+        }
+      }, {
+        key: "user",
+        get: function get2() {
+          return this._user;
+        }
+      }]);
+      return Xo2;
+    })(_jsonrpcWebsocketClient2.default);
+    exports.default = Xo;
+  }
+});
+
 // node_modules/@redis/client/dist/lib/RESP/verbatim-string.js
 var require_verbatim_string = __commonJS({
   "node_modules/@redis/client/dist/lib/RESP/verbatim-string.js"(exports) {
@@ -27083,7 +36930,7 @@ var require_verbatim_string = __commonJS({
 });
 
 // node_modules/@redis/client/dist/lib/errors.js
-var require_errors = __commonJS({
+var require_errors2 = __commonJS({
   "node_modules/@redis/client/dist/lib/errors.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -27205,7 +37052,7 @@ var require_decoder = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Decoder = exports.PUSH_TYPE_MAPPING = exports.RESP_TYPES = void 0;
     var verbatim_string_1 = require_verbatim_string();
-    var errors_1 = require_errors();
+    var errors_1 = require_errors2();
     exports.RESP_TYPES = {
       NULL: 95,
       // _
@@ -27932,13 +37779,13 @@ var require_digest = __commonJS({
       }
       return xxh3Cache;
     }
-    async function digest(value) {
+    async function digest2(value) {
       const xxh3 = await getXxh3();
       const data = typeof value === "string" ? value : new Uint8Array(value);
       const hash2 = xxh3.xxh64(data);
       return hash2.toString(16).padStart(16, "0");
     }
-    exports.digest = digest;
+    exports.digest = digest2;
   }
 });
 
@@ -37117,10 +46964,10 @@ var require_XACK = __commonJS({
        * @returns The number of messages successfully acknowledged
        * @see https://redis.io/commands/xack/
        */
-      parseCommand(parser, key, group, id) {
+      parseCommand(parser, key, group3, id) {
         parser.push("XACK");
         parser.pushKey(key);
-        parser.push(group);
+        parser.push(group3);
         parser.pushVariadic(id);
       },
       transformReply: void 0
@@ -37146,10 +46993,10 @@ var require_XACKDEL = __commonJS({
        * @returns Array of integers: -1 (not found), 1 (acknowledged and deleted), 2 (acknowledged with dangling refs)
        * @see https://redis.io/commands/xackdel/
        */
-      parseCommand(parser, key, group, id, policy) {
+      parseCommand(parser, key, group3, id, policy) {
         parser.push("XACKDEL");
         parser.pushKey(key);
-        parser.push(group);
+        parser.push(group3);
         if (policy) {
           parser.push(policy);
         }
@@ -37267,10 +47114,10 @@ var require_XAUTOCLAIM = __commonJS({
        * @returns Object containing nextId, claimed messages, and list of deleted message IDs
        * @see https://redis.io/commands/xautoclaim/
        */
-      parseCommand(parser, key, group, consumer, minIdleTime, start, options) {
+      parseCommand(parser, key, group3, consumer, minIdleTime, start, options) {
         parser.push("XAUTOCLAIM");
         parser.pushKey(key);
-        parser.push(group, consumer, minIdleTime.toString(), start);
+        parser.push(group3, consumer, minIdleTime.toString(), start);
         if (options?.COUNT) {
           parser.push("COUNT", options.COUNT.toString());
         }
@@ -37355,10 +47202,10 @@ var require_XCLAIM = __commonJS({
        * @returns Array of claimed messages
        * @see https://redis.io/commands/xclaim/
        */
-      parseCommand(parser, key, group, consumer, minIdleTime, id, options) {
+      parseCommand(parser, key, group3, consumer, minIdleTime, id, options) {
         parser.push("XCLAIM");
         parser.pushKey(key);
-        parser.push(group, consumer, minIdleTime.toString());
+        parser.push(group3, consumer, minIdleTime.toString());
         parser.pushVariadic(id);
         if (options?.IDLE !== void 0) {
           parser.push("IDLE", options.IDLE.toString());
@@ -37532,10 +47379,10 @@ var require_XGROUP_CREATE = __commonJS({
        * @returns 'OK' if successful
        * @see https://redis.io/commands/xgroup-create/
        */
-      parseCommand(parser, key, group, id, options) {
+      parseCommand(parser, key, group3, id, options) {
         parser.push("XGROUP", "CREATE");
         parser.pushKey(key);
-        parser.push(group, id);
+        parser.push(group3, id);
         if (options?.MKSTREAM) {
           parser.push("MKSTREAM");
         }
@@ -37565,10 +47412,10 @@ var require_XGROUP_CREATECONSUMER = __commonJS({
        * @returns 1 if the consumer was created, 0 if it already existed
        * @see https://redis.io/commands/xgroup-createconsumer/
        */
-      parseCommand(parser, key, group, consumer) {
+      parseCommand(parser, key, group3, consumer) {
         parser.push("XGROUP", "CREATECONSUMER");
         parser.pushKey(key);
-        parser.push(group, consumer);
+        parser.push(group3, consumer);
       },
       transformReply: void 0
     };
@@ -37592,10 +47439,10 @@ var require_XGROUP_DELCONSUMER = __commonJS({
        * @returns The number of pending messages owned by the deleted consumer
        * @see https://redis.io/commands/xgroup-delconsumer/
        */
-      parseCommand(parser, key, group, consumer) {
+      parseCommand(parser, key, group3, consumer) {
         parser.push("XGROUP", "DELCONSUMER");
         parser.pushKey(key);
-        parser.push(group, consumer);
+        parser.push(group3, consumer);
       },
       transformReply: void 0
     };
@@ -37618,10 +47465,10 @@ var require_XGROUP_DESTROY = __commonJS({
        * @returns 1 if the group was destroyed, 0 if it did not exist
        * @see https://redis.io/commands/xgroup-destroy/
        */
-      parseCommand(parser, key, group) {
+      parseCommand(parser, key, group3) {
         parser.push("XGROUP", "DESTROY");
         parser.pushKey(key);
-        parser.push(group);
+        parser.push(group3);
       },
       transformReply: void 0
     };
@@ -37646,10 +47493,10 @@ var require_XGROUP_SETID = __commonJS({
        * @returns 'OK' if successful
        * @see https://redis.io/commands/xgroup-setid/
        */
-      parseCommand(parser, key, group, id, options) {
+      parseCommand(parser, key, group3, id, options) {
         parser.push("XGROUP", "SETID");
         parser.pushKey(key);
-        parser.push(group, id);
+        parser.push(group3, id);
         if (options?.ENTRIESREAD) {
           parser.push("ENTRIESREAD", options.ENTRIESREAD.toString());
         }
@@ -37675,10 +47522,10 @@ var require_XINFO_CONSUMERS = __commonJS({
        * @returns Array of consumer information objects
        * @see https://redis.io/commands/xinfo-consumers/
        */
-      parseCommand(parser, key, group) {
+      parseCommand(parser, key, group3) {
         parser.push("XINFO", "CONSUMERS");
         parser.pushKey(key);
-        parser.push(group);
+        parser.push(group3);
       },
       transformReply: {
         /**
@@ -37737,8 +47584,8 @@ var require_XINFO_GROUPS = __commonJS({
          *          lag - Number of entries not read by the group (Redis 7.0+)
          */
         2: (reply) => {
-          return reply.map((group) => {
-            const unwrapped = group;
+          return reply.map((group3) => {
+            const unwrapped = group3;
             return {
               name: unwrapped[1],
               consumers: unwrapped[3],
@@ -37868,10 +47715,10 @@ var require_XPENDING_RANGE = __commonJS({
        * @returns Array of pending message details
        * @see https://redis.io/commands/xpending/
        */
-      parseCommand(parser, key, group, start, end, count2, options) {
+      parseCommand(parser, key, group3, start, end, count2, options) {
         parser.push("XPENDING");
         parser.pushKey(key);
-        parser.push(group);
+        parser.push(group3);
         if (options?.IDLE !== void 0) {
           parser.push("IDLE", options.IDLE.toString());
         }
@@ -37918,10 +47765,10 @@ var require_XPENDING = __commonJS({
        * @returns Summary of pending messages including total count, ID range, and per-consumer stats
        * @see https://redis.io/commands/xpending/
        */
-      parseCommand(parser, key, group) {
+      parseCommand(parser, key, group3) {
         parser.push("XPENDING");
         parser.pushKey(key);
-        parser.push(group);
+        parser.push(group3);
       },
       /**
        * Transforms the raw XPENDING reply into a structured object
@@ -38070,8 +47917,8 @@ var require_XREADGROUP = __commonJS({
        * @returns Array of stream entries, each containing the stream name and its messages
        * @see https://redis.io/commands/xreadgroup/
        */
-      parseCommand(parser, group, consumer, streams, options) {
-        parser.push("XREADGROUP", "GROUP", group, consumer);
+      parseCommand(parser, group3, consumer, streams, options) {
+        parser.push("XREADGROUP", "GROUP", group3, consumer);
         if (options?.COUNT !== void 0) {
           parser.push("COUNT", options.COUNT.toString());
         }
@@ -39596,13 +49443,13 @@ var require_VLINKS_WITHSCORES = __commonJS({
     function transformVLinksWithScoresReply(reply) {
       const layers = [];
       for (const layer of reply) {
-        const obj = /* @__PURE__ */ Object.create(null);
+        const obj2 = /* @__PURE__ */ Object.create(null);
         for (let i2 = 0; i2 < layer.length; i2 += 2) {
           const element = layer[i2];
           const score = generic_transformers_1.transformDoubleReply[2](layer[i2 + 1]);
-          obj[element.toString()] = score;
+          obj2[element.toString()] = score;
         }
-        layers.push(obj);
+        layers.push(obj2);
       }
       return layers;
     }
@@ -41538,7 +51385,7 @@ var require_socket = __commonJS({
     var node_events_1 = __require("node:events");
     var node_net_1 = __importDefault3(__require("node:net"));
     var node_tls_1 = __importDefault3(__require("node:tls"));
-    var errors_1 = require_errors();
+    var errors_1 = require_errors2();
     var promises_1 = __require("node:timers/promises");
     var enterprise_maintenance_manager_1 = require_enterprise_maintenance_manager();
     var tracing_1 = require_tracing();
@@ -42318,19 +52165,19 @@ var require_encoder = __commonJS({
     var CRLF = "\r\n";
     function encodeCommand(args) {
       const toWrite = [];
-      let strings = "*" + args.length + CRLF;
+      let strings2 = "*" + args.length + CRLF;
       for (let i2 = 0; i2 < args.length; i2++) {
         const arg = args[i2];
         if (typeof arg === "string") {
-          strings += "$" + Buffer.byteLength(arg) + CRLF + arg + CRLF;
+          strings2 += "$" + Buffer.byteLength(arg) + CRLF + arg + CRLF;
         } else if (arg instanceof Buffer) {
-          toWrite.push(strings + "$" + arg.length.toString() + CRLF, arg);
-          strings = CRLF;
+          toWrite.push(strings2 + "$" + arg.length.toString() + CRLF, arg);
+          strings2 = CRLF;
         } else {
           throw new TypeError(`"arguments[${i2}]" must be of type "string | Buffer", got ${typeof arg} instead.`);
         }
       }
-      toWrite.push(strings);
+      toWrite.push(strings2);
       return toWrite;
     }
     exports.default = encodeCommand;
@@ -42598,21 +52445,21 @@ var require_lib = __commonJS({
       3793,
       7920
     ];
-    var toUTF8Array = function toUTF8Array2(str) {
+    var toUTF8Array = function toUTF8Array2(str2) {
       var char;
       var i2 = 0;
       var p = 0;
       var utf8 = [];
-      var len = str.length;
+      var len = str2.length;
       for (; i2 < len; i2++) {
-        char = str.charCodeAt(i2);
+        char = str2.charCodeAt(i2);
         if (char < 128) {
           utf8[p++] = char;
         } else if (char < 2048) {
           utf8[p++] = char >> 6 | 192;
           utf8[p++] = char & 63 | 128;
-        } else if ((char & 64512) === 55296 && i2 + 1 < str.length && (str.charCodeAt(i2 + 1) & 64512) === 56320) {
-          char = 65536 + ((char & 1023) << 10) + (str.charCodeAt(++i2) & 1023);
+        } else if ((char & 64512) === 55296 && i2 + 1 < str2.length && (str2.charCodeAt(i2 + 1) & 64512) === 56320) {
+          char = 65536 + ((char & 1023) << 10) + (str2.charCodeAt(++i2) & 1023);
           utf8[p++] = char >> 18 | 240;
           utf8[p++] = char >> 12 & 63 | 128;
           utf8[p++] = char >> 6 & 63 | 128;
@@ -42625,13 +52472,13 @@ var require_lib = __commonJS({
       }
       return utf8;
     };
-    var generate = module.exports = function generate2(str) {
+    var generate = module.exports = function generate2(str2) {
       var char;
       var i2 = 0;
       var start = -1;
       var result = 0;
       var resultHash = 0;
-      var utf8 = typeof str === "string" ? toUTF8Array(str) : str;
+      var utf8 = typeof str2 === "string" ? toUTF8Array(str2) : str2;
       var len = utf8.length;
       while (i2 < len) {
         char = utf8[i2++];
@@ -43017,7 +52864,7 @@ var require_commands_queue = __commonJS({
     var encoder_1 = __importDefault3(require_encoder());
     var decoder_1 = require_decoder();
     var pub_sub_1 = require_pub_sub();
-    var errors_1 = require_errors();
+    var errors_1 = require_errors2();
     var enterprise_maintenance_manager_1 = require_enterprise_maintenance_manager();
     var PONG = Buffer.from("pong");
     var RESET = Buffer.from("RESET");
@@ -43576,7 +53423,7 @@ var require_multi_command = __commonJS({
   "node_modules/@redis/client/dist/lib/multi-command.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var errors_1 = require_errors();
+    var errors_1 = require_errors2();
     var RedisMultiCommand = class {
       typeMapping;
       constructor(typeMapping) {
@@ -44460,8 +54307,8 @@ var require_single_entry_cache = __commonJS({
       get(keyObj) {
         return JSON.stringify(keyObj, makeCircularReplacer()) === this.#serializedKey ? this.#cached : void 0;
       }
-      set(keyObj, obj) {
-        this.#cached = obj;
+      set(keyObj, obj2) {
+        this.#cached = obj2;
         this.#serializedKey = JSON.stringify(keyObj, makeCircularReplacer());
       }
     };
@@ -44483,7 +54330,7 @@ var require_single_entry_cache = __commonJS({
 });
 
 // node_modules/@redis/client/dist/lib/client/identity.js
-var require_identity = __commonJS({
+var require_identity2 = __commonJS({
   "node_modules/@redis/client/dist/lib/client/identity.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -44540,14 +54387,14 @@ var require_pool = __commonJS({
     var node_events_1 = __require("node:events");
     var node_perf_hooks_1 = __require("node:perf_hooks");
     var linked_list_1 = require_linked_list();
-    var errors_1 = require_errors();
+    var errors_1 = require_errors2();
     var commander_1 = require_commander2();
     var multi_command_1 = __importDefault3(require_multi_command2());
     var cache_1 = require_cache();
     var parser_1 = require_parser();
     var single_entry_cache_1 = __importDefault3(require_single_entry_cache());
     var tracing_1 = require_tracing();
-    var identity_1 = require_identity();
+    var identity_1 = require_identity2();
     var RedisClientPool = class _RedisClientPool extends node_events_1.EventEmitter {
       static #createCommand(command, resp) {
         const transformReply = (0, commander_1.getTransformReply)(command, resp);
@@ -45021,7 +54868,7 @@ var require_client_registry = __commonJS({
 });
 
 // node_modules/@redis/client/dist/lib/opentelemetry/types.js
-var require_types = __commonJS({
+var require_types2 = __commonJS({
   "node_modules/@redis/client/dist/lib/opentelemetry/types.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -45151,8 +54998,8 @@ var require_error_util = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.isRedirectionError = exports.getErrorInfo = void 0;
-    var types_1 = require_types();
-    var errors_1 = require_errors();
+    var types_1 = require_types2();
+    var errors_1 = require_errors2();
     var REDIS_ERROR_PREFIX_REGEX = /^([A-Z][A-Z0-9_]*)\s/;
     function extractRedisStatusCode(error62) {
       if (!(error62 instanceof errors_1.ErrorReply)) {
@@ -45293,7 +55140,7 @@ var require_utils = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.parseClientAttributes = exports.noopFunction = exports.isRedirectionError = exports.getErrorInfo = void 0;
-    var types_1 = require_types();
+    var types_1 = require_types2();
     var error_util_1 = require_error_util();
     Object.defineProperty(exports, "getErrorInfo", { enumerable: true, get: function() {
       return error_util_1.getErrorInfo;
@@ -45334,9 +55181,9 @@ var require_metrics = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.OTelMetrics = void 0;
     var client_registry_1 = require_client_registry();
-    var types_1 = require_types();
+    var types_1 = require_types2();
     var utils_1 = require_utils();
-    var errors_1 = require_errors();
+    var errors_1 = require_errors2();
     var tracing_1 = require_tracing();
     function resolveClientAttributes(clientId) {
       return clientId ? client_registry_1.ClientRegistry.instance.getById(clientId)?.getAttributes() : void 0;
@@ -45954,7 +55801,7 @@ var require_opentelemetry = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.ClientRegistry = exports.OTelMetrics = exports.CSC_EVICTION_REASON = exports.CSC_RESULT = exports.CONNECTION_CLOSE_REASON = exports.OTEL_ATTRIBUTES = exports.OpenTelemetry = void 0;
-    var errors_1 = require_errors();
+    var errors_1 = require_errors2();
     var client_registry_1 = require_client_registry();
     var metrics_1 = require_metrics();
     var OpenTelemetry = class _OpenTelemetry {
@@ -46022,7 +55869,7 @@ var require_opentelemetry = __commonJS({
       }
     };
     exports.OpenTelemetry = OpenTelemetry;
-    var types_1 = require_types();
+    var types_1 = require_types2();
     Object.defineProperty(exports, "OTEL_ATTRIBUTES", { enumerable: true, get: function() {
       return types_1.OTEL_ATTRIBUTES;
     } });
@@ -46088,7 +55935,7 @@ var require_client = __commonJS({
     var commands_queue_1 = __importDefault3(require_commands_queue());
     var node_events_1 = __require("node:events");
     var commander_1 = require_commander2();
-    var errors_1 = require_errors();
+    var errors_1 = require_errors2();
     var node_url_1 = __require("node:url");
     var pub_sub_1 = require_pub_sub();
     var multi_command_1 = __importDefault3(require_multi_command2());
@@ -46102,7 +55949,7 @@ var require_client = __commonJS({
     var package_json_1 = require_package();
     var enterprise_maintenance_manager_1 = __importStar3(require_enterprise_maintenance_manager());
     var opentelemetry_1 = require_opentelemetry();
-    var identity_1 = require_identity();
+    var identity_1 = require_identity2();
     var tracing_1 = require_tracing();
     var noop3 = () => {
     };
@@ -47143,13 +56990,13 @@ var require_cluster_slots = __commonJS({
     var _a3;
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.RESUBSCRIBE_LISTENERS_EVENT = void 0;
-    var errors_1 = require_errors();
+    var errors_1 = require_errors2();
     var client_1 = __importDefault3(require_client());
     var pub_sub_1 = require_pub_sub();
     var cluster_key_slot_1 = __importDefault3(require_lib());
     var cache_1 = require_cache();
     var enterprise_maintenance_manager_1 = require_enterprise_maintenance_manager();
-    var identity_1 = require_identity();
+    var identity_1 = require_identity2();
     exports.RESUBSCRIBE_LISTENERS_EVENT = "__resubscribeListeners";
     var RedisClusterSlots = class {
       static #SLOTS = 16384;
@@ -47898,12 +57745,12 @@ var require_cluster = __commonJS({
     var commander_1 = require_commander2();
     var cluster_slots_1 = __importStar3(require_cluster_slots());
     var multi_command_1 = __importDefault3(require_multi_command3());
-    var errors_1 = require_errors();
+    var errors_1 = require_errors2();
     var parser_1 = require_parser();
     var ASKING_1 = require_ASKING();
     var single_entry_cache_1 = __importDefault3(require_single_entry_cache());
     var tracing_1 = require_tracing();
-    var identity_1 = require_identity();
+    var identity_1 = require_identity2();
     var RedisCluster = class _RedisCluster extends node_events_1.EventEmitter {
       static #createCommand(command, resp) {
         const transformReply = (0, commander_1.getTransformReply)(command, resp);
@@ -48860,7 +58707,7 @@ var require_sentinel = __commonJS({
     var module_1 = __importDefault3(require_module());
     var wait_queue_1 = require_wait_queue();
     var cache_1 = require_cache();
-    var identity_1 = require_identity();
+    var identity_1 = require_identity2();
     var RedisSentinelClient = class _RedisSentinelClient {
       #clientInfo;
       #internal;
@@ -49766,27 +59613,27 @@ var require_sentinel = __commonJS({
         }
         const replicaCloseSet = /* @__PURE__ */ new Set();
         for (const node2 of analyzed.replicasToClose) {
-          const str = JSON.stringify(node2);
-          replicaCloseSet.add(str);
+          const str2 = JSON.stringify(node2);
+          replicaCloseSet.add(str2);
         }
         const newClientList = [];
         const removedSet = /* @__PURE__ */ new Set();
         for (const replica of this.#replicaClients) {
           const node2 = (0, utils_1.clientSocketToNode)(replica.options.socket);
-          const str = JSON.stringify(node2);
-          if (replicaCloseSet.has(str) || !replica.isOpen) {
+          const str2 = JSON.stringify(node2);
+          if (replicaCloseSet.has(str2) || !replica.isOpen) {
             if (replica.isOpen) {
               const sockOpts = replica.options?.socket;
               this.#trace(`destroying replica client to ${sockOpts?.host}:${sockOpts?.port}`);
               replica.destroy();
             }
-            if (!removedSet.has(str)) {
+            if (!removedSet.has(str2)) {
               const event = {
                 type: "REPLICA_REMOVE",
                 node: node2
               };
               this.emit("topology-change", event);
-              removedSet.add(str);
+              removedSet.add(str2);
             }
           } else {
             newClientList.push(replica);
@@ -50031,7 +59878,7 @@ var require_sentinel = __commonJS({
 });
 
 // node_modules/@redis/client/dist/index.js
-var require_dist = __commonJS({
+var require_dist6 = __commonJS({
   "node_modules/@redis/client/dist/index.js"(exports) {
     "use strict";
     var __createBinding3 = exports && exports.__createBinding || (Object.create ? (function(o2, m, k, k2) {
@@ -50071,7 +59918,7 @@ var require_dist = __commonJS({
     Object.defineProperty(exports, "digest", { enumerable: true, get: function() {
       return digest_1.digest;
     } });
-    __exportStar3(require_errors(), exports);
+    __exportStar3(require_errors2(), exports);
     var client_1 = __importDefault3(require_client());
     exports.createClient = client_1.default.create;
     var pool_1 = require_pool();
@@ -50193,7 +60040,7 @@ var require_helpers = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.transformInfoV2Reply = void 0;
-    var client_1 = require_dist();
+    var client_1 = require_dist6();
     function transformInfoV2Reply(reply, typeMapping) {
       const mapType = typeMapping ? typeMapping[client_1.RESP_TYPES.MAP] : void 0;
       switch (mapType) {
@@ -54793,7 +64640,7 @@ var require_helpers2 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.transformRESP2LabelsWithSources = exports.transformRESP2Labels = exports.parseSelectedLabelsArguments = exports.resp3MapToValue = exports.resp2MapToValue = exports.transformSamplesReply = exports.transformSampleReply = exports.parseLabelsArgument = exports.transformTimestampArgument = exports.parseDuplicatePolicy = exports.TIME_SERIES_DUPLICATE_POLICIES = exports.parseChunkSizeArgument = exports.parseEncodingArgument = exports.TIME_SERIES_ENCODING = exports.parseRetentionArgument = exports.parseIgnoreArgument = void 0;
-    var client_1 = require_dist();
+    var client_1 = require_dist6();
     function parseIgnoreArgument(parser, ignore) {
       if (ignore !== void 0) {
         parser.push("IGNORE", ignore.maxTimeDiff.toString(), ignore.maxValDiff.toString());
@@ -56556,7 +66403,7 @@ var require_lib5 = __commonJS({
 });
 
 // node_modules/redis/dist/index.js
-var require_dist2 = __commonJS({
+var require_dist7 = __commonJS({
   "node_modules/redis/dist/index.js"(exports) {
     "use strict";
     var __createBinding3 = exports && exports.__createBinding || (Object.create ? (function(o2, m, k, k2) {
@@ -56580,12 +66427,12 @@ var require_dist2 = __commonJS({
     };
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.createSentinel = exports.createCluster = exports.createClientPool = exports.createClient = void 0;
-    var client_1 = require_dist();
+    var client_1 = require_dist6();
     var bloom_1 = __importDefault3(require_lib2());
     var json_1 = __importDefault3(require_lib3());
     var search_1 = __importDefault3(require_lib4());
     var time_series_1 = __importDefault3(require_lib5());
-    __exportStar3(require_dist(), exports);
+    __exportStar3(require_dist6(), exports);
     __exportStar3(require_lib2(), exports);
     __exportStar3(require_lib3(), exports);
     __exportStar3(require_lib4(), exports);
@@ -56654,9 +66501,9 @@ var require_Reflect = __commonJS({
         if (typeof root.Reflect === "undefined") {
           root.Reflect = Reflect3;
         }
-        function makeExporter(target2, previous) {
+        function makeExporter(target3, previous) {
           return function(key, value) {
-            Object.defineProperty(target2, key, { configurable: true, writable: true, value });
+            Object.defineProperty(target3, key, { configurable: true, writable: true, value });
             if (previous)
               previous(key, value);
           };
@@ -56711,130 +66558,130 @@ var require_Reflect = __commonJS({
         var registrySymbol = supportsSymbol ? /* @__PURE__ */ Symbol.for("@reflect-metadata:registry") : void 0;
         var metadataRegistry = GetOrCreateMetadataRegistry();
         var metadataProvider = CreateMetadataProvider(metadataRegistry);
-        function decorate(decorators, target2, propertyKey, attributes) {
+        function decorate(decorators, target3, propertyKey, attributes) {
           if (!IsUndefined(propertyKey)) {
             if (!IsArray(decorators))
               throw new TypeError();
-            if (!IsObject(target2))
+            if (!IsObject(target3))
               throw new TypeError();
             if (!IsObject(attributes) && !IsUndefined(attributes) && !IsNull(attributes))
               throw new TypeError();
             if (IsNull(attributes))
               attributes = void 0;
             propertyKey = ToPropertyKey(propertyKey);
-            return DecorateProperty(decorators, target2, propertyKey, attributes);
+            return DecorateProperty(decorators, target3, propertyKey, attributes);
           } else {
             if (!IsArray(decorators))
               throw new TypeError();
-            if (!IsConstructor(target2))
+            if (!IsConstructor(target3))
               throw new TypeError();
-            return DecorateConstructor(decorators, target2);
+            return DecorateConstructor(decorators, target3);
           }
         }
         exporter("decorate", decorate);
         function metadata(metadataKey, metadataValue) {
-          function decorator(target2, propertyKey) {
-            if (!IsObject(target2))
+          function decorator(target3, propertyKey) {
+            if (!IsObject(target3))
               throw new TypeError();
             if (!IsUndefined(propertyKey) && !IsPropertyKey(propertyKey))
               throw new TypeError();
-            OrdinaryDefineOwnMetadata(metadataKey, metadataValue, target2, propertyKey);
+            OrdinaryDefineOwnMetadata(metadataKey, metadataValue, target3, propertyKey);
           }
           return decorator;
         }
         exporter("metadata", metadata);
-        function defineMetadata(metadataKey, metadataValue, target2, propertyKey) {
-          if (!IsObject(target2))
+        function defineMetadata(metadataKey, metadataValue, target3, propertyKey) {
+          if (!IsObject(target3))
             throw new TypeError();
           if (!IsUndefined(propertyKey))
             propertyKey = ToPropertyKey(propertyKey);
-          return OrdinaryDefineOwnMetadata(metadataKey, metadataValue, target2, propertyKey);
+          return OrdinaryDefineOwnMetadata(metadataKey, metadataValue, target3, propertyKey);
         }
         exporter("defineMetadata", defineMetadata);
-        function hasMetadata(metadataKey, target2, propertyKey) {
-          if (!IsObject(target2))
+        function hasMetadata(metadataKey, target3, propertyKey) {
+          if (!IsObject(target3))
             throw new TypeError();
           if (!IsUndefined(propertyKey))
             propertyKey = ToPropertyKey(propertyKey);
-          return OrdinaryHasMetadata(metadataKey, target2, propertyKey);
+          return OrdinaryHasMetadata(metadataKey, target3, propertyKey);
         }
         exporter("hasMetadata", hasMetadata);
-        function hasOwnMetadata(metadataKey, target2, propertyKey) {
-          if (!IsObject(target2))
+        function hasOwnMetadata(metadataKey, target3, propertyKey) {
+          if (!IsObject(target3))
             throw new TypeError();
           if (!IsUndefined(propertyKey))
             propertyKey = ToPropertyKey(propertyKey);
-          return OrdinaryHasOwnMetadata(metadataKey, target2, propertyKey);
+          return OrdinaryHasOwnMetadata(metadataKey, target3, propertyKey);
         }
         exporter("hasOwnMetadata", hasOwnMetadata);
-        function getMetadata(metadataKey, target2, propertyKey) {
-          if (!IsObject(target2))
+        function getMetadata(metadataKey, target3, propertyKey) {
+          if (!IsObject(target3))
             throw new TypeError();
           if (!IsUndefined(propertyKey))
             propertyKey = ToPropertyKey(propertyKey);
-          return OrdinaryGetMetadata(metadataKey, target2, propertyKey);
+          return OrdinaryGetMetadata(metadataKey, target3, propertyKey);
         }
         exporter("getMetadata", getMetadata);
-        function getOwnMetadata(metadataKey, target2, propertyKey) {
-          if (!IsObject(target2))
+        function getOwnMetadata(metadataKey, target3, propertyKey) {
+          if (!IsObject(target3))
             throw new TypeError();
           if (!IsUndefined(propertyKey))
             propertyKey = ToPropertyKey(propertyKey);
-          return OrdinaryGetOwnMetadata(metadataKey, target2, propertyKey);
+          return OrdinaryGetOwnMetadata(metadataKey, target3, propertyKey);
         }
         exporter("getOwnMetadata", getOwnMetadata);
-        function getMetadataKeys(target2, propertyKey) {
-          if (!IsObject(target2))
+        function getMetadataKeys(target3, propertyKey) {
+          if (!IsObject(target3))
             throw new TypeError();
           if (!IsUndefined(propertyKey))
             propertyKey = ToPropertyKey(propertyKey);
-          return OrdinaryMetadataKeys(target2, propertyKey);
+          return OrdinaryMetadataKeys(target3, propertyKey);
         }
         exporter("getMetadataKeys", getMetadataKeys);
-        function getOwnMetadataKeys(target2, propertyKey) {
-          if (!IsObject(target2))
+        function getOwnMetadataKeys(target3, propertyKey) {
+          if (!IsObject(target3))
             throw new TypeError();
           if (!IsUndefined(propertyKey))
             propertyKey = ToPropertyKey(propertyKey);
-          return OrdinaryOwnMetadataKeys(target2, propertyKey);
+          return OrdinaryOwnMetadataKeys(target3, propertyKey);
         }
         exporter("getOwnMetadataKeys", getOwnMetadataKeys);
-        function deleteMetadata(metadataKey, target2, propertyKey) {
-          if (!IsObject(target2))
+        function deleteMetadata(metadataKey, target3, propertyKey) {
+          if (!IsObject(target3))
             throw new TypeError();
           if (!IsUndefined(propertyKey))
             propertyKey = ToPropertyKey(propertyKey);
-          if (!IsObject(target2))
+          if (!IsObject(target3))
             throw new TypeError();
           if (!IsUndefined(propertyKey))
             propertyKey = ToPropertyKey(propertyKey);
           var provider = GetMetadataProvider(
-            target2,
+            target3,
             propertyKey,
             /*Create*/
             false
           );
           if (IsUndefined(provider))
             return false;
-          return provider.OrdinaryDeleteMetadata(metadataKey, target2, propertyKey);
+          return provider.OrdinaryDeleteMetadata(metadataKey, target3, propertyKey);
         }
         exporter("deleteMetadata", deleteMetadata);
-        function DecorateConstructor(decorators, target2) {
+        function DecorateConstructor(decorators, target3) {
           for (var i2 = decorators.length - 1; i2 >= 0; --i2) {
             var decorator = decorators[i2];
-            var decorated = decorator(target2);
+            var decorated = decorator(target3);
             if (!IsUndefined(decorated) && !IsNull(decorated)) {
               if (!IsConstructor(decorated))
                 throw new TypeError();
-              target2 = decorated;
+              target3 = decorated;
             }
           }
-          return target2;
+          return target3;
         }
-        function DecorateProperty(decorators, target2, propertyKey, descriptor) {
+        function DecorateProperty(decorators, target3, propertyKey, descriptor) {
           for (var i2 = decorators.length - 1; i2 >= 0; --i2) {
             var decorator = decorators[i2];
-            var decorated = decorator(target2, propertyKey, descriptor);
+            var decorated = decorator(target3, propertyKey, descriptor);
             if (!IsUndefined(decorated) && !IsNull(decorated)) {
               if (!IsObject(decorated))
                 throw new TypeError();
@@ -57067,11 +66914,11 @@ var require_Reflect = __commonJS({
             throw new TypeError();
           return func;
         }
-        function GetIterator(obj) {
-          var method = GetMethod(obj, iteratorSymbol);
+        function GetIterator(obj2) {
+          var method = GetMethod(obj2, iteratorSymbol);
           if (!IsCallable(method))
             throw new TypeError();
-          var iterator = method.call(obj);
+          var iterator = method.call(obj2);
           if (!IsObject(iterator))
             throw new TypeError();
           return iterator;
@@ -57624,34 +67471,34 @@ var require_Reflect = __commonJS({
               function WeakMap2() {
                 this._key = CreateUniqueKey();
               }
-              WeakMap2.prototype.has = function(target2) {
+              WeakMap2.prototype.has = function(target3) {
                 var table = GetOrCreateWeakMapTable(
-                  target2,
+                  target3,
                   /*create*/
                   false
                 );
                 return table !== void 0 ? HashMap.has(table, this._key) : false;
               };
-              WeakMap2.prototype.get = function(target2) {
+              WeakMap2.prototype.get = function(target3) {
                 var table = GetOrCreateWeakMapTable(
-                  target2,
+                  target3,
                   /*create*/
                   false
                 );
                 return table !== void 0 ? HashMap.get(table, this._key) : void 0;
               };
-              WeakMap2.prototype.set = function(target2, value) {
+              WeakMap2.prototype.set = function(target3, value) {
                 var table = GetOrCreateWeakMapTable(
-                  target2,
+                  target3,
                   /*create*/
                   true
                 );
                 table[this._key] = value;
                 return this;
               };
-              WeakMap2.prototype.delete = function(target2) {
+              WeakMap2.prototype.delete = function(target3) {
                 var table = GetOrCreateWeakMapTable(
-                  target2,
+                  target3,
                   /*create*/
                   false
                 );
@@ -57671,13 +67518,13 @@ var require_Reflect = __commonJS({
             keys[key] = true;
             return key;
           }
-          function GetOrCreateWeakMapTable(target2, create2) {
-            if (!hasOwn.call(target2, rootKey)) {
+          function GetOrCreateWeakMapTable(target3, create2) {
+            if (!hasOwn.call(target3, rootKey)) {
               if (!create2)
                 return void 0;
-              Object.defineProperty(target2, rootKey, { value: HashMap.create() });
+              Object.defineProperty(target3, rootKey, { value: HashMap.create() });
             }
-            return target2[rootKey];
+            return target3[rootKey];
           }
           function FillRandomBytes(buffer, size) {
             for (var i2 = 0; i2 < size; ++i2)
@@ -57714,10 +67561,10 @@ var require_Reflect = __commonJS({
             return result;
           }
         }
-        function MakeDictionary(obj) {
-          obj.__ = void 0;
-          delete obj.__;
-          return obj;
+        function MakeDictionary(obj2) {
+          obj2.__ = void 0;
+          delete obj2.__;
+          return obj2;
         }
       });
     })(Reflect2 || (Reflect2 = {}));
@@ -57781,15 +67628,15 @@ function __rest(s, e) {
     }
   return t;
 }
-function __decorate(decorators, target2, key, desc) {
-  var c3 = arguments.length, r = c3 < 3 ? target2 : desc === null ? desc = Object.getOwnPropertyDescriptor(target2, key) : desc, d;
-  if (typeof Reflect === "object" && typeof Reflect.decorate === "function") r = Reflect.decorate(decorators, target2, key, desc);
-  else for (var i2 = decorators.length - 1; i2 >= 0; i2--) if (d = decorators[i2]) r = (c3 < 3 ? d(r) : c3 > 3 ? d(target2, key, r) : d(target2, key)) || r;
-  return c3 > 3 && r && Object.defineProperty(target2, key, r), r;
+function __decorate(decorators, target3, key, desc) {
+  var c3 = arguments.length, r = c3 < 3 ? target3 : desc === null ? desc = Object.getOwnPropertyDescriptor(target3, key) : desc, d;
+  if (typeof Reflect === "object" && typeof Reflect.decorate === "function") r = Reflect.decorate(decorators, target3, key, desc);
+  else for (var i2 = decorators.length - 1; i2 >= 0; i2--) if (d = decorators[i2]) r = (c3 < 3 ? d(r) : c3 > 3 ? d(target3, key, r) : d(target3, key)) || r;
+  return c3 > 3 && r && Object.defineProperty(target3, key, r), r;
 }
 function __param(paramIndex, decorator) {
-  return function(target2, key) {
-    decorator(target2, key, paramIndex);
+  return function(target3, key) {
+    decorator(target3, key, paramIndex);
   };
 }
 function __esDecorate(ctor, descriptorIn, decorators, contextIn, initializers, extraInitializers) {
@@ -57798,8 +67645,8 @@ function __esDecorate(ctor, descriptorIn, decorators, contextIn, initializers, e
     return f;
   }
   var kind2 = contextIn.kind, key = kind2 === "getter" ? "get" : kind2 === "setter" ? "set" : "value";
-  var target2 = !descriptorIn && ctor ? contextIn["static"] ? ctor : ctor.prototype : null;
-  var descriptor = descriptorIn || (target2 ? Object.getOwnPropertyDescriptor(target2, contextIn.name) : {});
+  var target3 = !descriptorIn && ctor ? contextIn["static"] ? ctor : ctor.prototype : null;
+  var descriptor = descriptorIn || (target3 ? Object.getOwnPropertyDescriptor(target3, contextIn.name) : {});
   var _, done = false;
   for (var i2 = decorators.length - 1; i2 >= 0; i2--) {
     var context2 = {};
@@ -57821,7 +67668,7 @@ function __esDecorate(ctor, descriptorIn, decorators, contextIn, initializers, e
       else descriptor[key] = _;
     }
   }
-  if (target2) Object.defineProperty(target2, contextIn.name, descriptor);
+  if (target3) Object.defineProperty(target3, contextIn.name, descriptor);
   done = true;
 }
 function __runInitializers(thisArg, initializers, value) {
@@ -58348,8 +68195,8 @@ var require_build = __commonJS({
     var BASE64_REGEX = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
     var BASE64URL_REGEX = /^[a-zA-Z0-9-_]+$/;
     var Utf8Converter = class {
-      static fromString(text) {
-        const s = unescape(encodeURIComponent(text));
+      static fromString(text2) {
+        const s = unescape(encodeURIComponent(text2));
         const uintArray = new Uint8Array(s.length);
         for (let i2 = 0; i2 < s.length; i2++) {
           uintArray[i2] = s.charCodeAt(i2);
@@ -58377,11 +68224,11 @@ var require_build = __commonJS({
         }
         return res;
       }
-      static fromString(text, littleEndian = false) {
-        const res = new ArrayBuffer(text.length * 2);
+      static fromString(text2, littleEndian = false) {
+        const res = new ArrayBuffer(text2.length * 2);
         const dataView = new DataView(res);
-        for (let i2 = 0; i2 < text.length; i2++) {
-          dataView.setUint16(i2 * 2, text.charCodeAt(i2), littleEndian);
+        for (let i2 = 0; i2 < text2.length; i2++) {
+          dataView.setUint16(i2 * 2, text2.charCodeAt(i2), littleEndian);
         }
         return res;
       }
@@ -58418,26 +68265,26 @@ var require_build = __commonJS({
             throw new Error(`Unknown type of encoding '${enc}'`);
         }
       }
-      static FromString(str, enc = "utf8") {
-        if (!str) {
+      static FromString(str2, enc = "utf8") {
+        if (!str2) {
           return new ArrayBuffer(0);
         }
         switch (enc.toLowerCase()) {
           case "utf8":
-            return this.FromUtf8String(str);
+            return this.FromUtf8String(str2);
           case "binary":
-            return this.FromBinary(str);
+            return this.FromBinary(str2);
           case "hex":
-            return this.FromHex(str);
+            return this.FromHex(str2);
           case "base64":
-            return this.FromBase64(str);
+            return this.FromBase64(str2);
           case "base64url":
-            return this.FromBase64Url(str);
+            return this.FromBase64Url(str2);
           case "utf16le":
-            return Utf16Converter.fromString(str, true);
+            return Utf16Converter.fromString(str2, true);
           case "utf16":
           case "utf16be":
-            return Utf16Converter.fromString(str);
+            return Utf16Converter.fromString(str2);
           default:
             throw new Error(`Unknown type of encoding '${enc}'`);
         }
@@ -58478,18 +68325,18 @@ var require_build = __commonJS({
       static ToBase64Url(data) {
         return this.ToBase64(data).replace(/\+/g, "-").replace(/\//g, "_").replace(/\=/g, "");
       }
-      static FromUtf8String(text, encoding = _Convert.DEFAULT_UTF8_ENCODING) {
+      static FromUtf8String(text2, encoding = _Convert.DEFAULT_UTF8_ENCODING) {
         switch (encoding) {
           case "ascii":
-            return this.FromBinary(text);
+            return this.FromBinary(text2);
           case "utf8":
-            return Utf8Converter.fromString(text);
+            return Utf8Converter.fromString(text2);
           case "utf16":
           case "utf16be":
-            return Utf16Converter.fromString(text);
+            return Utf16Converter.fromString(text2);
           case "utf16le":
           case "usc2":
-            return Utf16Converter.fromString(text, true);
+            return Utf16Converter.fromString(text2, true);
           default:
             throw new Error(`Unknown type of encoding '${encoding}'`);
         }
@@ -58510,11 +68357,11 @@ var require_build = __commonJS({
             throw new Error(`Unknown type of encoding '${encoding}'`);
         }
       }
-      static FromBinary(text) {
-        const stringLength = text.length;
+      static FromBinary(text2) {
+        const stringLength = text2.length;
         const resultView = new Uint8Array(stringLength);
         for (let i2 = 0; i2 < stringLength; i2++) {
-          resultView[i2] = text.charCodeAt(i2);
+          resultView[i2] = text2.charCodeAt(i2);
         }
         return resultView.buffer;
       }
@@ -58560,8 +68407,8 @@ var require_build = __commonJS({
       static ToUtf16String(buffer, littleEndian = false) {
         return Utf16Converter.toString(buffer, littleEndian);
       }
-      static FromUtf16String(text, littleEndian = false) {
-        return Utf16Converter.fromString(text, littleEndian);
+      static FromUtf16String(text2, littleEndian = false) {
+        return Utf16Converter.fromString(text2, littleEndian);
       }
       static Base64Padding(base643) {
         const padCount = 4 - base643.length % 4;
@@ -58577,12 +68424,12 @@ var require_build = __commonJS({
       }
     };
     Convert.DEFAULT_UTF8_ENCODING = "utf8";
-    function assign(target2, ...sources) {
+    function assign(target3, ...sources) {
       const res = arguments[0];
       for (let i2 = 1; i2 < arguments.length; i2++) {
-        const obj = arguments[i2];
-        for (const prop in obj) {
-          res[prop] = obj[prop];
+        const obj2 = arguments[i2];
+        for (const prop in obj2) {
+          res[prop] = obj2[prop];
         }
       }
       return res;
@@ -58640,11 +68487,11 @@ var require_utils3 = __commonJS({
     function bufferToHexCodes(inputBuffer, inputOffset = 0, inputLength = inputBuffer.byteLength - inputOffset, insertSpace = false) {
       let result = "";
       for (const item of new Uint8Array(inputBuffer, inputOffset, inputLength)) {
-        const str = item.toString(16).toUpperCase();
-        if (str.length === 1) {
+        const str2 = item.toString(16).toUpperCase();
+        if (str2.length === 1) {
           result += "0";
         }
-        result += str;
+        result += str2;
         if (insertSpace) {
           result += " ";
         }
@@ -58811,17 +68658,17 @@ var require_utils3 = __commonJS({
       return true;
     }
     function padNumber(inputNumber, fullLength) {
-      const str = inputNumber.toString(10);
-      if (fullLength < str.length) {
+      const str2 = inputNumber.toString(10);
+      if (fullLength < str2.length) {
         return "";
       }
-      const dif = fullLength - str.length;
+      const dif = fullLength - str2.length;
       const padding2 = Array.from({ length: dif });
       for (let i2 = 0; i2 < dif; i2++) {
         padding2[i2] = "0";
       }
       const paddingString = padding2.join("");
-      return paddingString.concat(str);
+      return paddingString.concat(str2);
     }
     var base64Template = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
     var base64UrlTemplate = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=";
@@ -58933,12 +68780,12 @@ var require_utils3 = __commonJS({
       }
       return resultString;
     }
-    function stringToArrayBuffer(str) {
-      const stringLength = str.length;
+    function stringToArrayBuffer(str2) {
+      const stringLength = str2.length;
       const resultBuffer = new ArrayBuffer(stringLength);
       const resultView = new Uint8Array(resultBuffer);
       for (let i2 = 0; i2 < stringLength; i2++) {
-        resultView[i2] = str.charCodeAt(i2);
+        resultView[i2] = str2.charCodeAt(i2);
       }
       return resultBuffer;
     }
@@ -61812,11 +71659,11 @@ ${values.join("\n")}` : `${blockName} :`;
         this.fromString(String.fromCharCode.apply(null, pvtsutils__namespace.BufferSourceConverter.toUint8Array(inputBuffer)));
       }
       toBuffer() {
-        const str = this.toString();
-        const buffer = new ArrayBuffer(str.length);
+        const str2 = this.toString();
+        const buffer = new ArrayBuffer(str2.length);
         const view = new Uint8Array(buffer);
-        for (let i2 = 0; i2 < str.length; i2++)
-          view[i2] = str.charCodeAt(i2);
+        for (let i2 = 0; i2 < str2.length; i2++)
+          view[i2] = str2.charCodeAt(i2);
         return buffer;
       }
       fromDate(inputDate) {
@@ -62780,15 +72627,15 @@ var require_sequence = __commonJS({
       }
       return normalized;
     }
-    function encodeAscii(text) {
-      const bytes = new Uint8Array(text.length);
-      for (let i2 = 0; i2 < text.length; i2++) {
-        bytes[i2] = text.charCodeAt(i2) & 255;
+    function encodeAscii(text2) {
+      const bytes = new Uint8Array(text2.length);
+      for (let i2 = 0; i2 < text2.length; i2++) {
+        bytes[i2] = text2.charCodeAt(i2) & 255;
       }
       return bytes;
     }
-    function encodeUtf8(text) {
-      return new TextEncoder().encode(text);
+    function encodeUtf8(text2) {
+      return new TextEncoder().encode(text2);
     }
     function toPatternBytes(pattern, options) {
       if (typeof pattern === "string") {
@@ -63005,15 +72852,15 @@ var require_binary = __commonJS({
       }
       return result;
     }
-    function decode3(text) {
-      const result = new Uint8Array(text.length);
-      for (let i2 = 0; i2 < text.length; i2++) {
-        result[i2] = text.charCodeAt(i2) & 255;
+    function decode3(text2) {
+      const result = new Uint8Array(text2.length);
+      for (let i2 = 0; i2 < text2.length; i2++) {
+        result[i2] = text2.charCodeAt(i2) & 255;
       }
       return result;
     }
-    function is(text) {
-      return typeof text === "string";
+    function is(text2) {
+      return typeof text2 === "string";
     }
     exports.binary = { encode: encode3, decode: decode3, is };
   }
@@ -63048,31 +72895,31 @@ var require_hex = __commonJS({
         throw new TypeError("Hex separators must be non-empty strings");
       }
     }
-    function matchSeparator(text, index, separators) {
+    function matchSeparator(text2, index, separators) {
       for (const separator of separators) {
-        if (text.startsWith(separator, index)) {
+        if (text2.startsWith(separator, index)) {
           return separator;
         }
       }
       return void 0;
     }
-    function detectCase(text) {
-      const hasUpper = /[A-F]/.test(text);
-      const hasLower = /[a-f]/.test(text);
+    function detectCase(text2) {
+      const hasUpper = /[A-F]/.test(text2);
+      const hasLower = /[a-f]/.test(text2);
       return hasUpper && !hasLower ? "upper" : "lower";
     }
-    function detectLineSeparator(text) {
-      const match = /\r\n|\n/.exec(text);
+    function detectLineSeparator(text2) {
+      const match = /\r\n|\n/.exec(text2);
       if (!match) {
         return void 0;
       }
       return match[0] === "\r\n" ? "\r\n" : "\n";
     }
-    function compactForDetection(text) {
-      return text.replace(/[^0-9a-f]/gi, "");
+    function compactForDetection(text2) {
+      return text2.replace(/[^0-9a-f]/gi, "");
     }
-    function detectGroup(text) {
-      const segments = text.match(/[0-9A-Fa-f]+|[^0-9A-Fa-f]+/g) ?? [];
+    function detectGroup(text2) {
+      const segments = text2.match(/[0-9A-Fa-f]+|[^0-9A-Fa-f]+/g) ?? [];
       if (segments.length < 3) {
         return void 0;
       }
@@ -63100,20 +72947,20 @@ var require_hex = __commonJS({
         separator
       };
     }
-    function detectFormat(text) {
-      const trimmed = text.trim();
+    function detectFormat(text2) {
+      const trimmed = text2.trim();
       const prefix = /^0x/i.test(trimmed) ? "0x" : "";
       const body = prefix ? trimmed.slice(2) : trimmed;
       const lineSeparator = detectLineSeparator(body);
       const lines2 = body.split(/\r\n|\n/).filter((line) => line.length > 0);
       const sampleLine = lines2[0]?.trim() ?? "";
-      const group = detectGroup(sampleLine);
+      const group3 = detectGroup(sampleLine);
       const format3 = {
         case: detectCase(trimmed),
         prefix
       };
-      if (group) {
-        format3.group = group;
+      if (group3) {
+        format3.group = group3;
       }
       if (lineSeparator && lines2.length > 1) {
         const firstLineBytes = compactForDetection(lines2[0] ?? "").length / 2;
@@ -63126,13 +72973,13 @@ var require_hex = __commonJS({
       }
       return format3;
     }
-    function normalizeText(text, options) {
+    function normalizeText(text2, options) {
       const allowPrefix = options.allowPrefix ?? true;
       const separators = [...resolveSeparators(options)].sort((left, right) => right.length - left.length);
       for (const separator of separators) {
         validateSeparator(separator);
       }
-      let working = text.trim();
+      let working = text2.trim();
       if (/^0x/i.test(working)) {
         if (!allowPrefix) {
           throw new TypeError("Hexadecimal text must not include a 0x prefix");
@@ -63170,28 +73017,28 @@ var require_hex = __commonJS({
       }
       return normalized.toLowerCase();
     }
-    function groupPairs(pairs, group) {
-      if (!group) {
+    function groupPairs(pairs, group3) {
+      if (!group3) {
         return pairs.join("");
       }
-      if (!Number.isInteger(group.size) || group.size < 1) {
+      if (!Number.isInteger(group3.size) || group3.size < 1) {
         throw new RangeError("Hex group size must be a positive integer");
       }
       const chunks = [];
-      for (let index = 0; index < pairs.length; index += group.size) {
-        chunks.push(pairs.slice(index, index + group.size).join(""));
+      for (let index = 0; index < pairs.length; index += group3.size) {
+        chunks.push(pairs.slice(index, index + group3.size).join(""));
       }
-      return chunks.join(group.separator);
+      return chunks.join(group3.separator);
     }
-    function normalize(text, options = {}) {
-      return normalizeText(text, options);
+    function normalize(text2, options = {}) {
+      return normalizeText(text2, options);
     }
-    function is(text, options = {}) {
-      if (typeof text !== "string") {
+    function is(text2, options = {}) {
+      if (typeof text2 !== "string") {
         return false;
       }
       try {
-        normalize(text, options);
+        normalize(text2, options);
         return true;
       } catch {
         return false;
@@ -63201,8 +73048,8 @@ var require_hex = __commonJS({
       const bytes = (0, index_js_1.toUint8Array)(data);
       const casing = options.case ?? "lower";
       const pairs = Array.from(bytes, (byte) => {
-        const text = byte.toString(16).padStart(2, "0");
-        return casing === "upper" ? text.toUpperCase() : text;
+        const text2 = byte.toString(16).padStart(2, "0");
+        return casing === "upper" ? text2.toUpperCase() : text2;
       });
       let body = "";
       if (options.line) {
@@ -63221,19 +73068,19 @@ var require_hex = __commonJS({
       }
       return `${options.prefix ?? ""}${body}`;
     }
-    function decode3(text, options = {}) {
-      const normalized = normalize(text, options);
+    function decode3(text2, options = {}) {
+      const normalized = normalize(text2, options);
       const result = new Uint8Array(normalized.length / 2);
       for (let i2 = 0; i2 < normalized.length; i2 += 2) {
         result[i2 / 2] = Number.parseInt(normalized.slice(i2, i2 + 2), 16);
       }
       return result;
     }
-    function parse4(text, options = {}) {
-      const normalized = normalize(text, options);
+    function parse4(text2, options = {}) {
+      const normalized = normalize(text2, options);
       return {
         bytes: decode3(normalized),
-        format: detectFormat(text),
+        format: detectFormat(text2),
         normalized
       };
     }
@@ -63261,8 +73108,8 @@ var require_utf8 = __commonJS({
     exports.encode = encode3;
     exports.decode = decode3;
     var index_js_1 = require_bytes();
-    function encode3(text) {
-      return new TextEncoder().encode(text);
+    function encode3(text2) {
+      return new TextEncoder().encode(text2);
     }
     function decode3(data) {
       return new TextDecoder("utf-8", { fatal: false }).decode((0, index_js_1.toUint8Array)(data));
@@ -63280,11 +73127,11 @@ var require_utf16 = __commonJS({
     exports.encode = encode3;
     exports.decode = decode3;
     var index_js_1 = require_bytes();
-    function encode3(text, options = {}) {
-      const result = new ArrayBuffer(text.length * 2);
+    function encode3(text2, options = {}) {
+      const result = new ArrayBuffer(text2.length * 2);
       const view = new DataView(result);
-      for (let i2 = 0; i2 < text.length; i2++) {
-        view.setUint16(i2 * 2, text.charCodeAt(i2), options.littleEndian ?? false);
+      for (let i2 = 0; i2 < text2.length; i2++) {
+        view.setUint16(i2 * 2, text2.charCodeAt(i2), options.littleEndian ?? false);
       }
       return new Uint8Array(result);
     }
@@ -63318,18 +73165,18 @@ var require_base64 = __commonJS({
     function nodeBuffer() {
       return globalThis.Buffer;
     }
-    function normalize(text) {
-      return text.replace(/[\n\r\t ]/g, "");
+    function normalize(text2) {
+      return text2.replace(/[\n\r\t ]/g, "");
     }
-    function pad(text) {
-      const remainder = text.length % 4;
-      return remainder ? text + "=".repeat(4 - remainder) : text;
+    function pad(text2) {
+      const remainder = text2.length % 4;
+      return remainder ? text2 + "=".repeat(4 - remainder) : text2;
     }
-    function is(text) {
-      if (typeof text !== "string") {
+    function is(text2) {
+      if (typeof text2 !== "string") {
         return false;
       }
-      const normalized = normalize(text);
+      const normalized = normalize(text2);
       return normalized === "" || BASE64_REGEX.test(normalized);
     }
     function encode3(data, _options) {
@@ -63340,8 +73187,8 @@ var require_base64 = __commonJS({
       }
       return btoa((0, binary_js_1.encode)(bytes));
     }
-    function decode3(text, _options) {
-      const normalized = normalize(text);
+    function decode3(text2, _options) {
+      const normalized = normalize(text2);
       if (!is(normalized)) {
         throw new TypeError("Input is not valid Base64 text");
       }
@@ -63367,17 +73214,17 @@ var require_base64url = __commonJS({
     exports.decode = decode3;
     var base64_js_1 = require_base64();
     var BASE64URL_REGEX = /^[A-Za-z0-9_-]*$/;
-    function normalize(text) {
-      return text.replace(/[\n\r\t ]/g, "");
+    function normalize(text2) {
+      return text2.replace(/[\n\r\t ]/g, "");
     }
-    function is(text) {
-      return typeof text === "string" && BASE64URL_REGEX.test(normalize(text));
+    function is(text2) {
+      return typeof text2 === "string" && BASE64URL_REGEX.test(normalize(text2));
     }
     function encode3(data, _options) {
       return base64_js_1.base64.encode(data).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/g, "");
     }
-    function decode3(text, _options) {
-      const normalized = normalize(text);
+    function decode3(text2, _options) {
+      const normalized = normalize(text2);
       if (!is(normalized)) {
         throw new TypeError("Input is not valid Base64Url text");
       }
@@ -63425,10 +73272,10 @@ var require_pem = __commonJS({
         throw new TypeError(`Invalid PEM label '${label}'`);
       }
     }
-    function wrap3(text, lineLength) {
+    function wrap3(text2, lineLength) {
       const result = [];
-      for (let i2 = 0; i2 < text.length; i2 += lineLength) {
-        result.push(text.slice(i2, i2 + lineLength));
+      for (let i2 = 0; i2 < text2.length; i2 += lineLength) {
+        result.push(text2.slice(i2, i2 + lineLength));
       }
       return result;
     }
@@ -63451,15 +73298,15 @@ var require_pem = __commonJS({
         base64Text: lines2.slice(index).join("")
       };
     }
-    function detectNewline(text) {
-      return /\r\n/.test(text) ? "\r\n" : "\n";
+    function detectNewline(text2) {
+      return /\r\n/.test(text2) ? "\r\n" : "\n";
     }
-    function collectBlocks(text, options = {}) {
+    function collectBlocks(text2, options = {}) {
       const blocks = [];
       const requestedLabel = options.label;
       let match;
       PEM_BLOCK_REGEX.lastIndex = 0;
-      while (match = PEM_BLOCK_REGEX.exec(text)) {
+      while (match = PEM_BLOCK_REGEX.exec(text2)) {
         const label = match[1].trim();
         if (requestedLabel && label !== requestedLabel) {
           continue;
@@ -63500,21 +73347,21 @@ var require_pem = __commonJS({
     function encodeMany(blocks, options = {}) {
       return blocks.map((block) => encode3(block.label, block.data, { ...options, headers: block.headers ?? options.headers })).join("");
     }
-    function decode3(text, options = {}) {
-      return collectBlocks(text, options).map(({ lineLength: _lineLength, newline: _newline, ...block }) => block);
+    function decode3(text2, options = {}) {
+      return collectBlocks(text2, options).map(({ lineLength: _lineLength, newline: _newline, ...block }) => block);
     }
-    function find(text, label) {
-      return decode3(text, { label })[0];
+    function find(text2, label) {
+      return decode3(text2, { label })[0];
     }
-    function findAll(text, label) {
-      return decode3(text, { label });
+    function findAll(text2, label) {
+      return decode3(text2, { label });
     }
-    function decodeFirst(text, label) {
-      const [block] = decode3(text, { label, strict: true });
+    function decodeFirst(text2, label) {
+      const [block] = decode3(text2, { label, strict: true });
       return block.data;
     }
-    function parse4(text, options = {}) {
-      const [block] = collectBlocks(text, { ...options, strict: true });
+    function parse4(text2, options = {}) {
+      const [block] = collectBlocks(text2, { ...options, strict: true });
       const format3 = {
         label: block.label,
         headers: block.headers,
@@ -63539,9 +73386,9 @@ var require_pem = __commonJS({
         }
         return encode3(options.label, data, options);
       },
-      decode: (text, options) => decodeFirst(text, options?.label),
+      decode: (text2, options) => decodeFirst(text2, options?.label),
       format: format2,
-      is: (text) => typeof text === "string" && /-----BEGIN [^-]+-----/.test(text),
+      is: (text2) => typeof text2 === "string" && /-----BEGIN [^-]+-----/.test(text2),
       parse: parse4
     };
   }
@@ -63612,19 +73459,19 @@ var require_registry = __commonJS({
       }
       return method;
     }
-    function detectConfidence(name, text, converter) {
+    function detectConfidence(name, text2, converter) {
       const normalizedName = keyOf2(converter.name || name);
-      const trimmed = text.trim();
+      const trimmed = text2.trim();
       if (!trimmed) {
         return 0;
       }
       let accepted = false;
       if (converter.is) {
-        accepted = converter.is(text);
+        accepted = converter.is(text2);
       }
       let decodable = false;
       try {
-        converter.decode(text);
+        converter.decode(text2);
         decodable = true;
       } catch {
         decodable = false;
@@ -63634,7 +73481,7 @@ var require_registry = __commonJS({
       }
       switch (normalizedName) {
         case "pem":
-          return /-----BEGIN [^-]+-----/.test(text) ? 1 : 0;
+          return /-----BEGIN [^-]+-----/.test(text2) ? 1 : 0;
         case "hex": {
           const compact = trimmed.replace(/^0x/i, "").replace(/[\s:.-]/g, "");
           if (!compact || /[^0-9a-f]/i.test(compact) || compact.length % 2 !== 0) {
@@ -63723,38 +73570,38 @@ var require_registry = __commonJS({
         encode(name, data, options) {
           return this.get(name).encode(data, options);
         },
-        decode(name, text, options) {
-          return this.get(name).decode(text, options);
+        decode(name, text2, options) {
+          return this.get(name).decode(text2, options);
         },
-        tryDecode(name, text, options) {
+        tryDecode(name, text2, options) {
           try {
-            return { ok: true, bytes: this.decode(name, text, options) };
+            return { ok: true, bytes: this.decode(name, text2, options) };
           } catch (error62) {
             return { ok: false, error: toError(error62) };
           }
         },
-        normalize(name, text, options) {
+        normalize(name, text2, options) {
           const converter = this.get(name);
-          return requireCapability(converter, name, "normalize").call(converter, text, options);
+          return requireCapability(converter, name, "normalize").call(converter, text2, options);
         },
-        parse(name, text, options) {
+        parse(name, text2, options) {
           const converter = this.get(name);
-          return requireCapability(converter, name, "parse").call(converter, text, options);
+          return requireCapability(converter, name, "parse").call(converter, text2, options);
         },
         format(name, data, format2) {
           const converter = this.get(name);
           return requireCapability(converter, name, "format").call(converter, data, format2);
         },
-        transcode(text, options) {
-          const bytes = this.decode(options.from, text, options.fromOptions);
+        transcode(text2, options) {
+          const bytes = this.decode(options.from, text2, options.fromOptions);
           return this.encode(options.to, bytes, options.toOptions);
         },
-        detect(text, options = {}) {
+        detect(text2, options = {}) {
           const formatNames = options.formats?.length ? options.formats.map((name) => String(name)) : this.list().map((converter) => converter.name).filter((name) => !["binary", "utf8", "utf16be", "utf16le"].includes(keyOf2(name)));
           const detections = /* @__PURE__ */ new Map();
           for (const requestedName of formatNames) {
             const converter = this.get(requestedName);
-            const confidence = detectConfidence(requestedName, text, converter);
+            const confidence = detectConfidence(requestedName, text2, converter);
             if (confidence <= 0) {
               continue;
             }
@@ -63824,22 +73671,22 @@ var require_defaults = __commonJS({
       name: "utf8",
       aliases: ["utf-8"],
       encode: (data) => index_js_1.utf8.decode(data),
-      decode: (text) => index_js_1.utf8.encode(text),
-      is: (text) => typeof text === "string"
+      decode: (text2) => index_js_1.utf8.encode(text2),
+      is: (text2) => typeof text2 === "string"
     };
     exports.utf16beConverter = {
       name: "utf16be",
       aliases: ["utf16", "utf-16", "utf-16be"],
       encode: (data) => index_js_1.utf16.decode(data),
-      decode: (text) => index_js_1.utf16.encode(text),
-      is: (text) => typeof text === "string"
+      decode: (text2) => index_js_1.utf16.encode(text2),
+      is: (text2) => typeof text2 === "string"
     };
     exports.utf16leConverter = {
       name: "utf16le",
       aliases: ["utf-16le", "ucs2", "usc2"],
       encode: (data) => index_js_1.utf16.decode(data, { littleEndian: true }),
-      decode: (text) => index_js_1.utf16.encode(text, { littleEndian: true }),
-      is: (text) => typeof text === "string"
+      decode: (text2) => index_js_1.utf16.encode(text2, { littleEndian: true }),
+      is: (text2) => typeof text2 === "string"
     };
     exports.defaultConverters = [
       exports.binaryConverter,
@@ -63867,26 +73714,26 @@ var require_convert = __commonJS({
     function encode3(name, data, ...args) {
       return defaults_js_1.defaultConverterRegistry.encode(name, data, ...args);
     }
-    function decode3(name, text, ...args) {
-      return defaults_js_1.defaultConverterRegistry.decode(name, text, ...args);
+    function decode3(name, text2, ...args) {
+      return defaults_js_1.defaultConverterRegistry.decode(name, text2, ...args);
     }
-    function tryDecode(name, text, ...args) {
-      return defaults_js_1.defaultConverterRegistry.tryDecode(name, text, ...args);
+    function tryDecode(name, text2, ...args) {
+      return defaults_js_1.defaultConverterRegistry.tryDecode(name, text2, ...args);
     }
-    function normalize(name, text, ...args) {
-      return defaults_js_1.defaultConverterRegistry.normalize(name, text, ...args);
+    function normalize(name, text2, ...args) {
+      return defaults_js_1.defaultConverterRegistry.normalize(name, text2, ...args);
     }
-    function parse4(name, text, ...args) {
-      return defaults_js_1.defaultConverterRegistry.parse(name, text, ...args);
+    function parse4(name, text2, ...args) {
+      return defaults_js_1.defaultConverterRegistry.parse(name, text2, ...args);
     }
     function format2(name, data, value) {
       return defaults_js_1.defaultConverterRegistry.format(name, data, value);
     }
-    function transcode(text, options) {
-      return defaults_js_1.defaultConverterRegistry.transcode(text, options);
+    function transcode(text2, options) {
+      return defaults_js_1.defaultConverterRegistry.transcode(text2, options);
     }
-    function detect(text, options) {
-      return defaults_js_1.defaultConverterRegistry.detect(text, options);
+    function detect(text2, options) {
+      return defaults_js_1.defaultConverterRegistry.detect(text2, options);
     }
     function normalizeEncodingName(encoding) {
       return encoding.toLowerCase();
@@ -63903,30 +73750,30 @@ var require_convert = __commonJS({
       to(format3, data, ...args) {
         return encode3(format3, data, ...args);
       },
-      from(format3, text, ...args) {
-        return decode3(format3, text, ...args);
+      from(format3, text2, ...args) {
+        return decode3(format3, text2, ...args);
       },
       toString(data, encoding = "utf8") {
         return encode3(encoding, data);
       },
-      fromString(text, encoding = "utf8") {
+      fromString(text2, encoding = "utf8") {
         if (normalizeEncodingName(encoding) === "hex") {
-          return (0, index_js_1.toArrayBuffer)(index_js_2.hex.decode(text, { allowOddLength: true }));
+          return (0, index_js_1.toArrayBuffer)(index_js_2.hex.decode(text2, { allowOddLength: true }));
         }
-        return (0, index_js_1.toArrayBuffer)(decode3(encoding, text));
+        return (0, index_js_1.toArrayBuffer)(decode3(encoding, text2));
       },
       toBase64: index_js_2.base64.encode,
-      fromBase64: (text) => (0, index_js_1.toArrayBuffer)(index_js_2.base64.decode(text)),
+      fromBase64: (text2) => (0, index_js_1.toArrayBuffer)(index_js_2.base64.decode(text2)),
       toBase64Url: index_js_2.base64url.encode,
-      fromBase64Url: (text) => (0, index_js_1.toArrayBuffer)(index_js_2.base64url.decode(text)),
+      fromBase64Url: (text2) => (0, index_js_1.toArrayBuffer)(index_js_2.base64url.decode(text2)),
       toHex: index_js_2.hex.encode,
-      fromHex: (text) => (0, index_js_1.toArrayBuffer)(index_js_2.hex.decode(text, { allowOddLength: true })),
+      fromHex: (text2) => (0, index_js_1.toArrayBuffer)(index_js_2.hex.decode(text2, { allowOddLength: true })),
       toBinary: index_js_2.binary.encode,
-      fromBinary: (text) => (0, index_js_1.toArrayBuffer)(index_js_2.binary.decode(text)),
+      fromBinary: (text2) => (0, index_js_1.toArrayBuffer)(index_js_2.binary.decode(text2)),
       toUtf8String: index_js_2.utf8.decode,
-      fromUtf8String: (text) => (0, index_js_1.toArrayBuffer)(index_js_2.utf8.encode(text)),
+      fromUtf8String: (text2) => (0, index_js_1.toArrayBuffer)(index_js_2.utf8.encode(text2)),
       toUtf16String: (data, littleEndian = false) => index_js_2.utf16.decode(data, { littleEndian }),
-      fromUtf16String: (text, littleEndian = false) => (0, index_js_1.toArrayBuffer)(index_js_2.utf16.encode(text, { littleEndian })),
+      fromUtf16String: (text2, littleEndian = false) => (0, index_js_1.toArrayBuffer)(index_js_2.utf16.encode(text2, { littleEndian })),
       isHex: index_js_2.hex.is,
       isBase64: index_js_2.base64.is,
       isBase64Url: index_js_2.base64url.is,
@@ -64048,11 +73895,11 @@ var require_convert2 = __commonJS({
       static ToString(buffer, enc = "utf8") {
         return index_js_1.convert.toString(buffer, enc);
       }
-      static FromString(str, enc = "utf8") {
-        if (!str) {
+      static FromString(str2, enc = "utf8") {
+        if (!str2) {
           return new ArrayBuffer(0);
         }
-        return index_js_1.convert.fromString(str, enc);
+        return index_js_1.convert.fromString(str2, enc);
       }
       static ToBase64(buffer) {
         return index_js_1.convert.toBase64(buffer);
@@ -64066,14 +73913,14 @@ var require_convert2 = __commonJS({
       static ToBase64Url(data) {
         return index_js_1.convert.toBase64Url(data);
       }
-      static FromUtf8String(text, encoding = _Convert.DEFAULT_UTF8_ENCODING) {
-        return index_js_1.convert.fromString(text, normalizeTextEncoding(encoding));
+      static FromUtf8String(text2, encoding = _Convert.DEFAULT_UTF8_ENCODING) {
+        return index_js_1.convert.fromString(text2, normalizeTextEncoding(encoding));
       }
       static ToUtf8String(buffer, encoding = _Convert.DEFAULT_UTF8_ENCODING) {
         return index_js_1.convert.toString(buffer, normalizeTextEncoding(encoding));
       }
-      static FromBinary(text) {
-        return index_js_1.convert.fromBinary(text);
+      static FromBinary(text2) {
+        return index_js_1.convert.fromBinary(text2);
       }
       static ToBinary(buffer) {
         return index_js_1.convert.toBinary(buffer);
@@ -64087,8 +73934,8 @@ var require_convert2 = __commonJS({
       static ToUtf16String(buffer, littleEndian = false) {
         return index_js_1.convert.toUtf16String(buffer, littleEndian);
       }
-      static FromUtf16String(text, littleEndian = false) {
-        return index_js_1.convert.fromUtf16String(text, littleEndian);
+      static FromUtf16String(text2, littleEndian = false) {
+        return index_js_1.convert.fromUtf16String(text2, littleEndian);
       }
       static Base64Padding(base643) {
         const padCount = 4 - base643.length % 4;
@@ -64111,16 +73958,16 @@ var require_functions = __commonJS({
     exports.combine = combine;
     exports.isEqual = isEqual;
     var index_js_1 = require_bytes();
-    function assign(target2, ...sources) {
+    function assign(target3, ...sources) {
       for (const source2 of sources) {
         if (!source2) {
           continue;
         }
         for (const prop in source2) {
-          target2[prop] = source2[prop];
+          target3[prop] = source2[prop];
         }
       }
-      return target2;
+      return target3;
     }
     function combine(...buf) {
       return (0, index_js_1.concat)(buf);
@@ -64340,7 +74187,7 @@ var require_octet_string = __commonJS({
 });
 
 // node_modules/@peculiar/asn1-schema/build/cjs/types/index.js
-var require_types2 = __commonJS({
+var require_types3 = __commonJS({
   "node_modules/@peculiar/asn1-schema/build/cjs/types/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -64361,7 +74208,7 @@ var require_converters2 = __commonJS({
     var asn1js = tslib_1.__importStar(require_build2());
     var utils_1 = require_cjs();
     var enums_1 = require_enums();
-    var index_1 = require_types2();
+    var index_1 = require_types3();
     exports.AsnAnyConverter = {
       fromASN: (value) => value instanceof asn1js.Null ? null : (0, utils_1.toArrayBuffer)(value.valueBeforeDecodeView),
       toASN: (value) => {
@@ -64510,20 +74357,20 @@ var require_helper = __commonJS({
     exports.isConvertible = isConvertible;
     exports.isTypeOfArray = isTypeOfArray;
     exports.isArrayEqual = isArrayEqual;
-    function isConvertible(target2) {
-      if (typeof target2 === "function" && target2.prototype) {
-        if (target2.prototype.toASN && target2.prototype.fromASN) {
+    function isConvertible(target3) {
+      if (typeof target3 === "function" && target3.prototype) {
+        if (target3.prototype.toASN && target3.prototype.fromASN) {
           return true;
         } else {
-          return isConvertible(target2.prototype);
+          return isConvertible(target3.prototype);
         }
       } else {
-        return !!(target2 && typeof target2 === "object" && "toASN" in target2 && "fromASN" in target2);
+        return !!(target3 && typeof target3 === "object" && "toASN" in target3 && "fromASN" in target3);
       }
     }
-    function isTypeOfArray(target2) {
-      if (target2) {
-        const proto = Object.getPrototypeOf(target2);
+    function isTypeOfArray(target3) {
+      if (target3) {
+        const proto = Object.getPrototypeOf(target3);
         if (proto?.prototype?.constructor === Array) {
           return true;
         }
@@ -64562,39 +74409,39 @@ var require_schema = __commonJS({
     var helper_1 = require_helper();
     var AsnSchemaStorage = class {
       items = /* @__PURE__ */ new WeakMap();
-      has(target2) {
-        return this.items.has(target2);
+      has(target3) {
+        return this.items.has(target3);
       }
-      get(target2, checkSchema = false) {
-        const schema = this.items.get(target2);
+      get(target3, checkSchema = false) {
+        const schema = this.items.get(target3);
         if (!schema) {
-          throw new Error(`Cannot get schema for '${target2.prototype.constructor.name}' target`);
+          throw new Error(`Cannot get schema for '${target3.prototype.constructor.name}' target`);
         }
         if (checkSchema && !schema.schema) {
-          throw new Error(`Schema '${target2.prototype.constructor.name}' doesn't contain ASN.1 schema. Call 'AsnSchemaStorage.cache'.`);
+          throw new Error(`Schema '${target3.prototype.constructor.name}' doesn't contain ASN.1 schema. Call 'AsnSchemaStorage.cache'.`);
         }
         return schema;
       }
-      cache(target2) {
-        const schema = this.get(target2);
+      cache(target3) {
+        const schema = this.get(target3);
         if (!schema.schema) {
-          schema.schema = this.create(target2, true);
+          schema.schema = this.create(target3, true);
         }
       }
-      createDefault(target2) {
+      createDefault(target3) {
         const schema = {
           type: enums_1.AsnTypeTypes.Sequence,
           items: {}
         };
-        const parentSchema = this.findParentSchema(target2);
+        const parentSchema = this.findParentSchema(target3);
         if (parentSchema) {
           Object.assign(schema, parentSchema);
           schema.items = Object.assign({}, schema.items, parentSchema.items);
         }
         return schema;
       }
-      create(target2, useNames) {
-        const schema = this.items.get(target2) || this.createDefault(target2);
+      create(target3, useNames) {
+        const schema = this.items.get(target3) || this.createDefault(target3);
         const asn1Value = [];
         for (const key in schema.items) {
           const item = schema.items[key];
@@ -64697,12 +74544,12 @@ var require_schema = __commonJS({
             throw new Error("Unsupported ASN1 type in use");
         }
       }
-      set(target2, schema) {
-        this.items.set(target2, schema);
+      set(target3, schema) {
+        this.items.set(target3, schema);
         return this;
       }
-      findParentSchema(target2) {
-        const parent = Object.getPrototypeOf(target2);
+      findParentSchema(target3) {
+        const parent = Object.getPrototypeOf(target3);
         if (parent) {
           const schema = this.items.get(parent);
           return schema || this.findParentSchema(parent);
@@ -64735,13 +74582,13 @@ var require_decorators = __commonJS({
     var converters = tslib_1.__importStar(require_converters2());
     var enums_1 = require_enums();
     var storage_1 = require_storage();
-    var AsnType = (options) => (target2) => {
+    var AsnType = (options) => (target3) => {
       let schema;
-      if (!storage_1.schemaStorage.has(target2)) {
-        schema = storage_1.schemaStorage.createDefault(target2);
-        storage_1.schemaStorage.set(target2, schema);
+      if (!storage_1.schemaStorage.has(target3)) {
+        schema = storage_1.schemaStorage.createDefault(target3);
+        storage_1.schemaStorage.set(target3, schema);
       } else {
-        schema = storage_1.schemaStorage.get(target2);
+        schema = storage_1.schemaStorage.get(target3);
       }
       Object.assign(schema, options);
     };
@@ -64758,19 +74605,19 @@ var require_decorators = __commonJS({
       ...options
     });
     exports.AsnSequenceType = AsnSequenceType;
-    var AsnProp = (options) => (target2, propertyKey) => {
+    var AsnProp = (options) => (target3, propertyKey) => {
       let schema;
-      if (!storage_1.schemaStorage.has(target2.constructor)) {
-        schema = storage_1.schemaStorage.createDefault(target2.constructor);
-        storage_1.schemaStorage.set(target2.constructor, schema);
+      if (!storage_1.schemaStorage.has(target3.constructor)) {
+        schema = storage_1.schemaStorage.createDefault(target3.constructor);
+        storage_1.schemaStorage.set(target3.constructor, schema);
       } else {
-        schema = storage_1.schemaStorage.get(target2.constructor);
+        schema = storage_1.schemaStorage.get(target3.constructor);
       }
       const copyOptions = Object.assign({}, options);
       if (typeof copyOptions.type === "number" && !copyOptions.converter) {
         const defaultConverter = converters.defaultConverter(options.type);
         if (!defaultConverter) {
-          throw new Error(`Cannot get default converter for property '${propertyKey}' of ${target2.constructor.name}`);
+          throw new Error(`Cannot get default converter for property '${propertyKey}' of ${target3.constructor.name}`);
         }
         copyOptions.converter = defaultConverter;
       }
@@ -64795,7 +74642,7 @@ var require_schema_validation = __commonJS({
 });
 
 // node_modules/@peculiar/asn1-schema/build/cjs/errors/index.js
-var require_errors2 = __commonJS({
+var require_errors3 = __commonJS({
   "node_modules/@peculiar/asn1-schema/build/cjs/errors/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -64815,49 +74662,49 @@ var require_parser2 = __commonJS({
     var utils_1 = require_cjs();
     var enums_1 = require_enums();
     var converters = tslib_1.__importStar(require_converters2());
-    var errors_1 = require_errors2();
+    var errors_1 = require_errors3();
     var helper_1 = require_helper();
     var storage_1 = require_storage();
     var AsnParser = class {
-      static parse(data, target2, options) {
+      static parse(data, target3, options) {
         const asn1Parsed = asn1js.fromBER((0, utils_1.toArrayBuffer)(data), options?.berOptions);
         if (asn1Parsed.result.error) {
           throw new Error(asn1Parsed.result.error);
         }
-        const res = this.fromASN(asn1Parsed.result, target2, options);
+        const res = this.fromASN(asn1Parsed.result, target3, options);
         return res;
       }
-      static fromASN(asn1Schema, target2, options) {
+      static fromASN(asn1Schema, target3, options) {
         try {
-          if ((0, helper_1.isConvertible)(target2)) {
-            const value = new target2();
+          if ((0, helper_1.isConvertible)(target3)) {
+            const value = new target3();
             return value.fromASN(asn1Schema);
           }
-          const schema = storage_1.schemaStorage.get(target2);
-          storage_1.schemaStorage.cache(target2);
+          const schema = storage_1.schemaStorage.get(target3);
+          storage_1.schemaStorage.cache(target3);
           let targetSchema = schema.schema;
-          const choiceResult = this.handleChoiceTypes(asn1Schema, schema, target2, targetSchema, options);
+          const choiceResult = this.handleChoiceTypes(asn1Schema, schema, target3, targetSchema, options);
           if (choiceResult?.result) {
             return choiceResult.result;
           }
           if (choiceResult?.targetSchema) {
             targetSchema = choiceResult.targetSchema;
           }
-          const sequenceResult = this.handleSequenceTypes(asn1Schema, schema, target2, targetSchema);
-          const res = new target2();
-          if ((0, helper_1.isTypeOfArray)(target2)) {
-            return this.handleArrayTypes(asn1Schema, schema, target2, options);
+          const sequenceResult = this.handleSequenceTypes(asn1Schema, schema, target3, targetSchema);
+          const res = new target3();
+          if ((0, helper_1.isTypeOfArray)(target3)) {
+            return this.handleArrayTypes(asn1Schema, schema, target3, options);
           }
           this.processSchemaItems(schema, sequenceResult, res, options);
           return res;
         } catch (error62) {
           if (error62 instanceof errors_1.AsnSchemaValidationError) {
-            error62.schemas.push(target2.name);
+            error62.schemas.push(target3.name);
           }
           throw error62;
         }
       }
-      static handleChoiceTypes(asn1Schema, schema, target2, targetSchema, options) {
+      static handleChoiceTypes(asn1Schema, schema, target3, targetSchema, options) {
         if (asn1Schema.constructor === asn1js.Constructed && schema.type === enums_1.AsnTypeTypes.Choice && asn1Schema.idBlock.tagClass === 3) {
           for (const key in schema.items) {
             const schemaItem = schema.items[key];
@@ -64869,7 +74716,7 @@ var require_parser2 = __commonJS({
                   if ("value" in asn1Schema.valueBlock && Array.isArray(asn1Schema.valueBlock.value) && "value" in newSeq.valueBlock) {
                     newSeq.valueBlock.value = asn1Schema.valueBlock.value;
                     const fieldValue = this.fromASN(newSeq, schemaItem.type, options);
-                    const res = new target2();
+                    const res = new target3();
                     res[key] = fieldValue;
                     return { result: res };
                   }
@@ -64892,17 +74739,17 @@ var require_parser2 = __commonJS({
         }
         return null;
       }
-      static handleSequenceTypes(asn1Schema, schema, target2, targetSchema) {
+      static handleSequenceTypes(asn1Schema, schema, target3, targetSchema) {
         if (schema.type === enums_1.AsnTypeTypes.Sequence) {
           const asn1ComparedSchema = asn1js.compareSchema({}, asn1Schema, targetSchema);
           if (!asn1ComparedSchema.verified) {
-            throw new errors_1.AsnSchemaValidationError(`Data does not match to ${target2.name} ASN1 schema.${asn1ComparedSchema.result.error ? ` ${asn1ComparedSchema.result.error}` : ""}`);
+            throw new errors_1.AsnSchemaValidationError(`Data does not match to ${target3.name} ASN1 schema.${asn1ComparedSchema.result.error ? ` ${asn1ComparedSchema.result.error}` : ""}`);
           }
           return asn1ComparedSchema;
         } else {
           const asn1ComparedSchema = asn1js.compareSchema({}, asn1Schema, targetSchema);
           if (!asn1ComparedSchema.verified) {
-            throw new errors_1.AsnSchemaValidationError(`Data does not match to ${target2.name} ASN1 schema.${asn1ComparedSchema.result.error ? ` ${asn1ComparedSchema.result.error}` : ""}`);
+            throw new errors_1.AsnSchemaValidationError(`Data does not match to ${target3.name} ASN1 schema.${asn1ComparedSchema.result.error ? ` ${asn1ComparedSchema.result.error}` : ""}`);
           }
           return asn1ComparedSchema;
         }
@@ -64959,7 +74806,7 @@ var require_parser2 = __commonJS({
           throw err;
         }
       }
-      static handleArrayTypes(asn1Schema, schema, target2, options) {
+      static handleArrayTypes(asn1Schema, schema, target3, options) {
         if (!("value" in asn1Schema.valueBlock && Array.isArray(asn1Schema.valueBlock.value))) {
           throw new Error("Cannot get items from the ASN.1 parsed value. ASN.1 object is not constructed.");
         }
@@ -64967,11 +74814,11 @@ var require_parser2 = __commonJS({
         if (typeof itemType === "number") {
           const converter = converters.defaultConverter(itemType);
           if (!converter) {
-            throw new Error(`Cannot get default converter for array item of ${target2.name} ASN1 schema`);
+            throw new Error(`Cannot get default converter for array item of ${target3.name} ASN1 schema`);
           }
-          return target2.from(asn1Schema.valueBlock.value, (element) => converter.fromASN(element));
+          return target3.from(asn1Schema.valueBlock.value, (element) => converter.fromASN(element));
         } else {
-          return target2.from(asn1Schema.valueBlock.value, (element) => this.fromASN(element, itemType, options));
+          return target3.from(asn1Schema.valueBlock.value, (element) => this.fromASN(element, itemType, options));
         }
       }
       static processSchemaItems(schema, asn1ComparedSchema, res, options) {
@@ -65111,44 +74958,44 @@ var require_serializer = __commonJS({
     var helper_1 = require_helper();
     var storage_1 = require_storage();
     var AsnSerializer = class _AsnSerializer {
-      static serialize(obj) {
-        if (obj instanceof asn1js.BaseBlock) {
-          return obj.toBER(false);
+      static serialize(obj2) {
+        if (obj2 instanceof asn1js.BaseBlock) {
+          return obj2.toBER(false);
         }
-        return this.toASN(obj).toBER(false);
+        return this.toASN(obj2).toBER(false);
       }
-      static toASN(obj) {
-        if (obj && typeof obj === "object" && (0, helper_1.isConvertible)(obj)) {
-          return obj.toASN();
+      static toASN(obj2) {
+        if (obj2 && typeof obj2 === "object" && (0, helper_1.isConvertible)(obj2)) {
+          return obj2.toASN();
         }
-        if (!(obj && typeof obj === "object")) {
+        if (!(obj2 && typeof obj2 === "object")) {
           throw new TypeError("Parameter 1 should be type of Object.");
         }
-        const target2 = obj.constructor;
-        const schema = storage_1.schemaStorage.get(target2);
-        storage_1.schemaStorage.cache(target2);
+        const target3 = obj2.constructor;
+        const schema = storage_1.schemaStorage.get(target3);
+        storage_1.schemaStorage.cache(target3);
         let asn1Value = [];
         if (schema.itemType) {
-          if (!Array.isArray(obj)) {
+          if (!Array.isArray(obj2)) {
             throw new TypeError("Parameter 1 should be type of Array.");
           }
           if (typeof schema.itemType === "number") {
             const converter = converters.defaultConverter(schema.itemType);
             if (!converter) {
-              throw new Error(`Cannot get default converter for array item of ${target2.name} ASN1 schema`);
+              throw new Error(`Cannot get default converter for array item of ${target3.name} ASN1 schema`);
             }
-            asn1Value = obj.map((o2) => converter.toASN(o2));
+            asn1Value = obj2.map((o2) => converter.toASN(o2));
           } else {
-            asn1Value = obj.map((o2) => this.toAsnItem({ type: schema.itemType }, "[]", target2, o2));
+            asn1Value = obj2.map((o2) => this.toAsnItem({ type: schema.itemType }, "[]", target3, o2));
           }
         } else {
           for (const key in schema.items) {
             const schemaItem = schema.items[key];
-            const objProp = obj[key];
+            const objProp = obj2[key];
             if (objProp === void 0 || schemaItem.defaultValue === objProp || typeof schemaItem.defaultValue === "object" && typeof objProp === "object" && (0, helper_1.isArrayEqual)(this.serialize(schemaItem.defaultValue), this.serialize(objProp))) {
               continue;
             }
-            const asn1Item = _AsnSerializer.toAsnItem(schemaItem, key, target2, objProp);
+            const asn1Item = _AsnSerializer.toAsnItem(schemaItem, key, target3, objProp);
             if (typeof schemaItem.context === "number") {
               if (schemaItem.implicit) {
                 if (!schemaItem.repeated && (typeof schemaItem.type === "number" || (0, helper_1.isConvertible)(schemaItem.type))) {
@@ -65199,19 +75046,19 @@ var require_serializer = __commonJS({
             break;
           case enums_1.AsnTypeTypes.Choice:
             if (!asn1Value[0]) {
-              throw new Error(`Schema '${target2.name}' has wrong data. Choice cannot be empty.`);
+              throw new Error(`Schema '${target3.name}' has wrong data. Choice cannot be empty.`);
             }
             asnSchema = asn1Value[0];
             break;
         }
         return asnSchema;
       }
-      static toAsnItem(schemaItem, key, target2, objProp) {
+      static toAsnItem(schemaItem, key, target3, objProp) {
         let asn1Item;
         if (typeof schemaItem.type === "number") {
           const converter = schemaItem.converter;
           if (!converter) {
-            throw new Error(`Property '${key}' doesn't have converter for type ${enums_1.AsnPropTypes[schemaItem.type]} in schema '${target2.name}'`);
+            throw new Error(`Property '${key}' doesn't have converter for type ${enums_1.AsnPropTypes[schemaItem.type]} in schema '${target3.name}'`);
           }
           if (schemaItem.repeated) {
             if (!Array.isArray(objProp)) {
@@ -65276,11 +75123,11 @@ var require_convert3 = __commonJS({
     var parser_1 = require_parser2();
     var serializer_1 = require_serializer();
     var AsnConvert = class _AsnConvert {
-      static serialize(obj) {
-        return serializer_1.AsnSerializer.serialize(obj);
+      static serialize(obj2) {
+        return serializer_1.AsnSerializer.serialize(obj2);
       }
-      static parse(data, target2, options) {
-        return parser_1.AsnParser.parse(data, target2, options);
+      static parse(data, target3, options) {
+        return parser_1.AsnParser.parse(data, target3, options);
       }
       static toString(data, options) {
         const buf = (0, utils_1.isBufferSource)(data) ? (0, utils_1.toArrayBuffer)(data) : _AsnConvert.serialize(data);
@@ -65303,7 +75150,7 @@ var require_cjs2 = __commonJS({
     exports.AsnSerializer = exports.AsnParser = exports.AsnPropTypes = exports.AsnTypeTypes = exports.AsnSetType = exports.AsnSequenceType = exports.AsnChoiceType = exports.AsnType = exports.AsnProp = void 0;
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
     tslib_1.__exportStar(require_converters2(), exports);
-    tslib_1.__exportStar(require_types2(), exports);
+    tslib_1.__exportStar(require_types3(), exports);
     var decorators_1 = require_decorators();
     Object.defineProperty(exports, "AsnProp", { enumerable: true, get: function() {
       return decorators_1.AsnProp;
@@ -65335,7 +75182,7 @@ var require_cjs2 = __commonJS({
     Object.defineProperty(exports, "AsnSerializer", { enumerable: true, get: function() {
       return serializer_1.AsnSerializer;
     } });
-    tslib_1.__exportStar(require_errors2(), exports);
+    tslib_1.__exportStar(require_errors3(), exports);
     tslib_1.__exportStar(require_objects(), exports);
     tslib_1.__exportStar(require_convert3(), exports);
   }
@@ -65436,8 +75283,8 @@ var require_ip_converter = __commonJS({
         }
         return ip;
       }
-      static parseCIDR(text) {
-        const [addr, prefixStr] = text.split("/");
+      static parseCIDR(text2) {
+        const [addr, prefixStr] = text2.split("/");
         const prefix = parseInt(prefixStr, 10);
         if (this.isIPv4(addr)) {
           if (prefix < 0 || prefix > 32) {
@@ -65490,9 +75337,9 @@ var require_ip_converter = __commonJS({
         }
         return this.decodeIP(encoding_1.hex.encode(buf));
       }
-      static fromString(text) {
-        if (text.includes("/")) {
-          const [addr, prefix] = this.parseCIDR(text);
+      static fromString(text2) {
+        if (text2.includes("/")) {
+          const [addr, prefix] = this.parseCIDR(text2);
           const maskBytes = new Uint8Array(addr.length);
           let bitsLeft = prefix;
           for (let i2 = 0; i2 < maskBytes.length; i2++) {
@@ -65509,7 +75356,7 @@ var require_ip_converter = __commonJS({
           out.set(maskBytes, addr.length);
           return out.buffer;
         }
-        const bytes = this.isIPv4(text) ? this.parseIPv4(text) : this.parseIPv6(text);
+        const bytes = this.isIPv4(text2) ? this.parseIPv4(text2) : this.parseIPv6(text2);
         return new Uint8Array(bytes).buffer;
       }
     };
@@ -67215,7 +77062,7 @@ var require_extension = __commonJS({
 });
 
 // node_modules/@peculiar/asn1-x509/build/cjs/types.js
-var require_types3 = __commonJS({
+var require_types4 = __commonJS({
   "node_modules/@peculiar/asn1-x509/build/cjs/types.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -67242,7 +77089,7 @@ var require_tbs_certificate = __commonJS({
     var subject_public_key_info_1 = require_subject_public_key_info();
     var validity_1 = require_validity();
     var extension_1 = require_extension();
-    var types_1 = require_types3();
+    var types_1 = require_types4();
     var TBSCertificate = class {
       version = types_1.Version.v1;
       serialNumber = new ArrayBuffer(0);
@@ -67492,7 +77339,7 @@ var require_cjs3 = __commonJS({
     tslib_1.__exportStar(require_tbs_cert_list(), exports);
     tslib_1.__exportStar(require_tbs_certificate(), exports);
     tslib_1.__exportStar(require_time(), exports);
-    tslib_1.__exportStar(require_types3(), exports);
+    tslib_1.__exportStar(require_types4(), exports);
     tslib_1.__exportStar(require_validity(), exports);
   }
 });
@@ -67561,7 +77408,7 @@ var require_signer_identifier = __commonJS({
 });
 
 // node_modules/@peculiar/asn1-cms/build/cjs/types.js
-var require_types4 = __commonJS({
+var require_types5 = __commonJS({
   "node_modules/@peculiar/asn1-cms/build/cjs/types.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -67655,7 +77502,7 @@ var require_signer_info = __commonJS({
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
     var asn1_schema_1 = require_cjs2();
     var signer_identifier_1 = require_signer_identifier();
-    var types_1 = require_types4();
+    var types_1 = require_types5();
     var attribute_1 = require_attribute2();
     var SignerInfo = class {
       version = types_1.CMSVersion.v0;
@@ -68759,7 +78606,7 @@ var require_encrypted_content_info = __commonJS({
     exports.EncryptedContentInfo = exports.EncryptedContent = void 0;
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
     var asn1_schema_1 = require_cjs2();
-    var types_1 = require_types4();
+    var types_1 = require_types5();
     var EncryptedContent = class EncryptedContent {
       value;
       constructedValue;
@@ -68851,7 +78698,7 @@ var require_key_agree_recipient_info = __commonJS({
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
     var asn1_schema_1 = require_cjs2();
     var asn1_x509_1 = require_cjs3();
-    var types_1 = require_types4();
+    var types_1 = require_types5();
     var issuer_and_serial_number_1 = require_issuer_and_serial_number();
     var other_key_attribute_1 = require_other_key_attribute();
     var RecipientKeyIdentifier = class {
@@ -69023,7 +78870,7 @@ var require_key_trans_recipient_info = __commonJS({
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
     var asn1_schema_1 = require_cjs2();
     var asn1_x509_1 = require_cjs3();
-    var types_1 = require_types4();
+    var types_1 = require_types5();
     var issuer_and_serial_number_1 = require_issuer_and_serial_number();
     var RecipientIdentifier = class RecipientIdentifier {
       subjectKeyIdentifier;
@@ -69080,7 +78927,7 @@ var require_kek_recipient_info = __commonJS({
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
     var asn1_schema_1 = require_cjs2();
     var other_key_attribute_1 = require_other_key_attribute();
-    var types_1 = require_types4();
+    var types_1 = require_types5();
     var KEKIdentifier = class {
       keyIdentifier = new asn1_schema_1.OctetString();
       date;
@@ -69138,7 +78985,7 @@ var require_password_recipient_info = __commonJS({
     exports.PasswordRecipientInfo = void 0;
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
     var asn1_schema_1 = require_cjs2();
-    var types_1 = require_types4();
+    var types_1 = require_types5();
     var PasswordRecipientInfo = class {
       version = types_1.CMSVersion.v0;
       keyDerivationAlgorithm;
@@ -69381,7 +79228,7 @@ var require_enveloped_data = __commonJS({
     exports.EnvelopedData = exports.UnprotectedAttributes = void 0;
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
     var asn1_schema_1 = require_cjs2();
-    var types_1 = require_types4();
+    var types_1 = require_types5();
     var attribute_1 = require_attribute2();
     var recipient_infos_1 = require_recipient_infos();
     var originator_info_1 = require_originator_info();
@@ -69464,7 +79311,7 @@ var require_signed_data = __commonJS({
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
     var asn1_schema_1 = require_cjs2();
     var certificate_choices_1 = require_certificate_choices();
-    var types_1 = require_types4();
+    var types_1 = require_types5();
     var encapsulated_content_info_1 = require_encapsulated_content_info();
     var revocation_info_choice_1 = require_revocation_info_choice();
     var signer_info_1 = require_signer_info();
@@ -69550,7 +79397,7 @@ var require_cjs5 = __commonJS({
     tslib_1.__exportStar(require_signed_data(), exports);
     tslib_1.__exportStar(require_signer_identifier(), exports);
     tslib_1.__exportStar(require_signer_info(), exports);
-    tslib_1.__exportStar(require_types4(), exports);
+    tslib_1.__exportStar(require_types5(), exports);
   }
 });
 
@@ -70284,15 +80131,15 @@ function __rest2(s, e) {
     }
   return t;
 }
-function __decorate2(decorators, target2, key, desc) {
-  var c3 = arguments.length, r = c3 < 3 ? target2 : desc === null ? desc = Object.getOwnPropertyDescriptor(target2, key) : desc, d;
-  if (typeof Reflect === "object" && typeof Reflect.decorate === "function") r = Reflect.decorate(decorators, target2, key, desc);
-  else for (var i2 = decorators.length - 1; i2 >= 0; i2--) if (d = decorators[i2]) r = (c3 < 3 ? d(r) : c3 > 3 ? d(target2, key, r) : d(target2, key)) || r;
-  return c3 > 3 && r && Object.defineProperty(target2, key, r), r;
+function __decorate2(decorators, target3, key, desc) {
+  var c3 = arguments.length, r = c3 < 3 ? target3 : desc === null ? desc = Object.getOwnPropertyDescriptor(target3, key) : desc, d;
+  if (typeof Reflect === "object" && typeof Reflect.decorate === "function") r = Reflect.decorate(decorators, target3, key, desc);
+  else for (var i2 = decorators.length - 1; i2 >= 0; i2--) if (d = decorators[i2]) r = (c3 < 3 ? d(r) : c3 > 3 ? d(target3, key, r) : d(target3, key)) || r;
+  return c3 > 3 && r && Object.defineProperty(target3, key, r), r;
 }
 function __param2(paramIndex, decorator) {
-  return function(target2, key) {
-    decorator(target2, key, paramIndex);
+  return function(target3, key) {
+    decorator(target3, key, paramIndex);
   };
 }
 function __metadata2(metadataKey, metadataValue) {
@@ -70583,7 +80430,7 @@ var require_lifecycle = __commonJS({
 });
 
 // node_modules/tsyringe/dist/cjs/types/index.js
-var require_types5 = __commonJS({
+var require_types6 = __commonJS({
   "node_modules/tsyringe/dist/cjs/types/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -70601,9 +80448,9 @@ var require_reflection_helpers = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.defineInjectionTokenMetadata = exports.getParamInfo = exports.INJECTION_TOKEN_METADATA_KEY = void 0;
     exports.INJECTION_TOKEN_METADATA_KEY = "injectionTokens";
-    function getParamInfo(target2) {
-      const params = Reflect.getMetadata("design:paramtypes", target2) || [];
-      const injectionTokens = Reflect.getOwnMetadata(exports.INJECTION_TOKEN_METADATA_KEY, target2) || {};
+    function getParamInfo(target3) {
+      const params = Reflect.getMetadata("design:paramtypes", target3) || [];
+      const injectionTokens = Reflect.getOwnMetadata(exports.INJECTION_TOKEN_METADATA_KEY, target3) || {};
       Object.keys(injectionTokens).forEach((key) => {
         params[+key] = injectionTokens[key];
       });
@@ -70611,14 +80458,14 @@ var require_reflection_helpers = __commonJS({
     }
     exports.getParamInfo = getParamInfo;
     function defineInjectionTokenMetadata(data, transform2) {
-      return function(target2, _propertyKey, parameterIndex) {
-        const descriptors2 = Reflect.getOwnMetadata(exports.INJECTION_TOKEN_METADATA_KEY, target2) || {};
+      return function(target3, _propertyKey, parameterIndex) {
+        const descriptors2 = Reflect.getOwnMetadata(exports.INJECTION_TOKEN_METADATA_KEY, target3) || {};
         descriptors2[parameterIndex] = transform2 ? {
           token: data,
           transform: transform2.transformToken,
           transformArgs: transform2.args || []
         } : data;
-        Reflect.defineMetadata(exports.INJECTION_TOKEN_METADATA_KEY, descriptors2, target2);
+        Reflect.defineMetadata(exports.INJECTION_TOKEN_METADATA_KEY, descriptors2, target3);
       };
     }
     exports.defineInjectionTokenMetadata = defineInjectionTokenMetadata;
@@ -70675,7 +80522,7 @@ var require_lazy_helpers = __commonJS({
         ];
       }
       createProxy(createObject) {
-        const target2 = {};
+        const target3 = {};
         let init2 = false;
         let value;
         const delayedObject = () => {
@@ -70685,7 +80532,7 @@ var require_lazy_helpers = __commonJS({
           }
           return value;
         };
-        return new Proxy(target2, this.createHandler(delayedObject));
+        return new Proxy(target3, this.createHandler(delayedObject));
       }
       createHandler(delayedObject) {
         const handler = {};
@@ -71216,7 +81063,7 @@ var require_dependency_container = __commonJS({
       }
       construct(ctor, context2) {
         if (ctor instanceof lazy_helpers_1.DelayedConstructor) {
-          return ctor.createProxy((target2) => this.resolve(target2, context2));
+          return ctor.createProxy((target3) => this.resolve(target3, context2));
         }
         const instance = (() => {
           const paramInfo = exports.typeInfo.get(ctor);
@@ -71274,9 +81121,9 @@ var require_auto_injectable = __commonJS({
     var injection_token_1 = require_injection_token();
     var error_helpers_1 = require_error_helpers();
     function autoInjectable() {
-      return function(target2) {
-        const paramInfo = reflection_helpers_1.getParamInfo(target2);
-        return class extends target2 {
+      return function(target3) {
+        const paramInfo = reflection_helpers_1.getParamInfo(target3);
+        return class extends target3 {
           constructor(...args) {
             super(...args.concat(paramInfo.slice(args.length).map((type, index) => {
               try {
@@ -71292,7 +81139,7 @@ var require_auto_injectable = __commonJS({
                 return dependency_container_1.instance.resolve(type);
               } catch (e) {
                 const argIndex = index + args.length;
-                throw new Error(error_helpers_1.formatErrorCtor(target2, argIndex, e));
+                throw new Error(error_helpers_1.formatErrorCtor(target3, argIndex, e));
               }
             })));
           }
@@ -71330,14 +81177,14 @@ var require_injectable = __commonJS({
     var dependency_container_1 = require_dependency_container();
     var dependency_container_2 = require_dependency_container();
     function injectable(options) {
-      return function(target2) {
-        dependency_container_1.typeInfo.set(target2, reflection_helpers_1.getParamInfo(target2));
+      return function(target3) {
+        dependency_container_1.typeInfo.set(target3, reflection_helpers_1.getParamInfo(target3));
         if (options && options.token) {
           if (!Array.isArray(options.token)) {
-            dependency_container_2.instance.register(options.token, target2);
+            dependency_container_2.instance.register(options.token, target3);
           } else {
             options.token.forEach((token) => {
-              dependency_container_2.instance.register(token, target2);
+              dependency_container_2.instance.register(token, target3);
             });
           }
         }
@@ -71355,12 +81202,12 @@ var require_registry3 = __commonJS({
     var tslib_1 = (init_tslib_es62(), __toCommonJS(tslib_es6_exports2));
     var dependency_container_1 = require_dependency_container();
     function registry2(registrations = []) {
-      return function(target2) {
+      return function(target3) {
         registrations.forEach((_a3) => {
           var { token, options } = _a3, provider = tslib_1.__rest(_a3, ["token", "options"]);
           return dependency_container_1.instance.register(token, provider, options);
         });
-        return target2;
+        return target3;
       };
     }
     exports.default = registry2;
@@ -71375,9 +81222,9 @@ var require_singleton = __commonJS({
     var injectable_1 = require_injectable();
     var dependency_container_1 = require_dependency_container();
     function singleton() {
-      return function(target2) {
-        injectable_1.default()(target2);
-        dependency_container_1.instance.registerSingleton(target2);
+      return function(target3) {
+        injectable_1.default()(target3);
+        dependency_container_1.instance.registerSingleton(target3);
       };
     }
     exports.default = singleton;
@@ -71445,9 +81292,9 @@ var require_scoped = __commonJS({
     var injectable_1 = require_injectable();
     var dependency_container_1 = require_dependency_container();
     function scoped(lifecycle, token) {
-      return function(target2) {
-        injectable_1.default()(target2);
-        dependency_container_1.instance.register(token || target2, target2, {
+      return function(target3) {
+        injectable_1.default()(target3);
+        dependency_container_1.instance.register(token || target3, target3, {
           lifecycle
         });
       };
@@ -71591,7 +81438,7 @@ var require_cjs8 = __commonJS({
     if (typeof Reflect === "undefined" || !Reflect.getMetadata) {
       throw new Error(`tsyringe requires a reflect polyfill. Please add 'import "reflect-metadata"' to the top of your entry point.`);
     }
-    var types_1 = require_types5();
+    var types_1 = require_types6();
     Object.defineProperty(exports, "Lifecycle", { enumerable: true, get: function() {
       return types_1.Lifecycle;
     } });
@@ -71698,7 +81545,7 @@ var require_object_identifiers6 = __commonJS({
 });
 
 // node_modules/@peculiar/asn1-pfx/build/cjs/bags/types.js
-var require_types6 = __commonJS({
+var require_types7 = __commonJS({
   "node_modules/@peculiar/asn1-pfx/build/cjs/bags/types.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -71722,7 +81569,7 @@ var require_cert_bag = __commonJS({
     exports.id_sdsiCertificate = exports.id_x509Certificate = exports.id_certTypes = exports.CertBag = void 0;
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
     var asn1_schema_1 = require_cjs2();
-    var types_1 = require_types6();
+    var types_1 = require_types7();
     var CertBag = class {
       certId = "";
       certValue = new ArrayBuffer(0);
@@ -71754,7 +81601,7 @@ var require_crl_bag = __commonJS({
     exports.id_x509CRL = exports.id_crlTypes = exports.CRLBag = void 0;
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
     var asn1_schema_1 = require_cjs2();
-    var types_1 = require_types6();
+    var types_1 = require_types7();
     var CRLBag = class {
       crlId = "";
       crltValue = new ArrayBuffer(0);
@@ -71952,7 +81799,7 @@ var require_bags = __commonJS({
     tslib_1.__exportStar(require_key_bag(), exports);
     tslib_1.__exportStar(require_pkcs8_shrouded_key_bag(), exports);
     tslib_1.__exportStar(require_secret_bag(), exports);
-    tslib_1.__exportStar(require_types6(), exports);
+    tslib_1.__exportStar(require_types7(), exports);
   }
 });
 
@@ -73079,23 +82926,23 @@ var require_x509_cjs = __commonJS({
     TextObject.VALUE = VALUE;
     var DefaultAlgorithmSerializer = class {
       static toTextObject(alg) {
-        const obj = new TextObject("Algorithm Identifier", {}, OidSerializer.toString(alg.algorithm));
+        const obj2 = new TextObject("Algorithm Identifier", {}, OidSerializer.toString(alg.algorithm));
         if (alg.parameters) {
           switch (alg.algorithm) {
             case asn1Ecc__namespace.id_ecPublicKey: {
               const ecAlg = new exports.EcAlgorithm().toWebAlgorithm(alg);
               if (ecAlg && "namedCurve" in ecAlg) {
-                obj["Named Curve"] = ecAlg.namedCurve;
+                obj2["Named Curve"] = ecAlg.namedCurve;
               } else {
-                obj["Parameters"] = alg.parameters;
+                obj2["Parameters"] = alg.parameters;
               }
               break;
             }
             default:
-              obj["Parameters"] = alg.parameters;
+              obj2["Parameters"] = alg.parameters;
           }
         }
-        return obj;
+        return obj2;
       }
     };
     var OidSerializer = class {
@@ -73134,36 +82981,36 @@ var require_x509_cjs = __commonJS({
       [asn1Cms__namespace.id_signedData]: "Signed Data"
     };
     var TextConverter = class {
-      static serialize(obj) {
-        return this.serializeObj(obj).join("\n");
+      static serialize(obj2) {
+        return this.serializeObj(obj2).join("\n");
       }
       static pad(deep = 0) {
         return "".padStart(2 * deep, " ");
       }
-      static serializeObj(obj, deep = 0) {
+      static serializeObj(obj2, deep = 0) {
         const res = [];
         let pad = this.pad(deep++);
         let value = "";
-        const objValue = obj[TextObject.VALUE];
+        const objValue = obj2[TextObject.VALUE];
         if (objValue) {
           value = ` ${objValue}`;
         }
-        res.push(`${pad}${obj[TextObject.NAME]}:${value}`);
+        res.push(`${pad}${obj2[TextObject.NAME]}:${value}`);
         pad = this.pad(deep);
-        for (const key in obj) {
+        for (const key in obj2) {
           if (typeof key === "symbol") {
             continue;
           }
-          const value2 = obj[key];
+          const value2 = obj2[key];
           const keyValue = key ? `${key}: ` : "";
           if (typeof value2 === "string" || typeof value2 === "number" || typeof value2 === "boolean") {
             res.push(`${pad}${keyValue}${value2}`);
           } else if (value2 instanceof Date) {
             res.push(`${pad}${keyValue}${value2.toUTCString()}`);
           } else if (Array.isArray(value2)) {
-            for (const obj2 of value2) {
-              obj2[TextObject.NAME] = key;
-              res.push(...this.serializeObj(obj2, deep));
+            for (const obj3 of value2) {
+              obj3[TextObject.NAME] = key;
+              res.push(...this.serializeObj(obj3, deep));
             }
           } else if (value2 instanceof TextObject) {
             value2[TextObject.NAME] = key;
@@ -73176,9 +83023,9 @@ var require_x509_cjs = __commonJS({
               res.push(...this.serializeBufferSource(value2, deep));
             }
           } else if ("toTextObject" in value2) {
-            const obj2 = value2.toTextObject();
-            obj2[TextObject.NAME] = key;
-            res.push(...this.serializeObj(obj2, deep));
+            const obj3 = value2.toTextObject();
+            obj3[TextObject.NAME] = key;
+            res.push(...this.serializeObj(obj3, deep));
           } else {
             throw new TypeError("Cannot serialize data in text format. Unsupported type.");
           }
@@ -73261,9 +83108,9 @@ var require_x509_cjs = __commonJS({
         return constructor.NAME;
       }
       toTextObject() {
-        const obj = this.toTextObjectEmpty();
-        obj[""] = this.rawData;
-        return obj;
+        const obj2 = this.toTextObjectEmpty();
+        obj2[""] = this.rawData;
+        return obj2;
       }
       toTextObjectEmpty(value) {
         return new TextObject(this.getTextName(), {}, value);
@@ -73399,16 +83246,16 @@ var require_x509_cjs = __commonJS({
         this.value = asn.extnValue.buffer;
       }
       toTextObject() {
-        const obj = this.toTextObjectWithoutValue();
-        obj[""] = this.value;
-        return obj;
+        const obj2 = this.toTextObjectWithoutValue();
+        obj2[""] = this.value;
+        return obj2;
       }
       toTextObjectWithoutValue() {
-        const obj = this.toTextObjectEmpty(this.critical ? "critical" : void 0);
-        if (obj[TextObject.NAME] === _Extension.NAME) {
-          obj[TextObject.NAME] = OidSerializer.toString(this.type);
+        const obj2 = this.toTextObjectEmpty(this.critical ? "critical" : void 0);
+        if (obj2[TextObject.NAME] === _Extension.NAME) {
+          obj2[TextObject.NAME] = OidSerializer.toString(this.type);
         }
-        return obj;
+        return obj2;
       }
     };
     var OID_REGEX = /^[0-2](?:\.[1-9][0-9]*)+$/;
@@ -73449,24 +83296,24 @@ var require_x509_cjs = __commonJS({
     names2.register("I", "2.5.4.43");
     names2.register("SN", "2.5.4.4");
     names2.register("T", "2.5.4.12");
-    function replaceUnknownCharacter(text, char) {
+    function replaceUnknownCharacter(text2, char) {
       return `\\${pvtsutils.Convert.ToHex(pvtsutils.Convert.FromUtf8String(char)).toUpperCase()}`;
     }
     function escape2(data) {
       return data.replace(/([,+"\\<>;])/g, "\\$1").replace(/^([ #])/, "\\$1").replace(/([ ]$)/, "\\$1").replace(/([\r\n\t])/, replaceUnknownCharacter);
     }
     var Name = class _Name {
-      static isASCII(text) {
-        for (let i2 = 0; i2 < text.length; i2++) {
-          const code = text.charCodeAt(i2);
+      static isASCII(text2) {
+        for (let i2 = 0; i2 < text2.length; i2++) {
+          const code = text2.charCodeAt(i2);
           if (code > 255) {
             return false;
           }
         }
         return true;
       }
-      static isPrintableString(text) {
-        return /^[A-Za-z0-9 '()+,-./:=?]*$/g.test(text);
+      static isPrintableString(text2) {
+        return /^[A-Za-z0-9 '()+,-./:=?]*$/g.test(text2);
       }
       constructor(data, extraNames = {}) {
         this.extraNames = new NameIdentifier();
@@ -74114,18 +83961,18 @@ var require_x509_cjs = __commonJS({
         return await crypto2.subtle.digest(algorithm, asn.subjectPublicKey);
       }
       toTextObject() {
-        const obj = this.toTextObjectEmpty();
+        const obj2 = this.toTextObjectEmpty();
         const asn = asn1Schema.AsnConvert.parse(this.rawData, asn1X509.SubjectPublicKeyInfo, this.parseOptions);
-        obj["Algorithm"] = TextConverter.serializeAlgorithm(asn.algorithm);
+        obj2["Algorithm"] = TextConverter.serializeAlgorithm(asn.algorithm);
         switch (asn.algorithm.algorithm) {
           case asn1Ecc.id_ecPublicKey:
-            obj["EC Point"] = asn.subjectPublicKey;
+            obj2["EC Point"] = asn.subjectPublicKey;
             break;
           case asn1Rsa.id_rsaEncryption:
           default:
-            obj["Raw Data"] = asn.subjectPublicKey;
+            obj2["Raw Data"] = asn.subjectPublicKey;
         }
-        return obj;
+        return obj2;
       }
     };
     function convertSpkiToRsaPkcs1(asnSpki, raw) {
@@ -74177,18 +84024,18 @@ var require_x509_cjs = __commonJS({
         }
       }
       toTextObject() {
-        const obj = this.toTextObjectWithoutValue();
+        const obj2 = this.toTextObjectWithoutValue();
         const asn = asn1Schema.AsnConvert.parse(this.value, asn1X509__namespace.AuthorityKeyIdentifier, this.parseOptions);
         if (asn.authorityCertIssuer) {
-          obj["Authority Issuer"] = new GeneralNames(asn.authorityCertIssuer).toTextObject();
+          obj2["Authority Issuer"] = new GeneralNames(asn.authorityCertIssuer).toTextObject();
         }
         if (asn.authorityCertSerialNumber) {
-          obj["Authority Serial Number"] = asn.authorityCertSerialNumber;
+          obj2["Authority Serial Number"] = asn.authorityCertSerialNumber;
         }
         if (asn.keyIdentifier) {
-          obj[""] = asn.keyIdentifier;
+          obj2[""] = asn.keyIdentifier;
         }
-        return obj;
+        return obj2;
       }
     };
     AuthorityKeyIdentifierExtension.NAME = "Authority Key Identifier";
@@ -74210,14 +84057,14 @@ var require_x509_cjs = __commonJS({
         }
       }
       toTextObject() {
-        const obj = this.toTextObjectWithoutValue();
+        const obj2 = this.toTextObjectWithoutValue();
         if (this.ca) {
-          obj["CA"] = this.ca;
+          obj2["CA"] = this.ca;
         }
         if (this.pathLength !== void 0) {
-          obj["Path Length"] = this.pathLength;
+          obj2["Path Length"] = this.pathLength;
         }
-        return obj;
+        return obj2;
       }
     };
     BasicConstraintsExtension2.NAME = "Basic Constraints";
@@ -74243,9 +84090,9 @@ var require_x509_cjs = __commonJS({
         }
       }
       toTextObject() {
-        const obj = this.toTextObjectWithoutValue();
-        obj[""] = this.usages.map((o2) => OidSerializer.toString(o2)).join(", ");
-        return obj;
+        const obj2 = this.toTextObjectWithoutValue();
+        obj2[""] = this.usages.map((o2) => OidSerializer.toString(o2)).join(", ");
+        return obj2;
       }
     };
     ExtendedKeyUsageExtension2.NAME = "Extended Key Usages";
@@ -74274,10 +84121,10 @@ var require_x509_cjs = __commonJS({
         }
       }
       toTextObject() {
-        const obj = this.toTextObjectWithoutValue();
+        const obj2 = this.toTextObjectWithoutValue();
         const asn = asn1Schema.AsnConvert.parse(this.value, asn1X509.KeyUsage, this.parseOptions);
-        obj[""] = asn.toJSON().join(", ");
-        return obj;
+        obj2[""] = asn.toJSON().join(", ");
+        return obj2;
       }
     };
     KeyUsagesExtension2.NAME = "Key Usages";
@@ -74300,10 +84147,10 @@ var require_x509_cjs = __commonJS({
         }
       }
       toTextObject() {
-        const obj = this.toTextObjectWithoutValue();
+        const obj2 = this.toTextObjectWithoutValue();
         const asn = asn1Schema.AsnConvert.parse(this.value, asn1X509__namespace.SubjectKeyIdentifier, this.parseOptions);
-        obj[""] = asn;
-        return obj;
+        obj2[""] = asn;
+        return obj2;
       }
     };
     SubjectKeyIdentifierExtension2.NAME = "Subject Key Identifier";
@@ -74321,12 +84168,12 @@ var require_x509_cjs = __commonJS({
         this.names = new GeneralNames(value);
       }
       toTextObject() {
-        const obj = this.toTextObjectWithoutValue();
+        const obj2 = this.toTextObjectWithoutValue();
         const namesObj = this.names.toTextObject();
         for (const key in namesObj) {
-          obj[key] = namesObj[key];
+          obj2[key] = namesObj[key];
         }
-        return obj;
+        return obj2;
       }
     };
     SubjectAlternativeNameExtension3.NAME = "Subject Alternative Name";
@@ -74360,9 +84207,9 @@ var require_x509_cjs = __commonJS({
         }
       }
       toTextObject() {
-        const obj = this.toTextObjectWithoutValue();
-        obj["Policy"] = this.policies.map((o2) => new TextObject("", {}, OidSerializer.toString(o2)));
-        return obj;
+        const obj2 = this.toTextObjectWithoutValue();
+        obj2["Policy"] = this.policies.map((o2) => new TextObject("", {}, OidSerializer.toString(o2)));
+        return obj2;
       }
     };
     CertificatePolicyExtension.NAME = "Certificate Policies";
@@ -74395,8 +84242,8 @@ var require_x509_cjs = __commonJS({
         this.distributionPoints = crlExt;
       }
       toTextObject() {
-        const obj = this.toTextObjectWithoutValue();
-        obj["Distribution Point"] = this.distributionPoints.map((dp) => {
+        const obj2 = this.toTextObjectWithoutValue();
+        obj2["Distribution Point"] = this.distributionPoints.map((dp) => {
           var _a4;
           const dpObj = new TextObject("");
           if ((_a4 = dp.distributionPoint) === null || _a4 === void 0 ? void 0 : _a4.fullName) {
@@ -74410,7 +84257,7 @@ var require_x509_cjs = __commonJS({
           }
           return dpObj;
         });
-        return obj;
+        return obj2;
       }
     };
     CRLDistributionPointsExtension.NAME = "CRL Distribution Points";
@@ -74461,26 +84308,26 @@ var require_x509_cjs = __commonJS({
         });
       }
       toTextObject() {
-        const obj = this.toTextObjectWithoutValue();
+        const obj2 = this.toTextObjectWithoutValue();
         if (this.ocsp.length) {
-          addUrlsToObject(obj, "OCSP", this.ocsp);
+          addUrlsToObject(obj2, "OCSP", this.ocsp);
         }
         if (this.caIssuers.length) {
-          addUrlsToObject(obj, "CA Issuers", this.caIssuers);
+          addUrlsToObject(obj2, "CA Issuers", this.caIssuers);
         }
         if (this.timeStamping.length) {
-          addUrlsToObject(obj, "Time Stamping", this.timeStamping);
+          addUrlsToObject(obj2, "Time Stamping", this.timeStamping);
         }
         if (this.caRepository.length) {
-          addUrlsToObject(obj, "CA Repository", this.caRepository);
+          addUrlsToObject(obj2, "CA Repository", this.caRepository);
         }
-        return obj;
+        return obj2;
       }
     };
     AuthorityInfoAccessExtension.NAME = "Authority Info Access";
-    function addUrlsToObject(obj, key, urls) {
+    function addUrlsToObject(obj2, key, urls) {
       if (urls.length === 1) {
-        obj[key] = urls[0].toTextObject();
+        obj2[key] = urls[0].toTextObject();
       } else {
         const names3 = new TextObject("");
         urls.forEach((name, index) => {
@@ -74493,7 +84340,7 @@ var require_x509_cjs = __commonJS({
           }
           field.push(nameObj);
         });
-        obj[key] = names3;
+        obj2[key] = names3;
       }
     }
     function addAccessDescriptions(value, params, method, key) {
@@ -74525,12 +84372,12 @@ var require_x509_cjs = __commonJS({
         this.names = new GeneralNames(value);
       }
       toTextObject() {
-        const obj = this.toTextObjectWithoutValue();
+        const obj2 = this.toTextObjectWithoutValue();
         const namesObj = this.names.toTextObject();
         for (const key in namesObj) {
-          obj[key] = namesObj[key];
+          obj2[key] = namesObj[key];
         }
-        return obj;
+        return obj2;
       }
     };
     IssuerAlternativeNameExtension.NAME = "Issuer Alternative Name";
@@ -74557,16 +84404,16 @@ var require_x509_cjs = __commonJS({
         this.values = asn.values;
       }
       toTextObject() {
-        const obj = this.toTextObjectWithoutValue();
-        obj["Value"] = this.values.map((o2) => new TextObject("", { "": o2 }));
-        return obj;
+        const obj2 = this.toTextObjectWithoutValue();
+        obj2["Value"] = this.values.map((o2) => new TextObject("", { "": o2 }));
+        return obj2;
       }
       toTextObjectWithoutValue() {
-        const obj = this.toTextObjectEmpty();
-        if (obj[TextObject.NAME] === _Attribute.NAME) {
-          obj[TextObject.NAME] = OidSerializer.toString(this.type);
+        const obj2 = this.toTextObjectEmpty();
+        if (obj2[TextObject.NAME] === _Attribute.NAME) {
+          obj2[TextObject.NAME] = OidSerializer.toString(this.type);
         }
-        return obj;
+        return obj2;
       }
     };
     Attribute.NAME = "Attribute";
@@ -74589,9 +84436,9 @@ var require_x509_cjs = __commonJS({
         }
       }
       toTextObject() {
-        const obj = this.toTextObjectWithoutValue();
-        obj[TextObject.VALUE] = this.password;
-        return obj;
+        const obj2 = this.toTextObjectWithoutValue();
+        obj2[TextObject.VALUE] = this.password;
+        return obj2;
       }
     };
     ChallengePasswordAttribute.NAME = "Challenge Password";
@@ -74618,12 +84465,12 @@ var require_x509_cjs = __commonJS({
         }
       }
       toTextObject() {
-        const obj = this.toTextObjectWithoutValue();
+        const obj2 = this.toTextObjectWithoutValue();
         const extensions = this.items.map((o2) => o2.toTextObject());
         for (const extension of extensions) {
-          obj[extension[TextObject.NAME]] = extension;
+          obj2[extension[TextObject.NAME]] = extension;
         }
-        return obj;
+        return obj2;
       }
     };
     ExtensionsAttribute.NAME = "Extensions";
@@ -75163,7 +85010,7 @@ var require_x509_cjs = __commonJS({
         return ok2;
       }
       toTextObject() {
-        const obj = this.toTextObjectEmpty();
+        const obj2 = this.toTextObjectEmpty();
         const req = asn1Schema.AsnConvert.parse(this.rawData, asn1Csr.CertificationRequest, this.parseOptions);
         const tbs = req.certificationRequestInfo;
         const data = new TextObject("", {
@@ -75179,12 +85026,12 @@ var require_x509_cjs = __commonJS({
           }
           data["Attributes"] = attrs;
         }
-        obj["Data"] = data;
-        obj["Signature"] = new TextObject("", {
+        obj2["Data"] = data;
+        obj2["Signature"] = new TextObject("", {
           Algorithm: TextConverter.serializeAlgorithm(req.signatureAlgorithm),
           "": req.signature
         });
-        return obj;
+        return obj2;
       }
     };
     _Pkcs10CertificateRequest_tbs = /* @__PURE__ */ new WeakMap(), _Pkcs10CertificateRequest_subjectName = /* @__PURE__ */ new WeakMap(), _Pkcs10CertificateRequest_subject = /* @__PURE__ */ new WeakMap(), _Pkcs10CertificateRequest_signatureAlgorithm = /* @__PURE__ */ new WeakMap(), _Pkcs10CertificateRequest_signature = /* @__PURE__ */ new WeakMap(), _Pkcs10CertificateRequest_publicKey = /* @__PURE__ */ new WeakMap(), _Pkcs10CertificateRequest_attributes = /* @__PURE__ */ new WeakMap(), _Pkcs10CertificateRequest_extensions = /* @__PURE__ */ new WeakMap();
@@ -75461,7 +85308,7 @@ var require_x509_cjs = __commonJS({
         return this.subject === this.issuer && await this.verify({ signatureOnly: true }, crypto2);
       }
       toTextObject() {
-        const obj = this.toTextObjectEmpty();
+        const obj2 = this.toTextObjectEmpty();
         const cert = asn1Schema.AsnConvert.parse(this.rawData, asn1X509.Certificate, this.parseOptions);
         const tbs = cert.tbsCertificate;
         const data = new TextObject("", {
@@ -75490,12 +85337,12 @@ var require_x509_cjs = __commonJS({
           }
           data["Extensions"] = extensions;
         }
-        obj["Data"] = data;
-        obj["Signature"] = new TextObject("", {
+        obj2["Data"] = data;
+        obj2["Signature"] = new TextObject("", {
           Algorithm: TextConverter.serializeAlgorithm(cert.signatureAlgorithm),
           "": cert.signatureValue
         });
-        return obj;
+        return obj2;
       }
     };
     _X509Certificate_tbs = /* @__PURE__ */ new WeakMap(), _X509Certificate_serialNumber = /* @__PURE__ */ new WeakMap(), _X509Certificate_subjectName = /* @__PURE__ */ new WeakMap(), _X509Certificate_subject = /* @__PURE__ */ new WeakMap(), _X509Certificate_issuerName = /* @__PURE__ */ new WeakMap(), _X509Certificate_issuer = /* @__PURE__ */ new WeakMap(), _X509Certificate_notBefore = /* @__PURE__ */ new WeakMap(), _X509Certificate_notAfter = /* @__PURE__ */ new WeakMap(), _X509Certificate_signatureAlgorithm = /* @__PURE__ */ new WeakMap(), _X509Certificate_signature = /* @__PURE__ */ new WeakMap(), _X509Certificate_extensions = /* @__PURE__ */ new WeakMap(), _X509Certificate_publicKey = /* @__PURE__ */ new WeakMap();
@@ -75582,14 +85429,14 @@ var require_x509_cjs = __commonJS({
       toTextObject() {
         const contentInfo = asn1Schema.AsnConvert.parse(this.export("raw"), asn1Cms__namespace.ContentInfo, tslib.__classPrivateFieldGet(this, _X509Certificates_options, "f"));
         const signedData = asn1Schema.AsnConvert.parse(contentInfo.content, asn1Cms__namespace.SignedData, tslib.__classPrivateFieldGet(this, _X509Certificates_options, "f"));
-        const obj = new TextObject("X509Certificates", {
+        const obj2 = new TextObject("X509Certificates", {
           "Content Type": OidSerializer.toString(contentInfo.contentType),
           Content: new TextObject("", {
             Version: `${asn1Cms__namespace.CMSVersion[signedData.version]} (${signedData.version})`,
             Certificates: new TextObject("", { Certificate: this.map((o2) => o2.toTextObject()) })
           })
         });
-        return obj;
+        return obj2;
       }
     };
     _X509Certificates_options = /* @__PURE__ */ new WeakMap();
@@ -76193,9 +86040,9 @@ function pidAlive2(pid) {
   }
 }
 async function holder(dir, name) {
-  const text = await dir.readFile(name, { maxBytes: 64, uid: me().uid });
-  if (text === void 0) return void 0;
-  const pid = Number(text.toString("utf8").trim());
+  const text2 = await dir.readFile(name, { maxBytes: 64, uid: me().uid });
+  if (text2 === void 0) return void 0;
+  const pid = Number(text2.toString("utf8").trim());
   return Number.isInteger(pid) && pid > 0 ? pid : void 0;
 }
 async function lockHolder(dir, name) {
@@ -76272,11 +86119,11 @@ __export(store_exports, {
   rollback: () => rollback,
   switchTo: () => switchTo
 });
-import { existsSync as existsSync10, lstatSync as lstatSync6, readdirSync as readdirSync5, readFileSync as readFileSync21, readlinkSync as readlinkSync5 } from "node:fs";
+import { existsSync as existsSync10, lstatSync as lstatSync6, readdirSync as readdirSync5, readFileSync as readFileSync22, readlinkSync as readlinkSync5 } from "node:fs";
 import { basename as basename9, join as join20, resolve as resolve5 } from "node:path";
 function readManifest(dir) {
   try {
-    return JSON.parse(readFileSync21(join20(dir, "manifest.json"), "utf8"));
+    return JSON.parse(readFileSync22(join20(dir, "manifest.json"), "utf8"));
   } catch {
     return void 0;
   }
@@ -76317,13 +86164,13 @@ async function switchTo(paths, id) {
   return { from, to: id };
 }
 async function rollback(paths, id) {
-  const target2 = id ?? previousId(paths);
-  if (!target2)
+  const target3 = id ?? previousId(paths);
+  if (!target3)
     throw new XoaError("there is no previous release to roll back to", {
       hint: "run `xoa releases` and pass an ID: xoa rollback ID"
     });
-  if (target2 === currentId(paths)) throw new XoaError(`${target2} is already current`);
-  return switchTo(paths, target2);
+  if (target3 === currentId(paths)) throw new XoaError(`${target3} is already current`);
+  return switchTo(paths, target3);
 }
 function releasesToPrune(releases, keep) {
   return releases.filter((r) => !r.current && !r.previous).slice(keep);
@@ -76420,6 +86267,134 @@ import { readFileSync } from "node:fs";
 init_zod();
 init_secret_file();
 init_secret_refs();
+
+// src/spec/xo-state.ts
+init_zod();
+init_secret_file();
+var secretPath = secretFileRef.shape.file;
+var text = external_exports.string().min(1).refine((s) => !/[\0\n\r]/.test(s), "must not contain NUL or newlines");
+var hostName = external_exports.string().regex(
+  /^(\[[0-9A-Fa-f:.]+\]|[0-9A-Za-z._-]+)(:\d{1,5})?$/,
+  "must be a host name or address, optionally :port"
+);
+var email3 = external_exports.string().regex(/^[^\s@]+@[^\s@]+$/, "must be an e-mail address");
+var SECRET_KEY = /(pass(word|phrase)?|secret|token|encryptionKey)$/i;
+var plugin = external_exports.strictObject({
+  enable: external_exports.boolean().optional().describe(
+    "true: loaded now and at every start (autoload); false: unloaded, no autoload; unset: as it is."
+  ),
+  configuration: external_exports.record(external_exports.string(), external_exports.unknown()).optional().describe(
+    `The plugin's configuration, checked against the schema the running XO reports for it. Secrets as { file = "/abs/path" }; a key named like a secret (\u2026password, \u2026secret, \u2026token) must be one.`
+  )
+});
+var server = external_exports.strictObject({
+  host: hostName.describe("Pool master address (host or host:port)."),
+  username: text.default("root").describe("XAPI user."),
+  passwordFile: secretPath.describe("File holding the XAPI password (root, mode 600)."),
+  allowUnauthorized: external_exports.boolean().default(false).describe("Accept the pool's self-signed certificate."),
+  readOnly: external_exports.boolean().default(false).describe("Connect read-only."),
+  enabled: external_exports.boolean().default(true).describe("Connected (true) or kept but disconnected (false).")
+});
+var remoteCommon = {
+  enabled: external_exports.boolean().default(true).describe("Enabled remotes are mounted and tested by XO; a failure is an error.")
+};
+var mountOptions = external_exports.string().regex(/^[A-Za-z0-9_.,=:/-]*$/, "must be comma-separated mount options (letters, digits and _ . , = : / -)").optional().describe("Extra mount options (through the mount broker, which checks them against its allowlist).");
+var remote = external_exports.discriminatedUnion("type", [
+  external_exports.strictObject({
+    type: external_exports.literal("file"),
+    path: secretPath.describe("Local directory (absolute)."),
+    ...remoteCommon
+  }),
+  external_exports.strictObject({
+    type: external_exports.literal("nfs"),
+    host: hostName.describe("NFS server."),
+    port: external_exports.int().min(1).max(65535).optional().describe("NFS port (default: from rpcbind)."),
+    path: secretPath.describe("Exported path."),
+    options: mountOptions,
+    ...remoteCommon
+  }),
+  external_exports.strictObject({
+    type: external_exports.literal("smb"),
+    host: hostName.describe("SMB server."),
+    share: external_exports.string().regex(/^[^\\/\0\n\r]+(\/[^\\/\0\n\r]+)*$/, "must be SHARE or SHARE/sub/dir (no backslashes)").describe('Share, optionally with a subdirectory: "backups" or "backups/xo".'),
+    domain: text.default("WORKGROUP").describe("SMB domain."),
+    username: text.describe("SMB user."),
+    passwordFile: secretPath.describe("File holding the SMB password (root, mode 600)."),
+    options: mountOptions,
+    ...remoteCommon
+  }),
+  external_exports.strictObject({
+    type: external_exports.literal("s3"),
+    host: hostName.describe("S3 endpoint (host or host:port)."),
+    bucket: external_exports.string().regex(/^[a-z0-9][a-z0-9.-]{1,62}$/, "must be an S3 bucket name"),
+    path: external_exports.string().regex(/^[^\0\n\r\\]*$/, "must not contain backslashes, NUL or newlines").default("").describe("Directory inside the bucket."),
+    region: text.optional().describe("Region, when the endpoint needs one."),
+    accessKeyId: text.describe("Access key id."),
+    secretAccessKeyFile: secretPath.describe("File holding the secret access key (root, mode 600)."),
+    https: external_exports.boolean().default(true).describe("Talk HTTPS to the endpoint."),
+    allowUnauthorized: external_exports.boolean().default(false).describe("Accept the endpoint's self-signed certificate."),
+    ...remoteCommon
+  })
+]);
+var user = external_exports.strictObject({
+  permission: external_exports.enum(["none", "read", "write", "admin"]).default("none").describe("XO permission; finer rights come from acls."),
+  passwordFile: secretPath.optional().describe("File holding the password (root, mode 600). Required unless sso = true."),
+  sso: external_exports.boolean().default(false).describe(
+    "Signs in through an auth plugin (LDAP, SAML, OIDC): never pre-created (that breaks the sign-in); its permission and groups are reconciled once XO created it at the first sign-in."
+  )
+}).superRefine((u2, ctx) => {
+  if (u2.sso && u2.passwordFile)
+    ctx.addIssue({ code: "custom", path: ["passwordFile"], message: "an SSO user has no local password" });
+  if (!u2.sso && !u2.passwordFile)
+    ctx.addIssue({ code: "custom", path: ["passwordFile"], message: "required (or sso = true)" });
+});
+var group = external_exports.strictObject({
+  members: external_exports.array(email3).default([]).describe("E-mails of its users (declared here or existing in XO); the membership is exactly this list.")
+});
+var acl = external_exports.strictObject({
+  subject: text.describe(
+    "A user e-mail, a group name (declared here or existing in XO), or an XO user/group id."
+  ),
+  object: text.describe("The XO id of the object (pool, host, SR, VM, network\u2026)."),
+  action: external_exports.string().regex(/^[A-Za-z0-9_-]+$/, "must be an XO role id").describe("The role: viewer, operator or admin (or the id of a role XO knows).")
+});
+var xoStateSchema = external_exports.strictObject({
+  plugins: external_exports.record(external_exports.string().regex(/^[@a-z0-9][a-z0-9@/._-]*$/, "must be an XO plugin name"), plugin).default({}).describe("Plugins by name (auth-ldap, auth-saml, auth-oidc, transport-email, backup-reports\u2026)."),
+  servers: external_exports.record(text, server).default({}).describe("XCP-ng pool masters by label."),
+  remotes: external_exports.record(text, remote).default({}).describe("Backup remotes by name."),
+  users: external_exports.record(email3, user).default({}).describe("Users by e-mail."),
+  groups: external_exports.record(text, group).default({}).describe("Groups by name."),
+  acls: external_exports.array(acl).default([]).describe("Rights: subject may act as action on object (XO acl.add).")
+}).superRefine((s, ctx) => {
+  for (const [name, p] of Object.entries(s.plugins))
+    for (const [path6, message] of secretProblems(p.configuration ?? {}))
+      ctx.addIssue({ code: "custom", path: ["plugins", name, "configuration", ...path6], message });
+  const seen = /* @__PURE__ */ new Set();
+  s.acls.forEach((a2, i2) => {
+    const key = `${a2.subject}\0${a2.object}\0${a2.action}`;
+    if (seen.has(key)) ctx.addIssue({ code: "custom", path: ["acls", i2], message: "listed twice" });
+    seen.add(key);
+    if (a2.subject in s.users && a2.subject in s.groups)
+      ctx.addIssue({
+        code: "custom",
+        path: ["acls", i2, "subject"],
+        message: "names both a user and a group"
+      });
+  });
+});
+function secretProblems(v, path6 = []) {
+  if (isSecretFileRef(v)) return [];
+  if (v && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 && "file" in v)
+    return [[path6, 'must be { file = "/abs/path" }: an absolute path without ".."']];
+  if (Array.isArray(v)) return v.flatMap((x, i2) => secretProblems(x, [...path6, i2]));
+  if (v && typeof v === "object")
+    return Object.entries(v).flatMap(
+      ([k, x]) => typeof x === "string" && SECRET_KEY.test(k) ? [[[...path6, k], 'a secret is never inline: give it as { file = "/abs/path" }']] : secretProblems(x, [...path6, k])
+    );
+  return [];
+}
+
+// src/spec/schema.ts
 var absPath = external_exports.string().min(1).refine((p) => p.startsWith("/"), "must be an absolute path").refine((p) => !p.split("/").includes(".."), 'must not contain ".."').refine((p) => !/[\0\n\r]/.test(p), "must not contain NUL or newlines").refine((p) => p === "/" || !p.endsWith("/"), 'must not end with "/"').refine((p) => !/\/\/|\/\.(\/|$)/.test(p), 'must be normalised (no "//" or "/./")');
 var execDirPath = absPath.refine(
   (p) => !/[:\\]/.test(p),
@@ -76530,7 +86505,8 @@ var SpecSchema = external_exports.strictObject({
   redis: redis.prefault({}),
   firewall: firewall.prefault({}),
   mounts: mounts.prefault({}),
-  updates: updates.prefault({})
+  updates: updates.prefault({}),
+  xoState: xoStateSchema.prefault({})
 }).superRefine((s, ctx) => {
   const issue2 = (path6, message) => ctx.addIssue({ code: "custom", path: path6, message });
   if (s.xo.ssl.enable && s.xo.port === s.xo.httpsPort)
@@ -76540,6 +86516,11 @@ var SpecSchema = external_exports.strictObject({
   if (s.service.user === "root" || s.service.group === "root")
     issue2(["service", "user"], "the service account must not be root");
   if (s.admin.user === "root") issue2(["admin", "user"], "must not be root");
+  if (s.webAdmin.email in s.xoState.users)
+    issue2(
+      ["xoState", "users", s.webAdmin.email],
+      "is the web admin (webAdmin.email), which xoa manages there"
+    );
   const dirs2 = ["dataDir", "tempDir", "mountsDir"];
   for (const d of dirs2) {
     for (const o2 of dirs2) {
@@ -76675,16 +86656,16 @@ var SpecError = class extends Error {
     this.problems = problems;
   }
 };
-function parseSpecText(text, file2) {
+function parseSpecText(text2, file2) {
   if (file2.endsWith(".json")) {
     try {
-      return JSON.parse(text);
+      return JSON.parse(text2);
     } catch (e) {
       throw new SpecError(file2, [{ field: "", message: `malformed JSON: ${e.message}` }]);
     }
   }
   try {
-    return parse(text);
+    return parse(text2);
   } catch (e) {
     const where = e instanceof TomlError ? ` at line ${e.line}, column ${e.column}` : "";
     const first = e.message.split("\n")[0];
@@ -76700,9 +86681,9 @@ function validateSpec(doc, file2 = "<spec>") {
   );
 }
 function loadSpecFile(file2) {
-  let text;
+  let text2;
   try {
-    text = readFileSync(file2, "utf8");
+    text2 = readFileSync(file2, "utf8");
   } catch (e) {
     const code = e.code;
     const hint = code === "ENOENT" ? " (write one from examples/xoa.toml, or pass --spec FILE)" : code === "EACCES" ? " (the installed spec is readable by root only: run xoa as root, e.g. with sudo)" : "";
@@ -76710,7 +86691,7 @@ function loadSpecFile(file2) {
       { field: "", message: `cannot read the spec: ${code ?? e.message}${hint}` }
     ]);
   }
-  return validateSpec(parseSpecText(text, file2), file2);
+  return validateSpec(parseSpecText(text2, file2), file2);
 }
 function fieldName(path6) {
   return path6.map((k) => typeof k === "number" ? `[${k}]` : String(k)).join(".").replace(/\.\[/g, "[");
@@ -76732,7 +86713,8 @@ function describeIssue(issue2, doc) {
   }
   const field = fieldName(issue2.path);
   const got = valueAt(doc, issue2.path);
-  const shown = got === void 0 || typeof got === "object" ? "" : ` (got ${JSON.stringify(got)})`;
+  const secret = issue2.path.some((k) => typeof k === "string" && SECRET_KEY.test(k));
+  const shown = got === void 0 || typeof got === "object" || secret ? "" : ` (got ${JSON.stringify(got)})`;
   return [{ field, message: `${issue2.message}${shown}` }];
 }
 function knownKeys(path6) {
@@ -76816,17 +86798,17 @@ var stringToUint8Array = (string4) => textEncoder.encode(string4);
 var textDecoder = new TextDecoder();
 var uint8ArrayToString = (uint8Array) => textDecoder.decode(uint8Array);
 var joinToString = (uint8ArraysOrStrings, encoding) => {
-  const strings = uint8ArraysToStrings(uint8ArraysOrStrings, encoding);
-  return strings.join("");
+  const strings2 = uint8ArraysToStrings(uint8ArraysOrStrings, encoding);
+  return strings2.join("");
 };
 var uint8ArraysToStrings = (uint8ArraysOrStrings, encoding) => {
   if (encoding === "utf8" && uint8ArraysOrStrings.every((uint8ArrayOrString) => typeof uint8ArrayOrString === "string")) {
     return uint8ArraysOrStrings;
   }
   const decoder = new StringDecoder(encoding);
-  const strings = uint8ArraysOrStrings.map((uint8ArrayOrString) => typeof uint8ArrayOrString === "string" ? stringToUint8Array(uint8ArrayOrString) : uint8ArrayOrString).map((uint8Array) => decoder.write(uint8Array));
+  const strings2 = uint8ArraysOrStrings.map((uint8ArrayOrString) => typeof uint8ArrayOrString === "string" ? stringToUint8Array(uint8ArrayOrString) : uint8ArrayOrString).map((uint8Array) => decoder.write(uint8Array));
   const finalString = decoder.end();
-  return finalString === "" ? strings : [...strings, finalString];
+  return finalString === "" ? strings2 : [...strings2, finalString];
 };
 var joinToUint8Array = (uint8ArraysOrStrings) => {
   if (uint8ArraysOrStrings.length === 1 && isUint8Array(uint8ArraysOrStrings[0])) {
@@ -82025,15 +92007,15 @@ var Emitter = class {
     this.listeners[ev].push(fn);
   }
   removeListener(ev, fn) {
-    const list2 = this.listeners[ev];
-    const i2 = list2.indexOf(fn);
+    const list3 = this.listeners[ev];
+    const i2 = list3.indexOf(fn);
     if (i2 === -1) {
       return;
     }
-    if (i2 === 0 && list2.length === 1) {
-      list2.length = 0;
+    if (i2 === 0 && list3.length === 1) {
+      list3.length = 0;
     } else {
-      list2.splice(i2, 1);
+      list3.splice(i2, 1);
     }
   }
   emit(ev, code, signal) {
@@ -83589,22 +93571,22 @@ init_errors3();
 // src/plan/accounts.ts
 import { readFileSync as readFileSync5 } from "node:fs";
 import { join } from "node:path";
-var lines = (text) => text.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
-function parsePasswd(text) {
-  return lines(text).map((l) => {
+var lines = (text2) => text2.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
+function parsePasswd(text2) {
+  return lines(text2).map((l) => {
     const [name = "", , uid = "", gid = "", comment = "", home = "", shell = ""] = l.split(":");
     return { name, uid: Number(uid), gid: Number(gid), comment, home, shell };
   });
 }
-function parseGroup(text) {
-  return lines(text).map((l) => {
+function parseGroup(text2) {
+  return lines(text2).map((l) => {
     const [name = "", , gid = "", members2 = ""] = l.split(":");
     return { name, gid: Number(gid), members: members2 === "" ? [] : members2.split(",") };
   });
 }
-function parseShadow(text) {
+function parseShadow(text2) {
   return new Map(
-    lines(text).map((l) => {
+    lines(text2).map((l) => {
       const [name = "", password = ""] = l.split(":");
       return [name, password];
     })
@@ -83624,16 +93606,16 @@ function readOptional(path6) {
 }
 function readAccounts(root) {
   const passwd = readOptional(join(root, "etc", "passwd")) ?? "";
-  const group = readOptional(join(root, "etc", "group")) ?? "";
+  const group3 = readOptional(join(root, "etc", "group")) ?? "";
   const shadow = readOptional(join(root, "etc", "shadow"));
   return {
     users: new Map(parsePasswd(passwd).map((u2) => [u2.name, u2])),
-    groups: new Map(parseGroup(group).map((g) => [g.name, g])),
+    groups: new Map(parseGroup(group3).map((g) => [g.name, g])),
     shadow: shadow === void 0 ? void 0 : parseShadow(shadow)
   };
 }
-function supplementaryGroups(accounts, user) {
-  return [...accounts.groups.values()].filter((g) => g.members.includes(user)).map((g) => g.name).sort();
+function supplementaryGroups(accounts, user3) {
+  return [...accounts.groups.values()].filter((g) => g.members.includes(user3)).map((g) => g.name).sort();
 }
 function userName(accounts, uid) {
   for (const u2 of accounts.users.values()) if (u2.uid === uid) return u2.name;
@@ -83840,16 +93822,16 @@ function diffOne(r, o2) {
       return change(r, "ok");
   }
 }
-function diffPath(r, o2, type, owner, group, mode, extra, createDetails = []) {
+function diffPath(r, o2, type, owner, group3, mode, extra, createDetails = []) {
   const s = o2.kind === "path" ? o2.state : void 0;
-  if (!s) return change(r, "create", [...createDetails, `${owner}:${group} ${octal(mode)}`]);
+  if (!s) return change(r, "create", [...createDetails, `${owner}:${group3} ${octal(mode)}`]);
   if (s.type !== type)
     return change(r, "conflict", [
       `exists and is a ${s.type === "dir" ? "directory" : s.type}, not a ${type === "dir" ? "directory" : "file"}`
     ]);
   const d = [...extra];
   if (s.mode !== mode) d.push(`mode ${octal(s.mode)} \u2192 ${octal(mode)}`);
-  if (s.owner !== owner || s.group !== group) d.push(`owner ${s.owner}:${s.group} \u2192 ${owner}:${group}`);
+  if (s.owner !== owner || s.group !== group3) d.push(`owner ${s.owner}:${s.group} \u2192 ${owner}:${group3}`);
   return change(r, d.length ? "change" : "ok", d);
 }
 function diffSecret(r, o2) {
@@ -83886,9 +93868,9 @@ function diffUnit(c3, r, o2, touched, host) {
   return { ...c3, action: create2 ? "create" : d.length ? "change" : "ok", details: d, steps };
 }
 function lineDelta(before, after) {
-  const count2 = (text) => {
+  const count2 = (text2) => {
     const m = /* @__PURE__ */ new Map();
-    for (const l of text.split("\n")) m.set(l, (m.get(l) ?? 0) + 1);
+    for (const l of text2.split("\n")) m.set(l, (m.get(l) ?? 0) + 1);
     return m;
   };
   const a2 = count2(before);
@@ -84079,8 +94061,8 @@ function readMaskRecord(file2) {
   if (!existsSync2(file2)) return [];
   return parseMaskRecord(readFileSync7(file2, "utf8"), file2);
 }
-function parseMaskRecord(text, file2) {
-  const doc = JSON.parse(text);
+function parseMaskRecord(text2, file2) {
+  const doc = JSON.parse(text2);
   if (doc.version !== 1 || !Array.isArray(doc.masked))
     throw new XoaError(`${file2}: not an xoa record of masked units (version 1)`);
   return doc.masked;
@@ -84350,8 +94332,8 @@ async function writeStep(root, c3, accounts, seeds) {
       ({ dir, name }) => generated !== void 0 ? dir.writeFile(name, generated, own2) : dir.setMeta(name, own2)
     );
   } else if (r.kind === "symlink") {
-    const { target: target2 } = r;
-    await atTarget(root, r.path, ({ dir, name }) => dir.symlink(name, target2));
+    const { target: target3 } = r;
+    await atTarget(root, r.path, ({ dir, name }) => dir.symlink(name, target3));
   } else return false;
   return true;
 }
@@ -84375,11 +94357,11 @@ async function validateAll(pending, all, seeds, opts, installed) {
       hint: "fix the spec (or report a bug if the file is xoa-generated), then run `xoa plan`"
     });
 }
-function ownership(accounts, c3, owner, group, mode) {
+function ownership(accounts, c3, owner, group3, mode) {
   const uid = uidOf(accounts, owner);
-  const gid = gidOf(accounts, group);
+  const gid = gidOf(accounts, group3);
   if (uid === void 0 || gid === void 0)
-    throw new XoaError(`${c3.id}: ${uid === void 0 ? `user ${owner}` : `group ${group}`} does not exist`, {
+    throw new XoaError(`${c3.id}: ${uid === void 0 ? `user ${owner}` : `group ${group3}`} does not exist`, {
       hint: "declare the account in the spec, or create it, then run `xoa apply` again"
     });
   return { uid, gid, mode };
@@ -84510,10 +94492,55 @@ __export(plan_exports, {
   register: () => register,
   withTargetOptions: () => withTargetOptions
 });
-import { readFileSync as readFileSync9, statSync as statSync2 } from "node:fs";
+import { readFileSync as readFileSync11, statSync as statSync2 } from "node:fs";
 
 // src/plan/desired.ts
-import { basename as basename4, dirname as dirname9 } from "node:path";
+import { basename as basename4, dirname as dirname10 } from "node:path";
+
+// src/host/directories.ts
+init_redis();
+init_types();
+init_paths();
+import { dirname as dirname5 } from "node:path";
+var XOA_CONFIG_DIR = "/etc/xoa";
+function hostDirectories(spec) {
+  const p = statePaths(spec);
+  const svc = spec.service.user;
+  const grp = spec.service.group;
+  const d = (path6, owner, group3, mode) => ({
+    path: path6,
+    owner,
+    group: group3,
+    mode
+  });
+  const list3 = [
+    // Root-owned where xo-server only reads (releases, runtimes, the sudo shim): the service account must
+    // never be able to change code that root runs.
+    d(p.state, "root", grp, 488),
+    d(p.releases, "root", grp, 488),
+    d(p.runtimes, "root", grp, 488),
+    d(p.shimDir, "root", grp, 488),
+    d(p.logs, "root", grp, 488),
+    // The service group passes through to the build caches (yarn, turbo), which the unprivileged build writes.
+    d(p.cache, "root", grp, 488),
+    d(p.secrets, "root", "root", 448),
+    d(p.backups, "root", "root", 448),
+    d(dirname5(p.serverConfigHome), svc, grp, 488),
+    d(p.serverConfigHome, svc, grp, 488),
+    d(spec.xo.dataDir, svc, grp, 488),
+    d(spec.xo.tempDir, svc, grp, 488),
+    // Sticky, root's, writable by the group: xo-server makes <id> in it, the broker renames a root-owned
+    // directory over it before mounting, which the service can then neither rename nor remove (docs/mounts.md).
+    d(spec.xo.mountsDir, "root", grp, 1016),
+    d(XO_CONFIG_DIR, "root", grp, 488),
+    d(XOA_CONFIG_DIR, "root", "root", 493),
+    // Same mode as StateDirectoryMode= in redis-xo.service, or systemd and apply would fight over it.
+    d(spec.redis.dir, REDIS_ACCOUNT, REDIS_ACCOUNT, 448)
+  ];
+  if (spec.xo.ssl.enable) list3.push(d(spec.xo.ssl.dir, "root", grp, 488));
+  const seen = /* @__PURE__ */ new Set();
+  return list3.filter((x) => !seen.has(x.path) && seen.add(x.path)).sort((a2, b) => a2.path.localeCompare(b.path));
+}
 
 // src/host/secrets.ts
 init_xo_server_unit();
@@ -84792,6 +94819,33 @@ var mountSudoersArtefact = {
   render: renderMountSudoers
 };
 
+// src/render/tmpfiles.ts
+var TMPFILES_CONFIG = "/etc/tmpfiles.d/xoa.conf";
+function tmpfilesPath(p) {
+  if (/[\n\r\0]/.test(p)) throw new Error(`path must not contain a newline or NUL: ${JSON.stringify(p)}`);
+  const w = p.replaceAll("%", "%%");
+  return /[\s"'\\]/.test(w) ? `"${w.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"` : w;
+}
+var octal2 = (mode) => mode.toString(8).padStart(4, "0");
+function renderTmpfiles(spec) {
+  const lines2 = hostDirectories(spec).map(
+    (d) => `d ${tmpfilesPath(d.path)} ${octal2(d.mode)} ${d.owner} ${d.group} - -`
+  );
+  const content = [
+    "# Managed by xoa (rendered from the spec; edit the spec, not this file).",
+    "# xoa's directories, owners and modes: `xoa apply` creates the same ones; systemd-tmpfiles keeps them so.",
+    "# Type Path Mode User Group Age Argument",
+    ...lines2,
+    ""
+  ].join("\n");
+  return { path: TMPFILES_CONFIG, content, mode: 420, owner: "root", group: "root" };
+}
+var tmpfilesArtefact = {
+  name: "tmpfiles.d",
+  description: "xoa's directories with their owners and modes, for systemd-tmpfiles (all front-ends)",
+  render: (spec) => [renderTmpfiles(spec)]
+};
+
 // src/render/index.ts
 init_xo_server_config();
 init_xo_server_unit();
@@ -84799,7 +94853,7 @@ init_xo_server_unit();
 // src/render/xoa-units.ts
 init_paths();
 init_hardening();
-import { dirname as dirname7 } from "node:path";
+import { dirname as dirname8 } from "node:path";
 init_redis();
 init_systemd();
 var UNIT_DIR2 = "/etc/systemd/system";
@@ -84876,7 +94930,7 @@ function renderBuildUnit(spec, env) {
         },
         ["ExecStart", xoaExec(env, "build")],
         ...platformLines(env),
-        ["Environment", envAssignment("HOME", dirname7(p.serverConfigHome))],
+        ["Environment", envAssignment("HOME", dirname8(p.serverConfigHome))],
         ...PRIVATE_MOUNTS,
         { comment: "A cold build takes minutes; an unchanged build key returns at once." },
         ["TimeoutStartSec", "2h"],
@@ -84961,6 +95015,51 @@ var updateUnitsArtefact = {
   description: "scheduled `xoa upgrade` (service + timer), only when updates.schedule is set",
   render: renderUpdateUnits
 };
+function renderStateUnit(spec, env) {
+  const content = formatUnit([
+    [
+      "Unit",
+      [
+        ["Description", "Xen Orchestra's own state from the spec: plugins, pools, remotes, users, ACLs"],
+        {
+          comment: "Started by every start of xo-server (WantedBy= below), never the other way round: PartOf= stops a run with xo-server and pulls nothing in."
+        },
+        ["After", "xo-server.service"],
+        ["PartOf", "xo-server.service"]
+      ]
+    ],
+    [
+      "Service",
+      [
+        ["Type", "oneshot"],
+        {
+          comment: "Root: it reads the secret files the spec names and the web admin's password (root-only), and keeps its ownership record and XO config exports in the state dir."
+        },
+        [
+          "ExecStart",
+          execLine([...env.xoaCommand, "state", "apply", "--yes", "--wait", "300", "--spec", env.specPath])
+        ],
+        ...platformLines(env),
+        ["TimeoutStartSec", "15min"],
+        ...hardening({
+          root: true,
+          // The record lives in <stateDir>/secrets, the config exports in <stateDir>/backups.
+          readWritePaths: [spec.xo.stateDir],
+          // XO's API over HTTPS on loopback (or xo.host).
+          addressFamilies: ["AF_UNIX", "AF_INET", "AF_INET6"],
+          jit: true
+        })
+      ]
+    ],
+    ["Install", [["WantedBy", "xo-server.service"]]]
+  ]);
+  return { path: `${UNIT_DIR2}/xoa-state.service`, content, ...unitFileMeta };
+}
+var stateUnitArtefact = {
+  name: "xoa-state.service",
+  description: "oneshot unit after xo-server: `xoa state apply` (XO plugins, pools, remotes, users, ACLs)",
+  render: (spec, env) => [renderStateUnit(spec, env)]
+};
 
 // src/render/index.ts
 var artefacts = [
@@ -84970,12 +95069,14 @@ var artefacts = [
   bootstrapUnitArtefact,
   buildUnitArtefact,
   xoServerUnitArtefact,
+  stateUnitArtefact,
   updateUnitsArtefact,
   adminSudoersArtefact,
   mountSudoersArtefact,
   sshdArtefact,
   authorizedKeysArtefact,
-  ...brokerArtefacts
+  ...brokerArtefacts,
+  tmpfilesArtefact
 ];
 function renderAll(spec, env) {
   return artefacts.flatMap((a2) => a2.render(spec, env));
@@ -84991,7 +95092,7 @@ init_xo_server_unit();
 init_zod();
 init_errors3();
 import { existsSync as existsSync3, readFileSync as readFileSync8 } from "node:fs";
-import { dirname as dirname8, join as join7 } from "node:path";
+import { dirname as dirname9, join as join7 } from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 var PinSchema = external_exports.object({
   url: external_exports.string().min(1),
@@ -85001,7 +95102,7 @@ var PinSchema = external_exports.object({
   channel: external_exports.string().optional()
 });
 function defaultPinCandidates(moduleUrl = import.meta.url) {
-  const here = dirname8(fileURLToPath3(moduleUrl));
+  const here = dirname9(fileURLToPath3(moduleUrl));
   return [
     join7(here, "xo-source.json"),
     join7(here, "..", "xo-source.json"),
@@ -85045,8 +95146,6 @@ function sourceRef(spec, pin, revOverride) {
 }
 
 // src/plan/desired.ts
-init_paths();
-var XOA_CONFIG_DIR = "/etc/xoa";
 var UNIT_DIR3 = "/etc/systemd/system";
 function desired(spec, env, specSource, seeds = {}) {
   const files = [...renderAll(spec, env), ...specSource ? [installedSpec(specSource)] : []];
@@ -85130,46 +95229,16 @@ function adminHome2(spec) {
   return `/home/${spec.admin.user}`;
 }
 function dirs(spec) {
-  const p = statePaths(spec);
-  const svc = spec.service.user;
-  const grp = spec.service.group;
-  const d = (path6, owner, group, mode) => ({
-    kind: "dir",
-    path: path6,
-    owner,
-    group,
-    mode
-  });
-  const list2 = [
-    // Root-owned where xo-server only reads (releases, runtimes, the sudo shim): the service account must
-    // never be able to change code that root runs.
-    d(p.state, "root", grp, 488),
-    d(p.releases, "root", grp, 488),
-    d(p.runtimes, "root", grp, 488),
-    d(p.shimDir, "root", grp, 488),
-    d(p.logs, "root", grp, 488),
-    // The service group passes through to the build caches (yarn, turbo), which the unprivileged build writes.
-    d(p.cache, "root", grp, 488),
-    d(p.secrets, "root", "root", 448),
-    d(p.backups, "root", "root", 448),
-    d(dirname9(p.serverConfigHome), svc, grp, 488),
-    d(p.serverConfigHome, svc, grp, 488),
-    d(spec.xo.dataDir, svc, grp, 488),
-    d(spec.xo.tempDir, svc, grp, 488),
-    // Sticky, root's, writable by the group: xo-server makes <id> in it, the broker renames a root-owned
-    // directory over it before mounting, which the service can then neither rename nor remove (docs/mounts.md).
-    d(spec.xo.mountsDir, "root", grp, 1016),
-    d(XO_CONFIG_DIR, "root", grp, 488),
-    d(XOA_CONFIG_DIR, "root", "root", 493),
-    // Same mode as StateDirectoryMode= in redis-xo.service, or systemd and apply would fight over it.
-    d(spec.redis.dir, REDIS_ACCOUNT, REDIS_ACCOUNT, 448)
-  ];
-  if (spec.xo.ssl.enable) list2.push(d(spec.xo.ssl.dir, "root", grp, 488));
+  const dir = (d) => ({ kind: "dir", ...d });
+  const list3 = hostDirectories(spec).map(dir);
   if (spec.admin.enable) {
     const a2 = spec.admin.user;
-    list2.push(d(adminHome2(spec), a2, a2, 488), d(`${adminHome2(spec)}/.ssh`, a2, a2, 448));
+    list3.push(
+      dir({ path: adminHome2(spec), owner: a2, group: a2, mode: 488 }),
+      dir({ path: `${adminHome2(spec)}/.ssh`, owner: a2, group: a2, mode: 448 })
+    );
   }
-  return dedupe(list2).sort(
+  return dedupe(list3).sort(
     (a2, b) => a2.kind === "dir" && b.kind === "dir" ? a2.path.localeCompare(b.path) : 0
   );
 }
@@ -85193,28 +95262,29 @@ function seeded(spec, seeds) {
 }
 function units(files) {
   const unitFiles = files.filter(
-    (f) => dirname9(f.path) === UNIT_DIR3 && /\.(service|socket|timer|path)$/.test(f.path)
+    (f) => dirname10(f.path) === UNIT_DIR3 && /\.(service|socket|timer|path)$/.test(f.path)
   );
   return unitFiles.map((f) => {
     const name = basename4(f.path);
     const installable = /^\[Install\]/m.test(f.content);
-    const inputs = files.filter((o2) => o2.path === f.path || dirname9(o2.path) === `${UNIT_DIR3}/${name}.d` || configOf(name, o2)).map((o2) => o2.path);
+    const inputs = files.filter((o2) => o2.path === f.path || dirname10(o2.path) === `${UNIT_DIR3}/${name}.d` || configOf(name, o2)).map((o2) => o2.path);
     if (name === "xo-server.service") inputs.push(XO_SERVER_SECRETS);
     if (name === "xo-bootstrap.service") inputs.push(XO_SERVER_ENV_FILE, XO_SERVER_CONFIG);
-    return { kind: "unit", name, enable: installable, start: installable, inputs };
+    const start = installable && name !== "xoa-state.service";
+    return { kind: "unit", name, enable: installable, start, inputs };
   });
 }
 function configOf(unit, f) {
-  if (unit === "xo-server.service") return dirname9(f.path) === XO_CONFIG_DIR;
+  if (unit === "xo-server.service") return dirname10(f.path) === XO_CONFIG_DIR;
   if (unit === `${REDIS_ACCOUNT}.service`) return f.validate === "redis";
   return false;
 }
 function laterProvided(spec, env) {
   return [spec.xo.stateDir, ...env.xoaCommand.slice(0, 1)];
 }
-function dedupe(list2) {
+function dedupe(list3) {
   const seen = /* @__PURE__ */ new Set();
-  return list2.filter((r) => {
+  return list3.filter((r) => {
     const k = `${r.kind} ${"path" in r ? r.path : "name" in r ? r.name : ""}`;
     if (seen.has(k)) return false;
     seen.add(k);
@@ -85244,6 +95314,1226 @@ init_types();
 init_paths();
 init_errors3();
 
+// src/status/admin-password.ts
+init_paths();
+
+// src/status/host.ts
+import { accessSync as accessSync2, constants as constants8, lstatSync, readFileSync as readFileSync9 } from "node:fs";
+import { delimiter, join as join9, resolve as resolve3 } from "node:path";
+init_paths();
+function hostView(root = "/") {
+  const r = resolve3(root);
+  const live = r === "/";
+  return { root: r, live, path: (p) => live ? p : join9(r, p) };
+}
+function pathFacts(host, p) {
+  try {
+    const st = lstatSync(host.path(p));
+    const type = st.isSymbolicLink() ? "symlink" : st.isDirectory() ? "dir" : st.isFile() ? "file" : st.isSocket() ? "socket" : "other";
+    return { type, mode: st.mode & 4095, uid: st.uid, gid: st.gid };
+  } catch {
+    return void 0;
+  }
+}
+function readText(host, p) {
+  try {
+    return readFileSync9(host.path(p), "utf8");
+  } catch {
+    return void 0;
+  }
+}
+function exists(host, p) {
+  try {
+    accessSync2(host.path(p), constants8.F_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function serviceIds(host, spec) {
+  const a2 = readAccounts(host.root);
+  return { uid: a2.users.get(spec.service.user)?.uid, gid: a2.groups.get(spec.service.group)?.gid };
+}
+var octal3 = (mode) => `0${mode.toString(8).padStart(3, "0")}`;
+function hostStatePaths(spec, host) {
+  const p = statePaths(spec);
+  return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, host.path(v)]));
+}
+function hostSpec(spec, host) {
+  if (host.live) return spec;
+  const ssl2 = { ...spec.xo.ssl, key: host.path(spec.xo.ssl.key), cert: host.path(spec.xo.ssl.cert) };
+  return { ...spec, xo: { ...spec.xo, ssl: ssl2 } };
+}
+
+// src/status/admin-password.ts
+function readAdminPassword(spec, host) {
+  const file2 = statePaths(spec).adminPasswordFile;
+  const st = pathFacts(host, file2);
+  if (st?.type !== "file" || (st.mode & 63) !== 0) return void 0;
+  const password = readText(host, file2)?.split("\n")[0];
+  return password && password.length > 0 ? password : void 0;
+}
+
+// src/xo-state/connect.ts
+init_errors3();
+
+// src/xo-state/connection.ts
+var import_xo_lib = __toESM(require_dist5(), 1);
+import { request as httpRequest2 } from "node:http";
+import { Agent } from "node:https";
+
+// src/run/health.ts
+import { X509Certificate } from "node:crypto";
+import { readFileSync as readFileSync10 } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { connect as tlsConnect } from "node:tls";
+function localEndpoint(spec) {
+  const host = ["0.0.0.0", "::", ""].includes(spec.xo.host) ? "127.0.0.1" : spec.xo.host;
+  const h2 = host.includes(":") ? `[${host}]` : host;
+  if (!spec.xo.ssl.enable)
+    return {
+      url: `http://${h2}:${spec.xo.port}`,
+      noSignIn: "HTTPS is off (xo.ssl.enable = false), the password would cross the port in clear"
+    };
+  const url2 = `https://${h2}:${spec.xo.httpsPort}`;
+  let pinnedCert;
+  try {
+    pinnedCert = readFileSync10(spec.xo.ssl.cert, "utf8");
+    new X509Certificate(pinnedCert);
+  } catch {
+    return { url: url2, noSignIn: `no certificate to pin at ${spec.xo.ssl.cert}` };
+  }
+  return { url: url2, pinnedCert };
+}
+function signInRefusal(ep) {
+  if (ep.noSignIn) return ep.noSignIn;
+  if (new URL(ep.url).protocol !== "https:") return "the endpoint is not HTTPS";
+  if (!ep.pinnedCert) return "no certificate to pin";
+  return void 0;
+}
+function connectPinned(host, port3, pinnedPem, timeoutMs) {
+  const want = new X509Certificate(pinnedPem);
+  return new Promise((resolve10, reject) => {
+    const socket = tlsConnect({
+      host,
+      port: port3,
+      // The pin replaces name and CA verification: the exact certificate is the trust, whatever name it has.
+      rejectUnauthorized: false,
+      servername: /^[\d.]+$|:/.test(host) ? void 0 : host
+    });
+    const timer = setTimeout(
+      () => socket.destroy(new Error(`no TLS handshake within ${timeoutMs} ms`)),
+      timeoutMs
+    );
+    socket.once("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    socket.once("secureConnect", () => {
+      clearTimeout(timer);
+      const peer = socket.getPeerX509Certificate();
+      if (!peer?.raw.equals(want.raw)) {
+        socket.destroy();
+        const got = peer?.fingerprint256 ?? "none";
+        reject(
+          new Error(`the server presented certificate ${got}, not the configured ${want.fingerprint256}`)
+        );
+        return;
+      }
+      resolve10(socket);
+    });
+  });
+}
+async function get(ep, path6, auth, timeoutMs = 5e3) {
+  const url2 = new URL(path6, ep.url);
+  const secure = url2.protocol === "https:";
+  if (auth) {
+    const refusal = signInRefusal(ep);
+    if (refusal) throw new Error(`credentials not sent: ${refusal}`);
+  }
+  const host = url2.hostname.replace(/^\[|\]$/g, "");
+  const port3 = Number(url2.port) || (secure ? 443 : 80);
+  const socket = secure ? ep.pinnedCert ? await connectPinned(host, port3, ep.pinnedCert, timeoutMs) : tlsConnect({ host, port: port3, rejectUnauthorized: false }) : void 0;
+  const headers = {};
+  if (auth)
+    headers.authorization = `Basic ${Buffer.from(`${auth.email}:${auth.password}`).toString("base64")}`;
+  return new Promise((resolve10, reject) => {
+    const req = httpRequest(
+      {
+        host,
+        port: port3,
+        path: url2.pathname + url2.search,
+        headers,
+        timeout: timeoutMs,
+        // No agent, no pool: this request gets this connection (the checked one) and nothing reuses it.
+        ...socket ? { createConnection: () => socket } : { agent: false }
+      },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c3) => {
+          body += c3;
+        });
+        res.on("end", () => resolve10({ status: res.statusCode ?? 0, body }));
+      }
+    );
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+async function checkHealth(ep, admin2) {
+  try {
+    const ping2 = await get(ep, "/rest/v0/ping");
+    if (ping2.status !== 200 || !/"pong"/.test(ping2.body))
+      return { healthy: false, ping: false, signIn: void 0, reason: `ping answered ${ping2.status}` };
+  } catch (e) {
+    return { healthy: false, ping: false, signIn: void 0, reason: `ping failed: ${e.message}` };
+  }
+  if (!admin2) return { healthy: true, ping: true, signIn: void 0 };
+  const refusal = signInRefusal(ep);
+  if (refusal) return { healthy: true, ping: true, signIn: void 0, signInSkipped: refusal };
+  try {
+    const r = await get(ep, "/rest/v0/users?fields=id,email,permission", admin2);
+    if (r.status === 200) return { healthy: true, ping: true, signIn: true };
+    return {
+      healthy: false,
+      ping: true,
+      signIn: false,
+      reason: `sign-in as ${admin2.email} answered ${r.status}`
+    };
+  } catch (e) {
+    return { healthy: false, ping: true, signIn: false, reason: `sign-in failed: ${e.message}` };
+  }
+}
+async function waitHealthy(ep, admin2, opts) {
+  const deadline = Date.now() + opts.timeoutMs;
+  let last = { healthy: false, ping: false, signIn: void 0, reason: "not checked yet" };
+  while (Date.now() < deadline) {
+    if (opts.stillRunning && !opts.stillRunning())
+      return { ...last, healthy: false, reason: "xo-server exited" };
+    last = await checkHealth(ep, admin2);
+    if (last.healthy) return last;
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 500));
+  }
+  return { ...last, reason: `not healthy within ${Math.round(opts.timeoutMs / 1e3)} s: ${last.reason}` };
+}
+
+// src/xo-state/connection.ts
+init_errors3();
+var XoRpcError = class extends XoaError {
+  method;
+  code;
+  data;
+  constructor(method, e) {
+    super(`XO ${method}: ${e.message ?? String(e)}${detail(e.data)}`);
+    this.name = "XoRpcError";
+    this.method = method;
+    this.code = e.code;
+    this.data = e.data;
+  }
+};
+function detail(data) {
+  const errors = data?.errors;
+  if (!Array.isArray(errors) || !errors.length) return "";
+  return ` (${errors.map((e) => `${e.instancePath || "/"} ${e.message ?? ""}`.trim()).join("; ")})`;
+}
+var OneSocketAgent = class extends Agent {
+  #socket;
+  constructor(socket) {
+    super({ keepAlive: false });
+    this.#socket = socket;
+  }
+  createConnection() {
+    const s = this.#socket;
+    if (!s) throw new Error("the pinned connection to xo-server was already used");
+    this.#socket = void 0;
+    return s;
+  }
+};
+function target(spec) {
+  const ep = localEndpoint(spec);
+  const refusal = signInRefusal(ep);
+  if (refusal) throw new XoaError(`XO's API not used: ${refusal}`);
+  const url2 = new URL(ep.url);
+  return {
+    host: url2.hostname.replace(/^\[|\]$/g, ""),
+    port: Number(url2.port) || 443,
+    url: url2,
+    pem: ep.pinnedCert
+  };
+}
+function withTimeout(p, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new XoaError(`${what}: no answer from xo-server within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+async function openSession(spec, admin2, opts = {}) {
+  const timeoutMs = opts.timeoutMs ?? 12e4;
+  const { host, port: port3, url: url2, pem: pem2 } = target(spec);
+  const socket = await connectPinned(host, port3, pem2, Math.min(timeoutMs, 1e4)).catch((e) => {
+    throw new XoaError(`XO's API at ${url2.origin}: ${e.message}`);
+  });
+  socket.on("error", () => {
+  });
+  const xo2 = new import_xo_lib.default.default({ url: url2.origin });
+  xo2._opts = { agent: new OneSocketAgent(socket), perMessageDeflate: false };
+  xo2.on("error", () => {
+  });
+  try {
+    await withTimeout(xo2.open(), timeoutMs, `XO's API at ${url2.origin}`);
+  } catch (e) {
+    socket.destroy();
+    throw e instanceof XoaError ? e : new XoaError(`XO's API at ${url2.origin}: ${e.message}`);
+  }
+  try {
+    await withTimeout(xo2.signIn(admin2), timeoutMs, "XO session.signIn");
+  } catch (e) {
+    await xo2.close().catch(() => {
+    });
+    if (e instanceof XoaError) throw e;
+    throw new XoRpcError("session.signIn", e);
+  }
+  return {
+    async call(method, params) {
+      try {
+        return await withTimeout(xo2.call(method, params), timeoutMs, `XO ${method}`);
+      } catch (e) {
+        if (e instanceof XoaError) throw e;
+        throw new XoRpcError(method, e);
+      }
+    },
+    async download(path6) {
+      if (!path6.startsWith("/api/")) throw new XoaError(`XO answered an unexpected download path ${path6}`);
+      return withTimeout(pinnedGet(host, port3, pem2, path6, timeoutMs), timeoutMs, `GET ${path6}`);
+    },
+    // Closing a session whose server is already gone is done, not an error.
+    close: () => xo2.close().catch(() => {
+    })
+  };
+}
+async function pinnedGet(host, port3, pem2, path6, timeoutMs) {
+  const socket = await connectPinned(host, port3, pem2, Math.min(timeoutMs, 1e4));
+  return new Promise((resolve10, reject) => {
+    const req = httpRequest2({ host, port: port3, path: path6, createConnection: () => socket }, (res) => {
+      const chunks = [];
+      res.on("data", (c3) => chunks.push(c3));
+      res.on("end", () => {
+        if (res.statusCode === 200) resolve10(Buffer.concat(chunks));
+        else reject(new XoaError(`GET ${path6.replace(/\/api\/[^/]+/, "/api/\u2026")} answered ${res.statusCode}`));
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+// src/xo-state/client.ts
+var str = (v) => typeof v === "string" ? v : "";
+var list = (v) => Array.isArray(v) ? v : [];
+var strings = (v) => Array.isArray(v) ? v.filter((x) => typeof x === "string") : [];
+var obj = (v) => typeof v === "object" && v !== null && !Array.isArray(v) ? v : void 0;
+function defined(o2) {
+  return Object.fromEntries(Object.entries(o2).filter(([, v]) => v !== void 0));
+}
+function idOf(method, r) {
+  const id = typeof r === "string" ? r : obj(r)?.id;
+  if (typeof id !== "string" || !id) throw new Error(`XO ${method} answered no id`);
+  return id;
+}
+function plugin2(p) {
+  return {
+    id: str(p.id),
+    name: str(p.name),
+    // `loaded` is unset until a first load; `autoload` comes from the stored metadata.
+    loaded: p.loaded === true,
+    autoload: p.autoload === true,
+    configuration: obj(p.configuration),
+    configurationSchema: obj(p.configurationSchema)
+  };
+}
+function server2(s) {
+  return {
+    id: str(s.id),
+    // XO shows the pool's name when a server has no label of its own.
+    label: str(s.label),
+    host: str(s.host),
+    username: str(s.username),
+    allowUnauthorized: s.allowUnauthorized === true,
+    readOnly: s.readOnly === true,
+    enabled: s.enabled === true,
+    status: typeof s.status === "string" ? s.status : void 0,
+    ...s.error !== void 0 ? { error: s.error } : {}
+  };
+}
+function remote2(r) {
+  return {
+    id: str(r.id),
+    name: str(r.name),
+    url: str(r.url),
+    enabled: r.enabled === true,
+    ...typeof r.options === "string" ? { options: r.options } : {}
+  };
+}
+function user2(u2) {
+  return {
+    id: str(u2.id),
+    email: str(u2.email),
+    permission: str(u2.permission) || "none",
+    groups: strings(u2.groups)
+  };
+}
+function group2(g) {
+  return { id: str(g.id), name: str(g.name), users: strings(g.users) };
+}
+function acl2(a2) {
+  return { subject: str(a2.subject), object: str(a2.object), action: str(a2.action) };
+}
+function xoApiOn(session) {
+  const call = session.call;
+  const done = async (method, params) => {
+    await call(method, params);
+  };
+  return {
+    plugins: async () => list(await call("plugin.get")).map(plugin2),
+    configurePlugin: (id, configuration) => done("plugin.configure", { id, configuration }),
+    loadPlugin: (id) => done("plugin.load", { id }),
+    unloadPlugin: (id) => done("plugin.unload", { id }),
+    setPluginAutoload: (id, autoload) => done(autoload ? "plugin.enableAutoload" : "plugin.disableAutoload", { id }),
+    servers: async () => list(await call("server.getAll")).map(server2),
+    async addServer(s) {
+      const { readOnly, enabled, ...add } = s;
+      const id = idOf("server.add", await call("server.add", { ...defined(add), autoConnect: false }));
+      if (readOnly) await call("server.set", { id, readOnly });
+      if (enabled === false) await call("server.disable", { id });
+      else call("server.enable", { id }).catch(() => {
+      });
+      return id;
+    },
+    setServer: (id, patch) => {
+      const { enabled: _, ...set2 } = patch;
+      return done("server.set", { id, ...defined(set2) });
+    },
+    enableServer: (id) => done("server.enable", { id }),
+    disableServer: (id) => done("server.disable", { id }),
+    removeServer: (id) => done("server.remove", { id }),
+    remotes: async () => list(await call("remote.getAll")).map(remote2),
+    // remote.create answers the whole record (its URL in clear): only the id is kept.
+    createRemote: async (r) => idOf("remote.create", await call("remote.create", defined(r))),
+    setRemote: (id, patch) => done("remote.set", { id, ...defined(patch) }),
+    removeRemote: (id) => done("remote.delete", { id }),
+    users: async () => list(await call("user.getAll")).map(user2),
+    createUser: async (u2) => idOf("user.create", await call("user.create", u2)),
+    setUser: (id, patch) => done("user.set", { id, ...defined(patch) }),
+    deleteUser: (id) => done("user.delete", { id }),
+    groups: async () => list(await call("group.getAll")).map(group2),
+    createGroup: async (name) => idOf("group.create", await call("group.create", { name })),
+    deleteGroup: (id) => done("group.delete", { id }),
+    addUserToGroup: (userId, groupId) => done("group.addUser", { id: groupId, userId }),
+    removeUserFromGroup: (userId, groupId) => done("group.removeUser", { id: groupId, userId }),
+    acls: async () => list(await call("acl.get")).map(acl2),
+    addAcl: (a2) => done("acl.add", { subject: a2.subject, object: a2.object, action: a2.action }),
+    removeAcl: (a2) => done("acl.remove", { subject: a2.subject, object: a2.object, action: a2.action }),
+    async exportConfig() {
+      const r = obj(await call("xo.exportConfig", { compress: false }));
+      const from = r?.$getFrom;
+      if (typeof from !== "string") throw new Error("XO xo.exportConfig answered no $getFrom");
+      return session.download(from);
+    },
+    close: () => session.close()
+  };
+}
+async function openXoApi(spec, admin2, opts = {}) {
+  return xoApiOn(await openSession(spec, admin2, opts));
+}
+
+// src/xo-state/change.ts
+var XO_SYMBOL = {
+  create: "+",
+  change: "~",
+  delete: "-",
+  ok: "=",
+  skip: "!"
+};
+function summarizeXo(changes) {
+  const s = { create: 0, change: 0, delete: 0, ok: 0, skip: 0 };
+  for (const c3 of changes) s[c3.action]++;
+  return s;
+}
+
+// src/xo-state/format.ts
+function xoChangeLine(c3) {
+  return `${XO_SYMBOL[c3.action]} xo-${c3.id}${c3.details.length ? ` (${c3.details.join(", ")})` : ""}`;
+}
+function xoPlanSummary(changes) {
+  const s = summarizeXo(changes);
+  return `XO state: ${s.create} to create, ${s.change} to change, ${s.delete} to delete, ${s.ok} unchanged, ${s.skip} skipped.`;
+}
+function xoApplySummary(changes) {
+  const s = summarizeXo(changes);
+  return `XO state applied: ${s.create} created, ${s.change} changed, ${s.delete} deleted, ${s.ok} unchanged, ${s.skip} skipped.`;
+}
+function xoPlanLines(changes) {
+  return [...changes.map(xoChangeLine), xoPlanSummary(changes)];
+}
+function xoDrift(changes) {
+  const s = summarizeXo(changes);
+  return s.create + s.change + s.delete;
+}
+function xoChangesJson(changes) {
+  const s = summarizeXo(changes);
+  return {
+    changes: xoDrift(changes),
+    summary: s,
+    resources: changes.map((c3) => ({
+      action: c3.action,
+      symbol: XO_SYMBOL[c3.action],
+      kind: `xo-${c3.kind}`,
+      name: c3.name,
+      details: c3.details
+    }))
+  };
+}
+
+// src/xo-state/reconcile.ts
+init_at();
+init_paths();
+init_secret_file();
+
+// src/xo-state/apply.ts
+init_errors3();
+
+// src/xo-state/diff.ts
+init_errors3();
+
+// src/xo-state/digest.ts
+import { createHmac, randomBytes as randomBytes2 } from "node:crypto";
+function newSalt() {
+  return randomBytes2(32).toString("hex");
+}
+function canonicalJson(v) {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
+  if (v && typeof v === "object")
+    return `{${Object.keys(v).sort().filter((k) => v[k] !== void 0).map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(",")}}`;
+  return JSON.stringify(v) ?? "null";
+}
+function digest(salt, value) {
+  return createHmac("sha256", Buffer.from(salt, "hex")).update(canonicalJson(value)).digest("hex");
+}
+
+// src/xo-state/plugin-config.ts
+init_zod();
+init_secret_file();
+init_errors3();
+function resolveSecretRefs(v, read3, field) {
+  if (isSecretFileRef(v)) return read3(v.file, field);
+  if (Array.isArray(v)) return v.map((x, i2) => resolveSecretRefs(x, read3, `${field}[${i2}]`));
+  if (v && typeof v === "object")
+    return Object.fromEntries(
+      Object.entries(v).map(([k, x]) => [k, resolveSecretRefs(x, read3, `${field}.${k}`)])
+    );
+  return v;
+}
+function hasSecretRefs(v) {
+  if (isSecretFileRef(v)) return true;
+  if (Array.isArray(v)) return v.some(hasSecretRefs);
+  if (v && typeof v === "object") return Object.values(v).some(hasSecretRefs);
+  return false;
+}
+function configurationProblems(schema, config2, field) {
+  if (!schema) return [];
+  let validator;
+  try {
+    validator = external_exports.fromJSONSchema(schema);
+  } catch {
+    return [];
+  }
+  const r = validator.safeParse(config2);
+  if (r.success) return [];
+  return r.error.issues.map((i2) => {
+    const at2 = i2.path.map((k) => typeof k === "number" ? `[${k}]` : `.${String(k)}`).join("");
+    return `${field}${at2}: ${i2.code === "invalid_type" ? i2.message.replace(/, received .*$/, "") : i2.message}`;
+  });
+}
+function assertConfiguration(schema, config2, field) {
+  const problems = configurationProblems(schema, config2, field);
+  if (problems.length)
+    throw new UsageError(
+      `the configuration does not match the plugin's schema (as XO reports it):
+  ${problems.join("\n  ")}`,
+      "fix the spec; nothing was sent to XO"
+    );
+}
+function containedIn(want, have) {
+  if (Array.isArray(want))
+    return Array.isArray(have) && want.length === have.length && want.every((w, i2) => containedIn(w, have[i2]));
+  if (want && typeof want === "object")
+    return !!have && typeof have === "object" && !Array.isArray(have) && Object.entries(want).every(([k, w]) => containedIn(w, have[k]));
+  return want === have;
+}
+
+// src/xo-state/remote-url.ts
+var clean2 = (p) => p.split("/").map((s) => s.trim()).filter(Boolean).join("/");
+function remoteSecretFile(r) {
+  if (r.type === "smb") return { file: r.passwordFile, key: "passwordFile" };
+  if (r.type === "s3") return { file: r.secretAccessKeyFile, key: "secretAccessKeyFile" };
+  return void 0;
+}
+function remoteUrl(r, secret = "") {
+  switch (r.type) {
+    case "file":
+      return `file:///${clean2(r.path)}`;
+    case "nfs":
+      return `nfs://${r.host}:${r.port !== void 0 ? `${r.port}:` : ""}/${clean2(r.path)}`;
+    case "smb":
+      return `smb://${r.username}:${secret}@${r.domain}\\\\${r.host}\0${clean2(r.share).split("/").join("\\")}`;
+    case "s3": {
+      const creds = `${encodeURIComponent(r.accessKeyId)}:${encodeURIComponent(secret)}@${r.host}`;
+      const query = r.allowUnauthorized ? `?allowUnauthorized=${JSON.stringify(true)}` : "";
+      const region = r.region !== void 0 ? `#${r.region}` : "";
+      return `${r.https ? "s3" : "s3+http"}://${creds}/${clean2(`${r.bucket}/${r.path}`)}${query}${region}`;
+    }
+  }
+}
+function remoteUrlShown(r) {
+  return remoteUrl(r, remoteSecretFile(r) ? "***" : "").replace("\0", "\\");
+}
+
+// src/xo-state/diff.ts
+var KIND_ORDER2 = ["plugin", "server", "remote", "user", "group", "acl"];
+function diffXoState(input2) {
+  const { state, observed: o2, record: record2 } = input2;
+  const salt = record2.salt;
+  const owned = (id) => record2.objects[id];
+  const changes = [];
+  const forget = [];
+  const add = (kind2, name, action, details = [], plan) => changes.push({ id: `${kind2}:${name}`, kind: kind2, name, action, details, plan });
+  for (const [name, p] of Object.entries(state.plugins)) {
+    const field = `xoState.plugins.${name}`;
+    const x = o2.plugins.find((q) => q.name === name || q.id === name);
+    if (!x)
+      throw new UsageError(
+        `${field}: XO has no plugin named ${name} (it has: ${o2.plugins.map((q) => q.name).join(", ") || "none"})`
+      );
+    const d = [];
+    const plan = { xoId: x.id };
+    if (p.configuration) {
+      const resolved = resolveSecretRefs(p.configuration, input2.readSecret, `${field}.configuration`);
+      assertConfiguration(x.configurationSchema, resolved, `${field}.configuration`);
+      const mine = owned(`plugin:${name}`);
+      const reported = digest(salt, x.configuration ?? {});
+      const plain2 = Object.keys(p.configuration).filter(
+        (k) => !hasSecretRefs(p.configuration?.[k]) && !containedIn(p.configuration?.[k], x.configuration?.[k])
+      );
+      if (mine?.sent && mine.id === x.id) {
+        if (mine.sent !== digest(salt, resolved))
+          d.push(plain2.length ? `configuration: ${plain2.join(", ")}` : "configuration (a secret changed)");
+        else if (mine.reported !== reported) d.push("configuration (changed in XO since xoa set it)");
+      } else if (plain2.length) d.push(`configuration: ${plain2.join(", ")}`);
+      else if (hasSecretRefs(p.configuration)) d.push("configuration (secrets: not known to match)");
+      if (d.length) plan.configure = true;
+    }
+    if (p.enable !== void 0) {
+      if (p.enable !== (x.loaded === true)) {
+        d.push(p.enable ? "load" : "unload");
+        plan.load = p.enable;
+      }
+      if (p.enable !== (x.autoload === true)) {
+        d.push(`autoload ${p.enable ? "on" : "off"}`);
+        plan.autoload = p.enable;
+      }
+    }
+    add("plugin", name, d.length ? "change" : "ok", d, plan);
+  }
+  for (const [label, s] of Object.entries(state.servers)) {
+    const id = `server:${label}`;
+    const x = o2.servers.find((q) => q.label === label);
+    const pw = digest(salt, input2.readSecret(s.passwordFile, `xoState.servers.${label}.passwordFile`));
+    if (!x) {
+      add("server", label, "create", [
+        `${s.username}@${s.host}`,
+        ...s.readOnly ? ["read-only"] : [],
+        ...s.allowUnauthorized ? ["unauthorized certificate allowed"] : [],
+        s.enabled ? "enabled" : "disabled"
+      ]);
+      continue;
+    }
+    const fields = [];
+    const d = [];
+    for (const f of ["host", "username", "allowUnauthorized", "readOnly"])
+      if (s[f] !== x[f]) {
+        fields.push(f);
+        d.push(`${f} ${x[f]} \u2192 ${s[f]}`);
+      }
+    const mine = owned(id);
+    if (mine?.id !== x.id || mine.sent !== pw) {
+      fields.push("password");
+      d.push(mine?.id === x.id ? "password (secret)" : "password (secret: not known to match)");
+    }
+    const enabled = s.enabled !== x.enabled ? s.enabled : void 0;
+    if (enabled !== void 0) d.push(s.enabled ? "enable" : "disable");
+    add("server", label, d.length ? "change" : "ok", d, { xoId: x.id, fields, enabled });
+  }
+  for (const [name, r] of Object.entries(state.remotes)) {
+    const id = `remote:${name}`;
+    const x = o2.remotes.find((q) => q.name === name);
+    const sf = remoteSecretFile(r);
+    const url2 = remoteUrl(r, sf ? input2.readSecret(sf.file, `xoState.remotes.${name}.${sf.key}`) : "");
+    const options = "options" in r ? r.options ?? "" : "";
+    if (!x) {
+      add("remote", name, "create", [remoteUrlShown(r), r.enabled ? "enabled" : "disabled"]);
+      continue;
+    }
+    const fields = [];
+    const d = [];
+    const mine = owned(id);
+    const urlDiffers = sf ? mine?.id !== x.id || mine.sent !== digest(salt, url2) || mine.reported !== digest(salt, x.url) : x.url !== url2;
+    if (urlDiffers) {
+      fields.push("url");
+      d.push(sf ? `url \u2192 ${remoteUrlShown(r)} (secret not shown)` : `url ${x.url} \u2192 ${url2}`);
+    }
+    if ((x.options ?? "") !== options) {
+      fields.push("options");
+      d.push(`options "${x.options ?? ""}" \u2192 "${options}"`);
+    }
+    const enabled = r.enabled !== x.enabled ? r.enabled : void 0;
+    if (enabled !== void 0) d.push(r.enabled ? "enable" : "disable");
+    add("remote", name, d.length ? "change" : "ok", d, { xoId: x.id, fields, enabled });
+  }
+  const userByEmail = new Map(o2.users.map((u2) => [u2.email, u2]));
+  for (const [email4, u2] of Object.entries(state.users)) {
+    const id = `user:${email4}`;
+    const x = userByEmail.get(email4);
+    if (u2.sso) {
+      if (!x) add("user", email4, "skip", ["SSO: XO creates it at the first sign-in; reconciled after that"]);
+      else if (x.permission !== u2.permission)
+        add("user", email4, "change", [`permission ${x.permission} \u2192 ${u2.permission}`], {
+          xoId: x.id,
+          fields: ["permission"]
+        });
+      else add("user", email4, "ok", ["SSO"]);
+      continue;
+    }
+    const pw = digest(salt, input2.readSecret(u2.passwordFile, `xoState.users.${email4}.passwordFile`));
+    if (!x) {
+      add("user", email4, "create", [`permission ${u2.permission}`]);
+      continue;
+    }
+    const fields = [];
+    const d = [];
+    if (x.permission !== u2.permission) {
+      fields.push("permission");
+      d.push(`permission ${x.permission} \u2192 ${u2.permission}`);
+    }
+    const mine = owned(id);
+    if (mine?.id !== x.id || mine.sent !== pw) {
+      fields.push("password");
+      d.push(mine?.id === x.id ? "password (secret)" : "password (secret: not known to match)");
+    }
+    add("user", email4, d.length ? "change" : "ok", d, { xoId: x.id, fields });
+  }
+  const pendingUser = (email4) => {
+    const u2 = state.users[email4];
+    return u2 !== void 0 && !u2.sso && !userByEmail.has(email4);
+  };
+  const groupByName = new Map(o2.groups.map((g) => [g.name, g]));
+  for (const [name, g] of Object.entries(state.groups)) {
+    const want = [];
+    const waiting = [];
+    g.members.forEach((email4, i2) => {
+      if (userByEmail.has(email4) || pendingUser(email4)) want.push(email4);
+      else if (state.users[email4]?.sso) waiting.push(email4);
+      else
+        throw new UsageError(
+          `xoState.groups.${name}.members[${i2}]: no user ${email4} in XO, and none declared in xoState.users`
+        );
+    });
+    const wait = waiting.length ? [`waiting for the first sign-in of ${waiting.join(", ")}`] : [];
+    const x = groupByName.get(name);
+    if (!x) {
+      add("group", name, "create", [...want.length ? [`members ${want.join(", ")}`] : [], ...wait], {
+        addMembers: want
+      });
+      continue;
+    }
+    const emailOf = new Map(o2.users.map((u2) => [u2.id, u2.email]));
+    const have = x.users.map((uid) => emailOf.get(uid) ?? uid);
+    const addMembers = want.filter((e) => !have.includes(e));
+    const removeMembers = have.filter((e) => !want.includes(e) && !waiting.includes(e));
+    const d = [
+      ...addMembers.length ? [`add ${addMembers.join(", ")}`] : [],
+      ...removeMembers.length ? [`remove ${removeMembers.join(", ")}`] : []
+    ];
+    add("group", name, d.length ? "change" : "ok", [...d, ...wait], { xoId: x.id, addMembers, removeMembers });
+  }
+  const wantedAcls = /* @__PURE__ */ new Set();
+  for (const [i2, a2] of state.acls.entries()) {
+    const name = aclName(a2);
+    const subject = resolveSubject(a2.subject, state, o2);
+    if (subject === void 0)
+      throw new UsageError(
+        `xoState.acls[${i2}].subject: ${a2.subject} names no user or group (declared in xoState, or in XO)`
+      );
+    wantedAcls.add(`acl:${name}`);
+    if (subject === "sso-waiting") {
+      add("acl", name, "skip", [`waiting for the first sign-in of ${a2.subject}`]);
+      continue;
+    }
+    if (subject === "pending") {
+      add("acl", name, "create");
+      continue;
+    }
+    const acl3 = { subject, object: a2.object, action: a2.action };
+    const exists2 = o2.acls.some((x) => x.subject === subject && x.object === a2.object && x.action === a2.action);
+    add("acl", name, exists2 ? "ok" : "create", [], { acl: acl3 });
+  }
+  const inSpec = new Set(changes.map((c3) => c3.id));
+  const present = {
+    server: new Set(o2.servers.map((x) => x.id)),
+    remote: new Set(o2.remotes.map((x) => x.id)),
+    user: new Set(o2.users.map((x) => x.id)),
+    group: new Set(o2.groups.map((x) => x.id))
+  };
+  const deletes = [];
+  for (const [id, mine] of Object.entries(record2.objects)) {
+    if (inSpec.has(id) || wantedAcls.has(id)) continue;
+    const kind2 = id.slice(0, id.indexOf(":"));
+    const name = id.slice(kind2.length + 1);
+    const stillThere = kind2 === "plugin" ? false : kind2 === "acl" ? !!mine.acl && o2.acls.some(
+      (x) => x.subject === mine.acl?.subject && x.object === mine.acl.object && x.action === mine.acl.action
+    ) : present[kind2]?.has(mine.id);
+    if (!stillThere || !mine.created) {
+      forget.push(id);
+      if (stillThere)
+        changes.push({
+          id,
+          kind: kind2,
+          name,
+          action: "skip",
+          details: ["left the spec; not made by xoa, left in XO"]
+        });
+      continue;
+    }
+    deletes.push({ id, kind: kind2, name, action: "delete", details: [], plan: { xoId: mine.id, acl: mine.acl } });
+  }
+  deletes.sort((a2, b) => KIND_ORDER2.indexOf(b.kind) - KIND_ORDER2.indexOf(a2.kind));
+  return { changes: [...changes, ...deletes], forget };
+}
+function aclName(a2) {
+  return `${a2.subject} ${a2.action} on ${a2.object}`;
+}
+function resolveSubject(subject, state, o2) {
+  const user3 = o2.users.find((u2) => u2.email === subject);
+  const group3 = o2.groups.find((g) => g.name === subject);
+  if (subject in state.users) return user3?.id ?? (state.users[subject]?.sso ? "sso-waiting" : "pending");
+  if (subject in state.groups) return group3?.id ?? "pending";
+  if (user3 && group3) return void 0;
+  return user3?.id ?? group3?.id ?? (o2.users.some((u2) => u2.id === subject) || o2.groups.some((g) => g.id === subject) ? subject : void 0);
+}
+
+// src/xo-state/apply.ts
+var CONNECTION_FIELDS = ["host", "username", "password", "allowUnauthorized"];
+async function applyXoState(input2) {
+  const { api, state, record: record2 } = input2;
+  const salt = record2.salt;
+  const secrets2 = /* @__PURE__ */ new Set();
+  const readSecret = (path6, field) => {
+    const v = input2.readSecret(path6, field);
+    secrets2.add(v);
+    return v;
+  };
+  let started = false;
+  const users2 = new Map(input2.observed.users.map((u2) => [u2.email, u2.id]));
+  const groups2 = new Map(input2.observed.groups.map((g) => [g.name, g.id]));
+  if (input2.forget.length) {
+    for (const id of input2.forget) delete record2.objects[id];
+    await input2.saveRecord(record2);
+  }
+  for (const c3 of input2.changes) {
+    if (c3.action === "ok" || c3.action === "skip") {
+      input2.onChange?.(c3);
+      continue;
+    }
+    if (!started) {
+      await input2.beforeFirstChange();
+      started = true;
+    }
+    try {
+      await step(c3);
+    } catch (e) {
+      await input2.saveRecord(record2);
+      if (e instanceof XoaError) throw e;
+      throw new XoaError(`${c3.id}: XO refused to ${c3.action} it: ${redact(xoMessage(e), secrets2)}`, {
+        hint: "fix the spec (or XO), then run `xoa state apply` again; what was done so far is recorded"
+      });
+    }
+    await input2.saveRecord(record2);
+    input2.onChange?.(c3);
+  }
+  return input2.changes;
+  async function step(c3) {
+    const own2 = (id, sent, reported, acl3) => {
+      const mine = record2.objects[c3.id];
+      const created = c3.action === "create" || mine?.id === id && mine.created;
+      record2.objects[c3.id] = { id, created, sent, reported, acl: acl3 };
+    };
+    const xoId = c3.plan?.xoId;
+    switch (c3.kind) {
+      case "plugin": {
+        const p = state.plugins[c3.name];
+        const plan = c3.plan ?? {};
+        if (plan.configure && p?.configuration) {
+          const resolved = resolveSecretRefs(
+            p.configuration,
+            readSecret,
+            `xoState.plugins.${c3.name}.configuration`
+          );
+          await api.configurePlugin(xoId, resolved);
+          const after = (await api.plugins()).find((x) => x.id === xoId);
+          own2(xoId, digest(salt, resolved), digest(salt, after?.configuration ?? {}));
+        }
+        if (plan.load === true) await api.loadPlugin(xoId);
+        if (plan.load === false) await api.unloadPlugin(xoId);
+        if (plan.autoload !== void 0) await api.setPluginAutoload(xoId, plan.autoload);
+        return;
+      }
+      case "server": {
+        if (c3.action === "delete") {
+          await api.removeServer(xoId);
+          delete record2.objects[c3.id];
+          return;
+        }
+        const s = state.servers[c3.name];
+        if (!s) return;
+        const password = readSecret(s.passwordFile, `xoState.servers.${c3.name}.passwordFile`);
+        const input_ = {
+          label: c3.name,
+          host: s.host,
+          username: s.username,
+          password,
+          allowUnauthorized: s.allowUnauthorized,
+          readOnly: s.readOnly
+        };
+        let id = xoId;
+        if (c3.action === "create") {
+          id = await api.addServer({ ...input_, enabled: s.enabled });
+          own2(id, digest(salt, password));
+          const made = (await api.servers()).find((x) => x.id === id);
+          if (made && made.enabled !== s.enabled)
+            await (s.enabled ? api.enableServer(id) : api.disableServer(id));
+          return;
+        }
+        const fields = c3.plan?.fields ?? [];
+        const seen = input2.observed.servers.find((x) => x.id === id);
+        const live = seen?.status === "connected" || seen?.status === "connecting";
+        const reconnect = live && fields.some((f) => CONNECTION_FIELDS.includes(f));
+        if (reconnect) await api.disableServer(id);
+        if (fields.length)
+          await api.setServer(
+            id,
+            Object.fromEntries(fields.map((f) => [f, input_[f]]))
+          );
+        own2(id, digest(salt, password));
+        const enable = c3.plan?.enabled ?? (reconnect ? s.enabled : void 0);
+        if (enable === true) await api.enableServer(id);
+        if (enable === false && !reconnect) await api.disableServer(id);
+        return;
+      }
+      case "remote": {
+        if (c3.action === "delete") {
+          await api.removeRemote(xoId);
+          delete record2.objects[c3.id];
+          return;
+        }
+        const r = state.remotes[c3.name];
+        if (!r) return;
+        const sf = remoteSecretFile(r);
+        const url2 = remoteUrl(r, sf ? readSecret(sf.file, `xoState.remotes.${c3.name}.${sf.key}`) : "");
+        const options = "options" in r && r.options ? r.options : void 0;
+        const sent = sf ? digest(salt, url2) : void 0;
+        const reported = async (id) => {
+          const x = (await api.remotes()).find((q) => q.id === id);
+          return { x, digest: sf && x ? digest(salt, x.url) : void 0 };
+        };
+        if (c3.action === "create") {
+          const id = await api.createRemote({ name: c3.name, url: url2, ...options ? { options } : {} });
+          own2(id, sent);
+          const after = await reported(id);
+          own2(id, sent, after.digest);
+          if (after.x && after.x.enabled !== r.enabled) await api.setRemote(id, { enabled: r.enabled });
+          return;
+        }
+        const fields = c3.plan?.fields ?? [];
+        const patch = {};
+        if (fields.includes("url")) patch.url = url2;
+        if (fields.includes("options")) patch.options = options ?? "";
+        if (c3.plan?.enabled !== void 0) patch.enabled = c3.plan.enabled;
+        await api.setRemote(xoId, patch);
+        own2(xoId, sent, (await reported(xoId)).digest);
+        return;
+      }
+      case "user": {
+        if (c3.action === "delete") {
+          await api.deleteUser(xoId);
+          delete record2.objects[c3.id];
+          return;
+        }
+        const u2 = state.users[c3.name];
+        if (!u2) return;
+        if (u2.sso) {
+          await api.setUser(xoId, { permission: u2.permission });
+          return;
+        }
+        const password = readSecret(u2.passwordFile, `xoState.users.${c3.name}.passwordFile`);
+        if (c3.action === "create") {
+          const id = await api.createUser({ email: c3.name, password, permission: u2.permission });
+          users2.set(c3.name, id);
+          own2(id, digest(salt, password));
+          return;
+        }
+        const fields = c3.plan?.fields ?? [];
+        await api.setUser(xoId, {
+          ...fields.includes("permission") ? { permission: u2.permission } : {},
+          ...fields.includes("password") ? { password } : {}
+        });
+        own2(xoId, digest(salt, password));
+        return;
+      }
+      case "group": {
+        if (c3.action === "delete") {
+          await api.deleteGroup(xoId);
+          delete record2.objects[c3.id];
+          return;
+        }
+        let id = xoId;
+        if (c3.action === "create") {
+          id = await api.createGroup(c3.name);
+          groups2.set(c3.name, id);
+          own2(id);
+        }
+        for (const email4 of c3.plan?.addMembers ?? []) await api.addUserToGroup(userId(email4), id);
+        for (const email4 of c3.plan?.removeMembers ?? []) await api.removeUserFromGroup(userId(email4), id);
+        return;
+      }
+      case "acl": {
+        if (c3.action === "delete") {
+          if (c3.plan?.acl) await api.removeAcl(c3.plan.acl);
+          delete record2.objects[c3.id];
+          return;
+        }
+        const a2 = c3.plan?.acl ?? aclOf(c3);
+        await api.addAcl(a2);
+        own2(`${a2.subject}/${a2.object}/${a2.action}`, void 0, void 0, a2);
+        return;
+      }
+    }
+  }
+  function userId(emailOrId) {
+    return users2.get(emailOrId) ?? emailOrId;
+  }
+  function aclOf(c3) {
+    const a2 = state.acls.find((x) => `${x.subject} ${x.action} on ${x.object}` === c3.name);
+    if (!a2) throw new XoaError(`${c3.id}: not in the spec any more`);
+    const known = {
+      users: [...users2].map(([email4, id]) => ({ id, email: email4, permission: "none", groups: [] })),
+      groups: [...groups2].map(([name, id]) => ({ id, name, users: [] }))
+    };
+    const subject = resolveSubject(a2.subject, state, known);
+    if (!subject || subject === "pending" || subject === "sso-waiting")
+      throw new XoaError(`${c3.id}: its subject ${a2.subject} was not made`);
+    return { subject, object: a2.object, action: a2.action };
+  }
+}
+function xoMessage(e) {
+  const err = e;
+  const data = err?.data !== void 0 ? ` (${typeof err.data === "string" ? err.data : JSON.stringify(err.data)})` : "";
+  return `${err?.message ?? String(e)}${data}`;
+}
+function redact(text2, secrets2) {
+  let out = text2;
+  for (const s of [...secrets2].sort((a2, b) => b.length - a2.length))
+    if (s.length >= 1) {
+      out = out.split(s).join("***");
+      const enc = encodeURIComponent(s);
+      if (enc !== s) out = out.split(enc).join("***");
+    }
+  return out;
+}
+
+// src/xo-state/record.ts
+init_at();
+init_errors3();
+function emptyRecord() {
+  return { version: 1, salt: newSalt(), objects: {} };
+}
+var MAX_BYTES2 = 4 * 1024 * 1024;
+async function readRecord(path6) {
+  const uid = process.geteuid?.() ?? 0;
+  const buf = await withParent(
+    path6,
+    {},
+    (dir, name) => dir.readFile(name, { maxBytes: MAX_BYTES2, uid })
+  ).catch((e) => {
+    if (e.code === "ENOENT") return void 0;
+    throw e;
+  });
+  if (!buf) return emptyRecord();
+  let r;
+  try {
+    r = JSON.parse(buf.toString("utf8"));
+  } catch (e) {
+    throw new XoaError(`${path6}: not JSON (${e.message})`, {
+      hint: `restore it from a backup, or move it away to start a new record (xoa then owns nothing in XO)`
+    });
+  }
+  if (r?.version !== 1 || typeof r.salt !== "string" || !/^[0-9a-f]{64}$/.test(r.salt) || !r.objects)
+    throw new XoaError(`${path6}: not an xoa XO-state record (version 1)`, {
+      hint: "restore it from a backup, or move it away to start a new record"
+    });
+  return r;
+}
+async function writeRecord(path6, r) {
+  const uid = process.geteuid?.() ?? 0;
+  const gid = process.getegid?.() ?? 0;
+  await writeFileAt(
+    path6,
+    `${JSON.stringify(r, null, 2)}
+`,
+    { uid, gid, mode: 384 },
+    {
+      create: { uid, gid, mode: 448 }
+    }
+  );
+}
+
+// src/xo-state/reconcile.ts
+async function observeXo(api) {
+  const [plugins, servers, remotes, users2, groups2, acls] = await Promise.all([
+    api.plugins(),
+    api.servers(),
+    api.remotes(),
+    api.users(),
+    api.groups(),
+    api.acls()
+  ]);
+  return { plugins, servers, remotes, users: users2, groups: groups2, acls };
+}
+function xoStateDeclared(spec) {
+  const s = spec.xoState;
+  return [s.plugins, s.servers, s.remotes, s.users, s.groups].some((m) => Object.keys(m).length > 0) || s.acls.length > 0;
+}
+async function xoStateWanted(spec) {
+  if (xoStateDeclared(spec)) return true;
+  const record2 = await readRecord(statePaths(spec).xoStateRecord);
+  return Object.keys(record2.objects).length > 0;
+}
+async function planXoState(spec, api, readSecret = readSecretFile) {
+  const [observed, record2] = await Promise.all([observeXo(api), readRecord(statePaths(spec).xoStateRecord)]);
+  return { ...diffXoState({ state: spec.xoState, observed, record: record2, readSecret }), observed, record: record2 };
+}
+async function applyXoStateRun(spec, api, opts = {}) {
+  const readSecret = opts.readSecret ?? readSecretFile;
+  const plan = await planXoState(spec, api, readSecret);
+  const paths = statePaths(spec);
+  return applyXoState({
+    api,
+    state: spec.xoState,
+    observed: plan.observed,
+    record: plan.record,
+    readSecret,
+    changes: plan.changes,
+    forget: plan.forget,
+    saveRecord: (r) => writeRecord(paths.xoStateRecord, r),
+    beforeFirstChange: async () => {
+      const path6 = `${paths.backups}/${exportName(opts.now ?? /* @__PURE__ */ new Date())}`;
+      await saveConfigExport(path6, await api.exportConfig());
+      await pruneConfigExports(paths.backups, spec.updates.keepBackups);
+      opts.onExport?.(path6);
+    },
+    onChange: opts.onChange
+  });
+}
+function exportName(now) {
+  return `xo-config-${now.toISOString().replace(/[:.]/g, "-")}.json`;
+}
+async function saveConfigExport(path6, data) {
+  const uid = process.geteuid?.() ?? 0;
+  const gid = process.getegid?.() ?? 0;
+  await writeFileAt(path6, data, { uid, gid, mode: 384 }, { create: { uid, gid, mode: 448 } });
+}
+async function pruneConfigExports(dir, keep) {
+  const d = await openLive(dir);
+  try {
+    const names2 = (await d.entries()).filter((e) => e.isFile() && /^xo-config-[0-9TZ-]+\.json$/.test(e.name)).map((e) => e.name).sort();
+    for (const n2 of names2.slice(0, Math.max(0, names2.length - keep))) await d.remove(n2);
+  } finally {
+    await d.close();
+  }
+}
+
+// src/xo-state/connect.ts
+function adminCredentials(spec) {
+  const password = readAdminPassword(spec, hostView("/"));
+  return password ? { email: spec.webAdmin.email, password } : void 0;
+}
+async function withXo(spec, fn, opts = {}) {
+  const admin2 = opts.admin ?? adminCredentials(spec);
+  if (!admin2)
+    throw new XoaError(
+      `no web admin password to sign in to XO with (webAdmin.passwordFile or the generated one)`,
+      {
+        hint: "run as root; `xoa bootstrap` (or `xoa up`) creates the admin"
+      }
+    );
+  let api;
+  try {
+    api = await (opts.open ?? openXoApi)(spec, admin2);
+  } catch (e) {
+    throw new XoaError(`XO is not reachable: ${e.message}`, {
+      hint: "xoa status (is xo-server running and healthy?)"
+    });
+  }
+  try {
+    return await fn(api);
+  } finally {
+    await api.close().catch(() => {
+    });
+  }
+}
+async function probeXoState(spec, open3) {
+  if (!xoStateDeclared(spec) && !await xoStateWanted(spec).catch(() => false)) return { status: "none" };
+  let api;
+  try {
+    const admin2 = adminCredentials(spec);
+    if (!admin2) return { status: "unreachable", reason: "no web admin password readable here (run as root)" };
+    api = await (open3 ?? openXoApi)(spec, admin2);
+  } catch (e) {
+    return { status: "unreachable", reason: e.message };
+  }
+  try {
+    return { status: "checked", changes: (await planXoState(spec, api)).changes };
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    return { status: "unreachable", reason: `reading XO's state failed: ${e.message}` };
+  } finally {
+    await api.close().catch(() => {
+    });
+  }
+}
+function probeLines(p, lines2) {
+  if (p.status === "none") return [];
+  if (p.status === "unreachable") return [`XO state: not checked (${p.reason})`];
+  return lines2(p.changes);
+}
+function probeJson(p) {
+  if (p.status === "none") return { checked: false, reason: "nothing declared" };
+  if (p.status === "unreachable") return { checked: false, reason: p.reason };
+  return { checked: true, ...xoChangesJson(p.changes) };
+}
+
 // src/cli/spec-option.ts
 function withSpecOption(cmd) {
   return cmd.option(
@@ -85262,13 +96552,13 @@ function readSpec(opts) {
 function loadTarget(opts) {
   const spec = readSpec(opts);
   const path6 = specPathOf(opts);
-  const source2 = { path: path6, text: readFileSync9(path6, "utf8") };
+  const source2 = { path: path6, text: readFileSync11(path6, "utf8") };
   if (opts.root !== void 0 && !statSync2(opts.root, { throwIfNoEntry: false })?.isDirectory())
     throw new UsageError(`--root ${opts.root}: not a directory`, `mkdir -p ${opts.root}`);
   const host = detectHost(opts.root ?? "/");
   const env = { ...DEFAULT_RENDER_ENV, specPath: installedSpecPath(source2), platform: currentPlatform() };
   const pinPath = shippedPinFile();
-  const shippedPin = pinPath ? { path: pinPath, text: readFileSync9(pinPath, "utf8") } : void 0;
+  const shippedPin = pinPath ? { path: pinPath, text: readFileSync11(pinPath, "utf8") } : void 0;
   return {
     spec,
     host,
@@ -85292,9 +96582,11 @@ function register(program2) {
   withTargetOptions(program2.command("plan")).description("show what `xoa apply` would change: one line per resource with + ~ = !, then a summary").action(async (opts) => {
     const t = loadTarget(opts);
     const changes = await planChanges(t.host, t.resources);
-    if (opts.json) return printJson(changesJson(changes));
+    const xo2 = opts.root === void 0 ? await probeXoState(t.spec) : xoStateDeclared(t.spec) ? { status: "unreachable", reason: "XO state is checked on the live host only, not under --root" } : { status: "none" };
+    if (opts.json) return printJson({ ...changesJson(changes), xoState: probeJson(xo2) });
     for (const c3 of changes) say(colourLine(changeLine(c3)));
     say(planSummary(changes));
+    for (const l of probeLines(xo2, xoPlanLines)) say(colourLine(l));
   });
 }
 
@@ -85348,20 +96640,20 @@ import {
   mkdirSync as mkdirSync5,
   mkdtempSync as mkdtempSync2,
   readdirSync as readdirSync3,
-  readFileSync as readFileSync12,
+  readFileSync as readFileSync13,
   readlinkSync as readlinkSync2,
   rmSync as rmSync3,
   writeFileSync as writeFileSync3
 } from "node:fs";
 import { hostname as hostname3 } from "node:os";
-import { basename as basename6, dirname as dirname12, join as join13, resolve as resolve4 } from "node:path";
+import { basename as basename6, dirname as dirname13, join as join13, resolve as resolve4 } from "node:path";
 
 // src/backup/archive.ts
 import { spawn as spawn2 } from "node:child_process";
-import { randomBytes as randomBytes2 } from "node:crypto";
+import { randomBytes as randomBytes3 } from "node:crypto";
 import {
   closeSync as closeSync3,
-  constants as constants8,
+  constants as constants9,
   fchmodSync,
   fstatSync as fstatSync3,
   fsyncSync,
@@ -85373,12 +96665,12 @@ import {
   statSync as statSync3,
   writeSync
 } from "node:fs";
-import { basename as basename5, dirname as dirname10, join as join9 } from "node:path";
+import { basename as basename5, dirname as dirname11, join as join10 } from "node:path";
 import { createGzip } from "node:zlib";
 init_errors3();
 
 // src/backup/auth.ts
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac as createHmac2, timingSafeEqual } from "node:crypto";
 var KEY_BYTES = 32;
 var ID_BYTES = 8;
 var MAC_BYTES = 32;
@@ -85392,7 +96684,7 @@ function keyId(key) {
   return createHash("sha256").update("xoa-backup-key-id\0").update(key).digest().subarray(0, ID_BYTES);
 }
 function newMac(key) {
-  return createHmac("sha256", key).update(DOMAIN).update(keyId(key));
+  return createHmac2("sha256", key).update(DOMAIN).update(keyId(key));
 }
 function header(key, mac3) {
   const h2 = Buffer.alloc(HEADER_BYTES);
@@ -85425,8 +96717,8 @@ function macMatches(expected, computed) {
 }
 
 // src/backup/archive.ts
-async function writeArchive(staging, target2, key) {
-  const tmp = join9(dirname10(target2), `.${basename5(target2)}.${randomBytes2(4).toString("hex")}.tmp`);
+async function writeArchive(staging, target3, key) {
+  const tmp = join10(dirname11(target3), `.${basename5(target3)}.${randomBytes3(4).toString("hex")}.tmp`);
   const fd = openSync3(tmp, "wx", 384);
   try {
     fchmodSync(fd, 384);
@@ -85466,8 +96758,8 @@ async function writeArchive(staging, target2, key) {
     writeSync(fd, header(key, mac3.digest()), 0, HEADER_BYTES, 0);
     fsyncSync(fd);
     closeSync3(fd);
-    linkSync(tmp, target2);
-    return statSync3(target2).size;
+    linkSync(tmp, target3);
+    return statSync3(target3).size;
   } catch (e) {
     try {
       closeSync3(fd);
@@ -85504,7 +96796,7 @@ function notUsable(file2, why) {
 function authenticatedCopy(file2, copy, key) {
   let from;
   try {
-    from = openSync3(file2, constants8.O_RDONLY | constants8.O_NOFOLLOW | constants8.O_NONBLOCK);
+    from = openSync3(file2, constants9.O_RDONLY | constants9.O_NOFOLLOW | constants9.O_NONBLOCK);
   } catch (e) {
     throw notUsable(file2, `cannot open it (${e.code})`);
   }
@@ -85543,14 +96835,14 @@ async function listArchive(file2, shownAs) {
     "--gzip",
     `--file=${file2}`
   ];
-  const list2 = await execa(tool("tar"), args, {
+  const list3 = await execa(tool("tar"), args, {
     reject: false,
     env: { LC_ALL: "C", TZ: "UTC" }
   });
-  if (list2.exitCode !== 0)
-    throw notUsable(shownAs, String(list2.stderr).trim().split("\n")[0] ?? "tar cannot read it");
+  if (list3.exitCode !== 0)
+    throw notUsable(shownAs, String(list3.stderr).trim().split("\n")[0] ?? "tar cannot read it");
   const out = [];
-  for (const line of String(list2.stdout).split("\n").filter(Boolean)) {
+  for (const line of String(list3.stdout).split("\n").filter(Boolean)) {
     const m = /^([-d])[-rwxsStT]{9} \d+\/\d+ +(\d+) \d{4}-\d\d-\d\d \d\d:\d\d (.+)$/.exec(line);
     if (!m) throw notUsable(shownAs, `it holds something other than plain files: ${line}`);
     const name = m[3].replace(/^\.\//, "").replace(/\/$/, "");
@@ -85559,7 +96851,7 @@ async function listArchive(file2, shownAs) {
     if (name === "." || name === "") continue;
     out.push({ name, raw: m[3], type: m[1] === "d" ? "dir" : "file", size: Number(m[2]) });
   }
-  const totals = /Total bytes read: (\d+)/.exec(String(list2.stderr));
+  const totals = /Total bytes read: (\d+)/.exec(String(list3.stderr));
   return { members: out, streamBytes: totals ? Number(totals[1]) : void 0 };
 }
 async function extractArchive(file2, into, shownAs, members2) {
@@ -85582,21 +96874,21 @@ async function extractArchive(file2, into, shownAs, members2) {
 
 // src/backup/files.ts
 import { createHash as createHash3 } from "node:crypto";
-import { closeSync as closeSync5, constants as constants10, fstatSync as fstatSync5, mkdirSync as mkdirSync3, openSync as openSync5, readSync as readSync4 } from "node:fs";
-import { dirname as dirname11, join as join10 } from "node:path";
+import { closeSync as closeSync5, constants as constants11, fstatSync as fstatSync5, mkdirSync as mkdirSync3, openSync as openSync5, readSync as readSync4 } from "node:fs";
+import { dirname as dirname12, join as join11 } from "node:path";
 
 // src/fs/fd-sync.ts
 init_names();
-import { randomBytes as randomBytes3 } from "node:crypto";
+import { randomBytes as randomBytes4 } from "node:crypto";
 import {
   closeSync as closeSync4,
-  constants as constants9,
+  constants as constants10,
   fchmodSync as fchmodSync2,
   fchownSync,
   fstatSync as fstatSync4,
   fsyncSync as fsyncSync2,
   ftruncateSync,
-  lstatSync,
+  lstatSync as lstatSync2,
   mkdirSync as mkdirSync2,
   openSync as openSync4,
   readdirSync as readdirSync2,
@@ -85608,7 +96900,7 @@ import {
   writeSync as writeSync2
 } from "node:fs";
 import { isAbsolute, posix as posix2 } from "node:path";
-var { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants9;
+var { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants10;
 var UnsafePath = class extends Error {
 };
 function checkName2(name) {
@@ -85640,15 +96932,15 @@ function openDirPath(abs, depth = 0) {
       } catch (e) {
         const code = e.code;
         if (code !== "ELOOP" && code !== "ENOTDIR") throw e;
-        const link2 = lstatSync(at(fd, name));
+        const link2 = lstatSync2(at(fd, name));
         const parent = fstatSync4(fd);
         if (!link2.isSymbolicLink()) throw e;
         if (link2.uid !== 0 || parent.uid !== 0 || (parent.mode & 18) !== 0)
           throw new UnsafePath(
             `${posix2.join(here, name)} is a symlink that another account could have made; refusing to follow it`
           );
-        const target2 = readlinkSync(at(fd, name));
-        next = openDirPath(posix2.resolve(here, target2), depth + 1);
+        const target3 = readlinkSync(at(fd, name));
+        next = openDirPath(posix2.resolve(here, target3), depth + 1);
       }
       closeSync4(fd);
       fd = next;
@@ -85662,7 +96954,7 @@ function openDirPath(abs, depth = 0) {
 }
 function lstatAt(dirFd, name) {
   try {
-    return lstatSync(at(dirFd, name));
+    return lstatSync2(at(dirFd, name));
   } catch (e) {
     if (e.code === "ENOENT") return void 0;
     throw e;
@@ -85705,7 +96997,7 @@ function copyFd(from, to, onChunk) {
 }
 function writeFileAt2(dirFd, name, meta4, fill) {
   checkName2(name);
-  const tmp = `.${randomBytes3(6).toString("hex")}.xoa-tmp`;
+  const tmp = `.${randomBytes4(6).toString("hex")}.xoa-tmp`;
   const fd = openSync4(at(dirFd, tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 384);
   try {
     fill(fd);
@@ -85838,19 +97130,19 @@ function archivesToRemove(names2, keep, keepAlso) {
   return ours.slice(0, Math.max(0, ours.length - keep)).filter((n2) => n2 !== keepAlso);
 }
 function specHash(spec) {
-  return createHash2("sha256").update(canonicalJson(spec)).digest("hex");
+  return createHash2("sha256").update(canonicalJson2(spec)).digest("hex");
 }
-function canonicalJson(v) {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
+function canonicalJson2(v) {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson2).join(",")}]`;
   if (v && typeof v === "object")
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(",")}}`;
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson2(v[k])}`).join(",")}}`;
   return JSON.stringify(v);
 }
 
 // src/backup/files.ts
 var SWAP_PREFIXES = [".xoa-restore-", ".xoa-old-"];
 function sha256File(path6) {
-  const fd = openSync5(path6, constants10.O_RDONLY | constants10.O_NOFOLLOW);
+  const fd = openSync5(path6, constants11.O_RDONLY | constants11.O_NOFOLLOW);
   try {
     const hash2 = createHash3("sha256");
     const buf = Buffer.allocUnsafe(1 << 20);
@@ -85861,7 +97153,7 @@ function sha256File(path6) {
   }
 }
 function stageCopy(from, dest) {
-  mkdirSync3(dirname11(dest), { recursive: true, mode: 448 });
+  mkdirSync3(dirname12(dest), { recursive: true, mode: 448 });
   const to = openSync5(dest, "wx", 384);
   try {
     const hash2 = createHash3("sha256");
@@ -85889,7 +97181,7 @@ function collectTree(section, dir, staging, rules = {}) {
     for (const name of entriesAt(fd)) {
       if (!rel && (SWAP_PREFIXES.some((p) => name.startsWith(p)) || rules.exclude?.includes(name))) continue;
       const r = rel ? `${rel}/${name}` : name;
-      const shown = join10(dir, r);
+      const shown = join11(dir, r);
       if (/[\x00-\x1f\x7f]/.test(name)) {
         skipped.push(`${JSON.stringify(shown)} (control character in its name)`);
         continue;
@@ -85920,7 +97212,7 @@ function collectTree(section, dir, staging, rules = {}) {
           skipped.push(`${shown} (owned by uid ${o2.st.uid}, not the service account)`);
           continue;
         }
-        const copied = stageCopy(o2.fd, join10(staging, archivePathOf({ section, path: r })));
+        const copied = stageCopy(o2.fd, join11(staging, archivePathOf({ section, path: r })));
         entries.push({ type: "file", section, path: r, ...copied });
       } finally {
         closeSync5(o2.fd);
@@ -85937,19 +97229,19 @@ function collectTree(section, dir, staging, rules = {}) {
 function collectFile(section, src, name, staging) {
   let dirFd;
   try {
-    dirFd = openDirPath(dirname11(src));
+    dirFd = openDirPath(dirname12(src));
   } catch {
     return void 0;
   }
   try {
-    const o2 = openFileAt(dirFd, src.slice(dirname11(src).length + 1));
+    const o2 = openFileAt(dirFd, src.slice(dirname12(src).length + 1));
     if (o2.kind === "other") return void 0;
     try {
       return {
         type: "file",
         section,
         path: name,
-        ...stageCopy(o2.fd, join10(staging, archivePathOf({ section, path: name })))
+        ...stageCopy(o2.fd, join11(staging, archivePathOf({ section, path: name })))
       };
     } finally {
       closeSync5(o2.fd);
@@ -85977,7 +97269,7 @@ function placeEntries(rootFd, entries, stagedTree, rules) {
       }
       if (e.type === "dir") closeSync5(ensureDirAt(fd, name, rules.dir));
       else {
-        const src = openSync5(join10(stagedTree, archivePathOf(e)), constants10.O_RDONLY | constants10.O_NOFOLLOW);
+        const src = openSync5(join11(stagedTree, archivePathOf(e)), constants11.O_RDONLY | constants11.O_NOFOLLOW);
         try {
           if (!fstatSync5(src).isFile()) throw new Error(`${archivePathOf(e)} is not a file`);
           writeFileAt2(fd, name, rules.file(name), (to) => copyFd(src, to));
@@ -85996,16 +97288,16 @@ function replaceContent(rootFd, entries, stagedTree, rules) {
 }
 
 // src/backup/key-file.ts
-import { randomBytes as randomBytes4 } from "node:crypto";
+import { randomBytes as randomBytes5 } from "node:crypto";
 import {
   closeSync as closeSync6,
-  constants as constants11,
+  constants as constants12,
   fstatSync as fstatSync6,
   fsyncSync as fsyncSync3,
   linkSync as linkSync2,
   mkdirSync as mkdirSync4,
   openSync as openSync6,
-  readFileSync as readFileSync10,
+  readFileSync as readFileSync12,
   readSync as readSync5,
   unlinkSync as unlinkSync2,
   writeSync as writeSync3
@@ -86016,8 +97308,8 @@ var BACKUP_KEY_FILE = "backup-key";
 function hostKeyPath(spec) {
   return `${statePaths(spec).secrets}/${BACKUP_KEY_FILE}`;
 }
-function parseKey2(text, where) {
-  const hex3 = text.trim();
+function parseKey2(text2, where) {
+  const hex3 = text2.trim();
   if (!/^[0-9a-f]+$/i.test(hex3) || hex3.length !== KEY_BYTES * 2)
     throw new XoaError(`${where} is not an xoa backup key (${KEY_BYTES * 2} hex digits)`, {
       hint: "pass the copy of <stateDir>/secrets/backup-key from the host that made the backup"
@@ -86059,10 +97351,10 @@ function readAt(dirFd, where) {
   }
 }
 function placeKey(dirFd, key, where) {
-  const tmp = `.${BACKUP_KEY_FILE}.${randomBytes4(4).toString("hex")}.tmp`;
+  const tmp = `.${BACKUP_KEY_FILE}.${randomBytes5(4).toString("hex")}.tmp`;
   const fd = openSync6(
     at(dirFd, tmp),
-    constants11.O_WRONLY | constants11.O_CREAT | constants11.O_EXCL | constants11.O_NOFOLLOW,
+    constants12.O_WRONLY | constants12.O_CREAT | constants12.O_EXCL | constants12.O_NOFOLLOW,
     384
   );
   try {
@@ -86085,7 +97377,7 @@ function hostKey(spec) {
   const where = hostKeyPath(spec);
   const dir = openSecrets(spec);
   try {
-    return readAt(dir, where) ?? placeKey(dir, randomBytes4(KEY_BYTES), where);
+    return readAt(dir, where) ?? placeKey(dir, randomBytes5(KEY_BYTES), where);
   } finally {
     closeSync6(dir);
   }
@@ -86110,13 +97402,13 @@ function adoptKey(spec, key) {
   }
 }
 function readKeyArgument(path6) {
-  let text;
+  let text2;
   try {
-    text = readFileSync10(path6, "utf8");
+    text2 = readFileSync12(path6, "utf8");
   } catch (e) {
     throw new XoaError(`cannot read the key ${path6}: ${e.message}`);
   }
-  return parseKey2(text, path6);
+  return parseKey2(text2, path6);
 }
 
 // src/backup/locations.ts
@@ -86126,56 +97418,6 @@ import { join as join12 } from "node:path";
 // src/status/paths.ts
 init_layout();
 import { existsSync as existsSync5 } from "node:fs";
-
-// src/status/host.ts
-import { accessSync as accessSync2, constants as constants12, lstatSync as lstatSync2, readFileSync as readFileSync11 } from "node:fs";
-import { delimiter, join as join11, resolve as resolve3 } from "node:path";
-init_paths();
-function hostView(root = "/") {
-  const r = resolve3(root);
-  const live = r === "/";
-  return { root: r, live, path: (p) => live ? p : join11(r, p) };
-}
-function pathFacts(host, p) {
-  try {
-    const st = lstatSync2(host.path(p));
-    const type = st.isSymbolicLink() ? "symlink" : st.isDirectory() ? "dir" : st.isFile() ? "file" : st.isSocket() ? "socket" : "other";
-    return { type, mode: st.mode & 4095, uid: st.uid, gid: st.gid };
-  } catch {
-    return void 0;
-  }
-}
-function readText(host, p) {
-  try {
-    return readFileSync11(host.path(p), "utf8");
-  } catch {
-    return void 0;
-  }
-}
-function exists(host, p) {
-  try {
-    accessSync2(host.path(p), constants12.F_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-function serviceIds(host, spec) {
-  const a2 = readAccounts(host.root);
-  return { uid: a2.users.get(spec.service.user)?.uid, gid: a2.groups.get(spec.service.group)?.gid };
-}
-var octal2 = (mode) => `0${mode.toString(8).padStart(3, "0")}`;
-function hostStatePaths(spec, host) {
-  const p = statePaths(spec);
-  return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, host.path(v)]));
-}
-function hostSpec(spec, host) {
-  if (host.live) return spec;
-  const ssl2 = { ...spec.xo.ssl, key: host.path(spec.xo.ssl.key), cert: host.path(spec.xo.ssl.cert) };
-  return { ...spec, xo: { ...spec.xo, ssl: ssl2 } };
-}
-
-// src/status/paths.ts
 function hostMode(at2 = (p) => p) {
   return modeOf({ nixos: existsSync5(at2(NIXOS_MARKER)), unitInstalled: existsSync5(at2(XO_SERVER_UNIT_FILE)) });
 }
@@ -86193,8 +97435,8 @@ async function getentId(db, name) {
     throw new AccountMissing(`the ${db === "passwd" ? "user" : "group"} "${name}" does not exist`);
   return id;
 }
-async function lookupAccount(user, group) {
-  const [uid, gid] = await Promise.all([getentId("passwd", user), getentId("group", group)]);
+async function lookupAccount(user3, group3) {
+  const [uid, gid] = await Promise.all([getentId("passwd", user3), getentId("group", group3)]);
   return { uid, gid };
 }
 
@@ -86235,13 +97477,13 @@ async function owners(spec) {
 }
 
 // src/backup/redis-snapshot.ts
-var import_redis7 = __toESM(require_dist2(), 1);
+var import_redis8 = __toESM(require_dist7(), 1);
 init_zod();
 
 // src/run/redis.ts
-var import_redis6 = __toESM(require_dist2(), 1);
+var import_redis7 = __toESM(require_dist7(), 1);
 async function withRedis(socket, fn) {
-  const client = (0, import_redis6.createClient)({ socket: { path: socket, reconnectStrategy: false } });
+  const client = (0, import_redis7.createClient)({ socket: { path: socket, reconnectStrategy: false } });
   client.on("error", () => {
   });
   await client.connect();
@@ -86317,7 +97559,7 @@ for i = 1, #ARGV, 4 do
 end
 return n
 `;
-var binary = (r) => r.withTypeMapping({ [import_redis7.RESP_TYPES.BLOB_STRING]: Buffer });
+var binary = (r) => r.withTypeMapping({ [import_redis8.RESP_TYPES.BLOB_STRING]: Buffer });
 async function databaseCount(r) {
   const reply = await r.sendCommand(["CONFIG", "GET", "databases"]);
   const flat = Array.isArray(reply) ? reply : Object.entries(reply).flat();
@@ -86331,9 +97573,9 @@ function saveRedis(socket) {
     const byDb = /* @__PURE__ */ new Map();
     for (let i2 = 0; i2 < flat.length; i2 += 4) {
       const db = Number(flat[i2]);
-      const list2 = byDb.get(db) ?? [];
-      list2.push({ key: flat[i2 + 1], expireAt: Number(flat[i2 + 2]), dump: flat[i2 + 3] });
-      byDb.set(db, list2);
+      const list3 = byDb.get(db) ?? [];
+      list3.push({ key: flat[i2 + 1], expireAt: Number(flat[i2 + 2]), dump: flat[i2 + 3] });
+      byDb.set(db, list3);
     }
     return { databases: [...byDb].map(([db, keys]) => ({ db, keys })) };
   });
@@ -86375,8 +97617,8 @@ function serializeSnapshot(snap) {
     }))
   });
 }
-function parseSnapshot(text) {
-  const doc = SnapshotFileSchema.parse(JSON.parse(text));
+function parseSnapshot(text2) {
+  const doc = SnapshotFileSchema.parse(JSON.parse(text2));
   return {
     databases: doc.databases.map(({ db, keys }) => ({
       db,
@@ -86395,9 +97637,9 @@ async function createBackup(spec, opts) {
   const paths = statePaths(spec);
   const now = opts.now ?? /* @__PURE__ */ new Date();
   const out = opts.out ? resolve4(opts.out) : void 0;
-  const dir = out ? dirname12(out) : paths.backups;
+  const dir = out ? dirname13(out) : paths.backups;
   assertBackupsOutsideData(spec, dir);
-  mkdirSync5(dirname12(paths.backups), { recursive: true });
+  mkdirSync5(dirname13(paths.backups), { recursive: true });
   mkdirSync5(paths.backups, { recursive: true, mode: 448 });
   mkdirSync5(dir, { recursive: true, mode: 448 });
   const key = hostKey(spec);
@@ -86485,18 +97727,18 @@ async function createBackup(spec, opts) {
     rmSync3(staging, { recursive: true, force: true });
   }
 }
-async function placeArchive(staging, target2, numbered, now, key) {
+async function placeArchive(staging, target3, numbered, now, key) {
   for (let tries = 0; tries < 100; tries++) {
-    const path6 = numbered ? join13(target2, nextArchiveName(readdirSync3(target2), now)) : target2;
+    const path6 = numbered ? join13(target3, nextArchiveName(readdirSync3(target3), now)) : target3;
     try {
       return { path: path6, bytes: await writeArchive(staging, path6, key) };
     } catch (e) {
       if (e.code !== "EEXIST") throw e;
       if (!numbered)
-        throw new XoaError(`${target2} already exists`, { hint: "choose another --out, or remove that file" });
+        throw new XoaError(`${target3} already exists`, { hint: "choose another --out, or remove that file" });
     }
   }
-  throw new XoaError(`too many backups made at once in ${target2}`);
+  throw new XoaError(`too many backups made at once in ${target3}`);
 }
 function applyRetention(dir, keep, justWritten) {
   const gone = archivesToRemove(readdirSync3(dir), keep, justWritten).map((n2) => join13(dir, n2));
@@ -86511,9 +97753,9 @@ function currentRelease(paths) {
     return null;
   }
   try {
-    const m = JSON.parse(readFileSync12(join13(paths.releases, id, "manifest.json"), "utf8"));
-    const str = (v) => typeof v === "string" ? v : "";
-    return { id, version: str(m.version), rev: str(m.rev), url: str(m.url) };
+    const m = JSON.parse(readFileSync13(join13(paths.releases, id, "manifest.json"), "utf8"));
+    const str2 = (v) => typeof v === "string" ? v : "";
+    return { id, version: str2(m.version), rev: str2(m.rev), url: str2(m.url) };
   } catch {
     return { id, version: "", rev: "", url: "" };
   }
@@ -86527,7 +97769,7 @@ init_paths();
 init_errors3();
 import { lstatSync as lstatSync3, mkdirSync as mkdirSync6, realpathSync, statSync as statSync4, unlinkSync as unlinkSync3 } from "node:fs";
 import { connect, createServer } from "node:net";
-import { dirname as dirname13, join as join14, sep } from "node:path";
+import { dirname as dirname14, join as join14, sep } from "node:path";
 var SUN_PATH_MAX = 107;
 function upLockPath(spec) {
   return join14(statePaths(spec).upRun, "up.sock");
@@ -86546,9 +97788,9 @@ function untrustedLockDir(dir) {
   if ((st.mode & 63) !== 0) return `${dir} has mode ${(st.mode & 511).toString(8)}, not 0700`;
   let parent;
   try {
-    parent = realpathSync(dirname13(dir));
+    parent = realpathSync(dirname14(dir));
   } catch (e) {
-    return `${dirname13(dir)}: ${e.message}`;
+    return `${dirname14(dir)}: ${e.message}`;
   }
   const parts = parent.split(sep).filter(Boolean);
   for (let i2 = 0; i2 <= parts.length; i2++) {
@@ -86562,7 +97804,7 @@ function untrustedLockDir(dir) {
 }
 function ask(path6, timeoutMs) {
   return new Promise((resolve10) => {
-    let text = "";
+    let text2 = "";
     let connected = false;
     const sock = connect(path6);
     const done = () => {
@@ -86570,7 +97812,7 @@ function ask(path6, timeoutMs) {
       sock.destroy();
       if (!connected) return resolve10(void 0);
       try {
-        const v = JSON.parse(text);
+        const v = JSON.parse(text2);
         resolve10(Number.isInteger(v.pid) ? v : {});
       } catch {
         resolve10({});
@@ -86582,7 +97824,7 @@ function ask(path6, timeoutMs) {
     });
     sock.setEncoding("utf8");
     sock.on("data", (d) => {
-      text += d;
+      text2 += d;
     });
     sock.on("end", done);
     sock.on("error", done);
@@ -86590,12 +97832,12 @@ function ask(path6, timeoutMs) {
 }
 async function upHolder(spec, timeoutMs = 2e3) {
   const path6 = upLockPath(spec);
-  if (untrustedLockDir(dirname13(path6)) !== void 0) return void 0;
+  if (untrustedLockDir(dirname14(path6)) !== void 0) return void 0;
   return ask(path6, timeoutMs);
 }
 async function holdUpLock(spec, describe5) {
   const path6 = upLockPath(spec);
-  const dir = dirname13(path6);
+  const dir = dirname14(path6);
   if (Buffer.byteLength(path6) > SUN_PATH_MAX)
     throw new XoaError(
       `the lock socket path ${path6} is longer than a Unix socket allows (${SUN_PATH_MAX} bytes)`,
@@ -86620,21 +97862,21 @@ async function holdUpLock(spec, describe5) {
   } catch (e) {
     if (e.code !== "ENOENT") throw e;
   }
-  const server = createServer((conn) => {
+  const server3 = createServer((conn) => {
     conn.on("error", () => {
     });
     conn.end(`${JSON.stringify({ pid: process.pid, server: describe5() })}
 `);
   });
   await new Promise((resolve10, reject) => {
-    server.once("error", reject);
-    server.listen(path6, () => resolve10());
+    server3.once("error", reject);
+    server3.listen(path6, () => resolve10());
   });
-  server.unref();
+  server3.unref();
   return {
     path: path6,
     release: () => new Promise((resolve10) => {
-      server.close(() => resolve10());
+      server3.close(() => resolve10());
       try {
         unlinkSync3(path6);
       } catch {
@@ -86866,7 +98108,7 @@ function isoDay(d) {
 }
 
 // src/tls/generate.ts
-import { X509Certificate as NodeX509, randomBytes as randomBytes5, webcrypto } from "node:crypto";
+import { X509Certificate as NodeX509, randomBytes as randomBytes6, webcrypto } from "node:crypto";
 
 // src/tls/x509.ts
 var x509_exports = {};
@@ -86916,7 +98158,7 @@ async function generateSelfSigned(opts) {
   };
 }
 function randomSerial() {
-  const b = randomBytes5(16);
+  const b = randomBytes6(16);
   b[0] = (b[0] ?? 0) & 127 | 1;
   return b.toString("hex");
 }
@@ -86935,21 +98177,21 @@ import { readFile } from "node:fs/promises";
 // src/tls/ledger.ts
 init_at();
 init_paths();
-import { readFileSync as readFileSync13 } from "node:fs";
-import { basename as basename7, dirname as dirname14, join as join15 } from "node:path";
+import { readFileSync as readFileSync14 } from "node:fs";
+import { basename as basename7, dirname as dirname15, join as join15 } from "node:path";
 var KEEP = 50;
 function ledgerPath(spec) {
   return join15(statePaths(spec).secrets, "tls-generated.json");
 }
 function readLedger(file2) {
-  let text;
+  let text2;
   try {
-    text = readFileSync13(file2, "utf8");
+    text2 = readFileSync14(file2, "utf8");
   } catch (e) {
     if (e.code === "ENOENT") return [];
     throw e;
   }
-  const doc = JSON.parse(text);
+  const doc = JSON.parse(text2);
   if (doc.version !== 1 || !Array.isArray(doc.generated))
     throw new Error(`${file2}: not an xoa certificate ledger (version 1)`);
   return doc.generated;
@@ -86962,9 +98204,9 @@ async function recordGenerated(file2, entry) {
     -KEEP
   );
   const doc = { version: 1, generated };
-  const state = await openLive(dirname14(dirname14(file2)), { create: self2(493) });
+  const state = await openLive(dirname15(dirname15(file2)), { create: self2(493) });
   try {
-    const secrets2 = await state.subdir(basename7(dirname14(file2)), { create: self2(448) });
+    const secrets2 = await state.subdir(basename7(dirname15(file2)), { create: self2(448) });
     try {
       await secrets2.writeFile(basename7(file2), `${JSON.stringify(doc, null, 2)}
 `, self2(420));
@@ -86977,8 +98219,8 @@ async function recordGenerated(file2, entry) {
 }
 
 // src/tls/inspect.ts
-function parseCertificatePem(text) {
-  const block = leafPem(text);
+function parseCertificatePem(text2) {
+  const block = leafPem(text2);
   const cert = new x509_exports.X509Certificate(block);
   const san = cert.getExtension(x509_exports.SubjectAlternativeNameExtension);
   const sans = san?.names.items ?? [];
@@ -86995,8 +98237,8 @@ function parseCertificatePem(text) {
     fingerprint: new NodeX5092(block).fingerprint256
   };
 }
-function leafPem(text) {
-  const block = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(text)?.[0];
+function leafPem(text2) {
+  const block = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(text2)?.[0];
   if (!block) throw new Error('no PEM "BEGIN CERTIFICATE" block');
   return block;
 }
@@ -87206,12 +98448,12 @@ function answerOnTerminal(command, prompt, answer, opts) {
 }
 
 // src/run/admin.ts
-function readAdminPassword(spec) {
+function readAdminPassword2(spec) {
   const file2 = statePaths(spec).adminPasswordFile;
   const field = spec.webAdmin.passwordFile ? "webAdmin.passwordFile" : `${file2} (generated by xoa bootstrap)`;
   return readSecretFile(file2, field).split("\n")[0] ?? "";
 }
-async function ensureWebAdmin(spec, run7, password = readAdminPassword(spec)) {
+async function ensureWebAdmin(spec, run7, password = readAdminPassword2(spec)) {
   if (await countUsers(spec.redis.socket) > 0) return { created: false };
   const pw = {
     password,
@@ -87242,7 +98484,7 @@ function asAccount(uid, gid, command) {
 // src/run/secrets.ts
 init_dist();
 init_at();
-import { randomBytes as randomBytes6 } from "node:crypto";
+import { randomBytes as randomBytes7 } from "node:crypto";
 init_xo_server_config();
 init_xo_server_unit();
 init_secret_file();
@@ -87251,8 +98493,8 @@ init_errors3();
 var MIN_PASSWORD = 8;
 var MIN_SESSION_SECRET = 16;
 async function ensureSecrets(spec, mode) {
-  const list2 = hostSecrets(spec, mode);
-  const at2 = (id) => list2.find((s) => s.id === id);
+  const list3 = hostSecrets(spec, mode);
+  const at2 = (id) => list3.find((s) => s.id === id);
   const settings = settingsSecretRefs(spec.xo.settings).map((r) => ({
     keys: r.keys,
     value: readSecretFile(r.file, r.field)
@@ -87261,13 +98503,13 @@ async function ensureSecrets(spec, mode) {
     envSecretRefs(spec.xo.extraServerEnv).map((r) => [r.name, readSecretFile(r.file, r.field)])
   );
   const pw = at2("admin-password");
-  const adminPassword = pw.declared ? readSecretFile(pw.path, "webAdmin.passwordFile") : (await readGenerated(pw.path))?.split("\n")[0] ?? randomBytes6(18).toString("base64url");
+  const adminPassword = pw.declared ? readSecretFile(pw.path, "webAdmin.passwordFile") : (await readGenerated(pw.path))?.split("\n")[0] ?? randomBytes7(18).toString("base64url");
   if (adminPassword.length < MIN_PASSWORD)
     throw new XoaError(
       `${pw.declared ? "webAdmin.passwordFile: " : ""}${pw.path}: the admin password must have at least ${MIN_PASSWORD} characters`
     );
   const session = at2("session-secret");
-  const sessionSecret = (await readGenerated(session.path))?.trim() ?? await adoptSessionSecret(at2("xo-server-secrets").path) ?? randomBytes6(32).toString("base64url");
+  const sessionSecret = (await readGenerated(session.path))?.trim() ?? await adoptSessionSecret(at2("xo-server-secrets").path) ?? randomBytes7(32).toString("base64url");
   if (sessionSecret.length < MIN_SESSION_SECRET)
     throw new XoaError(
       `${session.path}: the session secret must have at least ${MIN_SESSION_SECRET} characters`,
@@ -87287,7 +98529,7 @@ async function ensureSecrets(spec, mode) {
     )
   };
   const outcomes = [];
-  for (const s of list2) {
+  for (const s of list3) {
     if (s.declared) {
       outcomes.push({ path: s.path, description: s.description, outcome: "read" });
       continue;
@@ -87307,8 +98549,8 @@ async function readGenerated(path6) {
 }
 async function adoptSessionSecret(path6) {
   try {
-    const text = await readGenerated(path6) ?? "";
-    const http = parse(text).http;
+    const text2 = await readGenerated(path6) ?? "";
+    const http = parse(text2).http;
     const s = http?.sessionSecret;
     return typeof s === "string" && s.length >= MIN_SESSION_SECRET ? s : void 0;
   } catch {
@@ -87455,7 +98697,7 @@ async function brokerContext(spec) {
 // src/mount/daemon.ts
 import { chmod as chmod2, lchown, lstat as lstat3, unlink as unlink2 } from "node:fs/promises";
 import { createServer as createServer2 } from "node:net";
-import { basename as basename8, dirname as dirname15 } from "node:path";
+import { basename as basename8, dirname as dirname16 } from "node:path";
 
 // src/mount/exec.ts
 var EXEC_TIMEOUT_MS = 12e4;
@@ -87481,7 +98723,7 @@ var runPlan = async (plan, fds) => {
 };
 
 // src/mount/image-cap.ts
-import { readFileSync as readFileSync14 } from "node:fs";
+import { readFileSync as readFileSync15 } from "node:fs";
 var DEFAULT_MAX_IMAGE_MOUNTS = 8;
 function imageMounts(mountinfo, mountsDir) {
   const decode3 = (s) => s.replace(/\\([0-7]{3})/g, (_, o2) => String.fromCharCode(parseInt(o2, 8)));
@@ -87495,7 +98737,7 @@ function imageMounts(mountinfo, mountsDir) {
 }
 var starting = 0;
 function reserveImageServer(mountsDir, max) {
-  const running = imageMounts(readFileSync14("/proc/self/mountinfo", "utf8"), mountsDir);
+  const running = imageMounts(readFileSync15("/proc/self/mountinfo", "utf8"), mountsDir);
   if (running + starting >= max)
     return {
       ok: false,
@@ -87513,8 +98755,8 @@ function reserveImageServer(mountsDir, max) {
 }
 
 // src/mount/pin.ts
-import { randomBytes as randomBytes7 } from "node:crypto";
-import { constants as constants14, readFileSync as readFileSync15 } from "node:fs";
+import { randomBytes as randomBytes8 } from "node:crypto";
+import { constants as constants14, readFileSync as readFileSync16 } from "node:fs";
 
 // src/mount/syscalls.ts
 import {
@@ -87765,7 +99007,7 @@ async function openMountsDir(sys, mountsDir, opened, strict) {
   return fd;
 }
 async function isMountPoint(path6) {
-  return mountPoints(readFileSync15("/proc/self/mountinfo", "utf8")).includes(path6);
+  return mountPoints(readFileSync16("/proc/self/mountinfo", "utf8")).includes(path6);
 }
 async function pinMountPoint(sys, mountsDir, name, replace, opened) {
   const path6 = `${mountsDir}/${name}`;
@@ -87785,7 +99027,7 @@ async function pinMountPoint(sys, mountsDir, name, replace, opened) {
     if (kind(st2) !== S_IFDIR2) throw new PathRefused(`mount point ${path6} is not a directory`);
     return fd2;
   }
-  const tmp = `.xoa-mnt-${randomBytes7(8).toString("hex")}`;
+  const tmp = `.xoa-mnt-${randomBytes8(8).toString("hex")}`;
   try {
     await sys.mkdir(at2(tmp), 448);
   } catch (e) {
@@ -87966,18 +99208,18 @@ function checkCifsDevice(device) {
     return { ok: false, reason: `CIFS path "${path6}" has forbidden characters` };
   return { ok: true };
 }
-function mountPointName(target2, mountsDir) {
-  if (/[\0-\x1f\x7f]/.test(target2)) return { ok: false, reason: "mount point contains a control character" };
-  if (target2 === mountsDir || target2 === `${mountsDir}/`)
+function mountPointName(target3, mountsDir) {
+  if (/[\0-\x1f\x7f]/.test(target3)) return { ok: false, reason: "mount point contains a control character" };
+  if (target3 === mountsDir || target3 === `${mountsDir}/`)
     return { ok: false, reason: `mount point must be a child of ${mountsDir}, not the directory itself` };
   const prefix = mountsDir === "/" ? "/" : `${mountsDir}/`;
-  if (!target2.startsWith(prefix))
-    return { ok: false, reason: `mount point ${target2} is not under ${mountsDir}` };
-  const name = target2.slice(prefix.length);
+  if (!target3.startsWith(prefix))
+    return { ok: false, reason: `mount point ${target3} is not under ${mountsDir}` };
+  const name = target3.slice(prefix.length);
   if (name.includes("/"))
-    return { ok: false, reason: `mount point ${target2} is not a direct child of ${mountsDir}` };
+    return { ok: false, reason: `mount point ${target3} is not a direct child of ${mountsDir}` };
   if (name === "." || name === "..")
-    return { ok: false, reason: `mount point ${target2} is not a direct child` };
+    return { ok: false, reason: `mount point ${target3} is not a direct child` };
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(name))
     return { ok: false, reason: `mount point name "${name}" has forbidden characters` };
   return { ok: true, name };
@@ -88039,9 +99281,9 @@ function checkEnv(env) {
   }
   return void 0;
 }
-function checkSmbUser(user) {
-  if (user === void 0) return void 0;
-  const bad = /[,=]/.exec(user);
+function checkSmbUser(user3) {
+  if (user3 === void 0) return void 0;
+  const bad = /[,=]/.exec(user3);
   if (bad)
     return `environment variable USER contains ${JSON.stringify(bad[0])}: mount.cifs would read the rest as mount options`;
   return void 0;
@@ -88073,17 +99315,17 @@ function decideMount(args, env, ctx) {
     return refuse(`mount: filesystem type ${JSON.stringify(type)} is refused (nfs, nfs4 or cifs only)`);
   if (positional.length !== 2)
     return refuse(`mount: expected DEVICE and DIR, got ${positional.length} positional arguments`);
-  const [device, target2] = positional;
+  const [device, target3] = positional;
   const dev = type === "cifs" ? checkCifsDevice(device) : checkNfsDevice(device);
   if (!dev.ok) return refuse(`mount: ${dev.reason}`);
-  const name = mountPointName(target2, ctx.mountsDir);
+  const name = mountPointName(target3, ctx.mountsDir);
   if (!name.ok) return refuse(`mount: ${name.reason}`);
   const opts = checkOptions(type, options, ctx);
   if (!opts.ok) return refuse(`mount: ${opts.reason}`);
   const credentials = {};
   if (type === "cifs") {
-    const user = checkSmbUser(env.USER);
-    if (user) return refuse(`mount: ${user}`);
+    const user3 = checkSmbUser(env.USER);
+    if (user3) return refuse(`mount: ${user3}`);
     if (env.USER !== void 0) credentials.USER = env.USER;
     if (env.PASSWD !== void 0) credentials.PASSWD = env.PASSWD;
   }
@@ -88125,10 +99367,10 @@ function decideFindmnt(args, ctx) {
 }
 function decideVhdimount(args, ctx) {
   if (args.length !== 2) return refuse("vhdimount: exactly IMAGE and DIR are accepted (no flags)");
-  const [image, target2] = args;
+  const [image, target3] = args;
   const img = checkImagePath(image, [ctx.mountsDir, ctx.dataDir]);
   if (!img.ok) return refuse(`vhdimount: ${img.reason}`);
-  const name = mountPointName(target2, ctx.mountsDir);
+  const name = mountPointName(target3, ctx.mountsDir);
   if (!name.ok) return refuse(`vhdimount: ${name.reason}`);
   return {
     allow: true,
@@ -88163,10 +99405,10 @@ function decideVhdiinfo(args, ctx) {
 // src/mount/protocol.ts
 var MAX_REQUEST_BYTES = 64 * 1024;
 var READ_TIMEOUT_MS = 5e3;
-function parseRequest(text) {
+function parseRequest(text2) {
   let doc;
   try {
-    doc = JSON.parse(text);
+    doc = JSON.parse(text2);
   } catch {
     return { ok: false, reason: "malformed request: not JSON" };
   }
@@ -88223,10 +99465,10 @@ async function openSocketDir(dir) {
 }
 
 // src/mount/daemon.ts
-async function handle(text, opts) {
+async function handle(text2, opts) {
   const log = opts.log ?? ((l) => process.stderr.write(`${l}
 `));
-  const parsed = parseRequest(text);
+  const parsed = parseRequest(text2);
   if (!parsed.ok) return refused(parsed.reason, log, "<malformed>");
   const what = describeRequest(parsed.request);
   const decision = decide(parsed.request, opts.ctx);
@@ -88316,8 +99558,8 @@ function serveConnection(sock, opts, state) {
     clearTimeout(deadline);
     if (state.running >= limits.running) return fail2(`busy: ${state.running} requests running; retry`);
     state.running++;
-    const text = Buffer.concat(chunks).toString("utf8").split("\n")[0];
-    handle(text, opts).then(reply, (e) => reply({ code: 1, stdout: "", stderr: `xoa-mountd: ${e.message}
+    const text2 = Buffer.concat(chunks).toString("utf8").split("\n")[0];
+    handle(text2, opts).then(reply, (e) => reply({ code: 1, stdout: "", stderr: `xoa-mountd: ${e.message}
 ` })).finally(() => state.running--);
   };
   sock.on("data", (chunk) => {
@@ -88338,19 +99580,19 @@ function serveConnection(sock, opts, state) {
 }
 async function startDaemon(opts) {
   const state = { limits: { ...CONNECTION_LIMITS, ...opts.limits }, open: /* @__PURE__ */ new Set(), running: 0 };
-  const server = createServer2({ allowHalfOpen: true }, (sock) => serveConnection(sock, opts, state));
+  const server3 = createServer2({ allowHalfOpen: true }, (sock) => serveConnection(sock, opts, state));
   const env = opts.env ?? process.env;
   if (env.LISTEN_PID === String(process.pid) && Number(env.LISTEN_FDS) >= 1) {
-    await new Promise((res, rej) => server.once("error", rej).listen({ fd: 3 }, res));
-    return server;
+    await new Promise((res, rej) => server3.once("error", rej).listen({ fd: 3 }, res));
+    return server3;
   }
-  const dir = await openSocketDir(dirname15(opts.socketPath));
+  const dir = await openSocketDir(dirname16(opts.socketPath));
   try {
     const at2 = dir.at(basename8(opts.socketPath));
     if ((await lstat3(at2).catch(() => void 0))?.isSocket()) await unlink2(at2);
     const old = process.umask(127);
     try {
-      await new Promise((res, rej) => server.once("error", rej).listen(at2, res));
+      await new Promise((res, rej) => server3.once("error", rej).listen(at2, res));
     } finally {
       process.umask(old);
     }
@@ -88361,7 +99603,7 @@ async function startDaemon(opts) {
   } finally {
     await dir.close();
   }
-  return server;
+  return server3;
 }
 
 // src/cli/broker.ts
@@ -88390,11 +99632,11 @@ async function serve(opts) {
   if (process.getuid?.() !== 0)
     throw new XoaError("xoa broker serve must run as root (it mounts)", { hint: "sudo xoa broker serve" });
   const ctx = await context(spec);
-  const server = await startDaemon({ ctx, socketPath: spec.mounts.brokerSocket, gid: ctx.gid });
+  const server3 = await startDaemon({ ctx, socketPath: spec.mounts.brokerSocket, gid: ctx.gid });
   process.stderr.write(`xoa-mountd: serving ${spec.mounts.brokerSocket} for group ${spec.service.group}
 `);
   await new Promise((resolve10) => {
-    const stop = () => server.close(() => resolve10());
+    const stop = () => server3.close(() => resolve10());
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
   });
@@ -88453,13 +99695,13 @@ __export(build_exports, {
 import { existsSync as existsSync12 } from "node:fs";
 
 // src/build/builder.ts
-import { existsSync as existsSync11, mkdirSync as mkdirSync11, readFileSync as readFileSync22, symlinkSync } from "node:fs";
+import { existsSync as existsSync11, mkdirSync as mkdirSync11, readFileSync as readFileSync23, symlinkSync } from "node:fs";
 import { join as join21 } from "node:path";
 init_at();
 
 // src/source/mirror.ts
 import { existsSync as existsSync8, mkdirSync as mkdirSync8 } from "node:fs";
-import { dirname as dirname16 } from "node:path";
+import { dirname as dirname17 } from "node:path";
 var COMMIT_FORMAT = "%H %cs %s";
 function parseCommitLine(line) {
   return { rev: line.slice(0, 40), date: line.slice(41, 51), subject: line.slice(52) };
@@ -88498,7 +99740,7 @@ var GitMirror = class {
   /** Create the mirror if needed and point it at url (a spec may switch to a fork). */
   async ensure(url2) {
     if (!this.exists()) {
-      mkdirSync8(dirname16(this.dir), { recursive: true });
+      mkdirSync8(dirname17(this.dir), { recursive: true });
       await this.git(["init", "--quiet", "--bare", this.dir]);
       await this.gitDir(["remote", "add", "origin", url2]);
     } else if (await this.gitDir(["remote", "get-url", "origin"]).catch(() => "") !== url2) {
@@ -88572,12 +99814,12 @@ var GitMirror = class {
   }
   /** Commits in `to` not in `from`, newest first, as id + subject. */
   async logBetween(from, to) {
-    const text = await this.gitDir(["log", "--format=%H %s", `${from}..${to}`]);
-    return text.split("\n").filter(Boolean).map((l) => ({ rev: l.slice(0, 40), subject: l.slice(41) }));
+    const text2 = await this.gitDir(["log", "--format=%H %s", `${from}..${to}`]);
+    return text2.split("\n").filter(Boolean).map((l) => ({ rev: l.slice(0, 40), subject: l.slice(41) }));
   }
   /** Commits reachable from `revs` whose subject matches an extended regexp, newest first. */
   async logMatching(revs, grep) {
-    const text = await this.gitDir([
+    const text2 = await this.gitDir([
       "log",
       "-E",
       `--grep=${grep}`,
@@ -88585,12 +99827,12 @@ var GitMirror = class {
       ...revs,
       "--"
     ]);
-    return text.split("\n").filter(Boolean).map(parseCommitLine);
+    return text2.split("\n").filter(Boolean).map(parseCommitLine);
   }
   /** Commits in `to` not in `from`, newest first, with their dates. */
   async logRange(from, to) {
-    const text = await this.gitDir(["log", `--format=${COMMIT_FORMAT}`, `${from}..${to}`, "--"]);
-    return text.split("\n").filter(Boolean).map(parseCommitLine);
+    const text2 = await this.gitDir(["log", `--format=${COMMIT_FORMAT}`, `${from}..${to}`, "--"]);
+    return text2.split("\n").filter(Boolean).map(parseCommitLine);
   }
   /** Id, committer date (YYYY-MM-DD) and subject of one commit. */
   async commitInfo(rev) {
@@ -88656,18 +99898,18 @@ async function create(cmd, args, field) {
   });
 }
 async function ensureServiceAccount(spec) {
-  const { user, group, uid, gid } = spec.service;
+  const { user: user3, group: group3, uid, gid } = spec.service;
   const created = [];
-  const hasGid = await getentIds("group", group);
+  const hasGid = await getentIds("group", group3);
   if (hasGid === void 0) {
     await create(
       "groupadd",
-      ["--system", ...gid === void 0 ? [] : ["--gid", String(gid)], group],
+      ["--system", ...gid === void 0 ? [] : ["--gid", String(gid)], group3],
       "service.gid"
     );
-    created.push(`group ${group}`);
-  } else checkId("group", group, hasGid, "service.gid", gid);
-  const hasUid = await getentIds("passwd", user);
+    created.push(`group ${group3}`);
+  } else checkId("group", group3, hasGid, "service.gid", gid);
+  const hasUid = await getentIds("passwd", user3);
   if (hasUid === void 0) {
     await create(
       "useradd",
@@ -88675,7 +99917,7 @@ async function ensureServiceAccount(spec) {
         "--system",
         ...uid === void 0 ? [] : ["--uid", String(uid)],
         "--gid",
-        group,
+        group3,
         "--home-dir",
         spec.xo.stateDir,
         "--no-create-home",
@@ -88683,14 +99925,14 @@ async function ensureServiceAccount(spec) {
         toolPath(currentPlatform(), "nologin"),
         "--comment",
         "Xen Orchestra",
-        user
+        user3
       ],
       "service.uid"
     );
-    created.push(`user ${user}`);
-  } else checkId("user", user, hasUid, "service.uid", uid);
+    created.push(`user ${user3}`);
+  } else checkId("user", user3, hasUid, "service.uid", uid);
   try {
-    return { ...await lookupAccount(user, group), created };
+    return { ...await lookupAccount(user3, group3), created };
   } catch (e) {
     if (e instanceof AccountMissing) throw new XoaError(`service.user/service.group: ${e.message}`);
     throw e;
@@ -88747,8 +99989,8 @@ function releaseId(version3, rev, key) {
   return `${safeVersion}-${rev.slice(0, 10)}-${key.slice(0, 12)}`;
 }
 var RELEASE_ID = /^[0-9A-Za-z.+_-]+-[0-9a-f]{7,40}-[0-9a-f]{12}$/;
-function sha256(text) {
-  return createHash4("sha256").update(text).digest("hex");
+function sha256(text2) {
+  return createHash4("sha256").update(text2).digest("hex");
 }
 
 // src/build/npm-config.ts
@@ -88759,11 +100001,11 @@ import {
   lstatSync as lstatSync5,
   mkdirSync as mkdirSync9,
   openSync as openSync8,
-  readFileSync as readFileSync16,
+  readFileSync as readFileSync17,
   rmSync as rmSync4,
   writeSync as writeSync4
 } from "node:fs";
-import { dirname as dirname17, join as join17 } from "node:path";
+import { dirname as dirname18, join as join17 } from "node:path";
 init_errors3();
 function npmEnv(log, env = process.env, rootCache) {
   if (process.getuid?.() !== 0) return {};
@@ -88795,17 +100037,17 @@ function ensureRootDir(dir) {
   } catch (e) {
     if (e.code !== "ENOENT") throw e;
   }
-  mkdirSync9(dirname17(dir), { recursive: true });
+  mkdirSync9(dirname18(dir), { recursive: true });
   mkdirSync9(dir, { mode: 448 });
 }
 function rootOnly(file2) {
   try {
     const st = lstatSync5(file2);
-    const dir = lstatSync5(dirname17(file2));
+    const dir = lstatSync5(dirname18(file2));
     const safe = (s) => s.uid === 0 && (s.mode & 18) === 0;
     return st.isFile() && safe(st) && safe(dir);
   } catch (e) {
-    return e.code === "ENOENT" && safeDir(dirname17(file2));
+    return e.code === "ENOENT" && safeDir(dirname18(file2));
   }
 }
 function safeDir(dir) {
@@ -88818,20 +100060,20 @@ function safeDir(dir) {
 }
 var AUTH_LINE = /^\s*(\/\/[^=\s]+:)?(_auth|_authToken|_password|username|always-auth)\s*=/;
 function parseNpmConfig(json2, files, caFiles) {
-  const str = (v) => typeof v === "string" && v !== "" ? v : void 0;
-  const list2 = (v) => Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : [];
+  const str2 = (v) => typeof v === "string" && v !== "" ? v : void 0;
+  const list3 = (v) => Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : [];
   const scoped = {};
-  for (const [k, v] of Object.entries(json2)) if (/^@[^:]+:registry$/.test(k) && str(v)) scoped[k] = String(v);
-  const ca = [...caFiles, ...list2(json2.ca)].map((p) => p.trim()).filter((p) => p !== "");
+  for (const [k, v] of Object.entries(json2)) if (/^@[^:]+:registry$/.test(k) && str2(v)) scoped[k] = String(v);
+  const ca = [...caFiles, ...list3(json2.ca)].map((p) => p.trim()).filter((p) => p !== "");
   return {
-    registry: str(json2.registry),
+    registry: str2(json2.registry),
     scoped,
     ca: ca.length ? `${ca.join("\n")}
 ` : "",
     strictSsl: json2["strict-ssl"] !== false,
-    proxy: str(json2.proxy),
-    httpsProxy: str(json2["https-proxy"]),
-    noproxy: list2(json2.noproxy).join(",") || void 0,
+    proxy: str2(json2.proxy),
+    httpsProxy: str2(json2["https-proxy"]),
+    noproxy: list3(json2.noproxy).join(",") || void 0,
     authLines: files.flatMap((t) => t.split("\n").filter((l) => AUTH_LINE.test(l))).map((l) => l.trim())
   };
 }
@@ -88844,7 +100086,7 @@ async function machineNpmSettings(cwd, env) {
   const json2 = JSON.parse(r.stdout);
   const read3 = (p) => {
     try {
-      return typeof p === "string" && p !== "/dev/null" ? readFileSync16(p, "utf8") : "";
+      return typeof p === "string" && p !== "/dev/null" ? readFileSync17(p, "utf8") : "";
     } catch {
       return "";
     }
@@ -88881,11 +100123,11 @@ function proxyEnv(s, env) {
   set2("NO_PROXY", s.noproxy);
   return out;
 }
-function writePrivate(file2, text, mode, owner) {
+function writePrivate(file2, text2, mode, owner) {
   rmSync4(file2, { force: true });
   const fd = openSync8(file2, "wx", mode);
   try {
-    writeSync4(fd, text);
+    writeSync4(fd, text2);
     if (owner) fchownSync2(fd, owner.uid, owner.gid);
   } finally {
     closeSync8(fd);
@@ -88901,7 +100143,7 @@ function writeYarnConfig(home, s, owner, env = process.env) {
   if (extra) {
     try {
       const copy = join17(home, "node-extra-ca.pem");
-      writePrivate(copy, readFileSync16(extra, "utf8"), 420, owner);
+      writePrivate(copy, readFileSync17(extra, "utf8"), 420, owner);
       out.NODE_EXTRA_CA_CERTS = copy;
     } catch {
       out.NODE_EXTRA_CA_CERTS = extra;
@@ -88911,7 +100153,7 @@ function writeYarnConfig(home, s, owner, env = process.env) {
 }
 
 // src/build/resources.ts
-import { readFileSync as readFileSync17 } from "node:fs";
+import { readFileSync as readFileSync18 } from "node:fs";
 import { availableParallelism } from "node:os";
 function chooseResources(availableMb, cpus, fixed = {}) {
   const byMemory = Math.floor((availableMb - 1024) / 1536);
@@ -88948,7 +100190,7 @@ function cgroupValue(...files) {
 }
 function read(file2) {
   try {
-    return readFileSync17(file2, "utf8");
+    return readFileSync18(file2, "utf8");
   } catch {
     return void 0;
   }
@@ -88959,7 +100201,7 @@ function cpuCount() {
 
 // src/build/rev-info.ts
 init_at();
-import { readFileSync as readFileSync18 } from "node:fs";
+import { readFileSync as readFileSync19 } from "node:fs";
 import { join as join18 } from "node:path";
 
 // src/source/channels.ts
@@ -88986,7 +100228,7 @@ function compareVersions(a2, b) {
 // src/source/changelog.ts
 var HEADING = /^## \*\*v?(\d+\.\d+\.\d+)\*\*\s*(?:\(([^)]*)\))?/;
 var MARKER = /<img\s+id="([a-z]+)"[^>]*>/g;
-function parseChangelog(text) {
+function parseChangelog(text2) {
   const sections = [];
   let cur;
   const flush = () => {
@@ -88997,7 +100239,7 @@ function parseChangelog(text) {
     sections.push({ version: cur.version, date: cur.date, channels, heading: cur.heading, body });
     cur = void 0;
   };
-  for (const line of text.split(/\r?\n/)) {
+  for (const line of text2.split(/\r?\n/)) {
     if (line.startsWith("## ")) {
       flush();
       const m = HEADING.exec(line);
@@ -89018,10 +100260,10 @@ function sectionsBetween(sections, from, to) {
   const hi = base(to);
   return sections.filter((s) => compareVersions(s.version, lo) > 0 && compareVersions(s.version, hi) <= 0).sort((a2, b) => compareVersions(b.version, a2.version));
 }
-function unreleasedEntries(text) {
+function unreleasedEntries(text2) {
   const out = [];
   let heading;
-  for (const line of text.split(/\r?\n/)) {
+  for (const line of text2.split(/\r?\n/)) {
     if (/^\s*>/.test(line)) continue;
     if (/^#{1,6} /.test(line)) {
       heading = line.trim();
@@ -89078,8 +100320,8 @@ async function readUpstream(mirror) {
   const branch = await tipBranch(mirror);
   const tip = await mirror.commitInfo(branch);
   const releases = releaseCommits(await mirror.logMatching([tip.rev], RELEASE_GREP));
-  const text = (await mirror.readFiles(tip.rev, ["CHANGELOG.md"])).get("CHANGELOG.md") ?? "";
-  return { tip, releases, changelog: parseChangelog(text) };
+  const text2 = (await mirror.readFiles(tip.rev, ["CHANGELOG.md"])).get("CHANGELOG.md") ?? "";
+  return { tip, releases, changelog: parseChangelog(text2) };
 }
 function resolveChannel(view, channel) {
   if (channel === "master") {
@@ -89160,7 +100402,7 @@ function revInfoFile(cacheDir, rev) {
 }
 function cachedRevInfo(cacheDir, rev) {
   try {
-    const info = JSON.parse(readFileSync18(revInfoFile(cacheDir, rev), "utf8"));
+    const info = JSON.parse(readFileSync19(revInfoFile(cacheDir, rev), "utf8"));
     return info.rev === rev ? info : void 0;
   } catch {
     return void 0;
@@ -89196,8 +100438,8 @@ function versionOf(info, pin) {
 
 // src/build/runtime.ts
 import { execFileSync } from "node:child_process";
-import { existsSync as existsSync9, mkdirSync as mkdirSync10, readdirSync as readdirSync4, readFileSync as readFileSync19, renameSync as renameSync3, rmSync as rmSync5 } from "node:fs";
-import { dirname as dirname18, join as join19 } from "node:path";
+import { existsSync as existsSync9, mkdirSync as mkdirSync10, readdirSync as readdirSync4, readFileSync as readFileSync20, renameSync as renameSync3, rmSync as rmSync5 } from "node:fs";
+import { dirname as dirname19, join as join19 } from "node:path";
 init_errors3();
 var YARN_VERSION = "1.22.22";
 function nodePackageName(arch = process.arch) {
@@ -89239,7 +100481,7 @@ async function npmProvision(runtimesDir2, spec, pkgName, dirName, log, env) {
         hint: "check `npm config get registry` and the proxy settings, then run xoa build again"
       });
     const pkgDir = join19(tmp, "node_modules", pkgName);
-    const { version: version3 } = JSON.parse(readFileSync19(join19(pkgDir, "package.json"), "utf8"));
+    const { version: version3 } = JSON.parse(readFileSync20(join19(pkgDir, "package.json"), "utf8"));
     const dest = join19(runtimesDir2, dirName(version3));
     await execa("chmod", ["-R", "u+rwX,go+rX,go-w", pkgDir]);
     try {
@@ -89268,7 +100510,7 @@ function systemNode(major) {
     throw new XoaError(`XOA_NODE is Node ${version3}, but this XO revision needs Node ${major}`, {
       hint: `point XOA_NODE at a Node ${major}, or unset it to let xoa provision one`
     });
-  return { version: version3, dir: dirname18(dirname18(bin)) };
+  return { version: version3, dir: dirname19(dirname19(bin)) };
 }
 function findBuildNode(runtimesDir2, major) {
   return systemNode(major) ?? findNode(runtimesDir2, major);
@@ -89314,7 +100556,7 @@ function buildCommand(scripts, opts) {
 }
 
 // src/build/setid.ts
-import { readFileSync as readFileSync20, readlinkSync as readlinkSync4, realpathSync as realpathSync3 } from "node:fs";
+import { readFileSync as readFileSync21, readlinkSync as readlinkSync4, realpathSync as realpathSync3 } from "node:fs";
 init_errors3();
 async function setidFiles(dir) {
   const r = await execa("find", [dir, "!", "-type", "l", "-perm", "/6000", "-print0"]);
@@ -89353,7 +100595,7 @@ async function mountNosuid(dir) {
   };
   await mount(["--bind", dir, dir]);
   await mount(["--make-private", dir]);
-  const keep = mountFlags(readFileSync20("/proc/self/mountinfo", "utf8"), realpathSync3(dir));
+  const keep = mountFlags(readFileSync21("/proc/self/mountinfo", "utf8"), realpathSync3(dir));
   await mount(["-o", ["remount", "bind", ...keep, "nosuid", "nodev"].join(","), dir]);
   return true;
 }
@@ -89508,7 +100750,7 @@ async function runSteps(spec, paths, tmp, plan, progress, account, res, netEnv, 
     CI: "1",
     ...netEnv
   };
-  const run7 = (name, file2, args, detail) => progress.step(name, () => runLogged(file2, args, xo2, env, progress, account), detail);
+  const run7 = (name, file2, args, detail2) => progress.step(name, () => runLogged(file2, args, xo2, env, progress, account), detail2);
   const yarn = join21(plan.runtime.yarnDir, "bin", "yarn.js");
   const node2 = join21(plan.runtime.nodeDir, "bin", "node");
   await run7("install", node2, [
@@ -89519,7 +100761,7 @@ async function runSteps(spec, paths, tmp, plan, progress, account, res, netEnv, 
     "--network-timeout",
     "600000"
   ]);
-  const rootPkg = JSON.parse(readFileSync22(join21(xo2, "package.json"), "utf8"));
+  const rootPkg = JSON.parse(readFileSync23(join21(xo2, "package.json"), "utf8"));
   const command = buildCommand(rootPkg.scripts, { docs: spec.build.docs, jobs: res.jobs });
   await run7("build", "/bin/sh", ["-c", command], `${res.jobs} task(s), heap ${res.heapMb} MB`);
   return progress.step("finish", async () => {
@@ -89595,7 +100837,7 @@ function hasCurrent(spec) {
 
 // src/build/progress.ts
 import { closeSync as closeSync9, mkdirSync as mkdirSync12, openSync as openSync9, writeSync as writeSync5 } from "node:fs";
-import { dirname as dirname19 } from "node:path";
+import { dirname as dirname20 } from "node:path";
 var TAIL = 40;
 var Progress = class {
   constructor(mode, logFile, out = process.stdout, err = process.stderr) {
@@ -89614,7 +100856,7 @@ var Progress = class {
   /** Open the log lazily: a no-op build writes nothing. */
   log(line) {
     if (this.fd === void 0) {
-      mkdirSync12(dirname19(this.logFile), { recursive: true });
+      mkdirSync12(dirname20(this.logFile), { recursive: true });
       this.fd = openSync9(this.logFile, "a", 416);
       this.emit({ event: "start", log: this.logFile });
     }
@@ -89627,10 +100869,10 @@ var Progress = class {
     return [...this.tail];
   }
   /** Run one step: announce it, time it, log the outcome; rethrows after reporting `failed`. */
-  async step(name, fn, detail) {
+  async step(name, fn, detail2) {
     const t0 = Date.now();
-    this.log(`==> ${name}${detail ? ` (${detail})` : ""}`);
-    this.emit({ event: "step", step: name, status: "start", detail });
+    this.log(`==> ${name}${detail2 ? ` (${detail2})` : ""}`);
+    this.emit({ event: "step", step: name, status: "start", detail: detail2 });
     if (this.mode === "tty")
       this.ticker = setInterval(() => this.ttyLine(name, Date.now() - t0, "\u2026"), 1e3).unref();
     try {
@@ -89872,7 +101114,7 @@ function decodeRecord(id, stored) {
   }
   return { state: "unreadable", id, why: "not JSON" };
 }
-async function readRecord(r, namespace, id) {
+async function readRecord2(r, namespace, id) {
   const key = `xo:${namespace}:${id}`;
   let stored;
   try {
@@ -89885,7 +101127,7 @@ async function readRecord(r, namespace, id) {
 }
 async function readRecords(r, namespace) {
   const ids = await r.sMembers(`xo:${namespace}_ids`);
-  const records = await Promise.all(ids.map((id) => readRecord(r, namespace, id)));
+  const records = await Promise.all(ids.map((id) => readRecord2(r, namespace, id)));
   return records.filter((x) => x !== void 0);
 }
 function userFacts(records) {
@@ -89898,7 +101140,7 @@ function userFacts(records) {
   return {
     count: records.length,
     unreadable,
-    has: (email3) => emails.has(email3.toLowerCase()) ? true : unreadable > 0 ? void 0 : false
+    has: (email4) => emails.has(email4.toLowerCase()) ? true : unreadable > 0 ? void 0 : false
   };
 }
 async function readUsers(r) {
@@ -90012,23 +101254,23 @@ function overlaps(a2, b) {
 }
 function isPortFree(host, port3) {
   return new Promise((resolve10, reject) => {
-    const server = createServer3();
-    server.once("error", (e) => {
+    const server3 = createServer3();
+    server3.once("error", (e) => {
       if (e.code === "EADDRINUSE") resolve10(false);
       else reject(e);
     });
-    server.listen({ host, port: port3, exclusive: true }, () => server.close(() => resolve10(true)));
+    server3.listen({ host, port: port3, exclusive: true }, () => server3.close(() => resolve10(true)));
   });
 }
 
 // src/status/procfs.ts
-import { readdirSync as readdirSync6, readFileSync as readFileSync23, readlinkSync as readlinkSync6 } from "node:fs";
+import { readdirSync as readdirSync6, readFileSync as readFileSync24, readlinkSync as readlinkSync6 } from "node:fs";
 function listeningInodes(procNetTcp, port3) {
   return procNetTcp.split("\n").slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f.length > 9 && f[3] === "0A" && Number.parseInt(f[1].split(":")[1] ?? "", 16) === port3).map((f) => f[9]);
 }
 function read2(path6) {
   try {
-    return readFileSync23(path6, "utf8");
+    return readFileSync24(path6, "utf8");
   } catch {
     return "";
   }
@@ -90074,9 +101316,9 @@ var unoctal = (s) => s.replace(/\\([0-7]{3})/g, (_, o2) => String.fromCharCode(N
 function mountsUnder(mountinfo, dir) {
   return mountinfo.split("\n").filter(Boolean).flatMap((line) => {
     const [left, right] = line.split(" - ");
-    const target2 = unoctal(left?.split(" ")[4] ?? "");
+    const target3 = unoctal(left?.split(" ")[4] ?? "");
     const [type = "", source2 = ""] = (right ?? "").split(" ");
-    return target2 && isInside(target2, dir) ? [{ type, source: unoctal(source2), target: target2 }] : [];
+    return target3 && isInside(target3, dir) ? [{ type, source: unoctal(source2), target: target3 }] : [];
   });
 }
 function readMountinfo() {
@@ -90084,9 +101326,9 @@ function readMountinfo() {
 }
 
 // src/status/server.ts
-function parseShow(text) {
+function parseShow(text2) {
   const kv = new Map(
-    text.split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])
+    text2.split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])
   );
   const ts = /^@(\d+)/.exec(kv.get("ActiveEnterTimestamp") ?? "")?.[1];
   const pid = Number(kv.get("MainPID"));
@@ -90108,7 +101350,7 @@ async function unitState(unit) {
   );
   return r.exitCode === 0 ? parseShow(r.stdout) : void 0;
 }
-var isXoServer = (p, server) => server.running && server.pid !== void 0 && p.pid === server.pid;
+var isXoServer = (p, server3) => server3.running && server3.pid !== void 0 && p.pid === server3.pid;
 async function observeServer(spec, host) {
   const runMode2 = modeOf({
     nixos: exists(host, NIXOS_MARKER),
@@ -90222,7 +101464,7 @@ var brokerCheck = {
     if (st.type !== "socket") return [fail("broker", `${sock} is not a socket`, `rm ${sock} && ${restart}`)];
     const gid = serviceIds(ctx.host, spec).gid;
     const problems = [
-      ...st.mode !== 432 ? [`mode ${octal2(st.mode)}, not 0660`] : [],
+      ...st.mode !== 432 ? [`mode ${octal3(st.mode)}, not 0660`] : [],
       ...gid !== void 0 && st.gid !== gid ? [`group is not ${spec.service.group}`] : []
     ];
     if (problems.length > 0)
@@ -90352,16 +101594,16 @@ var configCheck = {
   run(ctx) {
     const config2 = ctx.layout.xoConfig;
     const fix = bySystemd(ctx, `xoa apply${specArg(ctx)}`, `restart xoa up (it rewrites ${config2})`);
-    const text = readText(ctx.host, config2);
-    if (text === void 0) return [fail("config", `${config2} is missing`, fix)];
+    const text2 = readText(ctx.host, config2);
+    if (text2 === void 0) return [fail("config", `${config2} is missing`, fix)];
     try {
-      parse(text);
+      parse(text2);
     } catch (e) {
       const first = e.message.split("\n")[0];
       return [fail("config", `${config2} is not valid TOML: ${first}`, fix)];
     }
     const out = [];
-    if (text !== renderXoServerConfig(ctx.spec).content)
+    if (text2 !== renderXoServerConfig(ctx.spec).content)
       out.push(
         fail(
           "config",
@@ -90435,15 +101677,15 @@ function dirFindings(d, create2) {
     out.push(
       fail(
         "permissions",
-        `${r.path} is open to others (${octal2(st.mode)}); it holds the admin password`,
-        `chmod ${octal2(r.mode).slice(1)} ${r.path}`
+        `${r.path} is open to others (${octal3(st.mode)}); it holds the admin password`,
+        `chmod ${octal3(r.mode).slice(1)} ${r.path}`
       )
     );
   else if (st.mode & 2)
     out.push(
       fail(
         "permissions",
-        `${r.path} (${field}) is world-writable (${octal2(st.mode)})`,
+        `${r.path} (${field}) is world-writable (${octal3(st.mode)})`,
         `chmod o-rwx ${r.path}`
       )
     );
@@ -90464,7 +101706,7 @@ function secretFindings(s, rerun) {
     return [
       fail(
         "permissions",
-        `${r.path} (${r.description}) is readable by every user (${octal2(st.mode)})`,
+        `${r.path} (${r.description}) is readable by every user (${octal3(st.mode)})`,
         `chmod o-rwx ${r.path}`
       )
     ];
@@ -90472,8 +101714,8 @@ function secretFindings(s, rerun) {
     return [
       fail(
         "permissions",
-        `${r.path} is readable by others (${octal2(st.mode)})`,
-        `chmod ${octal2(r.mode).slice(1)} ${r.path}`
+        `${r.path} is readable by others (${octal3(st.mode)})`,
+        `chmod ${octal3(r.mode).slice(1)} ${r.path}`
       )
     ];
   return [];
@@ -90485,7 +101727,7 @@ function keyFindings(ctx) {
     return [
       fail(
         "permissions",
-        `the private key ${key} is readable by every user (${octal2(st.mode)})`,
+        `the private key ${key} is readable by every user (${octal3(st.mode)})`,
         `chmod 600 ${key}`
       )
     ];
@@ -90493,7 +101735,7 @@ function keyFindings(ctx) {
     return [
       warn2(
         "permissions",
-        `the private key ${key} is readable by its group (${octal2(st.mode)})`,
+        `the private key ${key} is readable by its group (${octal3(st.mode)})`,
         `chmod 600 ${key}`
       )
     ];
@@ -90522,7 +101764,7 @@ var mountPathCheck = {
       return [
         fail(
           "mount-path",
-          `${dir} (xo.mountsDir) is uid ${st.uid} mode ${octal2(st.mode)}, not root's and sticky (01770): the broker refuses to mount there`,
+          `${dir} (xo.mountsDir) is uid ${st.uid} mode ${octal3(st.mode)}, not root's and sticky (01770): the broker refuses to mount there`,
           recreate
         )
       ];
@@ -90533,158 +101775,7 @@ var mountPathCheck = {
 
 // src/status/doctor/runtime.ts
 import { join as join23 } from "node:path";
-
-// src/run/health.ts
-import { X509Certificate as X509Certificate2 } from "node:crypto";
-import { readFileSync as readFileSync24 } from "node:fs";
-import { request as httpRequest } from "node:http";
-import { connect as tlsConnect } from "node:tls";
-function localEndpoint(spec) {
-  const host = ["0.0.0.0", "::", ""].includes(spec.xo.host) ? "127.0.0.1" : spec.xo.host;
-  const h2 = host.includes(":") ? `[${host}]` : host;
-  if (!spec.xo.ssl.enable)
-    return {
-      url: `http://${h2}:${spec.xo.port}`,
-      noSignIn: "HTTPS is off (xo.ssl.enable = false), the password would cross the port in clear"
-    };
-  const url2 = `https://${h2}:${spec.xo.httpsPort}`;
-  let pinnedCert;
-  try {
-    pinnedCert = readFileSync24(spec.xo.ssl.cert, "utf8");
-    new X509Certificate2(pinnedCert);
-  } catch {
-    return { url: url2, noSignIn: `no certificate to pin at ${spec.xo.ssl.cert}` };
-  }
-  return { url: url2, pinnedCert };
-}
-function signInRefusal(ep) {
-  if (ep.noSignIn) return ep.noSignIn;
-  if (new URL(ep.url).protocol !== "https:") return "the endpoint is not HTTPS";
-  if (!ep.pinnedCert) return "no certificate to pin";
-  return void 0;
-}
-function connectPinned(host, port3, pinnedPem, timeoutMs) {
-  const want = new X509Certificate2(pinnedPem);
-  return new Promise((resolve10, reject) => {
-    const socket = tlsConnect({
-      host,
-      port: port3,
-      // The pin replaces name and CA verification: the exact certificate is the trust, whatever name it has.
-      rejectUnauthorized: false,
-      servername: /^[\d.]+$|:/.test(host) ? void 0 : host
-    });
-    const timer = setTimeout(
-      () => socket.destroy(new Error(`no TLS handshake within ${timeoutMs} ms`)),
-      timeoutMs
-    );
-    socket.once("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    socket.once("secureConnect", () => {
-      clearTimeout(timer);
-      const peer = socket.getPeerX509Certificate();
-      if (!peer?.raw.equals(want.raw)) {
-        socket.destroy();
-        const got = peer?.fingerprint256 ?? "none";
-        reject(
-          new Error(`the server presented certificate ${got}, not the configured ${want.fingerprint256}`)
-        );
-        return;
-      }
-      resolve10(socket);
-    });
-  });
-}
-async function get(ep, path6, auth, timeoutMs = 5e3) {
-  const url2 = new URL(path6, ep.url);
-  const secure = url2.protocol === "https:";
-  if (auth) {
-    const refusal = signInRefusal(ep);
-    if (refusal) throw new Error(`credentials not sent: ${refusal}`);
-  }
-  const host = url2.hostname.replace(/^\[|\]$/g, "");
-  const port3 = Number(url2.port) || (secure ? 443 : 80);
-  const socket = secure ? ep.pinnedCert ? await connectPinned(host, port3, ep.pinnedCert, timeoutMs) : tlsConnect({ host, port: port3, rejectUnauthorized: false }) : void 0;
-  const headers = {};
-  if (auth)
-    headers.authorization = `Basic ${Buffer.from(`${auth.email}:${auth.password}`).toString("base64")}`;
-  return new Promise((resolve10, reject) => {
-    const req = httpRequest(
-      {
-        host,
-        port: port3,
-        path: url2.pathname + url2.search,
-        headers,
-        timeout: timeoutMs,
-        // No agent, no pool: this request gets this connection (the checked one) and nothing reuses it.
-        ...socket ? { createConnection: () => socket } : { agent: false }
-      },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (c3) => {
-          body += c3;
-        });
-        res.on("end", () => resolve10({ status: res.statusCode ?? 0, body }));
-      }
-    );
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on("error", reject);
-    req.end();
-  });
-}
-async function checkHealth(ep, admin2) {
-  try {
-    const ping2 = await get(ep, "/rest/v0/ping");
-    if (ping2.status !== 200 || !/"pong"/.test(ping2.body))
-      return { healthy: false, ping: false, signIn: void 0, reason: `ping answered ${ping2.status}` };
-  } catch (e) {
-    return { healthy: false, ping: false, signIn: void 0, reason: `ping failed: ${e.message}` };
-  }
-  if (!admin2) return { healthy: true, ping: true, signIn: void 0 };
-  const refusal = signInRefusal(ep);
-  if (refusal) return { healthy: true, ping: true, signIn: void 0, signInSkipped: refusal };
-  try {
-    const r = await get(ep, "/rest/v0/users?fields=id,email,permission", admin2);
-    if (r.status === 200) return { healthy: true, ping: true, signIn: true };
-    return {
-      healthy: false,
-      ping: true,
-      signIn: false,
-      reason: `sign-in as ${admin2.email} answered ${r.status}`
-    };
-  } catch (e) {
-    return { healthy: false, ping: true, signIn: false, reason: `sign-in failed: ${e.message}` };
-  }
-}
-async function waitHealthy(ep, admin2, opts) {
-  const deadline = Date.now() + opts.timeoutMs;
-  let last = { healthy: false, ping: false, signIn: void 0, reason: "not checked yet" };
-  while (Date.now() < deadline) {
-    if (opts.stillRunning && !opts.stillRunning())
-      return { ...last, healthy: false, reason: "xo-server exited" };
-    last = await checkHealth(ep, admin2);
-    if (last.healthy) return last;
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 500));
-  }
-  return { ...last, reason: `not healthy within ${Math.round(opts.timeoutMs / 1e3)} s: ${last.reason}` };
-}
-
-// src/status/doctor/runtime.ts
 init_paths();
-
-// src/status/admin-password.ts
-init_paths();
-function readAdminPassword2(spec, host) {
-  const file2 = statePaths(spec).adminPasswordFile;
-  const st = pathFacts(host, file2);
-  if (st?.type !== "file" || (st.mode & 63) !== 0) return void 0;
-  const password = readText(host, file2)?.split("\n")[0];
-  return password && password.length > 0 ? password : void 0;
-}
-
-// src/status/doctor/runtime.ts
 var redisFixes = (ctx) => bySystemd(
   ctx,
   `xoa apply${specArg(ctx)} && systemctl restart redis-xo`,
@@ -90910,7 +102001,7 @@ var healthCheck = {
       if (s.mode === "systemd") return [warn2("health", "xo-server is stopped", "systemctl start xo-server")];
       return [warn2("health", "xo-server is not running", `xoa up${specArg(ctx)}`)];
     }
-    const password = readAdminPassword2(ctx.spec, ctx.host);
+    const password = readAdminPassword(ctx.spec, ctx.host);
     const ep = localEndpoint(hostSpec(ctx.spec, ctx.host));
     const admin2 = password ? { email: ctx.spec.webAdmin.email, password } : void 0;
     const r = await checkHealth(ep, admin2);
@@ -91038,10 +102129,10 @@ async function runDoctor(opts) {
       )
     );
   }
-  const server = await observeServer(spec, host);
+  const server3 = await observeServer(spec, host);
   const redis2 = await observeRedis(host.path(spec.redis.socket), spec.webAdmin.email);
-  const layout = hostLayout(spec, server.runMode);
-  const ctx = { spec, specPath: opts.specPath, host, now: opts.now ?? /* @__PURE__ */ new Date(), server, redis: redis2, layout };
+  const layout = hostLayout(spec, server3.runMode);
+  const ctx = { spec, specPath: opts.specPath, host, now: opts.now ?? /* @__PURE__ */ new Date(), server: server3, redis: redis2, layout };
   const findings = [ok("spec", `${opts.specPath} is valid`)];
   for (const c3 of checks) {
     try {
@@ -91050,7 +102141,7 @@ async function runDoctor(opts) {
       findings.push(fail(c3.name, `could not check: ${e.message}`, "run xoa doctor as root"));
     }
   }
-  return { ...summarise(findings), mode: server.mode };
+  return { ...summarise(findings), mode: server3.mode };
 }
 function summarise(findings) {
   const counts = { ok: 0, warn: 0, fail: 0, skip: 0 };
@@ -91184,11 +102275,11 @@ async function init(opts) {
   mkdirSync13(dir, { recursive: true });
   const top = await SafeDir.open(await realpath2(dir));
   try {
-    const write = async (at2, rel, text) => {
+    const write = async (at2, rel, text2) => {
       const file2 = join24(dir, rel);
       if (await at2.lstat(basename11(rel)) && !opts.force)
         throw new UsageError(`${file2} exists; not overwriting it`, "xoa init --force (or edit the file)");
-      await at2.writeFile(basename11(rel), text, self2(420));
+      await at2.writeFile(basename11(rel), text2, self2(420));
       written.push(file2);
     };
     if (nixos) {
@@ -91221,16 +102312,16 @@ async function init(opts) {
 async function gather(opts) {
   const keys = [...opts.sshKey];
   for (const f of opts.sshKeyFile) {
-    let text;
+    let text2;
     try {
-      text = readFileSync25(f, "utf8");
+      text2 = readFileSync25(f, "utf8");
     } catch (e) {
       throw new UsageError(
         `--ssh-key-file ${f}: ${e.code ?? e.message}`
       );
     }
     keys.push(
-      ...text.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"))
+      ...text2.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"))
     );
   }
   let { hostname: hostname5, timezone } = opts;
@@ -91402,7 +102493,7 @@ __export(releases_exports, {
 init_store();
 
 // src/release/export.ts
-import { createHash as createHash7, randomBytes as randomBytes8 } from "node:crypto";
+import { createHash as createHash7, randomBytes as randomBytes9 } from "node:crypto";
 import {
   closeSync as closeSync11,
   constants as constants15,
@@ -91413,7 +102504,7 @@ import {
   rmSync as rmSync6,
   statSync as statSync6
 } from "node:fs";
-import { basename as basename12, dirname as dirname20, join as join26, resolve as resolve8 } from "node:path";
+import { basename as basename12, dirname as dirname21, join as join26, resolve as resolve8 } from "node:path";
 import { Readable as Readable4 } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip as createGzip2 } from "node:zlib";
@@ -91491,10 +102582,10 @@ function pathParts(path6) {
 }
 function resolveInside(linkPath, byPath) {
   let hops = 0;
-  const walk2 = (dir, target2) => {
-    if (target2.startsWith("/")) throw new BadContent(`${linkPath}: symlink to an absolute path (${target2})`);
+  const walk2 = (dir, target3) => {
+    if (target3.startsWith("/")) throw new BadContent(`${linkPath}: symlink to an absolute path (${target3})`);
     const at2 = [...dir];
-    const todo = target2.split("/").filter((p) => p !== "" && p !== ".");
+    const todo = target3.split("/").filter((p) => p !== "" && p !== ".");
     for (const name of todo) {
       if (name === "..") {
         if (at2.length === 0) throw new BadContent(`${linkPath}: symlink leaves the release`);
@@ -91565,17 +102656,17 @@ var TYPES = {
   "4": "block",
   "6": "fifo"
 };
-function octal3(n2, width) {
+function octal4(n2, width) {
   return `${n2.toString(8).padStart(width - 1, "0")}\0`;
 }
 function rawHeader(name, flag, mode, size, linkname) {
   const b = Buffer.alloc(BLOCK);
   b.write(name, 0, 100, "utf8");
-  b.write(octal3(mode, 8), 100, "ascii");
-  b.write(octal3(0, 8), 108, "ascii");
-  b.write(octal3(0, 8), 116, "ascii");
-  b.write(octal3(size, 12), 124, "ascii");
-  b.write(octal3(0, 12), 136, "ascii");
+  b.write(octal4(mode, 8), 100, "ascii");
+  b.write(octal4(0, 8), 108, "ascii");
+  b.write(octal4(0, 8), 116, "ascii");
+  b.write(octal4(size, 12), 124, "ascii");
+  b.write(octal4(0, 12), 136, "ascii");
   b.write("        ", 148, "ascii");
   b.write(flag, 156, "ascii");
   b.write(linkname, 157, 100, "utf8");
@@ -91637,10 +102728,10 @@ function number4(b, start, len, what) {
     if (n2 > BigInt(Number.MAX_SAFE_INTEGER)) throw new TarError(`${what} is too large`);
     return Number(n2);
   }
-  const text = cstring(b, start, len).trim();
-  if (text === "") return 0;
-  if (!/^[0-7]+$/.test(text)) throw new TarError(`${what} is not a number: ${JSON.stringify(text)}`);
-  return Number.parseInt(text, 8);
+  const text2 = cstring(b, start, len).trim();
+  if (text2 === "") return 0;
+  if (!/^[0-7]+$/.test(text2)) throw new TarError(`${what} is not a number: ${JSON.stringify(text2)}`);
+  return Number.parseInt(text2, 8);
 }
 function checksumOk(b) {
   const want = number4(b, 148, 8, "header checksum");
@@ -91795,16 +102886,16 @@ function* walkDir(dirFd, prefix) {
     const st = lstatAt(dirFd, name);
     if (!st) throw new BadContent(`${path6} vanished while it was read`);
     if (st.isSymbolicLink()) {
-      const target2 = readlinkSync7(at(dirFd, name));
-      if (path6 === NODE_LINK && target2.startsWith("/")) {
-        const fd = openDirPath(target2);
+      const target3 = readlinkSync7(at(dirFd, name));
+      if (path6 === NODE_LINK && target3.startsWith("/")) {
+        const fd = openDirPath(target3);
         try {
           yield { entry: { path: path6, type: "dir", mode: 493 } };
           yield* walkDir(fd, path6);
         } finally {
           closeSync10(fd);
         }
-      } else yield { entry: { path: path6, type: "symlink", target: target2 } };
+      } else yield { entry: { path: path6, type: "symlink", target: target3 } };
     } else if (st.isDirectory()) {
       const fd = openDirAt(dirFd, name);
       try {
@@ -91939,8 +103030,8 @@ async function exportRelease(paths, id, out, stdout = process.stdout) {
     closeSync11(rootFd);
   }
 }
-async function writeNew(target2, source2) {
-  const tmp = join26(dirname20(target2), `.${basename12(target2)}.${randomBytes8(4).toString("hex")}.tmp`);
+async function writeNew(target3, source2) {
+  const tmp = join26(dirname21(target3), `.${basename12(target3)}.${randomBytes9(4).toString("hex")}.tmp`);
   const fd = openSync10(
     tmp,
     constants15.O_WRONLY | constants15.O_CREAT | constants15.O_EXCL | constants15.O_NOFOLLOW,
@@ -91950,15 +103041,15 @@ async function writeNew(target2, source2) {
     await pipeline(source2(), createGzip2({ level: 6 }), createWriteStream3("", { fd, autoClose: false }));
     fsyncSync4(fd);
     try {
-      linkSync3(tmp, target2);
+      linkSync3(tmp, target3);
     } catch (e) {
       if (e.code === "EEXIST")
-        throw new XoaError(`${target2} exists; export never replaces a file`, {
+        throw new XoaError(`${target3} exists; export never replaces a file`, {
           hint: "remove it or pass another -o FILE"
         });
       throw e;
     }
-    return statSync6(target2).size;
+    return statSync6(target3).size;
   } finally {
     closeSync11(fd);
     rmSync6(tmp, { force: true });
@@ -91986,7 +103077,7 @@ init_names();
 init_errors3();
 
 // src/release/extract.ts
-import { createHash as createHash8, randomBytes as randomBytes9 } from "node:crypto";
+import { createHash as createHash8, randomBytes as randomBytes10 } from "node:crypto";
 import {
   closeSync as closeSync12,
   constants as constants16,
@@ -92140,7 +103231,7 @@ var Extractor = class {
       throw new BadContent(`${INDEX_MEMBER} is not a valid index (${e.message.split("\n")[0]})`);
     }
     this.onIndex(index);
-    const name = `.tmp-import-${process.pid}-${randomBytes9(4).toString("hex")}`;
+    const name = `.tmp-import-${process.pid}-${randomBytes10(4).toString("hex")}`;
     mkdirSync14(at(this.releasesFd, name), { mode: 448 });
     const fd = openDirAt(this.releasesFd, name);
     this.staging = { name, fd };
@@ -92416,7 +103507,7 @@ init_safe_dir();
 init_load();
 import { mkdirSync as mkdirSync15 } from "node:fs";
 import { realpath as realpath3 } from "node:fs/promises";
-import { basename as basename13, dirname as dirname21, join as join28, resolve as resolve9 } from "node:path";
+import { basename as basename13, dirname as dirname22, join as join28, resolve as resolve9 } from "node:path";
 init_types();
 init_errors3();
 function register13(program2) {
@@ -92441,7 +103532,7 @@ function register13(program2) {
 }
 async function run5(name, opts) {
   if (opts.list) {
-    list(opts.json === true);
+    list2(opts.json === true);
     return;
   }
   if (!name) throw new UsageError("which artefact?", "xoa render --list");
@@ -92481,7 +103572,7 @@ function pick2(name) {
     "xoa render --list"
   );
 }
-function list(json2) {
+function list2(json2) {
   if (json2) {
     printJson(artefacts.map(({ name, description }) => ({ name, description })));
     return;
@@ -92497,14 +103588,14 @@ async function writeUnder(outDir, files) {
   const out = await SafeDir.open(await realpath3(outDir));
   try {
     for (const f of files) {
-      const target2 = join28(outDir, f.path);
-      const dir = await out.beneath(dirname21(f.path), { create: self2(493) });
+      const target3 = join28(outDir, f.path);
+      const dir = await out.beneath(dirname22(f.path), { create: self2(493) });
       try {
         await dir.writeFile(basename13(f.path), f.content, self2(f.mode));
       } finally {
         await dir.close();
       }
-      say(`${target2}`);
+      say(`${target3}`);
     }
   } finally {
     await out.close();
@@ -92533,7 +103624,7 @@ import {
   rmSync as rmSync7,
   statfsSync as statfsSync2
 } from "node:fs";
-import { dirname as dirname22, join as join29, relative } from "node:path";
+import { dirname as dirname23, join as join29, relative } from "node:path";
 
 // src/backup/rules.ts
 function sectionRules(section, mode, o2) {
@@ -92565,7 +103656,7 @@ async function verifyBackup(spec, file2, opts = {}) {
     });
   const work = statePaths(spec).backups;
   assertBackupsOutsideData(spec, work);
-  mkdirSync16(dirname22(work), { recursive: true });
+  mkdirSync16(dirname23(work), { recursive: true });
   mkdirSync16(work, { recursive: true, mode: 448 });
   assertPrivate(work);
   const staging = mkdtempSync3(join29(work, ".xoa-restore-staging-"));
@@ -92647,7 +103738,7 @@ function expectedMembers(m) {
   ]);
   const dirs2 = /* @__PURE__ */ new Set();
   const addParents = (p) => {
-    for (let d = dirname22(p); d !== "."; d = dirname22(d)) dirs2.add(d);
+    for (let d = dirname23(p); d !== "."; d = dirname23(d)) dirs2.add(d);
   };
   for (const e of m.files) {
     const p = archivePathOf(e);
@@ -92952,7 +104043,7 @@ init_layout();
 
 // src/source/pin-write.ts
 import { accessSync as accessSync3, constants as constants18 } from "node:fs";
-import { dirname as dirname23, relative as relative2 } from "node:path";
+import { dirname as dirname24, relative as relative2 } from "node:path";
 init_at();
 init_errors3();
 var KEY_ORDER = ["url", "rev", "version", "date", "channel"];
@@ -92967,13 +104058,13 @@ function renderPin(original, pin) {
   const out = {};
   for (const k of Object.keys(doc)) out[k] = k in pin ? pin[k] : doc[k];
   for (const k of KEY_ORDER) if (!(k in out) && pin[k] !== void 0) out[k] = pin[k];
-  const text = JSON.stringify(out, null, indent);
-  return original === "" || original.endsWith("\n") ? `${text}
-` : text;
+  const text2 = JSON.stringify(out, null, indent);
+  return original === "" || original.endsWith("\n") ? `${text2}
+` : text2;
 }
 function assertPinWritable(file2) {
   try {
-    accessSync3(dirname23(file2), constants18.W_OK);
+    accessSync3(dirname24(file2), constants18.W_OK);
     accessSync3(file2, constants18.W_OK);
   } catch (e) {
     throw new XoaError(`the pin file ${file2} cannot be rewritten (${e.code})`, {
@@ -92992,7 +104083,7 @@ async function writePin(file2, pin) {
 }
 async function commitPin(file2, message) {
   const git = (args, cwd) => execa(tool("git"), args, { cwd, reject: false, env: { GIT_TERMINAL_PROMPT: "0" }, stdin: "ignore" });
-  const top = await git(["rev-parse", "--show-toplevel"], dirname23(file2));
+  const top = await git(["rev-parse", "--show-toplevel"], dirname24(file2));
   if (top.exitCode !== 0)
     throw new XoaError(`${file2} is not in a git repository, so --commit has nothing to commit to`, {
       hint: "drop --commit, or keep the pin file in a git checkout (e.g. your flake)"
@@ -93018,11 +104109,11 @@ init_paths();
 init_errors3();
 import { accessSync as accessSync4, constants as constants19, existsSync as existsSync18 } from "node:fs";
 import { homedir } from "node:os";
-import { dirname as dirname24, join as join30 } from "node:path";
+import { dirname as dirname25, join as join30 } from "node:path";
 function mirrorDirFor(spec) {
   const own2 = statePaths(spec).mirror;
-  let dir = dirname24(own2);
-  while (!existsSync18(dir)) dir = dirname24(dir);
+  let dir = dirname25(own2);
+  while (!existsSync18(dir)) dir = dirname25(dir);
   try {
     accessSync4(dir, constants19.W_OK);
     return own2;
@@ -93285,7 +104376,7 @@ async function run6(spec, opts, record2) {
     const backup = await createBackup(spec, { services: opts.services });
     record2.backup = backup.archive;
     log(`switching to ${built.release}, health check within ${Math.round(opts.healthTimeoutMs / 1e3)} s\u2026`);
-    const admin2 = { email: spec.webAdmin.email, password: readAdminPassword(spec) };
+    const admin2 = { email: spec.webAdmin.email, password: readAdminPassword2(spec) };
     const gate = await switchWithHealthGate(paths, built.release, opts.control, {
       endpoint: () => localEndpoint(spec),
       admin: admin2,
@@ -93321,7 +104412,7 @@ async function lockUpgrade(spec) {
 }
 
 // src/run/rollback.ts
-function target(paths, id) {
+function target2(paths, id) {
   const to = id ?? previousId(paths);
   if (!to)
     throw new XoaError("there is no previous release to roll back to", {
@@ -93338,7 +104429,7 @@ async function rollbackRelease(spec, id, opts) {
     throw e;
   });
   try {
-    const to = target(paths, id);
+    const to = target2(paths, id);
     const pinNote = pinNoteFor(spec, paths, to);
     if (!opts.control) {
       const { from } = await switchTo(paths, to);
@@ -93416,13 +104507,13 @@ function register15(program2) {
       const spec = readSpec(opts);
       const host = hostView("/");
       const systemd = (await detectServiceControl(spec)).manages;
-      const password = readAdminPassword2(spec, host);
-      const server = systemd ? void 0 : await observeServer(spec, host);
+      const password = readAdminPassword(spec, host);
+      const server3 = systemd ? void 0 : await observeServer(spec, host);
       const r = await rollbackRelease(spec, id, {
         control: systemd ? systemdServerControl() : void 0,
         admin: password ? { email: spec.webAdmin.email, password } : void 0,
         healthTimeoutMs: timeout * 1e3,
-        foreground: server && { running: server.running, pid: server.pid }
+        foreground: server3 && { running: server3.running, pid: server3.pid }
       });
       if (opts.json) return printJson(r);
       say(`current: ${r.to}${r.from ? ` (was ${r.from}, now previous)` : ""}`);
@@ -93445,10 +104536,95 @@ function register16(program2) {
   program2.command("schema").description("print the JSON Schema of the spec (for editors and other tools)").action(() => printJson(specJsonSchema()));
 }
 
+// src/cli/state.ts
+var state_exports = {};
+__export(state_exports, {
+  register: () => register17,
+  stateApply: () => stateApply,
+  statePlan: () => statePlan
+});
+import { createInterface as createInterface5 } from "node:readline/promises";
+init_errors3();
+function requireRoot(what) {
+  if (process.getuid?.() !== 0)
+    throw new XoaError(`${what} reads secret files and the web admin's password, so it runs as root`, {
+      hint: `sudo xoa ${what.replace(/^xoa /, "")}`
+    });
+}
+var STDOUT = { say, printJson };
+async function statePlan(spec, opts, open3, io = STDOUT) {
+  const { say: say2, printJson: printJson2 } = io;
+  if (!await xoStateWanted(spec)) return nothingToDo(opts, io);
+  const plan = await withXo(spec, (api) => planXoState(spec, api), { open: open3 });
+  if (opts.json) return printJson2(xoChangesJson(plan.changes));
+  for (const l of xoPlanLines(plan.changes)) say2(colourLine(l));
+}
+async function stateApply(spec, opts, open3, io = STDOUT) {
+  const { say: say2, printJson: printJson2 } = io;
+  if (!await xoStateWanted(spec)) return nothingToDo(opts, io);
+  if (opts.wait !== void 0) await waitForXo(spec, positiveSeconds("--wait", opts.wait));
+  const changes = await withXo(
+    spec,
+    async (api) => {
+      if (process.stdin.isTTY && !opts.yes && !opts.json) {
+        const preview = (await planXoState(spec, api)).changes;
+        const pending = preview.filter((c3) => c3.action !== "ok");
+        if (!preview.some((c3) => ["create", "change", "delete"].includes(c3.action))) return preview;
+        for (const l of pending.map(xoChangeLine)) say2(colourLine(l));
+        say2(xoPlanSummary(preview));
+        if (!await confirmed2())
+          throw new XoaError("cancelled: nothing was changed in XO", { hint: "xoa state apply --yes" });
+      }
+      return applyXoStateRun(spec, api, {
+        onChange: opts.json ? void 0 : (c3) => c3.action !== "ok" && say2(colourLine(xoChangeLine(c3))),
+        onExport: opts.json ? void 0 : (p) => say2(`XO's configuration before this run: ${p}`)
+      });
+    },
+    { open: open3 }
+  );
+  if (opts.json) printJson2(xoChangesJson(changes));
+  else say2(xoApplySummary(changes));
+}
+function nothingToDo(opts, io) {
+  if (opts.json) io.printJson(xoChangesJson([]));
+  else io.say("XO state: the spec declares none and xoa owns none in XO; nothing to do.");
+}
+async function waitForXo(spec, seconds2) {
+  const health2 = await waitHealthy(localEndpoint(spec), adminCredentials(spec), { timeoutMs: seconds2 * 1e3 });
+  if (!health2.healthy)
+    throw new XoaError(`XO did not become healthy within ${seconds2} s: ${health2.reason}`, {
+      hint: "xoa status; xoa logs"
+    });
+}
+async function confirmed2() {
+  const rl = createInterface5({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await rl.question("Apply these changes to XO? [y/N] ")).trim());
+  } finally {
+    rl.close();
+  }
+}
+function register17(program2) {
+  const state = program2.command("state").description("XO's own state from the spec's xoState: plugins, pools, remotes, users, groups, ACLs");
+  withSpecOption(state.command("plan")).description(
+    "show what `xoa state apply` would change in XO: + create, ~ change, - delete, = unchanged, ! skipped"
+  ).option("--json", "machine-readable output").action(async (opts) => {
+    const spec = readSpec(opts);
+    requireRoot("xoa state plan");
+    await statePlan(spec, opts);
+  });
+  withSpecOption(state.command("apply")).description("make XO match the spec; deletes only what xoa created; saves XO's config export first").option("-y, --yes", "do not ask for confirmation on a terminal").option("--json", "machine-readable output").option("--wait <seconds>", "first wait this long for xo-server to become healthy").action(async (opts) => {
+    const spec = readSpec(opts);
+    requireRoot("xoa state apply");
+    await stateApply(spec, opts);
+  });
+}
+
 // src/cli/status.ts
 var status_exports = {};
 __export(status_exports, {
-  register: () => register17
+  driftLine: () => driftLine,
+  register: () => register18
 });
 
 // src/status/format.ts
@@ -93535,16 +104711,16 @@ function summary(p, id) {
 }
 async function gatherStatus(spec, host, now = /* @__PURE__ */ new Date()) {
   const p = hostStatePaths(spec, host);
-  const server = await observeServer(spec, host);
+  const server3 = await observeServer(spec, host);
   const {
     defaultAdmin: _d,
     declaredAdmin: _a3,
     ...redis2
   } = await observeRedis(host.path(spec.redis.socket), spec.webAdmin.email);
   let health2;
-  if (server.running) {
+  if (server3.running) {
     const ep = localEndpoint(hostSpec(spec, host));
-    const password = readAdminPassword2(spec, host);
+    const password = readAdminPassword(spec, host);
     const r = await checkHealth(ep, password ? { email: spec.webAdmin.email, password } : void 0);
     health2 = { ...r, url: ep.url, signInTried: password !== void 0 };
   }
@@ -93574,15 +104750,15 @@ async function gatherStatus(spec, host, now = /* @__PURE__ */ new Date()) {
     }
   }
   return {
-    mode: server.mode,
+    mode: server3.mode,
     release: { current: summary(p, currentId(p)), previous: summary(p, previousId(p)) },
     server: {
-      running: server.running,
-      supervisor: server.unit ? "systemd" : "none",
-      activeState: server.unit?.activeState,
-      pid: server.pid,
-      since: server.since,
-      uptimeSeconds: server.since ? Math.max(0, Math.round((now.getTime() - Date.parse(server.since)) / 1e3)) : void 0
+      running: server3.running,
+      supervisor: server3.unit ? "systemd" : "none",
+      activeState: server3.unit?.activeState,
+      pid: server3.pid,
+      since: server3.since,
+      uptimeSeconds: server3.since ? Math.max(0, Math.round((now.getTime() - Date.parse(server3.since)) / 1e3)) : void 0
     },
     health: health2,
     redis: redis2,
@@ -93619,19 +104795,35 @@ async function status(spec, host, now = /* @__PURE__ */ new Date()) {
 
 // src/cli/status.ts
 init_errors3();
-function register17(program2) {
+function register18(program2) {
   withSpecOption(program2.command("status")).description("release, xo-server (running, uptime, health), Redis, certificate, mounts, last upgrade").option("--json", "print the status as JSON").addHelpText("after", "\nExit status: 0 when healthy, 1 when something is wrong (listed at the end).").action(async (opts) => {
-    const report2 = await status(readSpec(opts), hostView("/"));
-    process.exitCode = report2.ok ? EXIT.ok : EXIT.failed;
-    if (opts.json) return printJson(report2);
-    for (const l of formatStatus(report2, { green: green2, red: red2, yellow: yellow2, dim: dim2 })) say(l);
+    const spec = readSpec(opts);
+    const report2 = await status(spec, hostView("/"));
+    const xo2 = report2.health?.healthy ? await probeXoState(spec).catch(
+      (e) => ({ status: "unreachable", reason: e.message })
+    ) : xoStateDeclared(spec) ? { status: "unreachable", reason: "xo-server is not healthy" } : { status: "none" };
+    const drift = xo2.status === "checked" ? xoDrift(xo2.changes) : 0;
+    const full = {
+      ...report2,
+      ok: report2.ok && drift === 0,
+      problems: drift ? [...report2.problems, `${driftLine(drift)} (xoa state plan)`] : report2.problems
+    };
+    process.exitCode = full.ok ? EXIT.ok : EXIT.failed;
+    if (opts.json) return printJson({ ...full, xoState: probeJson(xo2) });
+    const lines2 = formatStatus(full, { green: green2, red: red2, yellow: yellow2, dim: dim2 });
+    const xoLine = xo2.status === "unreachable" ? yellow2(`not checked (${xo2.reason})`) : xo2.status === "checked" ? drift ? red2(driftLine(drift)) : green2("as the spec says") : void 0;
+    if (xoLine) lines2.splice(lines2.indexOf(""), 0, `XO state  ${xoLine}`);
+    for (const l of lines2) say(l);
   });
+}
+function driftLine(n2) {
+  return `${n2} XO object${n2 === 1 ? "" : "s"} differ${n2 === 1 ? "s" : ""} from the spec`;
 }
 
 // src/cli/up.ts
 var up_exports = {};
 __export(up_exports, {
-  register: () => register18
+  register: () => register19
 });
 
 // src/run/up.ts
@@ -93647,7 +104839,7 @@ init_errors3();
 init_at();
 init_layout();
 init_load();
-import { basename as basename14, dirname as dirname25 } from "node:path";
+import { basename as basename14, dirname as dirname26 } from "node:path";
 init_redis();
 init_xo_server_config();
 function metaOf(mode, owner) {
@@ -93656,7 +104848,7 @@ function metaOf(mode, owner) {
 }
 async function ensureDir(path6, mode, owner) {
   const meta4 = metaOf(mode, owner);
-  const parent = await openLive(dirname25(path6), { create: self2(mode) });
+  const parent = await openLive(dirname26(path6), { create: self2(mode) });
   try {
     const name = basename14(path6);
     await (await parent.subdir(name, { create: meta4 })).close();
@@ -93673,7 +104865,7 @@ async function ensureMountsDir(spec, owner) {
     return;
   }
   const meta4 = { uid: 0, gid: owner.gid, mode: 1016 };
-  const parent = await openLive(dirname25(dir), { create: self2(493) });
+  const parent = await openLive(dirname26(dir), { create: self2(493) });
   try {
     await (await parent.subdir(basename14(dir), { create: meta4 })).close();
     await parent.setMeta(basename14(dir), meta4);
@@ -93688,10 +104880,10 @@ async function prepareForeground(spec, owner) {
   const layout = hostLayout(spec, "foreground");
   const p = layout.state;
   await ensureDir(spec.xo.stateDir, 493, {});
-  for (const d of [spec.xo.dataDir, spec.xo.tempDir, spec.redis.dir, dirname25(spec.redis.socket)])
+  for (const d of [spec.xo.dataDir, spec.xo.tempDir, spec.redis.dir, dirname26(spec.redis.socket)])
     await ensureDir(d, 488, owner);
   await ensureMountsDir(spec, owner);
-  await ensureDir(dirname25(p.serverConfigHome), 488, owner);
+  await ensureDir(dirname26(p.serverConfigHome), 488, owner);
   const configDir = layout.xoConfigDir;
   await ensureDir(p.serverConfigHome, 448, owner);
   await ensureDir(configDir, 448, owner);
@@ -93703,13 +104895,35 @@ async function prepareForeground(spec, owner) {
       specPath: "",
       platform: currentPlatform()
     });
-    await ensureDir(dirname25(shim2.path), 493, {});
+    await ensureDir(dirname26(shim2.path), 493, {});
     await writeAtomic(shim2.path, shim2.content, shim2.mode, {});
   }
   const redisConfig = layout.redis.config;
-  await ensureDir(dirname25(redisConfig), 493, {});
+  await ensureDir(dirname26(redisConfig), 493, {});
   await writeAtomic(redisConfig, renderRedisConfig(spec).content, 420, {});
   return { configDir, redisConfig };
+}
+
+// src/run/xo-state-up.ts
+init_errors3();
+async function reconcileAfterUp(spec, admin2, log, open3) {
+  try {
+    if (!await xoStateWanted(spec)) return true;
+    const changes = await withXo(
+      spec,
+      (api) => applyXoStateRun(spec, api, {
+        onChange: (c3) => c3.action !== "ok" && log(`xoa | ${xoChangeLine(c3)}`),
+        onExport: (p) => log(`xoa | XO's configuration before this run saved to ${p}`)
+      }),
+      { admin: admin2, open: open3 }
+    );
+    log(`xoa | ${xoApplySummary(changes)}`);
+    return true;
+  } catch (e) {
+    const hint = e instanceof XoaError && e.hint ? ` (next: ${e.hint})` : "";
+    log(`xoa | XO state NOT applied: ${e.message}${hint}`);
+    return false;
+  }
 }
 
 // src/run/up.ts
@@ -93724,11 +104938,11 @@ async function waitFor(cond, timeoutMs, what) {
 async function up(spec, opts) {
   const p = statePaths(spec);
   const children = [];
-  let server;
+  let server3;
   let serverSince = "";
   const lock = await holdUpLock(
     spec,
-    () => server?.running() && server.child.pid ? { pid: server.child.pid, since: serverSince } : void 0
+    () => server3?.running() && server3.child.pid ? { pid: server3.child.pid, since: serverSince } : void 0
   );
   const log = opts.log;
   try {
@@ -93778,8 +104992,8 @@ async function up(spec, opts) {
     const admin2 = { email: spec.webAdmin.email, password: secrets2.adminPassword };
     const control = {
       async restart() {
-        if (server) await server.stop();
-        server = startChild(
+        if (server3) await server3.stop();
+        server3 = startChild(
           {
             name: "xo-server",
             command: p.currentNode,
@@ -93792,7 +105006,7 @@ async function up(spec, opts) {
         );
         serverSince = (/* @__PURE__ */ new Date()).toISOString();
       },
-      running: () => server?.running() ?? false
+      running: () => server3?.running() ?? false
     };
     const check3 = { endpoint: () => localEndpoint(spec), admin: admin2, timeoutMs: opts.healthTimeoutMs };
     let rolledBackFrom;
@@ -93819,10 +105033,13 @@ async function up(spec, opts) {
         });
       }
     }
-    if (server) children.push(server);
+    if (server3) children.push(server3);
     const pingOnly = signInRefusal(check3.endpoint());
-    if (pingOnly) log(`xoa | health is ping only; sign-in not checked: ${pingOnly}`);
-    const running = server;
+    if (pingOnly) {
+      log(`xoa | health is ping only; sign-in not checked: ${pingOnly}`);
+      if (xoStateDeclared(spec)) log(`xoa | XO state NOT applied: ${pingOnly}`);
+    } else await reconcileAfterUp(spec, admin2, log);
+    const running = server3;
     return {
       url: check3.endpoint().url,
       release: currentId(p) ?? "?",
@@ -93834,7 +105051,7 @@ async function up(spec, opts) {
       }
     };
   } catch (e) {
-    if (server && !children.includes(server)) children.push(server);
+    if (server3 && !children.includes(server3)) children.push(server3);
     await stopAll(children);
     await lock.release();
     throw e;
@@ -93860,7 +105077,7 @@ async function upUntilStopped(spec, opts) {
 
 // src/cli/up.ts
 init_paths();
-function register18(program2) {
+function register19(program2) {
   withSpecOption(program2.command("up")).description(
     "run XO in the foreground: build if needed, Redis, mount broker, admin, xo-server; health-gated"
   ).option("--no-build", "serve the current release as it is; do not build").option("--health-timeout <seconds>", "how long xo-server gets to become healthy", "180").addHelpText(
@@ -93893,7 +105110,7 @@ function register18(program2) {
 var update_exports = {};
 __export(update_exports, {
   parseChannel: () => parseChannel,
-  register: () => register19,
+  register: () => register20,
   specForPin: () => specForPin
 });
 import { existsSync as existsSync20 } from "node:fs";
@@ -93909,7 +105126,7 @@ function specForPin(opts) {
     return validateSpec({});
   return readSpec(opts);
 }
-function register19(program2) {
+function register20(program2) {
   withSpecOption(program2.command("update")).description(
     "move the Xen Orchestra pin to the newest commit of a channel; print old \u2192 new and the changes"
   ).option("--channel <name>", `latest | stable | master (default: updates.channel in the spec)`).option("--rev <rev>", "pin this upstream commit (or branch) instead of a channel").option(
@@ -93971,12 +105188,12 @@ function printReport(report2) {
 var upgrade_exports = {};
 __export(upgrade_exports, {
   printSummary: () => printSummary,
-  register: () => register20
+  register: () => register21
 });
 import { Writable as Writable4 } from "node:stream";
 init_paths();
 init_errors3();
-function register20(program2) {
+function register21(program2) {
   withSpecOption(program2.command("upgrade")).description(
     "update the pin, build, back up, switch with a health check; roll back automatically on failure"
   ).option("--channel <name>", "latest | stable | master (default: updates.channel in the spec)").option("--health-timeout <seconds>", "how long the new release gets to become healthy", "180").option("--retry", "try again a release that failed its health check before").option("--allow-downgrade", "go to the channel even when it is behind the pin (never done otherwise)").option("--json", "print the record of the run as JSON").addHelpText(
@@ -94061,9 +105278,9 @@ function printSummary(spec, r) {
 // src/cli/validate.ts
 var validate_exports = {};
 __export(validate_exports, {
-  register: () => register21
+  register: () => register22
 });
-function register21(program2) {
+function register22(program2) {
   withSpecOption(program2.command("validate")).description("check the spec; print it with defaults filled (--json) or say it is valid").option("--json", "print the complete spec, defaults filled, as JSON").action((opts) => {
     const spec = readSpec(opts);
     if (opts.json) printJson(spec);
@@ -94081,6 +105298,7 @@ var commands = [
   rollback_exports,
   plan_exports,
   apply_exports,
+  state_exports,
   broker_exports,
   render_exports,
   backup_exports,
