@@ -186,7 +186,12 @@ async function buildRelease(
   const account = await buildAccount(spec, (l) => progress.log(l))
   const caches = ['yarn', 'turbo', 'home'].map((d) => join(paths.cache, d))
   for (const d of caches) mkdirSync(d, { recursive: true })
-  openPathTo(account, [paths.state, paths.releases, paths.cache, runtimesDir(paths)])
+  openPathTo(account, [
+    ...new Set([paths.state, paths.store]),
+    paths.releases,
+    paths.cache,
+    runtimesDir(paths),
+  ])
   // The whole temp release (under a umask of 0027 root's dirs would shut the account out); sealed after.
   await handTo(account, [tmp, ...caches])
   if (account) progress.log(`install and build run as ${spec.service.user}, not root`)

@@ -142,7 +142,7 @@ export async function removeDebris(paths: StatePaths): Promise<string[]> {
     await releases.close()
   }
   const links = [basename(paths.current), basename(paths.previous)]
-  const state = await openLive(paths.state)
+  const state = await openLive(paths.store)
   try {
     for (const e of await state.entries())
       if (links.some((l) => e.name.startsWith(`${l}.tmp-`) || e.name.startsWith(`.${l}.xoa-`)))

@@ -1,6 +1,6 @@
 // The --spec option every command that needs a spec shares.
 import type { Command } from 'commander'
-import { DEFAULT_SPEC_PATH, loadSpecFile } from '../spec/load.ts'
+import { DEFAULT_SPEC_PATH, loadSpec } from '../spec/load.ts'
 import type { Spec } from '../spec/schema.ts'
 
 export interface SpecOpts {
@@ -19,5 +19,5 @@ export function specPathOf(opts: SpecOpts): string {
 }
 
 export function readSpec(opts: SpecOpts): Spec {
-  return loadSpecFile(specPathOf(opts))
+  return loadSpec(specPathOf(opts))
 }

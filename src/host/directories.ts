@@ -32,6 +32,8 @@ export function hostDirectories(spec: Spec): HostDir[] {
     // Root-owned where xo-server only reads (releases, runtimes, the sudo shim): the service account must
     // never be able to change code that root runs.
     d(p.state, 'root', grp, 0o750),
+    // build.storeDir, when it moves the release store out of the state dir.
+    ...(p.store !== p.state ? [d(p.store, 'root', grp, 0o750)] : []),
     d(p.releases, 'root', grp, 0o750),
     d(p.runtimes, 'root', grp, 0o750),
     d(p.shimDir, 'root', grp, 0o750),

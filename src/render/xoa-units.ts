@@ -104,8 +104,8 @@ export function renderBuildUnit(spec: Spec, env: RenderEnv): RenderedFile {
         { comment: 'A cold build takes minutes; an unchanged build key returns at once.' },
         ['TimeoutStartSec', '2h'],
         ...hardening({
-          // Releases, caches, runtimes and the current/previous symlinks all live in the state dir.
-          readWritePaths: [spec.xo.stateDir],
+          // Releases, caches, runtimes and the current/previous symlinks live in the state dir (or build.storeDir).
+          readWritePaths: [...new Set([spec.xo.stateDir, statePaths(spec).store])],
           // AF_NETLINK: Node's os.networkInterfaces(); the network: git and the npm registry.
           addressFamilies: ['AF_UNIX', 'AF_INET', 'AF_INET6', 'AF_NETLINK'],
           // It changes owners (chown) and drops to the service account (setuid) for the yarn steps.

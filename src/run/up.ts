@@ -6,6 +6,7 @@ import { currentId, previousId } from '../build/store.ts'
 import { currentPlatform, platformEnv } from '../platform/load.ts'
 import { servicePath } from '../platform/platform.ts'
 import { hostTool } from '../platform/tool.ts'
+import { specEnvironment } from '../spec/container.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import { serverEnvironment } from '../spec/server-env.ts'
@@ -13,9 +14,10 @@ import { XoaError } from '../util/errors.ts'
 import { ensureServiceAccount } from '../util/service-account.ts'
 import { xoStateDeclared } from '../xo-state/reconcile.ts'
 import { bootstrapWithSecrets, runAsServiceAccount } from './bootstrap.ts'
-import { prepareForeground } from './foreground.ts'
+import { type Account, prepareForeground } from './foreground.ts'
 import { switchWithHealthGate } from './gate.ts'
 import { localEndpoint, signInRefusal, waitHealthy } from './health.ts'
+import { leastPrivilege } from './least-privilege.ts'
 import { pingRedis } from './redis.ts'
 import { onStopSignal, type Supervised, startChild, stopAll } from './supervisor.ts'
 import { holdUpLock } from './up-lock.ts'
@@ -38,6 +40,13 @@ export interface UpState {
   stop(): Promise<void>
   /** Resolves with xo-server's exit code when it dies on its own. */
   serverExited: Promise<number | null>
+}
+
+/** As root, the service account with no capabilities and no_new_privs (least-privilege.ts); else as we are. */
+function asService(owner: Account, argv: string[]): { command: string; args: string[] } {
+  const [command, ...args] =
+    owner.uid === undefined ? argv : leastPrivilege(owner.uid, owner.gid ?? owner.uid, argv)
+  return { command: command!, args }
 }
 
 async function waitFor(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -74,10 +83,13 @@ export async function up(spec: Spec, opts: UpOptions): Promise<UpState> {
     const redis = startChild(
       {
         name: 'redis-xo',
-        command: hostTool('redis-server', 'xoa up (Redis)'),
-        args: [files.redisConfig, '--supervised', 'no'],
+        ...asService(owner, [
+          hostTool('redis-server', 'xoa up (Redis)'),
+          files.redisConfig,
+          '--supervised',
+          'no',
+        ]),
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-        ...owner,
       },
       log,
     )
@@ -92,8 +104,13 @@ export async function up(spec: Spec, opts: UpOptions): Promise<UpState> {
             name: 'mountd',
             command: process.execPath,
             args: [...self, 'broker', 'serve', '--spec', opts.specPath],
-            // The broker finds its tools through the platform, which must reach it (a file's path, or nothing).
-            env: { PATH: servicePath(currentPlatform()).join(':'), ...platformEnv() },
+            // The broker finds its tools through the platform, which must reach it (a file's path, or nothing);
+            // it reads the spec up reads (the container's defaults and XOA_* fields).
+            env: {
+              PATH: servicePath(currentPlatform()).join(':'),
+              ...platformEnv(),
+              ...specEnvironment(process.env),
+            },
           },
           log,
         ),
@@ -117,11 +134,9 @@ export async function up(spec: Spec, opts: UpOptions): Promise<UpState> {
         server = startChild(
           {
             name: 'xo-server',
-            command: p.currentNode,
-            args: [p.currentServer],
+            ...asService(owner, [p.currentNode, p.currentServer]),
             env: serverEnvironment(spec, secrets.serverEnv),
             cwd: spec.xo.stateDir,
-            ...owner,
           },
           log,
         )

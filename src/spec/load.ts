@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { closest, distance } from 'fastest-levenshtein'
 import { parse as parseToml, TomlError } from 'smol-toml'
 import type { z } from 'zod'
+import { containerSpecDoc, inContainer } from './container.ts'
 import { type Spec, SpecSchema } from './schema.ts'
 import { SECRET_KEY } from './xo-state.ts'
 
@@ -51,6 +52,34 @@ export function validateSpec(doc: unknown, file = '<spec>'): Spec {
     file,
     r.error.issues.flatMap((i) => describeIssue(i, doc)),
   )
+}
+
+/**
+ * The spec the CLI runs with: the file; in the container image (XOA_CONTAINER=1) the image's defaults, the
+ * file when there is one, then the XOA_* variables for the common fields (src/spec/container.ts).
+ */
+export function loadSpec(file: string, env: NodeJS.ProcessEnv = process.env): Spec {
+  if (!inContainer(env)) return loadSpecFile(file)
+  let doc: unknown
+  try {
+    doc = parseSpecText(readFileSync(file, 'utf8'), file)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      if (e instanceof SpecError) throw e
+      return loadSpecFile(file) // the same message as outside a container
+    }
+  }
+  const { doc: merged, fromEnv } = containerSpecDoc(doc, env)
+  try {
+    return validateSpec(merged, file)
+  } catch (e) {
+    if (!(e instanceof SpecError)) throw e
+    // A bad value from the environment is named by its variable, not only by a field of a file.
+    const problems = e.problems.map((p) =>
+      fromEnv.has(p.field) ? { ...p, message: `${p.message} (from $${fromEnv.get(p.field)})` } : p,
+    )
+    throw new SpecError(file, problems)
+  }
 }
 
 export function loadSpecFile(file: string): Spec {

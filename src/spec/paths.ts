@@ -5,18 +5,22 @@ import type { Spec } from './schema.ts'
 
 export function statePaths(spec: Spec) {
   const s = spec.xo.stateDir
+  // The release store is the state dir unless build.storeDir moves it (the container image: its release lives
+  // in the image, the state in the volume).
+  const store = spec.build.storeDir ?? s
   return {
     state: s,
-    releases: join(s, 'releases'),
-    current: join(s, 'current'),
-    previous: join(s, 'previous'),
+    store,
+    releases: join(store, 'releases'),
+    current: join(store, 'current'),
+    previous: join(store, 'previous'),
     /** Node of the current release: <current>/node is a symlink to the runtime it was built with. */
-    currentNode: join(s, 'current', 'node', 'bin', 'node'),
+    currentNode: join(store, 'current', 'node', 'bin', 'node'),
     /** xo-server entry point of the current release. */
-    currentServer: join(s, 'current', 'xo', 'packages', 'xo-server', 'dist', 'cli.mjs'),
-    runtimes: join(s, 'runtimes'),
-    cache: join(s, 'cache'),
-    mirror: join(s, 'cache', 'xen-orchestra.git'),
+    currentServer: join(store, 'current', 'xo', 'packages', 'xo-server', 'dist', 'cli.mjs'),
+    runtimes: join(store, 'runtimes'),
+    cache: join(store, 'cache'),
+    mirror: join(store, 'cache', 'xen-orchestra.git'),
     secrets: join(s, 'secrets'),
     /** Generated web admin password when webAdmin.passwordFile is not set. */
     adminPasswordFile: spec.webAdmin.passwordFile ?? join(s, 'secrets', 'admin-password'),

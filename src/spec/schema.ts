@@ -119,6 +119,11 @@ const build = z.strictObject({
     .max(65536)
     .optional()
     .describe('Node heap for the build; default from available memory.'),
+  storeDir: absPath
+    .optional()
+    .describe(
+      'Release store: releases, current/previous, Node runtimes, source mirror and build caches. Default: xo.stateDir. The container image sets it outside the state volume, so a newer image is never shadowed by an old volume.',
+    ),
 })
 
 const service = z.strictObject({
@@ -255,6 +260,12 @@ export const SpecSchema = z
         )
       const reserved = STATE_RESERVED.find((r) => isInside(s.xo[d], `${s.xo.stateDir}/${r}`))
       if (reserved) issue(['xo', d], `must not be inside ${s.xo.stateDir}/${reserved}, which xoa reserves`)
+      const store = s.build.storeDir
+      if (store && (isInside(store, s.xo[d]) || isInside(s.xo[d], store)))
+        issue(
+          ['xo', d],
+          `must not be inside or contain build.storeDir (${store}): root-owned code lives there`,
+        )
       const tree = SYSTEM_TREES.find((t) => isInside(s.xo[d], t))
       if (tree) issue(['xo', d], `must not be inside the system directory ${tree}`)
     }
@@ -264,6 +275,7 @@ export const SpecSchema = z
       ...dirs.map((d): [string[], string] => [['xo', d], s.xo[d]]),
       [['xo', 'ssl', 'dir'], s.xo.ssl.dir],
       [['redis', 'dir'], s.redis.dir],
+      ...(s.build.storeDir ? [[['build', 'storeDir'], s.build.storeDir] as [string[], string]] : []),
     ]
     for (const [path, dir] of owned) {
       const sys = SYSTEM_DIRS.find((p) => isInside(p, dir))

@@ -1,7 +1,7 @@
 // `xoa doctor` as a function: load the spec, observe the shared facts once (xo-server, Redis), run every
 // check, and sum up. Exit 1 when any finding fails.
 import { hostLayout } from '../../host/layout.ts'
-import { loadSpecFile, SpecError } from '../../spec/load.ts'
+import { loadSpec, SpecError } from '../../spec/load.ts'
 import { type HostView, hostView } from '../host.ts'
 import { observeRedis } from '../redis-facts.ts'
 import { observeServer } from '../server.ts'
@@ -44,9 +44,9 @@ export interface DoctorOptions {
 
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const host: HostView = hostView(opts.root)
-  let spec: ReturnType<typeof loadSpecFile>
+  let spec: ReturnType<typeof loadSpec>
   try {
-    spec = loadSpecFile(opts.specPath)
+    spec = loadSpec(opts.specPath)
   } catch (e) {
     if (!(e instanceof SpecError)) throw e
     return summarise(
