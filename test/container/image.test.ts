@@ -210,7 +210,7 @@ test('the image: built from the Containerfile, healthy, least privilege, and its
     assert.ok(hit, `${what} runs: ${tree.map((x) => x.cmdline).join('\n')}`)
     return hit
   }
-  for (const proc of [find(/xo-server\/dist\/cli\.mjs/, 'xo-server'), find(/^redis-server /, 'Redis')]) {
+  for (const proc of [find(/xo-server\/dist\/cli\.mjs/, 'xo-server'), find(/(^|\/)redis-server /, 'Redis')]) {
     const [ruid, euid, suid, fsuid] = proc.status.Uid!.split(/\s+/).map(Number)
     assert.ok(
       [ruid, euid, suid, fsuid].every((u) => u !== 0),

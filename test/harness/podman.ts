@@ -3,9 +3,12 @@
 // `default_ulimits = []`, never /etc's), no registry: the base image is the nspawn harness's debootstrap
 // rootfs, imported once per rootfs key.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type ExecResult, type RunOptions, run } from './proc.ts'
+
+export { processTree } from './proc.ts'
+
 import { cacheRoot, debianMirror, ensureRootfs, rootfsKey } from './rootfs.ts'
 
 export function podmanSkipReason(): string | undefined {
@@ -64,42 +67,4 @@ export async function baseImage(p: Podman, log: (l: string) => void = () => {}):
   })
   if (r.status !== 0) throw new Error(`podman import failed (exit ${r.status}): ${r.stderr}`)
   return name
-}
-
-export interface ProcFacts {
-  pid: number
-  cmdline: string
-  status: Record<string, string>
-}
-
-/** The processes below host PID `root` (a container's init) as the host's /proc shows them, root included. */
-export function processTree(root: number): ProcFacts[] {
-  const byParent = new Map<number, number[]>()
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    try {
-      const ppid = Number(/^PPid:\s*(\d+)/m.exec(readFileSync(`/proc/${name}/status`, 'utf8'))?.[1])
-      byParent.set(ppid, [...(byParent.get(ppid) ?? []), Number(name)])
-    } catch {
-      // exited while we looked
-    }
-  }
-  const out: ProcFacts[] = []
-  const walk = (pid: number) => {
-    try {
-      const status = Object.fromEntries(
-        readFileSync(`/proc/${pid}/status`, 'utf8')
-          .split('\n')
-          .filter((l) => l.includes(':'))
-          .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
-      )
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()
-      out.push({ pid, cmdline, status })
-    } catch {
-      return
-    }
-    for (const c of byParent.get(pid) ?? []) walk(c)
-  }
-  walk(root)
-  return out
 }

@@ -83,3 +83,41 @@ export function findContainerInit(ancestor: number): number | undefined {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+export interface ProcFacts {
+  pid: number
+  cmdline: string
+  status: Record<string, string>
+}
+
+/** The processes below PID `root` (a container's init, or xoa up) as the host's /proc shows them, root included. */
+export function processTree(root: number): ProcFacts[] {
+  const byParent = new Map<number, number[]>()
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const ppid = Number(/^PPid:\s*(\d+)/m.exec(readFileSync(`/proc/${name}/status`, 'utf8'))?.[1])
+      byParent.set(ppid, [...(byParent.get(ppid) ?? []), Number(name)])
+    } catch {
+      // exited while we looked
+    }
+  }
+  const out: ProcFacts[] = []
+  const walk = (pid: number) => {
+    try {
+      const status = Object.fromEntries(
+        readFileSync(`/proc/${pid}/status`, 'utf8')
+          .split('\n')
+          .filter((l) => l.includes(':'))
+          .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
+      )
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()
+      out.push({ pid, cmdline, status })
+    } catch {
+      return
+    }
+    for (const c of byParent.get(pid) ?? []) walk(c)
+  }
+  walk(root)
+  return out
+}

@@ -10,6 +10,7 @@ import { checkHealth } from '../../src/run/health.ts'
 import { privateRuntimes } from '../build/helpers.ts'
 import { miniXoClis } from '../fixtures/mini-xo/bundle.ts'
 import { createFixture } from '../fixtures/monorepo.ts'
+import { processTree } from '../harness/proc.ts'
 import { freePort, tempDir } from '../helpers.ts'
 import { startUp, stopUp, upSpec } from './xoa-up.ts'
 
@@ -60,5 +61,15 @@ test('xoa up as root creates the missing service account with the spec ids and r
     },
   )
   assert.deepEqual(health, { healthy: true, ping: true, signIn: true }, u.output())
+  // xo-server and Redis hold no capability in any set and cannot gain one (no_new_privs), as the kernel says.
+  const tree = processTree(u.child.pid!)
+  for (const re of [/xo-server\/dist\/cli\.mjs/, /(^|\/)redis-server /]) {
+    const proc = tree.find((x) => re.test(x.cmdline))
+    assert.ok(proc, `${re} runs: ${tree.map((x) => x.cmdline).join('\n')}`)
+    assert.equal(proc.status.Uid, `${uid}\t${uid}\t${uid}\t${uid}`)
+    for (const set of ['CapInh', 'CapPrm', 'CapEff', 'CapAmb', 'CapBnd'])
+      assert.equal(proc.status[set], '0000000000000000', `${proc.cmdline}: ${set}`)
+    assert.equal(proc.status.NoNewPrivs, '1', `${proc.cmdline}: NoNewPrivs`)
+  }
   assert.equal(await stopUp(u), 0, u.output())
 })
