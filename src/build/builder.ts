@@ -11,7 +11,7 @@ import type { Spec } from '../spec/schema.ts'
 import { XoaError } from '../util/errors.ts'
 import { type BuildAccount, buildAccount, handTo, openPathTo, sealRelease } from './account.ts'
 import { BUILDER_VERSION, buildKey, releaseId } from './key.ts'
-import { machineNpmSettings, npmEnv, writeYarnConfig } from './npm-config.ts'
+import { machineNpmSettings, npmEnv, unsetNpmEnv, writeYarnConfig } from './npm-config.ts'
 import type { Progress } from './progress.ts'
 import { availableMemoryMb, chooseResources, cpuCount } from './resources.ts'
 import { cachedRevInfo, type RevInfo, revInfo, versionOf } from './rev-info.ts'
@@ -240,6 +240,8 @@ async function runSteps(
     NODE_OPTIONS: `--max-old-space-size=${res.heapMb}`,
     // Never let a build prompt or pick up the host's own Node through nvm-like shims.
     CI: '1',
+    // The machine's npm settings reach yarn through its own npmrc, not through root's environment.
+    ...unsetNpmEnv(process.env),
     ...netEnv,
   }
   const run = (name: string, file: string, args: string[], detail?: string) =>

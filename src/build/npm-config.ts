@@ -159,6 +159,20 @@ export function yarnNpmrc(s: NpmSettings, caPath?: string): string {
   return `${lines.join('\n')}\n`
 }
 
+/**
+ * Pure: the caller's npm_config_* / NPM_CONFIG_* variables, set to undefined so a child does not inherit them.
+ * yarn reads them too, over the npmrc xoa wrote for it: one naming a root-only file (a build secret's
+ * NPM_CONFIG_CAFILE=/run/secrets/…) would make yarn, as the build account, fail to open it. xoa has already
+ * asked npm what they mean and handed yarn the result (writeYarnConfig).
+ */
+export function unsetNpmEnv(env: NodeJS.ProcessEnv): Record<string, undefined> {
+  return Object.fromEntries(
+    Object.keys(env)
+      .filter((k) => /^npm_config_/i.test(k))
+      .map((k) => [k, undefined]),
+  )
+}
+
 const PROXY_ENV = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy']
 
 /** Pure: the proxy environment for yarn: the caller's own, else npm's proxy settings. */

@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { npmEnv, parseNpmConfig, proxyEnv, yarnNpmrc } from '../../src/build/npm-config.ts'
+import { npmEnv, parseNpmConfig, proxyEnv, unsetNpmEnv, yarnNpmrc } from '../../src/build/npm-config.ts'
 import { createFixture } from '../fixtures/monorepo.ts'
 import { tempDir, XOA_BIN } from '../helpers.ts'
 import { runtimeEnv } from './helpers.ts'
@@ -210,4 +210,55 @@ test("yarn goes through the proxy the machine's npm names (https-proxy), over TL
     [],
     'requests that bypassed the proxy',
   )
+})
+
+test("npm settings given as root's NPM_CONFIG_* variables (a build secret's root-only CA) reach yarn as its copy", async (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root: the build account must be unable to read the CA')
+  assert.deepEqual(unsetNpmEnv({ NPM_CONFIG_CAFILE: '/a', npm_config_x: '1', PATH: '/bin' }), {
+    NPM_CONFIG_CAFILE: undefined,
+    npm_config_x: undefined,
+  })
+  const dir = tempDir(t, 'xoa-npmenv-')
+  chmodSync(dir, 0o755)
+  const upstream = execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8', cwd: dir }).trim()
+  mkdirSync(join(dir, 'registry'))
+  const reg = await startRegistry(join(dir, 'registry'), upstream)
+  t.after(() => reg.close())
+  const src = join(dir, 'src')
+  const rev = createFixture(src, { registryDeps: [reg.dep] })
+  const state = join(dir, 'state')
+  const spec = join(dir, 'spec.json')
+  writeFileSync(
+    spec,
+    JSON.stringify({
+      xo: { stateDir: state },
+      source: { url: src, rev },
+      service: { user: 'nobody', group: 'nogroup' },
+    }),
+  )
+  // As the image's build step has them: /run/secrets/npm-ca is root's, 0400, in a dir nobody else enters.
+  const secrets = join(dir, 'secrets')
+  mkdirSync(secrets, { mode: 0o700 })
+  const ca = join(secrets, 'npm-ca')
+  writeFileSync(ca, readFileSync(reg.caFile), { mode: 0o400 })
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NPM_CONFIG_USERCONFIG: '/dev/null',
+    NPM_CONFIG_REGISTRY: reg.url,
+    NPM_CONFIG_CAFILE: ca,
+    XOA_RUNTIME_CACHE: join(dir, 'runtimes'),
+    NO_COLOR: '1',
+  }
+  for (const k of ['NODE_EXTRA_CA_CERTS', 'npm_config_registry', 'npm_config_cafile']) delete env[k]
+  const r = await run(process.execPath, [XOA_BIN, 'build', '--spec', spec], env)
+  const logs = join(state, 'logs')
+  const log = existsSync(logs)
+    ? readdirSync(logs)
+        .map((f) => readFileSync(join(logs, f), 'utf8'))
+        .join('\n')
+    : ''
+  assert.equal(r.status, 0, `${r.out}\n${log.split('\n').slice(-40).join('\n')}`)
+  assert.doesNotMatch(log, /Could not open cafile/)
+  assert.ok(reg.requests.some((q) => q.path === '/xoa-fixture-dep/-/xoa-fixture-dep-1.0.0.tgz'))
+  assert.ok(existsSync(join(state, 'current', 'xo', 'node_modules', 'xoa-fixture-dep', 'index.js')))
 })
