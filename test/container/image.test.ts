@@ -6,7 +6,8 @@
 // the same volume — serves the same users and remotes without building.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { checkHealth, type Endpoint, get } from '../../src/run/health.ts'
@@ -20,7 +21,7 @@ import {
   processTree,
   RUN_FLAGS,
 } from '../harness/podman.ts'
-import { freePort, REPO, tempDir } from '../helpers.ts'
+import { freePort, REPO } from '../helpers.ts'
 
 const skip = podmanSkipReason()
 const realXo = process.env.XO_SOURCE_URL
@@ -57,7 +58,8 @@ test('the image: built from the Containerfile, healthy, least privilege, and its
   skip,
   timeout: 60 * 60_000,
 }, async (t) => {
-  const dir = tempDir(t, 'xoa-image-')
+  // Not tempDir(): its cleanup would run before ours and take the containers.conf podman needs to clean up.
+  const dir = mkdtempSync(join(tmpdir(), 'xoa-image-'))
   chmodSync(dir, 0o755)
   const p = podman(dir)
   const id = `${process.pid}-${Date.now().toString(36)}`
@@ -70,6 +72,7 @@ test('the image: built from the Containerfile, healthy, least privilege, and its
     await p.run(['rmi', '-f', image])
     // This build's intermediate layers (the fixture release differs on every run).
     await p.run(['image', 'prune', '-f'])
+    rmSync(dir, { recursive: true, force: true })
   })
 
   // --- build ---
