@@ -94,6 +94,11 @@ test('the image: built from the Containerfile, healthy, least privilege, and its
     ...(npmrc ? ['--secret', `id=npmrc,src=${npmrc}`] : []),
     ...(npmCa() ? ['--secret', `id=npm-ca,src=${npmCa()}`] : []),
   ]
+  // With default_ulimits = [] buildah's RUN steps get nofile 1024, too few for real XO's build (EMFILE): give
+  // them this machine's own limits, which raises nothing.
+  const [soft, hard] = spawnSync('sh', ['-c', 'ulimit -Sn; ulimit -Hn'], { encoding: 'utf8' }).stdout.split(
+    '\n',
+  )
   const buildStarted = Date.now()
   // --network host: apt and npm download during the build; the run below has a network of its own.
   await p.ok(
@@ -105,6 +110,8 @@ test('the image: built from the Containerfile, healthy, least privilege, and its
       'runc',
       '--network',
       'host',
+      '--ulimit',
+      `nofile=${soft}:${hard}`,
       '-t',
       image,
       '-f',
