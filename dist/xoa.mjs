@@ -4669,7 +4669,7 @@ __export(util_exports, {
   hexToUint8Array: () => hexToUint8Array,
   hide: () => hide,
   installLazyProp: () => installLazyProp,
-  isObject: () => isObject,
+  isObject: () => isObject2,
   isPlainObject: () => isPlainObject,
   issue: () => issue,
   joinValues: () => joinValues,
@@ -4877,11 +4877,11 @@ function esc(str2) {
 function slugify(input2) {
   return input2.toLowerCase().trim().replace(/[^\w\s-]/g, "").replace(/[\s_-]+/g, "-").replace(/^-+|-+$/g, "");
 }
-function isObject(data) {
+function isObject2(data) {
   return typeof data === "object" && data !== null && !Array.isArray(data);
 }
 function isPlainObject(o2) {
-  if (isObject(o2) === false)
+  if (isObject2(o2) === false)
     return false;
   const ctor = o2.constructor;
   if (ctor === void 0)
@@ -4889,7 +4889,7 @@ function isPlainObject(o2) {
   if (typeof ctor !== "function")
     return true;
   const prot = ctor.prototype;
-  if (isObject(prot) === false)
+  if (isObject2(prot) === false)
     return false;
   if (Object.prototype.hasOwnProperty.call(prot, "isPrototypeOf") === false) {
     return false;
@@ -8061,7 +8061,7 @@ var init_schemas = __esm({
         }
         return propValues;
       });
-      const isObject3 = isObject;
+      const isObject4 = isObject2;
       const catchall = def.catchall;
       let value;
       const memo2 = globalConfig.memoizer;
@@ -8069,7 +8069,7 @@ var init_schemas = __esm({
       inst._zod.parse = (payload, ctx) => {
         value ?? (value = _normalized.value);
         const input2 = payload.value;
-        if (!isObject3(input2)) {
+        if (!isObject4(input2)) {
           payload.issues.push({
             expected: "object",
             code: "invalid_type",
@@ -8205,7 +8205,7 @@ var init_schemas = __esm({
         return doc.compile();
       };
       let fastpass;
-      const isObject3 = isObject;
+      const isObject4 = isObject2;
       const jit = !globalConfig.jitless;
       const allowsEval2 = allowsEval;
       const fastEnabled = jit && allowsEval2.value;
@@ -8214,7 +8214,7 @@ var init_schemas = __esm({
       inst._zod.parse = (payload, ctx) => {
         value ?? (value = _normalized.value);
         const input2 = payload.value;
-        if (!isObject3(input2)) {
+        if (!isObject4(input2)) {
           payload.issues.push({
             expected: "object",
             code: "invalid_type",
@@ -8343,7 +8343,7 @@ var init_schemas = __esm({
       const disc = cached(() => discriminatorMap(def));
       inst._zod.parse = (payload, ctx) => {
         const input2 = payload.value;
-        if (!isObject(input2)) {
+        if (!isObject2(input2)) {
           payload.issues.push({
             code: "invalid_type",
             expected: "object",
@@ -26690,18 +26690,20 @@ var init_types = __esm({
 import { join as join4 } from "node:path";
 function statePaths(spec) {
   const s = spec.xo.stateDir;
+  const store = spec.build.storeDir ?? s;
   return {
     state: s,
-    releases: join4(s, "releases"),
-    current: join4(s, "current"),
-    previous: join4(s, "previous"),
+    store,
+    releases: join4(store, "releases"),
+    current: join4(store, "current"),
+    previous: join4(store, "previous"),
     /** Node of the current release: <current>/node is a symlink to the runtime it was built with. */
-    currentNode: join4(s, "current", "node", "bin", "node"),
+    currentNode: join4(store, "current", "node", "bin", "node"),
     /** xo-server entry point of the current release. */
-    currentServer: join4(s, "current", "xo", "packages", "xo-server", "dist", "cli.mjs"),
-    runtimes: join4(s, "runtimes"),
-    cache: join4(s, "cache"),
-    mirror: join4(s, "cache", "xen-orchestra.git"),
+    currentServer: join4(store, "current", "xo", "packages", "xo-server", "dist", "cli.mjs"),
+    runtimes: join4(store, "runtimes"),
+    cache: join4(store, "cache"),
+    mirror: join4(store, "cache", "xen-orchestra.git"),
     secrets: join4(s, "secrets"),
     /** Generated web admin password when webAdmin.passwordFile is not set. */
     adminPasswordFile: spec.webAdmin.passwordFile ?? join4(s, "secrets", "admin-password"),
@@ -27277,11 +27279,11 @@ var require_baseTrim = __commonJS({
 // node_modules/lodash/isObject.js
 var require_isObject = __commonJS({
   "node_modules/lodash/isObject.js"(exports, module) {
-    function isObject3(value) {
+    function isObject4(value) {
       var type = typeof value;
       return value != null && (type == "object" || type == "function");
     }
-    module.exports = isObject3;
+    module.exports = isObject4;
   }
 });
 
@@ -27289,7 +27291,7 @@ var require_isObject = __commonJS({
 var require_toNumber = __commonJS({
   "node_modules/lodash/toNumber.js"(exports, module) {
     var baseTrim = require_baseTrim();
-    var isObject3 = require_isObject();
+    var isObject4 = require_isObject();
     var isSymbol = require_isSymbol();
     var NAN = 0 / 0;
     var reIsBadHex = /^[-+]0x[0-9a-f]+$/i;
@@ -27303,9 +27305,9 @@ var require_toNumber = __commonJS({
       if (isSymbol(value)) {
         return NAN;
       }
-      if (isObject3(value)) {
+      if (isObject4(value)) {
         var other = typeof value.valueOf == "function" ? value.valueOf() : value;
-        value = isObject3(other) ? other + "" : other;
+        value = isObject4(other) ? other + "" : other;
       }
       if (typeof value != "string") {
         return value === 0 ? value : +value;
@@ -28026,9 +28028,9 @@ var require_is_object = __commonJS({
 // node_modules/core-js/library/modules/_an-object.js
 var require_an_object = __commonJS({
   "node_modules/core-js/library/modules/_an-object.js"(exports, module) {
-    var isObject3 = require_is_object();
+    var isObject4 = require_is_object();
     module.exports = function(it) {
-      if (!isObject3(it)) throw TypeError(it + " is not an object!");
+      if (!isObject4(it)) throw TypeError(it + " is not an object!");
       return it;
     };
   }
@@ -28061,9 +28063,9 @@ var require_descriptors = __commonJS({
 // node_modules/core-js/library/modules/_dom-create.js
 var require_dom_create = __commonJS({
   "node_modules/core-js/library/modules/_dom-create.js"(exports, module) {
-    var isObject3 = require_is_object();
+    var isObject4 = require_is_object();
     var document2 = require_global().document;
-    var is = isObject3(document2) && isObject3(document2.createElement);
+    var is = isObject4(document2) && isObject4(document2.createElement);
     module.exports = function(it) {
       return is ? document2.createElement(it) : {};
     };
@@ -28084,13 +28086,13 @@ var require_ie8_dom_define = __commonJS({
 // node_modules/core-js/library/modules/_to-primitive.js
 var require_to_primitive = __commonJS({
   "node_modules/core-js/library/modules/_to-primitive.js"(exports, module) {
-    var isObject3 = require_is_object();
+    var isObject4 = require_is_object();
     module.exports = function(it, S) {
-      if (!isObject3(it)) return it;
+      if (!isObject4(it)) return it;
       var fn, val;
-      if (S && typeof (fn = it.toString) == "function" && !isObject3(val = fn.call(it))) return val;
-      if (typeof (fn = it.valueOf) == "function" && !isObject3(val = fn.call(it))) return val;
-      if (!S && typeof (fn = it.toString) == "function" && !isObject3(val = fn.call(it))) return val;
+      if (S && typeof (fn = it.toString) == "function" && !isObject4(val = fn.call(it))) return val;
+      if (typeof (fn = it.valueOf) == "function" && !isObject4(val = fn.call(it))) return val;
+      if (!S && typeof (fn = it.toString) == "function" && !isObject4(val = fn.call(it))) return val;
       throw TypeError("Can't convert object to primitive value");
     };
   }
@@ -29032,11 +29034,11 @@ var require_user_agent = __commonJS({
 var require_promise_resolve = __commonJS({
   "node_modules/core-js/library/modules/_promise-resolve.js"(exports, module) {
     var anObject = require_an_object();
-    var isObject3 = require_is_object();
+    var isObject4 = require_is_object();
     var newPromiseCapability = require_new_promise_capability();
     module.exports = function(C, x) {
       anObject(C);
-      if (isObject3(x) && x.constructor === C) return x;
+      if (isObject4(x) && x.constructor === C) return x;
       var promiseCapability = newPromiseCapability.f(C);
       var resolve10 = promiseCapability.resolve;
       resolve10(x);
@@ -29125,7 +29127,7 @@ var require_es6_promise = __commonJS({
     var ctx = require_ctx();
     var classof = require_classof();
     var $export = require_export();
-    var isObject3 = require_is_object();
+    var isObject4 = require_is_object();
     var aFunction = require_a_function();
     var anInstance = require_an_instance();
     var forOf = require_for_of();
@@ -29162,7 +29164,7 @@ var require_es6_promise = __commonJS({
     })();
     var isThenable = function(it) {
       var then;
-      return isObject3(it) && typeof (then = it.then) == "function" ? then : false;
+      return isObject4(it) && typeof (then = it.then) == "function" ? then : false;
     };
     var notify = function(promise2, isReject) {
       if (promise2._n) return;
@@ -29662,7 +29664,7 @@ var require_iterator2 = __commonJS({
 var require_meta = __commonJS({
   "node_modules/core-js/library/modules/_meta.js"(exports, module) {
     var META = require_uid()("meta");
-    var isObject3 = require_is_object();
+    var isObject4 = require_is_object();
     var has = require_has();
     var setDesc = require_object_dp().f;
     var id = 0;
@@ -29681,7 +29683,7 @@ var require_meta = __commonJS({
       } });
     };
     var fastKey = function(it, create2) {
-      if (!isObject3(it)) return typeof it == "symbol" ? it : (typeof it == "string" ? "S" : "P") + it;
+      if (!isObject4(it)) return typeof it == "symbol" ? it : (typeof it == "string" ? "S" : "P") + it;
       if (!has(it, META)) {
         if (!isExtensible(it)) return "F";
         if (!create2) return "E";
@@ -29844,7 +29846,7 @@ var require_es6_symbol = __commonJS({
     var enumKeys = require_enum_keys();
     var isArray = require_is_array();
     var anObject = require_an_object();
-    var isObject3 = require_is_object();
+    var isObject4 = require_is_object();
     var toObject = require_to_object();
     var toIObject = require_to_iobject();
     var toPrimitive = require_to_primitive();
@@ -30041,7 +30043,7 @@ var require_es6_symbol = __commonJS({
         var replacer, $replacer;
         while (arguments.length > i2) args.push(arguments[i2++]);
         $replacer = replacer = args[1];
-        if (!isObject3(replacer) && it === void 0 || isSymbol(it)) return;
+        if (!isObject4(replacer) && it === void 0 || isSymbol(it)) return;
         if (!isArray(replacer)) replacer = function(key, value) {
           if (typeof $replacer == "function") value = $replacer.call(this, key, value);
           if (!isSymbol(value)) return value;
@@ -30136,11 +30138,11 @@ var require_possibleConstructorReturn = __commonJS({
 // node_modules/core-js/library/modules/_set-proto.js
 var require_set_proto = __commonJS({
   "node_modules/core-js/library/modules/_set-proto.js"(exports, module) {
-    var isObject3 = require_is_object();
+    var isObject4 = require_is_object();
     var anObject = require_an_object();
     var check3 = function(O, proto) {
       anObject(O);
-      if (!isObject3(proto) && proto !== null) throw TypeError(proto + ": can't set as prototype!");
+      if (!isObject4(proto) && proto !== null) throw TypeError(proto + ": can't set as prototype!");
     };
     module.exports = {
       set: Object.setPrototypeOf || ("__proto__" in {} ? (
@@ -30396,13 +30398,13 @@ var require_stackHas = __commonJS({
 var require_isFunction = __commonJS({
   "node_modules/lodash/isFunction.js"(exports, module) {
     var baseGetTag = require_baseGetTag();
-    var isObject3 = require_isObject();
+    var isObject4 = require_isObject();
     var asyncTag = "[object AsyncFunction]";
     var funcTag = "[object Function]";
     var genTag = "[object GeneratorFunction]";
     var proxyTag = "[object Proxy]";
     function isFunction(value) {
-      if (!isObject3(value)) {
+      if (!isObject4(value)) {
         return false;
       }
       var tag = baseGetTag(value);
@@ -30463,7 +30465,7 @@ var require_baseIsNative = __commonJS({
   "node_modules/lodash/_baseIsNative.js"(exports, module) {
     var isFunction = require_isFunction();
     var isMasked = require_isMasked();
-    var isObject3 = require_isObject();
+    var isObject4 = require_isObject();
     var toSource = require_toSource();
     var reRegExpChar = /[\\^$.*+?()[\]{}|]/g;
     var reIsHostCtor = /^\[object .+?Constructor\]$/;
@@ -30475,7 +30477,7 @@ var require_baseIsNative = __commonJS({
       "^" + funcToString.call(hasOwnProperty).replace(reRegExpChar, "\\$&").replace(/hasOwnProperty|(function).*?(?=\\\()| for .+?(?=\\\])/g, "$1.*?") + "$"
     );
     function baseIsNative(value) {
-      if (!isObject3(value) || isMasked(value)) {
+      if (!isObject4(value) || isMasked(value)) {
         return false;
       }
       var pattern = isFunction(value) ? reIsNative : reIsHostCtor;
@@ -31651,9 +31653,9 @@ var require_baseIsMatch = __commonJS({
 // node_modules/lodash/_isStrictComparable.js
 var require_isStrictComparable = __commonJS({
   "node_modules/lodash/_isStrictComparable.js"(exports, module) {
-    var isObject3 = require_isObject();
+    var isObject4 = require_isObject();
     function isStrictComparable(value) {
-      return value === value && !isObject3(value);
+      return value === value && !isObject4(value);
     }
     module.exports = isStrictComparable;
   }
@@ -32446,7 +32448,7 @@ var require_types = __commonJS({
     var isString = exports.isString = function isString2(value) {
       return typeof value === "string";
     };
-    var isObject3 = exports.isObject = function isObject4(value) {
+    var isObject4 = exports.isObject = function isObject5(value) {
       var type = typeof value === "undefined" ? "undefined" : _typeof(value);
       return value !== null && (type === "object" || type === "function");
     };
@@ -86199,7 +86201,7 @@ async function removeDebris(paths) {
     await releases.close();
   }
   const links = [basename9(paths.current), basename9(paths.previous)];
-  const state = await openLive(paths.state);
+  const state = await openLive(paths.store);
   try {
     for (const e of await state.entries())
       if (links.some((l) => e.name.startsWith(`${l}.tmp-`) || e.name.startsWith(`.${l}.xoa-`)))
@@ -86262,6 +86264,66 @@ var {
 var import_fastest_levenshtein = __toESM(require_mod(), 1);
 init_dist();
 import { readFileSync } from "node:fs";
+
+// src/spec/container.ts
+var CONTAINER_SWITCH = "XOA_CONTAINER";
+var CONTAINER_STATE = "/var/lib/xo";
+var CONTAINER_STORE = "/opt/xoa/store";
+var CONTAINER_UID = 10001;
+var CONTAINER_GID = 10001;
+var CONTAINER_DEFAULTS = {
+  xo: {
+    stateDir: CONTAINER_STATE,
+    // Unprivileged ports: xo-server holds no capability, so it cannot bind below 1024 (map -p 443:8443).
+    port: 8080,
+    httpsPort: 8443,
+    ssl: {
+      dir: `${CONTAINER_STATE}/ssl`,
+      key: `${CONTAINER_STATE}/ssl/key.pem`,
+      cert: `${CONTAINER_STATE}/ssl/certificate.pem`
+    }
+  },
+  build: { storeDir: CONTAINER_STORE },
+  service: { uid: CONTAINER_UID, gid: CONTAINER_GID },
+  // No SSH admin in a container: `podman exec` is the way in.
+  admin: { enable: false },
+  redis: { dir: `${CONTAINER_STATE}/redis` }
+};
+var CONTAINER_ENV_FIELDS = [
+  { env: "XOA_HOSTNAME", field: ["xo", "hostname"], number: false },
+  { env: "XOA_HTTP_PORT", field: ["xo", "port"], number: true },
+  { env: "XOA_HTTPS_PORT", field: ["xo", "httpsPort"], number: true },
+  { env: "XOA_ADMIN_EMAIL", field: ["webAdmin", "email"], number: false },
+  { env: "XOA_ADMIN_PASSWORD_FILE", field: ["webAdmin", "passwordFile"], number: false }
+];
+function inContainer(env) {
+  return env[CONTAINER_SWITCH] === "1";
+}
+function specEnvironment(env) {
+  const names2 = [CONTAINER_SWITCH, ...CONTAINER_ENV_FIELDS.map((f) => f.env)];
+  return Object.fromEntries(names2.flatMap((n2) => env[n2] === void 0 ? [] : [[n2, env[n2]]]));
+}
+var isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+function mergeDocs(a2, b) {
+  if (!isObject(a2) || !isObject(b)) return b === void 0 ? a2 : b;
+  const out = { ...a2 };
+  for (const [k, v] of Object.entries(b)) out[k] = mergeDocs(a2[k], v);
+  return out;
+}
+function containerSpecDoc(file2, env) {
+  let doc = mergeDocs(CONTAINER_DEFAULTS, file2 ?? {});
+  const fromEnv = /* @__PURE__ */ new Map();
+  for (const f of CONTAINER_ENV_FIELDS) {
+    const raw = env[f.env];
+    if (raw === void 0 || raw === "") continue;
+    const value = f.number && /^\d+$/.test(raw) ? Number(raw) : raw;
+    let patch = value;
+    for (const k of [...f.field].reverse()) patch = { [k]: patch };
+    doc = mergeDocs(doc, patch);
+    fromEnv.set(f.field.join("."), f.env);
+  }
+  return { doc, fromEnv };
+}
 
 // src/spec/schema.ts
 init_zod();
@@ -86448,7 +86510,10 @@ var build = external_exports.strictObject({
   keep: external_exports.int().min(1).max(50).default(3).describe("Releases kept besides current and previous."),
   docs: external_exports.boolean().default(false).describe("Also build the embedded docs (a second yarn install)."),
   jobs: external_exports.int().min(1).max(64).optional().describe("Parallel build tasks; default from available memory."),
-  heapMb: external_exports.int().min(512).max(65536).optional().describe("Node heap for the build; default from available memory.")
+  heapMb: external_exports.int().min(512).max(65536).optional().describe("Node heap for the build; default from available memory."),
+  storeDir: absPath.optional().describe(
+    "Release store: releases, current/previous, Node runtimes, source mirror and build caches. Default: xo.stateDir. The container image sets it outside the state volume, so a newer image is never shadowed by an old volume."
+  )
 });
 var service = external_exports.strictObject({
   user: unixName.default("xo").describe("Service account running xo-server (no shell, no password)."),
@@ -86534,6 +86599,12 @@ var SpecSchema = external_exports.strictObject({
       );
     const reserved = STATE_RESERVED.find((r) => isInside(s.xo[d], `${s.xo.stateDir}/${r}`));
     if (reserved) issue2(["xo", d], `must not be inside ${s.xo.stateDir}/${reserved}, which xoa reserves`);
+    const store = s.build.storeDir;
+    if (store && (isInside(store, s.xo[d]) || isInside(s.xo[d], store)))
+      issue2(
+        ["xo", d],
+        `must not be inside or contain build.storeDir (${store}): root-owned code lives there`
+      );
     const tree = SYSTEM_TREES.find((t) => isInside(s.xo[d], t));
     if (tree) issue2(["xo", d], `must not be inside the system directory ${tree}`);
   }
@@ -86541,7 +86612,8 @@ var SpecSchema = external_exports.strictObject({
     [["xo", "stateDir"], s.xo.stateDir],
     ...dirs2.map((d) => [["xo", d], s.xo[d]]),
     [["xo", "ssl", "dir"], s.xo.ssl.dir],
-    [["redis", "dir"], s.redis.dir]
+    [["redis", "dir"], s.redis.dir],
+    ...s.build.storeDir ? [[["build", "storeDir"], s.build.storeDir]] : []
   ];
   for (const [path6, dir] of owned) {
     const sys = SYSTEM_DIRS.find((p) => isInside(p, dir));
@@ -86679,6 +86751,28 @@ function validateSpec(doc, file2 = "<spec>") {
     file2,
     r.error.issues.flatMap((i2) => describeIssue(i2, doc))
   );
+}
+function loadSpec(file2, env = process.env) {
+  if (!inContainer(env)) return loadSpecFile(file2);
+  let doc;
+  try {
+    doc = parseSpecText(readFileSync(file2, "utf8"), file2);
+  } catch (e) {
+    if (e.code !== "ENOENT") {
+      if (e instanceof SpecError) throw e;
+      return loadSpecFile(file2);
+    }
+  }
+  const { doc: merged, fromEnv } = containerSpecDoc(doc, env);
+  try {
+    return validateSpec(merged, file2);
+  } catch (e) {
+    if (!(e instanceof SpecError)) throw e;
+    const problems = e.problems.map(
+      (p) => fromEnv.has(p.field) ? { ...p, message: `${p.message} (from $${fromEnv.get(p.field)})` } : p
+    );
+    throw new SpecError(file2, problems);
+  }
 }
 function loadSpecFile(file2) {
   let text2;
@@ -90081,9 +90175,9 @@ var isReadableStream2 = (value) => Object.prototype.toString.call(value) === "[o
 var isWritableStream2 = (value) => Object.prototype.toString.call(value) === "[object WritableStream]";
 var isWebStream = (value) => isReadableStream2(value) || isWritableStream2(value);
 var isTransformStream = (value) => isReadableStream2(value?.readable) && isWritableStream2(value?.writable);
-var isAsyncIterableObject = (value) => isObject2(value) && typeof value[Symbol.asyncIterator] === "function";
-var isIterableObject = (value) => isObject2(value) && typeof value[Symbol.iterator] === "function";
-var isObject2 = (value) => typeof value === "object" && value !== null;
+var isAsyncIterableObject = (value) => isObject3(value) && typeof value[Symbol.asyncIterator] === "function";
+var isIterableObject = (value) => isObject3(value) && typeof value[Symbol.iterator] === "function";
+var isObject3 = (value) => typeof value === "object" && value !== null;
 var TRANSFORM_TYPES = /* @__PURE__ */ new Set(["generator", "asyncGenerator", "duplex", "webTransform"]);
 var FILE_TYPES = /* @__PURE__ */ new Set(["fileUrl", "filePath", "fileNumber"]);
 var SPECIAL_DUPLICATE_TYPES_SYNC = /* @__PURE__ */ new Set(["fileUrl", "filePath"]);
@@ -94517,6 +94611,8 @@ function hostDirectories(spec) {
     // Root-owned where xo-server only reads (releases, runtimes, the sudo shim): the service account must
     // never be able to change code that root runs.
     d(p.state, "root", grp, 488),
+    // build.storeDir, when it moves the release store out of the state dir.
+    ...p.store !== p.state ? [d(p.store, "root", grp, 488)] : [],
     d(p.releases, "root", grp, 488),
     d(p.runtimes, "root", grp, 488),
     d(p.shimDir, "root", grp, 488),
@@ -94935,8 +95031,8 @@ function renderBuildUnit(spec, env) {
         { comment: "A cold build takes minutes; an unchanged build key returns at once." },
         ["TimeoutStartSec", "2h"],
         ...hardening({
-          // Releases, caches, runtimes and the current/previous symlinks all live in the state dir.
-          readWritePaths: [spec.xo.stateDir],
+          // Releases, caches, runtimes and the current/previous symlinks live in the state dir (or build.storeDir).
+          readWritePaths: [.../* @__PURE__ */ new Set([spec.xo.stateDir, statePaths(spec).store])],
           // AF_NETLINK: Node's os.networkInterfaces(); the network: git and the npm registry.
           addressFamilies: ["AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"],
           // It changes owners (chown) and drops to the service account (setuid) for the yarn steps.
@@ -96545,7 +96641,7 @@ function specPathOf(opts) {
   return opts.spec ?? process.env.XOA_SPEC ?? DEFAULT_SPEC_PATH;
 }
 function readSpec(opts) {
-  return loadSpecFile(specPathOf(opts));
+  return loadSpec(specPathOf(opts));
 }
 
 // src/cli/plan.ts
@@ -100108,6 +100204,11 @@ function yarnNpmrc(s, caPath) {
   return `${lines2.join("\n")}
 `;
 }
+function unsetNpmEnv(env) {
+  return Object.fromEntries(
+    Object.keys(env).filter((k) => /^npm_config_/i.test(k)).map((k) => [k, void 0])
+  );
+}
 var PROXY_ENV = ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"];
 function proxyEnv(s, env) {
   const out = {};
@@ -100716,7 +100817,12 @@ async function buildRelease(spec, paths, tmp, plan, mirror, progress) {
   const account = await buildAccount(spec, (l) => progress.log(l));
   const caches = ["yarn", "turbo", "home"].map((d) => join21(paths.cache, d));
   for (const d of caches) mkdirSync11(d, { recursive: true });
-  openPathTo(account, [paths.state, paths.releases, paths.cache, runtimesDir(paths)]);
+  openPathTo(account, [
+    .../* @__PURE__ */ new Set([paths.state, paths.store]),
+    paths.releases,
+    paths.cache,
+    runtimesDir(paths)
+  ]);
   await handTo(account, [tmp, ...caches]);
   if (account) progress.log(`install and build run as ${spec.service.user}, not root`);
   if (await mountNosuid(paths.releases)) progress.log(`${paths.releases} is mounted nosuid for this build`);
@@ -100748,6 +100854,8 @@ async function runSteps(spec, paths, tmp, plan, progress, account, res, netEnv, 
     NODE_OPTIONS: `--max-old-space-size=${res.heapMb}`,
     // Never let a build prompt or pick up the host's own Node through nvm-like shims.
     CI: "1",
+    // The machine's npm settings reach yarn through its own npmrc, not through root's environment.
+    ...unsetNpmEnv(process.env),
     ...netEnv
   };
   const run7 = (name, file2, args, detail2) => progress.step(name, () => runLogged(file2, args, xo2, env, progress, account), detail2);
@@ -102116,7 +102224,7 @@ async function runDoctor(opts) {
   const host = hostView(opts.root);
   let spec;
   try {
-    spec = loadSpecFile(opts.specPath);
+    spec = loadSpec(opts.specPath);
   } catch (e) {
     if (!(e instanceof SpecError)) throw e;
     return summarise(
@@ -104904,6 +105012,24 @@ async function prepareForeground(spec, owner) {
   return { configDir, redisConfig };
 }
 
+// src/run/least-privilege.ts
+function leastPrivilege(uid, gid, command) {
+  return [
+    hostTool("setpriv", "starting a service with no capabilities"),
+    `--reuid=${uid}`,
+    `--regid=${gid}`,
+    "--init-groups",
+    // Inheritable first: ambient capabilities must be a subset of it.
+    "--inh-caps=-all",
+    "--ambient-caps=-all",
+    // Dropping from the bounding set needs CAP_SETPCAP, which root has here before the switch.
+    "--bounding-set=-all",
+    "--no-new-privs",
+    "--",
+    ...command
+  ];
+}
+
 // src/run/xo-state-up.ts
 init_errors3();
 async function reconcileAfterUp(spec, admin2, log, open3) {
@@ -104927,6 +105053,10 @@ async function reconcileAfterUp(spec, admin2, log, open3) {
 }
 
 // src/run/up.ts
+function asService(owner, argv) {
+  const [command, ...args] = owner.uid === void 0 ? argv : leastPrivilege(owner.uid, owner.gid ?? owner.uid, argv);
+  return { command, args };
+}
 async function waitFor(cond, timeoutMs, what) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -104958,10 +105088,13 @@ async function up(spec, opts) {
     const redis2 = startChild(
       {
         name: "redis-xo",
-        command: hostTool("redis-server", "xoa up (Redis)"),
-        args: [files.redisConfig, "--supervised", "no"],
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
-        ...owner
+        ...asService(owner, [
+          hostTool("redis-server", "xoa up (Redis)"),
+          files.redisConfig,
+          "--supervised",
+          "no"
+        ]),
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }
       },
       log
     );
@@ -104975,8 +105108,13 @@ async function up(spec, opts) {
             name: "mountd",
             command: process.execPath,
             args: [...self3, "broker", "serve", "--spec", opts.specPath],
-            // The broker finds its tools through the platform, which must reach it (a file's path, or nothing).
-            env: { PATH: servicePath(currentPlatform()).join(":"), ...platformEnv() }
+            // The broker finds its tools through the platform, which must reach it (a file's path, or nothing);
+            // it reads the spec up reads (the container's defaults and XOA_* fields).
+            env: {
+              PATH: servicePath(currentPlatform()).join(":"),
+              ...platformEnv(),
+              ...specEnvironment(process.env)
+            }
           },
           log
         )
@@ -104996,11 +105134,9 @@ async function up(spec, opts) {
         server3 = startChild(
           {
             name: "xo-server",
-            command: p.currentNode,
-            args: [p.currentServer],
+            ...asService(owner, [p.currentNode, p.currentServer]),
             env: serverEnvironment(spec, secrets2.serverEnv),
-            cwd: spec.xo.stateDir,
-            ...owner
+            cwd: spec.xo.stateDir
           },
           log
         );
