@@ -98508,10 +98508,28 @@ var TlsSetupError = class extends Error {
 init_errors3();
 
 // src/run/admin.ts
-import { join as join16 } from "node:path";
 init_paths();
 init_secret_file();
 init_errors3();
+import { join as join16 } from "node:path";
+
+// src/run/least-privilege.ts
+function leastPrivilege(uid, gid, command) {
+  return [
+    hostTool("setpriv", "starting a service with no capabilities"),
+    `--reuid=${uid}`,
+    `--regid=${gid}`,
+    "--init-groups",
+    // Inheritable first: ambient capabilities must be a subset of it.
+    "--inh-caps=-all",
+    "--ambient-caps=-all",
+    // Dropping from the bounding set needs CAP_SETPCAP, which root has here before the switch.
+    "--bounding-set=-all",
+    "--no-new-privs",
+    "--",
+    ...command
+  ];
+}
 
 // src/run/on-terminal.ts
 import { spawn as spawn3 } from "node:child_process";
@@ -98558,23 +98576,13 @@ async function ensureWebAdmin(spec, run7, password = readAdminPassword2(spec)) {
   };
   const cli = join16(run7.release, "xo", "packages", "xo-server", "dist", "recover-account-cli.mjs");
   const command = [join16(run7.release, "node", "bin", "node"), cli, spec.webAdmin.email];
-  const argv = run7.uid === void 0 ? command : asAccount(run7.uid, run7.gid ?? run7.uid, command);
+  const argv = run7.uid === void 0 ? command : leastPrivilege(run7.uid, run7.gid ?? run7.uid, command);
   const r = await answerOnTerminal(argv, /Password[^\n]*:/, pw.password, { env: run7.env, timeoutMs: 12e4 });
   if (r.code !== 0 || await countUsers(spec.redis.socket) === 0)
     throw new XoaError(`creating the web admin ${spec.webAdmin.email} failed: ${r.output.trim()}`, {
       hint: "check that Redis answers on redis.socket and that the release is complete (xoa releases)"
     });
   return { created: true, email: spec.webAdmin.email, passwordFile: pw.file, generated: pw.generated };
-}
-function asAccount(uid, gid, command) {
-  return [
-    hostTool("setpriv", "running a command as the service account"),
-    `--reuid=${uid}`,
-    `--regid=${gid}`,
-    "--init-groups",
-    "--",
-    ...command
-  ];
 }
 
 // src/run/secrets.ts
@@ -105010,24 +105018,6 @@ async function prepareForeground(spec, owner) {
   await ensureDir(dirname26(redisConfig), 493, {});
   await writeAtomic(redisConfig, renderRedisConfig(spec).content, 420, {});
   return { configDir, redisConfig };
-}
-
-// src/run/least-privilege.ts
-function leastPrivilege(uid, gid, command) {
-  return [
-    hostTool("setpriv", "starting a service with no capabilities"),
-    `--reuid=${uid}`,
-    `--regid=${gid}`,
-    "--init-groups",
-    // Inheritable first: ambient capabilities must be a subset of it.
-    "--inh-caps=-all",
-    "--ambient-caps=-all",
-    // Dropping from the bounding set needs CAP_SETPCAP, which root has here before the switch.
-    "--bounding-set=-all",
-    "--no-new-privs",
-    "--",
-    ...command
-  ];
 }
 
 // src/run/xo-state-up.ts

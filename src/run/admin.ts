@@ -1,11 +1,11 @@
 // The web admin, created before xo-server first listens, so the well-known admin@admin.net/admin never
 // exists: xo-server creates it only when Redis holds no user, and by then ours is there.
 import { join } from 'node:path'
-import { hostTool } from '../platform/tool.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import { readSecretFile } from '../spec/secret-file.ts'
 import { XoaError } from '../util/errors.ts'
+import { leastPrivilege } from './least-privilege.ts'
 import { answerOnTerminal } from './on-terminal.ts'
 import { countUsers } from './redis.ts'
 
@@ -45,23 +45,11 @@ export async function ensureWebAdmin(
   const command = [join(run.release, 'node', 'bin', 'node'), cli, spec.webAdmin.email]
   // As the service account with its supplementary groups (redis-xo: the socket), like the unit runs
   // xo-server; a plain uid/gid switch would drop them. The password is typed on a terminal, never argv.
-  const argv = run.uid === undefined ? command : asAccount(run.uid, run.gid ?? run.uid, command)
+  const argv = run.uid === undefined ? command : leastPrivilege(run.uid, run.gid ?? run.uid, command)
   const r = await answerOnTerminal(argv, /Password[^\n]*:/, pw.password, { env: run.env, timeoutMs: 120_000 })
   if (r.code !== 0 || (await countUsers(spec.redis.socket)) === 0)
     throw new XoaError(`creating the web admin ${spec.webAdmin.email} failed: ${r.output.trim()}`, {
       hint: 'check that Redis answers on redis.socket and that the release is complete (xoa releases)',
     })
   return { created: true, email: spec.webAdmin.email, passwordFile: pw.file, generated: pw.generated }
-}
-
-/** Run `command` as uid/gid with that account's supplementary groups (util-linux setpriv). */
-export function asAccount(uid: number, gid: number, command: string[]): string[] {
-  return [
-    hostTool('setpriv', 'running a command as the service account'),
-    `--reuid=${uid}`,
-    `--regid=${gid}`,
-    '--init-groups',
-    '--',
-    ...command,
-  ]
 }

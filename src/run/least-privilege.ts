@@ -1,6 +1,6 @@
-// How `xoa up` (as root) starts the long-running services, xo-server and its Redis: as the service account
-// with no capability left in any set and no_new_privs, so nothing they run — a setuid binary included — can
-// gain a privilege back. A plain uid switch (spawn's uid/gid) would clear CapPrm/CapEff but keep the bounding
+// How root starts what runs as the service account (xo-server and its Redis under `xoa up`, XO's
+// recover-account-cli in bootstrap): as that account with no capability left in any set and no_new_privs, so
+// nothing they run — a setuid binary included — can gain a privilege back. A plain uid switch (spawn's uid/gid) would clear CapPrm/CapEff but keep the bounding
 // set, which in a container is the runtime's default list. Only the mount broker keeps what mounting needs.
 import { hostTool } from '../platform/tool.ts'
 
