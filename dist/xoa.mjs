@@ -94687,6 +94687,7 @@ function sessionSecretFile(spec) {
 init_platform();
 
 // src/render/broker.ts
+init_platform();
 init_paths();
 
 // src/render/platform-env.ts
@@ -94727,6 +94728,28 @@ function renderSudoShim(spec, env) {
     ""
   ].join("\n");
   return { path: `${statePaths(spec).shimDir}/sudo`, content, mode: 493, owner: "root", group: "root" };
+}
+function renderCifsProbe(spec, env) {
+  const helper = shWord(toolPath(env.platform, "mount.cifs"));
+  const content = [
+    "#!/bin/sh",
+    "# Managed by xoa. Answers xo-server's `mount.cifs -V` (it offers SMB remotes only then); the mount itself",
+    "# goes through the mount broker, which runs the real mount.cifs as root.",
+    `if [ "$#" -eq 1 ] && [ "$1" = -V ] && [ -x ${helper} ]; then`,
+    `  echo 'mount.cifs: mounts go through the xoa mount broker, which runs ${helper.replaceAll("'", "")}'`,
+    "  exit 0",
+    "fi",
+    "echo 'mount.cifs: SMB mounts go through the xoa mount broker (sudo mount -t cifs)' >&2",
+    "exit 1",
+    ""
+  ].join("\n");
+  return {
+    path: `${statePaths(spec).shimDir}/mount.cifs`,
+    content,
+    mode: 493,
+    owner: "root",
+    group: "root"
+  };
 }
 function renderMountdSocket(spec) {
   const content = `${HEADER3}
@@ -94795,8 +94818,8 @@ KillMode=process
 var onlyInBrokerMode = (render) => (spec, env) => spec.mounts.mode === "broker" ? [render(spec, env)] : [];
 var sudoShimArtefact = {
   name: "sudo-shim",
-  description: "xo-server's `sudo`, a client of the mount broker (mounts.mode = broker)",
-  render: onlyInBrokerMode(renderSudoShim)
+  description: "xo-server's `sudo`, a client of the mount broker, and its `mount.cifs -V` probe (mounts.mode = broker)",
+  render: (spec, env) => spec.mounts.mode === "broker" ? [renderSudoShim(spec, env), renderCifsProbe(spec, env)] : []
 };
 var mountdSocketArtefact = {
   name: "xoa-mountd.socket",
@@ -105006,13 +105029,15 @@ async function prepareForeground(spec, owner) {
   await ensureDir(p.secrets, 448, {});
   await writeAtomic(layout.xoConfig, renderXoServerConfig(spec).content, 416, owner);
   if (spec.mounts.mode === "broker" && process.getuid?.() === 0) {
-    const shim2 = renderSudoShim(spec, {
+    const env = {
       xoaCommand: [process.execPath, process.argv[1]],
       specPath: "",
       platform: currentPlatform()
-    });
-    await ensureDir(dirname26(shim2.path), 493, {});
-    await writeAtomic(shim2.path, shim2.content, shim2.mode, {});
+    };
+    for (const shim2 of [renderSudoShim(spec, env), renderCifsProbe(spec, env)]) {
+      await ensureDir(dirname26(shim2.path), 493, {});
+      await writeAtomic(shim2.path, shim2.content, shim2.mode, {});
+    }
   }
   const redisConfig = layout.redis.config;
   await ensureDir(dirname26(redisConfig), 493, {});

@@ -75,7 +75,11 @@ let
     mv $out/etc/tmpfiles.d/xoa.conf $out/lib/tmpfiles.d/xoa.conf
     rmdir $out/etc/systemd $out/etc/tmpfiles.d
   '';
-  shim = "${cfg.stateDir}/bin/sudo";
+  # The broker's shims, beside each other first on xo-server's PATH: `sudo` and the `mount.cifs -V` probe.
+  shims = map (n: "${cfg.stateDir}/bin/${n}") [
+    "sudo"
+    "mount.cifs"
+  ];
 in
 {
   options.xoa.xo = {
@@ -108,11 +112,11 @@ in
     (lib.mkIf cfg.enable {
       systemd.packages = [ rendered ];
       systemd.tmpfiles.packages = [ rendered ];
-      # The NixOS-only entries: a prebuilt release as `current`, the broker's shim (root's, in the store), and
+      # The NixOS-only entries: a prebuilt release as `current`, the broker's shims (root's, in the store), and
       # the pin the timer's upgrades rewrite, seeded once (C: copied only when absent).
       systemd.tmpfiles.rules =
         lib.optional (cfg.package != null) "L+ ${cfg.stateDir}/current - - - - ${cfg.package}"
-        ++ lib.optional (cfg.mounts.mode == "broker") "L+ ${shim} - - - - ${rendered}${shim}"
+        ++ lib.optionals (cfg.mounts.mode == "broker") (map (s: "L+ ${s} - - - - ${rendered}${s}") shims)
         ++ lib.optional (
           cfg.updates.schedule != null
         ) "C ${cfg.stateDir}/xo-source.json 0644 root root - ${cfg.cliPackage}/lib/xoa/xo-source.json";

@@ -1,5 +1,6 @@
 // The mount broker's files (mounts.mode = "broker"): the `sudo` shim first on xo-server's PATH and the
 // socket-activated root daemon xoa-mountd. Self-contained text: nothing here depends on other renderers.
+import { toolPath } from '../platform/platform.ts'
 import { statePaths } from '../spec/paths.ts'
 import type { Spec } from '../spec/schema.ts'
 import type { Artefact } from './index.ts'
@@ -38,6 +39,35 @@ export function renderSudoShim(spec: Spec, env: RenderEnv): RenderedFile {
     '',
   ].join('\n')
   return { path: `${statePaths(spec).shimDir}/sudo`, content, mode: 0o755, owner: 'root', group: 'root' }
+}
+
+/**
+ * xo-server offers SMB remotes only when `mount.cifs -V` succeeds (@xen-orchestra/fs, src/index.js). Debian's
+ * mount.cifs is setuid root and refuses to run under xo-server's no_new_privs, so XO would never offer SMB;
+ * SMB mounts go through the broker (`sudo mount -t cifs`), which runs the real helper as root. This probe,
+ * beside the `sudo` shim, answers `-V` only, and only while the real helper is installed.
+ */
+export function renderCifsProbe(spec: Spec, env: RenderEnv): RenderedFile {
+  const helper = shWord(toolPath(env.platform, 'mount.cifs'))
+  const content = [
+    '#!/bin/sh',
+    "# Managed by xoa. Answers xo-server's `mount.cifs -V` (it offers SMB remotes only then); the mount itself",
+    '# goes through the mount broker, which runs the real mount.cifs as root.',
+    `if [ "$#" -eq 1 ] && [ "$1" = -V ] && [ -x ${helper} ]; then`,
+    `  echo 'mount.cifs: mounts go through the xoa mount broker, which runs ${helper.replaceAll("'", '')}'`,
+    '  exit 0',
+    'fi',
+    "echo 'mount.cifs: SMB mounts go through the xoa mount broker (sudo mount -t cifs)' >&2",
+    'exit 1',
+    '',
+  ].join('\n')
+  return {
+    path: `${statePaths(spec).shimDir}/mount.cifs`,
+    content,
+    mode: 0o755,
+    owner: 'root',
+    group: 'root',
+  }
 }
 
 export function renderMountdSocket(spec: Spec): RenderedFile {
@@ -112,8 +142,10 @@ const onlyInBrokerMode =
 
 export const sudoShimArtefact: Artefact = {
   name: 'sudo-shim',
-  description: "xo-server's `sudo`, a client of the mount broker (mounts.mode = broker)",
-  render: onlyInBrokerMode(renderSudoShim),
+  description:
+    "xo-server's `sudo`, a client of the mount broker, and its `mount.cifs -V` probe (mounts.mode = broker)",
+  render: (spec, env) =>
+    spec.mounts.mode === 'broker' ? [renderSudoShim(spec, env), renderCifsProbe(spec, env)] : [],
 }
 
 export const mountdSocketArtefact: Artefact = {

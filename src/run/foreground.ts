@@ -5,7 +5,7 @@ import { openLive, self, writeFileAt } from '../fs/at.ts'
 import type { Meta } from '../fs/safe-dir.ts'
 import { hostLayout } from '../host/layout.ts'
 import { currentPlatform } from '../platform/load.ts'
-import { renderSudoShim } from '../render/broker.ts'
+import { renderCifsProbe, renderSudoShim } from '../render/broker.ts'
 import { renderRedisConfig } from '../render/redis.ts'
 import { renderXoServerConfig } from '../render/xo-server-config.ts'
 import type { Spec } from '../spec/schema.ts'
@@ -86,13 +86,15 @@ export async function prepareForeground(spec: Spec, owner: Account): Promise<For
 
   // Broker mode as root: xo-server's `sudo` is the shim, calling back into this very xoa.
   if (spec.mounts.mode === 'broker' && process.getuid?.() === 0) {
-    const shim = renderSudoShim(spec, {
+    const env = {
       xoaCommand: [process.execPath, process.argv[1]!],
       specPath: '',
       platform: currentPlatform(),
-    })
-    await ensureDir(dirname(shim.path), 0o755, {})
-    await writeAtomic(shim.path, shim.content, shim.mode, {})
+    }
+    for (const shim of [renderSudoShim(spec, env), renderCifsProbe(spec, env)]) {
+      await ensureDir(dirname(shim.path), 0o755, {})
+      await writeAtomic(shim.path, shim.content, shim.mode, {})
+    }
   }
 
   const redisConfig = layout.redis.config

@@ -163,8 +163,13 @@ describe('NixOS units are the rendered ones (lib.evalModules)', { skip: skipNoLi
     assert.match(tmpfiles, /^d \/var\/lib\/xo 0750 root xo - -$/m)
     assert.match(tmpfiles, /^d \/var\/lib\/xo\/secrets 0700 root root - -$/m)
     assert.match(tmpfiles, /^d \/var\/lib\/xo\/mounts 1770 root xo - -$/m)
-    // The module's own tmpfiles rules are only the NixOS-only links (here: the broker's shim).
-    assert.deepEqual(e.tmpfiles, [`L+ /var/lib/xo/bin/sudo - - - - ${e.rendered.path}/var/lib/xo/bin/sudo`])
+    // The module's own tmpfiles rules are only the NixOS-only links (here: the broker's shims).
+    assert.deepEqual(
+      e.tmpfiles,
+      ['sudo', 'mount.cifs'].map(
+        (n) => `L+ /var/lib/xo/bin/${n} - - - - ${e.rendered.path}/var/lib/xo/bin/${n}`,
+      ),
+    )
   })
 
   test('files under /etc have the owner and mode the render gives them', (t) => {
