@@ -32,17 +32,18 @@ describe('broker artefacts', () => {
       files.map((f) => f.path),
       [
         '/var/lib/xo/bin/sudo',
+        '/var/lib/xo/bin/mount.cifs',
         '/etc/systemd/system/xoa-mountd.socket',
         '/etc/systemd/system/xoa-mountd.service',
       ],
     )
-    const socket = files[1]!.content
+    const socket = files[2]!.content
     assert.match(socket, /^ListenStream=\/run\/x y\/m\.sock$/m)
     assert.match(socket, /^SocketMode=0660$/m)
     assert.match(socket, /^SocketGroup=nogroup$/m)
     assert.match(files[0]!.content, /broker sudo --socket '\/run\/x y\/m\.sock' -- "\$@"$/m)
     const dir = tempDir(t)
-    for (const f of files.slice(1)) writeFileSync(join(dir, basename(f.path)), f.content)
+    for (const f of files.slice(2)) writeFileSync(join(dir, basename(f.path)), f.content)
     const r = spawnSync(
       'systemd-analyze',
       [
